@@ -1,0 +1,69 @@
+# assetgraph: the two commands are `make demo` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export ASSETGRAPH_DATA_DIR ?= $(CURDIR)/.data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo serve install dev test lint format typecheck importlint migrations-check pytest e2e bench vendor clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+## make demo: install, migrate, load the demo company, serve at http://$(HOST):$(PORT)
+demo: install
+	$(BIN)/assetgraph demo
+	$(BIN)/assetgraph serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/assetgraph serve --host $(HOST) --port $(PORT)
+
+## make test: lint, format check, types, import contracts, migrations check, then the suite
+test: dev lint typecheck importlint migrations-check pytest
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: dev
+	$(BIN)/mypy
+
+importlint: dev
+	$(BIN)/lint-imports
+
+migrations-check: dev
+	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/check $(BIN)/assetgraph manage makemigrations --check --dry-run
+
+pytest: dev
+	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) -q
+
+e2e: dev
+	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -q tests/e2e
+
+## make bench: side-by-side benchmarks (never part of make test)
+bench: dev
+	$(BIN)/python benchmarks/run.py
+
+vendor:
+	$(PYTHON) scripts/vendor_assets.py
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,71 @@
+"""Built-in roles and the permission set each one holds, contributed by every app.
+
+Each app may define a ``roles.py`` module with ``ROLE_GRANTS``:
+``{role: {object_type: [actions]}}``.
+:func:`builtin_grants` merges them; ``sync_builtin_roles`` (run after every migrate) makes the
+database match, so the documented permission sets are the enforced ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+
+from django.apps import apps
+
+from assetgraph.core import registry
+
+ADMIN = "Admin"
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    ADMIN: "Everything on every object type, including users, roles and permissions.",
+    "Procurement": "Buys things: suppliers, manufacturers, purchase data; reads the organisation.",
+    "Finance": "Costs and cost centres; reads the organisation and the audit trail of spend.",
+    "Helpdesk": "People-facing work: maintains people, reads locations and departments.",
+    "Compliance": "Reads everything, including the full audit trail; changes nothing.",
+    "System Administrator": "Runs the infrastructure; reads the organisation.",
+    "IT Operations (NOC)": "Watches services and incidents; reads the organisation.",
+    "DevOps": "Builds and deploys applications; reads the organisation.",
+    "Security": "Reads everything security-relevant, including the audit trail.",
+    "Read-only": "Views organisation data; no changes, no audit trail.",
+}
+
+# Grants of the apps that have no ``roles.py`` of their own (infrastructure apps).
+ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
+    "Compliance": {"audit.auditevent": ["view"]},
+    "Security": {"audit.auditevent": ["view"]},
+    "Finance": {"audit.auditevent": ["view"]},
+}
+
+
+def builtin_grants() -> dict[str, dict[str, list[str]]]:
+    """The merged ``{role: {object_type: [actions]}}`` of every installed app; Admin gets all."""
+    merged: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for config in apps.get_app_configs():
+        if not config.name.startswith("assetgraph."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.roles")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.roles":
+                raise
+            continue
+        for role, grants in getattr(module, "ROLE_GRANTS", {}).items():
+            if role not in ROLE_DESCRIPTIONS:
+                raise ValueError(f"{config.name}.roles names unknown role {role!r}")
+            for object_type, actions in grants.items():
+                merged[role][object_type].update(actions)
+    for entry in registry.all_types():
+        merged[ADMIN][entry.key].update(entry.actions)
+    return {
+        role: {ot: sorted(acts) for ot, acts in sorted(merged.get(role, {}).items())}
+        for role in ROLE_DESCRIPTIONS
+    }
+
+
+def roles_markdown() -> str:
+    """The documented permission sets, rendered as the table in ``docs/roles.md``."""
+    lines = ["| Role | Object type | Actions |", "|---|---|---|"]
+    for role, grants in builtin_grants().items():
+        for object_type, actions in grants.items():
+            lines.append(f"| {role} | `{object_type}` | {', '.join(actions)} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,37 @@
+"""API authentication: bearer tokens, or the browser session with CSRF enforced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.errors import HttpError
+from ninja.security import HttpBearer, SessionAuth
+
+from assetgraph.accounts.services import authenticate_token
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class BearerTokenAuth(HttpBearer):
+    """``Authorization: Bearer agt_…``; read-only tokens may only read."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        api_token = authenticate_token(token)
+        if api_token is None:
+            return None
+        if request.method not in SAFE_METHODS and not api_token.write_enabled:
+            raise HttpError(403, "this API token is read-only")
+        request.user = api_token.user
+        request.auth_token = api_token  # type: ignore[attr-defined]
+        return api_token.user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """Django session auth (CSRF checked on unsafe methods) for active users only."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = request.user
+        if user.is_authenticated and user.is_active:
+            return user
+        return None

@@ -1,0 +1,196 @@
+"""A router factory for the standard resource endpoints, so every resource behaves alike.
+
+``list`` (filters, ordering, cursor pagination), ``get`` (ETag, If-None-Match), ``create``,
+``update`` (PATCH, If-Match → 412 when stale), ``delete`` and ``export`` (CSV/XLSX with the
+list's filters). Reads go through ``restrict``; writes call the resource's services, which
+check permissions again on the object's new state and audit the change.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from ninja import FilterSchema, Query, Router, Schema
+
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.core import registry
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.errors import PermissionDenied, ValidationFailed
+from assetgraph.core.etags import etag_for
+from assetgraph.core.exporting import export_response
+
+from .pagination import Page, page_request, paginate
+
+
+@dataclass
+class Resource:
+    """Everything the factory needs to know about one resource."""
+
+    model: type[models.Model]
+    out_schema: type[Schema]
+    in_schema: type[Schema]
+    patch_schema: type[Schema]
+    filter_schema: type[FilterSchema]
+    create: Callable[[Actor, dict[str, Any]], models.Model]
+    update: Callable[..., models.Model]
+    delete: Callable[[Actor, Any], None]
+    orderings: dict[str, str]
+    default_ordering: str
+    select_related: Sequence[str] = ()
+    export_columns: Sequence[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
+    tag: str = ""
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.from_request(request, Source.API)
+
+
+def check_references(
+    request: HttpRequest, model: type[models.Model], values: dict[str, Any]
+) -> None:
+    """Reject references to objects the caller cannot see, as if they did not exist."""
+    for model_field in model._meta.concrete_fields:
+        if not model_field.is_relation or model_field.attname not in values:
+            continue
+        value = values[model_field.attname]
+        if value is None:
+            continue
+        related = model_field.related_model
+        assert isinstance(related, type)
+        if (
+            not restrict(related._default_manager.all(), request.user, "view")
+            .filter(pk=value)
+            .exists()
+        ):
+            name = model_field.attname
+            raise ValidationFailed(
+                f"{name}: {related._meta.verbose_name} {value} not found",
+                fields={name: ["not found"]},
+            )
+
+
+def require_view(request: HttpRequest, object_type: str) -> None:
+    """Lists of a type the caller cannot view at all answer 403 (single objects answer 404)."""
+    if not has_perm(request.user, object_type, "view"):
+        raise PermissionDenied(f"you may not view {object_type}")
+
+
+def _if_match(request: HttpRequest) -> str | None:
+    value = request.headers.get("If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    return value.strip().removeprefix("W/")
+
+
+def build_router(resource: Resource) -> Router:
+    """Create the router with the standard endpoints for ``resource``."""
+    router = Router(tags=[resource.tag or str(resource.model._meta.verbose_name_plural)])
+    model = resource.model
+    key = registry.object_type_key(model)
+    Out = resource.out_schema
+    In = resource.in_schema
+    Patch = resource.patch_schema
+    Filters = resource.filter_schema
+    name = model._meta.model_name
+
+    def base(request: HttpRequest, action: str = "view") -> models.QuerySet[Any]:
+        return restrict(
+            model._default_manager.select_related(*resource.select_related), request.user, action
+        )
+
+    @router.get(
+        "/",
+        response=Page[Out],
+        operation_id=f"list_{name}",
+        summary=f"List {model._meta.verbose_name_plural}",
+    )
+    def list_objects(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]:
+        require_view(request, key)
+        paging = page_request(request.GET, resource.orderings, resource.default_ordering)
+        rows, next_cursor = paginate(filters.filter(base(request)), paging, resource.orderings)
+        return {"results": rows, "next": next_cursor}
+
+    @router.get(
+        "/export",
+        operation_id=f"export_{name}",
+        summary=f"Export {model._meta.verbose_name_plural} (CSV or XLSX)",
+    )
+    def export_objects(
+        request: HttpRequest, filters: Query[Filters], format: str = "csv"
+    ) -> HttpResponse:
+        require_view(request, key)
+        paging = page_request(
+            {"ordering": request.GET.get("ordering")}, resource.orderings, resource.default_ordering
+        )
+        direction = "-" if paging.ordering.startswith("-") else ""
+        rows = filters.filter(base(request)).order_by(
+            f"{direction}{resource.orderings[paging.ordering.lstrip('-')]}", "pk"
+        )
+        return export_response(
+            rows,
+            resource.export_columns,
+            str(model._meta.verbose_name_plural).replace(" ", "-"),
+            format,
+        )
+
+    @router.get(
+        "/{int:object_id}",
+        response=Out,
+        operation_id=f"get_{name}",
+        summary=f"Get one {model._meta.verbose_name}",
+    )
+    def get_object(request: HttpRequest, object_id: int, response: HttpResponse) -> Any:
+        obj = get_object_or_404(base(request).all(), request.user, "view", pk=object_id)
+        tag = etag_for(obj)
+        if request.headers.get("If-None-Match", "").strip() == tag:
+            response = HttpResponse(status=304)
+            response["ETag"] = tag
+            return response
+        response["ETag"] = tag
+        return obj
+
+    @router.post(
+        "/",
+        response={201: Out},
+        operation_id=f"create_{name}",
+        summary=f"Create a {model._meta.verbose_name}",
+    )
+    def create_object(request: HttpRequest, payload: In) -> tuple[int, Any]:
+        if not has_perm(request.user, key, "add"):
+            raise PermissionDenied(f"you may not add a {model._meta.verbose_name}")
+        values = payload.model_dump()
+        check_references(request, model, values)
+        obj = resource.create(_actor(request), values)
+        return 201, base(request).get(pk=obj.pk)
+
+    @router.patch(
+        "/{int:object_id}",
+        response=Out,
+        operation_id=f"update_{name}",
+        summary=f"Update a {model._meta.verbose_name}",
+    )
+    def update_object(
+        request: HttpRequest, object_id: int, payload: Patch, response: HttpResponse
+    ) -> Any:
+        obj = get_object_or_404(base(request).all(), request.user, "change", pk=object_id)
+        values = payload.model_dump(exclude_unset=True)
+        check_references(request, model, values)
+        updated = resource.update(_actor(request), obj, values, expected_etag=_if_match(request))
+        result = base(request).get(pk=updated.pk)
+        response["ETag"] = etag_for(result)
+        return result
+
+    @router.delete(
+        "/{int:object_id}",
+        response={204: None},
+        operation_id=f"delete_{name}",
+        summary=f"Delete a {model._meta.verbose_name}",
+    )
+    def delete_object(request: HttpRequest, object_id: int) -> tuple[int, None]:
+        obj = get_object_or_404(base(request).all(), request.user, "delete", pk=object_id)
+        resource.delete(_actor(request), obj)
+        return 204, None
+
+    return router

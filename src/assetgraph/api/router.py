@@ -1,0 +1,30 @@
+"""The one NinjaAPI: ``/api/``, OpenAPI at ``/api/openapi.json``, docs at ``/api/docs``."""
+
+from ninja import NinjaAPI
+
+from assetgraph import __version__
+from assetgraph.accounts.api import router as accounts_router
+from assetgraph.audit.api import router as audit_router
+from assetgraph.org.api import router as org_router
+
+from . import errors
+from .auth import ActiveSessionAuth, BearerTokenAuth
+
+api = NinjaAPI(
+    title="assetgraph API",
+    version=__version__,
+    description=(
+        "IT asset management and CMDB. Authenticate with `Authorization: Bearer <token>` "
+        "(create one under your profile) or the browser session (CSRF token required for writes). "
+        'Errors are `{"error": {"code", "message", "fields"}}`; lists are cursor-paginated '
+        "(`limit`, `cursor`, `ordering`); reads return an `ETag`, updates honour `If-Match`."
+    ),
+    auth=[BearerTokenAuth(), ActiveSessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+api.add_router("/audit", audit_router)
+api.add_router("/accounts", accounts_router)
+api.add_router("/org", org_router)

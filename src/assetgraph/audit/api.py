@@ -1,0 +1,42 @@
+"""``GET /api/audit/events`` and ``GET /api/audit/revision``."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.api.pagination import Page, page_request, paginate
+from assetgraph.core import registry
+from assetgraph.core.errors import PermissionDenied
+
+from .models import AuditEvent
+from .schemas import AuditEventFilter, AuditEventOut, RevisionOut
+from .services import current_revision
+
+router = Router(tags=["audit"])
+ORDERINGS = {"id": "pk", "timestamp": "timestamp"}
+
+
+@router.get("/events", response=Page[AuditEventOut], summary="List audit events")
+def list_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> dict[str, Any]:
+    """Events newest first, filtered by object, actor, action, source and time range.
+
+    Needs ``view`` on audit events; events about object types the caller cannot view at all
+    are left out.
+    """
+    if not has_perm(request.user, "audit.auditevent", "view"):
+        raise PermissionDenied("you may not view the audit log")
+    events = restrict(AuditEvent.objects.all(), request.user, "view")
+    if not request.user.is_superuser:
+        visible = [t.key for t in registry.all_types() if has_perm(request.user, t.key, "view")]
+        events = events.filter(object_type__in=visible)
+    paging = page_request(request.GET, ORDERINGS, "-id")
+    rows, next_cursor = paginate(filters.filter(events), paging, ORDERINGS)
+    return {"results": rows, "next": next_cursor}
+
+
+@router.get("/revision", response=RevisionOut, summary="Current audit revision")
+def revision(request: HttpRequest) -> dict[str, int]:
+    """The newest event id: it only grows, so caches key on it."""
+    return {"revision": current_revision()}

@@ -1,0 +1,54 @@
+"""The ``assetgraph`` command: a thin, documented front over Django management commands.
+
+``assetgraph serve | migrate | createsuperuser | demo | audit verify | import | export | roles``;
+anything else is passed to Django's ``manage.py`` as is (``assetgraph manage <command>``).
+Exit codes: 0 success, 1 failure of the operation (e.g. a broken audit chain, an import with
+errors), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ALIASES = {"import": "import_data", "export": "export_data"}
+USAGE = """usage: assetgraph <command> [options]
+
+commands:
+  serve [--host H] [--port P]   apply pending migrations, then serve the app
+  migrate                       apply database migrations
+  createsuperuser               create an administrator login
+  demo                          load the demo company (prints the demo logins)
+  audit verify | audit seal     check or extend the audit hash chain
+  import KIND FILE [--dry-run]  import people or locations from CSV/XLSX
+  export KIND [--format F]      export people, locations, departments, cost-centres, companies
+  roles [--markdown]            show the built-in roles and their permissions
+  manage COMMAND ...            any Django management command
+
+configuration comes from ASSETGRAPH_* environment variables (see docs/configuration.md)."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        raise SystemExit(0 if args else 2)
+    if args[0] in {"--version", "version"}:
+        from assetgraph import __version__
+
+        print(f"assetgraph {__version__}")
+        raise SystemExit(0)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assetgraph.settings")
+    command = args[0]
+    if command == "manage":
+        args = args[1:]
+    else:
+        args[0] = ALIASES.get(command, command)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["assetgraph", *args])
+
+
+if __name__ == "__main__":
+    main()

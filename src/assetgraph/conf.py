@@ -1,0 +1,178 @@
+"""Runtime configuration read from ``ASSETGRAPH_*`` environment variables.
+
+Everything an operator can set lives here, parsed once into a frozen :class:`Config`. A bad
+value raises :class:`ConfigError` whose message is one line naming the variable, so start-up
+fails loudly and clearly instead of half-working.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+PREFIX = "ASSETGRAPH_"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(Exception):
+    """A configuration value is invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The parsed configuration: one attribute per ``ASSETGRAPH_*`` variable."""
+
+    data_dir: Path
+    database: dict[str, Any]
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+    time_zone: str
+    base_url: str
+    log_level: str
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{PREFIX}{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no)")
+
+
+def parse_database_url(
+    url: str, data_dir: Path, variable: str = PREFIX + "DATABASE_URL"
+) -> dict[str, Any]:
+    """Turn ``sqlite:///path`` or ``postgresql://user:pw@host:port/db`` into Django settings.
+
+    SQLite runs in WAL mode with IMMEDIATE transactions so that concurrent writers queue on the
+    busy timeout instead of failing with "database is locked" on lock upgrade.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    options = dict(parse_qsl(parts.query))
+    if scheme == "sqlite":
+        raw_path = unquote(parts.path)
+        if parts.netloc or not raw_path or raw_path == "/":
+            raise ConfigError(
+                f"{variable}: a SQLite URL is sqlite:///relative.db or sqlite:////abs.db"
+            )
+        path = Path(raw_path[1:])
+        if not path.is_absolute():
+            path = data_dir / path
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(path),
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; "
+                    "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+                ),
+            },
+            "TEST": {"NAME": str(data_dir / "test.sqlite3")},
+        }
+    if scheme in {"postgres", "postgresql", "pgsql"}:
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ConfigError(f"{variable}: a PostgreSQL URL needs a database name after the host")
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ConfigError(f"{variable}: the port is not a number") from exc
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(port or ""),
+            "CONN_MAX_AGE": int(options.pop("conn_max_age", "60")),
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    raise ConfigError(f"{variable}: unsupported scheme {scheme!r} (use sqlite:// or postgresql://)")
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    """Return the configured key, or one generated on first run and kept in the data dir."""
+    configured = env.get(PREFIX + "SECRET_KEY")
+    if configured is not None:
+        if len(configured) < 32:
+            raise ConfigError(f"{PREFIX}SECRET_KEY is too short (at least 32 characters)")
+        return configured
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    """Parse the environment into a :class:`Config`, creating the data directory if needed."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get(PREFIX + "DATA_DIR", "") or Path.home() / ".local/share/assetgraph")
+    data_dir = data_dir.expanduser().resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{PREFIX}DATA_DIR={str(data_dir)!r} cannot be created: {exc.strerror}"
+        ) from exc
+
+    database = parse_database_url(
+        env.get(PREFIX + "DATABASE_URL") or "sqlite:///assetgraph.sqlite3", data_dir
+    )
+
+    time_zone = env.get(PREFIX + "TIME_ZONE", "UTC")
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{PREFIX}TIME_ZONE={time_zone!r} is not an IANA time zone") from exc
+
+    base_url = env.get(PREFIX + "BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    parsed = urlsplit(base_url)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ConfigError(f"{PREFIX}BASE_URL={base_url!r} must be an http(s) URL with a host")
+
+    debug = _bool(env, "DEBUG", False)
+    hosts_raw = env.get(PREFIX + "ALLOWED_HOSTS")
+    if hosts_raw is None:
+        allowed_hosts = sorted({"127.0.0.1", "localhost", "[::1]", parsed.hostname})
+    else:
+        allowed_hosts = [h.strip() for h in hosts_raw.split(",") if h.strip()]
+        if not allowed_hosts:
+            raise ConfigError(
+                f"{PREFIX}ALLOWED_HOSTS is empty (a comma-separated list of host names)"
+            )
+
+    log_level = env.get(PREFIX + "LOG_LEVEL", "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"{PREFIX}LOG_LEVEL={log_level!r} is not a log level")
+
+    return Config(
+        data_dir=data_dir,
+        database=database,
+        secret_key=_secret_key(env, data_dir),
+        debug=debug,
+        allowed_hosts=allowed_hosts,
+        time_zone=time_zone,
+        base_url=base_url,
+        log_level=log_level,
+    )

@@ -1,0 +1,71 @@
+"""Template context shared by every page: the navigation, filtered by permission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from assetgraph.accounts.permissions import has_perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One navigation link and the object type whose view permission shows it."""
+
+    label: str
+    url_name: str
+    object_type: str
+    icon: str
+
+
+# Grouped by domain. Later apps append their sections here.
+NAVIGATION: list[tuple[str, list[NavItem]]] = [
+    (
+        "Organisation",
+        [
+            NavItem("People", "ui:org:person_list", "org.person", "people"),
+            NavItem("Departments", "ui:org:department_list", "org.department", "diagram-3"),
+            NavItem("Cost centres", "ui:org:costcentre_list", "org.costcentre", "cash-coin"),
+            NavItem("Locations", "ui:org:location_list", "org.location", "geo-alt"),
+            NavItem("Companies", "ui:org:company_list", "org.company", "building"),
+        ],
+    ),
+    (
+        "Administration",
+        [
+            NavItem("Users", "ui:user_list", "accounts.user", "person-badge"),
+            NavItem("Audit log", "ui:audit_log", "audit.auditevent", "journal-text"),
+        ],
+    ),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Sections and links the current user may see."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    sections = []
+    for title, items in NAVIGATION:
+        links = []
+        for item in items:
+            if not has_perm(user, item.object_type, "view"):
+                continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            links.append(
+                {
+                    "label": item.label,
+                    "url": url,
+                    "icon": item.icon,
+                    "active": request.path.startswith(url),
+                }
+            )
+        if links:
+            sections.append({"title": title, "links": links})
+    return {"navigation": sections}

@@ -1,0 +1,391 @@
+"""The one list/detail/form/delete pattern every app's pages reuse.
+
+A :class:`UIResource` describes a model's pages: its list columns, the ``FilterSchema`` shared
+with the API (so filters mean the same on both surfaces), orderings, the detail fields, the
+form and the services that write. :func:`resource_urls` turns it into URL patterns. Lists
+filter, sort and paginate with HTMX (the table partial is swapped in place, the URL is pushed).
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from ninja import FilterSchema
+from pydantic import ValidationError as PydanticValidationError
+
+from assetgraph.accounts.http import AuthedRequest
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.api.pagination import page_request, paginate
+from assetgraph.audit.models import AuditEvent
+from assetgraph.core import registry
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.errors import NotFound, ServiceError
+from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+
+from .paging import keyset_page
+
+
+@dataclass(frozen=True)
+class Column:
+    """A list column: header, how to read the value, optional sort key and link."""
+
+    label: str
+    value: Callable[[Any], Any]
+    order: str | None = None
+    link: bool = False
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """A filter input rendered from a ``FilterSchema`` field."""
+
+    name: str
+    label: str
+    kind: str  # "text" | "select"
+    value: str
+    options: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class UIResource:
+    """Everything the generic views need to render one model's pages."""
+
+    model: type[models.Model]
+    namespace: str
+    columns: Sequence[Column]
+    filter_schema: type[FilterSchema]
+    orderings: dict[str, str]
+    default_ordering: str
+    form_class: type[forms.ModelForm[Any]]
+    create: Callable[[Actor, dict[str, Any]], models.Model]
+    update: Callable[..., models.Model]
+    delete: Callable[[Actor, Any], None]
+    detail_fields: Sequence[tuple[str, Callable[[Any], Any]]] = ()
+    select_related: Sequence[str] = ()
+    api_path: str = ""
+    related_tables: Sequence[Callable[[HttpRequest, Any], dict[str, Any] | None]] = ()
+
+    @property
+    def key(self) -> str:
+        return registry.object_type_key(self.model)
+
+    @property
+    def name(self) -> str:
+        return str(self.model._meta.model_name)
+
+    def url(self, view: str, *args: Any) -> str:
+        return reverse(f"ui:{self.namespace}:{self.name}_{view}", args=args)
+
+    def queryset(self, request: HttpRequest, action: str = "view") -> models.QuerySet[Any]:
+        return restrict(
+            self.model._default_manager.select_related(*self.select_related), request.user, action
+        )
+
+
+def _actor(request: AuthedRequest) -> Actor:
+    return Actor.from_request(request, Source.UI)
+
+
+def _unwrap(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def filter_fields(request: AuthedRequest, schema: type[FilterSchema]) -> list[FilterField]:
+    """Form inputs for every field of a filter schema, with the current values filled in."""
+    result: list[FilterField] = []
+    for name, info in schema.model_fields.items():
+        value = request.GET.get(name, "")
+        label = (info.description or name.replace("_id", "").replace("_", " ")).capitalize()
+        annotation = _unwrap(info.annotation)
+        if annotation is bool:
+            result.append(
+                FilterField(name, label, "select", value, [("true", "Yes"), ("false", "No")])
+            )
+        elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+            choices = getattr(annotation, "choices", None) or [
+                (m.value, m.name.title()) for m in annotation
+            ]
+            result.append(
+                FilterField(
+                    name, label, "select", value, [(str(v), str(lbl)) for v, lbl in choices]
+                )
+            )
+        elif annotation is int and name.endswith("_id"):
+            options = _related_options(request, schema, name)
+            if options is None:
+                result.append(FilterField(name, label, "text", value))
+            else:
+                result.append(FilterField(name, label, "select", value, options))
+        else:
+            result.append(FilterField(name, "Search" if name == "q" else label, "text", value))
+    return result
+
+
+def _related_options(
+    request: HttpRequest, schema: type[FilterSchema], name: str
+) -> list[tuple[str, str]] | None:
+    model = getattr(schema, "ui_model", None)
+    if model is None:
+        return None
+    try:
+        related = model._meta.get_field(name.removesuffix("_id")).related_model
+    except Exception:
+        return None
+    rows = restrict(related._default_manager.all(), request.user, "view")[:500]
+    return [(str(obj.pk), str(obj)) for obj in rows]
+
+
+def parse_filters(
+    request: HttpRequest, schema: type[FilterSchema]
+) -> tuple[FilterSchema, dict[str, list[str]]]:
+    """Validate the query string with the API's filter schema; bad values become field errors."""
+    raw = {k: v for k, v in request.GET.items() if k in schema.model_fields and v != ""}
+    try:
+        return schema(**raw), {}
+    except PydanticValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors():
+            errors.setdefault(str(err["loc"][0]), []).append(err["msg"])
+        clean = {k: v for k, v in raw.items() if k not in errors}
+        return schema(**clean), errors
+
+
+@login_required
+def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
+    """The list page; HTMX requests get only the table partial."""
+    if not has_perm(request.user, resource.key, "view"):
+        raise PermissionDenied(f"you may not view {resource.model._meta.verbose_name_plural}")
+    filters, filter_errors = parse_filters(request, resource.filter_schema)
+    try:
+        paging = page_request(request.GET, resource.orderings, resource.default_ordering)
+    except ServiceError:
+        paging = page_request({}, resource.orderings, resource.default_ordering)
+    try:
+        rows, next_cursor = paginate(
+            filters.filter(resource.queryset(request)), paging, resource.orderings
+        )
+    except ServiceError:
+        paging = page_request(
+            {"ordering": paging.ordering}, resource.orderings, resource.default_ordering
+        )
+        rows, next_cursor = paginate(
+            filters.filter(resource.queryset(request)), paging, resource.orderings
+        )
+    params = {k: v for k, v in request.GET.items() if k not in {"cursor"} and v != ""}
+    context = {
+        "resource": resource,
+        "meta": resource.model._meta,
+        "rows": [(obj, [_cell(c, obj) for c in resource.columns]) for obj in rows],
+        "columns": [_header(c, paging.ordering, params) for c in resource.columns],
+        "next_url": "?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None,
+        "first_url": "?" + urlencode(params) if paging.cursor else None,
+        "filters": filter_fields(request, resource.filter_schema),
+        "filter_errors": filter_errors,
+        "can_add": has_perm(request.user, resource.key, "add"),
+        "export_query": urlencode(params),
+        "list_url": resource.url("list"),
+    }
+    template = "ui/partials/object_table.html" if request.htmx else "ui/object_list.html"
+    return render(request, template, context)
+
+
+def _cell(column: Column, obj: Any) -> dict[str, Any]:
+    value = column.value(obj)
+    url = obj.get_absolute_url() if column.link and hasattr(obj, "get_absolute_url") else None
+    if column.link and url is None:
+        entry = registry.for_model(obj)
+        url = (
+            reverse(entry.detail_url_name, args=[obj.pk])
+            if entry and entry.detail_url_name
+            else None
+        )
+    return {"value": "" if value is None else value, "url": url}
+
+
+def _header(column: Column, ordering: str, params: dict[str, Any]) -> dict[str, Any]:
+    if column.order is None:
+        return {"label": column.label, "url": None, "direction": None}
+    current = ordering.lstrip("-") == column.order
+    descending = ordering.startswith("-")
+    target = f"-{column.order}" if current and not descending else column.order
+    query = {k: v for k, v in params.items() if k != "ordering"}
+    query["ordering"] = target
+    direction = ("desc" if descending else "asc") if current else None
+    return {"label": column.label, "url": "?" + urlencode(query), "direction": direction}
+
+
+@login_required
+def detail_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpResponse:
+    """The detail page with its Overview and History tabs (and related tables)."""
+    obj = _get(request, resource, pk)
+    related = [table for make in resource.related_tables if (table := make(request, obj))]
+    context = {
+        "resource": resource,
+        "meta": resource.model._meta,
+        "object": obj,
+        "fields": [(label, getter(obj)) for label, getter in resource.detail_fields],
+        "related": related,
+        "can_change": has_perm(request.user, resource.key, "change"),
+        "can_delete": has_perm(request.user, resource.key, "delete"),
+        "history_url": resource.url("history", pk),
+        "edit_url": resource.url("edit", pk),
+        "delete_url": resource.url("delete", pk),
+        "list_url": resource.url("list"),
+    }
+    return render(request, "ui/object_detail.html", context)
+
+
+def _get(request: AuthedRequest, resource: UIResource, pk: int, action: str = "view") -> Any:
+    try:
+        return get_object_or_404(resource.queryset(request, "view"), request.user, action, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainPermissionDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+
+
+@login_required
+def history_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpResponse:
+    """The History tab: every audit event about the object, newest first (visible objects only)."""
+    obj = _get(request, resource, pk)
+    events, older = keyset_page(
+        AuditEvent.objects.for_object(resource.key, obj.pk), request.GET.get("before")
+    )
+    older_url = f"{resource.url('history', pk)}?before={older}" if older else None
+    return render(
+        request,
+        "ui/partials/history.html",
+        {"events": events, "object": obj, "older_url": older_url},
+    )
+
+
+def prepare_form(form: forms.BaseForm, request: HttpRequest) -> None:
+    """Limit reference choices to visible objects and give inputs the theme's classes."""
+    for form_field in form.fields.values():
+        if isinstance(form_field, forms.ModelChoiceField) and form_field.queryset is not None:
+            form_field.queryset = restrict(form_field.queryset, request.user, "view")
+        widget = form_field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+def _apply_errors(form: forms.BaseForm, exc: ServiceError) -> None:
+    placed = False
+    for name, messages_ in exc.fields.items():
+        target = (
+            name
+            if name in form.fields
+            else (name.removesuffix("_id") if name.removesuffix("_id") in form.fields else None)
+        )
+        for message in messages_:
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _form_values(form: forms.ModelForm[Any]) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
+
+
+@login_required
+def edit_view(request: AuthedRequest, resource: UIResource, pk: int | None = None) -> HttpResponse:
+    """Create (``pk`` None) or edit form; writes go through the resource's services."""
+    obj = None
+    if pk is not None:
+        obj = _get(request, resource, pk, "change")
+    elif not has_perm(request.user, resource.key, "add"):
+        if has_perm(request.user, resource.key, "view"):
+            raise PermissionDenied("you may not add this")
+        raise Http404
+    form = resource.form_class(request.POST or None, instance=obj)
+    prepare_form(form, request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if obj is None:
+                saved = resource.create(_actor(request), _form_values(form))
+                messages.success(request, f"Created {saved}.")
+            else:
+                saved = resource.update(_actor(request), obj, _form_values(form))
+                messages.success(request, f"Saved {saved}.")
+            return HttpResponseRedirect(resource.url("detail", saved.pk))
+        except ServiceError as exc:
+            _apply_errors(form, exc)
+    context = {
+        "resource": resource,
+        "meta": resource.model._meta,
+        "form": form,
+        "object": obj,
+        "cancel_url": resource.url("detail", obj.pk) if obj else resource.url("list"),
+    }
+    return render(request, "ui/object_form.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+def delete_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpResponse:
+    """Confirm, then delete through the service; a referenced object explains why it cannot go."""
+    obj = _get(request, resource, pk, "delete")
+    error = None
+    if request.method == "POST":
+        try:
+            label = str(obj)
+            resource.delete(_actor(request), obj)
+            messages.success(request, f"Deleted {label}.")
+            return HttpResponseRedirect(resource.url("list"))
+        except ServiceError as exc:
+            error = exc.message
+    return render(
+        request,
+        "ui/object_confirm_delete.html",
+        {
+            "resource": resource,
+            "meta": resource.model._meta,
+            "object": obj,
+            "error": error,
+            "cancel_url": resource.url("detail", pk),
+        },
+        status=409 if error else 200,
+    )
+
+
+def resource_urls(resource: UIResource) -> list[URLPattern]:
+    """URL patterns for list, add, detail, edit, delete and history of one resource."""
+    name = resource.name
+    base = str(resource.model._meta.verbose_name_plural).replace(" ", "-")
+    return [
+        path(f"{base}/", list_view, {"resource": resource}, name=f"{name}_list"),
+        path(f"{base}/add/", edit_view, {"resource": resource}, name=f"{name}_add"),
+        path(f"{base}/<int:pk>/", detail_view, {"resource": resource}, name=f"{name}_detail"),
+        path(f"{base}/<int:pk>/edit/", edit_view, {"resource": resource}, name=f"{name}_edit"),
+        path(
+            f"{base}/<int:pk>/delete/", delete_view, {"resource": resource}, name=f"{name}_delete"
+        ),
+        path(
+            f"{base}/<int:pk>/history/",
+            history_view,
+            {"resource": resource},
+            name=f"{name}_history",
+        ),
+    ]

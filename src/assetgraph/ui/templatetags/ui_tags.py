@@ -1,0 +1,17 @@
+"""Small template helpers for the UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def lookup(mapping: Any, key: str) -> Any:
+    """``{{ dict|lookup:name }}``: a dict value by a variable key (None when absent)."""
+    if isinstance(mapping, dict):
+        return mapping.get(key)
+    return None

@@ -1,0 +1,285 @@
+"""Pages of the UI shell: login/logout, dashboard, search, profile and tokens, users, audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_POST
+
+from assetgraph.accounts import services as account_services
+from assetgraph.accounts.http import AuthedRequest
+from assetgraph.accounts.models import APIToken, User
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.audit.models import AuditEvent
+from assetgraph.core import registry
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.errors import NotFound, ServiceError
+
+from .forms import LoginForm, TokenForm
+from .paging import keyset_page
+
+GENERIC_LOGIN_ERROR = "Invalid username or password."
+SEARCH_LIMIT_PER_TYPE = 10
+
+
+def _actor(request: AuthedRequest) -> Actor:
+    return Actor.from_request(request, Source.UI)
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Sign in, with lock-out after repeated failures; unknown users get the same answer."""
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(reverse("ui:dashboard"))
+    form = LoginForm(request.POST or None)
+    error = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        wait = account_services.login_locked_for(username)
+        if wait:
+            error = f"Too many failed attempts. Try again in {wait} seconds."
+            status = 429
+        else:
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if user is None:
+                account_services.record_login_failure(username)
+                error = GENERIC_LOGIN_ERROR
+                status = 401
+            else:
+                account_services.record_login_success(username)
+                login(request, user)
+                target = request.POST.get("next") or request.GET.get("next") or ""
+                if not url_has_allowed_host_and_scheme(
+                    target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                ):
+                    target = reverse("ui:dashboard")
+                return HttpResponseRedirect(target)
+    return render(
+        request,
+        "ui/login.html",
+        {"form": form, "error": error, "next": request.GET.get("next", "")},
+        status=status,
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """Sign out (POST only, CSRF-protected)."""
+    logout(request)
+    return HttpResponseRedirect(reverse("ui:login"))
+
+
+@login_required
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    """Landing page: counts of what the user can see and the latest activity."""
+    tiles = []
+    for entry in registry.all_types():
+        if not entry.list_url_name or not has_perm(request.user, entry.key, "view"):
+            continue
+        count = restrict(entry.model._default_manager.all(), request.user, "view").count()
+        tiles.append(
+            {
+                "label": entry.label_plural.capitalize(),
+                "count": count,
+                "url": reverse(entry.list_url_name),
+            }
+        )
+    recent = (
+        _visible_events(request)[:10] if has_perm(request.user, "audit.auditevent", "view") else []
+    )
+    return render(request, "ui/dashboard.html", {"tiles": tiles, "recent": recent})
+
+
+def _visible_events(request: AuthedRequest) -> Any:
+    events = restrict(AuditEvent.objects.all(), request.user, "view")
+    if not request.user.is_superuser:
+        events = events.filter(
+            object_type__in=[
+                t.key for t in registry.all_types() if has_perm(request.user, t.key, "view")
+            ]
+        )
+    return events.order_by("-id")
+
+
+@login_required
+def search(request: AuthedRequest) -> HttpResponse:
+    """Global search over every registered type the user may view."""
+    query = request.GET.get("q", "").strip()
+    groups = []
+    if len(query) >= 2:
+        for entry in registry.all_types():
+            if (
+                not entry.search_fields
+                or not entry.detail_url_name
+                or not has_perm(request.user, entry.key, "view")
+            ):
+                continue
+            condition = Q()
+            for name in entry.search_fields:
+                condition |= Q(**{f"{name}__icontains": query})
+            found = list(
+                restrict(entry.model._default_manager.filter(condition), request.user, "view")[
+                    : SEARCH_LIMIT_PER_TYPE + 1
+                ]
+            )
+            if found:
+                groups.append(
+                    {
+                        "label": entry.label_plural.capitalize(),
+                        "items": [
+                            {"text": str(o), "url": reverse(entry.detail_url_name, args=[o.pk])}
+                            for o in found[:SEARCH_LIMIT_PER_TYPE]
+                        ],
+                        "more": len(found) > SEARCH_LIMIT_PER_TYPE,
+                        "list_url": reverse(entry.list_url_name) + f"?q={query}"
+                        if entry.list_url_name
+                        else None,
+                    }
+                )
+    template = "ui/partials/search_results.html" if request.htmx else "ui/search.html"
+    return render(request, template, {"query": query, "groups": groups})
+
+
+@login_required
+def profile(request: AuthedRequest) -> HttpResponse:
+    """The user's own page: roles and API tokens (create, revoke; a new secret shown once)."""
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = account_services.create_api_token(
+                _actor(request),
+                request.user,
+                name=form.cleaned_data["name"],
+                write_enabled=form.cleaned_data["write_enabled"],
+                expires_at=form.cleaned_data["expires_at"],
+            )
+            new_token = issued.plaintext
+            form = TokenForm()
+        except ServiceError as exc:
+            for name, errs in exc.fields.items():
+                for err in errs:
+                    form.add_error(name if name in form.fields else None, err)
+    tokens = APIToken.objects.filter(user=request.user)
+    roles = request.user.roles.all()
+    return render(
+        request,
+        "ui/profile.html",
+        {"form": form, "tokens": tokens, "new_token": new_token, "roles": roles},
+    )
+
+
+@login_required
+@require_POST
+def revoke_token(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Revoke one of the user's own tokens."""
+    token = APIToken.objects.filter(user=request.user, pk=pk).first()
+    if token is None:
+        raise Http404
+    account_services.revoke_api_token(_actor(request), token)
+    messages.success(request, f"Revoked token {token.name}.")
+    return HttpResponseRedirect(reverse("ui:profile"))
+
+
+@login_required
+def user_list(request: AuthedRequest) -> HttpResponse:
+    """Users (for those who may view them)."""
+    if not has_perm(request.user, "accounts.user", "view"):
+        raise Http404
+    users = restrict(User.objects.prefetch_related("roles"), request.user, "view").order_by(
+        "username"
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        users = users.filter(
+            Q(username__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+        )
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    return render(request, "ui/users.html", {"page": page, "query": query})
+
+
+@login_required
+def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A user's roles and status, with deactivate/reactivate and role changes for admins."""
+    try:
+        user = get_object_or_404(
+            User.objects.prefetch_related("roles"), request.user, "view", pk=pk
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    can_change = has_perm(request.user, "accounts.user", "change")
+    if request.method == "POST" and can_change:
+        actor = _actor(request)
+        try:
+            action = request.POST.get("action")
+            if action == "deactivate":
+                account_services.deactivate_user(actor, user)
+                messages.success(
+                    request, f"Deactivated {user.username}: sessions ended, tokens revoked."
+                )
+            elif action == "reactivate":
+                account_services.reactivate_user(actor, user)
+                messages.success(request, f"Reactivated {user.username}.")
+            elif action == "roles":
+                account_services.set_user_roles(actor, user, request.POST.getlist("roles"))
+                messages.success(request, f"Updated the roles of {user.username}.")
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("ui:user_detail", args=[pk]))
+    from assetgraph.accounts.models import Role
+
+    events = AuditEvent.objects.for_object("accounts.user", user.pk)[:50]
+    return render(
+        request,
+        "ui/user_detail.html",
+        {
+            "subject": user,
+            "can_change": can_change,
+            "all_roles": Role.objects.all(),
+            "user_roles": {r.name for r in user.roles.all()},
+            "events": events,
+        },
+    )
+
+
+@login_required
+def audit_log(request: AuthedRequest) -> HttpResponse:
+    """The audit trail, filterable by object type, action, source and actor."""
+    if not has_perm(request.user, "audit.auditevent", "view"):
+        raise Http404
+    events = _visible_events(request)
+    filters = {
+        k: request.GET.get(k, "").strip() for k in ("object_type", "action", "source", "actor")
+    }
+    if filters["object_type"]:
+        events = events.filter(object_type=filters["object_type"])
+    if filters["action"]:
+        events = events.filter(action=filters["action"])
+    if filters["source"]:
+        events = events.filter(source=filters["source"])
+    if filters["actor"]:
+        events = events.filter(actor_repr__iexact=filters["actor"])
+    rows, older = keyset_page(events, request.GET.get("before"))
+    query = {k: v for k, v in filters.items() if v}
+    older_url = "?" + urlencode({**query, "before": str(older)}) if older else None
+    return render(
+        request,
+        "ui/audit_log.html",
+        {
+            "events": rows,
+            "older_url": older_url,
+            "filters": filters,
+            "types": [t.key for t in registry.all_types()],
+        },
+    )

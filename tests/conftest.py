@@ -1,0 +1,160 @@
+"""Shared fixtures: users with roles or permissions, authenticated clients, org objects."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from assetgraph.accounts import services as account_services
+from assetgraph.accounts.models import User
+from assetgraph.audit.models import AuditEvent
+from assetgraph.core.actor import Actor
+from assetgraph.org import services as org
+from assetgraph.org.models import CostCentre, Department, Location, Person
+
+PASSWORD = "correct-horse-battery-9"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings: Any) -> None:
+    # Argon2 is the production hasher (tested in test_conf); tests use a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def system() -> Actor:
+    return Actor.system("tests")
+
+
+@pytest.fixture
+def make_user(db: None, system: Actor) -> Callable[..., User]:
+    """Create a user with roles and/or ad-hoc permissions ``[(types, actions, constraints)]``."""
+
+    def make(
+        *roles: str,
+        permissions: list[tuple[list[str], list[str], Any]] | None = None,
+        superuser: bool = False,
+    ) -> User:
+        n = next(_counter)
+        user = account_services.create_user(
+            system, username=f"user{n}", password=PASSWORD, roles=roles, is_superuser=superuser
+        )
+        for i, (types, actions, constraints) in enumerate(permissions or []):
+            account_services.create_object_permission(
+                system,
+                name=f"p{n}-{i}",
+                object_types=types,
+                actions=actions,
+                constraints=constraints,
+                users=[user],
+            )
+        return user
+
+    return make
+
+
+def bearer(user: User, write: bool = True) -> Client:
+    """A test client authenticated with a fresh API token of ``user``."""
+    issued = account_services.create_api_token(
+        Actor.system(), user, name="test", write_enabled=write
+    )
+    return Client(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
+
+
+@pytest.fixture
+def api(make_user: Callable[..., User]) -> Callable[..., Client]:
+    """``api("Helpdesk")`` → a client with a write token of a new user holding that role."""
+
+    def make(
+        *roles: str,
+        permissions: list[tuple[list[str], list[str], Any]] | None = None,
+        write: bool = True,
+    ) -> Client:
+        return bearer(make_user(*roles, permissions=permissions), write=write)
+
+    return make
+
+
+@pytest.fixture
+def browser(make_user: Callable[..., User]) -> Callable[..., Client]:
+    """A session-authenticated client (UI pages) for a new user with the given roles."""
+
+    def make(*roles: str, **kwargs: Any) -> Client:
+        client = Client()
+        client.force_login(make_user(*roles, **kwargs))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def site(db: None, system: Actor) -> dict[str, Any]:
+    """A small organisation: two sites with rooms, two departments, a cost centre, three people."""
+    region = org.create_location(system, {"name": "EMEA", "kind": "region"})
+    london = org.create_location(
+        system, {"name": "London", "kind": "site", "parent": region, "country": "GB"}
+    )
+    berlin = org.create_location(
+        system, {"name": "Berlin", "kind": "site", "parent": region, "country": "DE"}
+    )
+    room = org.create_location(system, {"name": "HQ", "kind": "building", "parent": london})
+    cc = org.create_cost_centre(system, {"code": "CC-1", "name": "Finance"})
+    finance = org.create_department(system, {"name": "Finance", "code": "FIN", "cost_centre": cc})
+    it = org.create_department(system, {"name": "IT", "code": "IT"})
+    minh = org.create_person(
+        system,
+        {
+            "employee_number": "E1",
+            "first_name": "Minh",
+            "last_name": "Nguyen",
+            "department": finance,
+            "location": room,
+            "email": "minh@example.com",
+        },
+    )
+    ana = org.create_person(
+        system,
+        {
+            "employee_number": "E2",
+            "first_name": "Ana",
+            "last_name": "Costa",
+            "department": it,
+            "location": berlin,
+            "manager": minh,
+        },
+    )
+    ben = org.create_person(
+        system,
+        {"employee_number": "E3", "first_name": "Ben", "last_name": "Becker", "department": it},
+    )
+    return {
+        "region": region,
+        "london": london,
+        "berlin": berlin,
+        "room": room,
+        "cc": cc,
+        "finance": finance,
+        "it": it,
+        "minh": minh,
+        "ana": ana,
+        "ben": ben,
+    }
+
+
+def events_for(obj: Any) -> list[AuditEvent]:
+    """Audit events about one object, oldest first."""
+    from assetgraph.core.registry import object_type_key
+
+    return list(
+        AuditEvent.objects.filter(object_type=object_type_key(obj), object_id=str(obj.pk)).order_by(
+            "id"
+        )
+    )
+
+
+__all__ = ["PASSWORD", "CostCentre", "Department", "Location", "Person", "bearer", "events_for"]
