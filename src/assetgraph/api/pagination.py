@@ -101,24 +101,20 @@ def paginate(
     queryset = queryset.order_by(f"{prefix}{field_name}", f"{prefix}pk")
     if request.cursor:
         value, pk = _decode(request.cursor, request.ordering)
-        model_field = queryset.model._meta.get_field(field_name.split("__")[0])
         try:
-            if (
-                field_name != "pk"
-                and isinstance(model_field, models.Field)
-                and not model_field.is_relation
-            ):
-                value = model_field.to_python(value)
             pk = int(pk)
+            if field_name != "pk":
+                model_field = queryset.model._meta.get_field(field_name.split("__")[0])
+                if isinstance(model_field, models.Field) and not model_field.is_relation:
+                    value = model_field.to_python(value)
         except Exception:  # any conversion failure means a forged or stale cursor
             raise ValidationFailed("cursor: invalid", fields={"cursor": ["invalid"]}) from None
         op = "lt" if descending else "gt"
         if field_name == "pk":
             queryset = queryset.filter(**{f"pk__{op}": pk})
         else:
-            queryset = queryset.filter(
-                Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk})
-            )
+            before = Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk})
+            queryset = queryset.filter(before)
     rows = list(queryset[: request.limit + 1])
     next_cursor = None
     if len(rows) > request.limit:

@@ -191,6 +191,7 @@ class Importer(ABC):
         """Validate each row against the database and the rest of the file."""
         keys = [r.values.get(self.key_column, "") for r in rows]
         existing = self.existing([k for k in keys if k])
+        self.existing_objects = existing
         changeable = self._changeable(existing)
         can_add = self.actor.is_system or has_perm(self.user, self.object_type, "add")
         seen: dict[str, int] = {}

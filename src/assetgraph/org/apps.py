@@ -28,8 +28,10 @@ class OrgConfig(AppConfig):
             search_fields=("first_name", "last_name", "email", "employee_number"),
             constraint_fields=(
                 "id",
+                "employee_number",
                 "department",
                 "department__name",
+                "department__code",
                 "cost_centre",
                 "cost_centre__code",
                 "location",

@@ -100,8 +100,10 @@ class PersonImporter(Importer):
             manager = cells["manager"]
             if manager == cells["employee_number"]:
                 raise RowError("a person cannot manage themselves", "manager")
-            if manager and manager in self._file_numbers:
-                deferred["manager"] = manager  # resolved after every row exists
+            if manager and manager in self._file_numbers and manager not in self.existing_objects:
+                deferred["manager"] = (
+                    manager  # a new person of this file: linked once every row exists
+                )
             else:
                 values["manager"] = self.ref(Person, manager, "manager", "employee_number", "email")
         return values, deferred

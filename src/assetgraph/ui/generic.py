@@ -38,6 +38,8 @@ from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 
 from .paging import keyset_page
 
+MAX_FILTER_OPTIONS = 200
+
 
 @dataclass(frozen=True)
 class Column:
@@ -148,7 +150,12 @@ def _related_options(
         related = model._meta.get_field(name.removesuffix("_id")).related_model
     except Exception:
         return None
-    rows = restrict(related._default_manager.all(), request.user, "view")[:500]
+    # A drop-down only while it stays short; beyond that the filter takes an id.
+    rows = list(
+        restrict(related._default_manager.all(), request.user, "view")[: MAX_FILTER_OPTIONS + 1]
+    )
+    if len(rows) > MAX_FILTER_OPTIONS:
+        return None
     return [(str(obj.pk), str(obj)) for obj in rows]
 
 

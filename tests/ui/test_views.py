@@ -1,0 +1,134 @@
+"""UI pages: login required, list/detail/history/search, HTMX partials, CSP, query counts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_need_login(site: dict[str, Any]) -> None:
+    for url in (
+        "/",
+        "/org/people/",
+        f"/org/people/{site['ana'].pk}/",
+        "/search/?q=an",
+        "/profile/",
+    ):
+        response = Client().get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+
+
+def test_list_detail_history_and_search(site: dict[str, Any], browser: Any, system: Any) -> None:
+    from assetgraph.org.services import update_person
+
+    update_person(system, site["ana"], {"job_title": "Network Engineer"})
+    client = browser("Read-only")
+    listing = client.get("/org/people/", {"q": "ana"}, HTTP_HX_REQUEST="true")
+    assert listing.status_code == 200
+    assert b"Ana Costa" in listing.content and b"Ben Becker" not in listing.content
+    detail = client.get(f"/org/people/{site['ana'].pk}/")
+    assert (
+        detail.status_code == 200
+        and b"Network Engineer" in detail.content
+        and b"History" in detail.content
+    )
+    history = client.get(f"/org/people/{site['ana'].pk}/history/")
+    assert b"job_title" in history.content and b"Network Engineer" in history.content
+    found = client.get("/search/", {"q": "berlin"})
+    assert b"EMEA / Berlin" in found.content
+
+
+def test_htmx_requests_get_only_the_table(site: dict[str, Any], browser: Any) -> None:
+    client = browser("Read-only")
+    partial = client.get("/org/people/", {"ordering": "-employee_number"}, HTTP_HX_REQUEST="true")
+    assert b"<html" not in partial.content and b"object-table" in partial.content
+    assert partial.content.index(b"Ben Becker") < partial.content.index(b"Minh Nguyen")
+
+
+def test_search_hides_what_the_user_cannot_see(site: dict[str, Any], browser: Any) -> None:
+    client = browser(permissions=[(["org.person"], ["view"], {"department__code": "IT"})])
+    content = client.get("/search/", {"q": "en"}).content
+    assert b"Ben Becker" in content
+    assert b"Minh Nguyen" not in content
+    assert b"Locations" not in content
+
+
+def test_pages_send_a_strict_csp_and_contain_no_inline_script(
+    site: dict[str, Any], browser: Any
+) -> None:
+    client = browser("Admin")
+    for url in (
+        "/",
+        "/org/people/",
+        f"/org/people/{site['ana'].pk}/",
+        "/profile/",
+        "/audit/",
+        "/users/",
+        "/org/import/people/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        for tag in re.findall(rb"<script[^>]*>", response.content):
+            assert b"src=" in tag, (url, tag)
+        assert b" style=" not in response.content, url
+
+
+def test_list_page_query_count_does_not_grow_with_rows(
+    site: dict[str, Any], browser: Any, system: Any, django_assert_max_num_queries: Any
+) -> None:
+    from assetgraph.org.services import create_person
+
+    client = browser("Read-only")
+    client.get("/org/people/")
+    for n in range(30):
+        create_person(
+            system,
+            {
+                "employee_number": f"X{n}",
+                "first_name": "F",
+                "last_name": f"L{n}",
+                "department": site["it"],
+                "location": site["room"],
+            },
+        )
+    with django_assert_max_num_queries(12):
+        response = client.get("/org/people/")
+    assert response.content.count(b"<tr>") > 30
+
+
+def test_forms_create_edit_and_delete_through_services(site: dict[str, Any], browser: Any) -> None:
+    from assetgraph.org.models import Company
+
+    client = browser("Procurement")
+    bad = client.post("/org/companies/add/", {"name": ""})
+    assert bad.status_code == 422
+    created = client.post("/org/companies/add/", {"name": "Lenovo", "is_manufacturer": "on"})
+    assert created.status_code == 302
+    company = Company.objects.get(name="Lenovo")
+    assert (
+        client.post(
+            f"/org/companies/{company.pk}/edit/", {"name": "Lenovo Group", "is_manufacturer": "on"}
+        ).status_code
+        == 302
+    )
+    assert client.post(f"/org/companies/{company.pk}/delete/").status_code == 302
+    assert not Company.objects.filter(pk=company.pk).exists()
+    reader = browser("Read-only")
+    assert reader.get("/org/companies/add/").status_code == 403
+
+
+def test_profile_creates_a_token_shown_once(browser: Any) -> None:
+    client = browser("Read-only")
+    response = client.post("/profile/", {"name": "cli"})
+    assert response.status_code == 200
+    token = response.context["new_token"]
+    assert token.startswith("agt_") and token.encode() in response.content
+    again = client.get("/profile/")
+    assert token.encode() not in again.content
