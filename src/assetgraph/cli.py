@@ -22,6 +22,7 @@ commands:
   audit verify | audit seal     check or extend the audit hash chain
   import KIND FILE [--dry-run]  import people or locations from CSV/XLSX
   export KIND [--format F]      export people, locations, departments, cost-centres, companies
+  records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command
 

@@ -127,6 +127,10 @@ class TableKind:
     importer: Any = None  # an ``Importer`` subclass, or None when the kind is export-only
     columns: tuple[Any, ...] = ()  # export columns: (header, getter) pairs
     select_related: tuple[str, ...] = ()
+    # Services behind CLI CRUD: create(actor, values), update(actor, obj, changes), delete(…)
+    create: Any = None
+    update: Any = None
+    delete: Any = None
 
 
 _KINDS: dict[str, TableKind] = {}

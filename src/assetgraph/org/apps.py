@@ -84,32 +84,48 @@ class OrgConfig(AppConfig):
     def _register_table_kinds() -> None:
         from assetgraph.core.registry import TableKind, register_table_kind
 
-        from . import exports
+        from . import exports, services
         from .importers import LocationImporter, PersonImporter
         from .models import Company, CostCentre, Department, Location, Person
 
-        register_table_kind(
-            TableKind(
+        kinds = [
+            (
                 "people",
                 Person,
                 PersonImporter,
-                tuple(exports.PERSON_COLUMNS),
+                exports.PERSON_COLUMNS,
                 ("department", "cost_centre", "manager", "location"),
-            )
-        )
-        register_table_kind(
-            TableKind("locations", Location, LocationImporter, tuple(exports.LOCATION_COLUMNS))
-        )
-        register_table_kind(
-            TableKind(
+                "person",
+            ),
+            (
+                "locations",
+                Location,
+                LocationImporter,
+                exports.LOCATION_COLUMNS,
+                ("parent",),
+                "location",
+            ),
+            (
                 "departments",
                 Department,
                 None,
-                tuple(exports.DEPARTMENT_COLUMNS),
+                exports.DEPARTMENT_COLUMNS,
                 ("parent", "cost_centre", "head"),
+                "department",
+            ),
+            ("cost-centres", CostCentre, None, exports.COST_CENTRE_COLUMNS, (), "cost_centre"),
+            ("companies", Company, None, exports.COMPANY_COLUMNS, (), "company"),
+        ]
+        for slug, model, importer, columns, related, noun in kinds:
+            register_table_kind(
+                TableKind(
+                    slug,
+                    model,
+                    importer,
+                    tuple(columns),
+                    related,
+                    create=getattr(services, f"create_{noun}"),
+                    update=getattr(services, f"update_{noun}"),
+                    delete=getattr(services, f"delete_{noun}"),
+                )
             )
-        )
-        register_table_kind(
-            TableKind("cost-centres", CostCentre, None, tuple(exports.COST_CENTRE_COLUMNS))
-        )
-        register_table_kind(TableKind("companies", Company, None, tuple(exports.COMPANY_COLUMNS)))
