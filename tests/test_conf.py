@@ -14,7 +14,7 @@ from assetgraph import conf
 
 def test_defaults(tmp_path: Path) -> None:
     config = conf.load({"ASSETGRAPH_DATA_DIR": str(tmp_path)})
-    assert config.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert config.database["ENGINE"] == "assetgraph.core.backends.sqlite3"
     assert config.database["NAME"] == str(tmp_path / "assetgraph.sqlite3")
     assert "journal_mode=WAL" in config.database["OPTIONS"]["init_command"]
     assert config.debug is False

@@ -72,7 +72,7 @@ def parse_database_url(
         if not path.is_absolute():
             path = data_dir / path
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "assetgraph.core.backends.sqlite3",
             "NAME": str(path),
             "OPTIONS": {
                 "timeout": 30,

@@ -1,10 +1,14 @@
 """Root URL configuration: the UI at ``/`` and the one API at ``/api/``."""
 
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from assetgraph.api.router import api
 
 urlpatterns = [
     path("api/", api.urls),
+    # Browsers ask for /favicon.ico on pages without an icon link (e.g. plain error pages).
+    path("favicon.ico", RedirectView.as_view(url=static("ui/favicon.svg"), permanent=True)),
     path("", include("assetgraph.ui.urls")),
 ]

@@ -8,6 +8,7 @@ a lock for the length of a writer's transaction.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -121,20 +122,89 @@ def record_event(
     return event
 
 
-def record_events(actor: Actor, specs: Iterable[EventSpec], batch_size: int = 2000) -> int:
-    """Append many events with batched inserts (imports, bulk actions); returns the count."""
-    now = timezone.now()
+_BULK_COLUMNS = (
+    "timestamp",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "action",
+    "before",
+    "after",
+    "changed_fields",
+    "actor_type",
+    "actor_id",
+    "actor_repr",
+    "token_id",
+    "source",
+    "request_id",
+    "job_id",
+    "prev_hash",
+    "hash",
+)
+_JSON_COLUMNS = frozenset({"before", "after", "changed_fields"})
+
+
+def _bulk_insert_sql() -> str:
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    placeholders = ", ".join(f"%s{cast}" if c in _JSON_COLUMNS else "%s" for c in _BULK_COLUMNS)
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _BULK_COLUMNS)
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - our names
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def record_events(actor: Actor, specs: Iterable[EventSpec], batch_size: int = 5000) -> int:
+    """Append many events at once (imports, bulk actions); returns the count.
+
+    One prepared INSERT run with ``executemany``: the events are plain data, so the ORM's
+    per-value compilation would only cost time (it dominated bulk imports).
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    user_id = actor.user.pk if actor.user is not None else None
+    fixed = (
+        actor.actor_type.value,
+        user_id,
+        actor.display[:150],
+        actor.token_id,
+        actor.source.value,
+        actor.request_id[:64],
+        actor.job_id[:64],
+        "",
+        "",
+    )
+    sql = _bulk_insert_sql()
     count = 0
-    batch: list[AuditEvent] = []
-    for spec in specs:
-        batch.append(_build(actor, spec, now))
-        if len(batch) >= batch_size:
-            AuditEvent.objects.bulk_create(batch)
+    batch: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for spec in specs:
+            changed = (
+                spec.changed
+                if spec.changed is not None
+                else changed_fields(spec.before, spec.after)
+            )
+            batch.append(
+                (
+                    now,
+                    spec.object_type,
+                    str(spec.object_id),
+                    spec.object_repr[:200],
+                    spec.action,
+                    _json(spec.before),
+                    _json(spec.after),
+                    _json(changed),
+                    *fixed,
+                )
+            )
+            if len(batch) >= batch_size:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
             count += len(batch)
-            batch = []
-    if batch:
-        AuditEvent.objects.bulk_create(batch)
-        count += len(batch)
     if count:
         schedule_seal()
     return count

@@ -256,8 +256,11 @@ class Importer(ABC):
             for name, value in immediate.items():
                 setattr(instance, name, value)
         self.prepare(instance)
+        # References were resolved to visible, existing objects by ``ref``: re-checking each
+        # with a query per row would only repeat that. Keys and constraints are checked in bulk.
+        resolved = [f.name for f in self.model._meta.concrete_fields if f.is_relation]
         try:
-            instance.full_clean(validate_unique=False, validate_constraints=False)
+            instance.full_clean(exclude=resolved, validate_unique=False, validate_constraints=False)
         except DjangoValidationError as exc:
             failed = ValidationFailed.from_django(exc)
             result.errors.extend(

@@ -69,10 +69,10 @@ PERSON = UIResource(
     default_ordering="last_name",
     select_related=("department", "location", "manager", "cost_centre"),
     columns=[
-        Column("Name", lambda p: p.full_name, order="last_name", link=True),
+        Column("Name", lambda p: f"{p.last_name}, {p.first_name}", order="last_name", link=True),
         Column("Employee no.", lambda p: p.employee_number, order="employee_number"),
-        Column("Department", lambda p: p.department or ""),
-        Column("Location", lambda p: p.location or ""),
+        Column("Department", lambda p: _link(p.department, "ui:org:department_detail")),
+        Column("Location", lambda p: _link(p.location, "ui:org:location_detail")),
         Column("Status", lambda p: p.get_status_display()),
     ],
     detail_fields=[
@@ -107,9 +107,9 @@ DEPARTMENT = UIResource(
     columns=[
         Column("Name", lambda d: d.name, order="name", link=True),
         Column("Code", lambda d: d.code or ""),
-        Column("Part of", lambda d: d.parent or ""),
-        Column("Cost centre", lambda d: d.cost_centre or ""),
-        Column("Head", lambda d: d.head or ""),
+        Column("Part of", lambda d: _link(d.parent, "ui:org:department_detail")),
+        Column("Cost centre", lambda d: _link(d.cost_centre, "ui:org:costcentre_detail")),
+        Column("Head", lambda d: _link(d.head, "ui:org:person_detail")),
     ],
     detail_fields=[
         ("Code", lambda d: d.code or ""),

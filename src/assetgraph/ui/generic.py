@@ -209,12 +209,18 @@ def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
         "export_query": urlencode(params),
         "list_url": resource.url("list"),
     }
-    template = "ui/partials/object_table.html" if request.htmx else "ui/object_list.html"
-    return render(request, template, context)
+    if request.htmx:
+        response = render(request, "ui/partials/object_table.html", context)
+        # Push the URL without empty filters, so addresses stay short and shareable.
+        response["HX-Push-Url"] = resource.url("list") + (f"?{urlencode(params)}" if params else "")
+        return response
+    return render(request, "ui/object_list.html", context)
 
 
 def _cell(column: Column, obj: Any) -> dict[str, Any]:
     value = column.value(obj)
+    if isinstance(value, dict) and "url" in value:  # a reference rendered as a link
+        return {"value": value["text"], "url": value["url"]}
     url = obj.get_absolute_url() if column.link and hasattr(obj, "get_absolute_url") else None
     if column.link and url is None:
         entry = registry.for_model(obj)

@@ -140,7 +140,7 @@ def search(request: AuthedRequest) -> HttpResponse:
                             for o in found[:SEARCH_LIMIT_PER_TYPE]
                         ],
                         "more": len(found) > SEARCH_LIMIT_PER_TYPE,
-                        "list_url": reverse(entry.list_url_name) + f"?q={query}"
+                        "list_url": reverse(entry.list_url_name) + "?" + urlencode({"q": query})
                         if entry.list_url_name
                         else None,
                     }

@@ -1,0 +1,1 @@
+"""SQLite backend tuned for bulk writes (see :mod:`.base`)."""
