@@ -26,7 +26,9 @@ def test_pages_need_login(site: dict[str, Any]) -> None:
 def test_list_detail_history_and_search(site: dict[str, Any], browser: Any, system: Any) -> None:
     from assetgraph.org.services import update_person
 
-    update_person(system, site["ana"], {"job_title": "Network Engineer"})
+    update_person(
+        system, site["ana"], {"job_title": "Network Engineer", "department": site["finance"]}
+    )
     client = browser("Read-only")
     listing = client.get("/org/people/", {"q": "ana"}, HTTP_HX_REQUEST="true")
     assert listing.status_code == 200
@@ -39,6 +41,10 @@ def test_list_detail_history_and_search(site: dict[str, Any], browser: Any, syst
     )
     history = client.get(f"/org/people/{site['ana'].pk}/history/")
     assert b"job_title" in history.content and b"Network Engineer" in history.content
+    # References read by name: department IT → Finance, not 2 → 1.
+    assert re.search(
+        rb"<code>department</code>: <span[^>]*>IT</span> \xe2\x86\x92 Finance", history.content
+    )
     found = client.get("/search/", {"q": "berlin"})
     assert b"EMEA / Berlin" in found.content
 

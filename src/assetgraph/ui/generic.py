@@ -36,6 +36,7 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 
+from .history import describe
 from .paging import keyset_page
 
 MAX_FILTER_OPTIONS = 200
@@ -282,11 +283,8 @@ def history_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpR
         AuditEvent.objects.for_object(resource.key, obj.pk), request.GET.get("before")
     )
     older_url = f"{resource.url('history', pk)}?before={older}" if older else None
-    return render(
-        request,
-        "ui/partials/history.html",
-        {"events": events, "object": obj, "older_url": older_url},
-    )
+    context = {"events": describe(events), "object": obj, "older_url": older_url}
+    return render(request, "ui/partials/history.html", context)
 
 
 def prepare_form(form: forms.BaseForm, request: HttpRequest) -> None:

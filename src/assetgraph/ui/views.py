@@ -25,6 +25,7 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound, ServiceError
 
 from .forms import LoginForm, TokenForm
+from .history import describe
 from .paging import keyset_page
 
 GENERIC_LOGIN_ERROR = "Invalid username or password."
@@ -93,9 +94,8 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
                 "url": reverse(entry.list_url_name),
             }
         )
-    recent = (
-        _visible_events(request)[:10] if has_perm(request.user, "audit.auditevent", "view") else []
-    )
+    can_audit = has_perm(request.user, "audit.auditevent", "view")
+    recent = describe(list(_visible_events(request)[:10])) if can_audit else []
     return render(request, "ui/dashboard.html", {"tiles": tiles, "recent": recent})
 
 
@@ -239,7 +239,7 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("ui:user_detail", args=[pk]))
     from assetgraph.accounts.models import Role
 
-    events = AuditEvent.objects.for_object("accounts.user", user.pk)[:50]
+    events = describe(list(AuditEvent.objects.for_object("accounts.user", user.pk)[:50]))
     return render(
         request,
         "ui/user_detail.html",
@@ -277,7 +277,7 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         request,
         "ui/audit_log.html",
         {
-            "events": rows,
+            "events": describe(rows),
             "older_url": older_url,
             "filters": filters,
             "types": [t.key for t in registry.all_types()],

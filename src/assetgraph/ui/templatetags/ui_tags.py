@@ -10,14 +10,6 @@ register = template.Library()
 
 
 @register.filter
-def plain(value: Any) -> Any:
-    """A JSON value as people read it: lists joined with commas, others as they are."""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "∅"
-    return value
-
-
-@register.filter
 def lookup(mapping: Any, key: str) -> Any:
     """``{{ dict|lookup:name }}``: a dict value by a variable key (None when absent)."""
     if isinstance(mapping, dict):
