@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "assetgraph.audit",
     "assetgraph.accounts",
     "assetgraph.org",
+    "assetgraph.assets",
+    "assetgraph.cmdb",
     "assetgraph.api",
     "assetgraph.ui",
     "assetgraph.demo",

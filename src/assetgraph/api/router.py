@@ -4,7 +4,9 @@ from ninja import NinjaAPI
 
 from assetgraph import __version__
 from assetgraph.accounts.api import router as accounts_router
+from assetgraph.assets.api import router as assets_router
 from assetgraph.audit.api import router as audit_router
+from assetgraph.cmdb.api import router as cmdb_router
 from assetgraph.org.api import router as org_router
 
 from . import errors
@@ -28,3 +30,5 @@ errors.install(api)
 api.add_router("/audit", audit_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/org", org_router)
+api.add_router("/assets", assets_router)
+api.add_router("/cmdb", cmdb_router)

@@ -7,10 +7,13 @@ extend :func:`load_demo` with assets, CIs and relationships wired to these peopl
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.db import transaction
 
 from assetgraph.accounts import services as account_services
@@ -23,6 +26,17 @@ from assetgraph.org.models import Department, Location, Person
 from . import data
 
 DEMO_EPOCH = dt.date(2026, 1, 1)
+
+
+@dataclass
+class DemoContext:
+    """What the organisation part of the demo made, for the other apps' demo loaders."""
+
+    actor: Actor
+    rng: random.Random
+    people: list[Person]
+    rooms: list[Location]
+    departments: dict[str, Department]
 
 
 @dataclass
@@ -54,9 +68,35 @@ def load_demo(seed: int = 42, people: int = 300) -> DemoResult:
         _companies(actor)
         staff = _people(actor, rng, departments, rooms, people)
         accounts = _accounts(actor, staff)
+        context = DemoContext(
+            actor=actor, rng=rng, people=staff, rooms=rooms, departments=departments
+        )
+        for loader in app_loaders():
+            loader(context)
     return DemoResult(
         created=True, people=len(staff), locations=Location.objects.count(), accounts=accounts
     )
+
+
+# Apps whose ``demo.py`` extends the company, in dependency order (assets before the CMDB,
+# whose endpoints are the demo laptops).
+DEMO_APPS = ("assetgraph.assets", "assetgraph.cmdb")
+
+
+def app_loaders() -> list[Callable[[DemoContext], None]]:
+    """The ``load_demo(context)`` functions of the installed apps that have one."""
+    loaders = []
+    for name in DEMO_APPS:
+        if not apps.is_installed(name):
+            continue
+        try:
+            module = importlib.import_module(f"{name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{name}.demo":
+                raise
+            continue
+        loaders.append(module.load_demo)
+    return loaders
 
 
 def _locations(actor: Actor) -> list[Location]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
@@ -21,8 +24,8 @@ class NavItem:
     icon: str
 
 
-# Grouped by domain. Later apps append their sections here.
-NAVIGATION: list[tuple[str, list[NavItem]]] = [
+# The shell's own sections; domain apps add theirs in ``<app>/navigation.py`` (``SECTIONS``).
+SHELL_NAVIGATION: list[tuple[str, list[NavItem]]] = [
     (
         "Organisation",
         [
@@ -43,13 +46,29 @@ NAVIGATION: list[tuple[str, list[NavItem]]] = [
 ]
 
 
+@functools.cache
+def all_sections() -> list[tuple[str, list[NavItem]]]:
+    """Organisation first, then each installed app's sections, Administration last."""
+    sections = SHELL_NAVIGATION[:1]
+    for config in apps.get_app_configs():
+        if config.name.startswith("assetgraph."):
+            try:
+                module = importlib.import_module(f"{config.name}.navigation")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.navigation":
+                    raise
+                continue
+            sections.extend(module.SECTIONS)
+    return sections + SHELL_NAVIGATION[1:]
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Sections and links the current user may see."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
     sections = []
-    for title, items in NAVIGATION:
+    for title, items in all_sections():
         links = []
         for item in items:
             if not has_perm(user, item.object_type, "view"):

@@ -17,4 +17,6 @@ urlpatterns = [
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
     path("audit/", views.audit_log, name="audit_log"),
     path("org/", include("assetgraph.org.urls")),
+    path("assets/", include("assetgraph.assets.urls")),
+    path("cmdb/", include("assetgraph.cmdb.urls")),
 ]

@@ -1,0 +1,5 @@
+"""REST endpoints of the cmdb app."""
+
+from ninja import Router
+
+router = Router()
