@@ -6,7 +6,7 @@ list's filters). Reads go through ``restrict``; writes call the resource's servi
 check permissions again on the object's new state and audit the change.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from ninja import FilterSchema, Query, Router, Schema
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor, Source
+from assetgraph.core.attributes import apply_attribute_params
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
 from assetgraph.core.etags import etag_for
 from assetgraph.core.exporting import export_response
@@ -41,6 +42,10 @@ class Resource:
     select_related: Sequence[str] = ()
     export_columns: Sequence[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
     tag: str = ""
+    # Typed attributes (custom fields / class attributes) stored in a JSON column: enables
+    # ``attr.<key>[__lookup]=`` filters and ``ordering=attr.<key>`` on the list and export.
+    attribute_definitions: Callable[[], Iterable[Any]] | None = None
+    attributes_field: str = "attributes"
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -69,6 +74,18 @@ def check_references(
                 f"{name}: {related._meta.verbose_name} {value} not found",
                 fields={name: ["not found"]},
             )
+
+
+def with_attributes(
+    request: HttpRequest, resource: Resource, queryset: Any
+) -> tuple[Any, dict[str, str]]:
+    """Apply ``attr.*`` filters/ordering when the resource has typed attributes."""
+    if resource.attribute_definitions is None:
+        return queryset, dict(resource.orderings)
+    narrowed, extra = apply_attribute_params(
+        queryset, request.GET, resource.attribute_definitions(), resource.attributes_field
+    )
+    return narrowed, {**resource.orderings, **extra}
 
 
 def require_view(request: HttpRequest, object_type: str) -> None:
@@ -108,8 +125,9 @@ def build_router(resource: Resource) -> Router:
     )
     def list_objects(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]:
         require_view(request, key)
-        paging = page_request(request.GET, resource.orderings, resource.default_ordering)
-        rows, next_cursor = paginate(filters.filter(base(request)), paging, resource.orderings)
+        queryset, orderings = with_attributes(request, resource, filters.filter(base(request)))
+        paging = page_request(request.GET, orderings, resource.default_ordering)
+        rows, next_cursor = paginate(queryset, paging, orderings)
         return {"results": rows, "next": next_cursor}
 
     @router.get(
@@ -121,13 +139,12 @@ def build_router(resource: Resource) -> Router:
         request: HttpRequest, filters: Query[Filters], format: str = "csv"
     ) -> HttpResponse:
         require_view(request, key)
+        queryset, orderings = with_attributes(request, resource, filters.filter(base(request)))
         paging = page_request(
-            {"ordering": request.GET.get("ordering")}, resource.orderings, resource.default_ordering
+            {"ordering": request.GET.get("ordering")}, orderings, resource.default_ordering
         )
         direction = "-" if paging.ordering.startswith("-") else ""
-        rows = filters.filter(base(request)).order_by(
-            f"{direction}{resource.orderings[paging.ordering.lstrip('-')]}", "pk"
-        )
+        rows = queryset.order_by(f"{direction}{orderings[paging.ordering.lstrip('-')]}", "pk")
         return export_response(
             rows,
             resource.export_columns,

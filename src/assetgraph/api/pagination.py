@@ -103,7 +103,7 @@ def paginate(
         value, pk = _decode(request.cursor, request.ordering)
         try:
             pk = int(pk)
-            if field_name != "pk":
+            if field_name != "pk" and field_name not in queryset.query.annotations:
                 model_field = queryset.model._meta.get_field(field_name.split("__")[0])
                 if isinstance(model_field, models.Field) and not model_field.is_relation:
                     value = model_field.to_python(value)

@@ -345,3 +345,50 @@ def parse_attribute_params(params: Mapping[str, str]) -> list[tuple[str, str, st
         key, _, lookup = name[5:].partition("__")
         found.append((key, lookup or "exact", raw))
     return found
+
+
+def sort_expression(definition: AbstractAttributeDefinition, field: str = "attributes") -> Any:
+    """A NULL-free sort value for keyset pagination: numbers as floats, others as text.
+
+    Missing values sort first (as -inf or ""), so the keyset cursor never compares NULLs.
+    """
+    from django.db.models import FloatField, Value
+    from django.db.models.functions import Cast, Coalesce
+
+    if definition.type in NUMERIC:
+        return Coalesce(Cast(KeyTextTransform(definition.key, field), FloatField()), Value(-1e308))
+    key = f"_{definition.key}_sort" if definition.type == AttributeType.VERSION else definition.key
+    return Coalesce(KeyTextTransform(key, field), Value(""))
+
+
+def apply_attribute_params(
+    queryset: models.QuerySet[Any],
+    params: Mapping[str, str],
+    definitions: Iterable[AbstractAttributeDefinition],
+    field: str = "attributes",
+) -> tuple[models.QuerySet[Any], dict[str, str]]:
+    """Apply ``attr.<key>[__lookup]=`` filters and prepare ``ordering=attr.<key>``.
+
+    Returns the narrowed queryset and the extra orderings (``{"attr.key": annotation}``) to
+    allow in :func:`assetgraph.api.pagination.page_request`. Unknown keys are field errors.
+    """
+    by_key = {d.key: d for d in definitions}
+    for key, lookup, raw in parse_attribute_params(params):
+        definition = by_key.get(key)
+        if definition is None:
+            raise ValidationFailed(
+                f"attr.{key}: unknown attribute", fields={f"attr.{key}": ["unknown attribute"]}
+            )
+        queryset = queryset.filter(attribute_q(definition, lookup, raw, field))
+    extra: dict[str, str] = {}
+    ordering = (params.get("ordering") or "").lstrip("-")
+    if ordering.startswith("attr."):
+        definition = by_key.get(ordering[5:])
+        if definition is None:
+            raise ValidationFailed(
+                f"ordering: unknown attribute {ordering[5:]!r}",
+                fields={"ordering": ["unknown attribute"]},
+            )
+        queryset = queryset.annotate(attr_sort=sort_expression(definition, field))
+        extra[ordering] = "attr_sort"
+    return queryset, extra

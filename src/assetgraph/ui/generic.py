@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -33,6 +33,7 @@ from assetgraph.api.pagination import page_request, paginate
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor, Source
+from assetgraph.core.attributes import AttributeType, apply_attribute_params
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 
@@ -80,6 +81,8 @@ class UIResource:
     detail_fields: Sequence[tuple[str, Callable[[Any], Any]]] = ()
     select_related: Sequence[str] = ()
     api_path: str = ""
+    attribute_definitions: Callable[[], Iterable[Any]] | None = None
+    attributes_field: str = "attributes"
     related_tables: Sequence[Callable[[HttpRequest, Any], dict[str, Any] | None]] = ()
 
     @property
@@ -141,6 +144,29 @@ def filter_fields(request: AuthedRequest, schema: type[FilterSchema]) -> list[Fi
     return result
 
 
+def attribute_filter_fields(request: HttpRequest, definitions: Sequence[Any]) -> list[FilterField]:
+    """Inputs for typed attributes (``attr.<key>``), after the schema's own filters."""
+    fields = []
+    for definition in definitions:
+        name = f"attr.{definition.key}"
+        value = request.GET.get(name, "")
+        if definition.type == AttributeType.BOOLEAN:
+            fields.append(
+                FilterField(
+                    name, definition.label, "select", value, [("true", "Yes"), ("false", "No")]
+                )
+            )
+        elif definition.type == AttributeType.CHOICE:
+            fields.append(
+                FilterField(
+                    name, definition.label, "select", value, [(c, c) for c in definition.choices]
+                )
+            )
+        else:
+            fields.append(FilterField(name, definition.label, "text", value))
+    return fields
+
+
 def _related_options(
     request: HttpRequest, schema: type[FilterSchema], name: str
 ) -> list[tuple[str, str]] | None:
@@ -181,21 +207,23 @@ def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
     if not has_perm(request.user, resource.key, "view"):
         raise PermissionDenied(f"you may not view {resource.model._meta.verbose_name_plural}")
     filters, filter_errors = parse_filters(request, resource.filter_schema)
+    queryset = filters.filter(resource.queryset(request))
+    orderings = dict(resource.orderings)
+    definitions = list(resource.attribute_definitions()) if resource.attribute_definitions else []
+    if definitions:
+        try:
+            queryset, extra = apply_attribute_params(
+                queryset, request.GET, definitions, resource.attributes_field
+            )
+            orderings.update(extra)
+        except ServiceError as exc:
+            filter_errors.update(exc.fields)
     try:
-        paging = page_request(request.GET, resource.orderings, resource.default_ordering)
-    except ServiceError:
+        paging = page_request(request.GET, orderings, resource.default_ordering)
+        rows, next_cursor = paginate(queryset, paging, orderings)
+    except ServiceError:  # a bad ordering or a stale cursor: show the first page instead
         paging = page_request({}, resource.orderings, resource.default_ordering)
-    try:
-        rows, next_cursor = paginate(
-            filters.filter(resource.queryset(request)), paging, resource.orderings
-        )
-    except ServiceError:
-        paging = page_request(
-            {"ordering": paging.ordering}, resource.orderings, resource.default_ordering
-        )
-        rows, next_cursor = paginate(
-            filters.filter(resource.queryset(request)), paging, resource.orderings
-        )
+        rows, next_cursor = paginate(queryset, paging, resource.orderings)
     params = {k: v for k, v in request.GET.items() if k not in {"cursor"} and v != ""}
     context = {
         "resource": resource,
@@ -204,7 +232,8 @@ def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
         "columns": [_header(c, paging.ordering, params) for c in resource.columns],
         "next_url": "?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None,
         "first_url": "?" + urlencode(params) if paging.cursor else None,
-        "filters": filter_fields(request, resource.filter_schema),
+        "filters": filter_fields(request, resource.filter_schema)
+        + attribute_filter_fields(request, definitions),
         "filter_errors": filter_errors,
         "can_add": has_perm(request.user, resource.key, "add"),
         "export_query": urlencode(params),
