@@ -26,7 +26,6 @@ def main() -> int:
         if not path.exists():
             continue
         env = {**os.environ, "ASSETGRAPH_DATA_DIR": tempfile.mkdtemp(prefix="agbench-")}
-        env.pop("ASSETGRAPH_DATABASE_URL", None) if os.environ.get("BENCH_SQLITE_ONLY") else None
         print(f"== {script}", flush=True)
         result = subprocess.run(
             [sys.executable, str(path), *args, *sys.argv[1:]], env=env, check=False
