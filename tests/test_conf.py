@@ -48,6 +48,8 @@ def test_postgres_url(tmp_path: Path) -> None:
         ("ASSETGRAPH_BASE_URL", "ftp://x", "ASSETGRAPH_BASE_URL"),
         ("ASSETGRAPH_SECRET_KEY", "short", "ASSETGRAPH_SECRET_KEY"),
         ("ASSETGRAPH_ALLOWED_HOSTS", " , ", "ASSETGRAPH_ALLOWED_HOSTS"),
+        ("ASSETGRAPH_ASSET_TAG_PATTERN", "AG-{serial}", "ASSETGRAPH_ASSET_TAG_PATTERN"),
+        ("ASSETGRAPH_ASSET_TAG_PATTERN", "AG-FIXED", "ASSETGRAPH_ASSET_TAG_PATTERN"),
     ],
 )
 def test_bad_values_name_the_variable(

@@ -20,8 +20,10 @@ commands:
   createsuperuser               create an administrator login
   demo                          load the demo company (prints the demo logins)
   audit verify | audit seal     check or extend the audit hash chain
-  import KIND FILE [--dry-run]  import people or locations from CSV/XLSX
-  export KIND [--format F]      export people, locations, departments, cost-centres, companies
+  import KIND FILE [--dry-run]  import people, locations or assets from CSV/XLSX
+  export KIND [--format F]      export people, locations, departments, cost-centres,
+                                companies, assets
+  alerts [--json]               warranties expiring, overdue returns, end of life, leavers
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command

@@ -37,6 +37,7 @@ class Config:
     time_zone: str
     base_url: str
     log_level: str
+    asset_tag_pattern: str
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -162,6 +163,15 @@ def load(env: Mapping[str, str] | None = None) -> Config:
                 f"{PREFIX}ALLOWED_HOSTS is empty (a comma-separated list of host names)"
             )
 
+    asset_tag_pattern = env.get(PREFIX + "ASSET_TAG_PATTERN", "AG-{seq:06d}")
+    try:
+        sample = asset_tag_pattern.format(seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        hint = "must use only {seq}, e.g. AG-{seq:06d}"
+        raise ConfigError(f"{PREFIX}ASSET_TAG_PATTERN={asset_tag_pattern!r} {hint}") from exc
+    if sample == asset_tag_pattern.format(seq=2):
+        raise ConfigError(f"{PREFIX}ASSET_TAG_PATTERN={asset_tag_pattern!r} must contain {{seq}}")
+
     log_level = env.get(PREFIX + "LOG_LEVEL", "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"{PREFIX}LOG_LEVEL={log_level!r} is not a log level")
@@ -175,4 +185,5 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         time_zone=time_zone,
         base_url=base_url,
         log_level=log_level,
+        asset_tag_pattern=asset_tag_pattern,
     )

@@ -18,9 +18,9 @@ from assetgraph.core import registry
 ADMIN = "Admin"
 ROLE_DESCRIPTIONS: dict[str, str] = {
     ADMIN: "Everything on every object type, including users, roles and permissions.",
-    "Procurement": "Buys things: suppliers, manufacturers, purchase data; reads the organisation.",
-    "Finance": "Costs and cost centres; reads the organisation and the audit trail of spend.",
-    "Helpdesk": "People-facing work: maintains people, reads locations and departments.",
+    "Procurement": "Buys things: suppliers, catalogue, assets and their purchase data and costs.",
+    "Finance": "Costs and cost centres; sees asset costs; reads the audit trail of spend.",
+    "Helpdesk": "People-facing work: maintains people; checks assets out and in; offboarding.",
     "Compliance": "Reads everything, including the full audit trail; changes nothing.",
     "System Administrator": "Runs the infrastructure; reads the organisation.",
     "IT Operations (NOC)": "Watches services and incidents; reads the organisation.",

@@ -40,6 +40,7 @@ class Resource:
     orderings: dict[str, str]
     default_ordering: str
     select_related: Sequence[str] = ()
+    prefetch_related: Sequence[str] = ()
     export_columns: Sequence[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
     tag: str = ""
     # Typed attributes (custom fields / class attributes) stored in a JSON column: enables
@@ -113,9 +114,8 @@ def build_router(resource: Resource) -> Router:
     name = model._meta.model_name
 
     def base(request: HttpRequest, action: str = "view") -> models.QuerySet[Any]:
-        return restrict(
-            model._default_manager.select_related(*resource.select_related), request.user, action
-        )
+        queryset = model._default_manager.select_related(*resource.select_related)
+        return restrict(queryset.prefetch_related(*resource.prefetch_related), request.user, action)
 
     @router.get(
         "/",

@@ -1,5 +1,408 @@
-"""REST endpoints of the assets app."""
+"""REST endpoints of the assets app: standard resources plus custody and lifecycle actions."""
 
-from ninja import Router
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import File, Query, Router
+from ninja.files import UploadedFile
+
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.api.crud import Resource, build_router, require_view
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.errors import PermissionDenied, ValidationFailed
+from assetgraph.org.models import Location, Person
+from assetgraph.org.schemas import PersonOut
+
+from . import exports, reports, schemas, services
+from .importers import AssetImporter
+from .lifecycle import TRANSITIONS
+from .models import Asset, AssetModel, Category, CustodyRecord, CustomField, Kit
+from .services.register import all_definitions
 
 router = Router()
+ASSET_RELATED = (
+    "model__category",
+    "manufacturer",
+    "location",
+    "custodian",
+    "assigned_location",
+    "parent",
+    "supplier",
+)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.from_request(request, Source.API)
+
+
+router.add_router(
+    "/categories",
+    build_router(
+        Resource(
+            model=Category,
+            out_schema=schemas.CategoryOut,
+            in_schema=schemas.CategoryIn,
+            patch_schema=schemas.CategoryPatch,
+            filter_schema=schemas.CategoryFilter,
+            create=services.create_category,
+            update=services.update_category,
+            delete=services.delete_category,
+            orderings={"name": "name", "id": "pk"},
+            default_ordering="name",
+            tag="asset categories",
+            export_columns=exports.CATEGORY_COLUMNS,
+        )
+    ),
+)
+router.add_router(
+    "/models",
+    build_router(
+        Resource(
+            model=AssetModel,
+            out_schema=schemas.AssetModelOut,
+            in_schema=schemas.AssetModelIn,
+            patch_schema=schemas.AssetModelPatch,
+            filter_schema=schemas.AssetModelFilter,
+            create=services.create_model,
+            update=services.update_model,
+            delete=services.delete_model,
+            orderings={"name": "name", "id": "pk"},
+            default_ordering="name",
+            select_related=("category", "manufacturer"),
+            tag="asset models",
+            export_columns=exports.MODEL_COLUMNS,
+        )
+    ),
+)
+router.add_router(
+    "/custom-fields",
+    build_router(
+        Resource(
+            model=CustomField,
+            out_schema=schemas.CustomFieldOut,
+            in_schema=schemas.CustomFieldIn,
+            patch_schema=schemas.CustomFieldPatch,
+            filter_schema=schemas.CustomFieldFilter,
+            create=services.create_custom_field,
+            update=services.update_custom_field,
+            delete=services.delete_custom_field,
+            orderings={"key": "key", "weight": "weight", "id": "pk"},
+            default_ordering="weight",
+            tag="asset custom fields",
+        )
+    ),
+)
+kit_router = build_router(
+    Resource(
+        model=Kit,
+        out_schema=schemas.KitOut,
+        in_schema=schemas.KitIn,
+        patch_schema=schemas.KitPatch,
+        filter_schema=schemas.KitFilter,
+        create=services.create_kit,
+        update=services.update_kit,
+        delete=services.delete_kit,
+        orderings={"name": "name", "id": "pk"},
+        default_ordering="name",
+        tag="kits",
+    )
+)
+asset_router = build_router(
+    Resource(
+        model=Asset,
+        out_schema=schemas.AssetOut,
+        in_schema=schemas.AssetIn,
+        patch_schema=schemas.AssetPatch,
+        filter_schema=schemas.AssetFilter,
+        create=services.create_asset,
+        update=services.update_asset,
+        delete=services.delete_asset,
+        orderings={
+            "asset_tag": "asset_tag",
+            "name": "name",
+            "purchase_date": "purchase_date",
+            "warranty_end": "warranty_end",
+            "id": "pk",
+        },
+        default_ordering="asset_tag",
+        select_related=ASSET_RELATED,
+        tag="assets",
+        export_columns=exports.ASSET_COLUMNS,
+        attribute_definitions=all_definitions,
+    )
+)
+
+
+def _asset(request: HttpRequest, asset_id: int, action: str) -> Asset:
+    queryset = Asset.objects.select_related(*ASSET_RELATED)
+    return get_object_or_404(queryset, request.user, action, pk=asset_id)
+
+
+def _visible_ref(request: HttpRequest, model: type[Any], pk: int | None, field: str) -> Any:
+    """A referenced object the caller can see, or a 422 naming the field (hidden = absent)."""
+    if pk is None:
+        return None
+    found = restrict(model._default_manager.all(), request.user, "view").filter(pk=pk).first()
+    if found is None:
+        noun = model._meta.verbose_name
+        raise ValidationFailed(f"{field}: {noun} {pk} not found", fields={field: ["not found"]})
+    return found
+
+
+def _reload(request: HttpRequest, asset: Asset) -> Asset:
+    return Asset.objects.select_related(*ASSET_RELATED).get(pk=asset.pk)
+
+
+@asset_router.post(
+    "/{int:asset_id}/checkout",
+    response={200: schemas.CustodyRecordOut},
+    operation_id="checkout_asset",
+    summary="Check an asset out to a person, a location or another asset",
+)
+def checkout(request: HttpRequest, asset_id: int, payload: schemas.CheckoutIn) -> Any:
+    """Exactly one target; 409 when the asset is not available (the message names the rule)."""
+    asset = _asset(request, asset_id, "checkout")
+    return services.check_out_asset(
+        _actor(request),
+        asset,
+        to_person=_visible_ref(request, Person, payload.to_person_id, "to_person_id"),
+        to_location=_visible_ref(request, Location, payload.to_location_id, "to_location_id"),
+        to_asset=_visible_ref(request, Asset, payload.to_asset_id, "to_asset_id"),
+        expected_return=payload.expected_return,
+        notes=payload.notes,
+    )
+
+
+@asset_router.post(
+    "/{int:asset_id}/checkin",
+    response=schemas.AssetOut,
+    operation_id="checkin_asset",
+    summary="Check an asset back into stock, with condition notes",
+)
+def checkin(request: HttpRequest, asset_id: int, payload: schemas.CheckinIn) -> Any:
+    asset = _asset(request, asset_id, "checkin")
+    updated = services.check_in_asset(
+        _actor(request),
+        asset,
+        condition_notes=payload.condition_notes,
+        defective=payload.defective,
+        location=_visible_ref(request, Location, payload.location_id, "location_id"),
+    )
+    return _reload(request, updated)
+
+
+@asset_router.post(
+    "/bulk-checkin",
+    response=list[schemas.AssetOut],
+    operation_id="bulk_checkin_assets",
+    summary="Check several assets in at once (all or nothing)",
+)
+def bulk_checkin(request: HttpRequest, payload: schemas.BulkCheckinIn) -> Any:
+    visible = restrict(Asset.objects.filter(pk__in=payload.assets), request.user, "checkin")
+    found = {a.pk: a for a in visible}
+    missing = [pk for pk in payload.assets if pk not in found]
+    if missing:
+        raise ValidationFailed(
+            f"assets: asset {missing[0]} not found", fields={"assets": [f"{missing[0]} not found"]}
+        )
+    done = services.check_in_assets(
+        _actor(request),
+        [found[pk] for pk in payload.assets],
+        condition_notes=payload.condition_notes,
+        defective=payload.defective,
+    )
+    return list(Asset.objects.select_related(*ASSET_RELATED).filter(pk__in=[a.pk for a in done]))
+
+
+@asset_router.post(
+    "/{int:asset_id}/transition",
+    response=schemas.AssetOut,
+    operation_id="transition_asset",
+    summary="Move an asset along the lifecycle (receive, repair, retire…)",
+)
+def transition(request: HttpRequest, asset_id: int, payload: schemas.TransitionIn) -> Any:
+    """409 with the rule's name when the lifecycle table does not allow it."""
+    asset = _asset(request, asset_id, "change")
+    updated = services.transition_asset(
+        _actor(request),
+        asset,
+        payload.transition,
+        substate=payload.substate,
+        reason=payload.reason,
+        disposal=payload.disposal.model_dump() if payload.disposal else None,
+    )
+    return _reload(request, updated)
+
+
+@asset_router.get(
+    "/{int:asset_id}/custody",
+    response=list[schemas.CustodyRecordOut],
+    operation_id="asset_custody_history",
+    summary="The asset's custody history, newest first",
+)
+def custody_history(request: HttpRequest, asset_id: int) -> Any:
+    asset = _asset(request, asset_id, "view")
+    return list(
+        CustodyRecord.objects.filter(asset=asset).select_related(
+            "asset", "person", "location", "parent"
+        )
+    )
+
+
+@router.get(
+    "/lifecycle",
+    response=list[schemas.TransitionOut],
+    tags=["assets"],
+    summary="The lifecycle transition table",
+)
+def lifecycle(request: HttpRequest) -> Any:
+    return [
+        {
+            "name": t.name,
+            "label": t.label,
+            "sources": [f"{s}.{sub}" for s, sub in t.sources],
+            "target": t.target,
+            "substates": list(t.substates),
+            "requires": list(t.requires),
+            "stamps": list(t.stamps),
+            "custody_only": t.custody_only,
+        }
+        for t in TRANSITIONS.values()
+    ]
+
+
+@kit_router.post(
+    "/{int:kit_id}/issue",
+    response=list[schemas.CustodyRecordOut],
+    operation_id="issue_kit",
+    summary="Issue a kit to people (all or nothing; 409 lists what is short)",
+)
+def issue(request: HttpRequest, kit_id: int, payload: schemas.IssueKitIn) -> Any:
+    kit = get_object_or_404(Kit.objects.all(), request.user, "view", pk=kit_id)
+    if not has_perm(request.user, "assets.asset", "checkout"):
+        raise PermissionDenied("you may not check out assets")
+    people = restrict(Person.objects.filter(pk__in=payload.people), request.user, "view")
+    found = {p.pk: p for p in people}
+    missing = [pk for pk in payload.people if pk not in found]
+    if missing:
+        raise ValidationFailed(
+            f"people: person {missing[0]} not found", fields={"people": [f"{missing[0]} not found"]}
+        )
+    records = services.issue_kit(
+        _actor(request),
+        kit,
+        [found[pk] for pk in payload.people],
+        expected_return=payload.expected_return,
+    )
+    return list(
+        CustodyRecord.objects.filter(pk__in=[r.pk for r in records]).select_related(
+            "asset", "person", "location", "parent"
+        )
+    )
+
+
+router.add_router("/kits", kit_router)
+router.add_router("/assets", asset_router)
+
+
+@router.get(
+    "/people/{int:person_id}/custody",
+    response=list[schemas.AssetOut],
+    tags=["assets"],
+    summary="Everything a person holds (for offboarding)",
+)
+def person_custody(request: HttpRequest, person_id: int) -> Any:
+    person = get_object_or_404(Person.objects.all(), request.user, "view", pk=person_id)
+    require_view(request, "assets.asset")
+    held = Asset.objects.filter(custodian=person).select_related(*ASSET_RELATED)
+    return list(restrict(held, request.user, "view").order_by("asset_tag"))
+
+
+@router.post(
+    "/people/{int:person_id}/offboard",
+    response=list[schemas.AssetOut],
+    tags=["assets"],
+    summary="Check in everything a leaver returned, in one go",
+)
+def offboard(request: HttpRequest, person_id: int, condition_notes: str = "") -> Any:
+    person = get_object_or_404(Person.objects.all(), request.user, "view", pk=person_id)
+    if not has_perm(request.user, "assets.asset", "checkin"):
+        raise PermissionDenied("you may not check in assets")
+    done = services.offboard_person(_actor(request), person, condition_notes=condition_notes)
+    return list(Asset.objects.select_related(*ASSET_RELATED).filter(pk__in=[a.pk for a in done]))
+
+
+class LeaverOut(PersonOut):
+    asset_count: int
+
+
+@router.get(
+    "/reports/leavers",
+    response=list[LeaverOut],
+    tags=["assets"],
+    summary="Leavers (left or leaving) who still hold assets",
+)
+def leavers(request: HttpRequest) -> Any:
+    require_view(request, "assets.asset")
+    people = restrict(
+        Person.objects.select_related("department", "cost_centre", "manager", "location"),
+        request.user,
+        "view",
+    )
+    return reports.leavers_with_assets(people, restrict(Asset.objects.all(), request.user, "view"))
+
+
+@router.get("/alerts", tags=["assets"], summary="Warranty, overdue-return and end-of-life alerts")
+def alerts(
+    request: HttpRequest,
+    warranty_days: int = Query(30, ge=0, le=3650),
+    eol_months: int = Query(6, ge=0, le=240),
+    limit: int = Query(100, ge=1, le=1000),
+) -> dict[str, Any]:
+    """Three lists (up to ``limit`` each) and their full counts, for the assets you can see."""
+    require_view(request, "assets.asset")
+    visible = restrict(Asset.objects.all(), request.user, "view")
+    today = timezone.localdate()
+    groups = {
+        "warranty_expiring": reports.warranty_expiring(visible, warranty_days, today),
+        "overdue_returns": reports.overdue_returns(visible, today),
+        "end_of_life": reports.end_of_life_within(visible, eol_months, today),
+    }
+    result: dict[str, Any] = {"today": today.isoformat()}
+    for name, queryset in groups.items():
+        rows = list(queryset[:limit])
+        result[name] = {
+            "count": queryset.count(),
+            "results": [_alert_row(a) for a in rows],
+        }
+    return result
+
+
+def _alert_row(asset: Asset) -> dict[str, Any]:
+    return {
+        "id": asset.pk,
+        "asset_tag": asset.asset_tag,
+        "model": asset.model.name,
+        "state": asset.state,
+        "custodian": str(asset.custodian) if asset.custodian else None,
+        "warranty_end": asset.warranty_end,
+        "expected_return": asset.expected_return,
+        "eol_date": asset.eol_date,
+    }
+
+
+@router.post(
+    "/import/assets",
+    response={200: dict[str, Any], 422: dict[str, Any]},
+    tags=["import"],
+    summary="Import assets from CSV/XLSX (all-or-nothing; dry_run previews)",
+)
+def import_assets(
+    request: HttpRequest, file: UploadedFile = File(...), dry_run: bool = True
+) -> tuple[int, dict[str, Any]]:
+    """Upsert by asset tag, else serial + manufacturer; 422 with row errors writes nothing."""
+    report = AssetImporter(_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)
+    return (200 if report.ok else 422), report.as_dict()

@@ -1,7 +1,31 @@
 """URLs of the assets pages (namespace ``ui:assets``)."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from assetgraph.ui.generic import resource_urls
+
+from . import labels, views
+from .imports_views import import_view
 
 app_name = "assets"
 
-urlpatterns: list[URLPattern] = []
+# The asset detail page is the app's own (tabs for custody, action buttons); the generic
+# pattern of the same name is dropped in favour of it.
+urlpatterns = [
+    path("assets/<int:pk>/", views.asset_detail, name="asset_detail"),
+    path("assets/<int:pk>/checkout/", views.asset_checkout, name="asset_checkout"),
+    path("assets/<int:pk>/checkin/", views.asset_checkin, name="asset_checkin"),
+    path("assets/<int:pk>/transition/", views.asset_transition, name="asset_transition"),
+    path("kits/<int:pk>/issue/", views.kit_issue, name="kit_issue"),
+    path("people/<int:pk>/custody/", views.person_custody, name="person_custody"),
+    path("accept/<str:token>/", views.accept, name="accept"),
+    path("labels/", labels.labels, name="labels"),
+    path("alerts/", views.alerts, name="alerts"),
+]
+urlpatterns += [
+    pattern
+    for resource in views.RESOURCES
+    for pattern in resource_urls(resource)
+    if pattern.name != "asset_detail"
+]
+urlpatterns += import_view.urls()

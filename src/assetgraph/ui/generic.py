@@ -80,6 +80,7 @@ class UIResource:
     delete: Callable[[Actor, Any], None]
     detail_fields: Sequence[tuple[str, Callable[[Any], Any]]] = ()
     select_related: Sequence[str] = ()
+    prefetch_related: Sequence[str] = ()
     api_path: str = ""
     attribute_definitions: Callable[[], Iterable[Any]] | None = None
     attributes_field: str = "attributes"
@@ -97,9 +98,8 @@ class UIResource:
         return reverse(f"ui:{self.namespace}:{self.name}_{view}", args=args)
 
     def queryset(self, request: HttpRequest, action: str = "view") -> models.QuerySet[Any]:
-        return restrict(
-            self.model._default_manager.select_related(*self.select_related), request.user, action
-        )
+        queryset = self.model._default_manager.select_related(*self.select_related)
+        return restrict(queryset.prefetch_related(*self.prefetch_related), request.user, action)
 
 
 def _actor(request: AuthedRequest) -> Actor:

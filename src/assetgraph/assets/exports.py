@@ -1,0 +1,59 @@
+"""Export columns of assets and the catalogue, shared by the API, the UI and the CLI.
+
+Asset columns match the importer's, so an export can be edited and re-imported. Costs are
+not exported here: the generic export cannot tell who asks (see ``docs/assets.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assetgraph.core.attributes import public_values
+from assetgraph.core.exporting import Column
+
+
+def _name(obj: Any) -> str:
+    return str(obj) if obj is not None else ""
+
+
+def _attributes(obj: Any) -> str:
+    values = public_values(obj.attributes)
+    return "; ".join(f"{k}={v}" for k, v in sorted(values.items()))
+
+
+ASSET_RELATED = ("model", "manufacturer", "location", "custodian", "supplier", "assigned_location")
+ASSET_COLUMNS: list[Column] = [
+    ("asset_tag", lambda o: o.asset_tag),
+    ("serial_number", lambda o: o.serial_number),
+    ("model", lambda o: o.model.name),
+    ("manufacturer", lambda o: o.manufacturer.name),
+    ("name", lambda o: o.name),
+    ("state", lambda o: o.state),
+    ("substate", lambda o: o.substate),
+    ("location", lambda o: o.location.path if o.location else ""),
+    ("custodian", lambda o: o.custodian.employee_number if o.custodian else ""),
+    ("supplier", lambda o: _name(o.supplier)),
+    ("order_number", lambda o: o.order_number),
+    ("invoice_number", lambda o: o.invoice_number),
+    ("purchase_date", lambda o: o.purchase_date),
+    ("warranty_end", lambda o: o.warranty_end),
+    ("eol_date", lambda o: o.eol_date),
+    ("expected_return", lambda o: o.expected_return),
+    ("notes", lambda o: o.notes),
+    ("attributes", _attributes),
+]
+MODEL_COLUMNS: list[Column] = [
+    ("id", lambda o: o.pk),
+    ("name", lambda o: o.name),
+    ("model_number", lambda o: o.model_number),
+    ("category", lambda o: o.category.name),
+    ("manufacturer", lambda o: o.manufacturer.name),
+    ("default_warranty_months", lambda o: o.default_warranty_months),
+    ("eol_months", lambda o: o.eol_months),
+]
+CATEGORY_COLUMNS: list[Column] = [
+    ("id", lambda o: o.pk),
+    ("name", lambda o: o.name),
+    ("kind", lambda o: o.kind),
+    ("requires_acceptance", lambda o: o.requires_acceptance),
+]

@@ -1,0 +1,537 @@
+"""UI pages of the assets app: generic resources plus the custody and lifecycle pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from assetgraph.accounts.http import AuthedRequest
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.attributes import public_values
+from assetgraph.core.errors import NotFound, ServiceError
+from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+from assetgraph.org.models import Person
+from assetgraph.ui.generic import Column, UIResource, prepare_form
+
+from . import exports, forms, reports, schemas, services
+from .lifecycle import available_transitions, state_label
+from .models import Asset, AssetModel, Category, CustodyRecord, CustomField, Kit
+from .services.register import all_definitions
+
+ASSET_RELATED = (
+    "model__category",
+    "manufacturer",
+    "location",
+    "custodian",
+    "assigned_location",
+    "parent",
+    "supplier",
+)
+
+
+def _link(obj: Any, url_name: str) -> dict[str, str] | str:
+    if obj is None:
+        return ""
+    return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])}
+
+
+def _holder(asset: Asset) -> dict[str, str] | str:
+    if asset.custodian is not None:
+        return _link(asset.custodian, "ui:org:person_detail")
+    if asset.assigned_location is not None:
+        return _link(asset.assigned_location, "ui:org:location_detail")
+    if asset.parent is not None:
+        return _link(asset.parent, "ui:assets:asset_detail")
+    return ""
+
+
+def _models_table(request: HttpRequest, category: Category) -> dict[str, Any] | None:
+    rows = list(restrict(category.models.select_related("manufacturer"), request.user)[:100])
+    if not rows:
+        return None
+    return {
+        "title": "Models",
+        "headers": ["Model", "Manufacturer"],
+        "rows": [[_link(m, "ui:assets:assetmodel_detail"), m.manufacturer.name] for m in rows],
+        "more_url": None,
+    }
+
+
+def _kit_items(request: HttpRequest, kit: Kit) -> dict[str, Any] | None:
+    return {
+        "title": "Items",
+        "headers": ["Model", "Quantity"],
+        "rows": [
+            [_link(i.model, "ui:assets:assetmodel_detail"), i.quantity] for i in kit.items.all()
+        ],
+        "more_url": None,
+    }
+
+
+schemas.AssetFilter.ui_model = Asset  # type: ignore[attr-defined]
+schemas.AssetModelFilter.ui_model = AssetModel  # type: ignore[attr-defined]
+
+CATEGORY = UIResource(
+    model=Category,
+    namespace="assets",
+    filter_schema=schemas.CategoryFilter,
+    form_class=forms.CategoryForm,
+    create=services.create_category,
+    update=services.update_category,
+    delete=services.delete_category,
+    orderings={"name": "name", "id": "pk"},
+    default_ordering="name",
+    columns=[
+        Column("Name", lambda c: c.name, order="name", link=True),
+        Column("Kind", lambda c: c.get_kind_display()),
+        Column("Acceptance", lambda c: "Required" if c.requires_acceptance else ""),
+    ],
+    detail_fields=[
+        ("Kind", lambda c: c.get_kind_display()),
+        ("Requires acceptance", lambda c: "Yes" if c.requires_acceptance else "No"),
+        ("Acceptance terms", lambda c: c.acceptance_terms),
+    ],
+    related_tables=[_models_table],
+    api_path="/api/assets/categories/",
+)
+MODEL = UIResource(
+    model=AssetModel,
+    namespace="assets",
+    filter_schema=schemas.AssetModelFilter,
+    form_class=forms.AssetModelForm,
+    create=services.create_model,
+    update=services.update_model,
+    delete=services.delete_model,
+    orderings={"name": "name", "id": "pk"},
+    default_ordering="name",
+    select_related=("category", "manufacturer"),
+    columns=[
+        Column("Model", lambda m: m.name, order="name", link=True),
+        Column("Model number", lambda m: m.model_number),
+        Column("Category", lambda m: _link(m.category, "ui:assets:category_detail")),
+        Column("Manufacturer", lambda m: _link(m.manufacturer, "ui:org:company_detail")),
+        Column("Warranty (months)", lambda m: m.default_warranty_months),
+    ],
+    detail_fields=[
+        ("Model number", lambda m: m.model_number),
+        ("Category", lambda m: _link(m.category, "ui:assets:category_detail")),
+        ("Manufacturer", lambda m: _link(m.manufacturer, "ui:org:company_detail")),
+        ("Default warranty (months)", lambda m: m.default_warranty_months),
+        ("End of life (months)", lambda m: m.eol_months),
+        ("Specs", lambda m: ", ".join(f"{k}: {v}" for k, v in m.specs.items())),
+    ],
+    api_path="/api/assets/models/",
+)
+CUSTOM_FIELD = UIResource(
+    model=CustomField,
+    namespace="assets",
+    filter_schema=schemas.CustomFieldFilter,
+    form_class=forms.CustomFieldForm,
+    create=services.create_custom_field,
+    update=services.update_custom_field,
+    delete=services.delete_custom_field,
+    orderings={"key": "key", "weight": "weight", "id": "pk"},
+    default_ordering="weight",
+    columns=[
+        Column("Label", lambda f: f.label, link=True),
+        Column("Key", lambda f: f.key, order="key"),
+        Column("Type", lambda f: f.get_type_display()),
+        Column("Categories", lambda f: ", ".join(str(c) for c in f.categories.all()) or "All"),
+    ],
+    detail_fields=[
+        ("Key", lambda f: f.key),
+        ("Type", lambda f: f.get_type_display()),
+        ("Categories", lambda f: ", ".join(str(c) for c in f.categories.all()) or "All"),
+        ("Required", lambda f: "Yes" if f.required else "No"),
+        ("Choices", lambda f: ", ".join(f.choices)),
+    ],
+)
+KIT = UIResource(
+    model=Kit,
+    namespace="assets",
+    filter_schema=schemas.KitFilter,
+    form_class=forms.KitForm,
+    create=services.create_kit,
+    update=services.update_kit,
+    delete=services.delete_kit,
+    orderings={"name": "name", "id": "pk"},
+    default_ordering="name",
+    columns=[
+        Column("Kit", lambda k: k.name, order="name", link=True),
+        Column("Items", lambda k: ", ".join(str(i) for i in k.items.all())),
+    ],
+    detail_fields=[("Description", lambda k: k.description)],
+    related_tables=[_kit_items],
+)
+ASSET = UIResource(
+    model=Asset,
+    namespace="assets",
+    filter_schema=schemas.AssetFilter,
+    form_class=forms.AssetForm,
+    create=services.create_asset,
+    update=services.update_asset,
+    delete=services.delete_asset,
+    orderings={
+        "asset_tag": "asset_tag",
+        "name": "name",
+        "purchase_date": "purchase_date",
+        "warranty_end": "warranty_end",
+        "id": "pk",
+    },
+    default_ordering="asset_tag",
+    select_related=ASSET_RELATED,
+    columns=[
+        Column("Tag", lambda a: a.asset_tag, order="asset_tag", link=True),
+        Column("Model", lambda a: a.model.name),
+        Column("Serial", lambda a: a.serial_number),
+        Column("State", lambda a: state_label(a.state, a.substate)),
+        Column("Held by", _holder),
+        Column("Location", lambda a: _link(a.location, "ui:org:location_detail")),
+        Column("Warranty end", lambda a: a.warranty_end, order="warranty_end"),
+    ],
+    api_path="/api/assets/assets/",
+    attribute_definitions=all_definitions,
+)
+RESOURCES = [ASSET, MODEL, CATEGORY, CUSTOM_FIELD, KIT]
+
+
+def _actor(request: AuthedRequest) -> Actor:
+    return Actor.from_request(request, Source.UI)
+
+
+def _fetch(request: AuthedRequest, queryset: Any, action: str, pk: int) -> Any:
+    try:
+        return get_object_or_404(queryset, request.user, action, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainPermissionDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+
+
+def _asset(request: AuthedRequest, pk: int, action: str = "view") -> Asset:
+    asset: Asset = _fetch(request, Asset.objects.select_related(*ASSET_RELATED), action, pk)
+    return asset
+
+
+def _money(asset: Asset, request: HttpRequest) -> str:
+    if asset.cost is None or not has_perm(request.user, "assets.asset", "view_cost"):
+        return ""
+    return f"{asset.cost:,.2f} {asset.currency}"
+
+
+@login_required
+def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Overview (identity, custody, purchase, warranty, EOL, custom fields), custody, history."""
+    asset = _asset(request, pk)
+    user = request.user
+    custody = list(
+        CustodyRecord.objects.filter(asset=asset).select_related("person", "location", "parent")
+    )
+    today = timezone.localdate()
+    overview = [
+        ("Model", _link(asset.model, "ui:assets:assetmodel_detail")),
+        ("Category", _link(asset.model.category, "ui:assets:category_detail")),
+        ("Manufacturer", asset.manufacturer.name),
+        ("Serial number", asset.serial_number),
+        ("State", state_label(asset.state, asset.substate)),
+        ("Held by", _holder(asset)),
+        ("Expected return", asset.expected_return),
+        ("Location", _link(asset.location, "ui:org:location_detail")),
+        ("Notes", asset.notes),
+    ]
+    purchase = [
+        ("Supplier", _link(asset.supplier, "ui:org:company_detail")),
+        ("Order number", asset.order_number),
+        ("Invoice number", asset.invoice_number),
+        ("Purchase date", asset.purchase_date),
+        ("Cost", _money(asset, request)),
+        ("Warranty end", asset.warranty_end),
+        ("End of life", asset.eol_date),
+        ("Received", asset.received_date),
+        ("Deployed", asset.deployed_date),
+        ("Retired", asset.retired_date),
+    ]
+    context = {
+        "object": asset,
+        "resource": ASSET,
+        "meta": Asset._meta,
+        "overview": overview,
+        "purchase": purchase,
+        "attributes": sorted(public_values(asset.attributes).items()),
+        "custody": custody,
+        "warranty_expired": bool(asset.warranty_end and asset.warranty_end < today),
+        "can_change": has_perm(user, "assets.asset", "change"),
+        "can_delete": has_perm(user, "assets.asset", "delete"),
+        "can_checkout": asset.state == "in_stock"
+        and asset.substate in ("available", "reserved")
+        and has_perm(user, "assets.asset", "checkout"),
+        "can_checkin": asset.state == "in_use" and has_perm(user, "assets.asset", "checkin"),
+        "transitions": available_transitions(asset.state, asset.substate)
+        if has_perm(user, "assets.asset", "change")
+        else [],
+        "history_url": ASSET.url("history", pk),
+    }
+    return render(request, "assets/asset_detail.html", context)
+
+
+def _action_page(
+    request: AuthedRequest, asset: Asset, form: Any, title: str, status: int = 200
+) -> HttpResponse:
+    prepare_form(form, request)
+    return render(
+        request,
+        "assets/asset_action.html",
+        {
+            "object": asset,
+            "form": form,
+            "title": title,
+            "cancel_url": ASSET.url("detail", asset.pk),
+        },
+        status=status if status != 200 else (422 if form.errors else 200),
+    )
+
+
+def _place_errors(form: Any, exc: ServiceError) -> None:
+    placed = False
+    for name, errors in exc.fields.items():
+        candidate = name.removesuffix("_id").split(".")[-1]
+        target = candidate if candidate in form.fields else None
+        for message in errors:
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+@login_required
+def asset_checkout(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Check an asset out to a person, a location or another asset."""
+    asset = _asset(request, pk, "checkout")
+    form = forms.CheckoutForm(request.POST or None, asset=asset)
+    prepare_form(form, request)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record = services.check_out_asset(
+                _actor(request),
+                asset,
+                to_person=data["to_person"],
+                to_location=data["to_location"],
+                to_asset=data["to_asset"],
+                expected_return=data["expected_return"],
+                notes=data["notes"],
+            )
+        except ServiceError as exc:
+            _place_errors(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, f"Checked out {asset.asset_tag} to {record.target}.")
+            if record.acceptance_token:
+                link = reverse("ui:assets:accept", args=[record.acceptance_token])
+                messages.info(request, f"Acceptance link for the custodian: {link}")
+            return HttpResponseRedirect(ASSET.url("detail", pk))
+    return _action_page(request, asset, form, f"Check out {asset.asset_tag}", status)
+
+
+@login_required
+def asset_checkin(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Check an asset back in with condition notes."""
+    asset = _asset(request, pk, "checkin")
+    form = forms.CheckinForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.check_in_asset(
+                _actor(request),
+                asset,
+                condition_notes=form.cleaned_data["condition_notes"],
+                defective=form.cleaned_data["defective"],
+            )
+        except ServiceError as exc:
+            _place_errors(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, f"Checked in {asset.asset_tag}.")
+            return HttpResponseRedirect(ASSET.url("detail", pk))
+    return _action_page(request, asset, form, f"Check in {asset.asset_tag}", status)
+
+
+@login_required
+def asset_transition(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Apply a lifecycle transition (receive, repair, retire…)."""
+    asset = _asset(request, pk, "change")
+    names = [t.name for t in available_transitions(asset.state, asset.substate)]
+    initial = {"transition": request.GET.get("transition", "")}
+    form = forms.TransitionForm(request.POST or None, names=names, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        disposal = (
+            {
+                "recipient": data["recipient"],
+                "certificate_number": data["certificate_number"],
+                "proceeds": data["proceeds"],
+                "currency": data["currency"].upper(),
+            }
+            if data["recipient"]
+            else None
+        )
+        try:
+            services.transition_asset(
+                _actor(request),
+                asset,
+                data["transition"],
+                substate=data["substate"],
+                reason=data["reason"],
+                disposal=disposal,
+            )
+        except ServiceError as exc:
+            _place_errors(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, f"{asset.asset_tag}: {data['transition']} done.")
+            return HttpResponseRedirect(ASSET.url("detail", pk))
+    return _action_page(request, asset, form, f"Change the state of {asset.asset_tag}", status)
+
+
+@login_required
+def person_custody(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Everything a person holds; check in the selected items (offboarding), print labels."""
+    person = _fetch(request, Person.objects.all(), "view", pk)
+    if not has_perm(request.user, "assets.asset", "view"):
+        raise Http404
+    held = restrict(
+        Asset.objects.filter(custodian=person).select_related(*ASSET_RELATED), request.user
+    ).order_by("asset_tag")
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        chosen = list(restrict(held.filter(pk__in=ids), request.user, "checkin"))
+        if not chosen:
+            messages.error(request, "Select at least one asset you may check in.")
+        else:
+            try:
+                services.check_in_assets(
+                    _actor(request),
+                    chosen,
+                    condition_notes=request.POST.get("condition_notes", ""),
+                )
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, f"Checked in {len(chosen)} asset(s) from {person}.")
+                return HttpResponseRedirect(request.path)
+    context = {
+        "person": person,
+        "assets": list(held),
+        "can_checkin": has_perm(request.user, "assets.asset", "checkin"),
+    }
+    return render(request, "assets/person_custody.html", context)
+
+
+@login_required
+def kit_issue(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Issue a kit to several people at once (all or nothing)."""
+    kit = _fetch(request, Kit.objects.all(), "view", pk)
+    if not has_perm(request.user, "assets.asset", "checkout"):
+        raise PermissionDenied("you may not check out assets")
+    form = forms.IssueKitForm(request.POST or None)
+    prepare_form(form, request)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            records = services.issue_kit(
+                _actor(request),
+                kit,
+                list(form.cleaned_data["people"]),
+                expected_return=form.cleaned_data["expected_return"],
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, f"Issued {kit} ({len(records)} assets).")
+            return HttpResponseRedirect(KIT.url("detail", pk))
+    return render(
+        request,
+        "assets/asset_action.html",
+        {
+            "object": kit,
+            "form": form,
+            "title": f"Issue {kit}",
+            "cancel_url": KIT.url("detail", pk),
+        },
+        status=status if status != 200 else (422 if form.errors else 200),
+    )
+
+
+def accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The custodian's acceptance page: the category's terms, accept or decline (once)."""
+    record = (
+        CustodyRecord.objects.select_related("asset__model", "person")
+        .filter(acceptance_token=token)
+        .first()
+    )
+    if record is None:
+        raise Http404
+    if request.method == "POST":
+        user = request.user if request.user.is_authenticated else None
+        actor = (
+            Actor(user=user, source=Source.UI)
+            if user is not None
+            else Actor.system(f"acceptance link ({record.person})", source=Source.UI)
+        )
+        try:
+            record = services.respond_to_acceptance(
+                actor,
+                token,
+                accept=request.POST.get("answer") == "accept",
+                note=request.POST.get("note", "")[:1000],
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    return render(request, "assets/accept.html", {"record": record})
+
+
+@login_required
+def alerts(request: AuthedRequest) -> HttpResponse:
+    """Warranty, overdue-return and end-of-life alerts, and leavers still holding assets."""
+    if not has_perm(request.user, "assets.asset", "view"):
+        raise PermissionDenied("you may not view assets")
+
+    def number(name: str, default: int) -> int:
+        value = request.GET.get(name, "")
+        return int(value) if value.isdigit() and int(value) <= 3650 else default
+
+    days, months = number("warranty_days", 30), number("eol_months", 6)
+    visible = restrict(Asset.objects.all(), request.user)
+    today = timezone.localdate()
+    people = restrict(Person.objects.all(), request.user)
+    context = {
+        "days": days,
+        "months": months,
+        "groups": [
+            (
+                f"Warranty ends within {days} days",
+                reports.warranty_expiring(visible, days, today)[:200],
+            ),
+            ("Overdue returns", reports.overdue_returns(visible, today)[:200]),
+            (
+                f"End of life within {months} months",
+                reports.end_of_life_within(visible, months, today)[:200],
+            ),
+        ],
+        "leavers": reports.leavers_with_assets(people, visible),
+    }
+    return render(request, "assets/alerts.html", context)
+
+
+__all__ = ["RESOURCES", "exports"]
