@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -354,3 +355,15 @@ def test_catalogue_models_and_custom_fields_validate(
     assert field.json()["categories"] == [catalogue["laptops"].pk]
     assert CustomField.objects.get(key="os").applies_to(catalogue["laptops"].pk)
     assert not Kit.objects.exists()
+
+
+def test_asset_export_shows_costs_only_to_those_who_may_see_them(api: Any, make_asset: Any) -> None:
+    """Exports are a permission surface too: the cost columns follow ``view_cost``."""
+    make_asset(cost=Decimal("1234.50"))
+    finance = api("Finance").get("/api/assets/assets/export", {"format": "csv"})
+    helpdesk = api("Helpdesk").get("/api/assets/assets/export", {"format": "csv"})
+    assert finance.status_code == helpdesk.status_code == 200
+    assert "cost,currency" in finance.content.decode("utf-8-sig").splitlines()[0]
+    assert "1234.50" in finance.content.decode("utf-8-sig")
+    assert "cost" not in helpdesk.content.decode("utf-8-sig").splitlines()[0]
+    assert "1234.50" not in helpdesk.content.decode("utf-8-sig")

@@ -20,7 +20,7 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import apply_attribute_params
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
 from assetgraph.core.etags import etag_for
-from assetgraph.core.exporting import export_response
+from assetgraph.core.exporting import Column, export_response
 
 from .pagination import Page, page_request, paginate
 
@@ -41,7 +41,11 @@ class Resource:
     default_ordering: str
     select_related: Sequence[str] = ()
     prefetch_related: Sequence[str] = ()
-    export_columns: Sequence[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
+    # A list of (header, getter) columns, or a function of the request returning one (for
+    # columns that depend on the caller's permissions, such as costs).
+    export_columns: Sequence[Column] | Callable[[HttpRequest], Sequence[Column]] = field(
+        default_factory=list
+    )
     tag: str = ""
     # Typed attributes (custom fields / class attributes) stored in a JSON column: enables
     # ``attr.<key>[__lookup]=`` filters and ``ordering=attr.<key>`` on the list and export.
@@ -145,9 +149,12 @@ def build_router(resource: Resource) -> Router:
         )
         direction = "-" if paging.ordering.startswith("-") else ""
         rows = queryset.order_by(f"{direction}{orderings[paging.ordering.lstrip('-')]}", "pk")
+        columns = resource.export_columns
+        if callable(columns):
+            columns = columns(request)
         return export_response(
             rows,
-            resource.export_columns,
+            columns,
             str(model._meta.verbose_name_plural).replace(" ", "-"),
             format,
         )

@@ -130,7 +130,7 @@ asset_router = build_router(
         default_ordering="asset_tag",
         select_related=ASSET_RELATED,
         tag="assets",
-        export_columns=exports.ASSET_COLUMNS,
+        export_columns=exports.asset_columns,
         attribute_definitions=all_definitions,
     )
 )

@@ -83,7 +83,7 @@ class AssetsConfig(AppConfig):
                 "assets",
                 Asset,
                 AssetImporter,
-                tuple(exports.ASSET_COLUMNS),
+                tuple(exports.ASSET_COLUMNS_WITH_COST),
                 exports.ASSET_RELATED,
                 create=services.create_asset,
                 update=services.update_asset,

@@ -1,13 +1,17 @@
 """Export columns of assets and the catalogue, shared by the API, the UI and the CLI.
 
-Asset columns match the importer's, so an export can be edited and re-imported. Costs are
-not exported here: the generic export cannot tell who asks (see ``docs/assets.md``).
+Asset columns match the importer's, so an export can be edited and re-imported. Cost columns
+are added only for those who may see costs (``view_cost``); the CLI, which has the database,
+always gets them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
+
+from assetgraph.accounts.permissions import has_perm
 from assetgraph.core.attributes import public_values
 from assetgraph.core.exporting import Column
 
@@ -42,6 +46,20 @@ ASSET_COLUMNS: list[Column] = [
     ("notes", lambda o: o.notes),
     ("attributes", _attributes),
 ]
+COST_COLUMNS: list[Column] = [
+    ("cost", lambda o: o.cost),
+    ("currency", lambda o: o.currency),
+]
+ASSET_COLUMNS_WITH_COST: list[Column] = ASSET_COLUMNS[:-2] + COST_COLUMNS + ASSET_COLUMNS[-2:]
+
+
+def asset_columns(request: HttpRequest) -> list[Column]:
+    """The asset export columns this caller may see: with costs only under ``view_cost``."""
+    if has_perm(request.user, "assets.asset", "view_cost"):
+        return ASSET_COLUMNS_WITH_COST
+    return ASSET_COLUMNS
+
+
 MODEL_COLUMNS: list[Column] = [
     ("id", lambda o: o.pk),
     ("name", lambda o: o.name),
