@@ -22,10 +22,10 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "Finance": "Costs and cost centres; sees asset costs; reads the audit trail of spend.",
     "Helpdesk": "People-facing work: maintains people; checks assets out and in; offboarding.",
     "Compliance": "Reads everything, including the full audit trail; changes nothing.",
-    "System Administrator": "Runs the infrastructure; reads the organisation.",
-    "IT Operations (NOC)": "Watches services and incidents; reads the organisation.",
-    "DevOps": "Builds and deploys applications; reads the organisation.",
-    "Security": "Reads everything security-relevant, including the audit trail.",
+    "System Administrator": "Runs the infrastructure: CIs, relationships, software, locations.",
+    "IT Operations (NOC)": "Watches services and incidents: maintains CIs and relationships.",
+    "DevOps": "Builds and deploys applications: maintains CIs and relationships.",
+    "Security": "Reads everything security-relevant, including the CMDB and the audit trail.",
     "Read-only": "Views organisation data; no changes, no audit trail.",
 }
 

@@ -1,5 +1,519 @@
-"""REST endpoints of the cmdb app."""
+"""REST endpoints of the CMDB.
 
-from ninja import Router
+Classes, attributes and relationship types use the standard resource router. CIs and
+relationships have their own endpoints because every read accepts ``as_of`` and deleting
+means ending an interval, never removing a row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import File, Query, Router
+from ninja.files import UploadedFile
+
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.api.crud import Resource, build_router, check_references, require_view
+from assetgraph.api.pagination import Page, page_request, paginate
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.attributes import apply_attribute_params
+from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assetgraph.core.etags import etag_for
+from assetgraph.core.exporting import export_response
+
+from . import exports, schemas, services
+from .estate import estate_json
+from .history import cis_as_of, diff, overlay, parse_when, states_at
+from .importers import CIImporter, RelationshipImporter
+from .models import (
+    CI,
+    CIClass,
+    ClassAttribute,
+    Relationship,
+    RelationshipType,
+    SoftwareInstall,
+    SoftwareProduct,
+)
+from .querysets import attribute_definitions, neighbours, visible_cis, visible_relationships
 
 router = Router()
+
+router.add_router(
+    "/classes",
+    build_router(
+        Resource(
+            model=CIClass,
+            out_schema=schemas.CIClassOut,
+            in_schema=schemas.CIClassIn,
+            patch_schema=schemas.CIClassPatch,
+            filter_schema=schemas.CIClassFilter,
+            create=services.create_ci_class,
+            update=services.update_ci_class,
+            delete=services.delete_ci_class,
+            orderings={"name": "name", "id": "pk"},
+            default_ordering="name",
+            select_related=("parent",),
+            tag="CI classes",
+            export_columns=[
+                ("name", lambda c: c.name),
+                ("parent", lambda c: c.parent.name if c.parent else ""),
+                ("is_group", lambda c: c.is_group),
+                ("identification_key", lambda c: ",".join(c.identification_key)),
+            ],
+        )
+    ),
+)
+router.add_router(
+    "/attributes",
+    build_router(
+        Resource(
+            model=ClassAttribute,
+            out_schema=schemas.ClassAttributeOut,
+            in_schema=schemas.ClassAttributeIn,
+            patch_schema=schemas.ClassAttributePatch,
+            filter_schema=schemas.ClassAttributeFilter,
+            create=services.create_class_attribute,
+            update=services.update_class_attribute,
+            delete=services.delete_class_attribute,
+            orderings={"key": "key", "weight": "weight", "id": "pk"},
+            default_ordering="key",
+            select_related=("ci_class",),
+            tag="CI class attributes",
+            export_columns=[
+                ("class", lambda a: a.ci_class.name),
+                ("key", lambda a: a.key),
+                ("label", lambda a: a.label),
+                ("type", lambda a: a.type),
+                ("required", lambda a: a.required),
+            ],
+        )
+    ),
+)
+router.add_router(
+    "/relationship-types",
+    build_router(
+        Resource(
+            model=RelationshipType,
+            out_schema=schemas.RelationshipTypeOut,
+            in_schema=schemas.RelationshipTypeIn,
+            patch_schema=schemas.RelationshipTypePatch,
+            filter_schema=schemas.RelationshipTypeFilter,
+            create=services.create_relationship_type,
+            update=services.update_relationship_type,
+            delete=services.delete_relationship_type,
+            orderings={"name": "name", "id": "pk"},
+            default_ordering="name",
+            tag="relationship types",
+            export_columns=[
+                ("name", lambda t: t.name),
+                ("reverse_name", lambda t: t.reverse_name),
+                ("impact_direction", lambda t: t.impact_direction),
+                ("is_membership", lambda t: t.is_membership),
+            ],
+        )
+    ),
+)
+
+CI_ORDERINGS = {"name": "name", "id": "pk", "criticality": "criticality"}
+REL_ORDERINGS = {"id": "pk"}
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.from_request(request, Source.API)
+
+
+def _if_match(request: HttpRequest) -> str | None:
+    value = request.headers.get("If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    return value.strip().removeprefix("W/")
+
+
+def _filtered_cis(request: HttpRequest, filters: schemas.CIFilter) -> tuple[Any, dict[str, str]]:
+    when = parse_when(request.GET.get("as_of"))
+    include_retired = request.GET.get("include_retired", "").lower() in {"true", "1", "yes"}
+    queryset = filters.filter(visible_cis(request.user, when, include_retired=include_retired))
+    queryset, extra = apply_attribute_params(
+        queryset, request.GET, attribute_definitions(filters.ci_class_id)
+    )
+    return queryset, {**CI_ORDERINGS, **extra}
+
+
+# --- CIs ---------------------------------------------------------------------------------------
+
+
+@router.get("/cis/", response=Page[schemas.CIOut], tags=["CIs"], operation_id="list_ci")
+def list_cis(
+    request: HttpRequest,
+    filters: Query[schemas.CIFilter],
+    as_of: str | None = None,
+    include_retired: bool = False,
+) -> dict[str, Any]:
+    """Current CIs (or, with ``as_of``, those that existed then, with their values then).
+
+    Filters: class (subclasses included), status, environment, criticality, team, location,
+    ``q`` and ``attr.<key>[__lookup]=``; ``include_retired`` lists retired CIs too.
+    """
+    require_view(request, "cmdb.ci")
+    queryset, orderings = _filtered_cis(request, filters)
+    paging = page_request(request.GET, orderings, "name")
+    rows, next_cursor = paginate(queryset, paging, orderings)
+    when = parse_when(as_of)
+    return {"results": cis_as_of(rows, when) if when else rows, "next": next_cursor}
+
+
+@router.get("/cis/export", tags=["CIs"], operation_id="export_ci")
+def export_cis(
+    request: HttpRequest, filters: Query[schemas.CIFilter], format: str = "csv"
+) -> HttpResponse:
+    """The filtered CI list as CSV or XLSX (columns match the import)."""
+    require_view(request, "cmdb.ci")
+    queryset, _ = _filtered_cis(request, filters)
+    return export_response(queryset.order_by("name", "pk"), exports.CI_COLUMNS, "cis", format)
+
+
+def _ci(request: HttpRequest, ci_id: int, action: str = "view") -> CI:
+    return get_object_or_404(
+        visible_cis(request.user, include_retired=True), request.user, action, pk=ci_id
+    )
+
+
+@router.get("/cis/{int:ci_id}", response=schemas.CIOut, tags=["CIs"], operation_id="get_ci")
+def get_ci(
+    request: HttpRequest, ci_id: int, response: HttpResponse, as_of: str | None = None
+) -> Any:
+    """One CI; with ``as_of`` as it was then (404 if it did not exist then)."""
+    when = parse_when(as_of)
+    if when is not None:
+        ci = get_object_or_404(visible_cis(request.user, when), request.user, "view", pk=ci_id)
+        return overlay(ci, states_at("cmdb.ci", [ci.pk], when).get(str(ci.pk)))
+    ci = _ci(request, ci_id)
+    tag = etag_for(ci)
+    if request.headers.get("If-None-Match", "").strip() == tag:
+        not_modified = HttpResponse(status=304)
+        not_modified["ETag"] = tag
+        return not_modified
+    response["ETag"] = tag
+    return ci
+
+
+@router.post("/cis/", response={201: schemas.CIOut}, tags=["CIs"], operation_id="create_ci")
+def create_ci(request: HttpRequest, payload: schemas.CIIn) -> tuple[int, Any]:
+    """Register a CI; attributes are validated against the class (errors name
+    ``attributes.<key>``)."""
+    if not has_perm(request.user, "cmdb.ci", "add"):
+        raise PermissionDenied("you may not add a CI")
+    values = payload.model_dump()
+    check_references(request, CI, values)
+    ci = services.create_ci(_actor(request), values)
+    return 201, _ci(request, ci.pk)
+
+
+@router.patch("/cis/{int:ci_id}", response=schemas.CIOut, tags=["CIs"], operation_id="update_ci")
+def update_ci(
+    request: HttpRequest, ci_id: int, payload: schemas.CIPatch, response: HttpResponse
+) -> Any:
+    """Change a CI; ``attributes`` is partial. ``If-Match`` makes it conditional."""
+    ci = _ci(request, ci_id, "change")
+    values = payload.model_dump(exclude_unset=True)
+    check_references(request, CI, values)
+    services.update_ci(_actor(request), ci, values, expected_etag=_if_match(request))
+    result = _ci(request, ci_id)
+    response["ETag"] = etag_for(result)
+    return result
+
+
+@router.post(
+    "/cis/{int:ci_id}/retire", response=schemas.CIOut, tags=["CIs"], operation_id="retire_ci"
+)
+def retire_ci(request: HttpRequest, ci_id: int) -> Any:
+    """Retire a CI: its interval closes and its relationships end; the row stays."""
+    services.retire_ci(_actor(request), _ci(request, ci_id, "change"))
+    return _ci(request, ci_id)
+
+
+@router.delete("/cis/{int:ci_id}", response={204: None}, tags=["CIs"], operation_id="delete_ci")
+def delete_ci(request: HttpRequest, ci_id: int) -> tuple[int, None]:
+    """Same as retire: CIs are never deleted, so history and as-of views stay whole."""
+    services.retire_ci(_actor(request), _ci(request, ci_id, "change"))
+    return 204, None
+
+
+@router.get(
+    "/cis/{int:ci_id}/relationships",
+    response=list[schemas.NeighbourOut],
+    tags=["CIs"],
+    operation_id="ci_relationships",
+)
+def ci_relationships(
+    request: HttpRequest, ci_id: int, direction: str = "both", as_of: str | None = None
+) -> list[Any]:
+    """One level of the graph: ``down`` = what this CI runs on / depends on / contains,
+    ``up`` = what runs on / depends on it. Only relationships whose other end is visible."""
+    if direction not in {"up", "down", "both"}:
+        raise ValidationFailed(
+            "direction: use up, down or both", fields={"direction": ["use up, down or both"]}
+        )
+    when = parse_when(as_of)
+    ci = get_object_or_404(
+        visible_cis(request.user, when, include_retired=when is None),
+        request.user,
+        "view",
+        pk=ci_id,
+    )
+    require_view(request, "cmdb.relationship")
+    return [
+        {
+            "id": n.id,
+            "direction": n.direction,
+            "verb": n.verb,
+            "type": n.type,
+            "ci": n.ci,
+            "ci_class": n.ci_class,
+            "description": n.description,
+            "valid_from": n.valid_from,
+            "valid_to": n.valid_to,
+        }
+        for n in neighbours(request.user, ci, direction, when)
+    ]
+
+
+# --- software ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/cis/{int:ci_id}/software",
+    response=list[schemas.SoftwareInstallOut],
+    tags=["software"],
+    operation_id="ci_software",
+)
+def ci_software(request: HttpRequest, ci_id: int) -> list[Any]:
+    """Software installed on a CI, by catalogue product."""
+    ci = _ci(request, ci_id)
+    require_view(request, "cmdb.softwareinstall")
+    return list(
+        restrict(
+            SoftwareInstall.objects.filter(ci=ci).select_related("ci", "product"),
+            request.user,
+            "view",
+        )
+    )
+
+
+@router.post(
+    "/cis/{int:ci_id}/software",
+    response={201: schemas.SoftwareInstallOut},
+    tags=["software"],
+    operation_id="add_ci_software",
+)
+def add_ci_software(
+    request: HttpRequest, ci_id: int, payload: schemas.SoftwareInstallIn
+) -> tuple[int, Any]:
+    """Record an install; the raw publisher/product are normalised to a catalogue entry."""
+    ci = _ci(request, ci_id)
+    if not has_perm(request.user, "cmdb.softwareinstall", "add"):
+        raise PermissionDenied("you may not add software installs")
+    install = services.record_software_install(_actor(request), ci, payload.model_dump())
+    return 201, install
+
+
+@router.delete(
+    "/software-installs/{int:install_id}",
+    response={204: None},
+    tags=["software"],
+    operation_id="delete_software_install",
+)
+def delete_software_install(request: HttpRequest, install_id: int) -> tuple[int, None]:
+    """Forget an install (the audit spine keeps it)."""
+    install = get_object_or_404(
+        SoftwareInstall.objects.select_related("ci"), request.user, "delete", pk=install_id
+    )
+    services.remove_software_install(_actor(request), install)
+    return 204, None
+
+
+@router.get(
+    "/software-products",
+    response=Page[schemas.SoftwareProductOut],
+    tags=["software"],
+    operation_id="list_softwareproduct",
+)
+def list_software_products(request: HttpRequest, q: str = "") -> dict[str, Any]:
+    """The normalised software catalogue."""
+    require_view(request, "cmdb.softwareproduct")
+    queryset = restrict(SoftwareProduct.objects.all(), request.user, "view")
+    if q:
+        queryset = queryset.filter(name__icontains=q) | queryset.filter(publisher__icontains=q)
+    orderings = {"name": "name", "id": "pk"}
+    rows, next_cursor = paginate(queryset, page_request(request.GET, orderings, "name"), orderings)
+    return {"results": rows, "next": next_cursor}
+
+
+# --- relationships -----------------------------------------------------------------------------
+
+
+def _relationship(request: HttpRequest, rel_id: int, action: str = "view") -> Relationship:
+    return get_object_or_404(
+        visible_relationships(request.user, include_ended=True), request.user, action, pk=rel_id
+    )
+
+
+@router.get(
+    "/relationships/",
+    response=Page[schemas.RelationshipOut],
+    tags=["relationships"],
+    operation_id="list_relationship",
+)
+def list_relationships(
+    request: HttpRequest,
+    filters: Query[schemas.RelationshipFilter],
+    as_of: str | None = None,
+    include_ended: bool = False,
+) -> dict[str, Any]:
+    """Current relationships (or those valid at ``as_of``; ``include_ended`` for all)."""
+    require_view(request, "cmdb.relationship")
+    queryset = filters.filter(
+        visible_relationships(request.user, parse_when(as_of), include_ended=include_ended)
+    )
+    rows, next_cursor = paginate(
+        queryset, page_request(request.GET, REL_ORDERINGS, "id"), REL_ORDERINGS
+    )
+    return {"results": rows, "next": next_cursor}
+
+
+@router.get("/relationships/export", tags=["relationships"], operation_id="export_relationship")
+def export_relationships(
+    request: HttpRequest, filters: Query[schemas.RelationshipFilter], format: str = "csv"
+) -> HttpResponse:
+    """Current relationships as CSV or XLSX (columns match the import)."""
+    require_view(request, "cmdb.relationship")
+    queryset = filters.filter(visible_relationships(request.user)).select_related(
+        "source__ci_class", "target__ci_class"
+    )
+    return export_response(
+        queryset.order_by("pk"), exports.RELATIONSHIP_COLUMNS, "relationships", format
+    )
+
+
+@router.get(
+    "/relationships/{int:rel_id}",
+    response=schemas.RelationshipOut,
+    tags=["relationships"],
+    operation_id="get_relationship",
+)
+def get_relationship(request: HttpRequest, rel_id: int, response: HttpResponse) -> Any:
+    """One relationship (ended ones too)."""
+    rel = _relationship(request, rel_id)
+    response["ETag"] = etag_for(rel)
+    return rel
+
+
+@router.post(
+    "/relationships/",
+    response={201: schemas.RelationshipOut},
+    tags=["relationships"],
+    operation_id="create_relationship",
+)
+def create_relationship(request: HttpRequest, payload: schemas.RelationshipIn) -> tuple[int, Any]:
+    """Relate two current CIs (409 if already related this way)."""
+    if not has_perm(request.user, "cmdb.relationship", "add"):
+        raise PermissionDenied("you may not add a relationship")
+    values = payload.model_dump()
+    check_references(request, Relationship, values)
+    rel = services.add_relationship(_actor(request), values)
+    return 201, _relationship(request, rel.pk)
+
+
+@router.patch(
+    "/relationships/{int:rel_id}",
+    response=schemas.RelationshipOut,
+    tags=["relationships"],
+    operation_id="update_relationship",
+)
+def update_relationship(
+    request: HttpRequest, rel_id: int, payload: schemas.RelationshipPatch, response: HttpResponse
+) -> Any:
+    """Change a relationship's description."""
+    rel = _relationship(request, rel_id, "change")
+    services.update_relationship(
+        _actor(request), rel, payload.model_dump(exclude_unset=True), _if_match(request)
+    )
+    result = _relationship(request, rel_id)
+    response["ETag"] = etag_for(result)
+    return result
+
+
+@router.delete(
+    "/relationships/{int:rel_id}",
+    response={204: None},
+    tags=["relationships"],
+    operation_id="delete_relationship",
+)
+def delete_relationship(request: HttpRequest, rel_id: int) -> tuple[int, None]:
+    """End the relationship (its interval closes; the row stays for history)."""
+    services.remove_relationship(_actor(request), _relationship(request, rel_id, "delete"))
+    return 204, None
+
+
+# --- time, import, export ---------------------------------------------------------------------
+
+
+@router.get("/diff", response=schemas.DiffOut, tags=["CIs"], operation_id="cmdb_diff")
+def estate_diff(request: HttpRequest) -> dict[str, Any]:
+    """What changed between ``from`` and ``to`` (ISO timestamps; ``to`` defaults to now):
+    CIs added and retired, field and attribute changes, relationships added and removed."""
+    from django.utils import timezone
+
+    require_view(request, "cmdb.ci")
+    start = parse_when(request.GET.get("from"), "from")
+    if start is None:
+        raise ValidationFailed("from: required", fields={"from": ["required"]})
+    end = parse_when(request.GET.get("to"), "to") or timezone.now()
+    cis = visible_cis(request.user, include_retired=True)
+    rels = (
+        visible_relationships(request.user, include_ended=True)
+        if has_perm(request.user, "cmdb.relationship", "view")
+        else Relationship.objects.none()
+    )
+    result = diff(cis, rels, start, end)
+    return {
+        "cis_added": result.added,
+        "cis_retired": result.retired,
+        "cis_changed": [
+            {"ci": ci, "changes": [{"field": f, "old": o, "new": n} for f, o, n in changes]}
+            for ci, changes in result.changed
+        ],
+        "relationships_added": result.relationships_added,
+        "relationships_removed": result.relationships_removed,
+    }
+
+
+IMPORTERS = {"cis": CIImporter, "relationships": RelationshipImporter}
+
+
+@router.post(
+    "/import/{kind}",
+    response={200: dict[str, Any], 422: dict[str, Any]},
+    tags=["import"],
+    summary="Import CIs or relationships from CSV/XLSX/JSON (all-or-nothing; dry_run previews)",
+)
+def import_file(
+    request: HttpRequest, kind: str, file: UploadedFile = File(...), dry_run: bool = True
+) -> tuple[int, dict[str, Any]]:
+    """Upsert from a file; with ``dry_run`` (the default) nothing is written."""
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise NotFound(f"nothing to import called {kind!r} (use cis or relationships)")
+    report = importer(_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)
+    return (200 if report.ok else 422), report.as_dict()
+
+
+@router.get("/estate", tags=["import"], operation_id="cmdb_estate_export")
+def export_estate(request: HttpRequest) -> JsonResponse:
+    """The whole visible estate as JSON: classes, attributes, relationship types, current CIs
+    and relationships (re-importable)."""
+    require_view(request, "cmdb.ci")
+    response = JsonResponse(estate_json(request.user), json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = 'attachment; filename="cmdb-estate.json"'
+    return response
