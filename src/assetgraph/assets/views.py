@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -227,6 +228,11 @@ def _money(asset: Asset, request: HttpRequest) -> str:
     return f"{asset.cost:,.2f} {asset.currency}"
 
 
+# Sections other apps add to the asset page (the CMDB adds the asset's CI and the services that
+# depend on it): ``f(request, asset) -> {"title", "fields", "headers", "rows"} | None``.
+DETAIL_SECTIONS: list[Callable[[HttpRequest, Asset], dict[str, Any] | None]] = []
+
+
 @login_required
 def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """Overview (identity, custody, purchase, warranty, EOL, custom fields), custody, history."""
@@ -278,6 +284,7 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         if has_perm(user, "assets.asset", "change")
         else [],
         "history_url": ASSET.url("history", pk),
+        "sections": [s for make in DETAIL_SECTIONS if (s := make(request, asset))],
     }
     return render(request, "assets/asset_detail.html", context)
 

@@ -517,3 +517,43 @@ def export_estate(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(estate_json(request.user), json_dumps_params={"ensure_ascii": False})
     response["Content-Disposition"] = 'attachment; filename="cmdb-estate.json"'
     return response
+
+
+@router.get(
+    "/cis/{int:ci_id}/context",
+    response=dict[str, Any],
+    tags=["CIs"],
+    summary="Business context of a CI",
+)
+def ci_context(request: HttpRequest, ci_id: int) -> dict[str, Any]:
+    """What ITAM knows about the CI's asset (custodian, lifecycle, warranty, end of life, cost
+    with ``view_cost``) and the business services that would be affected if it failed."""
+    from .context import business_context, dependent_services
+
+    ci = _ci(request, ci_id)
+    return {
+        "ci": {"id": ci.pk, "display": str(ci)},
+        "business_context": business_context(request, ci),
+        "services": [
+            {"id": s.ci.pk, "display": str(s.ci), "criticality": s.ci.criticality, "depth": s.depth}
+            for s in dependent_services(request, ci)
+        ],
+    }
+
+
+@router.get(
+    "/assets/{int:asset_id}/ci", response=dict[str, Any], tags=["CIs"], summary="The CI of an asset"
+)
+def asset_ci(request: HttpRequest, asset_id: int) -> dict[str, Any]:
+    """The configuration item an asset is, and the business services that depend on it."""
+    from assetgraph.assets.models import Asset
+
+    from .context import asset_ci_summary
+
+    asset = get_object_or_404(
+        Asset.objects.select_related("ci__ci_class"), request.user, "view", pk=asset_id
+    )
+    summary = asset_ci_summary(request, asset)
+    if summary is None:
+        raise NotFound("this asset has no configuration item you can see")
+    return summary

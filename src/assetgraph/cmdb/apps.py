@@ -11,7 +11,16 @@ class CmdbConfig(AppConfig):
     verbose_name = "CMDB"
 
     def ready(self) -> None:
+        from assetgraph.assets import views as asset_views
         from assetgraph.core import registry
+
+        from . import context, views
+
+        # One record, two halves: each page shows the other half through the asset link.
+        if context.ci_business_section not in views.DETAIL_SECTIONS:
+            views.DETAIL_SECTIONS.append(context.ci_business_section)
+        if context.asset_ci_section not in asset_views.DETAIL_SECTIONS:
+            asset_views.DETAIL_SECTIONS.append(context.asset_ci_section)
 
         from .models import (
             CI,

@@ -206,6 +206,11 @@ class CI(TimestampedModel):
         "org.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="cis"
     )
     description = models.TextField(blank=True)
+    # A CI that is a piece of hardware is one record with its asset: ownership, custody, cost
+    # and warranty live on the asset and are read through this link, never copied.
+    asset = models.OneToOneField(
+        "assets.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="ci"
+    )
     attributes = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=50, blank=True, default="manual")
     first_seen = models.DateTimeField(null=True, blank=True)

@@ -13,7 +13,7 @@ from assetgraph.accounts.permissions import restrict
 
 from .models import CI, ClassAttribute, Relationship, RelationshipType, subclass_ids
 
-CI_RELATED = ("ci_class", "owning_team", "support_group", "location")
+CI_RELATED = ("ci_class", "owning_team", "support_group", "location", "asset")
 
 
 def visible_cis(

@@ -179,6 +179,7 @@ class CIIn(Schema):
     owning_team_id: int | None = None
     support_group_id: int | None = None
     location_id: int | None = None
+    asset_id: int | None = Field(None, description="The asset this CI is (hardware): one record")
     description: str = ""
     attributes: dict[str, Any] = {}
     source: str = Field("manual", max_length=50)
@@ -197,6 +198,7 @@ class CIPatch(Schema):
     owning_team_id: int | None = None
     support_group_id: int | None = None
     location_id: int | None = None
+    asset_id: int | None = None
     description: str | None = None
     attributes: dict[str, Any] | None = Field(
         None, description="Partial: keys given are set (null clears), others are kept."
@@ -218,6 +220,7 @@ class CIOut(Schema):
     owning_team: Ref | None
     support_group: Ref | None
     location: Ref | None
+    asset: Ref | None
     description: str
     attributes: dict[str, Any]
     source: str
@@ -231,6 +234,12 @@ class CIOut(Schema):
     @staticmethod
     def resolve_attributes(obj: Any) -> dict[str, Any]:
         return public_values(obj.attributes)
+
+    @staticmethod
+    def resolve_asset(obj: Any, context: Any) -> Any:
+        from .context import visible_asset
+
+        return visible_asset((context or {}).get("request"), getattr(obj, "asset", None))
 
 
 class CIFilter(FilterSchema):
