@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from assetgraph.api.schemas import Ref
 from assetgraph.core.attributes import AttributeType, public_values
 
 from .choices import (
@@ -20,18 +21,6 @@ from .choices import (
     OperationalStatusChoices,
     RedundancyModeChoices,
 )
-
-
-class Ref(Schema):
-    """A reference to another object: its id and how it reads."""
-
-    id: int
-    display: str
-
-    @staticmethod
-    def resolve_display(obj: object) -> str:
-        return str(obj)
-
 
 # --- classes and attributes ---
 

@@ -9,19 +9,9 @@ from typing import Annotated
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from assetgraph.api.schemas import Ref
+
 from .choices import LocationKindChoices, PersonStatusChoices
-
-
-class Ref(Schema):
-    """A reference to another object: its id and how it reads."""
-
-    id: int
-    display: str
-
-    @staticmethod
-    def resolve_display(obj: object) -> str:
-        return str(obj)
-
 
 # --- company ---
 
