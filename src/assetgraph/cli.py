@@ -11,7 +11,12 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"import": "import_data", "export": "export_data"}
+ALIASES = {
+    "import": "import_data",
+    "export": "export_data",
+    "audit-campaign": "audit_campaign",
+    "asset-report": "asset_report",
+}
 USAGE = """usage: assetgraph <command> [options]
 
 commands:
@@ -23,7 +28,10 @@ commands:
   import KIND FILE [--dry-run]  import people, locations or assets from CSV/XLSX
   export KIND [--format F]      export people, locations, departments, cost-centres,
                                 companies, assets
-  alerts [--json]               warranties expiring, overdue returns, end of life, leavers
+  alerts [--json]               warranties expiring, overdue returns, end of life, audits due
+  audit-campaign ACTION ...     physical audits: start, scan (tags from stdin with -), close
+  asset-report NAME             assets by state, category, location, department, custodian, age
+  ci ACTION ...                 CMDB: list, show, create, relate, retire CIs
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command

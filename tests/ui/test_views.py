@@ -138,3 +138,87 @@ def test_profile_creates_a_token_shown_once(browser: Any) -> None:
     assert token.startswith("agt_") and token.encode() in response.content
     again = client.get("/profile/")
     assert token.encode() not in again.content
+
+
+def _asset_estate(site: dict[str, Any], system: Any) -> list[Any]:
+    from assetgraph.assets import services
+    from assetgraph.org.services import create_company
+
+    dell = create_company(system, {"name": "Dell", "is_manufacturer": True})
+    category = services.create_category(system, {"name": "Monitors", "kind": "monitor"})
+    model = services.create_model(
+        system, {"name": "U27", "category": category, "manufacturer": dell}
+    )
+    assets = [services.create_asset(system, {"model": model}) for _ in range(3)]
+    for asset in assets[:2]:
+        services.check_out_asset(system, asset, to_person=site["ana"])
+    return assets
+
+
+def test_bulk_actions_render_checkboxes_and_a_toolbar_per_permission(
+    site: dict[str, Any], browser: Any, system: Any
+) -> None:
+    assets = _asset_estate(site, system)
+    helpdesk = browser("Helpdesk").get("/assets/assets/")
+    html = helpdesk.content.decode()
+    assert 'id="bulk-form"' in html and 'id="bulk-checkin"' in html and 'id="bulk-labels"' in html
+    assert html.count('name="ids"') == 3 and f'value="{assets[0].pk}"' in html
+    assert 'formaction="/assets/bulk/checkin/"' in html
+    # a reader may print labels but not check in
+    reader = browser("Read-only").get("/assets/assets/").content.decode()
+    assert 'id="bulk-labels"' in reader and 'id="bulk-checkin"' not in reader
+    # resources without bulk actions are unchanged: no form, no checkboxes
+    people = browser("Read-only").get("/org/people/").content.decode()
+    assert 'id="bulk-form"' not in people and 'name="ids"' not in people
+    # HTMX swaps keep the checkboxes, the sort links and the filter inputs work as before
+    partial = browser("Helpdesk").get(
+        "/assets/assets/", {"ordering": "-asset_tag"}, HTTP_HX_REQUEST="true"
+    )
+    body = partial.content.decode()
+    assert "<html" not in body and body.count('name="ids"') == 3
+    assert body.index(assets[2].asset_tag) < body.index(assets[0].asset_tag)
+    assert 'name="next" value="/assets/assets/?ordering=-asset_tag"' in body
+    assert partial["HX-Push-Url"] == "/assets/assets/?ordering=-asset_tag"
+    selected = browser("Helpdesk").get("/assets/assets/", {"select": "all"}).content.decode()
+    assert selected.count(" checked>") == 3 and 'id="select-none"' in selected
+
+
+def test_bulk_check_in_and_labels_from_the_list(
+    site: dict[str, Any], browser: Any, system: Any
+) -> None:
+    from assetgraph.assets.models import Asset
+    from assetgraph.audit.models import AuditEvent
+
+    lent_a, lent_b, idle = _asset_estate(site, system)
+    client = browser("Helpdesk")
+    refused = client.post(
+        "/assets/bulk/checkin/", {"ids": [lent_a.pk, idle.pk], "next": "/assets/assets/"}
+    )
+    assert refused.status_code == 409 and b"Nothing was changed" in refused.content
+    assert Asset.objects.get(pk=lent_a.pk).state == "in_use"  # all or nothing
+    assert client.post("/assets/bulk/checkin/", {"ids": []}).status_code == 422
+    assert client.post("/assets/bulk/checkin/", {"ids": [999999]}).status_code == 422
+    done = client.post(
+        "/assets/bulk/checkin/",
+        {"ids": [lent_a.pk, lent_b.pk], "next": "/assets/assets/?ordering=-asset_tag"},
+    )
+    assert done.status_code == 302 and done["Location"] == "/assets/assets/?ordering=-asset_tag"
+    assert set(Asset.objects.values_list("state", flat=True)) == {"in_stock"}
+    events = AuditEvent.objects.filter(action="checkin", source="ui")
+    assert set(events.values_list("object_id", flat=True)) == {str(lent_a.pk), str(lent_b.pk)}
+    offsite = client.post(
+        "/assets/bulk/checkin/", {"ids": [idle.pk], "next": "https://evil.example/"}
+    )
+    assert offsite.status_code == 409  # idle is in stock; and the next URL would be ignored
+    reader = browser("Read-only")
+    assert reader.post("/assets/bulk/checkin/", {"ids": [lent_a.pk]}).status_code == 403
+    labels = reader.post("/assets/labels/", {"ids": [lent_a.pk, idle.pk]})
+    assert labels.status_code == 200
+    assert labels.content.count(b"data:image/svg+xml") == 2
+    hidden = browser(permissions=[(["assets.asset"], ["view"], {"id": idle.pk})])
+    assert (
+        hidden.post("/assets/labels/", {"ids": [lent_a.pk, idle.pk]}).content.count(
+            b"data:image/svg+xml"
+        )
+        == 1
+    )

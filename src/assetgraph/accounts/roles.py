@@ -21,7 +21,7 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "Procurement": "Buys things: suppliers, catalogue, assets and their purchase data and costs.",
     "Finance": "Costs and cost centres; sees asset costs; reads the audit trail of spend.",
     "Helpdesk": "People-facing work: maintains people; checks assets out and in; offboarding.",
-    "Compliance": "Reads everything, including the full audit trail; changes nothing.",
+    "Compliance": "Reads everything, including the audit trail; runs physical asset audits.",
     "System Administrator": "Runs the infrastructure: CIs, relationships, software, locations.",
     "IT Operations (NOC)": "Watches services and incidents: maintains CIs and relationships.",
     "DevOps": "Builds and deploys applications: maintains CIs and relationships.",

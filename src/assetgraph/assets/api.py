@@ -12,11 +12,13 @@ from ninja.files import UploadedFile
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import Resource, build_router, require_view
 from assetgraph.core.actor import Actor, Source
-from assetgraph.core.errors import PermissionDenied, ValidationFailed
+from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assetgraph.core.exporting import export_response
 from assetgraph.org.models import Location, Person
 from assetgraph.org.schemas import PersonOut
 
 from . import exports, reports, schemas, services
+from .audits_api import router as audits_router
 from .importers import AssetImporter
 from .lifecycle import TRANSITIONS
 from .models import Asset, AssetModel, Category, CustodyRecord, CustomField, Kit
@@ -306,6 +308,7 @@ def issue(request: HttpRequest, kit_id: int, payload: schemas.IssueKitIn) -> Any
 
 router.add_router("/kits", kit_router)
 router.add_router("/assets", asset_router)
+router.add_router("/audits", audits_router)
 
 
 @router.get(
@@ -355,14 +358,38 @@ def leavers(request: HttpRequest) -> Any:
     return reports.leavers_with_assets(people, restrict(Asset.objects.all(), request.user, "view"))
 
 
-@router.get("/alerts", tags=["assets"], summary="Warranty, overdue-return and end-of-life alerts")
+@router.get(
+    "/reports/{name}",
+    response=schemas.ReportOut,
+    tags=["assets"],
+    summary="Asset counts by state, category, location, department, custodian; aging",
+)
+def report(request: HttpRequest, name: str, fmt: str = Query("", alias="format")) -> Any:
+    """Counts over the assets you may see; ``?format=csv|xlsx`` downloads the table."""
+    require_view(request, "assets.asset")
+    make = reports.REPORTS.get(name)
+    if make is None:
+        known = ", ".join(reports.REPORTS)
+        raise NotFound(f"no report {name!r} (known: {known}, leavers)")
+    result = make(restrict(Asset.objects.all(), request.user, "view"), request.user)
+    if fmt:
+        return export_response(result.rows, reports.report_columns(), f"assets-by-{name}", fmt)
+    return result.as_dict()
+
+
+@router.get(
+    "/alerts",
+    tags=["assets"],
+    summary="Warranty, overdue-return, end-of-life and audits-due alerts",
+)
 def alerts(
     request: HttpRequest,
     warranty_days: int = Query(30, ge=0, le=3650),
     eol_months: int = Query(6, ge=0, le=240),
+    audit_days: int = Query(30, ge=0, le=3650),
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    """Three lists (up to ``limit`` each) and their full counts, for the assets you can see."""
+    """Four lists (up to ``limit`` each) and their full counts, for the assets you can see."""
     require_view(request, "assets.asset")
     visible = restrict(Asset.objects.all(), request.user, "view")
     today = timezone.localdate()
@@ -370,6 +397,7 @@ def alerts(
         "warranty_expiring": reports.warranty_expiring(visible, warranty_days, today),
         "overdue_returns": reports.overdue_returns(visible, today),
         "end_of_life": reports.end_of_life_within(visible, eol_months, today),
+        "audits_due": reports.audits_due(visible, audit_days, today),
     }
     result: dict[str, Any] = {"today": today.isoformat()}
     for name, queryset in groups.items():
@@ -391,6 +419,7 @@ def _alert_row(asset: Asset) -> dict[str, Any]:
         "warranty_end": asset.warranty_end,
         "expected_return": asset.expected_return,
         "eol_date": asset.eol_date,
+        "next_audit_due": asset.next_audit_due,
     }
 
 

@@ -2,7 +2,17 @@
 
 from django.apps import AppConfig
 
-ASSET_ACTIONS = ("view", "add", "change", "delete", "checkout", "checkin", "view_cost")
+ASSET_ACTIONS = (
+    "view",
+    "add",
+    "change",
+    "delete",
+    "checkout",
+    "checkin",
+    "view_cost",
+    "relocate",
+)
+CAMPAIGN_ACTIONS = ("view", "add", "change", "delete", "scan")
 
 
 class AssetsConfig(AppConfig):
@@ -15,7 +25,7 @@ class AssetsConfig(AppConfig):
     def ready(self) -> None:
         from assetgraph.core import registry
 
-        from .models import Asset, AssetModel, Category, CustomField, Kit
+        from .models import Asset, AssetModel, AuditCampaign, Category, CustomField, Kit
 
         registry.register(
             Asset,
@@ -67,6 +77,14 @@ class AssetsConfig(AppConfig):
             constraint_fields=("id", "name"),
             detail_url_name="ui:assets:kit_detail",
             list_url_name="ui:assets:kit_list",
+        )
+        registry.register(
+            AuditCampaign,
+            search_fields=("name",),
+            constraint_fields=("id", "name", "status", "location", "location__path"),
+            detail_url_name="ui:assets:audit_detail",
+            list_url_name="ui:assets:audit_list",
+            actions=CAMPAIGN_ACTIONS,
         )
         self._register_table_kinds()
 

@@ -52,3 +52,20 @@ class AcceptanceChoices(models.TextChoices):
     PENDING = "pending", "Pending"
     ACCEPTED = "accepted", "Accepted"
     DECLINED = "declined", "Declined"
+
+
+class AuditCampaignStatusChoices(models.TextChoices):
+    """A physical audit is open (scanning) until it is closed."""
+
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class AuditResultChoices(models.TextChoices):
+    """What a physical audit found for one expected asset or scanned tag."""
+
+    PENDING = "pending", "Not scanned yet"
+    FOUND = "found", "Found"
+    MISSING = "missing", "Missing"
+    UNEXPECTED = "unexpected", "Unexpected (registered elsewhere)"
+    UNKNOWN = "unknown", "Unknown tag"

@@ -1,4 +1,5 @@
-"""Assets of the demo company: catalogue, ~1,500 assets, custody, kits.
+"""Assets of the demo company: catalogue, ~1,500 assets, custody, kits, audit dates and one
+physical audit campaign in progress.
 
 The catalogue goes through the services (a handful of rows); the assets, their custody records
 and audit events are written in bulk, because 1,500 service calls would dominate the demo's
@@ -157,6 +158,7 @@ def load_demo(context: DemoContext) -> None:
             ],
         },
     )
+    _audits(context)
     services.create_kit(
         actor,
         {
@@ -286,3 +288,46 @@ def _assets(context: DemoContext, models: dict[str, AssetModel], companies: dict
         context.actor,
         (EventSpec("assets.asset", a.pk, "create", None, snapshot(a), str(a)) for a in assets),
     )
+
+
+def _audits(context: DemoContext) -> None:
+    """Audit dates on most assets (some overdue), and a campaign half-way through a room."""
+    rng = context.rng
+    today = timezone.localdate()
+    active = list(
+        Asset.objects.exclude(state=S.RETIRED).order_by("pk").values_list("pk", flat=True)
+    )
+    by_date: dict[tuple[dt.date, dt.date], list[int]] = {}
+    for pk in active:
+        if rng.random() < 0.75:
+            last = today - dt.timedelta(days=rng.randint(20, 420))
+            by_date.setdefault((last, add_months(last, 12)), []).append(pk)
+    for (last, due), pks in by_date.items():
+        Asset.objects.filter(pk__in=pks).update(last_audit_date=last, next_audit_due=due)
+    rooms = sorted(
+        {
+            a.location
+            for a in Asset.objects.filter(state=S.IN_STOCK).select_related("location")
+            if a.location is not None
+        },
+        key=lambda loc: loc.path,
+    )
+    if not rooms:
+        return
+    room = rooms[0]
+    campaign = services.start_audit_campaign(
+        context.actor, room, name=f"Stock check {room.name}", notes="Quarterly stock check."
+    )
+    expected = list(campaign.items.order_by("tag").values_list("tag", flat=True))
+    for tag in expected[: max(1, len(expected) * 2 // 3)]:
+        services.scan_asset_tag(context.actor, campaign, tag)
+    stray = (
+        Asset.objects.exclude(location=room)
+        .filter(state=S.IN_STOCK)
+        .order_by("asset_tag")
+        .values_list("asset_tag", flat=True)
+        .first()
+    )
+    if stray:
+        services.scan_asset_tag(context.actor, campaign, stray)
+    services.scan_asset_tag(context.actor, campaign, "OLD-0042")

@@ -18,7 +18,13 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class CategoryForm(forms.ModelForm[Category]):
     class Meta:
         model = Category
-        fields = ["name", "kind", "requires_acceptance", "acceptance_terms"]
+        fields = [
+            "name",
+            "kind",
+            "requires_acceptance",
+            "acceptance_terms",
+            "audit_interval_months",
+        ]
 
 
 class AssetModelForm(forms.ModelForm[AssetModel]):

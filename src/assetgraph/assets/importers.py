@@ -17,7 +17,7 @@ from django.utils import timezone
 from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import clean_attributes
 from assetgraph.core.errors import ValidationFailed
-from assetgraph.core.importing import Importer, RowError, RowResult
+from assetgraph.core.importing import Importer, RowError, RowResult, insert_rows
 from assetgraph.core.tabular import Row
 from assetgraph.org.models import Company, Location
 
@@ -97,6 +97,7 @@ class AssetImporter(Importer):
         self._generated: set[str] = set()
         self._serials: dict[tuple[int, str], str] = {}
         self._seen_serials: dict[tuple[int, str], int] = {}
+        self._today = timezone.localdate()
 
     def _model(self, row: Row) -> AssetModel | None:
         try:
@@ -196,7 +197,7 @@ class AssetImporter(Importer):
         allowed = SUBSTATES[state]
         values["substate"] = allowed[0] if allowed else ""
         if state == AssetStateChoices.IN_STOCK:
-            values["received_date"] = timezone.localdate()
+            values["received_date"] = self._today
 
     def _attributes(
         self,
@@ -230,7 +231,7 @@ class AssetImporter(Importer):
         generated = [a for a in instances if a.asset_tag == GENERATED]
         for asset, tag in zip(generated, next_asset_tags(len(generated)), strict=True):
             asset.asset_tag = tag
-        Asset.objects.bulk_create(instances, batch_size=500)
+        insert_rows(Asset, instances)
 
     def apply(self, results: list[RowResult], job_id: str, progress: Any = None) -> None:
         super().apply(results, job_id, progress)

@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import restrict
+from assetgraph.ui.generic import selected_ids
 
 from .models import Asset
 
@@ -36,10 +37,14 @@ def label_url(request: Any, asset: Asset) -> str:
 
 @login_required
 def labels(request: AuthedRequest) -> HttpResponse:
-    """``?ids=1,2,3`` (or repeated ``ids``) and ``layout=sheet|single``; hidden ids are skipped."""
-    raw = ",".join(request.GET.getlist("ids"))
-    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()][:MAX_LABELS]
-    layout = "single" if request.GET.get("layout") == "single" else "sheet"
+    """``?ids=1,2,3`` (or repeated ``ids``) and ``layout=sheet|single``; hidden ids are skipped.
+
+    A POST with ``ids`` (the asset list's *Print labels for selected* bulk action) prints the
+    same sheet.
+    """
+    ids = selected_ids(request, limit=MAX_LABELS)
+    params = request.POST if request.method == "POST" else request.GET
+    layout = "single" if params.get("layout") == "single" else "sheet"
     assets = restrict(
         Asset.objects.filter(pk__in=ids).select_related("model", "manufacturer"), request.user
     ).order_by("asset_tag")

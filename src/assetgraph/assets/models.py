@@ -22,6 +22,8 @@ from .choices import (
     AcceptanceChoices,
     AssetStateChoices,
     AssetSubstateChoices,
+    AuditCampaignStatusChoices,
+    AuditResultChoices,
     CategoryKindChoices,
 )
 from .lifecycle import SUBSTATES
@@ -50,6 +52,12 @@ class Category(TimestampedModel):
         default=False, help_text="Custodians must accept the terms when they receive one."
     )
     acceptance_terms = models.TextField(blank=True)
+    audit_interval_months = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Months between physical audits (blank: the default, "
+        "ASSETGRAPH_AUDIT_INTERVAL_MONTHS).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -238,6 +246,9 @@ class Asset(TimestampedModel):
     retired_date = models.DateField(null=True, blank=True, editable=False)
     notes = models.TextField(blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # Stamped when an audit campaign that saw the asset closes.
+    last_audit_date = models.DateField(null=True, blank=True, editable=False)
+    next_audit_due = models.DateField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -261,6 +272,7 @@ class Asset(TimestampedModel):
             models.Index(fields=["serial_number"], name="assets_asset_serial_idx"),
             models.Index(fields=["warranty_end"], name="assets_asset_warranty_idx"),
             models.Index(fields=["eol_date"], name="assets_asset_eol_idx"),
+            models.Index(fields=["next_audit_due"], name="assets_asset_audit_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -427,3 +439,80 @@ class KitItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.model}"
+
+
+class AuditCampaign(TimestampedModel):
+    """A physical audit of one location and everything below it.
+
+    The expected list is snapshotted into :class:`AuditItem` rows when the campaign starts, so
+    assets moved in or out while it runs do not change what was expected.
+    """
+
+    name = models.CharField(max_length=200)
+    location = models.ForeignKey(
+        "org.Location", on_delete=models.PROTECT, related_name="audit_campaigns"
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=AuditCampaignStatusChoices.choices,
+        default=AuditCampaignStatusChoices.OPEN,
+        editable=False,
+    )
+    started_at = models.DateTimeField(editable=False)
+    started_by = models.CharField(max_length=150, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_by = models.CharField(max_length=150, blank=True, editable=False)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "audit campaign"
+        indexes = [models.Index(fields=["status"], name="assets_audit_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == AuditCampaignStatusChoices.OPEN
+
+
+class AuditItem(models.Model):
+    """One line of a campaign: an expected asset, or a scanned tag that was not expected.
+
+    ``tag`` is unique per campaign, so two scanners reading the same label record it once.
+    """
+
+    campaign = models.ForeignKey(AuditCampaign, on_delete=models.CASCADE, related_name="items")
+    asset = models.ForeignKey(
+        Asset, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_items"
+    )
+    tag = models.CharField(max_length=50)
+    expected = models.BooleanField(default=False)
+    result = models.CharField(
+        max_length=10, choices=AuditResultChoices.choices, default=AuditResultChoices.PENDING
+    )
+    registered_location = models.ForeignKey(
+        "org.Location",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Where the register placed an unexpected asset when it was scanned.",
+    )
+    relocated = models.BooleanField(default=False)
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    scanned_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["tag"]
+        verbose_name = "audit item"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "tag"], name="assets_audititem_unique_tag"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "result"], name="assets_audititem_result_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag}: {self.result}"

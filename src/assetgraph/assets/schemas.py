@@ -19,6 +19,8 @@ from .choices import (
     AcceptanceChoices,
     AssetStateChoices,
     AssetSubstateChoices,
+    AuditCampaignStatusChoices,
+    AuditResultChoices,
     CategoryKindChoices,
 )
 
@@ -30,6 +32,7 @@ class CategoryIn(Schema):
     kind: CategoryKindChoices
     requires_acceptance: bool = False
     acceptance_terms: str = ""
+    audit_interval_months: int | None = Field(None, ge=1, le=240)
 
 
 class CategoryPatch(Schema):
@@ -37,6 +40,7 @@ class CategoryPatch(Schema):
     kind: CategoryKindChoices | None = None
     requires_acceptance: bool | None = None
     acceptance_terms: str | None = None
+    audit_interval_months: int | None = Field(None, ge=1, le=240)
 
 
 class CategoryOut(Schema):
@@ -45,6 +49,7 @@ class CategoryOut(Schema):
     kind: str
     requires_acceptance: bool
     acceptance_terms: str
+    audit_interval_months: int | None
 
 
 class CategoryFilter(FilterSchema):
@@ -227,6 +232,8 @@ class AssetOut(Schema):
     received_date: dt.date | None
     deployed_date: dt.date | None
     retired_date: dt.date | None
+    last_audit_date: dt.date | None
+    next_audit_due: dt.date | None
     notes: str
     attributes: dict[str, Any]
     version: int
@@ -380,3 +387,80 @@ class TransitionOut(Schema):
     requires: list[str]
     stamps: list[str]
     custody_only: bool
+
+
+# --- physical audits ---
+
+
+class AuditCampaignIn(Schema):
+    location_id: int
+    name: str = Field("", max_length=200)
+    notes: str = ""
+
+
+class AuditCampaignOut(Schema):
+    id: int
+    name: str
+    location: Ref
+    status: AuditCampaignStatusChoices
+    started_at: dt.datetime
+    started_by: str
+    closed_at: dt.datetime | None
+    closed_by: str
+    notes: str
+    counts: dict[str, int]
+
+    @staticmethod
+    def resolve_counts(obj: Any) -> dict[str, int]:
+        return dict(getattr(obj, "result_counts", {}))
+
+
+class AuditCampaignFilter(FilterSchema):
+    q: Annotated[str | None, FilterLookup("name__icontains")] = Field(
+        None, description="Search by name"
+    )
+    status: AuditCampaignStatusChoices | None = None
+    location_id: int | None = None
+
+
+class AuditItemOut(Schema):
+    id: int
+    tag: str
+    asset: Ref | None
+    expected: bool
+    result: AuditResultChoices
+    registered_location: Ref | None
+    relocated: bool
+    scanned_at: dt.datetime | None
+    scanned_by: str
+
+
+class ScanIn(Schema):
+    tag: str = Field(max_length=200)
+
+
+class ScanOut(Schema):
+    result: AuditResultChoices
+    repeated: bool
+    message: str
+    item: AuditItemOut
+
+
+class CloseOut(Schema):
+    campaign: AuditCampaignOut
+    counts: dict[str, int]
+    stamped: int
+
+
+class ReportRowOut(Schema):
+    key: str
+    label: str
+    count: int
+
+
+class ReportOut(Schema):
+    name: str
+    title: str
+    dimension: str
+    total: int
+    rows: list[ReportRowOut]

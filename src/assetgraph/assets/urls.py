@@ -4,7 +4,7 @@ from django.urls import path
 
 from assetgraph.ui.generic import resource_urls
 
-from . import labels, views
+from . import audits_views, labels, reports_views, views
 from .imports_views import import_view
 
 app_name = "assets"
@@ -21,6 +21,20 @@ urlpatterns = [
     path("accept/<str:token>/", views.accept, name="accept"),
     path("labels/", labels.labels, name="labels"),
     path("alerts/", views.alerts, name="alerts"),
+    path("audits/", audits_views.audit_list, name="audit_list"),
+    path("audits/start/", audits_views.audit_start, name="audit_start"),
+    path("audits/due/", audits_views.audits_due, name="audits_due"),
+    path("audits/<int:pk>/", audits_views.audit_detail, name="audit_detail"),
+    path("audits/<int:pk>/scan/", audits_views.audit_scan, name="audit_scan"),
+    path(
+        "audits/<int:pk>/items/<int:item_pk>/relocate/",
+        audits_views.audit_relocate,
+        name="audit_relocate",
+    ),
+    path("audits/<int:pk>/close/", audits_views.audit_close, name="audit_close"),
+    path("reports/", reports_views.reports_page, name="reports"),
+    path("reports/<str:name>/export/", reports_views.report_export, name="report_export"),
+    path("bulk/checkin/", views.bulk_checkin, name="bulk_checkin"),
 ]
 urlpatterns += [
     pattern

@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
@@ -20,11 +22,20 @@ from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.org.models import Person
-from assetgraph.ui.generic import Column, UIResource, prepare_form
+from assetgraph.ui.generic import BulkAction, Column, UIResource, prepare_form, selected_ids
 
 from . import exports, forms, reports, schemas, services
 from .lifecycle import available_transitions, state_label
-from .models import Asset, AssetModel, Category, CustodyRecord, CustomField, Kit
+from .models import (
+    Asset,
+    AssetModel,
+    AuditCampaign,
+    AuditItem,
+    Category,
+    CustodyRecord,
+    CustomField,
+    Kit,
+)
 from .services.register import all_definitions
 
 ASSET_RELATED = (
@@ -200,6 +211,12 @@ ASSET = UIResource(
     ],
     api_path="/api/assets/assets/",
     attribute_definitions=all_definitions,
+    bulk_actions=[
+        BulkAction(
+            "checkin", "Check in selected", "checkin", "ui:assets:bulk_checkin", "box-arrow-in-left"
+        ),
+        BulkAction("labels", "Print labels for selected", "view", "ui:assets:labels", "qr-code"),
+    ],
 )
 RESOURCES = [ASSET, MODEL, CATEGORY, CUSTOM_FIELD, KIT]
 
@@ -242,6 +259,18 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         CustodyRecord.objects.filter(asset=asset).select_related("person", "location", "parent")
     )
     today = timezone.localdate()
+    audit_items = (
+        list(
+            AuditItem.objects.filter(
+                asset=asset,
+                campaign__in=restrict(AuditCampaign.objects.all(), user),
+            )
+            .select_related("campaign__location")
+            .order_by("-campaign__started_at")[:50]
+        )
+        if has_perm(user, "assets.auditcampaign", "view")
+        else []
+    )
     overview = [
         ("Model", _link(asset.model, "ui:assets:assetmodel_detail")),
         ("Category", _link(asset.model.category, "ui:assets:category_detail")),
@@ -264,6 +293,8 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         ("Received", asset.received_date),
         ("Deployed", asset.deployed_date),
         ("Retired", asset.retired_date),
+        ("Last audit", asset.last_audit_date),
+        ("Next audit due", asset.next_audit_due),
     ]
     context = {
         "object": asset,
@@ -273,6 +304,7 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "purchase": purchase,
         "attributes": sorted(public_values(asset.attributes).items()),
         "custody": custody,
+        "audit_items": audit_items,
         "warranty_expired": bool(asset.warranty_end and asset.warranty_end < today),
         "can_change": has_perm(user, "assets.asset", "change"),
         "can_delete": has_perm(user, "assets.asset", "delete"),
@@ -444,6 +476,47 @@ def person_custody(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "assets/person_custody.html", context)
 
 
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@login_required
+@require_POST
+def bulk_checkin(request: AuthedRequest) -> HttpResponse:
+    """Check in the assets selected on the list, all or nothing (the list's bulk action)."""
+    if not has_perm(request.user, "assets.asset", "checkin"):
+        raise PermissionDenied("you may not check in assets")
+    back = _safe_next(request, ASSET.url("list"))
+    ids = selected_ids(request)
+    chosen = list(restrict(Asset.objects.filter(pk__in=ids), request.user, "checkin"))
+    error = ""
+    status = 200
+    if not ids:
+        error, status = "ids: select at least one asset", 422
+    elif len(chosen) != len(ids):
+        missing = sorted(set(ids) - {a.pk for a in chosen})
+        error, status = f"ids: asset {missing[0]} not found", 422
+    else:
+        try:
+            services.check_in_assets(
+                _actor(request),
+                sorted(chosen, key=lambda a: a.asset_tag),
+                condition_notes=request.POST.get("condition_notes", "")[:2000],
+            )
+        except ServiceError as exc:
+            error, status = exc.message, exc.status
+    if error:
+        context = {"error": error, "back": back, "title": "Check in selected"}
+        return render(request, "assets/bulk_result.html", context, status=status)
+    messages.success(request, f"Checked in {len(chosen)} asset(s).")
+    return HttpResponseRedirect(back)
+
+
 @login_required
 def kit_issue(request: AuthedRequest, pk: int) -> HttpResponse:
     """Issue a kit to several people at once (all or nothing)."""
@@ -519,6 +592,7 @@ def alerts(request: AuthedRequest) -> HttpResponse:
         return int(value) if value.isdigit() and int(value) <= 3650 else default
 
     days, months = number("warranty_days", 30), number("eol_months", 6)
+    audit_days = number("audit_days", 30)
     visible = restrict(Asset.objects.all(), request.user)
     today = timezone.localdate()
     people = restrict(Person.objects.all(), request.user)
@@ -535,7 +609,12 @@ def alerts(request: AuthedRequest) -> HttpResponse:
                 f"End of life within {months} months",
                 reports.end_of_life_within(visible, months, today)[:200],
             ),
+            (
+                f"Audits due within {audit_days} days (or overdue, or never audited)",
+                reports.audits_due(visible, audit_days, today)[:200],
+            ),
         ],
+        "audit_days": audit_days,
         "leavers": reports.leavers_with_assets(people, visible),
     }
     return render(request, "assets/alerts.html", context)

@@ -4,6 +4,8 @@ A :class:`UIResource` describes a model's pages: its list columns, the ``FilterS
 with the API (so filters mean the same on both surfaces), orderings, the detail fields, the
 form and the services that write. :func:`resource_urls` turns it into URL patterns. Lists
 filter, sort and paginate with HTMX (the table partial is swapped in place, the URL is pushed).
+A resource may declare :class:`BulkAction` s: the list then gets row checkboxes and a toolbar
+that POSTs the selected ids (``ids``, plus ``next``: the list's address) to the action's URL.
 """
 
 from __future__ import annotations
@@ -54,6 +56,21 @@ class Column:
 
 
 @dataclass(frozen=True)
+class BulkAction:
+    """An action on the rows selected in a list: a button POSTing ``ids`` to ``url_name``.
+
+    ``permission`` is an action on the resource's object type; users without it do not see the
+    button (the target view checks again, per object, with ``restrict``).
+    """
+
+    name: str
+    label: str
+    permission: str
+    url_name: str
+    icon: str = ""
+
+
+@dataclass(frozen=True)
 class FilterField:
     """A filter input rendered from a ``FilterSchema`` field."""
 
@@ -85,6 +102,7 @@ class UIResource:
     attribute_definitions: Callable[[], Iterable[Any]] | None = None
     attributes_field: str = "attributes"
     related_tables: Sequence[Callable[[HttpRequest, Any], dict[str, Any] | None]] = ()
+    bulk_actions: Sequence[BulkAction] = ()
 
     @property
     def key(self) -> str:
@@ -224,7 +242,9 @@ def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
     except ServiceError:  # a bad ordering or a stale cursor: show the first page instead
         paging = page_request({}, resource.orderings, resource.default_ordering)
         rows, next_cursor = paginate(queryset, paging, resource.orderings)
-    params = {k: v for k, v in request.GET.items() if k not in {"cursor"} and v != ""}
+    params = {k: v for k, v in request.GET.items() if k not in {"cursor", "select"} and v != ""}
+    bulk = _bulk_actions(request, resource)
+    current = dict(params, **({"cursor": paging.cursor} if paging.cursor else {}))
     context = {
         "resource": resource,
         "meta": resource.model._meta,
@@ -238,6 +258,12 @@ def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
         "can_add": has_perm(request.user, resource.key, "add"),
         "export_query": urlencode(params),
         "list_url": resource.url("list"),
+        "bulk_actions": bulk,
+        "select_all": bool(bulk) and request.GET.get("select") == "all",
+        "select_all_url": "?" + urlencode({**current, "select": "all"}),
+        "select_none_url": "?" + urlencode(current),
+        "current_url": resource.url("list") + (f"?{urlencode(current)}" if current else ""),
+        "colspan": len(resource.columns) + (1 if bulk else 0),
     }
     if request.htmx:
         response = render(request, "ui/partials/object_table.html", context)
@@ -245,6 +271,27 @@ def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
         response["HX-Push-Url"] = resource.url("list") + (f"?{urlencode(params)}" if params else "")
         return response
     return render(request, "ui/object_list.html", context)
+
+
+def _bulk_actions(request: HttpRequest, resource: UIResource) -> list[dict[str, str]]:
+    """The bulk actions this user may use on the list (none: no checkboxes)."""
+    return [
+        {
+            "name": action.name,
+            "label": action.label,
+            "url": reverse(action.url_name),
+            "icon": action.icon,
+        }
+        for action in resource.bulk_actions
+        if has_perm(request.user, resource.key, action.permission)
+    ]
+
+
+def selected_ids(request: HttpRequest, limit: int = 1000) -> list[int]:
+    """The ids a bulk action received (``ids``, repeated or comma-separated), at most ``limit``."""
+    raw = ",".join(request.POST.getlist("ids") or request.GET.getlist("ids"))
+    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()]
+    return list(dict.fromkeys(ids))[:limit]
 
 
 def _cell(column: Column, obj: Any) -> dict[str, Any]:

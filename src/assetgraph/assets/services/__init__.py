@@ -1,10 +1,17 @@
 """Writes of the assets app. Every function runs in one transaction and audits itself.
 
 Split by concern: ``catalogue`` (categories, models, custom fields), ``register`` (assets,
-tags), ``lifecycle`` (transitions), ``custody`` (check-out/in, acceptance, offboarding) and
-``kits``. Import from here; the submodules are an implementation detail.
+tags), ``lifecycle`` (transitions), ``custody`` (check-out/in, acceptance, offboarding),
+``kits`` and ``audits`` (physical audit campaigns). Import from here; the submodules are an
+implementation detail.
 """
 
+from .audits import (
+    close_audit_campaign,
+    relocate_audited_asset,
+    scan_asset_tag,
+    start_audit_campaign,
+)
 from .catalogue import (
     create_category,
     create_custom_field,
@@ -37,6 +44,7 @@ __all__ = [
     "check_in_asset",
     "check_in_assets",
     "check_out_asset",
+    "close_audit_campaign",
     "create_asset",
     "create_category",
     "create_custom_field",
@@ -51,7 +59,10 @@ __all__ = [
     "issue_kit",
     "next_asset_tags",
     "offboard_person",
+    "relocate_audited_asset",
     "respond_to_acceptance",
+    "scan_asset_tag",
+    "start_audit_campaign",
     "transition_asset",
     "update_asset",
     "update_category",

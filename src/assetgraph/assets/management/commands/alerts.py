@@ -1,4 +1,5 @@
-"""``assetgraph alerts``: expiring warranties, overdue returns, end of life, leavers with assets."""
+"""``assetgraph alerts``: expiring warranties, overdue returns, end of life, audits due, and
+leavers with assets."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--warranty-days", type=int, default=30)
         parser.add_argument("--eol-months", type=int, default=6)
+        parser.add_argument("--audit-days", type=int, default=30)
         parser.add_argument("--json", action="store_true", help="print the alerts as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,6 +31,7 @@ class Command(BaseCommand):
             "warranty_expiring": reports.warranty_expiring(assets, options["warranty_days"], today),
             "overdue_returns": reports.overdue_returns(assets, today),
             "end_of_life": reports.end_of_life_within(assets, options["eol_months"], today),
+            "audits_due": reports.audits_due(assets, options["audit_days"], today),
         }
         data: dict[str, Any] = {
             name: [
@@ -39,6 +42,7 @@ class Command(BaseCommand):
                     "warranty_end": a.warranty_end,
                     "expected_return": a.expected_return,
                     "eol_date": a.eol_date,
+                    "next_audit_due": a.next_audit_due,
                 }
                 for a in queryset
             ]

@@ -1,0 +1,53 @@
+"""Reads of physical audits shared by the API, the UI and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from assetgraph.accounts.permissions import restrict
+
+from .choices import AuditResultChoices
+from .models import AuditCampaign, AuditItem
+
+RESULTS = [choice.value for choice in AuditResultChoices]
+
+
+def with_counts(campaigns: QuerySet[AuditCampaign]) -> QuerySet[AuditCampaign]:
+    """Annotate each campaign with how many items it has per result (one grouped query)."""
+    annotations: dict[str, Any] = {
+        f"n_{result}": Count("items", filter=Q(items__result=result)) for result in RESULTS
+    }
+    annotations["n_expected"] = Count("items", filter=Q(items__expected=True))
+    return campaigns.select_related("location").annotate(**annotations)
+
+
+def attach_counts(campaign: AuditCampaign) -> AuditCampaign:
+    """Set ``result_counts`` from the annotations (or with one query when not annotated)."""
+    if hasattr(campaign, "n_found"):
+        counts = {r: getattr(campaign, f"n_{r}") for r in RESULTS}
+        counts["expected"] = campaign.n_expected  # type: ignore[attr-defined]
+    else:
+        counts = dict.fromkeys(RESULTS, 0)
+        for result, n in (
+            campaign.items.order_by()
+            .values_list("result")
+            .annotate(n=Count("pk"))
+            .values_list("result", "n")
+        ):
+            counts[result] = n
+        counts["expected"] = campaign.items.filter(expected=True).count()
+    campaign.result_counts = counts  # type: ignore[attr-defined]
+    return campaign
+
+
+def campaigns_for(user: Any, action: str = "view") -> QuerySet[AuditCampaign]:
+    """Campaigns the user may see, with their counts."""
+    return with_counts(restrict(AuditCampaign.objects.all(), user, action))
+
+
+def items_of(campaign: AuditCampaign, result: str | None = None) -> QuerySet[AuditItem]:
+    """A campaign's items (optionally of one result), with what the tables show."""
+    items = campaign.items.select_related("asset__model", "registered_location")
+    return items.filter(result=result) if result else items

@@ -1,0 +1,180 @@
+"""REST endpoints of physical audits (``/api/assets/audits/…``) and the due/overdue lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router
+
+from assetgraph.accounts.permissions import get_object_or_404, restrict
+from assetgraph.api.crud import require_view
+from assetgraph.api.pagination import Page, page_request, paginate
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.errors import ValidationFailed
+from assetgraph.org.models import Location
+
+from . import audits, reports, schemas, services
+from .choices import AuditResultChoices
+from .models import Asset, AuditCampaign, AuditItem
+
+router = Router(tags=["asset audits"])
+CAMPAIGN = "assets.auditcampaign"
+ORDERINGS = {"started_at": "started_at", "name": "name", "id": "pk"}
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.from_request(request, Source.API)
+
+
+def _campaign(request: HttpRequest, campaign_id: int, action: str = "view") -> AuditCampaign:
+    campaign = get_object_or_404(
+        audits.with_counts(AuditCampaign.objects.all()), request.user, action, pk=campaign_id
+    )
+    return audits.attach_counts(campaign)
+
+
+def _fresh(request: HttpRequest, campaign: AuditCampaign) -> AuditCampaign:
+    return audits.attach_counts(audits.with_counts(AuditCampaign.objects.all()).get(pk=campaign.pk))
+
+
+@router.get(
+    "/",
+    response=Page[schemas.AuditCampaignOut],
+    operation_id="list_auditcampaign",
+    summary="List audit campaigns",
+)
+def list_campaigns(
+    request: HttpRequest, filters: Query[schemas.AuditCampaignFilter]
+) -> dict[str, Any]:
+    require_view(request, CAMPAIGN)
+    queryset = filters.filter(audits.campaigns_for(request.user))
+    paging = page_request(request.GET, ORDERINGS, "-started_at")
+    rows, next_cursor = paginate(queryset, paging, ORDERINGS)
+    return {"results": [audits.attach_counts(c) for c in rows], "next": next_cursor}
+
+
+@router.post(
+    "/",
+    response={201: schemas.AuditCampaignOut},
+    operation_id="start_auditcampaign",
+    summary="Start an audit campaign at a location (snapshots the expected list)",
+)
+def start(request: HttpRequest, payload: schemas.AuditCampaignIn) -> tuple[int, Any]:
+    location = (
+        restrict(Location.objects.all(), request.user, "view")
+        .filter(pk=payload.location_id)
+        .first()
+    )
+    if location is None:
+        message = f"location {payload.location_id} not found"
+        raise ValidationFailed(f"location_id: {message}", fields={"location_id": ["not found"]})
+    campaign = services.start_audit_campaign(
+        _actor(request), location, name=payload.name, notes=payload.notes
+    )
+    return 201, _fresh(request, campaign)
+
+
+@router.get(
+    "/due",
+    response=list[schemas.AssetOut],
+    operation_id="assets_audit_due",
+    summary="Assets whose audit is due within N days (or overdue, or never audited)",
+)
+def due(
+    request: HttpRequest,
+    days: int = Query(30, ge=0, le=3650),
+    overdue_only: bool = False,
+    limit: int = Query(200, ge=1, le=1000),
+) -> Any:
+    require_view(request, "assets.asset")
+    visible = restrict(Asset.objects.all(), request.user, "view")
+    today = timezone.localdate()
+    queryset = (
+        reports.audits_overdue(visible, today)
+        if overdue_only
+        else reports.audits_due(visible, days, today)
+    )
+    return list(queryset.select_related("assigned_location", "parent")[:limit])
+
+
+@router.get(
+    "/{int:campaign_id}",
+    response=schemas.AuditCampaignOut,
+    operation_id="get_auditcampaign",
+    summary="One audit campaign with its counts",
+)
+def detail(request: HttpRequest, campaign_id: int) -> Any:
+    return _campaign(request, campaign_id)
+
+
+@router.get(
+    "/{int:campaign_id}/items",
+    response=list[schemas.AuditItemOut],
+    operation_id="auditcampaign_items",
+    summary="The campaign's items: expected assets and scanned tags, by result",
+)
+def items(request: HttpRequest, campaign_id: int, result: AuditResultChoices | None = None) -> Any:
+    campaign = _campaign(request, campaign_id)
+    return list(audits.items_of(campaign, result.value if result else None))
+
+
+@router.post(
+    "/{int:campaign_id}/scan",
+    response=schemas.ScanOut,
+    operation_id="auditcampaign_scan",
+    summary="Record a scanned asset tag: found, unexpected or unknown",
+)
+def scan(request: HttpRequest, campaign_id: int, payload: schemas.ScanIn) -> Any:
+    campaign = _campaign(request, campaign_id, "scan")
+    outcome = services.scan_asset_tag(_actor(request), campaign, payload.tag)
+    return {
+        "result": outcome.result,
+        "repeated": outcome.repeated,
+        "message": outcome.message,
+        "item": AuditItem.objects.select_related("asset", "registered_location").get(
+            pk=outcome.item.pk
+        ),
+    }
+
+
+@router.post(
+    "/{int:campaign_id}/items/{int:item_id}/relocate",
+    response=schemas.AssetOut,
+    operation_id="auditcampaign_relocate",
+    summary="Register an unexpected asset at the audited location",
+)
+def relocate(request: HttpRequest, campaign_id: int, item_id: int) -> Any:
+    campaign = _campaign(request, campaign_id, "scan")
+    item = campaign.items.filter(pk=item_id).first()
+    if item is None:
+        raise ValidationFailed(
+            f"item_id: item {item_id} not found", fields={"item_id": ["not found"]}
+        )
+    asset = services.relocate_audited_asset(_actor(request), item)
+    return Asset.objects.select_related(
+        "model__category",
+        "manufacturer",
+        "location",
+        "custodian",
+        "assigned_location",
+        "parent",
+        "supplier",
+    ).get(pk=asset.pk)
+
+
+@router.post(
+    "/{int:campaign_id}/close",
+    response=schemas.CloseOut,
+    operation_id="auditcampaign_close",
+    summary="Close: unscanned assets become missing; seen assets get audit dates",
+)
+def close(request: HttpRequest, campaign_id: int) -> Any:
+    campaign = _campaign(request, campaign_id, "change")
+    summary = services.close_audit_campaign(_actor(request), campaign)
+    return {
+        "campaign": _fresh(request, summary.campaign),
+        "counts": summary.counts,
+        "stamped": summary.stamped,
+    }

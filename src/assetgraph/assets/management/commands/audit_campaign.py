@@ -1,0 +1,90 @@
+"""``assetgraph audit_campaign start|scan|close|show``: physical audits from a terminal.
+
+``start LOCATION`` (path, name or id) prints the new campaign's id; ``scan ID TAG…`` records
+tags (or reads them one per line from stdin with ``-``, e.g. from a keyboard-wedge scanner);
+``close ID`` marks the rest missing and stamps the audit dates; ``show ID`` lists the results.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from assetgraph.assets import audits, services
+from assetgraph.assets.models import AuditCampaign
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.errors import ServiceError
+from assetgraph.core.importing import RowError, lookup
+from assetgraph.org.models import Location
+
+
+class Command(BaseCommand):
+    help = "Run a physical audit campaign: start LOCATION | scan ID TAG... | close ID | show ID."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["start", "scan", "close", "show"])
+        parser.add_argument("target", help="a location (start) or a campaign id")
+        parser.add_argument("tags", nargs="*", help="asset tags to scan ('-': read stdin)")
+        parser.add_argument("--name", default="", help="campaign name (start)")
+        parser.add_argument("--user", help="act as this user (their permissions apply)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = self._actor(options.get("user"))
+        try:
+            getattr(self, f"_{options['action']}")(actor, options)
+        except ServiceError as exc:
+            raise CommandError(exc.message, returncode=1) from exc
+
+    def _start(self, actor: Actor, options: dict[str, Any]) -> None:
+        try:
+            location = lookup(Location.objects.all(), options["target"], "location", "path", "name")
+        except RowError as exc:
+            raise CommandError(exc.message, returncode=2) from exc
+        campaign = services.start_audit_campaign(actor, location, name=options["name"])
+        expected = campaign.items.count()
+        self.stdout.write(f"started campaign {campaign.pk}: {campaign} ({expected} expected)")
+
+    def _campaign(self, options: dict[str, Any]) -> AuditCampaign:
+        target = str(options["target"]).removeprefix("#")
+        campaign = (
+            AuditCampaign.objects.filter(pk=int(target)).first() if target.isdigit() else None
+        )
+        if campaign is None:
+            raise CommandError(f"no audit campaign {options['target']!r}", returncode=2)
+        return campaign
+
+    def _scan(self, actor: Actor, options: dict[str, Any]) -> None:
+        campaign = self._campaign(options)
+        tags = list(options["tags"])
+        if tags == ["-"]:
+            tags = [line.strip() for line in sys.stdin if line.strip()]
+        if not tags:
+            raise CommandError("give the tags to scan (or '-' to read them from stdin)")
+        for tag in tags:
+            outcome = services.scan_asset_tag(actor, campaign, tag)
+            note = " (again)" if outcome.repeated else ""
+            self.stdout.write(f"{outcome.result}{note}: {outcome.message}")
+
+    def _close(self, actor: Actor, options: dict[str, Any]) -> None:
+        summary = services.close_audit_campaign(actor, self._campaign(options))
+        counts = ", ".join(f"{k}: {v}" for k, v in summary.counts.items())
+        self.stdout.write(f"closed {summary.campaign}: {counts}; {summary.stamped} assets stamped")
+
+    def _show(self, actor: Actor, options: dict[str, Any]) -> None:
+        campaign = audits.attach_counts(self._campaign(options))
+        self.stdout.write(f"{campaign} [{campaign.status}] at {campaign.location}")
+        for item in audits.items_of(campaign):
+            self.stdout.write(f"  {item.tag:<20} {item.result}")
+
+    @staticmethod
+    def _actor(username: str | None) -> Actor:
+        if not username:
+            return Actor.system("cli", source=Source.CLI)
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user {username!r}", returncode=2)
+        return Actor(user=user, source=Source.CLI)

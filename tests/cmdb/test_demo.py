@@ -1,0 +1,218 @@
+"""The demo estate: wired to the demo's people and assets, Minh's path walkable one level at a
+time through the API, redundant farms, an audited recent change, deterministic.
+
+The full demo (300 people) loads once per class inside a transaction that is rolled back
+afterwards; each test runs in a savepoint inside it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from assetgraph.assets.models import Asset
+from assetgraph.audit.models import AuditEvent
+from assetgraph.cmdb.context import dependents
+from assetgraph.cmdb.models import CI, Relationship, group_state
+from assetgraph.demo.generator import load_demo
+
+from ..conftest import bearer
+
+
+@pytest.fixture(scope="class")
+def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, CI]]:
+    """The full demo company, loaded once for the class and rolled back after it."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            load_demo(seed=42)
+            named = {
+                "laptop": CI.objects.get(asset__custodian__employee_number="E0001"),
+                **{ci.name: ci for ci in CI.objects.filter(name__in=PATH_NAMES)},
+            }
+            yield named
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+PATH_NAMES = [
+    "VPN",
+    "SSO",
+    "Finance",
+    "Finance application",
+    "Finance DB",
+    "fin-db-01",
+    "Farm A",
+    "Farm B",
+    "Farm C",
+    "stor-aus1-01",
+]
+
+
+def _down(client: Client, ci: CI) -> set[tuple[str, str]]:
+    response = client.get(f"/api/cmdb/cis/{ci.pk}/relationships?direction=down")
+    assert response.status_code == 200
+    return {(n["verb"], n["ci"]["display"]) for n in response.json()}
+
+
+def _count(klass: str) -> int:
+    return CI.objects.current().filter(ci_class__name=klass).count()
+
+
+@pytest.mark.usefixtures("db")
+class TestDemoEstate:
+    def test_counts_per_class_are_in_the_expected_ranges(self, demo: dict[str, CI]) -> None:
+        expected = {
+            "Business Service": (14, 16),
+            "Hypervisor": (20, 20),
+            "Cluster/Farm": (12, 25),
+            "Storage Array": (3, 6),
+            "Switch": (4, 30),
+            "Firewall": (2, 4),
+            "Rack": (6, 12),
+            "PDU": (12, 24),
+            "Subnet": (4, 12),
+        }
+        for klass, (low, high) in expected.items():
+            assert low <= _count(klass) <= high, klass
+        apps = sum(
+            _count(k) for k in ("Application", "Application Component", "Container Workload")
+        )
+        assert 50 <= apps <= 80
+        assert 10 <= _count("Database") <= 25
+        hosts = sum(_count(k) for k in ("Server", "Hypervisor", "Virtual Machine"))
+        assert 220 <= hosts <= 280
+        assert 1500 <= Relationship.objects.current().count() <= 6000
+        farms = {f.name: f for f in CI.objects.filter(name__in=["Farm A", "Farm B", "Farm C"])}
+        assert (farms["Farm A"].redundancy_mode, farms["Farm A"].redundancy_value) == ("count", 6)
+        assert (farms["Farm B"].redundancy_mode, farms["Farm B"].redundancy_value) == (
+            "percent",
+            66,
+        )
+        members = Relationship.objects.current().filter(
+            target=farms["Farm A"], type__name="member of"
+        )
+        assert members.count() == 8 and all(r.source.ci_class.name == "Hypervisor" for r in members)
+        # One hypervisor down degrades Farm A; three down fail it.
+        assert group_state("count", 6, 8, 1) == "degraded"
+        assert group_state("count", 6, 8, 3) == "failed"
+
+    def test_every_laptop_ci_is_one_record_with_its_asset(self, demo: dict[str, CI]) -> None:
+        laptops = CI.objects.filter(ci_class__name="Laptop").select_related("asset__model")
+        assert laptops.count() >= 250
+        assert all(ci.asset is not None for ci in laptops)
+        assert {ci.asset.model.category.kind for ci in laptops} == {"laptop"}
+        assert all(ci.attributes["serial_number"] == ci.asset.serial_number for ci in laptops)
+        in_use = Asset.objects.filter(model__category__kind="laptop", state="in_use")
+        assert set(in_use.values_list("pk", flat=True)) <= {ci.asset_id for ci in laptops}
+
+    def test_hardware_cis_are_linked_to_server_storage_and_network_assets(
+        self, demo: dict[str, CI]
+    ) -> None:
+        kinds = {
+            "Hypervisor": "server",
+            "Server": "server",
+            "Storage Array": "storage",
+            "Switch": "network",
+        }
+        for klass, kind in kinds.items():
+            linked = CI.objects.filter(ci_class__name=klass, asset__isnull=False)
+            assert linked.exists(), klass
+            assert set(linked.values_list("asset__model__category__kind", flat=True)) == {kind}
+        installed = CI.objects.filter(ci_class__name="Hypervisor", operational_status="live")
+        assert all(ci.asset is None or ci.asset.state == "in_use" for ci in installed)
+
+    def test_what_the_finance_application_runs_on_one_level_at_a_time(
+        self, demo: dict[str, CI], api: Any
+    ) -> None:
+        client = api("IT Operations (NOC)")
+        assert {("uses", "VPN"), ("uses", "Finance")} <= _down(client, demo["laptop"])
+        assert ("depends on", "SSO") in _down(client, demo["VPN"])
+        assert ("depends on", "Finance application") in _down(client, demo["Finance"])
+        app = _down(client, demo["Finance application"])
+        assert {("depends on", "Finance DB"), ("depends on", "SSO")} <= app
+        assert ("runs on", "fin-db-01") in _down(client, demo["Finance DB"])
+        assert ("hosted on", "Farm A") in _down(client, demo["fin-db-01"])
+        assert ("depends on", "stor-aus1-01") in _down(client, demo["Farm A"])
+
+    def test_minhs_laptop_shows_its_custodian_and_warranty(
+        self, demo: dict[str, CI], make_user: Any
+    ) -> None:
+        client = bearer(make_user("Admin"))
+        body = client.get(f"/api/cmdb/cis/{demo['laptop'].pk}/context").json()
+        context = body["business_context"]
+        assert context["custodian"]["display"] == "Minh Nguyen"
+        assert context["warranty_end"] is not None and "warranty_expired" in context
+        assert body["services"] == []  # nothing depends on a laptop
+
+    def test_a_storage_array_failure_reaches_finance_and_the_array_is_out_of_warranty(
+        self, demo: dict[str, CI]
+    ) -> None:
+        array = demo["stor-aus1-01"]
+        affected = dependents([array.pk])
+        assert demo["Finance"].pk in affected
+        assert demo["laptop"].pk in affected  # Minh is among the people to tell
+        assert array.asset is not None
+        assert array.asset.warranty_end < timezone.localdate()
+        # A hypervisor is a farm member: on its own it only degrades the farm.
+        hypervisor = Relationship.objects.filter(
+            target=demo["Farm A"], type__name="member of"
+        ).first()
+        assert hypervisor is not None
+        assert set(dependents([hypervisor.source_id])) >= {demo["Farm A"].pk}
+
+    def test_a_ci_on_minhs_path_changed_recently_through_the_service(
+        self, demo: dict[str, CI]
+    ) -> None:
+        change = AuditEvent.objects.filter(
+            object_type="cmdb.ci", object_id=str(demo["SSO"].pk), action="update"
+        ).get()
+        assert "attributes" in change.changed_fields
+        assert change.after["attributes"]["version"] == "25.0.1"
+        # The story objects were created one by one through the services.
+        assert AuditEvent.objects.filter(
+            object_type="cmdb.relationship",
+            action="create",
+            object_repr="Farm A depends on stor-aus1-01",
+        ).exists()
+
+    def test_the_audit_chain_verifies(self, demo: dict[str, CI]) -> None:
+        created = AuditEvent.objects.filter(object_type="cmdb.ci", action="create").count()
+        assert created == CI.objects.count()
+        out = io.StringIO()
+        call_command("audit", "verify", stdout=out)
+        assert "audit chain intact" in out.getvalue()
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _estate() -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    cis = list(CI.objects.order_by("name").values_list("name", "ci_class__name"))
+    rels = sorted(Relationship.objects.values_list("source__name", "type__name", "target__name"))
+    return cis, rels
+
+
+@pytest.mark.django_db
+def test_same_seed_same_estate() -> None:
+    try:
+        with transaction.atomic():
+            load_demo(seed=7, people=40)
+            first = _estate()
+            raise _Rollback
+    except _Rollback:
+        pass
+    assert not CI.objects.exists()
+    load_demo(seed=7, people=40)
+    assert _estate() == first
+    assert len(first[0]) > 300 and len(first[1]) > 500
