@@ -4,36 +4,44 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.test import Client
 
-from assetgraph.accounts import services as account_services
-from assetgraph.accounts.models import User
-from assetgraph.audit.models import AuditEvent
-from assetgraph.core.actor import Actor
-from assetgraph.org import services as org
-from assetgraph.org.models import CostCentre, Department, Location, Person
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from assetgraph.accounts.models import User
+    from assetgraph.audit.models import AuditEvent
+    from assetgraph.core.actor import Actor
+
+# Django is imported inside the fixtures: tests/graph (the pure engine) runs without it
+# (``pytest tests/graph -p no:django``), and pytest always loads this file first.
 
 PASSWORD = "correct-horse-battery-9"
 _counter = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing(settings: Any) -> None:
+def _fast_hashing(request: pytest.FixtureRequest) -> None:
     # Argon2 is the production hasher (tested in test_conf); tests use a fast one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").PASSWORD_HASHERS = [
+            "django.contrib.auth.hashers.MD5PasswordHasher"
+        ]
 
 
 @pytest.fixture
 def system() -> Actor:
+    from assetgraph.core.actor import Actor
+
     return Actor.system("tests")
 
 
 @pytest.fixture
 def make_user(db: None, system: Actor) -> Callable[..., User]:
     """Create a user with roles and/or ad-hoc permissions ``[(types, actions, constraints)]``."""
+    from assetgraph.accounts import services as account_services
 
     def make(
         *roles: str,
@@ -60,6 +68,11 @@ def make_user(db: None, system: Actor) -> Callable[..., User]:
 
 def bearer(user: User, write: bool = True) -> Client:
     """A test client authenticated with a fresh API token of ``user``."""
+    from django.test import Client
+
+    from assetgraph.accounts import services as account_services
+    from assetgraph.core.actor import Actor
+
     issued = account_services.create_api_token(
         Actor.system(), user, name="test", write_enabled=write
     )
@@ -84,6 +97,8 @@ def api(make_user: Callable[..., User]) -> Callable[..., Client]:
 def browser(make_user: Callable[..., User]) -> Callable[..., Client]:
     """A session-authenticated client (UI pages) for a new user with the given roles."""
 
+    from django.test import Client
+
     def make(*roles: str, **kwargs: Any) -> Client:
         client = Client()
         client.force_login(make_user(*roles, **kwargs))
@@ -95,6 +110,8 @@ def browser(make_user: Callable[..., User]) -> Callable[..., Client]:
 @pytest.fixture
 def site(db: None, system: Actor) -> dict[str, Any]:
     """A small organisation: two sites with rooms, two departments, a cost centre, three people."""
+    from assetgraph.org import services as org
+
     region = org.create_location(system, {"name": "EMEA", "kind": "region"})
     london = org.create_location(
         system, {"name": "London", "kind": "site", "parent": region, "country": "GB"}
@@ -148,6 +165,7 @@ def site(db: None, system: Actor) -> dict[str, Any]:
 
 def events_for(obj: Any) -> list[AuditEvent]:
     """Audit events about one object, oldest first."""
+    from assetgraph.audit.models import AuditEvent
     from assetgraph.core.registry import object_type_key
 
     return list(
@@ -157,4 +175,4 @@ def events_for(obj: Any) -> list[AuditEvent]:
     )
 
 
-__all__ = ["PASSWORD", "CostCentre", "Department", "Location", "Person", "bearer", "events_for"]
+__all__ = ["PASSWORD", "bearer", "events_for"]

@@ -1,0 +1,40 @@
+"""assetgraph.graph: a pure numpy/scipy CMDB graph engine.
+
+The engine only sees dense integer arrays (CIs are ``0..n-1``) and answers impact,
+dependency, path, root-cause, neighbourhood and cycle questions on estates of millions of
+CIs in milliseconds. It imports nothing but numpy, scipy and the standard library; the
+Django adapter maps database ids to indices and caches the immutable :class:`Graph`.
+"""
+
+from ._backend import get_backend, set_backend, warmup
+from .graph import Graph
+from .impact import ImpactResult, NodeState, impact
+from .rootcause import RootCauseCandidate, root_cause
+from .traversal import (
+    Neighbourhood,
+    Reach,
+    downstream_reach,
+    neighbourhood,
+    paths,
+    strongly_connected_components,
+    upstream,
+)
+
+__all__ = [
+    "Graph",
+    "ImpactResult",
+    "Neighbourhood",
+    "NodeState",
+    "Reach",
+    "RootCauseCandidate",
+    "downstream_reach",
+    "get_backend",
+    "impact",
+    "neighbourhood",
+    "paths",
+    "root_cause",
+    "set_backend",
+    "strongly_connected_components",
+    "upstream",
+    "warmup",
+]
