@@ -54,7 +54,7 @@ migrations-check: dev
 
 pytest: dev
 	# The pure graph engine's tests run without Django (ARCHITECTURE rule 5).
-	$(BIN)/pytest tests/graph -p no:django -q
+	$(BIN)/pytest tests/graph -p no:django -q -W ignore::pytest.PytestConfigWarning
 	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) -q --ignore=tests/graph
 
 e2e: dev
