@@ -22,7 +22,7 @@ from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.org.models import Person
-from assetgraph.ui.generic import BulkAction, Column, UIResource, prepare_form, selected_ids
+from assetgraph.ui.generic import BulkAction, Column, UIResource, link, prepare_form, selected_ids
 
 from . import exports, forms, reports, schemas, services
 from .lifecycle import available_transitions, state_label
@@ -49,19 +49,13 @@ ASSET_RELATED = (
 )
 
 
-def _link(obj: Any, url_name: str) -> dict[str, str] | str:
-    if obj is None:
-        return ""
-    return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])}
-
-
 def _holder(asset: Asset) -> dict[str, str] | str:
     if asset.custodian is not None:
-        return _link(asset.custodian, "ui:org:person_detail")
+        return link(asset.custodian, "ui:org:person_detail")
     if asset.assigned_location is not None:
-        return _link(asset.assigned_location, "ui:org:location_detail")
+        return link(asset.assigned_location, "ui:org:location_detail")
     if asset.parent is not None:
-        return _link(asset.parent, "ui:assets:asset_detail")
+        return link(asset.parent, "ui:assets:asset_detail")
     return ""
 
 
@@ -72,7 +66,7 @@ def _models_table(request: HttpRequest, category: Category) -> dict[str, Any] | 
     return {
         "title": "Models",
         "headers": ["Model", "Manufacturer"],
-        "rows": [[_link(m, "ui:assets:assetmodel_detail"), m.manufacturer.name] for m in rows],
+        "rows": [[link(m, "ui:assets:assetmodel_detail"), m.manufacturer.name] for m in rows],
         "more_url": None,
     }
 
@@ -82,7 +76,7 @@ def _kit_items(request: HttpRequest, kit: Kit) -> dict[str, Any] | None:
         "title": "Items",
         "headers": ["Model", "Quantity"],
         "rows": [
-            [_link(i.model, "ui:assets:assetmodel_detail"), i.quantity] for i in kit.items.all()
+            [link(i.model, "ui:assets:assetmodel_detail"), i.quantity] for i in kit.items.all()
         ],
         "more_url": None,
     }
@@ -128,14 +122,14 @@ MODEL = UIResource(
     columns=[
         Column("Model", lambda m: m.name, order="name", link=True),
         Column("Model number", lambda m: m.model_number),
-        Column("Category", lambda m: _link(m.category, "ui:assets:category_detail")),
-        Column("Manufacturer", lambda m: _link(m.manufacturer, "ui:org:company_detail")),
+        Column("Category", lambda m: link(m.category, "ui:assets:category_detail")),
+        Column("Manufacturer", lambda m: link(m.manufacturer, "ui:org:company_detail")),
         Column("Warranty (months)", lambda m: m.default_warranty_months),
     ],
     detail_fields=[
         ("Model number", lambda m: m.model_number),
-        ("Category", lambda m: _link(m.category, "ui:assets:category_detail")),
-        ("Manufacturer", lambda m: _link(m.manufacturer, "ui:org:company_detail")),
+        ("Category", lambda m: link(m.category, "ui:assets:category_detail")),
+        ("Manufacturer", lambda m: link(m.manufacturer, "ui:org:company_detail")),
         ("Default warranty (months)", lambda m: m.default_warranty_months),
         ("End of life (months)", lambda m: m.eol_months),
         ("Specs", lambda m: ", ".join(f"{k}: {v}" for k, v in m.specs.items())),
@@ -206,7 +200,7 @@ ASSET = UIResource(
         Column("Serial", lambda a: a.serial_number),
         Column("State", lambda a: state_label(a.state, a.substate)),
         Column("Held by", _holder),
-        Column("Location", lambda a: _link(a.location, "ui:org:location_detail")),
+        Column("Location", lambda a: link(a.location, "ui:org:location_detail")),
         Column("Warranty end", lambda a: a.warranty_end, order="warranty_end"),
     ],
     api_path="/api/assets/assets/",
@@ -272,18 +266,18 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         else []
     )
     overview = [
-        ("Model", _link(asset.model, "ui:assets:assetmodel_detail")),
-        ("Category", _link(asset.model.category, "ui:assets:category_detail")),
+        ("Model", link(asset.model, "ui:assets:assetmodel_detail")),
+        ("Category", link(asset.model.category, "ui:assets:category_detail")),
         ("Manufacturer", asset.manufacturer.name),
         ("Serial number", asset.serial_number),
         ("State", state_label(asset.state, asset.substate)),
         ("Held by", _holder(asset)),
         ("Expected return", asset.expected_return),
-        ("Location", _link(asset.location, "ui:org:location_detail")),
+        ("Location", link(asset.location, "ui:org:location_detail")),
         ("Notes", asset.notes),
     ]
     purchase = [
-        ("Supplier", _link(asset.supplier, "ui:org:company_detail")),
+        ("Supplier", link(asset.supplier, "ui:org:company_detail")),
         ("Order number", asset.order_number),
         ("Invoice number", asset.invoice_number),
         ("Purchase date", asset.purchase_date),

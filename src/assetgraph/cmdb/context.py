@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 
 from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset
+from assetgraph.ui.generic import link
 
 from .choices import ImpactDirectionChoices
 from .models import CI, CIClass, Relationship
@@ -130,10 +130,6 @@ def business_context(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
     }
 
 
-def _link(obj: Any, url_name: str) -> dict[str, str] | str:
-    return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])} if obj is not None else ""
-
-
 def ci_business_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
     """The "Business context" section of the CI page (registered in ``CmdbConfig.ready``)."""
     context = business_context(request, ci)
@@ -144,8 +140,8 @@ def ci_business_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
     warranty_text = f"{warranty} (expired)" if context["warranty_expired"] else (warranty or "")
     eol = context["eol_date"]
     fields = [
-        ("Asset", _link(asset, "ui:assets:asset_detail")),
-        ("Custodian", _link(asset.custodian if asset else None, "ui:org:person_detail")),
+        ("Asset", link(asset, "ui:assets:asset_detail")),
+        ("Custodian", link(asset.custodian if asset else None, "ui:org:person_detail")),
         ("Lifecycle", f"{context['state']} / {context['substate']}".rstrip(" /")),
         ("Warranty end", warranty_text),
         ("End of life", f"{eol} (passed)" if context["past_end_of_life"] else (eol or "")),
@@ -166,15 +162,14 @@ def asset_ci_section(request: HttpRequest, asset: Asset) -> dict[str, Any] | Non
     return {
         "title": "Configuration item",
         "fields": [
-            ("CI", _link(ci, "ui:cmdb:ci_detail")),
+            ("CI", link(ci, "ui:cmdb:ci_detail")),
             ("Class", str(ci.ci_class)),
             ("Status", ci.get_operational_status_display()),
             ("Relationships", f"{outgoing} outgoing, {incoming} incoming"),
         ],
         "headers": ["Business service that depends on it", "Criticality", "Hops"],
         "rows": [
-            [_link(s.ci, "ui:cmdb:ci_detail"), f"tier {s.ci.criticality}", s.depth]
-            for s in services
+            [link(s.ci, "ui:cmdb:ci_detail"), f"tier {s.ci.criticality}", s.depth] for s in services
         ],
     }
 

@@ -28,7 +28,7 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
-from assetgraph.ui.generic import Column, UIResource, prepare_form
+from assetgraph.ui.generic import Column, UIResource, link, prepare_form
 
 from . import forms, schemas, services
 from .history import diff, overlay, parse_when, states_at
@@ -39,12 +39,6 @@ from .querysets import attribute_definitions, neighbours, visible_cis, visible_r
 # [(label, value)], "headers", "rows"} | None``.
 DETAIL_SECTIONS: list[Callable[[HttpRequest, CI], dict[str, Any] | None]] = []
 LIST_ATTRIBUTES = (*HOT_KEYS, "os", "version", "vendor")
-
-
-def _link(obj: Any, url_name: str) -> dict[str, str] | str:
-    if obj is None:
-        return ""
-    return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])}
 
 
 def _retire(actor: Actor, ci: CI) -> None:
@@ -79,11 +73,11 @@ CI_RESOURCE = CIResource(
     select_related=("ci_class", "owning_team", "location"),
     columns=[
         Column("Name", lambda c: c.name, order="name", link=True),
-        Column("Class", lambda c: _link(c.ci_class, "ui:cmdb:ciclass_detail")),
+        Column("Class", lambda c: link(c.ci_class, "ui:cmdb:ciclass_detail")),
         Column("Status", lambda c: c.get_operational_status_display()),
         Column("Environment", lambda c: c.get_environment_display()),
         Column("Tier", lambda c: c.criticality, order="criticality"),
-        Column("Team", lambda c: _link(c.owning_team, "ui:org:department_detail")),
+        Column("Team", lambda c: link(c.owning_team, "ui:org:department_detail")),
         Column("Host name", lambda c: c.attributes.get("hostname", "")),
     ],
     attribute_definitions=lambda: [d for d in attribute_definitions() if d.key in LIST_ATTRIBUTES],
@@ -102,7 +96,7 @@ def _attribute_table(request: HttpRequest, ci_class: CIClass) -> dict[str, Any] 
                 d.label,
                 d.get_type_display(),
                 "yes" if d.required else "",
-                _link(d.ci_class, "ui:cmdb:ciclass_detail"),
+                link(d.ci_class, "ui:cmdb:ciclass_detail"),
             ]
             for d in rows
         ],
@@ -123,12 +117,12 @@ CLASS_RESOURCE = UIResource(
     select_related=("parent",),
     columns=[
         Column("Name", lambda c: c.name, order="name", link=True),
-        Column("Inherits from", lambda c: _link(c.parent, "ui:cmdb:ciclass_detail")),
+        Column("Inherits from", lambda c: link(c.parent, "ui:cmdb:ciclass_detail")),
         Column("Group", lambda c: "yes" if c.is_group else ""),
         Column("Identified by", lambda c: ", ".join(c.identification_key) or "name"),
     ],
     detail_fields=[
-        ("Inherits from", lambda c: _link(c.parent, "ui:cmdb:ciclass_detail")),
+        ("Inherits from", lambda c: link(c.parent, "ui:cmdb:ciclass_detail")),
         ("Description", lambda c: c.description),
         ("Group (redundancy)", lambda c: "yes" if c.is_group else "no"),
         ("Identified by", lambda c: ", ".join(c.identification_key) or "name"),
@@ -180,12 +174,12 @@ ATTRIBUTE_RESOURCE = UIResource(
     columns=[
         Column("Key", lambda a: a.key, order="key", link=True),
         Column("Label", lambda a: a.label),
-        Column("Class", lambda a: _link(a.ci_class, "ui:cmdb:ciclass_detail")),
+        Column("Class", lambda a: link(a.ci_class, "ui:cmdb:ciclass_detail")),
         Column("Type", lambda a: a.get_type_display()),
         Column("Required", lambda a: "yes" if a.required else ""),
     ],
     detail_fields=[
-        ("Class", lambda a: _link(a.ci_class, "ui:cmdb:ciclass_detail")),
+        ("Class", lambda a: link(a.ci_class, "ui:cmdb:ciclass_detail")),
         ("Label", lambda a: a.label),
         ("Type", lambda a: a.get_type_display()),
         ("Required", lambda a: "yes" if a.required else "no"),
@@ -241,13 +235,13 @@ def ci_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "as_of": when,
         "as_of_value": when.strftime("%Y-%m-%dT%H:%M") if when else "",
         "fields": [
-            ("Class", _link(ci.ci_class, "ui:cmdb:ciclass_detail")),
+            ("Class", link(ci.ci_class, "ui:cmdb:ciclass_detail")),
             ("Status", ci.get_operational_status_display()),
             ("Environment", ci.get_environment_display()),
             ("Criticality", ci.get_criticality_display()),
-            ("Owning team", _link(ci.owning_team, "ui:org:department_detail")),
-            ("Support group", _link(ci.support_group, "ui:org:department_detail")),
-            ("Location", _link(ci.location, "ui:org:location_detail")),
+            ("Owning team", link(ci.owning_team, "ui:org:department_detail")),
+            ("Support group", link(ci.support_group, "ui:org:department_detail")),
+            ("Location", link(ci.location, "ui:org:location_detail")),
             ("Description", ci.description),
             ("Redundancy", _redundancy(ci)),
             ("Source", ci.source),

@@ -8,16 +8,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from assetgraph.accounts.permissions import restrict
-from assetgraph.ui.generic import Column, UIResource
+from assetgraph.ui.generic import Column, UIResource, link
 
 from . import forms, schemas, services
 from .models import Company, CostCentre, Department, Location, Person
-
-
-def _link(obj: Any, url_name: str) -> dict[str, str] | str:
-    if obj is None:
-        return ""
-    return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])}
 
 
 def _people_table(title: str, field: str) -> Any:
@@ -30,7 +24,7 @@ def _people_table(title: str, field: str) -> Any:
             "title": title,
             "headers": ["Name", "Employee number", "Status"],
             "rows": [
-                [_link(p, "ui:org:person_detail"), p.employee_number, p.get_status_display()]
+                [link(p, "ui:org:person_detail"), p.employee_number, p.get_status_display()]
                 for p in rows[:50]
             ],
             "more_url": reverse("ui:org:person_list") + f"?{field}_id={obj.pk}"
@@ -48,7 +42,7 @@ def _children_table(request: HttpRequest, obj: Location) -> dict[str, Any] | Non
     return {
         "title": "Contains",
         "headers": ["Location", "Kind"],
-        "rows": [[_link(c, "ui:org:location_detail"), c.get_kind_display()] for c in rows],
+        "rows": [[link(c, "ui:org:location_detail"), c.get_kind_display()] for c in rows],
         "more_url": None,
     }
 
@@ -71,8 +65,8 @@ PERSON = UIResource(
     columns=[
         Column("Name", lambda p: f"{p.last_name}, {p.first_name}", order="last_name", link=True),
         Column("Employee no.", lambda p: p.employee_number, order="employee_number"),
-        Column("Department", lambda p: _link(p.department, "ui:org:department_detail")),
-        Column("Location", lambda p: _link(p.location, "ui:org:location_detail")),
+        Column("Department", lambda p: link(p.department, "ui:org:department_detail")),
+        Column("Location", lambda p: link(p.location, "ui:org:location_detail")),
         Column("Status", lambda p: p.get_status_display()),
     ],
     detail_fields=[
@@ -80,10 +74,10 @@ PERSON = UIResource(
         ("E-mail", lambda p: p.email),
         ("Job title", lambda p: p.job_title),
         ("Phone", lambda p: p.phone),
-        ("Department", lambda p: _link(p.department, "ui:org:department_detail")),
-        ("Cost centre", lambda p: _link(p.cost_centre, "ui:org:costcentre_detail")),
-        ("Manager", lambda p: _link(p.manager, "ui:org:person_detail")),
-        ("Location", lambda p: _link(p.location, "ui:org:location_detail")),
+        ("Department", lambda p: link(p.department, "ui:org:department_detail")),
+        ("Cost centre", lambda p: link(p.cost_centre, "ui:org:costcentre_detail")),
+        ("Manager", lambda p: link(p.manager, "ui:org:person_detail")),
+        ("Location", lambda p: link(p.location, "ui:org:location_detail")),
         ("Status", lambda p: p.get_status_display()),
         ("Start date", lambda p: p.start_date),
         ("End date", lambda p: p.end_date),
@@ -107,15 +101,15 @@ DEPARTMENT = UIResource(
     columns=[
         Column("Name", lambda d: d.name, order="name", link=True),
         Column("Code", lambda d: d.code or ""),
-        Column("Part of", lambda d: _link(d.parent, "ui:org:department_detail")),
-        Column("Cost centre", lambda d: _link(d.cost_centre, "ui:org:costcentre_detail")),
-        Column("Head", lambda d: _link(d.head, "ui:org:person_detail")),
+        Column("Part of", lambda d: link(d.parent, "ui:org:department_detail")),
+        Column("Cost centre", lambda d: link(d.cost_centre, "ui:org:costcentre_detail")),
+        Column("Head", lambda d: link(d.head, "ui:org:person_detail")),
     ],
     detail_fields=[
         ("Code", lambda d: d.code or ""),
-        ("Part of", lambda d: _link(d.parent, "ui:org:department_detail")),
-        ("Cost centre", lambda d: _link(d.cost_centre, "ui:org:costcentre_detail")),
-        ("Head", lambda d: _link(d.head, "ui:org:person_detail")),
+        ("Part of", lambda d: link(d.parent, "ui:org:department_detail")),
+        ("Cost centre", lambda d: link(d.cost_centre, "ui:org:costcentre_detail")),
+        ("Head", lambda d: link(d.head, "ui:org:person_detail")),
     ],
     related_tables=[_people_table("People", "department")],
     api_path="/api/org/departments/",
@@ -165,7 +159,7 @@ LOCATION = UIResource(
     detail_fields=[
         ("Kind", lambda loc: loc.get_kind_display()),
         ("Path", lambda loc: loc.path),
-        ("Part of", lambda loc: _link(loc.parent, "ui:org:location_detail")),
+        ("Part of", lambda loc: link(loc.parent, "ui:org:location_detail")),
         ("Address", lambda loc: loc.address),
         ("City", lambda loc: loc.city),
         ("Postcode", lambda loc: loc.postcode),

@@ -45,6 +45,13 @@ from .paging import keyset_page
 MAX_FILTER_OPTIONS = 200
 
 
+def link(obj: Any, url_name: str) -> dict[str, str] | str:
+    """A detail-page link for templates' cells and fields (``""`` when there is no object)."""
+    if obj is None:
+        return ""
+    return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])}
+
+
 @dataclass(frozen=True)
 class Column:
     """A list column: header, how to read the value, optional sort key and link."""
