@@ -128,3 +128,18 @@ def test_linking_needs_a_visible_asset_and_is_one_to_one(
     taken = admin.patch(f"/api/cmdb/cis/{estate['vm'].pk}", body, content_type="application/json")
     assert taken.status_code in (409, 422)
     assert CI.objects.get(pk=estate["vm"].pk).asset_id is None
+
+
+def test_asset_page_counts_only_relationships_the_user_may_see(
+    server_asset: Any, estate: dict[str, Any], browser: Any
+) -> None:
+    everything = browser("IT Operations (NOC)").get(f"/assets/assets/{server_asset.pk}/")
+    assert b"1 outgoing, 1 incoming" in everything.content  # member of the farm; the VM on it
+    only_this_ci = browser(
+        permissions=[
+            (["cmdb.ci"], ["view"], {"id": estate["hv"].pk}),
+            (["cmdb.relationship", "assets.asset", "cmdb.ciclass"], ["view"], None),
+        ]
+    ).get(f"/assets/assets/{server_asset.pk}/")
+    assert only_this_ci.status_code == 200
+    assert b"0 outgoing, 0 incoming" in only_this_ci.content

@@ -99,7 +99,8 @@ def require_view(request: HttpRequest, object_type: str) -> None:
         raise PermissionDenied(f"you may not view {object_type}")
 
 
-def _if_match(request: HttpRequest) -> str | None:
+def if_match(request: HttpRequest) -> str | None:
+    """The ``If-Match`` ETag a client sent (``*`` or none: unconditional)."""
     value = request.headers.get("If-Match")
     if value is None or value.strip() == "*":
         return None
@@ -201,7 +202,7 @@ def build_router(resource: Resource) -> Router:
         obj = get_object_or_404(base(request).all(), request.user, "change", pk=object_id)
         values = payload.model_dump(exclude_unset=True)
         check_references(request, model, values)
-        updated = resource.update(_actor(request), obj, values, expected_etag=_if_match(request))
+        updated = resource.update(_actor(request), obj, values, expected_etag=if_match(request))
         result = base(request).get(pk=updated.pk)
         response["ETag"] = etag_for(result)
         return result

@@ -22,7 +22,15 @@ from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.org.models import Person
-from assetgraph.ui.generic import BulkAction, Column, UIResource, link, prepare_form, selected_ids
+from assetgraph.ui.generic import (
+    BulkAction,
+    Column,
+    UIResource,
+    apply_service_errors,
+    link,
+    prepare_form,
+    selected_ids,
+)
 
 from . import exports, forms, reports, schemas, services
 from .lifecycle import available_transitions, state_label
@@ -332,18 +340,6 @@ def _action_page(
     )
 
 
-def _place_errors(form: Any, exc: ServiceError) -> None:
-    placed = False
-    for name, errors in exc.fields.items():
-        candidate = name.removesuffix("_id").split(".")[-1]
-        target = candidate if candidate in form.fields else None
-        for message in errors:
-            form.add_error(target, message)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
-
-
 @login_required
 def asset_checkout(request: AuthedRequest, pk: int) -> HttpResponse:
     """Check an asset out to a person, a location or another asset."""
@@ -364,7 +360,7 @@ def asset_checkout(request: AuthedRequest, pk: int) -> HttpResponse:
                 notes=data["notes"],
             )
         except ServiceError as exc:
-            _place_errors(form, exc)
+            apply_service_errors(form, exc)
             status = exc.status
         else:
             messages.success(request, f"Checked out {asset.asset_tag} to {record.target}.")
@@ -390,7 +386,7 @@ def asset_checkin(request: AuthedRequest, pk: int) -> HttpResponse:
                 defective=form.cleaned_data["defective"],
             )
         except ServiceError as exc:
-            _place_errors(form, exc)
+            apply_service_errors(form, exc)
             status = exc.status
         else:
             messages.success(request, f"Checked in {asset.asset_tag}.")
@@ -428,7 +424,7 @@ def asset_transition(request: AuthedRequest, pk: int) -> HttpResponse:
                 disposal=disposal,
             )
         except ServiceError as exc:
-            _place_errors(form, exc)
+            apply_service_errors(form, exc)
             status = exc.status
         else:
             messages.success(request, f"{asset.asset_tag}: {data['transition']} done.")

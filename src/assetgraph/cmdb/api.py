@@ -14,7 +14,7 @@ from ninja import File, Query, Router
 from ninja.files import UploadedFile
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
-from assetgraph.api.crud import Resource, build_router, check_references, require_view
+from assetgraph.api.crud import Resource, build_router, check_references, if_match, require_view
 from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import apply_attribute_params
@@ -123,13 +123,6 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor.from_request(request, Source.API)
 
 
-def _if_match(request: HttpRequest) -> str | None:
-    value = request.headers.get("If-Match")
-    if value is None or value.strip() == "*":
-        return None
-    return value.strip().removeprefix("W/")
-
-
 def _filtered_cis(request: HttpRequest, filters: schemas.CIFilter) -> tuple[Any, dict[str, str]]:
     when = parse_when(request.GET.get("as_of"))
     include_retired = request.GET.get("include_retired", "").lower() in {"true", "1", "yes"}
@@ -218,7 +211,7 @@ def update_ci(
     ci = _ci(request, ci_id, "change")
     values = payload.model_dump(exclude_unset=True)
     check_references(request, CI, values)
-    services.update_ci(_actor(request), ci, values, expected_etag=_if_match(request))
+    services.update_ci(_actor(request), ci, values, expected_etag=if_match(request))
     result = _ci(request, ci_id)
     response["ETag"] = etag_for(result)
     return result
@@ -437,7 +430,7 @@ def update_relationship(
     """Change a relationship's description."""
     rel = _relationship(request, rel_id, "change")
     services.update_relationship(
-        _actor(request), rel, payload.model_dump(exclude_unset=True), _if_match(request)
+        _actor(request), rel, payload.model_dump(exclude_unset=True), if_match(request)
     )
     result = _relationship(request, rel_id)
     response["ETag"] = etag_for(result)

@@ -24,6 +24,7 @@ from assetgraph.ui.generic import link
 
 from .choices import ImpactDirectionChoices
 from .models import CI, CIClass, Relationship
+from .querysets import visible_relationships
 
 MAX_DEPTH = 12
 MAX_AFFECTED = 5000
@@ -151,13 +152,23 @@ def ci_business_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
     return {"title": "Business context (from the asset)", "fields": fields}
 
 
-def asset_ci_section(request: HttpRequest, asset: Asset) -> dict[str, Any] | None:
-    """The "Configuration item" section of the asset page (registered in ``CmdbConfig.ready``)."""
+def visible_ci(request: HttpRequest, asset: Asset) -> CI | None:
+    """The asset's CI if the caller may view it, else None (a hidden CI is absent)."""
     ci = getattr(asset, "ci", None)
     if ci is None or not restrict(CI.objects.filter(pk=ci.pk), request.user, "view").exists():
         return None
-    outgoing = Relationship.objects.filter(source=ci, valid_to__isnull=True).count()
-    incoming = Relationship.objects.filter(target=ci, valid_to__isnull=True).count()
+    return ci
+
+
+def asset_ci_section(request: HttpRequest, asset: Asset) -> dict[str, Any] | None:
+    """The "Configuration item" section of the asset page (registered in ``CmdbConfig.ready``)."""
+    ci = visible_ci(request, asset)
+    if ci is None:
+        return None
+    # Counted through the permission check: links to CIs the caller cannot see do not show.
+    links = visible_relationships(request.user)
+    outgoing = links.filter(source=ci).count()
+    incoming = links.filter(target=ci).count()
     services = dependent_services(request, ci)
     return {
         "title": "Configuration item",
@@ -176,8 +187,8 @@ def asset_ci_section(request: HttpRequest, asset: Asset) -> dict[str, Any] | Non
 
 def asset_ci_summary(request: HttpRequest, asset: Asset) -> dict[str, Any] | None:
     """The API form of :func:`asset_ci_section`."""
-    ci = getattr(asset, "ci", None)
-    if ci is None or not restrict(CI.objects.filter(pk=ci.pk), request.user, "view").exists():
+    ci = visible_ci(request, asset)
+    if ci is None:
         return None
     return {
         "ci": {"id": ci.pk, "display": str(ci)},

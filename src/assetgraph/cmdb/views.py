@@ -28,7 +28,7 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
-from assetgraph.ui.generic import Column, UIResource, link, prepare_form
+from assetgraph.ui.generic import Column, UIResource, apply_service_errors, link, prepare_form
 
 from . import forms, schemas, services
 from .history import diff, overlay, parse_when, states_at
@@ -305,14 +305,7 @@ def ci_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
                 messages.success(request, f"Saved {saved}.")
             return HttpResponseRedirect(reverse("ui:cmdb:ci_detail", args=[saved.pk]))
         except ServiceError as exc:
-            placed = False
-            for name, errors in exc.fields.items():
-                target = name if name in form.fields else name.removesuffix("_id")
-                for error in errors:
-                    form.add_error(target if target in form.fields else None, error)
-                    placed = True
-            if not placed:
-                form.add_error(None, exc.message)
+            apply_service_errors(form, exc)
     context = {
         "resource": CI_RESOURCE,
         "meta": CI._meta,

@@ -385,14 +385,16 @@ def prepare_form(form: forms.BaseForm, request: HttpRequest) -> None:
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
-def _apply_errors(form: forms.BaseForm, exc: ServiceError) -> None:
+def apply_service_errors(form: forms.BaseForm, exc: ServiceError) -> None:
+    """Show a service's field errors on the form's matching inputs, the rest on top.
+
+    A field name matches as is (``attributes.ram_gb``), without ``_id`` (``department_id`` →
+    ``department``) or by its last dotted part (``attributes.ram_gb`` → ``ram_gb``).
+    """
     placed = False
     for name, messages_ in exc.fields.items():
-        target = (
-            name
-            if name in form.fields
-            else (name.removesuffix("_id") if name.removesuffix("_id") in form.fields else None)
-        )
+        candidates = (name, name.removesuffix("_id"), name.rsplit(".", 1)[-1])
+        target = next((c for c in candidates if c in form.fields), None)
         for message in messages_:
             form.add_error(target, message)
             placed = True
@@ -426,7 +428,7 @@ def edit_view(request: AuthedRequest, resource: UIResource, pk: int | None = Non
                 messages.success(request, f"Saved {saved}.")
             return HttpResponseRedirect(resource.url("detail", saved.pk))
         except ServiceError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
     context = {
         "resource": resource,
         "meta": resource.model._meta,
