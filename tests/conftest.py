@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -29,6 +30,21 @@ def _fast_hashing(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("settings").PASSWORD_HASHERS = [
             "django.contrib.auth.hashers.MD5PasswordHasher"
         ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_estate_graph() -> Iterator[None]:
+    # Each test rolls its database back, so audit ids (the graph cache key) repeat between
+    # tests with different data: no test may see another's cached estate graph.
+    _clear_estate_graph()
+    yield
+    _clear_estate_graph()
+
+
+def _clear_estate_graph() -> None:
+    estate = sys.modules.get("assetgraph.impact.estate")
+    if estate is not None:
+        estate.clear_cache()
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "assetgraph.org",
     "assetgraph.assets",
     "assetgraph.cmdb",
+    "assetgraph.impact",
     "assetgraph.api",
     "assetgraph.ui",
     "assetgraph.demo",

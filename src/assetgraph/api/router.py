@@ -7,6 +7,7 @@ from assetgraph.accounts.api import router as accounts_router
 from assetgraph.assets.api import router as assets_router
 from assetgraph.audit.api import router as audit_router
 from assetgraph.cmdb.api import router as cmdb_router
+from assetgraph.impact.api import router as impact_router
 from assetgraph.org.api import router as org_router
 
 from . import errors
@@ -32,3 +33,4 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/org", org_router)
 api.add_router("/assets", assets_router)
 api.add_router("/cmdb", cmdb_router)
+api.add_router("/impact", impact_router)

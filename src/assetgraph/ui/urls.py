@@ -19,4 +19,5 @@ urlpatterns = [
     path("org/", include("assetgraph.org.urls")),
     path("assets/", include("assetgraph.assets.urls")),
     path("cmdb/", include("assetgraph.cmdb.urls")),
+    path("impact/", include("assetgraph.impact.urls")),
 ]
