@@ -16,6 +16,9 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ["bench_foundation.py"],
     ["graph/bench_engine.py"],
+    ["assets/bench_import.py"],
+    ["impact/bench_adapter.py", "--cis", "100000"],
+    ["cmdb/bench_import.py"],
 ]
 
 

@@ -64,9 +64,7 @@ def test_redundancy_groups_degrade_instead_of_failing(
     assert _affected(eg, estate["hv"].pk)[estate["farm"].pk] == "DOWN"
 
 
-def test_cache_is_reused_and_refreshed_incrementally(
-    estate: dict[str, Any], system: Actor
-) -> None:
+def test_cache_is_reused_and_refreshed_incrementally(estate: dict[str, Any], system: Actor) -> None:
     first = estate_graph()
     assert estate_graph() is first
     before = estate_mod.cache_stats()

@@ -17,7 +17,7 @@ from assetgraph.core.exporting import export_response
 from assetgraph.org.models import Location, Person
 from assetgraph.org.schemas import PersonOut
 
-from . import exports, reports, schemas, services
+from . import exports, labels, reports, schemas, services
 from .audits_api import router as audits_router
 from .importers import AssetImporter
 from .lifecycle import TRANSITIONS
@@ -421,6 +421,37 @@ def _alert_row(asset: Asset) -> dict[str, Any]:
         "eol_date": asset.eol_date,
         "next_audit_due": asset.next_audit_due,
     }
+
+
+@router.get(
+    "/labels",
+    response=list[schemas.LabelOut],
+    operation_id="asset_labels",
+    summary="Label data with QR codes for the given asset ids (hidden ids are skipped)",
+)
+def asset_labels(request: HttpRequest, ids: str) -> Any:
+    """``?ids=1,2,3`` (at most 500): what the printable label sheet shows, for other tools."""
+    wanted = [int(part) for part in ids.replace(" ", "").split(",") if part.isdigit()]
+    if not wanted or len(wanted) > labels.MAX_LABELS:
+        message = f"give 1 to {labels.MAX_LABELS} asset ids, comma-separated"
+        raise ValidationFailed(f"ids: {message}", fields={"ids": [message]})
+    assets = restrict(
+        Asset.objects.filter(pk__in=wanted).select_related("model"), request.user, "view"
+    ).order_by("asset_tag")
+    result = []
+    for asset in assets:
+        url = labels.label_url(request, asset)
+        result.append(
+            {
+                "id": asset.pk,
+                "asset_tag": asset.asset_tag,
+                "name": asset.name,
+                "model": asset.model.name,
+                "url": url,
+                "qr_svg": labels.qr_data_uri(url),
+            }
+        )
+    return result
 
 
 @router.post(

@@ -21,11 +21,14 @@ from django.views.decorators.http import require_POST
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.audit.models import AuditEvent
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.org.models import Location
 from assetgraph.ui.generic import prepare_form
+from assetgraph.ui.history import describe
+from assetgraph.ui.paging import keyset_page
 
 from . import audits, reports, services
 from .choices import AuditResultChoices
@@ -205,3 +208,20 @@ def audits_due(request: AuthedRequest) -> HttpResponse:
         "due": reports.audits_due(visible, days, today).exclude(next_audit_due__lt=today)[:500],
     }
     return render(request, "assets/audits_due.html", context)
+
+
+@login_required
+def audit_history(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The campaign's History tab: start, every scan, relocations and the close, newest first."""
+    campaign = _campaign(request, pk)
+    events, older = keyset_page(
+        AuditEvent.objects.for_object(CAMPAIGN, campaign.pk),
+        request.GET.get("before"),
+    )
+    url = reverse("ui:assets:audit_history", args=[pk])
+    context = {
+        "events": describe(events),
+        "object": campaign,
+        "older_url": f"{url}?before={older}" if older else None,
+    }
+    return render(request, "ui/partials/history.html", context)

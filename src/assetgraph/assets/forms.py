@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from assetgraph.core.attributes import AttributeType, clean_attributes, public_values
+from assetgraph.core.errors import ValidationFailed
 from assetgraph.org.choices import PersonStatusChoices
 from assetgraph.org.models import Location, Person
 
@@ -67,7 +69,11 @@ class KitForm(forms.ModelForm[Kit]):
 
 
 class AssetForm(forms.ModelForm[Asset]):
-    """Identity and purchase data; custom fields as a JSON object (``{"ram_gb": 32}``)."""
+    """Identity and purchase data; custom fields are :class:`CustomFieldsForm` beside it.
+
+    Choosing another model re-renders the custom fields block over HTMX (the category, and
+    so the field set, follows the model).
+    """
 
     asset_tag = forms.CharField(
         max_length=50, required=False, help_text="Leave blank to generate one."
@@ -90,10 +96,111 @@ class AssetForm(forms.ModelForm[Asset]):
             "warranty_end",
             "eol_date",
             "notes",
-            "attributes",
         ]
         widgets = {"purchase_date": DATE, "warranty_end": DATE, "eol_date": DATE}
-        help_texts = {"attributes": 'Custom fields as JSON, e.g. {"ram_gb": 32}.'}
+
+    def __init__(self, *args: Any, fields_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if fields_url:
+            self.fields["model"].widget.attrs.update(
+                {
+                    "hx-get": fields_url,
+                    "hx-target": "#custom-fields",
+                    "hx-trigger": "change",
+                    "hx-include": "closest form",
+                }
+            )
+
+
+ATTRIBUTE_PREFIX = "attributes."
+_PLACEHOLDERS = {
+    AttributeType.IP: "192.0.2.10",
+    AttributeType.CIDR: "10.0.0.0/24",
+    AttributeType.MAC: "00:1a:2b:3c:4d:5e",
+    AttributeType.VERSION: "1.2.3",
+    AttributeType.REFERENCE: "#id",
+}
+
+
+def _attribute_input(definition: CustomField) -> forms.Field:
+    """One typed input for a custom field. Values stay raw here: ``clean_attributes`` (the
+    mechanism every surface shares) coerces and validates them."""
+    kind = definition.type
+    attrs: dict[str, Any] = {}
+    widget: forms.Widget
+    if kind == AttributeType.BOOLEAN:
+        return forms.BooleanField(required=False, label=definition.label)
+    if kind in (AttributeType.INTEGER, AttributeType.DECIMAL):
+        attrs["step"] = "1" if kind == AttributeType.INTEGER else "any"
+        if definition.minimum is not None:
+            attrs["min"] = format(definition.minimum.normalize(), "f")
+        if definition.maximum is not None:
+            attrs["max"] = format(definition.maximum.normalize(), "f")
+        widget = forms.NumberInput(attrs=attrs)
+    elif kind == AttributeType.DATE:
+        widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    elif kind == AttributeType.CHOICE:
+        widget = forms.Select(choices=[("", "—"), *((c, c) for c in definition.choices)])
+    elif kind == AttributeType.URL:
+        widget = forms.URLInput(attrs={"placeholder": "https://"})
+    else:
+        if kind in _PLACEHOLDERS:
+            attrs["placeholder"] = _PLACEHOLDERS[AttributeType(kind)]
+        if kind == AttributeType.TEXT and definition.pattern:
+            attrs["pattern"] = definition.pattern
+        widget = forms.TextInput(attrs=attrs)
+    return forms.CharField(required=False, label=definition.label, widget=widget, strip=True)
+
+
+class CustomFieldsForm(forms.Form):
+    """One typed input per custom field of a category (``attributes.<key>``).
+
+    ``clean`` validates all of them at once with :func:`clean_attributes`, so every bad
+    value is shown next to its own input; :attr:`raw_values` is what the service receives
+    (it validates again, with the same code).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        definitions: list[CustomField],
+        current: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("initial", {})
+        for key, value in public_values(current).items():
+            kwargs["initial"].setdefault(ATTRIBUTE_PREFIX + key, value)
+        super().__init__(*args, **kwargs)
+        self.definitions = definitions
+        for definition in definitions:
+            form_field = _attribute_input(definition)
+            form_field.help_text = definition.help_text
+            self.fields[ATTRIBUTE_PREFIX + definition.key] = form_field
+        self.raw_values: dict[str, Any] = {}
+
+    def required_keys(self) -> set[str]:
+        return {ATTRIBUTE_PREFIX + d.key for d in self.definitions if d.required}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        raw = {d.key: cleaned.get(ATTRIBUTE_PREFIX + d.key) for d in self.definitions}
+        try:
+            clean_attributes(self.definitions, raw)
+        except ValidationFailed as exc:
+            self.add_service_errors(exc.fields)
+        self.raw_values = raw
+        return cleaned
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> bool:
+        """Place ``attributes.<key>`` errors on their inputs; True if any was placed."""
+        placed = False
+        for name, messages in errors.items():
+            if name in self.fields:
+                for message in messages:
+                    if message not in self.errors.get(name, []):
+                        self.add_error(name, message)
+                placed = True
+        return placed
 
 
 class CheckoutForm(forms.Form):
@@ -144,3 +251,20 @@ class IssueKitForm(forms.Form):
         Person.objects.exclude(status=PersonStatusChoices.LEFT), label="New hires"
     )
     expected_return = forms.DateField(required=False, widget=DATE)
+
+
+class KitItemForm(forms.Form):
+    """One line of a kit: a model, how many, or remove it."""
+
+    model = forms.ModelChoiceField(AssetModel.objects.all(), required=False, label="Model")
+    quantity = forms.IntegerField(min_value=1, max_value=1000, required=False, label="Quantity")
+    remove = forms.BooleanField(required=False, label="Remove")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("model") is None and cleaned.get("quantity") and not cleaned.get("remove"):
+            self.add_error("model", "choose the model of this line")
+        return cleaned
+
+
+KitItemFormSet = forms.formset_factory(KitItemForm, extra=3, max_num=100, validate_max=True)

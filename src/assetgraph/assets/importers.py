@@ -51,14 +51,22 @@ def _decimal(value: str, column: str) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
+# Accepted spellings of the initial states: the value or the label, any case, spaces or "_".
+_INITIAL_STATE_NAMES = {
+    name: str(choice)
+    for choice in INITIAL_STATES
+    for name in (str(choice), str(AssetStateChoices(choice).label).lower().replace(" ", "_"))
+}
+
+
 def _state(value: str) -> str:
-    lowered = value.strip().lower().replace(" ", "_")
-    for choice in INITIAL_STATES:
-        if lowered in {choice, str(AssetStateChoices(choice).label).lower().replace(" ", "_")}:
-            return str(choice)
-    raise RowError(
-        f"{value!r}: new assets start on_order or in_stock (use a transition afterwards)", "state"
-    )
+    found = _INITIAL_STATE_NAMES.get(value.strip().lower().replace(" ", "_"))
+    if found is None:
+        raise RowError(
+            f"{value!r}: new assets start on_order or in_stock (use a transition afterwards)",
+            "state",
+        )
+    return found
 
 
 class AssetImporter(Importer):
@@ -98,6 +106,7 @@ class AssetImporter(Importer):
         self._serials: dict[tuple[int, str], str] = {}
         self._seen_serials: dict[tuple[int, str], int] = {}
         self._today = timezone.localdate()
+        self._clean_attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def _model(self, row: Row) -> AssetModel | None:
         try:
@@ -212,8 +221,14 @@ class AssetImporter(Importer):
         # A blank cell for a field this category does not have is not an error: one file may
         # mix categories.
         given = {k: v for k, v in given.items() if k in keys or v}
+        # New assets: a file repeats the same few cell combinations, so each is validated
+        # once per category (the result is copied: every asset owns its dict).
+        memo_key = (model.category_id, tuple(sorted(given.items()))) if current is None else None
+        if memo_key is not None and memo_key in self._clean_attributes:
+            values["attributes"] = dict(self._clean_attributes[memo_key])
+            return
         try:
-            values["attributes"] = clean_attributes(
+            cleaned = clean_attributes(
                 definitions,
                 given,
                 current=current.attributes if current else None,
@@ -222,6 +237,9 @@ class AssetImporter(Importer):
         except ValidationFailed as exc:
             name, messages = next(iter(exc.fields.items()))
             raise RowError(messages[0], name.replace("attributes.", "attr.")) from None
+        if memo_key is not None and len(self._clean_attributes) < 10_000:
+            self._clean_attributes[memo_key] = dict(cleaned)
+        values["attributes"] = cleaned
 
     def prepare(self, instance: models.Model) -> None:
         assert isinstance(instance, Asset)

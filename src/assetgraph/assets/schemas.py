@@ -464,3 +464,14 @@ class ReportOut(Schema):
     dimension: str
     total: int
     rows: list[ReportRowOut]
+
+
+class LabelOut(Schema):
+    """One printable label: what the sheet shows, and the QR code (an SVG data URI)."""
+
+    id: int
+    asset_tag: str
+    name: str
+    model: str
+    url: str
+    qr_svg: str

@@ -4,19 +4,23 @@ from django.urls import path
 
 from assetgraph.ui.generic import resource_urls
 
-from . import audits_views, labels, reports_views, views
+from . import asset_form_views, audits_views, kit_views, labels, reports_views, views
 from .imports_views import import_view
 
 app_name = "assets"
 
-# The asset detail page is the app's own (tabs for custody, action buttons); the generic
-# pattern of the same name is dropped in favour of it.
+# The asset detail and form pages are the app's own (tabs for custody, action buttons; typed
+# custom-field inputs); the generic patterns of the same names are dropped in favour of them.
 urlpatterns = [
     path("assets/<int:pk>/", views.asset_detail, name="asset_detail"),
+    path("assets/add/", asset_form_views.asset_edit, name="asset_add"),
+    path("assets/<int:pk>/edit/", asset_form_views.asset_edit, name="asset_edit"),
+    path("assets/custom-fields/", asset_form_views.asset_custom_fields, name="asset_custom_fields"),
     path("assets/<int:pk>/checkout/", views.asset_checkout, name="asset_checkout"),
     path("assets/<int:pk>/checkin/", views.asset_checkin, name="asset_checkin"),
     path("assets/<int:pk>/transition/", views.asset_transition, name="asset_transition"),
     path("kits/<int:pk>/issue/", views.kit_issue, name="kit_issue"),
+    path("kits/<int:pk>/items/", kit_views.kit_items, name="kit_items"),
     path("people/<int:pk>/custody/", views.person_custody, name="person_custody"),
     path("accept/<str:token>/", views.accept, name="accept"),
     path("labels/", labels.labels, name="labels"),
@@ -32,6 +36,7 @@ urlpatterns = [
         name="audit_relocate",
     ),
     path("audits/<int:pk>/close/", audits_views.audit_close, name="audit_close"),
+    path("audits/<int:pk>/history/", audits_views.audit_history, name="audit_history"),
     path("reports/", reports_views.reports_page, name="reports"),
     path("reports/<str:name>/export/", reports_views.report_export, name="report_export"),
     path("bulk/checkin/", views.bulk_checkin, name="bulk_checkin"),
@@ -40,6 +45,6 @@ urlpatterns += [
     pattern
     for resource in views.RESOURCES
     for pattern in resource_urls(resource)
-    if pattern.name != "asset_detail"
+    if pattern.name not in {"asset_detail", "asset_add", "asset_edit"}
 ]
 urlpatterns += import_view.urls()

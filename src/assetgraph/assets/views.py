@@ -182,7 +182,20 @@ KIT = UIResource(
         Column("Kit", lambda k: k.name, order="name", link=True),
         Column("Items", lambda k: ", ".join(str(i) for i in k.items.all())),
     ],
-    detail_fields=[("Description", lambda k: k.description)],
+    detail_fields=[
+        ("Description", lambda k: k.description),
+        (
+            "Actions",
+            lambda k: {
+                "url": reverse("ui:assets:kit_issue", args=[k.pk]),
+                "text": "Issue to people…",
+            },
+        ),
+        (
+            "Items",
+            lambda k: {"url": reverse("ui:assets:kit_items", args=[k.pk]), "text": "Edit items…"},
+        ),
+    ],
     related_tables=[_kit_items],
 )
 ASSET = UIResource(
