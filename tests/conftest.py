@@ -35,7 +35,7 @@ def _fast_hashing(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_estate_graph() -> Iterator[None]:
     # Each test rolls its database back, so audit ids (the graph cache key) repeat between
-    # tests with different data: no test may see another's cached estate graph.
+    # tests with different data: no test may see another's cached estate graph or catalogue.
     _clear_estate_graph()
     yield
     _clear_estate_graph()
@@ -45,6 +45,9 @@ def _clear_estate_graph() -> None:
     estate = sys.modules.get("assetgraph.impact.estate")
     if estate is not None:
         estate.clear_cache()
+    catalogue = sys.modules.get("assetgraph.impact.catalogue")
+    if catalogue is not None:
+        catalogue.clear_catalogue()
 
 
 @pytest.fixture

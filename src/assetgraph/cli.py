@@ -31,7 +31,14 @@ commands:
   alerts [--json]               warranties expiring, overdue returns, end of life, audits due
   audit-campaign ACTION ...     physical audits: start, scan (tags from stdin with -), close
   asset-report NAME             assets by state, category, location, department, custodian, age
+  custody ACTION ...            check out, check in, issue a kit to people
+  labels TAG... -o FILE         a printable QR label sheet for these assets
   ci ACTION ...                 CMDB: list, show, create, relate, retire CIs
+  impact CI [CI...] [--as-of T] [--json]
+                                what a failure of these CIs takes down or degrades
+  rootcause CI... | --person NAME --service NAME [--json]
+                                rank the likely root causes, with recent changes
+  change ACTION ...             change records: list, show, create, transition, assess
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command

@@ -112,12 +112,25 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def e2e_roles(transactional_db: None) -> None:
-    """Make sure the built-in roles exist (the flush between tests re-emits post_migrate)."""
+    """Make sure the built-in roles and CMDB classes exist.
+
+    The flush between transactional tests empties every table, including the classes and
+    relationship types a data migration seeds; roles come back through post_migrate.
+    """
+    import importlib
+
+    from django.apps import apps
+
     from assetgraph.accounts.models import Role
     from assetgraph.accounts.services import sync_builtin_roles
+    from assetgraph.cmdb.models import CIClass
 
     if not Role.objects.filter(name="Admin").exists():
         sync_builtin_roles()
+    if not CIClass.objects.exists():
+        importlib.import_module(
+            "assetgraph.cmdb.migrations.0002_seed_classes_and_relationship_types"
+        ).seed(apps, None)
 
 
 @pytest.fixture

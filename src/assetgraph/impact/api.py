@@ -1,5 +1,112 @@
-"""The impact API router: ``/api/impact/…`` (impact, root cause, changes, maps)."""
+"""The impact API router: ``/api/impact/…`` (impact, root cause, changes, maps).
 
-from ninja import Router
+Impact and root cause are reads: they need ``cmdb.ci`` view, and every CI they name passes
+``restrict()`` (see :mod:`assetgraph.impact.analysis`). Both are offered as ``GET`` with query
+parameters (bookmarkable, cacheable) and as ``POST`` with a JSON body (long CI lists).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from assetgraph.api.crud import require_view
+
+from . import schemas
+from .analysis import run_impact
+from .change_api import change_router
+from .map_api import map_router
+from .rootcause import run_root_cause
 
 router = Router(tags=["impact"])
+NO_SYMPTOMS: list[str] = []  # shared default, never mutated (run_root_cause copies it)
+router.add_router("/changes", change_router)
+router.add_router("/map", map_router)
+
+
+@router.get("/", response=schemas.ImpactOut, operation_id="impact_get")
+def impact_get(
+    request: HttpRequest,
+    ci: Query[list[str]],
+    as_of: str | None = None,
+    state: str | None = None,
+    ci_class: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    max_depth: int | None = None,
+) -> dict[str, Any]:
+    """What a failure of the CIs ``ci`` (repeat it; ids or exact names) takes down or degrades.
+
+    Summary (services, applications, counts per class, teams, people, ITAM flags) plus one
+    page of affected CIs (``limit``/``offset``, filtered by ``state``/``ci_class``), each with
+    its state, depth and one chain back to a failed CI. ``as_of``: the estate as it was then.
+    """
+    require_view(request, "cmdb.ci")
+    report = run_impact(
+        request.user,
+        ci,
+        as_of,
+        state=state,
+        ci_class=ci_class,
+        limit=limit,
+        offset=offset,
+        max_depth=max_depth,
+    )
+    return schemas.impact_document(report)
+
+
+@router.post("/analyse", response=schemas.ImpactOut, operation_id="impact_analyse")
+def impact_analyse(request: HttpRequest, payload: schemas.ImpactIn) -> dict[str, Any]:
+    """The same as ``GET /api/impact/`` with a JSON body."""
+    require_view(request, "cmdb.ci")
+    report = run_impact(
+        request.user,
+        payload.cis,
+        payload.as_of,
+        state=payload.state,
+        ci_class=payload.ci_class,
+        limit=payload.limit,
+        offset=payload.offset,
+        max_depth=payload.max_depth,
+    )
+    return schemas.impact_document(report)
+
+
+@router.get("/root-cause", response=schemas.RootCauseOut, operation_id="root_cause_get")
+def root_cause_get(
+    request: HttpRequest,
+    symptom: Query[list[str]] = NO_SYMPTOMS,  # optional: person + service instead
+    person: str | None = None,
+    service: str | None = None,
+    window_days: int = 7,
+    limit: int = 10,
+) -> dict[str, Any]:
+    """Which single CI failure best explains the ``symptom`` CIs (or a ``person`` who cannot
+    reach a ``service``), ranked with evidence: coverage, recent changes, status, paths."""
+    require_view(request, "cmdb.ci")
+    report = run_root_cause(
+        request.user,
+        symptom,
+        person=person,
+        service=service,
+        window_days=window_days,
+        limit=limit,
+    )
+    return schemas.root_cause_document(report)
+
+
+@router.post("/root-cause", response=schemas.RootCauseOut, operation_id="root_cause_post")
+def root_cause_post(request: HttpRequest, payload: schemas.RootCauseIn) -> dict[str, Any]:
+    """The same as ``GET /api/impact/root-cause`` with a JSON body."""
+    require_view(request, "cmdb.ci")
+    report = run_root_cause(
+        request.user,
+        payload.symptoms,
+        person=payload.person,
+        service=payload.service,
+        window_days=payload.window_days,
+        limit=payload.limit,
+    )
+    return schemas.root_cause_document(report)

@@ -1,0 +1,115 @@
+"""Dependency maps and change assessment on a large estate, through the database.
+
+1. ``GET /api/impact/map/{ci}`` (Django test client, bearer token of an IT Operations user)
+   for random CIs of every layer, depth 2 / limit 150 (the page's default) and depth 4 /
+   limit 500 (the largest allowed), p50/p95 — the map must stay interactive on hubs.
+2. ``GET /api/impact/changes/{id}/assess`` for changes on random hypervisors, with a few
+   overlapping changes in the same window (each conflict costs two more engine runs).
+
+The estate is the seeded generator of the engine benchmark, loaded by
+``bench_adapter.load``. Run: ``python benchmarks/impact/bench_changes_maps.py [--cis N]
+[--samples K]`` (a throw-away SQLite database, or ``ASSETGRAPH_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_adapter import _setup, load
+
+
+def _ms(samples: list[float]) -> str:
+    values = np.array(samples) * 1000
+    return f"p50 {statistics.median(values):.1f} ms, p95 {np.percentile(values, 95):.1f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cis", type=int, default=200_000)
+    parser.add_argument("--samples", type=int, default=30)
+    args, _ = parser.parse_known_args()
+    _setup()
+    from django.test import Client
+    from django.utils import timezone
+
+    from assetgraph.accounts.services import create_api_token, create_user
+    from assetgraph.core.actor import Actor
+    from assetgraph.impact import services
+    from assetgraph.impact.estate import estate_graph
+
+    t0 = time.perf_counter()
+    estate, _ = load(args.cis)
+    print(f"loaded {estate.n_nodes:,} CIs in {time.perf_counter() - t0:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    estate_graph()
+    print(f"estate graph built in {time.perf_counter() - t0:.1f} s", flush=True)
+    actor = Actor.system("bench")
+    user = create_user(
+        actor, username="bench-noc", password="x" * 20, roles=["IT Operations (NOC)"]
+    )
+    token = create_api_token(actor, user, name="bench", write_enabled=False)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
+    rng = np.random.default_rng(11)
+    layers = [name for name in estate.layers if estate.layers[name].size]
+
+    for depth, limit in ((2, 150), (4, 500)):
+        times, nodes, truncated = [], [], 0
+        for i in range(args.samples):
+            layer = layers[i % len(layers)]
+            ci = int(rng.choice(estate.layers[layer])) + 1
+            start = time.perf_counter()
+            response = client.get(f"/api/impact/map/{ci}", {"depth": depth, "limit": limit})
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.content[:300]
+            data = response.json()
+            nodes.append(data["counts"]["nodes"])
+            truncated += bool(data["truncated"])
+        print(
+            f"map depth {depth} limit {limit}: {_ms(times)}; nodes p50 "
+            f"{statistics.median(nodes):.0f}, max {max(nodes)}; "
+            f"{truncated}/{args.samples} truncated",
+            flush=True,
+        )
+
+    hypervisors = estate.layers.get("hypervisor", estate.layers[layers[0]]) + 1
+    when = timezone.now() + dt.timedelta(days=7)
+    changes = []
+    for i in range(args.samples):
+        picks = [int(x) for x in rng.choice(hypervisors, size=2, replace=False)]
+        changes.append(
+            services.create_change(
+                actor,
+                {
+                    "title": f"bench change {i}",
+                    "planned_start": when + dt.timedelta(minutes=10 * (i % 6)),
+                    "planned_end": when + dt.timedelta(hours=2),
+                    "cis": [{"ci_id": pk, "takes_down": True} for pk in picks],
+                },
+            )
+        )
+    times, conflicts = [], []
+    for change in changes:
+        start = time.perf_counter()
+        response = client.get(f"/api/impact/changes/{change.pk}/assess")
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.content[:300]
+        conflicts.append(len(response.json()["conflicts"]))
+    print(
+        f"assess ({args.samples} overlapping changes on 2 hypervisors each): {_ms(times)}; "
+        f"conflicts per change p50 {statistics.median(conflicts):.0f}",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

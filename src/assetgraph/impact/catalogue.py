@@ -1,0 +1,158 @@
+"""Per-CI lookup columns (class, teams, asset) as numpy arrays, kept in sync with the audit spine.
+
+Why: an impact result can name hundreds of thousands of CIs. Counting them per class or per
+team with SQL would need an ``IN`` list of that size (slow on PostgreSQL, over SQLite's
+variable limit); looking the same facts up in a few arrays indexed by primary key takes
+milliseconds. The columns are read once with one streamed query, then refreshed from the
+``cmdb.ci`` audit events since (every CI write appends one), like the estate graph itself.
+Only rows of the *current page* are ever fetched as model instances.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+from django.db.models import Max
+
+from assetgraph.audit.models import AuditEvent
+from assetgraph.cmdb.models import CI
+
+__all__ = ["Catalogue", "catalogue", "clear_catalogue", "node_rows"]
+
+I64 = npt.NDArray[np.int64]
+COLUMNS = ("pk", "ci_class_id", "owning_team_id", "support_group_id", "asset_id")
+# Events re-read below the cached revision (late-committing transactions; replays idempotent).
+LOOKBACK = 1_000
+MAX_INCREMENTAL = 20_000
+
+
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """Columns of every CI (retired ones too), sorted by primary key; 0 means "none"."""
+
+    pks: I64
+    ci_class: I64
+    owning_team: I64
+    support_group: I64
+    asset: I64
+    revision: int
+
+    def rows(self, pks: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """Positions of ``pks`` in the columns and which of them are known."""
+        wanted = np.asarray(pks, dtype=np.int64)
+        if self.pks.size == 0:
+            return np.zeros(wanted.size, dtype=np.intp), np.zeros(wanted.size, dtype=np.bool_)
+        pos = np.searchsorted(self.pks, wanted)
+        clipped = np.minimum(pos, self.pks.size - 1)
+        return clipped, (pos < self.pks.size) & (self.pks[clipped] == wanted)
+
+
+def _read(ids: list[int] | None = None) -> npt.NDArray[np.int64]:
+    """``(n, 5)`` int64 rows of :data:`COLUMNS` (NULL → 0), all CIs or those in ``ids``."""
+    queryset = CI.objects.order_by()
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    sql, params = queryset.values_list(*COLUMNS).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        flat = np.fromiter((v or 0 for v in itertools.chain.from_iterable(cursor)), dtype=np.int64)
+    return flat.reshape(-1, len(COLUMNS))
+
+
+def _from_rows(rows: npt.NDArray[np.int64], revision: int) -> Catalogue:
+    order = np.argsort(rows[:, 0], kind="stable")
+    rows = rows[order]
+    return Catalogue(
+        rows[:, 0].copy(),
+        rows[:, 1].copy(),
+        rows[:, 2].copy(),
+        rows[:, 3].copy(),
+        rows[:, 4].copy(),
+        revision,
+    )
+
+
+def _merge(old: Catalogue, rows: npt.NDArray[np.int64], revision: int) -> Catalogue:
+    """Replace or add the given rows (one query's fresh values) in a copy of ``old``."""
+    if rows.size == 0:
+        return Catalogue(
+            old.pks, old.ci_class, old.owning_team, old.support_group, old.asset, revision
+        )
+    pos, found = old.rows(rows[:, 0])
+    columns = [old.pks, old.ci_class, old.owning_team, old.support_group, old.asset]
+    updated = [c.copy() for c in columns]
+    for j, column in enumerate(updated):
+        column[pos[found]] = rows[found, j]
+    fresh = rows[~found]
+    if fresh.size == 0:  # same CIs: keep the pks array, so node maps built on it stay valid
+        return Catalogue(old.pks, updated[1], updated[2], updated[3], updated[4], revision)
+    merged = np.concatenate([np.stack(updated, axis=1), fresh])
+    return _from_rows(merged, revision)
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: Catalogue | None = None
+        # (node → row map, which ci_pks array and catalogue it was built for)
+        self.node_rows: tuple[Any, Any, Any] | None = None
+
+
+_STATE = _State()
+
+
+def catalogue() -> Catalogue:
+    """The columns as of the newest audit event (read once, then refreshed incrementally)."""
+    top = int(AuditEvent.objects.aggregate(top=Max("id"))["top"] or 0)
+    with _STATE.lock:
+        cached = _STATE.current
+        if cached is not None and cached.revision == top:
+            return cached
+        fresh: Catalogue | None = None
+        if cached is not None and top > cached.revision:
+            ids = list(
+                AuditEvent.objects.filter(
+                    id__gt=max(cached.revision - LOOKBACK, 0), id__lte=top, object_type="cmdb.ci"
+                )
+                .values_list("object_id", flat=True)
+                .distinct()[: MAX_INCREMENTAL + 1]
+            )
+            if len(ids) <= MAX_INCREMENTAL:
+                rows = _read([int(i) for i in ids]) if ids else np.empty((0, len(COLUMNS)))
+                fresh = _merge(cached, rows.astype(np.int64), top)
+        if fresh is None:
+            fresh = _from_rows(_read(), top)
+        _STATE.current = fresh
+        return fresh
+
+
+def node_rows(eg: Any, cat: Catalogue) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """Lookup-column row of every graph node (and whether the CI is known), memoised for
+    the last pair of (graph pk array, catalogue pk array) — both stay the same objects until
+    CIs are added: a gather per query instead of 500k binary
+    searches. ``eg`` is an :class:`~assetgraph.impact.estate.EstateGraph`."""
+    with _STATE.lock:
+        memo = _STATE.node_rows
+        if memo is not None and memo[1] is eg.ci_pks and memo[2] is cat.pks:
+            return memo[0]
+    pos, found = cat.rows(eg.ci_pks)
+    rows = np.zeros(eg.graph.n_nodes, dtype=np.int64)
+    known = np.zeros(eg.graph.n_nodes, dtype=np.bool_)
+    rows[: pos.size] = pos
+    known[: found.size] = found
+    with _STATE.lock:
+        _STATE.node_rows = ((rows, known), eg.ci_pks, cat.pks)
+    return rows, known
+
+
+def clear_catalogue() -> None:
+    """Forget the cached columns (tests; after a bulk load outside the services)."""
+    with _STATE.lock:
+        _STATE.current = None
+        _STATE.node_rows = None

@@ -1,0 +1,629 @@
+"""Change impact assessment: what a change takes down, what it collides with, how risky it is.
+
+For one change record this answers, from the estate graph as it is now:
+
+* **impact** — the business services the change takes *down* or leaves *degraded*, the
+  people (custodians of affected endpoints) and teams (owners of affected services);
+* **redundancy lost** — redundancy groups (farms, clusters, pools) that go from OK to degraded:
+  the change consumes the spare capacity that would have absorbed an unplanned failure;
+* **conflicts** — other non-cancelled changes whose window overlaps *and* whose impact overlaps
+  (a shared CI or a shared impacted service), with what the two together take down that
+  neither does alone;
+* **blackouts** — blackout windows the change falls into (global ones, or ones whose scope it
+  touches or impacts);
+* **recent failures** — failed changes on the same CIs shortly before this one;
+* a **risk score** (0-100) and band, from the documented formula in :data:`RISK_FORMULA`.
+
+The objective facts (the score and its factors) are computed over the whole estate, so every
+user sees the same risk for the same change; the *lists* (services, people, conflicting
+changes, blackouts) only name what the user may view (``restrict``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from assetgraph import graph as engine
+from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.assets.models import Asset
+from assetgraph.cmdb.context import service_class_ids
+from assetgraph.cmdb.models import CI, Relationship
+from assetgraph.org.models import Department, Person
+
+from .catalogue import catalogue
+from .change_lifecycle import ChangeStateChoices, ChangeTypeChoices
+from .estate import UnknownCI, estate_graph
+from .models import BlackoutWindow, ChangeCI, ChangeRecord
+
+DOWN, DEGRADED = int(engine.NodeState.DOWN), int(engine.NodeState.DEGRADED)
+RECENT_FAILURE_DAYS = 90
+MAX_LISTED = 200
+CHUNK = 2_000  # ids per SQL IN list (SQLite limits query parameters)
+
+# ----------------------------------------------------------------------------- risk formula
+TIER_POINTS = {1: 30, 2: 20, 3: 10, 4: 5}
+TYPE_POINTS = {
+    ChangeTypeChoices.STANDARD.value: 0,
+    ChangeTypeChoices.NORMAL.value: 5,
+    ChangeTypeChoices.EMERGENCY.value: 15,
+}
+SIZE_CAP, REDUNDANCY_EACH, REDUNDANCY_CAP = 20, 5, 15
+FAILURE_EACH, FAILURE_CAP = 10, 20
+CONFLICT_EACH, CONFLICT_CAP, BLACKOUT_POINTS = 5, 10, 10
+BANDS = ((75, "critical"), (50, "high"), (25, "medium"), (0, "low"))
+RISK_FORMULA = (
+    "criticality: 30/20/10/5 points for the most critical impacted service of tier 1/2/3/4 "
+    "(half when it is only degraded); size: 5 x log10(1 + affected CIs), at most 20; "
+    "redundancy lost: 5 per group, at most 15; recent failures: 10 per failed change on the "
+    f"same CIs in the {RECENT_FAILURE_DAYS} days before the window, at most 20; type: standard "
+    "0, normal 5, emergency 15; conflicts: 5 per conflicting change, at most 10; blackout: 10. "
+    "Total capped at 100. Bands: low < 25 <= medium < 50 <= high < 75 <= critical."
+)
+
+
+@dataclass(frozen=True)
+class RiskFactor:
+    """One term of the risk score, with the facts behind it."""
+
+    name: str
+    points: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class Risk:
+    """The change's risk: score (0-100), band and the factors that add up to it."""
+
+    score: int
+    band: str
+    factors: list[RiskFactor]
+
+
+def band_of(score: float) -> str:
+    """``low`` / ``medium`` / ``high`` / ``critical`` for a score."""
+    return next(name for floor, name in BANDS if score >= floor)
+
+
+def risk_score(
+    *,
+    service_tiers: Iterable[tuple[int, bool]],
+    affected: int,
+    redundancy_lost: int,
+    recent_failures: int,
+    change_type: str,
+    conflicts: int,
+    in_blackout: bool,
+) -> Risk:
+    """The documented formula (:data:`RISK_FORMULA`) as a pure function, so tests pin it.
+
+    ``service_tiers`` holds ``(tier, is_down)`` of every impacted service.
+    """
+    crit, worst = 0.0, ""
+    for tier, is_down in service_tiers:
+        points = TIER_POINTS.get(int(tier), 5) * (1.0 if is_down else 0.5)
+        if points > crit:
+            crit, worst = points, f"tier {tier} service {'down' if is_down else 'degraded'}"
+    size = min(SIZE_CAP, 5 * math.log10(1 + max(affected, 0)))
+    factors = [
+        RiskFactor("criticality", crit, worst or "no business service impacted"),
+        RiskFactor("size", round(size, 1), f"{affected} CIs affected"),
+        RiskFactor(
+            "redundancy lost",
+            min(REDUNDANCY_CAP, REDUNDANCY_EACH * redundancy_lost),
+            f"{redundancy_lost} redundancy group(s) left without spare capacity",
+        ),
+        RiskFactor(
+            "recent failures",
+            min(FAILURE_CAP, FAILURE_EACH * recent_failures),
+            f"{recent_failures} failed change(s) on the same CIs in {RECENT_FAILURE_DAYS} days",
+        ),
+        RiskFactor("change type", TYPE_POINTS.get(change_type, 5), f"{change_type} change"),
+        RiskFactor(
+            "conflicts",
+            min(CONFLICT_CAP, CONFLICT_EACH * conflicts),
+            f"{conflicts} conflicting change(s) in the same window",
+        ),
+        RiskFactor(
+            "blackout",
+            BLACKOUT_POINTS if in_blackout else 0,
+            "inside a blackout window" if in_blackout else "no blackout window",
+        ),
+    ]
+    total = min(100, round(sum(f.points for f in factors)))
+    return Risk(score=int(total), band=band_of(total), factors=factors)
+
+
+# ----------------------------------------------------------------------------- estate impact
+I64 = npt.NDArray[np.int64]
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class EstateImpact:
+    """Impact of taking some CIs down, as arrays (a change on a core switch can touch
+    hundreds of thousands of CIs: no per-CI Python objects, no SQL ``IN`` lists of them).
+
+    ``failed`` are the CIs taken down (sorted pks), ``affected``/``states`` the CIs the
+    failure reaches and their engine state (DEGRADED or DOWN).
+    """
+
+    failed: I64
+    affected: I64
+    states: npt.NDArray[np.int8]
+
+    def touched(self) -> I64:
+        """Failed and affected CIs (sorted, unique)."""
+        return np.union1d(self.failed, self.affected)
+
+    def down(self) -> I64:
+        """Failed CIs plus the affected ones that are DOWN (sorted, unique)."""
+        return np.union1d(self.failed, self.affected[self.states == DOWN])
+
+    def state_of(self, pks: Iterable[int]) -> dict[int, int]:
+        """Engine state of a few CIs (DOWN for failed ones; unaffected ones are left out)."""
+        wanted = np.fromiter((int(p) for p in pks), dtype=np.int64)
+        result: dict[int, int] = {}
+        if wanted.size == 0:
+            return result
+        if self.affected.size:
+            order = np.argsort(self.affected)
+            keys = self.affected[order]
+            pos = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+            hit = keys[pos] == wanted
+            found = self.states[order][pos[hit]].tolist()
+            for pk, state in zip(wanted[hit].tolist(), found, strict=True):
+                result[pk] = int(state)
+        for pk in np.intersect1d(wanted, self.failed).tolist():
+            result[pk] = DOWN
+        return result
+
+
+NO_IMPACT = EstateImpact(EMPTY, EMPTY, np.zeros(0, dtype=np.int8))
+
+
+def _impact_of(down_pks: Iterable[int]) -> EstateImpact:
+    """Run the engine's impact for CIs taken down (retired/unknown CIs are ignored).
+
+    Not :func:`assetgraph.impact.analysis.analyse_impact`: that is a user-facing report (it
+    needs a user who can see every failed CI, and pages its lists); an assessment needs the
+    objective impact, also of CIs the reader may not see, and several runs per change.
+    """
+    pks = sorted(set(down_pks))
+    if not pks:
+        return NO_IMPACT
+    eg = estate_graph()
+    try:
+        nodes = eg.nodes_of(pks)
+    except UnknownCI as exc:
+        missing = set(exc.pks)
+        pks = [p for p in pks if p not in missing]
+        if not pks:
+            return NO_IMPACT
+        nodes = eg.nodes_of(pks)
+    result = engine.impact(eg.graph, nodes)
+    return EstateImpact(
+        np.array(pks, dtype=np.int64), eg.pks_of(result.nodes), result.states.astype(np.int8)
+    )
+
+
+def _of_classes(pks: I64, class_ids: set[int]) -> I64:
+    """The CIs among ``pks`` whose class is one of ``class_ids`` (catalogue lookup, numpy)."""
+    if pks.size == 0 or not class_ids:
+        return EMPTY
+    cat = catalogue()
+    pos, found = cat.rows(pks)
+    classes = cat.ci_class[pos]
+    keep = found & np.isin(classes, np.fromiter(class_ids, dtype=np.int64))
+    return pks[keep]
+
+
+def _service_pks(impact: EstateImpact, service_ids: set[int]) -> set[int]:
+    """Business services the impact touches (class lookup in the catalogue, no SQL).
+
+    Only current CIs can be reached: a retired CI's relationships have ended, so in the
+    estate graph it is isolated.
+    """
+    return set(_of_classes(impact.touched(), service_ids).tolist())
+
+
+def _redundant_groups(pks: I64) -> I64:
+    """The CIs among ``pks`` with redundancy enabled (the estate graph knows them)."""
+    groups = np.fromiter(estate_graph().redundancy.keys(), dtype=np.int64)
+    return np.intersect1d(pks, groups)
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class ServiceHit:
+    """An impacted business service and how badly."""
+
+    ci: CI
+    state: str  # "down" | "degraded"
+
+
+@dataclass(frozen=True)
+class RedundancyLoss:
+    """A redundancy group left degraded: members down of members, and what it tolerates."""
+
+    ci: CI
+    members: int
+    members_down: int
+    tolerates: int
+
+
+@dataclass(frozen=True)
+class ChangeConflict:
+    """Another change in an overlapping window whose impact overlaps this one's."""
+
+    change: ChangeRecord
+    shared_cis: list[CI]
+    shared_services: list[CI]
+    together_down: list[CI]
+
+
+@dataclass
+class Assessment:
+    """Everything the change page, the API and ``assetgraph change assess`` show."""
+
+    change: ChangeRecord
+    down_cis: list[CI]
+    services: list[ServiceHit]
+    affected_count: int
+    teams: list[Department]
+    people: list[Person]
+    people_count: int
+    redundancy_lost: list[RedundancyLoss]
+    conflicts: list[ChangeConflict]
+    blackouts: list[BlackoutWindow]
+    recent_failures: list[ChangeRecord]
+    risk: Risk
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def services_down(self) -> list[ServiceHit]:
+        return [s for s in self.services if s.state == "down"]
+
+    @property
+    def services_degraded(self) -> list[ServiceHit]:
+        return [s for s in self.services if s.state == "degraded"]
+
+
+def _state_name(state: int) -> str:
+    return "down" if state == DOWN else "degraded"
+
+
+def _visible(user: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """``restrict`` for users; system callers (the CLI without ``--user``) see everything."""
+    return queryset if user is None else restrict(queryset, user, "view")
+
+
+def _groups_degraded(impact: EstateImpact) -> list[tuple[int, int, int, int]]:
+    """``(group pk, members, members down, tolerated)`` of redundancy groups left degraded.
+
+    A group counts when redundancy is enabled, it is DEGRADED (not DOWN) and one of its own
+    members is out: the change eats the group's spare capacity.
+    """
+    degraded = _redundant_groups(impact.affected[impact.states == DEGRADED]).tolist()
+    if not degraded:
+        return []
+    groups = list(
+        CI.objects.current()
+        .filter(pk__in=degraded)
+        .exclude(redundancy_mode="disabled")
+        .values_list("pk", "redundancy_mode", "redundancy_value")
+    )
+    members: dict[int, list[int]] = {}
+    for source, target in (
+        Relationship.objects.current()
+        .filter(target_id__in=[g[0] for g in groups], type__is_membership=True)
+        .values_list("source_id", "target_id")
+    ):
+        members.setdefault(target, []).append(source)
+    down = impact.down()
+    found = []
+    for pk, mode, value in groups:
+        group_members = np.array(members.get(pk, []), dtype=np.int64)
+        n_down = int(np.isin(group_members, down).sum())
+        if n_down == 0:
+            continue
+        total = int(group_members.size)
+        if mode == "count":
+            min_up = min(value or total, total)
+        else:
+            min_up = -(-total * (value or 100) // 100)
+        found.append((pk, total, n_down, max(total - min_up, 0)))
+    return found
+
+
+def _overlapping(change: ChangeRecord) -> QuerySet[ChangeRecord]:
+    """Other non-cancelled changes whose planned window overlaps this one's."""
+    if not (change.planned_start and change.planned_end):
+        return ChangeRecord.objects.none()
+    return (
+        ChangeRecord.objects.exclude(pk=change.pk)
+        .exclude(state=ChangeStateChoices.CANCELLED)
+        .filter(planned_start__lt=change.planned_end, planned_end__gt=change.planned_start)
+        .order_by("planned_start", "pk")
+    )
+
+
+def _items(change_ids: Iterable[int]) -> dict[int, list[tuple[int, bool]]]:
+    found: dict[int, list[tuple[int, bool]]] = {}
+    for change_id, ci_id, down in ChangeCI.objects.filter(
+        change_id__in=list(change_ids)
+    ).values_list("change_id", "ci_id", "takes_down"):
+        found.setdefault(change_id, []).append((ci_id, down))
+    return found
+
+
+def _blackouts(change: ChangeRecord, touched: I64) -> list[BlackoutWindow]:
+    """Blackout windows overlapping the change that are global or scoped to what it touches."""
+    if not (change.planned_start and change.planned_end):
+        return []
+    overlapping = list(
+        BlackoutWindow.objects.filter(start__lt=change.planned_end, end__gt=change.planned_start)
+        .prefetch_related("scope")
+        .order_by("start", "pk")
+    )
+    applies = []
+    for window in overlapping:
+        scope = np.array([ci.pk for ci in window.scope.all()], dtype=np.int64)
+        if scope.size == 0 or np.isin(scope, touched).any():
+            applies.append(window)
+    return applies
+
+
+def _recent_failures(change: ChangeRecord, ci_ids: list[int]) -> QuerySet[ChangeRecord]:
+    """Failed changes on any of the same CIs in the days before this change's window."""
+    anchor = change.planned_start or timezone.now()
+    since = anchor - dt.timedelta(days=RECENT_FAILURE_DAYS)
+    # When it ran (actual end) or was planned to run: either inside the look-back window.
+    ended = Q(actual_end__gte=since, actual_end__lte=anchor) | Q(
+        planned_start__gte=since, planned_start__lte=anchor
+    )
+    return (
+        ChangeRecord.objects.filter(state=ChangeStateChoices.FAILED, items__ci_id__in=ci_ids)
+        .filter(ended)
+        .exclude(pk=change.pk)
+        .distinct()
+        .order_by("-planned_start")
+    )
+
+
+def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
+    """Assess a change now: impact, redundancy lost, conflicts, blackouts, risk.
+
+    ``user`` narrows the *lists* to what they may view (``None``: everything, for the CLI's
+    system actor); the score is computed over the whole estate.
+    """
+    items = _items([change.pk]).get(change.pk, [])
+    ci_ids = [ci for ci, _ in items]
+    taken_down = [ci for ci, down in items if down]
+    mine = _impact_of(taken_down)
+    service_ids = set(service_class_ids())
+    my_services = _service_pks(mine, service_ids)
+    tiers = dict(CI.objects.filter(pk__in=list(my_services)).values_list("pk", "criticality"))
+    states = mine.state_of(my_services)
+    groups = _groups_degraded(mine)
+
+    conflicts_raw: list[tuple[ChangeRecord, set[int], set[int], set[int]]] = []
+    others = list(_overlapping(change))
+    other_items = _items(o.pk for o in others)
+    my_down = mine.down()
+    for other in others:
+        theirs = other_items.get(other.pk, [])
+        shared_cis = set(ci_ids) & {ci for ci, _ in theirs}
+        their_down = [ci for ci, down in theirs if down]
+        their_impact = _impact_of(their_down)
+        shared_services = my_services & _service_pks(their_impact, service_ids)
+        if not (shared_cis or shared_services):
+            continue
+        together = _impact_of(taken_down + their_down).down()
+        only_together = np.setdiff1d(together, np.union1d(my_down, their_impact.down()))
+        # what matters of those: services, and redundancy groups the pair exhausts
+        notable = np.union1d(
+            _of_classes(only_together, service_ids), _redundant_groups(only_together)
+        )
+        conflicts_raw.append((other, shared_cis, shared_services, set(notable.tolist())))
+
+    touched = np.union1d(mine.touched(), np.array(ci_ids, dtype=np.int64))
+    blackouts = _blackouts(change, touched)
+    failures = list(_recent_failures(change, ci_ids)) if ci_ids else []
+    risk = risk_score(
+        service_tiers=[(tiers[pk], states.get(pk) == DOWN) for pk in my_services if pk in tiers],
+        affected=int(mine.affected.size),
+        redundancy_lost=len(groups),
+        recent_failures=len(failures),
+        change_type=change.change_type,
+        conflicts=len(conflicts_raw),
+        in_blackout=bool(blackouts),
+    )
+    return _present(change, user, mine, states, groups, conflicts_raw, blackouts, failures, risk)
+
+
+def _present(
+    change: ChangeRecord,
+    user: Any,
+    mine: EstateImpact,
+    states: dict[int, int],
+    groups: list[tuple[int, int, int, int]],
+    conflicts_raw: list[tuple[ChangeRecord, set[int], set[int], set[int]]],
+    blackouts: list[BlackoutWindow],
+    failures: list[ChangeRecord],
+    risk: Risk,
+) -> Assessment:
+    """Turn the objective facts into the lists ``user`` may see."""
+    cis = _visible(user, CI.objects.current().select_related("ci_class", "owning_team"))
+    wanted = set(states) | set(mine.failed.tolist()) | {g[0] for g in groups}
+    for _, shared, shared_services, together in conflicts_raw:
+        wanted |= shared | shared_services | together
+    by_pk = {ci.pk: ci for ci in cis.filter(pk__in=list(wanted))}
+    services = sorted(
+        (ServiceHit(by_pk[pk], _state_name(s)) for pk, s in states.items() if pk in by_pk),
+        key=lambda h: (h.state != "down", h.ci.criticality, h.ci.name),
+    )
+    teams = _teams(user, [h.ci for h in services])
+    people, people_count = _people(user, mine)
+    visible_changes = set(
+        _visible(
+            user, ChangeRecord.objects.filter(pk__in=[c[0].pk for c in conflicts_raw])
+        ).values_list("pk", flat=True)
+    )
+    conflicts = [
+        ChangeConflict(
+            change=other,
+            shared_cis=_named(by_pk, shared),
+            shared_services=_named(by_pk, services_),
+            together_down=_named(by_pk, together),
+        )
+        for other, shared, services_, together in conflicts_raw
+        if other.pk in visible_changes
+    ]
+    visible_blackouts = set(
+        _visible(user, BlackoutWindow.objects.filter(pk__in=[b.pk for b in blackouts])).values_list(
+            "pk", flat=True
+        )
+    )
+    visible_failures = set(
+        _visible(user, ChangeRecord.objects.filter(pk__in=[f.pk for f in failures])).values_list(
+            "pk", flat=True
+        )
+    )
+    notes = []
+    if not (change.planned_start and change.planned_end):
+        notes.append("No planned window: conflicts and blackouts cannot be checked.")
+    if not mine.failed.size:
+        notes.append("The change takes no CI down: no outage impact.")
+    return Assessment(
+        change=change,
+        down_cis=_named(by_pk, mine.failed.tolist()),
+        services=services,
+        affected_count=int(mine.affected.size),
+        teams=teams,
+        people=people,
+        people_count=people_count,
+        redundancy_lost=[
+            RedundancyLoss(by_pk[pk], total, n_down, tolerates)
+            for pk, total, n_down, tolerates in groups
+            if pk in by_pk
+        ],
+        conflicts=conflicts,
+        blackouts=[b for b in blackouts if b.pk in visible_blackouts],
+        recent_failures=[f for f in failures if f.pk in visible_failures],
+        risk=risk,
+        notes=notes,
+    )
+
+
+def _named(by_pk: dict[int, CI], pks: Iterable[int]) -> list[CI]:
+    return sorted((by_pk[pk] for pk in pks if pk in by_pk), key=lambda c: (c.name, c.pk))
+
+
+def _teams(user: Any, services: list[CI]) -> list[Department]:
+    """Owning teams of the impacted services (visible ones)."""
+    ids = {s.owning_team_id for s in services if s.owning_team_id}
+    if not ids or (user is not None and not has_perm(user, "org.department", "view")):
+        return []
+    return list(_visible(user, Department.objects.filter(pk__in=ids)).order_by("name"))
+
+
+def _people(user: Any, impact: EstateImpact) -> tuple[list[Person], int]:
+    """Custodians of the assets behind affected CIs (their laptops lose a service).
+
+    Returns the first :data:`MAX_LISTED` visible people (by name) and the visible total. The
+    assets come from the catalogue's asset column; SQL runs on chunks of ids only.
+    """
+    if user is not None and not has_perm(user, "org.person", "view"):
+        return [], 0
+    touched = impact.touched()
+    if touched.size == 0:
+        return [], 0
+    cat = catalogue()
+    pos, found = cat.rows(touched)
+    assets = np.unique(cat.asset[pos][found])
+    assets = assets[assets > 0].tolist()
+    custodians: set[int] = set()
+    for i in range(0, len(assets), CHUNK):
+        custodians.update(
+            Asset.objects.filter(pk__in=assets[i : i + CHUNK], custodian__isnull=False).values_list(
+                "custodian_id", flat=True
+            )
+        )
+    ordered = sorted(custodians)
+    rows: list[tuple[str, str, int]] = []
+    for i in range(0, len(ordered), CHUNK):
+        people = _visible(user, Person.objects.filter(pk__in=ordered[i : i + CHUNK]))
+        rows.extend(people.values_list("last_name", "first_name", "pk"))
+    rows.sort()
+    first = [pk for _, _, pk in rows[:MAX_LISTED]]
+    by_pk = Person.objects.in_bulk(first)
+    return [by_pk[pk] for pk in first if pk in by_pk], len(rows)
+
+
+def assessment_dict(assessment: Assessment) -> dict[str, Any]:
+    """A JSON-ready form of an assessment (API output and ``assetgraph change assess``)."""
+
+    def ref(obj: Any) -> dict[str, Any]:
+        return {"id": obj.pk, "display": str(obj)}
+
+    def ci_ref(ci: CI) -> dict[str, Any]:
+        return {"id": ci.pk, "display": ci.name, "ci_class": str(ci.ci_class)}
+
+    a = assessment
+    return {
+        "change": ref(a.change),
+        "risk": {
+            "score": a.risk.score,
+            "band": a.risk.band,
+            "factors": [
+                {"name": f.name, "points": f.points, "detail": f.detail} for f in a.risk.factors
+            ],
+        },
+        "down_cis": [ci_ref(c) for c in a.down_cis],
+        "affected_count": a.affected_count,
+        "services_down": [
+            {**ci_ref(s.ci), "criticality": s.ci.criticality} for s in a.services_down
+        ],
+        "services_degraded": [
+            {**ci_ref(s.ci), "criticality": s.ci.criticality} for s in a.services_degraded
+        ],
+        "teams": [ref(t) for t in a.teams],
+        "people": [ref(p) for p in a.people],
+        "people_count": a.people_count,
+        "redundancy_lost": [
+            {
+                **ci_ref(r.ci),
+                "members": r.members,
+                "members_down": r.members_down,
+                "tolerates": r.tolerates,
+            }
+            for r in a.redundancy_lost
+        ],
+        "conflicts": [
+            {
+                "change": ref(c.change),
+                "state": c.change.state,
+                "planned_start": c.change.planned_start,
+                "planned_end": c.change.planned_end,
+                "shared_cis": [ci_ref(x) for x in c.shared_cis],
+                "shared_services": [ci_ref(x) for x in c.shared_services],
+                "together_down": [ci_ref(x) for x in c.together_down],
+            }
+            for c in a.conflicts
+        ],
+        "blackouts": [{**ref(b), "start": b.start, "end": b.end} for b in a.blackouts],
+        "recent_failures": [
+            {**ref(f), "planned_start": f.planned_start, "outcome": f.outcome}
+            for f in a.recent_failures
+        ],
+        "notes": a.notes,
+    }

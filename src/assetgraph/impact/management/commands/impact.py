@@ -1,0 +1,115 @@
+"""``assetgraph impact CI [CI...] [--as-of T] [--json]``: what a failure of these CIs takes
+down or degrades, who to tell, and which assets on the path are out of warranty."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from ...analysis import ImpactReport, run_impact
+from ...schemas import impact_document
+from ._common import add_user_argument, asking_user, run
+
+
+class Command(BaseCommand):
+    help = "Impact of a failure of one or more CIs (ids or exact names)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("cis", nargs="+", help="failed CIs: ids or exact names")
+        parser.add_argument("--as-of", help="ISO timestamp: the estate as it was then")
+        parser.add_argument("--state", choices=["down", "degraded"], help="detail filter")
+        parser.add_argument("--limit", type=int, default=50, help="detail rows (max 500)")
+        parser.add_argument("--offset", type=int, default=0)
+        add_user_argument(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = asking_user(options.get("user"))
+        report = run(
+            lambda: run_impact(
+                user,
+                options["cis"],
+                options.get("as_of"),
+                state=options.get("state"),
+                limit=options["limit"],
+                offset=options["offset"],
+            )
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(impact_document(report), indent=2, default=str))
+            return
+        self.stdout.write(render(report))
+
+
+def render(report: ImpactReport) -> str:
+    """Rich tables for a human at a terminal."""
+    from rich.console import Console
+    from rich.table import Table
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=140)
+    failed = ", ".join(f"{c.name} (#{c.pk})" for c in report.failed)
+    when = f" as of {report.as_of:%Y-%m-%d %H:%M}" if report.as_of else ""
+    console.print(f"[bold]If {failed} fail{when}[/bold]")
+    hidden = f", {report.hidden} hidden" if report.hidden else ""
+    console.print(
+        f"affected: {report.total} ({report.down} down, {report.degraded} degraded{hidden})"
+    )
+    for title, rows in (
+        ("Business services", report.services),
+        ("Applications", report.applications),
+    ):
+        table = Table(title=f"{title} ({len(rows)})")
+        for column in ("state", "CI", "depth", "path"):
+            table.add_column(column)
+        for item in rows:
+            table.add_row(
+                item.state, item.ci.name, str(item.depth), " → ".join(s.display for s in item.path)
+            )
+        console.print(table)
+    classes = Table(title="Affected CIs by class")
+    for column in ("class", "down", "degraded"):
+        classes.add_column(column)
+    for count in report.by_class:
+        classes.add_row(count.ci_class.name, str(count.down), str(count.degraded))
+    console.print(classes)
+    teams = Table(title=f"Teams to notify ({len(report.teams)})")
+    for column in ("team", "owns", "supports", "down", "services"):
+        teams.add_column(column)
+    for team in report.teams:
+        teams.add_row(
+            team.team.name,
+            str(team.owns),
+            str(team.supports),
+            str(team.down),
+            ", ".join(team.services),
+        )
+    console.print(teams)
+    people = Table(title=f"People to notify ({len(report.people)})")
+    people.add_column("person")
+    people.add_column("e-mail")
+    people.add_column("why")
+    for person in report.people:
+        people.add_row(str(person.person), person.person.email, "; ".join(person.reasons))
+    console.print(people)
+    flags = Table(title=f"ITAM flags on the impact path ({len(report.flags)})")
+    for column in ("CI", "state", "asset", "warranty end", "end of life"):
+        flags.add_column(column)
+    for flag in report.flags:
+        flags.add_row(
+            flag.ci.name,
+            flag.state,
+            flag.asset.asset_tag,
+            f"{flag.warranty_end}{' (expired)' if flag.warranty_expired else ''}",
+            f"{flag.eol_date or ''}{' (passed)' if flag.past_end_of_life else ''}",
+        )
+    console.print(flags)
+    console.print(
+        f"details: {len(report.details)} of {report.details_count} from offset {report.offset}"
+        + (f" (next: --offset {report.next_offset})" if report.next_offset is not None else "")
+    )
+    for item in report.details:
+        console.print(f"  {item.state:9} d={item.depth:<3} {item.ci.name} ({item.ci.ci_class})")
+    return buffer.getvalue()

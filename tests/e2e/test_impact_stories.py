@@ -1,0 +1,84 @@
+"""Demo stories (b) and (c) in a real browser: from the storage array's CI page to the impact
+page (finance down, Minh listed, the array flagged), and Minh's complaint traced to SSO."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def settle(page: Any) -> None:
+    """Let the page finish its sub-requests (the favicon) before navigating away, so the
+    browser does not abort them and report a failed static file."""
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture
+def demo_estate(e2e_roles: None) -> dict[str, Any]:
+    from assetgraph.cmdb.models import CI
+    from assetgraph.demo.generator import load_demo
+
+    load_demo(seed=42)
+    return {"array": CI.objects.get(name="stor-aus1-01")}
+
+
+def test_story_b_storage_array_failure_from_the_ci_page(
+    page: Any,
+    demo_estate: dict[str, Any],
+    make_login: Callable[..., Any],
+    sign_in: Callable[..., Any],
+    browser_problems: Any,
+) -> None:
+    make_login("noc-e2e", "IT Operations (NOC)")
+    sign_in(page, "noc-e2e")
+    settle(page)
+    page.goto(f"/cmdb/cis/{demo_estate['array'].pk}/")
+    settle(page)
+    page.get_by_role("link", name="Analyse impact").click()
+    expect(page.locator("main h1")).to_have_text("Impact analysis")
+    services = page.locator("#impact-services")
+    expect(services.locator('tr[data-ci="Finance"][data-state="down"]')).to_be_visible()
+    apps = page.locator("#impact-applications")
+    finance_app = apps.locator('tr[data-ci="Finance application"]')
+    expect(finance_app).to_contain_text("stor-aus1-01")
+    expect(page.locator('#impact-people tr[data-person="Minh Nguyen"]')).to_contain_text(
+        "custodian of"
+    )
+    expect(page.locator('#impact-flags tr[data-ci="stor-aus1-01"]')).to_contain_text(
+        "out of warranty"
+    )
+    settle(page)
+    page.locator("#impact-next").click()
+    expect(page.locator("#impact-details tbody tr").first).to_be_visible()
+    settle(page)
+    browser_problems.assert_none()
+
+
+def test_story_c_minhs_complaint_traced_to_sso(
+    page: Any,
+    demo_estate: dict[str, Any],
+    make_login: Callable[..., Any],
+    sign_in: Callable[..., Any],
+    browser_problems: Any,
+) -> None:
+    make_login("helpdesk-e2e", "Helpdesk")
+    sign_in(page, "helpdesk-e2e")
+    settle(page)
+    page.goto("/impact/root-cause/")
+    settle(page)
+    page.fill("#rc-person", "Minh Nguyen")
+    page.fill("#rc-service", "Finance application")
+    page.locator("#rc-person-submit").click()
+    expect(page.locator("#rc-person-path")).to_contain_text("Finance application")
+    first = page.locator("#rc-candidates .rc-candidate").first
+    expect(first).to_have_attribute("data-ci", "SSO")
+    expect(first).to_contain_text("changed")
+    first.locator("summary", has_text="Recent changes").click()
+    expect(first.locator(".rc-own-change")).to_contain_text("update")
+    settle(page)
+    browser_problems.assert_none()
