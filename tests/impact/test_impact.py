@@ -243,3 +243,24 @@ def test_root_cause_person_without_endpoint_and_hidden_candidates(
     assert limited.get("/api/impact/root-cause", {"symptom": "fin-db"}).status_code == 404
     empty = client.get("/api/impact/root-cause")
     assert empty.status_code == 422
+
+
+def test_documents_match_the_published_response_schemas(estate: dict[str, Any], api: Any) -> None:
+    # The endpoints send their documents without re-validating them (speed); the OpenAPI
+    # schemas must still describe them exactly.
+    from assetgraph.impact.schemas import ImpactOut, RootCauseOut
+
+    client = api("Read-only")
+    for params in ({"ci": estate["vm"].pk}, {"ci": estate["hv"].pk, "state": "degraded"}):
+        response = client.get("/api/impact/", params)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+        ImpactOut.model_validate(response.json())
+    posted = client.post(
+        "/api/impact/analyse", {"cis": [estate["db"].pk]}, content_type="application/json"
+    )
+    assert posted.status_code == 200
+    ImpactOut.model_validate(posted.json())
+    cause = client.get("/api/impact/root-cause", {"symptom": ["Finance"]})
+    assert cause.status_code == 200
+    RootCauseOut.model_validate(cause.json())

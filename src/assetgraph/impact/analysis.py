@@ -348,9 +348,16 @@ def analyse_impact(
     failed_set = {c.pk for c in cis}
     chain_of = _Chains(result, eg)
 
-    def impacted(selection: npt.NDArray[np.intp], names: dict[int, str]) -> list[ImpactedCI]:
+    def impacted(
+        selection: npt.NDArray[np.intp], names: dict[int, str], *, attributes: bool = False
+    ) -> list[ImpactedCI]:
         chosen = [int(v_pks[i]) for i in selection]
-        fetched = CI.objects.select_related("ci_class", "owning_team").in_bulk(chosen)
+        rows = CI.objects.select_related("ci_class")
+        if not attributes and as_of is None:
+            # decoding every row's attribute JSON is most of a page's cost; only the
+            # services' (owner) attributes are read
+            rows = rows.defer("attributes", "description")
+        fetched = rows.in_bulk(chosen)
         page = [fetched[p] for p in chosen if p in fetched]
         if as_of is not None:
             page = cis_as_of(page, as_of)
@@ -394,7 +401,7 @@ def analyse_impact(
         CI.objects.filter(pk__in={p for chain in chains for p in chain}).values_list("pk", "name")
     )
     names.update({c.pk: c.name for c in cis})
-    report.services = impacted(service_sel, names)
+    report.services = impacted(service_sel, names, attributes=True)
     report.applications = impacted(app_sel, names)
     report.details = impacted(page_sel, names)
     failed_pks = np.array(sorted(c.pk for c in cis), dtype=np.int64)

@@ -143,7 +143,8 @@ def _int_columns(queryset: QuerySet[Any], *fields: str) -> I64:
     sql, params = queryset.order_by().values_list(*fields).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64)
+        # the DB-API cursor under Django's wrapper: rows are produced in C, not a generator
+        flat = np.fromiter(itertools.chain.from_iterable(cursor.cursor), dtype=np.int64)
     return flat.reshape(-1, len(fields))
 
 
@@ -237,12 +238,26 @@ def build_estate_graph(as_of: dt.datetime | None = None) -> EstateGraph:
 
 
 def _lookup(sorted_keys: I64, values: I64) -> tuple[I64, npt.NDArray[np.bool_]]:
-    """Positions of ``values`` in ``sorted_keys`` and which were found."""
-    if sorted_keys.size == 0:
+    """Positions of ``values`` in ``sorted_keys`` and which were found.
+
+    Database ids are nearly dense, so for bulk lookups a direct table (id -> position) answers
+    4.5M of them in tens of milliseconds where a binary search takes seconds; few values or
+    sparse ids use ``searchsorted``.
+    """
+    n = sorted_keys.size
+    if n == 0:
         return np.zeros(values.size, dtype=np.int64), np.zeros(values.size, dtype=np.bool_)
+    top = int(sorted_keys[-1])
+    if values.size * 16 > n and int(sorted_keys[0]) >= 0 and top <= 8 * n + (1 << 20):
+        table = np.full(top + 1, -1, dtype=np.int64)
+        table[sorted_keys] = np.arange(n, dtype=np.int64)
+        inside = (values >= 0) & (values <= top)
+        pos = np.where(inside, table[np.clip(values, 0, top)], -1)
+        found = pos >= 0
+        return np.where(found, pos, 0), found
     pos = np.searchsorted(sorted_keys, values)
-    clipped = np.minimum(pos, sorted_keys.size - 1)
-    return clipped.astype(np.int64), (pos < sorted_keys.size) & (sorted_keys[clipped] == values)
+    clipped = np.minimum(pos, n - 1)
+    return clipped.astype(np.int64), (pos < n) & (sorted_keys[clipped] == values)
 
 
 _WARM = threading.Event()

@@ -2,6 +2,11 @@
 
 The uploaded file is kept in the data directory between the preview and the apply step, named
 by a random id tied to the user's session, and deleted once applied.
+
+A file of more than :data:`LARGE_IMPORT_ROWS` rows is not checked or applied inside the
+request: the page starts a background job (:mod:`assetgraph.core.jobs`) and redirects to the
+job's page, which polls a status partial with HTMX and shows a progress bar, then the same
+report as the inline path. Only the job's owner (or an admin) sees a job; others get 404.
 """
 
 from __future__ import annotations
@@ -10,23 +15,31 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import has_perm
+from assetgraph.core import jobs
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import ServiceError
-from assetgraph.core.importing import Importer
+from assetgraph.core.importing import Importer, ImportReport
+from assetgraph.core.models import ImportJob
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+# Files with more data rows than this are checked and applied by a background job; smaller
+# ones inline (a 2,000-row file takes well under a second).
+LARGE_IMPORT_ROWS = 2_000
+# Without a row count in its dimension record, an XLSX file this large counts as large.
+_LARGE_XLSX_BYTES = 256 * 1024
 
 
 class UploadForm(forms.Form):
@@ -60,26 +73,54 @@ def _upload_dir() -> Path:
     return directory
 
 
+def estimate_rows(stored: Path) -> int:
+    """Roughly how many data rows a stored upload holds (to choose inline or background).
+
+    CSV: non-blank lines after the header (a quoted cell spanning lines counts twice, which
+    only matters near the threshold). XLSX: the sheet's recorded dimension, else the size.
+    """
+    if stored.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(stored, read_only=True)
+            rows = workbook.worksheets[0].max_row
+            workbook.close()
+        except Exception:  # an unreadable file: the importer reports it, inline
+            return 0
+        if rows is None:
+            return LARGE_IMPORT_ROWS + 1 if stored.stat().st_size > _LARGE_XLSX_BYTES else 0
+        return max(0, rows - 1)
+    with stored.open("rb") as handle:
+        lines = sum(1 for line in handle if line.strip())
+    return max(0, lines - 1)
+
+
 class ImportPages:
-    """The upload/preview/apply pages for a set of import kinds."""
+    """The upload/preview/apply pages for a set of import kinds, and their job pages."""
 
     def __init__(self, *kinds: ImportKind) -> None:
         self.kinds = {k.slug: k for k in kinds}
 
     def urls(self) -> list[URLPattern]:
-        return [path("import/<slug:kind>/", login_required(self.view), name="import")]
+        return [
+            path("import/<slug:kind>/", login_required(self.view), name="import"),
+            path(
+                "import/<slug:kind>/jobs/<uuid:job_id>/",
+                login_required(self.job_view),
+                name="import_job",
+            ),
+            path(
+                "import/<slug:kind>/jobs/<uuid:job_id>/status/",
+                login_required(self.job_status),
+                name="import_job_status",
+            ),
+        ]
+
+    # -- the upload / preview / apply page ---------------------------------------------------
 
     def view(self, request: AuthedRequest, kind: str) -> HttpResponse:
-        spec = self.kinds.get(kind)
-        if spec is None:
-            raise Http404
-        if not (
-            has_perm(request.user, spec.object_type, "add")
-            or has_perm(request.user, spec.object_type, "change")
-        ):
-            if has_perm(request.user, spec.object_type, "view"):
-                raise PermissionDenied
-            raise Http404
+        spec = self._spec(request, kind)
         form = UploadForm(request.POST or None, request.FILES or None)
         report = None
         upload_id = None
@@ -88,6 +129,9 @@ class ImportPages:
         if request.method == "POST" and request.POST.get("upload_id"):
             upload_id = request.POST["upload_id"]
             stored = self._stored(request, upload_id)
+            rows = estimate_rows(stored)
+            if rows > LARGE_IMPORT_ROWS:
+                return self._start_job(request, spec, actor, stored, None, rows, dry_run=False)
             try:
                 with stored.open("rb") as handle:
                     report = spec.importer(actor).run(handle, stored.name, dry_run=False)
@@ -97,11 +141,7 @@ class ImportPages:
                 if report.applied:
                     stored.unlink(missing_ok=True)
                     request.session.pop(f"upload:{upload_id}", None)
-                    counts = report.counts()
-                    summary = ", ".join(
-                        f"{counts[k]} {k}" for k in ("create", "update", "unchanged")
-                    )
-                    messages.success(request, f"Imported: {summary}.")
+                    messages.success(request, f"Imported: {_summary(report.counts())}.")
                     upload_id = None
                 else:
                     status = 422
@@ -114,6 +154,11 @@ class ImportPages:
                 for chunk in upload.chunks():
                     out.write(chunk)
             request.session[f"upload:{upload_id}"] = target.name
+            rows = estimate_rows(target)
+            if rows > LARGE_IMPORT_ROWS:
+                return self._start_job(
+                    request, spec, actor, target, upload.name, rows, dry_run=True
+                )
             try:
                 with target.open("rb") as handle:
                     report = spec.importer(actor).run(handle, upload.name, dry_run=True)
@@ -132,6 +177,54 @@ class ImportPages:
         }
         return render(request, "ui/import.html", context, status=status)
 
+    def _spec(self, request: AuthedRequest, kind: str) -> ImportKind:
+        """The import kind, if the user may import it (403 if they can only view, else 404)."""
+        spec = self.kinds.get(kind)
+        if spec is None:
+            raise Http404
+        if not (
+            has_perm(request.user, spec.object_type, "add")
+            or has_perm(request.user, spec.object_type, "change")
+        ):
+            if has_perm(request.user, spec.object_type, "view"):
+                raise PermissionDenied
+            raise Http404
+        return spec
+
+    def _start_job(
+        self,
+        request: AuthedRequest,
+        spec: ImportKind,
+        actor: Actor,
+        stored: Path,
+        filename: str | None,
+        rows: int,
+        *,
+        dry_run: bool,
+    ) -> HttpResponse:
+        """Queue a background dry run or apply of ``stored`` and redirect to its page."""
+        if filename is None:  # an apply: name it as its preview did
+            preview = ImportJob.objects.filter(upload=stored.name).only("filename").first()
+            filename = preview.filename if preview else stored.name
+        # The importer reads the file type from the name: keep the stored file's suffix.
+        if not filename.lower().endswith(stored.suffix):
+            filename = f"{filename}{stored.suffix}"
+        try:
+            job = jobs.create_import_job(
+                user=request.user,
+                kind=spec.slug,
+                object_type=spec.object_type,
+                filename=filename,
+                upload=stored.name,
+                dry_run=dry_run,
+                total_rows=rows,
+            )
+        except jobs.JobConflict as conflict:
+            messages.info(request, "This import is already running.")
+            return HttpResponseRedirect(self._job_url(request, spec, conflict.job))
+        jobs.start_import_job(job, spec.importer(actor), stored, on_done=_discard_upload)
+        return HttpResponseRedirect(self._job_url(request, spec, job))
+
     @staticmethod
     def _stored(request: AuthedRequest, upload_id: str) -> Path:
         name = request.session.get(f"upload:{upload_id}") if _UPLOAD_ID.match(upload_id) else None
@@ -139,3 +232,105 @@ class ImportPages:
         if stored is None or not stored.exists():
             raise Http404("the upload has expired; upload the file again")
         return stored
+
+    # -- job pages ---------------------------------------------------------------------------
+
+    def job_view(self, request: AuthedRequest, kind: str, job_id: uuid.UUID) -> HttpResponse:
+        """The job page: a progress bar that polls while running, then the report."""
+        spec, job = self._job(request, kind, job_id)
+        return render(request, "ui/import_job.html", self._job_context(request, spec, job))
+
+    def job_status(self, request: AuthedRequest, kind: str, job_id: uuid.UUID) -> HttpResponse:
+        """The polled partial (HTMX), or the numbers as JSON for ``Accept: application/json``."""
+        spec, job = self._job(request, kind, job_id)
+        context = self._job_context(request, spec, job)
+        if "application/json" in request.headers.get("Accept", "") and not request.htmx:
+            progress: jobs.JobProgress = context["progress"]
+            return JsonResponse(
+                {
+                    "id": str(job.pk),
+                    "state": job.state,
+                    "done": job.done,
+                    "dry_run": job.dry_run,
+                    "phase": progress.phase,
+                    "processed": progress.processed,
+                    "total": progress.total,
+                    "percent": progress.percent,
+                    "counts": job.counts,
+                    "error": job.error,
+                }
+            )
+        return render(request, "ui/partials/import_job_status.html", context)
+
+    def _job(
+        self, request: AuthedRequest, kind: str, job_id: uuid.UUID
+    ) -> tuple[ImportKind, ImportJob]:
+        """The job if this user may see it: its owner or a superuser (others: 404).
+
+        Import jobs are not a registered object type, so no role grants them: a report names
+        rows of the owner's file, which is theirs to see.
+        """
+        spec = self.kinds.get(kind)
+        job = ImportJob.objects.filter(pk=job_id, kind=kind).first()
+        if spec is None or job is None:
+            raise Http404
+        user = request.user
+        if job.user_id != user.pk and not (user.is_active and user.is_superuser):
+            raise Http404
+        return spec, jobs.refresh(job)
+
+    def _job_context(
+        self, request: AuthedRequest, spec: ImportKind, job: ImportJob
+    ) -> dict[str, Any]:
+        report = job.report if job.done else None
+        upload_id = None
+        if job.done and job.dry_run and job.state == "succeeded":
+            upload_id = self._live_upload(request, job)
+        retry_id = None
+        if job.done and not job.dry_run and job.report is None:
+            retry_id = self._live_upload(request, job)  # an apply that broke: may be retried
+        return {
+            "spec": spec,
+            "job": job,
+            "progress": jobs.job_progress(job),
+            "report": report,
+            "upload_id": upload_id,
+            "retry_upload_id": retry_id,
+            "import_url": reverse(f"{_namespace(request)}:import", args=[spec.slug]),
+            "status_url": self._job_url(request, spec, job, "import_job_status"),
+        }
+
+    @staticmethod
+    def _live_upload(request: AuthedRequest, job: ImportJob) -> str | None:
+        """The session's upload id of the job's file, if that file is still there."""
+        upload_id = Path(job.upload).stem
+        if not _UPLOAD_ID.match(upload_id) or request.session.get(f"upload:{upload_id}") is None:
+            return None
+        return upload_id if (_upload_dir() / job.upload).exists() else None
+
+    @staticmethod
+    def _job_url(
+        request: AuthedRequest, spec: ImportKind, job: ImportJob, name: str = "import_job"
+    ) -> str:
+        return reverse(f"{_namespace(request)}:{name}", args=[spec.slug, job.pk])
+
+
+def _namespace(request: AuthedRequest) -> str:
+    """The URL namespace the import pages are mounted under (e.g. ``ui:assets``)."""
+    return request.resolver_match.namespace if request.resolver_match else ""
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[k]} {k}" for k in ("create", "update", "unchanged"))
+
+
+def _discard_upload(job: ImportJob, report: ImportReport | None) -> None:
+    """After a job: drop the upload once applied, or when its dry run found errors (the user
+    must fix the file anyway); keep it after a clean dry run (for Apply) or a crash (retry)."""
+    if report is None or (job.dry_run and report.ok):
+        return
+    if report.applied or not report.ok:
+        (_upload_dir() / job.upload).unlink(missing_ok=True)
+
+
+__all__ = ["LARGE_IMPORT_ROWS", "ImportKind", "ImportPages", "UploadForm", "estimate_rows"]

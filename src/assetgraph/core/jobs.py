@@ -1,0 +1,394 @@
+"""Background import jobs: run a large import in a thread of the web process, with live progress.
+
+Why a thread and not the task queue: nothing else has to run (``make demo`` starts only the web
+server), and an import is one process-bound piece of work whose result lands in the database.
+Django gives each thread its own database connection; the runner closes it when it ends.
+
+Where progress lives: an import holds one long transaction, so a progress row written inside
+it is invisible to everyone else until the end, and on SQLite a second connection cannot write
+at all while that transaction holds the write lock (it would wait on the busy timeout). So live
+progress goes to one small JSON file per job in ``DATA_DIR/jobs/``, replaced atomically
+(``os.replace``): every gunicorn worker on the host reads the same numbers, on both databases,
+and a reader never sees half a file. The job row holds only the lifecycle (queued → running →
+succeeded / failed) and the final counts and report, written outside the import's transaction.
+
+A job whose process died (a worker restart, a crash) would stay ``running`` forever: the runner
+rewrites its progress file every :data:`HEARTBEAT_SECONDS`, and a reader that finds the file
+older than :data:`STALE_AFTER_SECONDS` marks the job failed ("interrupted"). The import itself
+is all-or-nothing, so an interrupted job wrote nothing.
+
+Auditing: the job row is not audited. It is operational bookkeeping (like a session), not part
+of the estate; it already records who started which file and when, and every object the import
+writes gets its own audit event from the importer, tagged with the import's job id (which the
+stored report carries). Auditing the bookkeeping would add noise to the spine, not history.
+
+A job "succeeds" when its report is ok (a dry run with no row error, or an applied import);
+a report with row or file errors makes it ``failed`` with the report kept, so the user sees
+every error. Tests may set ``settings.IMPORT_JOBS_INLINE = True`` to run jobs in the calling
+thread (inside the test's transaction).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
+
+from .errors import ServiceError
+from .importing import Importer, ImportReport
+from .models import ImportJob, ImportJobState
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+STALE_AFTER_SECONDS = 60.0
+# The stored report keeps every error row first, then changed rows, up to this many rows: the
+# job page shows them, and a 100k-row diff is neither readable nor worth a 40 MB JSON value.
+REPORT_ROW_LIMIT = 1_000
+# Progress files are rewritten at most this often (the importer reports every 500 rows).
+_MIN_WRITE_INTERVAL = 0.25
+INTERRUPTED = "interrupted: the process running this import stopped; nothing was written"
+ACTIVE_STATES = (ImportJobState.QUEUED, ImportJobState.RUNNING)
+
+_threads: dict[str, threading.Thread] = {}
+_threads_lock = threading.Lock()
+
+
+class JobConflict(Exception):
+    """An apply of the same upload is already queued or running (``job`` is that one)."""
+
+    def __init__(self, job: ImportJob) -> None:
+        super().__init__(f"import job {job.pk} is already {job.state}")
+        self.job = job
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """Live progress of a running job, as stored in its progress file."""
+
+    phase: str  # reading | checking | writing
+    processed: int
+    total: int | None
+    updated: float  # time.time() of the last write: the heartbeat
+
+    @property
+    def percent(self) -> int:
+        """0-100 for the progress bar (0 while the total is unknown)."""
+        if not self.total:
+            return 0
+        return max(0, min(100, self.processed * 100 // self.total))
+
+
+def jobs_dir() -> Path:
+    """``DATA_DIR/jobs``, created on first use."""
+    directory = Path(settings.DATA_DIR) / "jobs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _progress_path(job_id: uuid.UUID | str) -> Path:
+    return jobs_dir() / f"{uuid.UUID(str(job_id)).hex}.json"
+
+
+def write_progress(job_id: uuid.UUID | str, progress: JobProgress) -> None:
+    """Replace the job's progress file atomically (write a temporary file, then rename)."""
+    target = _progress_path(job_id)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".progress-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(progress), out)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def read_progress(job_id: uuid.UUID | str) -> JobProgress | None:
+    """The job's last written progress, or None when there is no (readable) file."""
+    try:
+        data = json.loads(_progress_path(job_id).read_text(encoding="utf-8"))
+        return JobProgress(
+            phase=str(data["phase"]),
+            processed=int(data["processed"]),
+            total=None if data["total"] is None else int(data["total"]),
+            updated=float(data["updated"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remove_progress(job_id: uuid.UUID | str) -> None:
+    with contextlib.suppress(OSError):
+        _progress_path(job_id).unlink()
+
+
+class _Tracker:
+    """The importer's ``progress`` callback plus the heartbeat thread of one job."""
+
+    def __init__(self, job_id: uuid.UUID, dry_run: bool, total: int | None) -> None:
+        self.job_id = job_id
+        self.dry_run = dry_run
+        self.state = JobProgress("reading", 0, total, time.time())
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.last_write = 0.0
+        self.heartbeat = threading.Thread(
+            target=self._beat, name=f"import-heartbeat-{job_id.hex[:8]}", daemon=True
+        )
+
+    def __call__(self, done: int, total: int | None) -> None:
+        # The plan reports done == total once every row is checked; an apply then writes.
+        phase = (
+            "writing" if total is not None and done >= total and not self.dry_run else "checking"
+        )
+        with self.lock:
+            self.state = JobProgress(phase, done, total, time.time())
+            if time.monotonic() - self.last_write >= _MIN_WRITE_INTERVAL or phase == "writing":
+                self._write()
+
+    def _write(self) -> None:
+        self.state = JobProgress(
+            self.state.phase, self.state.processed, self.state.total, time.time()
+        )
+        try:
+            write_progress(self.job_id, self.state)
+        except OSError:
+            logger.warning("cannot write progress of import job %s", self.job_id, exc_info=True)
+        self.last_write = time.monotonic()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(HEARTBEAT_SECONDS):
+            with self.lock:
+                self._write()
+
+    def start(self) -> None:
+        with self.lock:
+            self._write()
+        self.heartbeat.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.heartbeat.is_alive():
+            self.heartbeat.join(timeout=HEARTBEAT_SECONDS)
+
+
+# -- writes: small functions, each one conditional so that concurrent readers cannot race -----
+
+
+def create_import_job(
+    *,
+    user: Any,
+    kind: str,
+    object_type: str,
+    filename: str,
+    upload: str,
+    dry_run: bool,
+    total_rows: int | None,
+) -> ImportJob:
+    """Record a queued job and its first progress file; raise :class:`JobConflict` when an
+    apply of the same upload is already queued or running (a unique constraint closes the
+    race between two clicks, on both databases)."""
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                user=user,
+                kind=kind,
+                object_type=object_type,
+                filename=filename[:255],
+                upload=upload,
+                dry_run=dry_run,
+                total_rows=total_rows,
+            )
+    except IntegrityError:
+        active = ImportJob.objects.filter(
+            upload=upload, dry_run=False, state__in=ACTIVE_STATES
+        ).first()
+        if active is None:
+            raise
+        raise JobConflict(active) from None
+    write_progress(job.pk, JobProgress("reading", 0, total_rows, time.time()))
+    return job
+
+
+def _mark_running(job_id: uuid.UUID) -> bool:
+    return bool(
+        ImportJob.objects.filter(pk=job_id, state=ImportJobState.QUEUED).update(
+            state=ImportJobState.RUNNING, started=timezone.now()
+        )
+    )
+
+
+def _finish(job_id: uuid.UUID, report: ImportReport) -> None:
+    """Store the outcome; the runner's verdict wins even over an "interrupted" guess."""
+    data = stored_report(report)
+    counts = data["counts"]
+    rows = sum(counts.values())
+    error = ""
+    if not report.ok:
+        problems = counts["error"] + len(report.file_errors)
+        error = f"{problems} error(s); nothing was written"
+    ImportJob.objects.filter(pk=job_id).exclude(state=ImportJobState.SUCCEEDED).update(
+        state=ImportJobState.SUCCEEDED if report.ok else ImportJobState.FAILED,
+        total_rows=rows,
+        processed_rows=rows,
+        counts=counts,
+        report=data,
+        error=error,
+        finished=timezone.now(),
+    )
+
+
+def _fail(job_id: uuid.UUID, message: str) -> None:
+    ImportJob.objects.filter(pk=job_id).exclude(state=ImportJobState.SUCCEEDED).update(
+        state=ImportJobState.FAILED, error=message[:2000], finished=timezone.now()
+    )
+
+
+def stored_report(report: ImportReport) -> dict[str, Any]:
+    """``report.as_dict()`` with at most :data:`REPORT_ROW_LIMIT` rows, error rows first
+    (listed in file order), plus ``rows_omitted``: how many changed rows are not listed.
+
+    Only the kept rows are turned into dicts: the diff of a new object is computed when read,
+    and diffing 100,000 rows to keep 1,000 would cost seconds.
+    """
+    listed = [r for r in report.rows if r.action != "unchanged"]
+    errors = [r for r in listed if r.action == "error"][:REPORT_ROW_LIMIT]
+    others = [r for r in listed if r.action != "error"][: REPORT_ROW_LIMIT - len(errors)]
+    kept = sorted(errors + others, key=lambda r: r.number)
+    data = dataclasses.replace(report, rows=kept).as_dict()
+    data["counts"] = report.counts()
+    data["ok"] = report.ok
+    data["rows_omitted"] = len(listed) - len(kept)
+    return data
+
+
+def refresh(job: ImportJob) -> ImportJob:
+    """The job as it stands, with a dead runner's job turned into failed ("interrupted")."""
+    if job.done:
+        return job
+    progress = read_progress(job.pk)
+    last = progress.updated if progress else job.created.timestamp()
+    if time.time() - last > STALE_AFTER_SECONDS:
+        ImportJob.objects.filter(pk=job.pk, state__in=ACTIVE_STATES).update(
+            state=ImportJobState.FAILED, error=INTERRUPTED, finished=timezone.now()
+        )
+        _remove_progress(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def job_progress(job: ImportJob) -> JobProgress:
+    """What the progress bar shows: the live file while running, the stored counts after."""
+    if not job.done:
+        live = read_progress(job.pk)
+        if live is not None:
+            return live
+    total = job.total_rows
+    return JobProgress(
+        "done" if job.done else "reading",
+        job.processed_rows if job.done else 0,
+        total,
+        time.time(),
+    )
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def start_import_job(
+    job: ImportJob,
+    importer: Importer,
+    path: Path,
+    *,
+    on_done: Callable[[ImportJob, ImportReport | None], None] | None = None,
+) -> None:
+    """Run the import of ``path`` for ``job`` in a background thread (started once the job
+    row is committed), or inline when ``settings.IMPORT_JOBS_INLINE`` is true.
+
+    ``on_done`` runs in the job's thread after the outcome is stored (e.g. to delete the
+    upload); it gets the report, or None when the import raised.
+    """
+    if getattr(settings, "IMPORT_JOBS_INLINE", False):
+        _run(job, importer, path, on_done, own_connection=False)
+        return
+    thread = threading.Thread(
+        target=_run,
+        args=(job, importer, path, on_done),
+        kwargs={"own_connection": True},
+        name=f"import-job-{job.pk.hex[:8]}",
+        daemon=True,  # a stopping process abandons the job: its transaction rolls back
+    )
+    with _threads_lock:
+        _threads[job.pk.hex] = thread
+    transaction.on_commit(thread.start)
+
+
+def wait_for_jobs(timeout: float = 60.0) -> bool:
+    """Wait for this process's running jobs to end (tests, graceful shutdown); True if all did."""
+    deadline = time.monotonic() + timeout
+    with _threads_lock:
+        threads = list(_threads.values())
+    for thread in threads:
+        if thread.ident is None:  # not started (its transaction never committed)
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(t.is_alive() for t in threads)
+
+
+def _run(
+    job: ImportJob,
+    importer: Importer,
+    path: Path,
+    on_done: Callable[[ImportJob, ImportReport | None], None] | None,
+    *,
+    own_connection: bool,
+) -> None:
+    tracker = _Tracker(job.pk, job.dry_run, job.total_rows)
+    report: ImportReport | None = None
+    try:
+        tracker.start()
+        if not _mark_running(job.pk):
+            return  # already marked interrupted, or started twice: leave it as it is
+        try:
+            with path.open("rb") as handle:
+                report = importer.run(handle, job.filename, dry_run=job.dry_run, progress=tracker)
+        except ServiceError as exc:
+            _fail(job.pk, exc.message)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            _fail(job.pk, f"the uploaded file cannot be read ({reason}); upload it again")
+        else:
+            _finish(job.pk, report)
+        if on_done is not None:
+            job.refresh_from_db()
+            on_done(job, report)
+    except Exception as exc:
+        logger.exception("import job %s failed", job.pk)
+        if report is not None and report.applied:
+            message = f"the import was applied, but then {type(exc).__name__} happened"
+        else:
+            message = f"the import failed unexpectedly ({type(exc).__name__}); nothing was written"
+        with contextlib.suppress(Exception):
+            _fail(job.pk, message)
+    finally:
+        tracker.stop()
+        _remove_progress(job.pk)
+        with _threads_lock:
+            _threads.pop(job.pk.hex, None)
+        if own_connection:
+            connections.close_all()  # this thread's connections only
