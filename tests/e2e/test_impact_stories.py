@@ -1,5 +1,6 @@
-"""Demo stories (b) and (c) in a real browser: from the storage array's CI page to the impact
-page (finance down, Minh listed, the array flagged), and Minh's complaint traced to SSO."""
+"""Demo stories (a) to (c) in a real browser: a hypervisor's failure only degrades (the impact
+form); from the storage array's CI page to the impact page (finance down, Minh listed, the
+array flagged); and Minh's complaint traced to SSO."""
 
 from __future__ import annotations
 
@@ -24,10 +25,17 @@ def demo_estate(e2e_roles: None) -> dict[str, Any]:
     from assetgraph.demo.generator import load_demo
 
     load_demo(seed=42)
-    return {"array": CI.objects.get(name="stor-aus1-01")}
+    farm = CI.objects.get(name="Farm A")
+    hypervisor = (
+        CI.objects.current()
+        .filter(ci_class__name="Hypervisor", outgoing__target=farm)
+        .order_by("name")
+        .first()
+    )
+    return {"array": CI.objects.get(name="stor-aus1-01"), "hypervisor": hypervisor}
 
 
-def test_story_b_storage_array_failure_from_the_ci_page(
+def test_story_a_then_b_from_the_impact_form_and_the_ci_page(
     page: Any,
     demo_estate: dict[str, Any],
     make_login: Callable[..., Any],
@@ -37,6 +45,17 @@ def test_story_b_storage_array_failure_from_the_ci_page(
     make_login("noc-e2e", "IT Operations (NOC)")
     sign_in(page, "noc-e2e")
     settle(page)
+    # (a) a hypervisor fails: its farm degrades, nothing goes down
+    page.goto("/impact/analyse/")
+    settle(page)
+    page.fill("#impact-ci", demo_estate["hypervisor"].name)
+    page.locator("#impact-submit").click()
+    expect(page.locator("#count-down")).to_have_text("0 down")
+    expect(page.locator("#count-degraded")).not_to_have_text("0 degraded")
+    expect(page.locator("#impact-classes tr", has_text="Cluster/Farm")).to_be_visible()
+    expect(page.locator('#impact-services tr[data-state="down"]')).to_have_count(0)
+    settle(page)
+    # (b) the storage array fails, from its CI page
     page.goto(f"/cmdb/cis/{demo_estate['array'].pk}/")
     settle(page)
     page.get_by_role("link", name="Analyse impact").click()
