@@ -144,6 +144,62 @@ class TestDemoEstate:
         assert ("hosted on", "Farm A") in _down(client, demo["fin-db-01"])
         assert ("depends on", "stor-aus1-01") in _down(client, demo["Farm A"])
 
+    def test_walking_down_from_the_finance_application_reaches_the_storage_array(
+        self, demo: dict[str, CI], api: Any
+    ) -> None:
+        """ "What does the finance application run on?" asked one level at a time: each step
+        is one relationships call on a CI the previous answers named, following only
+        dependencies (types whose target's failure impacts the source)."""
+        client = api("IT Operations (NOC)")
+        start = demo["Finance application"]
+        names = {start.pk: start.name}
+        edges: set[tuple[str, str, str]] = set()
+        depth_of = {start.pk: 0}
+        frontier = [start.pk]
+        calls = 0
+        while frontier:
+            following: list[int] = []
+            for pk in frontier:
+                response = client.get(f"/api/cmdb/cis/{pk}/relationships?direction=down")
+                calls += 1
+                assert response.status_code == 200
+                for link in response.json():
+                    assert link["direction"] == "down"
+                    if link["type"]["impact_direction"] != "reverse":
+                        continue  # contains / connected to: not something it runs on
+                    other = link["ci"]["id"]
+                    names[other] = link["ci"]["display"]
+                    edges.add((names[pk], link["verb"], names[other]))
+                    if other not in depth_of:
+                        depth_of[other] = depth_of[pk] + 1
+                        if link["ci_class"] != "Storage Array":  # the bottom of the stack
+                            following.append(other)
+            frontier = following
+        assert {
+            ("Finance application", "depends on", "Finance DB"),
+            ("Finance DB", "runs on", "fin-db-01"),
+            ("fin-db-01", "hosted on", "Farm A"),
+            ("Farm A", "depends on", "stor-aus1-01"),
+        } <= edges
+        assert depth_of[demo["stor-aus1-01"].pk] == 4
+        assert calls < 100  # one level at a time over a bounded part of the estate
+
+    def test_minhs_laptop_page_shows_the_custodian_and_warranty(
+        self, demo: dict[str, CI], make_user: Any
+    ) -> None:
+        laptop = demo["laptop"]
+        assert laptop.asset is not None and laptop.asset.warranty_end is not None
+        admin = make_user("Admin")
+        detail = bearer(admin).get(f"/api/cmdb/cis/{laptop.pk}").json()
+        assert detail["asset"] == {"id": laptop.asset.pk, "display": str(laptop.asset)}
+        page = Client()
+        page.force_login(admin)
+        response = page.get(f"/cmdb/cis/{laptop.pk}/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Custodian" in html and "Minh Nguyen" in html
+        assert "Warranty" in html and str(laptop.asset.warranty_end) in html
+
     def test_minhs_laptop_shows_its_custodian_and_warranty(
         self, demo: dict[str, CI], make_user: Any
     ) -> None:

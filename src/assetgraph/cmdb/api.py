@@ -22,7 +22,7 @@ from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
 from assetgraph.core.etags import etag_for
 from assetgraph.core.exporting import export_response
 
-from . import exports, schemas, services
+from . import exports, reads, schemas, services
 from .estate import estate_json
 from .history import cis_as_of, diff, overlay, parse_when, states_at
 from .importers import CIImporter, RelationshipImporter
@@ -115,6 +115,7 @@ router.add_router(
     ),
 )
 
+UNSHOWN = ("created", "updated")  # not in CIOut: not read (nor converted) for it
 CI_ORDERINGS = {"name": "name", "id": "pk", "criticality": "criticality"}
 REL_ORDERINGS = {"id": "pk"}
 
@@ -142,7 +143,7 @@ def list_cis(
     filters: Query[schemas.CIFilter],
     as_of: str | None = None,
     include_retired: bool = False,
-) -> dict[str, Any]:
+) -> HttpResponse:
     """Current CIs (or, with ``as_of``, those that existed then, with their values then).
 
     Filters: class (subclasses included), status, environment, criticality, team, location,
@@ -151,9 +152,11 @@ def list_cis(
     require_view(request, "cmdb.ci")
     queryset, orderings = _filtered_cis(request, filters)
     paging = page_request(request.GET, orderings, "name")
-    rows, next_cursor = paginate(queryset, paging, orderings)
+    # No joins for the page itself: related names come in one query per kind (see reads).
+    rows, next_cursor = paginate(queryset.select_related(None).defer(*UNSHOWN), paging, orderings)
     when = parse_when(as_of)
-    return {"results": cis_as_of(rows, when) if when else rows, "next": next_cursor}
+    results = _out(request, cis_as_of(rows, when) if when else rows)
+    return reads.respond(request, {"results": results, "next": next_cursor})
 
 
 @router.get("/cis/export", tags=["CIs"], operation_id="export_ci")
@@ -172,6 +175,22 @@ def _ci(request: HttpRequest, ci_id: int, action: str = "view") -> CI:
     )
 
 
+def _out(request: HttpRequest, cis: list[CI]) -> list[dict[str, Any]]:
+    """CIs as ``CIOut`` dicts, related objects fetched in bulk."""
+    return reads.ci_dicts(request, reads.ci_rows(cis))
+
+
+def _one(request: HttpRequest, ci_id: int) -> dict[str, Any]:
+    """One visible CI (current or retired) as a ``CIOut`` dict, without joins."""
+    ci = get_object_or_404(
+        visible_cis(request.user, include_retired=True).select_related(None).defer(*UNSHOWN),
+        request.user,
+        "view",
+        pk=ci_id,
+    )
+    return _out(request, [ci])[0]
+
+
 @router.get("/cis/{int:ci_id}", response=schemas.CIOut, tags=["CIs"], operation_id="get_ci")
 def get_ci(
     request: HttpRequest, ci_id: int, response: HttpResponse, as_of: str | None = None
@@ -179,16 +198,24 @@ def get_ci(
     """One CI; with ``as_of`` as it was then (404 if it did not exist then)."""
     when = parse_when(as_of)
     if when is not None:
-        ci = get_object_or_404(visible_cis(request.user, when), request.user, "view", pk=ci_id)
-        return overlay(ci, states_at("cmdb.ci", [ci.pk], when).get(str(ci.pk)))
-    ci = _ci(request, ci_id)
+        ci = get_object_or_404(
+            visible_cis(request.user, when).select_related(None), request.user, "view", pk=ci_id
+        )
+        return _out(request, [overlay(ci, states_at("cmdb.ci", [ci.pk], when).get(str(ci.pk)))])[0]
+    ci = get_object_or_404(
+        visible_cis(request.user, include_retired=True).select_related(None).defer(*UNSHOWN),
+        request.user,
+        "view",
+        pk=ci_id,
+    )
     tag = etag_for(ci)
     if request.headers.get("If-None-Match", "").strip() == tag:
         not_modified = HttpResponse(status=304)
         not_modified["ETag"] = tag
         return not_modified
-    response["ETag"] = tag
-    return ci
+    fast = reads.respond(request, _out(request, [ci])[0])
+    fast["ETag"] = tag
+    return fast
 
 
 @router.post("/cis/", response={201: schemas.CIOut}, tags=["CIs"], operation_id="create_ci")
@@ -200,7 +227,7 @@ def create_ci(request: HttpRequest, payload: schemas.CIIn) -> tuple[int, Any]:
     values = payload.model_dump()
     check_references(request, CI, values)
     ci = services.create_ci(_actor(request), values)
-    return 201, _ci(request, ci.pk)
+    return 201, _one(request, ci.pk)
 
 
 @router.patch("/cis/{int:ci_id}", response=schemas.CIOut, tags=["CIs"], operation_id="update_ci")
@@ -214,7 +241,7 @@ def update_ci(
     services.update_ci(_actor(request), ci, values, expected_etag=if_match(request))
     result = _ci(request, ci_id)
     response["ETag"] = etag_for(result)
-    return result
+    return _out(request, [result])[0]
 
 
 @router.post(
@@ -223,7 +250,7 @@ def update_ci(
 def retire_ci(request: HttpRequest, ci_id: int) -> Any:
     """Retire a CI: its interval closes and its relationships end; the row stays."""
     services.retire_ci(_actor(request), _ci(request, ci_id, "change"))
-    return _ci(request, ci_id)
+    return _one(request, ci_id)
 
 
 @router.delete("/cis/{int:ci_id}", response={204: None}, tags=["CIs"], operation_id="delete_ci")

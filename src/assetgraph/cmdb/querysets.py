@@ -11,7 +11,7 @@ from django.db import models
 
 from assetgraph.accounts.permissions import restrict
 
-from .models import CI, ClassAttribute, Relationship, RelationshipType, subclass_ids
+from .models import CI, ClassAttribute, Relationship, RelationshipType
 
 CI_RELATED = ("ci_class", "owning_team", "support_group", "location", "asset")
 
@@ -45,7 +45,8 @@ def visible_relationships(
 
 
 def attribute_definitions(class_id: int | None = None) -> list[ClassAttribute]:
-    """Definitions usable in ``attr.*`` filters: the class's (with subclasses') or all.
+    """Definitions usable in ``attr.*`` filters: the class's (with its ancestors' and
+    subclasses') or all. Two queries: the class tree is read once as ``(id, parent)`` pairs.
 
     A key defined on unrelated classes with different types resolves to the first one.
     """
@@ -53,12 +54,26 @@ def attribute_definitions(class_id: int | None = None) -> list[ClassAttribute]:
     if class_id is not None:
         from .models import CIClass
 
-        ci_class = CIClass.objects.filter(pk=class_id).first()
-        if ci_class is None:
+        parents = dict(CIClass.objects.values_list("pk", "parent_id"))
+        if class_id not in parents:
             return []
-        queryset = queryset.filter(
-            ci_class_id__in=set(ci_class.lineage_ids()) | set(subclass_ids(class_id))
-        )
+        related: set[int] = set()
+        node: int | None = class_id
+        while node is not None and node not in related:  # the class and its ancestors
+            related.add(node)
+            node = parents.get(node)
+        children: dict[int, list[int]] = {}
+        for pk, parent in parents.items():
+            if parent is not None:
+                children.setdefault(parent, []).append(pk)
+        queue = [class_id]
+        while queue:  # its subclasses
+            current = queue.pop()
+            for child in children.get(current, []):
+                if child not in related:
+                    related.add(child)
+                    queue.append(child)
+        queryset = queryset.filter(ci_class_id__in=related)
     seen: dict[str, ClassAttribute] = {}
     for definition in queryset:
         seen.setdefault(definition.key, definition)

@@ -222,10 +222,14 @@ class CIOut(Schema):
 
     @staticmethod
     def resolve_attributes(obj: Any) -> dict[str, Any]:
+        if isinstance(obj, dict):  # already shaped by cmdb.reads
+            return dict(obj["attributes"])
         return public_values(obj.attributes)
 
     @staticmethod
     def resolve_asset(obj: Any, context: Any) -> Any:
+        if isinstance(obj, dict):  # already shaped (and visibility-checked) by cmdb.reads
+            return obj["asset"]
         from .context import visible_asset
 
         return visible_asset((context or {}).get("request"), getattr(obj, "asset", None))
