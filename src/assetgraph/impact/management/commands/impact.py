@@ -52,7 +52,8 @@ def render(report: ImpactReport) -> str:
     console = Console(file=buffer, width=140)
     failed = ", ".join(f"{c.name} (#{c.pk})" for c in report.failed)
     when = f" as of {report.as_of:%Y-%m-%d %H:%M}" if report.as_of else ""
-    console.print(f"[bold]If {failed} fail{when}[/bold]")
+    verb = "fails" if len(report.failed) == 1 else "fail"
+    console.print(f"[bold]If {failed} {verb}{when}[/bold]")
     hidden = f", {report.hidden} hidden" if report.hidden else ""
     console.print(
         f"affected: {report.total} ({report.down} down, {report.degraded} degraded{hidden})"
