@@ -10,34 +10,19 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 
 from assetgraph.audit.models import AuditEvent
-from assetgraph.demo.generator import load_demo
-from assetgraph.impact.catalogue import clear_catalogue
-from assetgraph.impact.estate import clear_cache
 from assetgraph.impact.models import BlackoutWindow, ChangeRecord
 
 from ..conftest import bearer
+from .conftest import demo_loaded
 
 
 @pytest.fixture(scope="class")
 def story(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, ChangeRecord]]:
     """The demo company with its change records, by title."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            clear_cache()
-            clear_catalogue()
-            load_demo(seed=42)
-            changes = {c.title: c for c in ChangeRecord.objects.all()}
-            yield changes
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            clear_cache()
-            clear_catalogue()
+    with demo_loaded(django_db_blocker):
+        yield {c.title: c for c in ChangeRecord.objects.all()}
 
 
 def cli(*args: str) -> str:

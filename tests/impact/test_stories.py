@@ -18,13 +18,11 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
 
 from assetgraph.cmdb.models import CI
-from assetgraph.demo.generator import load_demo
-from assetgraph.impact.catalogue import clear_catalogue
-from assetgraph.impact.estate import clear_cache
 from assetgraph.org.models import Person
+
+from .conftest import demo_loaded
 
 STORY = ["Farm A", "Finance", "Finance application", "SSO", "stor-aus1-01", "VPN", "Finance DB"]
 
@@ -32,28 +30,17 @@ STORY = ["Farm A", "Finance", "Finance application", "SSO", "stor-aus1-01", "VPN
 @pytest.fixture(scope="class")
 def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
     """The full demo company, loaded once for the class and rolled back after it."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            clear_cache()
-            clear_catalogue()
-            load_demo(seed=42)
-            named: dict[str, Any] = {ci.name: ci for ci in CI.objects.filter(name__in=STORY)}
-            named["minh"] = Person.objects.get(employee_number="E0001")
-            named["laptop"] = CI.objects.get(asset__custodian=named["minh"])
-            named["hypervisor"] = (
-                CI.objects.current()
-                .filter(ci_class__name="Hypervisor", outgoing__target=named["Farm A"])
-                .order_by("name")
-                .first()
-            )
-            yield named
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            clear_cache()
-            clear_catalogue()
+    with demo_loaded(django_db_blocker):
+        named: dict[str, Any] = {ci.name: ci for ci in CI.objects.filter(name__in=STORY)}
+        named["minh"] = Person.objects.get(employee_number="E0001")
+        named["laptop"] = CI.objects.get(asset__custodian=named["minh"])
+        named["hypervisor"] = (
+            CI.objects.current()
+            .filter(ci_class__name="Hypervisor", outgoing__target=named["Farm A"])
+            .order_by("name")
+            .first()
+        )
+        yield named
 
 
 def cli(*args: str) -> dict[str, Any]:

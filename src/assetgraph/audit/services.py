@@ -122,7 +122,8 @@ def record_event(
     return event
 
 
-_BULK_COLUMNS = (
+# The columns a bulk writer fills, in order (shared with the CMDB's COPY/executemany path).
+BULK_COLUMNS = (
     "timestamp",
     "object_type",
     "object_id",
@@ -141,14 +142,14 @@ _BULK_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_JSON_COLUMNS = frozenset({"before", "after", "changed_fields"})
+JSON_COLUMNS = frozenset({"before", "after", "changed_fields"})
 
 
 def _bulk_insert_sql() -> str:
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    placeholders = ", ".join(f"%s{cast}" if c in _JSON_COLUMNS else "%s" for c in _BULK_COLUMNS)
+    placeholders = ", ".join(f"%s{cast}" if c in JSON_COLUMNS else "%s" for c in BULK_COLUMNS)
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _BULK_COLUMNS)
+    columns = ", ".join(connection.ops.quote_name(c) for c in BULK_COLUMNS)
     return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - our names
 
 

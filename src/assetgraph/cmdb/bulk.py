@@ -18,30 +18,12 @@ from typing import Any
 from django.db import connection, models
 
 from assetgraph.audit.models import AuditEvent
+from assetgraph.audit.services import BULK_COLUMNS as AUDIT_COLUMNS
+from assetgraph.audit.services import JSON_COLUMNS as AUDIT_JSON
 from assetgraph.audit.services import schedule_seal
 from assetgraph.core.actor import Actor
 
 WRITE_BATCH = 20_000
-AUDIT_COLUMNS = (
-    "timestamp",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "action",
-    "before",
-    "after",
-    "changed_fields",
-    "actor_type",
-    "actor_id",
-    "actor_repr",
-    "token_id",
-    "source",
-    "request_id",
-    "job_id",
-    "prev_hash",
-    "hash",
-)
-AUDIT_JSON = frozenset({"before", "after", "changed_fields"})
 dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 

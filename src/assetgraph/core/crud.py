@@ -32,7 +32,8 @@ def full_clean(instance: models.Model, exclude: list[str] | None = None) -> None
         raise ValidationFailed.from_django(exc) from exc
 
 
-def _assign(instance: models.Model, values: Mapping[str, Any]) -> None:
+def assign_editable(instance: models.Model, values: Mapping[str, Any]) -> None:
+    """Set editable fields only; any other name is a field error naming it."""
     fields = [f for f in instance._meta.concrete_fields if f.editable]
     editable = {f.name for f in fields} | {f.attname for f in fields}
     for name, value in values.items():
@@ -43,7 +44,8 @@ def _assign(instance: models.Model, values: Mapping[str, Any]) -> None:
         setattr(instance, name, value)
 
 
-def _save(instance: models.Model) -> None:
+def save_or_conflict(instance: models.Model) -> None:
+    """Save, turning a unique-constraint violation into a 409 instead of a 500."""
     try:
         with transaction.atomic():
             instance.save()
@@ -61,12 +63,12 @@ def create_instance(
     """Create, validate, authorise (``add``) and audit one instance."""
     with transaction.atomic():
         instance = model()
-        _assign(instance, values)
+        assign_editable(instance, values)
         authorize(actor, "add", instance)
         if validate is not None:
             validate(instance)
         full_clean(instance)
-        _save(instance)
+        save_or_conflict(instance)
         authorize(actor, "add", instance, after=True)
         record_event(actor, "create", instance, after=snapshot(instance))
         return instance
@@ -93,14 +95,14 @@ def update_instance(
             raise PreconditionFailed("the object changed since you read it; reload and retry")
         authorize(actor, "change", current)
         before = snapshot(current)
-        _assign(current, changes)
+        assign_editable(current, changes)
         if validate is not None:
             validate(current)
         full_clean(current)
         after = snapshot(current)
         if after == before:
             return current
-        _save(current)
+        save_or_conflict(current)
         authorize(actor, "change", current, after=True)
         record_event(actor, action, current, before=before, after=after)
         return current

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from assetgraph.accounts.permissions import authorize, restrict
 from assetgraph.audit.services import record_event, snapshot
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import Actor
-from assetgraph.core.crud import delete_instance, full_clean
+from assetgraph.core.crud import assign_editable, delete_instance, full_clean, save_or_conflict
 from assetgraph.core.errors import Conflict, PreconditionFailed, ValidationFailed
 from assetgraph.core.etags import etag_for
 
@@ -46,26 +46,6 @@ class ItemSpec:
 
 
 # ------------------------------------------------------------------------------ helpers
-def _assign(instance: models.Model, values: Mapping[str, Any]) -> None:
-    """Set editable fields only; anything else is a field error (``state`` moves by rule)."""
-    fields = [f for f in instance._meta.concrete_fields if f.editable]
-    editable = {f.name for f in fields} | {f.attname for f in fields}
-    for name, value in values.items():
-        if name not in editable:
-            raise ValidationFailed(
-                f"{name}: not an editable field", fields={name: ["not an editable field"]}
-            )
-        setattr(instance, name, value)
-
-
-def _save(instance: models.Model) -> None:
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        raise Conflict(f"the {instance._meta.verbose_name} conflicts with an existing one") from exc
-
-
 def _item_specs(raw: Iterable[Any], field: str = "cis") -> list[ItemSpec]:
     """Normalise ``[{ci_id|ci, takes_down}, ItemSpec, CI, int]`` into unique item specs."""
     specs: dict[int, ItemSpec] = {}
@@ -139,11 +119,11 @@ def create_change(actor: Actor, values: Mapping[str, Any]) -> ChangeRecord:
     specs = _item_specs(raw_items or [])
     with transaction.atomic():
         change = ChangeRecord()
-        _assign(change, values)
+        assign_editable(change, values)
         authorize(actor, "add", change)
         full_clean(change)
         _check_cis(actor, [s.ci_id for s in specs], "cis")
-        _save(change)
+        save_or_conflict(change)
         _write_items(change, specs)
         authorize(actor, "add", change, after=True)
         record_event(actor, "create", change, after=change_snapshot(change))
@@ -178,13 +158,13 @@ def update_change(
         if current.state not in EDITABLE_STATES:
             raise _refuse_edit(current)
         before = change_snapshot(current)
-        _assign(current, changes)
+        assign_editable(current, changes)
         full_clean(current)
         if specs is not None:
             _check_cis(actor, [s.ci_id for s in specs], "cis")
         if current.state == ChangeStateChoices.SCHEDULED:
             _require(TRANSITIONS["schedule"], current, specs)
-        _save(current)
+        save_or_conflict(current)
         if specs is not None:
             _write_items(current, specs)
         after = change_snapshot(current)
@@ -313,11 +293,11 @@ def create_blackout(actor: Actor, values: Mapping[str, Any]) -> BlackoutWindow:
     scope = _scope_ids(values.pop("scope", None) or values.pop("scope_ids", None)) or []
     with transaction.atomic():
         window = BlackoutWindow()
-        _assign(window, values)
+        assign_editable(window, values)
         authorize(actor, "add", window)
         full_clean(window)
         _check_cis(actor, scope, "scope")
-        _save(window)
+        save_or_conflict(window)
         window.scope.set(scope)
         authorize(actor, "add", window, after=True)
         record_event(actor, "create", window, after=blackout_snapshot(window))
@@ -341,11 +321,11 @@ def update_blackout(
             raise PreconditionFailed("the object changed since you read it; reload and retry")
         authorize(actor, "change", current)
         before = blackout_snapshot(current)
-        _assign(current, changes)
+        assign_editable(current, changes)
         full_clean(current)
         if scope is not None:
             _check_cis(actor, scope, "scope")
-        _save(current)
+        save_or_conflict(current)
         if scope is not None:
             current.scope.set(scope)
         after = blackout_snapshot(current)
