@@ -181,10 +181,14 @@ class ImpactReport:
 
 
 # ------------------------------------------------------------------------------ helpers
-def class_ids_below(name: str) -> set[int]:
-    """The class called ``name`` and every class below it (the class table is small)."""
-    parents = dict(CIClass.objects.values_list("pk", "parent_id"))
-    roots = {pk for pk, n in CIClass.objects.values_list("pk", "name") if n == name}
+def class_ids_below(name: str, classes: Iterable[CIClass] | None = None) -> set[int]:
+    """The class called ``name`` and every class below it (the class table is small).
+
+    ``classes``: the class table when the caller already read it (saves two queries).
+    """
+    table = list(CIClass.objects.all() if classes is None else classes)
+    parents = {c.pk: c.parent_id for c in table}
+    roots = {c.pk for c in table if c.name == name}
     found = set(roots)
     changed = True
     while changed:
@@ -347,18 +351,22 @@ def analyse_impact(
     lookup = _StateLookup(eg, result.nodes[seen], down_mask, v_rows)
     failed_set = {c.pk for c in cis}
     chain_of = _Chains(result, eg)
+    class_table = CIClass.objects.in_bulk()
+    class_field = CI._meta.get_field("ci_class")
 
     def impacted(
         selection: npt.NDArray[np.intp], names: dict[int, str], *, attributes: bool = False
     ) -> list[ImpactedCI]:
         chosen = [int(v_pks[i]) for i in selection]
-        rows = CI.objects.select_related("ci_class")
+        rows = CI.objects.all()
         if not attributes and as_of is None:
             # decoding every row's attribute JSON is most of a page's cost; only the
             # services' (owner) attributes are read
             rows = rows.defer("attributes", "description")
         fetched = rows.in_bulk(chosen)
         page = [fetched[p] for p in chosen if p in fetched]
+        for row in page:  # classes from the table read once, not a join per row
+            class_field.set_cached_value(row, class_table[row.ci_class_id])
         if as_of is not None:
             page = cis_as_of(page, as_of)
         by_pk = {c.pk: c for c in page}
@@ -378,8 +386,8 @@ def analyse_impact(
             )
         return out
 
-    services = np.isin(classes, list(class_ids_below(SERVICE_CLASS)))
-    apps = np.isin(classes, list(class_ids_below(APPLICATION_CLASS)))
+    services = np.isin(classes, list(class_ids_below(SERVICE_CLASS, class_table.values())))
+    apps = np.isin(classes, list(class_ids_below(APPLICATION_CLASS, class_table.values())))
     service_sel = _ordered(
         np.flatnonzero(services), v_states, v_depths, SUMMARY_CAP, report, "services"
     )
@@ -391,7 +399,7 @@ def analyse_impact(
     if state:
         detail &= down_mask if state == "down" else ~down_mask
     if class_filter is not None:
-        detail &= np.isin(classes, list(class_ids_below(class_filter.name)))
+        detail &= np.isin(classes, list(class_ids_below(class_filter.name, class_table.values())))
     detail_idx = np.flatnonzero(detail)  # BFS order: by depth, then discovery
     report.details_count = int(detail_idx.size)
     page_sel = detail_idx[offset : offset + limit]

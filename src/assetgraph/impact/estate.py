@@ -19,6 +19,7 @@ transactions safe.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import threading
 from collections import OrderedDict
@@ -264,9 +265,18 @@ _WARM = threading.Event()
 
 
 def _warm_once() -> None:
-    """Compile the engine's kernels once per process (seconds with numba; no-op otherwise)."""
+    """Compile the engine's kernels once per process, then freeze the heap for the GC.
+
+    Why the freeze: by now the process holds its long-lived objects (Django, numpy/scipy,
+    numba's compiler: ~240k tracked objects), and every full cyclic collection re-scans them —
+    a ~100 ms pause landing on a random request (measured: impact API p95 110 ms with it,
+    83 ms without). ``gc.freeze`` moves them out of the collector's sight; objects created
+    later are collected as usual.
+    """
     if not _WARM.is_set():
         engine.warmup()
+        gc.collect()
+        gc.freeze()
         _WARM.set()
 
 
