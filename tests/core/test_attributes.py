@@ -86,6 +86,11 @@ def test_rules_choice_range_pattern() -> None:
         coerce(d("tier", "choice", choices=["Gold", "Silver"]), "bronze")
     with pytest.raises(ValueError, match="above the maximum 64"):
         coerce(d("ram", "integer", maximum=Decimal(64)), 128)
+    # limits read as written, not in scientific notation ("1E+1") or padded ("10.000000")
+    with pytest.raises(ValueError, match=r"above the maximum 10$"):
+        coerce(d("disks", "integer", maximum=Decimal("10.000000")), 11)
+    with pytest.raises(ValueError, match=r"below the minimum 0\.5$"):
+        coerce(d("ratio", "decimal", minimum=Decimal("0.500000")), "0.1")
     with pytest.raises(ValueError, match="pattern"):
         coerce(d("host", "text", pattern=r"[a-z0-9-]+"), "Web 01")
 

@@ -230,9 +230,9 @@ def coerce(definition: AbstractAttributeDefinition, raw: Any) -> Any:
 
 def _check_range(definition: AbstractAttributeDefinition, number: Decimal) -> None:
     if definition.minimum is not None and number < definition.minimum:
-        raise ValueError(f"below the minimum {definition.minimum.normalize()}")
+        raise ValueError(f"below the minimum {_plain(definition.minimum)}")
     if definition.maximum is not None and number > definition.maximum:
-        raise ValueError(f"above the maximum {definition.maximum.normalize()}")
+        raise ValueError(f"above the maximum {_plain(definition.maximum)}")
 
 
 def stored_pair(definition: AbstractAttributeDefinition, value: Any) -> dict[str, Any]:
@@ -392,3 +392,8 @@ def apply_attribute_params(
         queryset = queryset.annotate(attr_sort=sort_expression(definition, field))
         extra[ordering] = "attr_sort"
     return queryset, extra
+
+
+def _plain(limit: Decimal) -> str:
+    """A limit as people write it: ``10`` and ``2.5``, never ``1E+1`` or ``10.000000``."""
+    return format(limit.normalize(), "f")
