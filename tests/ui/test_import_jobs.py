@@ -89,6 +89,7 @@ def test_large_preview_then_apply_run_as_jobs_with_counts_rows_and_audit(
     assert applied.filename == "people.csv"  # named as its preview was
     assert Person.objects.filter(employee_number__startswith="J").count() == 20
     assert applied.report is not None
+    assert applied.report["job_id"] == applied.pk.hex  # the rows' audit events name the job
     events = AuditEvent.objects.filter(job_id=applied.report["job_id"], action="create")
     assert events.count() == 20
     assert set(events.values_list("source", flat=True)) == {"import"}
@@ -240,6 +241,36 @@ def test_a_job_whose_process_died_is_shown_as_interrupted(make_user: Any) -> Non
     assert "Preview failed: interrupted" in client.get(f"{URL}jobs/{dead.pk}/").content.decode()
     live = client.get(f"{URL}jobs/{alive.pk}/status/", HTTP_ACCEPT="application/json").json()
     assert live["state"] == "running"
+
+
+@pytest.mark.django_db
+def test_a_dead_apply_whose_rows_were_committed_is_not_called_interrupted(
+    make_user: Any, system: Any
+) -> None:
+    from assetgraph.audit.services import record_event
+    from assetgraph.org.models import Department
+
+    user = make_user("Helpdesk")
+    client = Client()
+    client.force_login(user)
+    job = jobs.create_import_job(
+        user=user,
+        kind="people",
+        object_type="org.person",
+        filename="big.csv",
+        upload="2" * 32 + ".csv",
+        dry_run=False,
+        total_rows=5000,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(state="running")
+    # the import committed (its audit events carry the job id), then the process died
+    written = Department.objects.create(name="Written by the job")
+    record_event(system.for_job(job.pk.hex), "create", written, after={"name": written.name})
+    stale = time.time() - jobs.STALE_AFTER_SECONDS - 5
+    jobs.write_progress(job.pk, jobs.JobProgress("writing", 5000, 5000, stale))
+    data = client.get(f"{URL}jobs/{job.pk}/status/", HTTP_ACCEPT="application/json").json()
+    assert data["state"] == "succeeded" and data["error"] == jobs.WRITTEN_REPORT_LOST
+    assert "The import was written" in client.get(f"{URL}jobs/{job.pk}/").content.decode()
 
 
 @pytest.mark.django_db

@@ -239,10 +239,16 @@ class BulkImporter(Importer):
         self.errors.setdefault(index, []).append(message)
 
     def run(
-        self, stream: IO[bytes], filename: str, *, dry_run: bool, progress: Progress | None = None
+        self,
+        stream: IO[bytes],
+        filename: str,
+        *,
+        dry_run: bool,
+        progress: Progress | None = None,
+        job_id: str | None = None,
     ) -> ImportReport:
         """Plan every row (streaming), then write all of it in one transaction or nothing."""
-        job_id = uuid.uuid4().hex
+        job_id = job_id or uuid.uuid4().hex  # a background job passes its own id
         report = PlannedReport(self.object_type, dry_run, applied=False, job_id=job_id, rows=[])
         try:
             raw = stream.read()

@@ -48,6 +48,8 @@ from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
+from assetgraph.audit.models import AuditEvent
+
 from .errors import ServiceError
 from .importing import Importer, ImportReport
 from .models import ImportJob, ImportJobState
@@ -62,6 +64,10 @@ REPORT_ROW_LIMIT = 1_000
 # Progress files are rewritten at most this often (the importer reports every 500 rows).
 _MIN_WRITE_INTERVAL = 0.25
 INTERRUPTED = "interrupted: the process running this import stopped; nothing was written"
+WRITTEN_REPORT_LOST = (
+    "the import was written, but the process stopped before recording its report; "
+    "see the audit log for its changes"
+)
 ACTIVE_STATES = (ImportJobState.QUEUED, ImportJobState.RUNNING)
 
 _threads: dict[str, threading.Thread] = {}
@@ -284,8 +290,14 @@ def refresh(job: ImportJob) -> ImportJob:
     progress = read_progress(job.pk)
     last = progress.updated if progress else job.created.timestamp()
     if time.time() - last > STALE_AFTER_SECONDS:
+        if not job.dry_run and AuditEvent.objects.filter(job_id=job.pk.hex).exists():
+            # the runner died after its transaction committed: the rows are written (their
+            # audit events carry the job's id), only the report was lost
+            outcome = {"state": ImportJobState.SUCCEEDED, "error": WRITTEN_REPORT_LOST}
+        else:
+            outcome = {"state": ImportJobState.FAILED, "error": INTERRUPTED}
         ImportJob.objects.filter(pk=job.pk, state__in=ACTIVE_STATES).update(
-            state=ImportJobState.FAILED, error=INTERRUPTED, finished=timezone.now()
+            **outcome, finished=timezone.now()
         )
         _remove_progress(job.pk)
     job.refresh_from_db()
@@ -366,7 +378,13 @@ def _run(
             return  # already marked interrupted, or started twice: leave it as it is
         try:
             with path.open("rb") as handle:
-                report = importer.run(handle, job.filename, dry_run=job.dry_run, progress=tracker)
+                report = importer.run(
+                    handle,
+                    job.filename,
+                    dry_run=job.dry_run,
+                    progress=tracker,
+                    job_id=job.pk.hex,
+                )
         except ServiceError as exc:
             _fail(job.pk, exc.message)
         except OSError as exc:

@@ -196,10 +196,16 @@ class Importer(ABC):
         return queryset if self.actor.is_system else restrict(queryset, self.user, "view")
 
     def run(
-        self, stream: IO[bytes], filename: str, *, dry_run: bool, progress: Progress | None = None
+        self,
+        stream: IO[bytes],
+        filename: str,
+        *,
+        dry_run: bool,
+        progress: Progress | None = None,
+        job_id: str | None = None,
     ) -> ImportReport:
         """Plan every row, then write all of it or nothing."""
-        job_id = uuid.uuid4().hex
+        job_id = job_id or uuid.uuid4().hex  # a background job passes its own id
         report = ImportReport(self.object_type, dry_run, applied=False, job_id=job_id, rows=[])
         try:
             header, row_iter = read_table(stream, filename)
