@@ -425,6 +425,29 @@ def bench_reads(samples: int) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def _measure_impact(samples: int) -> None:
+    """The impact issue's DB-level targets on this estate, loaded through the import path."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "impact"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "graph"))
+    from bench_adapter import measure
+    from django.db import connection
+
+    from assetgraph.cmdb.models import CI, Relationship, RelationshipType
+
+    def pool(klass: str) -> list[int]:
+        return list(CI.objects.current().filter(ci_class__name=klass).values_list("pk", flat=True))
+
+    measure(
+        f"impact on the imported estate: {CI.objects.count():,} CIs, "
+        f"{Relationship.objects.count():,} relationships, {connection.vendor}",
+        components=pool("Application Component"),
+        vms=pool("Virtual Machine"),
+        runs_on=RelationshipType.objects.get(name="runs on"),
+        cases=[("VM", pool("Virtual Machine")), ("storage array", pool("Storage Array"))],
+        samples=min(samples, 30),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--cis", type=int, default=20_000, help="estate size (CIs)")
@@ -436,6 +459,12 @@ def main() -> None:
         "--reads-only",
         action="store_true",
         help="only the API reads, on the estate already in ASSETGRAPH_DATA_DIR's database",
+    )
+    parser.add_argument(
+        "--impact",
+        action="store_true",
+        help="then measure the impact adapter and API on the imported estate "
+        "(benchmarks/impact/bench_adapter.py's measurements, side by side with a recursive CTE)",
     )
     args = parser.parse_args()
     _setup()
@@ -457,6 +486,8 @@ def main() -> None:
         rows += bench_import(estate, args.sample, args.profile)
         shutil.rmtree(directory)
     rows += bench_reads(args.reads)
+    if args.impact:
+        _measure_impact(args.reads)
     machine = (
         f"{connection.vendor}, {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
         f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"

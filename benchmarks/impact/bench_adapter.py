@@ -283,16 +283,8 @@ def main() -> int:
     args, _ = parser.parse_known_args()  # run.py passes every script the same extras
     _setup()
     from django.db import connection
-    from django.test import Client
 
-    from assetgraph.accounts.models import User
-    from assetgraph.accounts.services import create_api_token, create_user
-    from assetgraph.cmdb import services
     from assetgraph.cmdb.models import CI, RelationshipType
-    from assetgraph.core.actor import Actor
-    from assetgraph.core.errors import Conflict
-    from assetgraph.impact import estate as adapter
-    from assetgraph.impact.catalogue import catalogue
 
     t0 = time.perf_counter()
     if args.reuse and CI.objects.exists():
@@ -305,6 +297,43 @@ def main() -> int:
     )
     print(f"loaded {estate.n_nodes:,} CIs / {n_rels:,} relationships in {load_s:.1f} s", flush=True)
 
+    measure(
+        f"estate: {estate.n_nodes:,} CIs, {n_rels:,} relationships, {connection.vendor}",
+        components=estate.layers["component"] + 1,
+        vms=estate.layers["vm"] + 1,
+        runs_on=RelationshipType.objects.get(pk=types[2]),
+        cases=[("VM", estate.layers["vm"] + 1), ("storage array", estate.layers["storage"] + 1)],
+        samples=args.samples,
+    )
+    return 0
+
+
+def measure(
+    title: str,
+    *,
+    components: Any,
+    vms: Any,
+    runs_on: Any,
+    cases: list[tuple[str, Any]],
+    samples: int,
+) -> None:
+    """Measure the adapter and the impact API on the loaded estate and print the table.
+
+    ``components``/``vms``: CI pks to relate with ``runs_on`` for the incremental refresh;
+    ``cases``: (label, CI pks) pools to sample impact requests from. Shared with the CMDB
+    benchmark, which loads its estate through the import path.
+    """
+    from django.test import Client
+
+    from assetgraph.accounts.models import User
+    from assetgraph.accounts.services import create_api_token, create_user
+    from assetgraph.cmdb import services
+    from assetgraph.cmdb.models import CI
+    from assetgraph.core.actor import Actor
+    from assetgraph.core.errors import Conflict
+    from assetgraph.impact import estate as adapter
+    from assetgraph.impact.catalogue import catalogue
+
     builds = [_timed(adapter.build_estate_graph) for _ in range(2)]
     cold = min(builds)
     adapter.clear_cache()
@@ -313,9 +342,6 @@ def main() -> int:
 
     actor = Actor.system("bench")
     rng = np.random.default_rng(7)
-    vms = estate.layers["vm"] + 1
-    components = estate.layers["component"] + 1
-    runs_on = RelationshipType.objects.get(pk=types[2])
     service_s, refresh_s = [], []
     while len(refresh_s) < 5:
         a, b = int(rng.choice(components)), int(rng.choice(vms))
@@ -341,14 +367,10 @@ def main() -> int:
         actor, username="bench", password="bench-Password-1", roles=["Read-only"]
     )
     token = create_api_token(actor, user, name="bench", write_enabled=False).plaintext
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
     rows = []
-    cases = [
-        ("VM", estate.layers["vm"]),
-        ("storage array", estate.layers["storage"]),
-    ]
     for label, pool in cases:
-        picks = [int(p) + 1 for p in rng.choice(pool, size=args.samples)]
+        picks = [int(p) for p in rng.choice(pool, size=samples)]
         client.get("/api/impact/", {"ci": picks[0], "limit": 20})  # warm
         api_s, sizes, cte_s = [], [], []
         for pk in picks:
@@ -357,14 +379,14 @@ def main() -> int:
             api_s.append(time.perf_counter() - start)
             assert response.status_code == 200, response.content[:300]
             sizes.append(response.json()["summary"]["affected"])
-        for pk in picks[: max(3, args.samples // 5)]:
+        for pk in picks[: max(3, samples // 5)]:
             start = time.perf_counter()
             cte_count(pk)
             cte_s.append(time.perf_counter() - start)
         rows.append((label, statistics.median(sizes), api_s, cte_s))
 
     print()
-    print(f"estate: {estate.n_nodes:,} CIs, {n_rels:,} relationships, {connection.vendor}")
+    print(title)
     print()
     print("| measure | result | target | baseline | ratio |")
     print("|---|---|---|---|---|")
@@ -382,7 +404,6 @@ def main() -> int:
             f" | p95 {p95 * 1000:.1f} ms | ≤ 100 ms"
             f" | recursive CTE median {cte * 1000:.1f} ms | {cte / p95:.2f}x |"
         )
-    return 0
 
 
 if __name__ == "__main__":
