@@ -24,6 +24,7 @@ from django.db import models, transaction
 
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.importing import Importer, ImportReport, Progress, RowError, RowResult
+from assetgraph.core.importing.statistics import refresh_planner_statistics
 from assetgraph.core.tabular import MAX_IMPORT_ROWS, Row, TableError, read_table
 
 from .models import CIClass, ClassAttribute
@@ -280,6 +281,7 @@ class BulkImporter(Importer):
             with transaction.atomic():
                 self.write(actor, progress)
             report.applied = True
+            refresh_planner_statistics([self.model], len(self.actions))
         return report
 
     def _plan(self, rows: Iterator[Row], progress: Progress | None) -> None:

@@ -23,6 +23,7 @@ from ..registry import object_type_key
 from ..tabular import Row, TableError, read_table
 from .fastpath import FieldChecker, InstanceFactory, Snapshotter, snapshot_fields
 from .inserts import insert_rows
+from .statistics import refresh_planner_statistics
 
 Progress = Callable[[int, int | None], None]
 
@@ -228,6 +229,8 @@ class Importer(ABC):
             if report.ok and not dry_run:
                 self.apply(report.rows, job_id, progress)
                 report.applied = True
+        if report.applied:
+            refresh_planner_statistics([self.model], len(report.rows))
         return report
 
     def _check_permissions(self) -> None:
