@@ -23,6 +23,8 @@ from django.db.models import Max
 from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.models import CI
 
+from .events import events_since
+
 __all__ = ["Catalogue", "catalogue", "clear_catalogue", "node_rows"]
 
 I64 = npt.NDArray[np.int64]
@@ -116,14 +118,9 @@ def catalogue() -> Catalogue:
             return cached
         fresh: Catalogue | None = None
         if cached is not None and top > cached.revision:
-            ids = list(
-                AuditEvent.objects.filter(
-                    id__gt=max(cached.revision - LOOKBACK, 0), id__lte=top, object_type="cmdb.ci"
-                )
-                .values_list("object_id", flat=True)
-                .distinct()[: MAX_INCREMENTAL + 1]
-            )
-            if len(ids) <= MAX_INCREMENTAL:
+            events = events_since(max(cached.revision - LOOKBACK, 0), top, ("cmdb.ci",))
+            ids = sorted({key for _, key in events}) if events is not None else None
+            if ids is not None and len(ids) <= MAX_INCREMENTAL:
                 rows = _read([int(i) for i in ids]) if ids else np.empty((0, len(COLUMNS)))
                 fresh = _merge(cached, rows.astype(np.int64), top)
         if fresh is None:

@@ -39,6 +39,8 @@ from assetgraph.cmdb.choices import ImpactDirectionChoices, RedundancyModeChoice
 from assetgraph.cmdb.history import states_at
 from assetgraph.cmdb.models import CI, Relationship, RelationshipType
 
+from .events import events_since
+
 __all__ = [
     "EstateGraph",
     "UnknownCI",
@@ -283,16 +285,8 @@ def _warm_once() -> None:
 # ------------------------------------------------------------------------------ incremental
 def _refresh(eg: EstateGraph, revision: int, window: int) -> EstateGraph | None:
     """Bring a cached graph up to ``revision`` from the audit events, or ``None`` to rebuild."""
-    events = list(
-        AuditEvent.objects.filter(
-            id__gt=max(eg.revision - LOOKBACK, 0),
-            id__lte=revision,
-            object_type__in=GRAPH_OBJECT_TYPES,
-        )
-        .order_by("id")
-        .values_list("object_type", "object_id")[: MAX_INCREMENTAL_EVENTS + 1]
-    )
-    if len(events) > MAX_INCREMENTAL_EVENTS:
+    events = events_since(max(eg.revision - LOOKBACK, 0), revision, GRAPH_OBJECT_TYPES)
+    if events is None or len(events) > MAX_INCREMENTAL_EVENTS:
         return None
     ci_ids: set[int] = set()
     rel_ids: set[int] = set()
