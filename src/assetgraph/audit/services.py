@@ -157,17 +157,12 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def record_events(actor: Actor, specs: Iterable[EventSpec], batch_size: int = 5000) -> int:
-    """Append many events at once (imports, bulk actions); returns the count.
-
-    One prepared INSERT run with ``executemany``: the events are plain data, so the ORM's
-    per-value compilation would only cost time (it dominated bulk imports).
-    """
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    user_id = actor.user.pk if actor.user is not None else None
-    fixed = (
+def actor_columns(actor: Actor) -> tuple[Any, ...]:
+    """The trailing :data:`BULK_COLUMNS` values every event of one actor shares (actor, source,
+    request, job; hashes empty until sealed)."""
+    return (
         actor.actor_type.value,
-        user_id,
+        actor.user.pk if actor.user is not None else None,
         actor.display[:150],
         actor.token_id,
         actor.source.value,
@@ -176,6 +171,16 @@ def record_events(actor: Actor, specs: Iterable[EventSpec], batch_size: int = 50
         "",
         "",
     )
+
+
+def record_events(actor: Actor, specs: Iterable[EventSpec], batch_size: int = 5000) -> int:
+    """Append many events at once (imports, bulk actions); returns the count.
+
+    One prepared INSERT run with ``executemany``: the events are plain data, so the ORM's
+    per-value compilation would only cost time (it dominated bulk imports).
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    fixed = actor_columns(actor)
     sql = _bulk_insert_sql()
     count = 0
     batch: list[tuple[Any, ...]] = []

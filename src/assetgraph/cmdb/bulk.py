@@ -20,7 +20,7 @@ from django.db import connection, models
 from assetgraph.audit.models import AuditEvent
 from assetgraph.audit.services import BULK_COLUMNS as AUDIT_COLUMNS
 from assetgraph.audit.services import JSON_COLUMNS as AUDIT_JSON
-from assetgraph.audit.services import schedule_seal
+from assetgraph.audit.services import actor_columns, schedule_seal
 from assetgraph.core.actor import Actor
 
 WRITE_BATCH = 20_000
@@ -111,19 +111,8 @@ class AuditRows:
     """Builds audit-event tuples for one actor and writes them in bulk (unsealed)."""
 
     def __init__(self, actor: Actor, timestamp: Any) -> None:
-        user_id = actor.user.pk if actor.user is not None else None
         self.timestamp = db_datetime(timestamp)
-        self.fixed = (
-            actor.actor_type.value,
-            user_id,
-            actor.display[:150],
-            actor.token_id,
-            actor.source.value,
-            actor.request_id[:64],
-            actor.job_id[:64],
-            "",
-            "",
-        )
+        self.fixed = actor_columns(actor)
 
     def row(
         self,

@@ -204,10 +204,6 @@ class BulkImporter(Importer):
 
     # -- what subclasses implement ---------------------------------------------------------
 
-    def columns(self) -> set[str]:
-        """Every column the file may have."""
-        return {self.key_column, *self.required_columns, *self.optional_columns}
-
     def plan_chunk(self, rows: list[Row]) -> None:  # pragma: no cover - abstract
         """Validate a chunk of rows against the database and the rows before it."""
         raise NotImplementedError
@@ -257,15 +253,7 @@ class BulkImporter(Importer):
             # file has any (an XLSX is compressed, so its rows are always checked).
             self.check_nul = b"\x00" in raw or not filename.lower().endswith((".csv", ".txt"))
             header, row_iter = read_rows(io.BytesIO(raw), filename)
-            missing = [c for c in (self.key_column, *self.required_columns) if c not in header]
-            if missing:
-                raise TableError(f"missing column(s): {', '.join(missing)}")
-            known = self.columns()
-            unknown = [c for c in header if c and c not in known]
-            if unknown:
-                raise TableError(
-                    f"unknown column(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
-                )
+            self.check_header(header)
             self._check_permissions()
             self.header = header
             self._plan(row_iter, progress)

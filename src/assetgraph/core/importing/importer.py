@@ -196,6 +196,22 @@ class Importer(ABC):
         queryset = model._default_manager.all()
         return queryset if self.actor.is_system else restrict(queryset, self.user, "view")
 
+    def columns(self) -> set[str]:
+        """Every column the file may have."""
+        return {self.key_column, *self.required_columns, *self.optional_columns}
+
+    def check_header(self, header: list[str]) -> None:
+        """A header missing a required column or naming an unknown one is a file error."""
+        missing = [c for c in (self.key_column, *self.required_columns) if c not in header]
+        if missing:
+            raise TableError(f"missing column(s): {', '.join(missing)}")
+        known = self.columns()
+        unknown = [c for c in header if c and c not in known]
+        if unknown:
+            raise TableError(
+                f"unknown column(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+
     def run(
         self,
         stream: IO[bytes],
@@ -210,15 +226,7 @@ class Importer(ABC):
         report = ImportReport(self.object_type, dry_run, applied=False, job_id=job_id, rows=[])
         try:
             header, row_iter = read_table(stream, filename)
-            missing = [c for c in (self.key_column, *self.required_columns) if c not in header]
-            if missing:
-                raise TableError(f"missing column(s): {', '.join(missing)}")
-            known = {self.key_column, *self.required_columns, *self.optional_columns}
-            unknown = [c for c in header if c and c not in known]
-            if unknown:
-                raise TableError(
-                    f"unknown column(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
-                )
+            self.check_header(header)
             rows = list(row_iter)
         except TableError as exc:
             report.file_errors.append(str(exc))

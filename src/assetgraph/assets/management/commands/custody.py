@@ -18,7 +18,8 @@ from django.db import models
 from assetgraph.accounts.permissions import restrict
 from assetgraph.assets import services
 from assetgraph.assets.models import Asset, Kit
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import Actor
+from assetgraph.core.commandline import cli_actor
 from assetgraph.core.errors import ServiceError
 from assetgraph.core.importing import RowError, lookup
 from assetgraph.org.models import Location, Person
@@ -50,14 +51,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _actor(username: str | None) -> Actor:
-        if not username:
-            return Actor.system("cli", source=Source.CLI)
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {username!r}", returncode=2)
-        return Actor(user=user, source=Source.CLI)
+        return cli_actor(username)
 
     def _visible(self, model: type[models.Model]) -> models.QuerySet[Any]:
         queryset = model._default_manager.all()

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assetgraph.accounts.models import User
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import public_values
+from assetgraph.core.commandline import cli_actor
 from assetgraph.core.errors import ServiceError
 
 from ... import services
@@ -53,13 +53,9 @@ class Command(BaseCommand):
         except ServiceError as exc:
             raise CommandError(exc.message, returncode=1) from exc
 
-    def _actor(self, username: str | None) -> Actor:
-        if not username:
-            return Actor.system("cli", source=Source.CLI)
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {username!r}", returncode=2)
-        return Actor(user=user, source=Source.CLI)
+    @staticmethod
+    def _actor(username: str | None) -> Actor:
+        return cli_actor(username)
 
     def _visible(self, actor: Actor, when: Any = None, **kwargs: Any) -> Any:
         if actor.is_system:

@@ -9,7 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assetgraph.core import registry
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import Actor
+from assetgraph.core.commandline import cli_actor
 from assetgraph.core.errors import ServiceError
 
 
@@ -83,11 +84,4 @@ class Command(BaseCommand):
 
     @staticmethod
     def _actor(username: str | None) -> Actor:
-        if not username:
-            return Actor.system("cli", source=Source.CLI)
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {username!r}", returncode=2)
-        return Actor(user=user, source=Source.CLI)
+        return cli_actor(username)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from django.core.management.base import CommandError, CommandParser
 
-from assetgraph.accounts.models import User
+from assetgraph.core.commandline import active_user
 from assetgraph.core.errors import NotFound, ServiceError
 
 T = TypeVar("T")
@@ -32,12 +32,7 @@ def add_user_argument(parser: CommandParser) -> None:
 
 def asking_user(username: str | None) -> Any:
     """The user whose permissions apply (exit 2 if unknown)."""
-    if not username:
-        return Operator()
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise CommandError(f"no active user {username!r}", returncode=2)
-    return user
+    return active_user(username) if username else Operator()
 
 
 def run(call: Callable[[], T]) -> T:

@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from assetgraph.accounts.models import User
 from assetgraph.accounts.permissions import restrict
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import Actor
+from assetgraph.core.commandline import cli_actor
 from assetgraph.core.errors import ServiceError
 
 from ... import services
@@ -75,13 +75,9 @@ class Command(BaseCommand):
         except ServiceError as exc:
             raise CommandError(exc.message, returncode=1) from exc
 
-    def _actor(self, username: str | None) -> Actor:
-        if not username:
-            return Actor.system("cli", source=Source.CLI)
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {username!r}", returncode=2)
-        return Actor(user=user, source=Source.CLI)
+    @staticmethod
+    def _actor(username: str | None) -> Actor:
+        return cli_actor(username)
 
     def _visible(self, actor: Actor) -> QuerySet[ChangeRecord]:
         base = ChangeRecord.objects.select_related("team", "owner", "requester")
