@@ -248,12 +248,18 @@ def page(browser: Any, live_server: Any, browser_problems: BrowserProblems) -> I
     new_page.on("console", on_console)
     new_page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
     new_page.on("response", on_response)
-    new_page.on(
-        "requestfailed",
-        lambda request: problems.failed_subresources.append(
+
+    def on_request_failed(request: Any) -> None:
+        # ERR_ABORTED is the browser cancelling a request because the page navigated away
+        # (a favicon still loading when a test clicks on): not a server failure. A missing
+        # or broken file answers with a status, which on_response reports.
+        if "ERR_ABORTED" in str(request.failure):
+            return
+        problems.failed_subresources.append(
             f"failed {request.method} {request.url}: {request.failure}"
-        ),
-    )
+        )
+
+    new_page.on("requestfailed", on_request_failed)
     try:
         yield new_page
     finally:

@@ -13,12 +13,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.e2e
 
 
-def settle(page: Any) -> None:
-    """Let the page finish its sub-requests (the favicon) before navigating away, so the
-    browser does not abort them and report a failed static file."""
-    page.wait_for_load_state("networkidle")
-
-
 @pytest.fixture
 def demo_estate(e2e_roles: None) -> dict[str, Any]:
     from assetgraph.cmdb.models import CI
@@ -44,20 +38,16 @@ def test_story_a_then_b_from_the_impact_form_and_the_ci_page(
 ) -> None:
     make_login("noc-e2e", "IT Operations (NOC)")
     sign_in(page, "noc-e2e")
-    settle(page)
     # (a) a hypervisor fails: its farm degrades, nothing goes down
     page.goto("/impact/analyse/")
-    settle(page)
     page.fill("#impact-ci", demo_estate["hypervisor"].name)
     page.locator("#impact-submit").click()
     expect(page.locator("#count-down")).to_have_text("0 down")
     expect(page.locator("#count-degraded")).not_to_have_text("0 degraded")
     expect(page.locator("#impact-classes tr", has_text="Cluster/Farm")).to_be_visible()
     expect(page.locator('#impact-services tr[data-state="down"]')).to_have_count(0)
-    settle(page)
     # (b) the storage array fails, from its CI page
     page.goto(f"/cmdb/cis/{demo_estate['array'].pk}/")
-    settle(page)
     page.get_by_role("link", name="Analyse impact").click()
     expect(page.locator("main h1")).to_have_text("Impact analysis")
     services = page.locator("#impact-services")
@@ -71,10 +61,8 @@ def test_story_a_then_b_from_the_impact_form_and_the_ci_page(
     expect(page.locator('#impact-flags tr[data-ci="stor-aus1-01"]')).to_contain_text(
         "out of warranty"
     )
-    settle(page)
     page.locator("#impact-next").click()
     expect(page.locator("#impact-details tbody tr").first).to_be_visible()
-    settle(page)
     browser_problems.assert_none()
 
 
@@ -87,9 +75,7 @@ def test_story_c_minhs_complaint_traced_to_sso(
 ) -> None:
     make_login("helpdesk-e2e", "Helpdesk")
     sign_in(page, "helpdesk-e2e")
-    settle(page)
     page.goto("/impact/root-cause/")
-    settle(page)
     page.fill("#rc-person", "Minh Nguyen")
     page.fill("#rc-service", "Finance application")
     page.locator("#rc-person-submit").click()
@@ -99,5 +85,4 @@ def test_story_c_minhs_complaint_traced_to_sso(
     expect(first).to_contain_text("changed")
     first.locator("summary", has_text="Recent changes").click()
     expect(first.locator(".rc-own-change")).to_contain_text("update")
-    settle(page)
     browser_problems.assert_none()
