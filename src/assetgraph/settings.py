@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "assetgraph.api",
     "assetgraph.ui",
     "assetgraph.demo",
+    "assetgraph.framework",
 ]
 
 MIDDLEWARE = [

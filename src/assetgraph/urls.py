@@ -4,11 +4,11 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from assetgraph.api.router import api
+from assetgraph.site.api import api
 
 urlpatterns = [
     path("api/", api.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (e.g. plain error pages).
     path("favicon.ico", RedirectView.as_view(url=static("ui/favicon.svg"), permanent=True)),
-    path("", include("assetgraph.ui.urls")),
+    path("", include("assetgraph.site.urls")),
 ]

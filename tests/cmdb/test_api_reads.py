@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from assetgraph.api.router import api as ninja_api
+from assetgraph.site.api import api as ninja_api
 from assetgraph.cmdb import schemas, services
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import Actor

@@ -6,13 +6,11 @@ list's filters). Reads go through ``restrict``; writes call the resource's servi
 check permissions again on the object's new state and audit the change.
 """
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from ninja import FilterSchema, Query, Router, Schema
+from ninja import Query, Router
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.core import registry
@@ -20,37 +18,10 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import apply_attribute_params
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
 from assetgraph.core.etags import etag_for
-from assetgraph.core.exporting import Column, export_response
+from assetgraph.core.exporting import export_response
+from assetgraph.framework.spec import Resource
 
 from .pagination import Page, page_request, paginate
-
-
-@dataclass
-class Resource:
-    """Everything the factory needs to know about one resource."""
-
-    model: type[models.Model]
-    out_schema: type[Schema]
-    in_schema: type[Schema]
-    patch_schema: type[Schema]
-    filter_schema: type[FilterSchema]
-    create: Callable[[Actor, dict[str, Any]], models.Model]
-    update: Callable[..., models.Model]
-    delete: Callable[[Actor, Any], None]
-    orderings: dict[str, str]
-    default_ordering: str
-    select_related: Sequence[str] = ()
-    prefetch_related: Sequence[str] = ()
-    # A list of (header, getter) columns, or a function of the request returning one (for
-    # columns that depend on the caller's permissions, such as costs).
-    export_columns: Sequence[Column] | Callable[[HttpRequest], Sequence[Column]] = field(
-        default_factory=list
-    )
-    tag: str = ""
-    # Typed attributes (custom fields / class attributes) stored in a JSON column: enables
-    # ``attr.<key>[__lookup]=`` filters and ``ordering=attr.<key>`` on the list and export.
-    attribute_definitions: Callable[[], Iterable[Any]] | None = None
-    attributes_field: str = "attributes"
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -110,6 +81,8 @@ def if_match(request: HttpRequest) -> str | None:
 def build_router(resource: Resource) -> Router:
     """Create the router with the standard endpoints for ``resource``."""
     router = Router(tags=[resource.tag or str(resource.model._meta.verbose_name_plural)])
+    if None in (resource.in_schema, resource.patch_schema, resource.filter_schema, resource.create):
+        raise ValueError(f"{resource.key}: generated endpoints need schemas and services")
     model = resource.model
     key = registry.object_type_key(model)
     Out = resource.out_schema
@@ -119,8 +92,7 @@ def build_router(resource: Resource) -> Router:
     name = model._meta.model_name
 
     def base(request: HttpRequest, action: str = "view") -> models.QuerySet[Any]:
-        queryset = model._default_manager.select_related(*resource.select_related)
-        return restrict(queryset.prefetch_related(*resource.prefetch_related), request.user, action)
+        return resource.queryset(request, action)
 
     @router.get(
         "/",
@@ -150,12 +122,9 @@ def build_router(resource: Resource) -> Router:
         )
         direction = "-" if paging.ordering.startswith("-") else ""
         rows = queryset.order_by(f"{direction}{orderings[paging.ordering.lstrip('-')]}", "pk")
-        columns = resource.export_columns
-        if callable(columns):
-            columns = columns(request)
         return export_response(
             rows,
-            columns,
+            resource.exports(request),
             str(model._meta.verbose_name_plural).replace(" ", "-"),
             format,
         )
@@ -187,7 +156,7 @@ def build_router(resource: Resource) -> Router:
             raise PermissionDenied(f"you may not add a {model._meta.verbose_name}")
         values = payload.model_dump()
         check_references(request, model, values)
-        obj = resource.create(_actor(request), values)
+        obj = resource.service("create")(_actor(request), values)
         return 201, base(request).get(pk=obj.pk)
 
     @router.patch(
@@ -202,7 +171,9 @@ def build_router(resource: Resource) -> Router:
         obj = get_object_or_404(base(request).all(), request.user, "change", pk=object_id)
         values = payload.model_dump(exclude_unset=True)
         check_references(request, model, values)
-        updated = resource.update(_actor(request), obj, values, expected_etag=if_match(request))
+        updated = resource.service("update")(
+            _actor(request), obj, values, expected_etag=if_match(request)
+        )
         result = base(request).get(pk=updated.pk)
         response["ETag"] = etag_for(result)
         return result
@@ -215,7 +186,9 @@ def build_router(resource: Resource) -> Router:
     )
     def delete_object(request: HttpRequest, object_id: int) -> tuple[int, None]:
         obj = get_object_or_404(base(request).all(), request.user, "delete", pk=object_id)
-        resource.delete(_actor(request), obj)
+        resource.service("delete")(_actor(request), obj)
         return 204, None
 
+    if resource.api_routes is not None:
+        router.add_router("", resource.api_routes)
     return router

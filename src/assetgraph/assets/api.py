@@ -10,132 +10,28 @@ from ninja import File, Query, Router
 from ninja.files import UploadedFile
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
-from assetgraph.api.crud import Resource, build_router, require_view
+from assetgraph.api.crud import require_view
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
 from assetgraph.org.models import Location, Person
 from assetgraph.org.schemas import PersonOut
 
-from . import exports, labels, reports, schemas, services
+from . import labels, reports, schemas, services
 from .audits_api import router as audits_router
 from .importers import AssetImporter
 from .lifecycle import TRANSITIONS
-from .models import Asset, AssetModel, Category, CustodyRecord, CustomField, Kit
-from .services.register import all_definitions
+from .models import Asset, CustodyRecord, Kit
+from .querysets import ASSET_RELATED
 
 router = Router()
-ASSET_RELATED = (
-    "model__category",
-    "manufacturer",
-    "location",
-    "custodian",
-    "assigned_location",
-    "parent",
-    "supplier",
-)
+# Endpoints on the paths of the asset and kit resources (mounted by their declarations).
+asset_routes = Router()
+kit_routes = Router()
 
 
 def _actor(request: HttpRequest) -> Actor:
     return Actor.from_request(request, Source.API)
-
-
-router.add_router(
-    "/categories",
-    build_router(
-        Resource(
-            model=Category,
-            out_schema=schemas.CategoryOut,
-            in_schema=schemas.CategoryIn,
-            patch_schema=schemas.CategoryPatch,
-            filter_schema=schemas.CategoryFilter,
-            create=services.create_category,
-            update=services.update_category,
-            delete=services.delete_category,
-            orderings={"name": "name", "id": "pk"},
-            default_ordering="name",
-            tag="asset categories",
-            export_columns=exports.CATEGORY_COLUMNS,
-        )
-    ),
-)
-router.add_router(
-    "/models",
-    build_router(
-        Resource(
-            model=AssetModel,
-            out_schema=schemas.AssetModelOut,
-            in_schema=schemas.AssetModelIn,
-            patch_schema=schemas.AssetModelPatch,
-            filter_schema=schemas.AssetModelFilter,
-            create=services.create_model,
-            update=services.update_model,
-            delete=services.delete_model,
-            orderings={"name": "name", "id": "pk"},
-            default_ordering="name",
-            select_related=("category", "manufacturer"),
-            tag="asset models",
-            export_columns=exports.MODEL_COLUMNS,
-        )
-    ),
-)
-router.add_router(
-    "/custom-fields",
-    build_router(
-        Resource(
-            model=CustomField,
-            out_schema=schemas.CustomFieldOut,
-            in_schema=schemas.CustomFieldIn,
-            patch_schema=schemas.CustomFieldPatch,
-            filter_schema=schemas.CustomFieldFilter,
-            create=services.create_custom_field,
-            update=services.update_custom_field,
-            delete=services.delete_custom_field,
-            orderings={"key": "key", "weight": "weight", "id": "pk"},
-            default_ordering="weight",
-            tag="asset custom fields",
-        )
-    ),
-)
-kit_router = build_router(
-    Resource(
-        model=Kit,
-        out_schema=schemas.KitOut,
-        in_schema=schemas.KitIn,
-        patch_schema=schemas.KitPatch,
-        filter_schema=schemas.KitFilter,
-        create=services.create_kit,
-        update=services.update_kit,
-        delete=services.delete_kit,
-        orderings={"name": "name", "id": "pk"},
-        default_ordering="name",
-        tag="kits",
-    )
-)
-asset_router = build_router(
-    Resource(
-        model=Asset,
-        out_schema=schemas.AssetOut,
-        in_schema=schemas.AssetIn,
-        patch_schema=schemas.AssetPatch,
-        filter_schema=schemas.AssetFilter,
-        create=services.create_asset,
-        update=services.update_asset,
-        delete=services.delete_asset,
-        orderings={
-            "asset_tag": "asset_tag",
-            "name": "name",
-            "purchase_date": "purchase_date",
-            "warranty_end": "warranty_end",
-            "id": "pk",
-        },
-        default_ordering="asset_tag",
-        select_related=ASSET_RELATED,
-        tag="assets",
-        export_columns=exports.asset_columns,
-        attribute_definitions=all_definitions,
-    )
-)
 
 
 def _asset(request: HttpRequest, asset_id: int, action: str) -> Asset:
@@ -158,7 +54,7 @@ def _reload(request: HttpRequest, asset: Asset) -> Asset:
     return Asset.objects.select_related(*ASSET_RELATED).get(pk=asset.pk)
 
 
-@asset_router.post(
+@asset_routes.post(
     "/{int:asset_id}/checkout",
     response={200: schemas.CustodyRecordOut},
     operation_id="checkout_asset",
@@ -178,7 +74,7 @@ def checkout(request: HttpRequest, asset_id: int, payload: schemas.CheckoutIn) -
     )
 
 
-@asset_router.post(
+@asset_routes.post(
     "/{int:asset_id}/checkin",
     response=schemas.AssetOut,
     operation_id="checkin_asset",
@@ -196,7 +92,7 @@ def checkin(request: HttpRequest, asset_id: int, payload: schemas.CheckinIn) -> 
     return _reload(request, updated)
 
 
-@asset_router.post(
+@asset_routes.post(
     "/bulk-checkin",
     response=list[schemas.AssetOut],
     operation_id="bulk_checkin_assets",
@@ -219,7 +115,7 @@ def bulk_checkin(request: HttpRequest, payload: schemas.BulkCheckinIn) -> Any:
     return list(Asset.objects.select_related(*ASSET_RELATED).filter(pk__in=[a.pk for a in done]))
 
 
-@asset_router.post(
+@asset_routes.post(
     "/{int:asset_id}/transition",
     response=schemas.AssetOut,
     operation_id="transition_asset",
@@ -239,7 +135,7 @@ def transition(request: HttpRequest, asset_id: int, payload: schemas.TransitionI
     return _reload(request, updated)
 
 
-@asset_router.get(
+@asset_routes.get(
     "/{int:asset_id}/custody",
     response=list[schemas.CustodyRecordOut],
     operation_id="asset_custody_history",
@@ -276,7 +172,7 @@ def lifecycle(request: HttpRequest) -> Any:
     ]
 
 
-@kit_router.post(
+@kit_routes.post(
     "/{int:kit_id}/issue",
     response=list[schemas.CustodyRecordOut],
     operation_id="issue_kit",
@@ -306,8 +202,6 @@ def issue(request: HttpRequest, kit_id: int, payload: schemas.IssueKitIn) -> Any
     )
 
 
-router.add_router("/kits", kit_router)
-router.add_router("/assets", asset_router)
 router.add_router("/audits", audits_router)
 
 

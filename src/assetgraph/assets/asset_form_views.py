@@ -26,8 +26,10 @@ from assetgraph.ui.generic import apply_service_errors, prepare_form
 from . import services
 from .forms import ATTRIBUTE_PREFIX, AssetForm, CustomFieldsForm
 from .models import Asset, AssetModel, CustomField
+from .querysets import ASSET_RELATED
+from .resources import ASSET
 from .services.register import definitions_for
-from .views import ASSET, ASSET_RELATED, _asset
+from .views import _asset
 
 
 def _chosen_model(request: HttpRequest, raw: Any) -> AssetModel | None:

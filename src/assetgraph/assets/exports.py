@@ -25,7 +25,6 @@ def _attributes(obj: Any) -> str:
     return "; ".join(f"{k}={v}" for k, v in sorted(values.items()))
 
 
-ASSET_RELATED = ("model", "manufacturer", "location", "custodian", "supplier", "assigned_location")
 ASSET_COLUMNS: list[Column] = [
     ("asset_tag", lambda o: o.asset_tag),
     ("serial_number", lambda o: o.serial_number),
@@ -53,9 +52,10 @@ COST_COLUMNS: list[Column] = [
 ASSET_COLUMNS_WITH_COST: list[Column] = ASSET_COLUMNS[:-2] + COST_COLUMNS + ASSET_COLUMNS[-2:]
 
 
-def asset_columns(request: HttpRequest) -> list[Column]:
-    """The asset export columns this caller may see: with costs only under ``view_cost``."""
-    if has_perm(request.user, "assets.asset", "view_cost"):
+def asset_columns(request: HttpRequest | None) -> list[Column]:
+    """The asset export columns this caller may see: with costs only under ``view_cost``
+    (``None``: the CLI, which has the database, gets them)."""
+    if request is None or has_perm(request.user, "assets.asset", "view_cost"):
         return ASSET_COLUMNS_WITH_COST
     return ASSET_COLUMNS
 

@@ -21,7 +21,8 @@ from assetgraph.ui.generic import prepare_form
 from . import services
 from .forms import KitItemFormSet
 from .models import Kit
-from .views import KIT, _fetch
+from .resources import KIT
+from .views import _fetch
 
 
 def _lines(formset: Any) -> list[dict[str, Any]]:

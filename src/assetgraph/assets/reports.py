@@ -21,9 +21,9 @@ from assetgraph.org.models import Department, Location, Person
 
 from .choices import AssetStateChoices
 from .models import Asset, Category, add_months
+from .querysets import ASSET_RELATED
 
 ACTIVE = ~Q(state=AssetStateChoices.RETIRED)
-ASSET_RELATED = ("model__category", "manufacturer", "location", "custodian", "supplier")
 
 
 def warranty_expiring(assets: QuerySet[Asset], days: int, today: dt.date) -> QuerySet[Asset]:

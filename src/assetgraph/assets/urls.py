@@ -2,15 +2,13 @@
 
 from django.urls import path
 
-from assetgraph.ui.generic import resource_urls
-
 from . import asset_form_views, audits_views, kit_views, labels, reports_views, views
 from .imports_views import import_view
 
 app_name = "assets"
 
-# The asset detail and form pages are the app's own (tabs for custody, action buttons; typed
-# custom-field inputs); the generic patterns of the same names are dropped in favour of them.
+# The app's own pages; the generic pages of its resources (resources.py) are added by the mount
+# point. The asset detail and form pages are its own (custody tabs, typed custom fields).
 urlpatterns = [
     path("assets/<int:pk>/", views.asset_detail, name="asset_detail"),
     path("assets/add/", asset_form_views.asset_edit, name="asset_add"),
@@ -40,11 +38,5 @@ urlpatterns = [
     path("reports/", reports_views.reports_page, name="reports"),
     path("reports/<str:name>/export/", reports_views.report_export, name="report_export"),
     path("bulk/checkin/", views.bulk_checkin, name="bulk_checkin"),
-]
-urlpatterns += [
-    pattern
-    for resource in views.RESOURCES
-    for pattern in resource_urls(resource)
-    if pattern.name not in {"asset_detail", "asset_add", "asset_edit"}
 ]
 urlpatterns += import_view.urls()

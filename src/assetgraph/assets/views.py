@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -21,219 +20,26 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+from assetgraph.framework.spec import render_sections
 from assetgraph.org.models import Person
 from assetgraph.ui.generic import (
-    BulkAction,
-    Column,
-    UIResource,
     apply_service_errors,
     link,
     prepare_form,
     selected_ids,
 )
 
-from . import exports, forms, reports, schemas, services
+from . import forms, reports, services
 from .lifecycle import available_transitions, state_label
 from .models import (
     Asset,
-    AssetModel,
     AuditCampaign,
     AuditItem,
-    Category,
     CustodyRecord,
-    CustomField,
     Kit,
 )
-from .services.register import all_definitions
-
-ASSET_RELATED = (
-    "model__category",
-    "manufacturer",
-    "location",
-    "custodian",
-    "assigned_location",
-    "parent",
-    "supplier",
-)
-
-
-def _holder(asset: Asset) -> dict[str, str] | str:
-    if asset.custodian is not None:
-        return link(asset.custodian, "ui:org:person_detail")
-    if asset.assigned_location is not None:
-        return link(asset.assigned_location, "ui:org:location_detail")
-    if asset.parent is not None:
-        return link(asset.parent, "ui:assets:asset_detail")
-    return ""
-
-
-def _models_table(request: HttpRequest, category: Category) -> dict[str, Any] | None:
-    rows = list(restrict(category.models.select_related("manufacturer"), request.user)[:100])
-    if not rows:
-        return None
-    return {
-        "title": "Models",
-        "headers": ["Model", "Manufacturer"],
-        "rows": [[link(m, "ui:assets:assetmodel_detail"), m.manufacturer.name] for m in rows],
-        "more_url": None,
-    }
-
-
-def _kit_items(request: HttpRequest, kit: Kit) -> dict[str, Any] | None:
-    return {
-        "title": "Items",
-        "headers": ["Model", "Quantity"],
-        "rows": [
-            [link(i.model, "ui:assets:assetmodel_detail"), i.quantity] for i in kit.items.all()
-        ],
-        "more_url": None,
-    }
-
-
-schemas.AssetFilter.ui_model = Asset  # type: ignore[attr-defined]
-schemas.AssetModelFilter.ui_model = AssetModel  # type: ignore[attr-defined]
-
-CATEGORY = UIResource(
-    model=Category,
-    namespace="assets",
-    filter_schema=schemas.CategoryFilter,
-    form_class=forms.CategoryForm,
-    create=services.create_category,
-    update=services.update_category,
-    delete=services.delete_category,
-    orderings={"name": "name", "id": "pk"},
-    default_ordering="name",
-    columns=[
-        Column("Name", lambda c: c.name, order="name", link=True),
-        Column("Kind", lambda c: c.get_kind_display()),
-        Column("Acceptance", lambda c: "Required" if c.requires_acceptance else ""),
-    ],
-    detail_fields=[
-        ("Kind", lambda c: c.get_kind_display()),
-        ("Requires acceptance", lambda c: "Yes" if c.requires_acceptance else "No"),
-        ("Acceptance terms", lambda c: c.acceptance_terms),
-    ],
-    related_tables=[_models_table],
-    api_path="/api/assets/categories/",
-)
-MODEL = UIResource(
-    model=AssetModel,
-    namespace="assets",
-    filter_schema=schemas.AssetModelFilter,
-    form_class=forms.AssetModelForm,
-    create=services.create_model,
-    update=services.update_model,
-    delete=services.delete_model,
-    orderings={"name": "name", "id": "pk"},
-    default_ordering="name",
-    select_related=("category", "manufacturer"),
-    columns=[
-        Column("Model", lambda m: m.name, order="name", link=True),
-        Column("Model number", lambda m: m.model_number),
-        Column("Category", lambda m: link(m.category, "ui:assets:category_detail")),
-        Column("Manufacturer", lambda m: link(m.manufacturer, "ui:org:company_detail")),
-        Column("Warranty (months)", lambda m: m.default_warranty_months),
-    ],
-    detail_fields=[
-        ("Model number", lambda m: m.model_number),
-        ("Category", lambda m: link(m.category, "ui:assets:category_detail")),
-        ("Manufacturer", lambda m: link(m.manufacturer, "ui:org:company_detail")),
-        ("Default warranty (months)", lambda m: m.default_warranty_months),
-        ("End of life (months)", lambda m: m.eol_months),
-        ("Specs", lambda m: ", ".join(f"{k}: {v}" for k, v in m.specs.items())),
-    ],
-    api_path="/api/assets/models/",
-)
-CUSTOM_FIELD = UIResource(
-    model=CustomField,
-    namespace="assets",
-    filter_schema=schemas.CustomFieldFilter,
-    form_class=forms.CustomFieldForm,
-    create=services.create_custom_field,
-    update=services.update_custom_field,
-    delete=services.delete_custom_field,
-    orderings={"key": "key", "weight": "weight", "id": "pk"},
-    default_ordering="weight",
-    columns=[
-        Column("Label", lambda f: f.label, link=True),
-        Column("Key", lambda f: f.key, order="key"),
-        Column("Type", lambda f: f.get_type_display()),
-        Column("Categories", lambda f: ", ".join(str(c) for c in f.categories.all()) or "All"),
-    ],
-    detail_fields=[
-        ("Key", lambda f: f.key),
-        ("Type", lambda f: f.get_type_display()),
-        ("Categories", lambda f: ", ".join(str(c) for c in f.categories.all()) or "All"),
-        ("Required", lambda f: "Yes" if f.required else "No"),
-        ("Choices", lambda f: ", ".join(f.choices)),
-    ],
-)
-KIT = UIResource(
-    model=Kit,
-    namespace="assets",
-    filter_schema=schemas.KitFilter,
-    form_class=forms.KitForm,
-    create=services.create_kit,
-    update=services.update_kit,
-    delete=services.delete_kit,
-    orderings={"name": "name", "id": "pk"},
-    default_ordering="name",
-    columns=[
-        Column("Kit", lambda k: k.name, order="name", link=True),
-        Column("Items", lambda k: ", ".join(str(i) for i in k.items.all())),
-    ],
-    detail_fields=[
-        ("Description", lambda k: k.description),
-        (
-            "Actions",
-            lambda k: {
-                "url": reverse("ui:assets:kit_issue", args=[k.pk]),
-                "text": "Issue to people…",
-            },
-        ),
-        (
-            "Items",
-            lambda k: {"url": reverse("ui:assets:kit_items", args=[k.pk]), "text": "Edit items…"},
-        ),
-    ],
-    related_tables=[_kit_items],
-)
-ASSET = UIResource(
-    model=Asset,
-    namespace="assets",
-    filter_schema=schemas.AssetFilter,
-    form_class=forms.AssetForm,
-    create=services.create_asset,
-    update=services.update_asset,
-    delete=services.delete_asset,
-    orderings={
-        "asset_tag": "asset_tag",
-        "name": "name",
-        "purchase_date": "purchase_date",
-        "warranty_end": "warranty_end",
-        "id": "pk",
-    },
-    default_ordering="asset_tag",
-    select_related=ASSET_RELATED,
-    columns=[
-        Column("Tag", lambda a: a.asset_tag, order="asset_tag", link=True),
-        Column("Model", lambda a: a.model.name),
-        Column("Serial", lambda a: a.serial_number),
-        Column("State", lambda a: state_label(a.state, a.substate)),
-        Column("Held by", _holder),
-        Column("Location", lambda a: link(a.location, "ui:org:location_detail")),
-        Column("Warranty end", lambda a: a.warranty_end, order="warranty_end"),
-    ],
-    api_path="/api/assets/assets/",
-    attribute_definitions=all_definitions,
-    bulk_actions=[
-        BulkAction(
-            "checkin", "Check in selected", "checkin", "ui:assets:bulk_checkin", "box-arrow-in-left"
-        ),
-        BulkAction("labels", "Print labels for selected", "view", "ui:assets:labels", "qr-code"),
-    ],
-)
-RESOURCES = [ASSET, MODEL, CATEGORY, CUSTOM_FIELD, KIT]
+from .querysets import ASSET_RELATED
+from .resources import ASSET, KIT, holder
 
 
 def _actor(request: AuthedRequest) -> Actor:
@@ -258,11 +64,6 @@ def _money(asset: Asset, request: HttpRequest) -> str:
     if asset.cost is None or not has_perm(request.user, "assets.asset", "view_cost"):
         return ""
     return f"{asset.cost:,.2f} {asset.currency}"
-
-
-# Sections other apps add to the asset page (the CMDB adds the asset's CI and the services that
-# depend on it): ``f(request, asset) -> {"title", "fields", "headers", "rows"} | None``.
-DETAIL_SECTIONS: list[Callable[[HttpRequest, Asset], dict[str, Any] | None]] = []
 
 
 @login_required
@@ -292,7 +93,7 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         ("Manufacturer", asset.manufacturer.name),
         ("Serial number", asset.serial_number),
         ("State", state_label(asset.state, asset.substate)),
-        ("Held by", _holder(asset)),
+        ("Held by", holder(asset)),
         ("Expected return", asset.expected_return),
         ("Location", link(asset.location, "ui:org:location_detail")),
         ("Notes", asset.notes),
@@ -331,7 +132,7 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         if has_perm(user, "assets.asset", "change")
         else [],
         "history_url": ASSET.url("history", pk),
-        "sections": [s for make in DETAIL_SECTIONS if (s := make(request, asset))],
+        "sections": render_sections(request, ASSET.key, asset),
     }
     return render(request, "assets/asset_detail.html", context)
 
@@ -621,6 +422,3 @@ def alerts(request: AuthedRequest) -> HttpResponse:
         "leavers": reports.leavers_with_assets(people, visible),
     }
     return render(request, "assets/alerts.html", context)
-
-
-__all__ = ["RESOURCES", "exports"]

@@ -1,8 +1,8 @@
 """REST endpoints of the CMDB.
 
-Classes, attributes and relationship types use the standard resource router. CIs and
-relationships have their own endpoints because every read accepts ``as_of`` and deleting
-means ending an interval, never removing a row.
+Classes, attributes and relationship types get the standard endpoints from their
+declarations (``resources.py``). CIs and relationships have their own endpoints because every
+read accepts ``as_of`` and deleting means ending an interval, never removing a row.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ninja import File, Query, Router
 from ninja.files import UploadedFile
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
-from assetgraph.api.crud import Resource, build_router, check_references, if_match, require_view
+from assetgraph.api.crud import check_references, if_match, require_view
 from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import apply_attribute_params
@@ -28,92 +28,13 @@ from .history import cis_as_of, diff, overlay, parse_when, states_at
 from .importers import CIImporter, RelationshipImporter
 from .models import (
     CI,
-    CIClass,
-    ClassAttribute,
     Relationship,
-    RelationshipType,
     SoftwareInstall,
     SoftwareProduct,
 )
 from .querysets import attribute_definitions, neighbours, visible_cis, visible_relationships
 
 router = Router()
-
-router.add_router(
-    "/classes",
-    build_router(
-        Resource(
-            model=CIClass,
-            out_schema=schemas.CIClassOut,
-            in_schema=schemas.CIClassIn,
-            patch_schema=schemas.CIClassPatch,
-            filter_schema=schemas.CIClassFilter,
-            create=services.create_ci_class,
-            update=services.update_ci_class,
-            delete=services.delete_ci_class,
-            orderings={"name": "name", "id": "pk"},
-            default_ordering="name",
-            select_related=("parent",),
-            tag="CI classes",
-            export_columns=[
-                ("name", lambda c: c.name),
-                ("parent", lambda c: c.parent.name if c.parent else ""),
-                ("is_group", lambda c: c.is_group),
-                ("identification_key", lambda c: ",".join(c.identification_key)),
-            ],
-        )
-    ),
-)
-router.add_router(
-    "/attributes",
-    build_router(
-        Resource(
-            model=ClassAttribute,
-            out_schema=schemas.ClassAttributeOut,
-            in_schema=schemas.ClassAttributeIn,
-            patch_schema=schemas.ClassAttributePatch,
-            filter_schema=schemas.ClassAttributeFilter,
-            create=services.create_class_attribute,
-            update=services.update_class_attribute,
-            delete=services.delete_class_attribute,
-            orderings={"key": "key", "weight": "weight", "id": "pk"},
-            default_ordering="key",
-            select_related=("ci_class",),
-            tag="CI class attributes",
-            export_columns=[
-                ("class", lambda a: a.ci_class.name),
-                ("key", lambda a: a.key),
-                ("label", lambda a: a.label),
-                ("type", lambda a: a.type),
-                ("required", lambda a: a.required),
-            ],
-        )
-    ),
-)
-router.add_router(
-    "/relationship-types",
-    build_router(
-        Resource(
-            model=RelationshipType,
-            out_schema=schemas.RelationshipTypeOut,
-            in_schema=schemas.RelationshipTypeIn,
-            patch_schema=schemas.RelationshipTypePatch,
-            filter_schema=schemas.RelationshipTypeFilter,
-            create=services.create_relationship_type,
-            update=services.update_relationship_type,
-            delete=services.delete_relationship_type,
-            orderings={"name": "name", "id": "pk"},
-            default_ordering="name",
-            tag="relationship types",
-            export_columns=[
-                ("name", lambda t: t.name),
-                ("reverse_name", lambda t: t.reverse_name),
-                ("impact_direction", lambda t: t.impact_direction),
-                ("is_membership", lambda t: t.is_membership),
-            ],
-        )
-    ),
-)
 
 UNSHOWN = ("created", "updated")  # not in CIOut: not read (nor converted) for it
 CI_ORDERINGS = {"name": "name", "id": "pk", "criticality": "criticality"}

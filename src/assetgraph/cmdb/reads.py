@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
+from ninja.renderers import JSONRenderer
 
 from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset
@@ -21,6 +22,9 @@ from assetgraph.core.attributes import public_values
 from assetgraph.org.models import Department, Location
 
 from .models import CI, CIClass
+
+# The API renders with ninja's default JSON renderer; the same one renders these.
+_RENDERER = JSONRenderer()
 
 VALUES = tuple(f.attname for f in CI._meta.concrete_fields if f.name not in {"created", "updated"})
 REFS: tuple[tuple[str, type[models.Model]], ...] = (
@@ -88,6 +92,6 @@ def respond(request: HttpRequest, data: Any, status: int = 200) -> HttpResponse:
     """Render already-shaped data with the API's own renderer, skipping the per-field
     validation pass (the endpoint's ``response=`` schema still documents the shape; tests
     check the two agree)."""
-    from assetgraph.api.router import api  # the API module imports this app's router
-
-    return api.create_response(request, data, status=status)
+    content = _RENDERER.render(request, data, response_status=status)
+    content_type = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
+    return HttpResponse(content, status=status, content_type=content_type)

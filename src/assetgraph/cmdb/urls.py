@@ -1,8 +1,8 @@
-"""URLs of the cmdb pages (namespace ``ui:cmdb``)."""
+"""The CMDB's own pages (namespace ``ui:cmdb``); the generic pages of its resources are added
+by the mount point."""
 
 from django.urls import URLPattern, path
 
-from assetgraph.ui.generic import history_view, list_view, resource_urls
 from assetgraph.ui.importing import ImportKind, ImportPages
 
 from . import views
@@ -14,15 +14,11 @@ import_view = ImportPages(
     ImportKind("cis", "CIs", CIImporter),
     ImportKind("relationships", "Relationships", RelationshipImporter),
 )
-CI = views.CI_RESOURCE
-
 urlpatterns: list[URLPattern] = [
-    path("cis/", list_view, {"resource": CI}, name="ci_list"),
     path("cis/add/", views.ci_edit, name="ci_add"),
     path("cis/<int:pk>/", views.ci_detail, name="ci_detail"),
     path("cis/<int:pk>/edit/", views.ci_edit, name="ci_edit"),
     path("cis/<int:pk>/retire/", views.ci_retire, name="ci_delete"),
-    path("cis/<int:pk>/history/", history_view, {"resource": CI}, name="ci_history"),
     path("cis/<int:pk>/relate/", views.relationship_add, name="relationship_add"),
     path(
         "cis/<int:pk>/relationships/<int:rel_pk>/end/",
@@ -31,8 +27,5 @@ urlpatterns: list[URLPattern] = [
     ),
     path("classes/tree/", views.class_tree, name="class_tree"),
     path("diff/", views.diff_view, name="diff"),
-    *resource_urls(views.CLASS_RESOURCE),
-    *resource_urls(views.TYPE_RESOURCE),
-    *resource_urls(views.ATTRIBUTE_RESOURCE),
     *import_view.urls(),
 ]

@@ -1,21 +1,18 @@
 """CMDB pages: generic lists and forms (ui.generic), plus the CI detail with its tabs and
 as-of picker, the CI form with typed attribute inputs, the class browser and the diff page.
 
-Other apps add sections to the CI detail page by appending to :data:`DETAIL_SECTIONS`
-(e.g. the asset's business context), so this app never imports them.
+Other apps add sections to the CI detail page by declaring them (``SECTIONS`` in their
+``resources.py``: the asset's business context, its impact), so this app never imports them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -28,167 +25,14 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
-from assetgraph.ui.generic import Column, UIResource, apply_service_errors, link, prepare_form
+from assetgraph.framework.spec import render_sections
+from assetgraph.ui.generic import apply_service_errors, link, prepare_form
 
-from . import forms, schemas, services
+from . import forms, services
 from .history import diff, overlay, parse_when, states_at
-from .models import CI, HOT_KEYS, CIClass, ClassAttribute, Relationship, RelationshipType
-from .querysets import attribute_definitions, neighbours, visible_cis, visible_relationships
-
-# Sections other apps add to the CI detail page: ``f(request, ci) -> {"title", "fields":
-# [(label, value)], "headers", "rows"} | None``.
-DETAIL_SECTIONS: list[Callable[[HttpRequest, CI], dict[str, Any] | None]] = []
-LIST_ATTRIBUTES = (*HOT_KEYS, "os", "version", "vendor")
-
-
-def _retire(actor: Actor, ci: CI) -> None:
-    """The generic "delete" of a CI is a retirement."""
-    services.retire_ci(actor, ci)
-
-
-@dataclass
-class CIResource(UIResource):
-    """CIs list current ones unless ``include_retired`` is asked for."""
-
-    def queryset(self, request: HttpRequest, action: str = "view") -> models.QuerySet[Any]:
-        base = super().queryset(request, action)
-        if request.GET.get("include_retired") not in {"true", "1", "yes"}:
-            base = base.filter(valid_to__isnull=True)
-        return base
-
-
-schemas.CIFilter.ui_model = CI  # type: ignore[attr-defined]
-schemas.CIClassFilter.ui_model = CIClass  # type: ignore[attr-defined]
-
-CI_RESOURCE = CIResource(
-    model=CI,
-    namespace="cmdb",
-    filter_schema=schemas.CIFilter,
-    form_class=forms.CIForm,
-    create=services.create_ci,
-    update=services.update_ci,
-    delete=_retire,
-    orderings={"name": "name", "id": "pk", "criticality": "criticality"},
-    default_ordering="name",
-    select_related=("ci_class", "owning_team", "location"),
-    columns=[
-        Column("Name", lambda c: c.name, order="name", link=True),
-        Column("Class", lambda c: link(c.ci_class, "ui:cmdb:ciclass_detail")),
-        Column("Status", lambda c: c.get_operational_status_display()),
-        Column("Environment", lambda c: c.get_environment_display()),
-        Column("Tier", lambda c: c.criticality, order="criticality"),
-        Column("Team", lambda c: link(c.owning_team, "ui:org:department_detail")),
-        Column("Host name", lambda c: c.attributes.get("hostname", "")),
-    ],
-    attribute_definitions=lambda: [d for d in attribute_definitions() if d.key in LIST_ATTRIBUTES],
-    api_path="/api/cmdb/cis/",
-)
-
-
-def _attribute_table(request: HttpRequest, ci_class: CIClass) -> dict[str, Any] | None:
-    rows = ci_class.effective_attributes()
-    return {
-        "title": "Attributes (own and inherited)",
-        "headers": ["Key", "Label", "Type", "Required", "Defined on"],
-        "rows": [
-            [
-                d.key,
-                d.label,
-                d.get_type_display(),
-                "yes" if d.required else "",
-                link(d.ci_class, "ui:cmdb:ciclass_detail"),
-            ]
-            for d in rows
-        ],
-        "more_url": None,
-    }
-
-
-CLASS_RESOURCE = UIResource(
-    model=CIClass,
-    namespace="cmdb",
-    filter_schema=schemas.CIClassFilter,
-    form_class=forms.CIClassForm,
-    create=services.create_ci_class,
-    update=services.update_ci_class,
-    delete=services.delete_ci_class,
-    orderings={"name": "name", "id": "pk"},
-    default_ordering="name",
-    select_related=("parent",),
-    columns=[
-        Column("Name", lambda c: c.name, order="name", link=True),
-        Column("Inherits from", lambda c: link(c.parent, "ui:cmdb:ciclass_detail")),
-        Column("Group", lambda c: "yes" if c.is_group else ""),
-        Column("Identified by", lambda c: ", ".join(c.identification_key) or "name"),
-    ],
-    detail_fields=[
-        ("Inherits from", lambda c: link(c.parent, "ui:cmdb:ciclass_detail")),
-        ("Description", lambda c: c.description),
-        ("Group (redundancy)", lambda c: "yes" if c.is_group else "no"),
-        ("Identified by", lambda c: ", ".join(c.identification_key) or "name"),
-        ("Built in", lambda c: "yes" if c.builtin else "no"),
-    ],
-    related_tables=[_attribute_table],
-    api_path="/api/cmdb/classes/",
-)
-
-TYPE_RESOURCE = UIResource(
-    model=RelationshipType,
-    namespace="cmdb",
-    filter_schema=schemas.RelationshipTypeFilter,
-    form_class=forms.RelationshipTypeForm,
-    create=services.create_relationship_type,
-    update=services.update_relationship_type,
-    delete=services.delete_relationship_type,
-    orderings={"name": "name", "id": "pk"},
-    default_ordering="name",
-    columns=[
-        Column("Name", lambda t: t.name, order="name", link=True),
-        Column("Reverse", lambda t: t.reverse_name),
-        Column("Impact", lambda t: t.get_impact_direction_display()),
-        Column("Membership", lambda t: "yes" if t.is_membership else ""),
-    ],
-    detail_fields=[
-        ("Reverse name", lambda t: t.reverse_name),
-        ("Impact direction", lambda t: t.get_impact_direction_display()),
-        ("Membership", lambda t: "yes" if t.is_membership else "no"),
-        ("Description", lambda t: t.description),
-    ],
-    api_path="/api/cmdb/relationship-types/",
-)
-
-
-schemas.ClassAttributeFilter.ui_model = ClassAttribute  # type: ignore[attr-defined]
-
-ATTRIBUTE_RESOURCE = UIResource(
-    model=ClassAttribute,
-    namespace="cmdb",
-    filter_schema=schemas.ClassAttributeFilter,
-    form_class=forms.ClassAttributeForm,
-    create=services.create_class_attribute,
-    update=services.update_class_attribute,
-    delete=services.delete_class_attribute,
-    orderings={"key": "key", "id": "pk"},
-    default_ordering="key",
-    select_related=("ci_class",),
-    columns=[
-        Column("Key", lambda a: a.key, order="key", link=True),
-        Column("Label", lambda a: a.label),
-        Column("Class", lambda a: link(a.ci_class, "ui:cmdb:ciclass_detail")),
-        Column("Type", lambda a: a.get_type_display()),
-        Column("Required", lambda a: "yes" if a.required else ""),
-    ],
-    detail_fields=[
-        ("Class", lambda a: link(a.ci_class, "ui:cmdb:ciclass_detail")),
-        ("Label", lambda a: a.label),
-        ("Type", lambda a: a.get_type_display()),
-        ("Required", lambda a: "yes" if a.required else "no"),
-        ("Recommended", lambda a: "yes" if a.recommended else "no"),
-        ("Choices", lambda a: ", ".join(a.choices)),
-        ("Help", lambda a: a.help_text),
-    ],
-    api_path="/api/cmdb/attributes/",
-)
+from .models import CI, CIClass, Relationship, RelationshipType
+from .querysets import neighbours, visible_cis, visible_relationships
+from .resources import CI_RESOURCE
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -229,7 +73,7 @@ def ci_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         if has_perm(request.user, "cmdb.softwareinstall", "view")
         else []
     )
-    sections = [s for make in DETAIL_SECTIONS if (s := make(request, ci))]
+    sections = render_sections(request, "cmdb.ci", ci)
     context = {
         "object": ci,
         "as_of": when,
@@ -457,13 +301,3 @@ def diff_view(request: AuthedRequest) -> HttpResponse:
         },
         status=422 if error else 200,
     )
-
-
-__all__ = [
-    "ATTRIBUTE_RESOURCE",
-    "CI_RESOURCE",
-    "CLASS_RESOURCE",
-    "DETAIL_SECTIONS",
-    "TYPE_RESOURCE",
-    "ClassAttribute",
-]

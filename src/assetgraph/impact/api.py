@@ -17,7 +17,6 @@ from assetgraph.api.crud import require_view
 
 from . import schemas
 from .analysis import run_impact
-from .change_api import change_router
 from .map_api import map_router
 from .rootcause import run_root_cause
 
@@ -37,7 +36,6 @@ def _document(document: dict[str, Any]) -> HttpResponse:
 
 
 NO_SYMPTOMS: list[str] = []  # shared default, never mutated (run_root_cause copies it)
-router.add_router("/changes", change_router)
 router.add_router("/map", map_router)
 
 

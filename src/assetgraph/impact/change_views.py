@@ -30,18 +30,10 @@ from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound, ServiceError, ValidationFailed
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
-from assetgraph.ui.generic import (
-    Column,
-    UIResource,
-    delete_view,
-    edit_view,
-    history_view,
-    link,
-    list_view,
-    resource_urls,
-)
+from assetgraph.ui.generic import link
 
-from . import change_schemas, services
+from . import services
+from .change_api import CHANGE_PREFETCH, CHANGE_RELATED
 from .change_lifecycle import available_transitions, transitions_markdown
 from .changes import RISK_FORMULA, assess_change
 from .models import BlackoutWindow, ChangeRecord
@@ -174,11 +166,13 @@ def _change_values(actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _create_change(actor: Actor, values: dict[str, Any]) -> ChangeRecord:
+def create_change_from_form(actor: Actor, values: dict[str, Any]) -> ChangeRecord:
     return services.create_change(actor, _change_values(actor, values))
 
 
-def _update_change(actor: Actor, change: ChangeRecord, values: dict[str, Any], **kw: Any) -> Any:
+def update_change_from_form(
+    actor: Actor, change: ChangeRecord, values: dict[str, Any], **kw: Any
+) -> Any:
     return services.update_change(actor, change, _change_values(actor, values), **kw)
 
 
@@ -188,72 +182,21 @@ def _blackout_values(actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _create_blackout(actor: Actor, values: dict[str, Any]) -> BlackoutWindow:
+def create_blackout_from_form(actor: Actor, values: dict[str, Any]) -> BlackoutWindow:
     return services.create_blackout(actor, _blackout_values(actor, values))
 
 
-def _update_blackout(
+def update_blackout_from_form(
     actor: Actor, window: BlackoutWindow, values: dict[str, Any], **kw: Any
 ) -> Any:
     return services.update_blackout(actor, window, _blackout_values(actor, values), **kw)
 
 
-def _window(obj: Any) -> str:
+def change_window(obj: Any) -> str:
     start, end = getattr(obj, "planned_start", None), getattr(obj, "planned_end", None)
     if start is None:
         return ""
     return f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}" if end else f"{start:%Y-%m-%d %H:%M}"
-
-
-change_schemas.ChangeFilter.ui_model = ChangeRecord  # type: ignore[attr-defined]
-
-CHANGE_RESOURCE = UIResource(
-    model=ChangeRecord,
-    namespace="impact",
-    filter_schema=change_schemas.ChangeFilter,
-    form_class=ChangeForm,
-    create=_create_change,
-    update=_update_change,
-    delete=services.delete_change,
-    orderings={"planned_start": "planned_start", "title": "title", "id": "pk"},
-    default_ordering="-planned_start",
-    select_related=("requester", "owner", "team"),
-    columns=[
-        Column("Change", lambda c: str(c), order="title", link=True),
-        Column("Type", lambda c: c.get_change_type_display()),
-        Column("State", lambda c: c.get_state_display()),
-        Column("Planned window", _window, order="planned_start"),
-        Column("Team", lambda c: link(c.team, "ui:org:department_detail")),
-        Column("Owner", lambda c: link(c.owner, "ui:org:person_detail")),
-    ],
-    api_path="/api/impact/changes/",
-)
-
-BLACKOUT_RESOURCE = UIResource(
-    model=BlackoutWindow,
-    namespace="impact",
-    filter_schema=change_schemas.BlackoutFilter,
-    form_class=BlackoutForm,
-    create=_create_blackout,
-    update=_update_blackout,
-    delete=services.delete_blackout,
-    orderings={"start": "start", "name": "name", "id": "pk"},
-    default_ordering="-start",
-    prefetch_related=("scope",),
-    columns=[
-        Column("Name", lambda b: b.name, order="name", link=True),
-        Column("Start", lambda b: b.start, order="start"),
-        Column("End", lambda b: b.end),
-        Column("Scope", lambda b: ", ".join(ci.name for ci in b.scope.all()) or "everything"),
-    ],
-    detail_fields=[
-        ("Description", lambda b: b.description),
-        ("Start", lambda b: b.start),
-        ("End", lambda b: b.end),
-        ("Scope", lambda b: ", ".join(ci.name for ci in b.scope.all()) or "every change"),
-    ],
-    api_path="/api/impact/changes/blackouts/",
-)
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -262,7 +205,10 @@ def _actor(request: HttpRequest) -> Actor:
 
 def _get_change(request: AuthedRequest, pk: int, action: str = "view") -> ChangeRecord:
     try:
-        return get_object_or_404(CHANGE_RESOURCE.queryset(request), request.user, action, pk=pk)
+        queryset = ChangeRecord.objects.select_related(*CHANGE_RELATED).prefetch_related(
+            *CHANGE_PREFETCH
+        )
+        return get_object_or_404(restrict(queryset, request.user), request.user, action, pk=pk)
     except NotFound as exc:
         raise Http404 from exc
     except DomainPermissionDenied as exc:
@@ -286,7 +232,7 @@ def change_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "fields": [
             ("Type", change.get_change_type_display()),
             ("State", change.get_state_display()),
-            ("Planned window", _window(change)),
+            ("Planned window", change_window(change)),
             ("Actual start", change.actual_start),
             ("Actual end", change.actual_end),
             ("Requester", link(change.requester, "ui:org:person_detail")),
@@ -351,27 +297,16 @@ def lifecycle_help(request: AuthedRequest) -> HttpResponse:
 
 
 def change_urls() -> list[URLPattern]:
-    """URL patterns of changes (custom detail) and blackout windows (all generic)."""
-    r = CHANGE_RESOURCE
+    """The change pages that are not generic: the detail with its assessment, the lifecycle
+    help and transitions (the generic list/form/delete/history come from resources.py)."""
     return [
-        path("changes/", list_view, {"resource": r}, name="changerecord_list"),
-        path("changes/add/", edit_view, {"resource": r}, name="changerecord_add"),
         path("changes/lifecycle/", lifecycle_help, name="changerecord_lifecycle"),
         path("changes/<int:pk>/", change_detail, name="changerecord_detail"),
-        path("changes/<int:pk>/edit/", edit_view, {"resource": r}, name="changerecord_edit"),
-        path("changes/<int:pk>/delete/", delete_view, {"resource": r}, name="changerecord_delete"),
-        path(
-            "changes/<int:pk>/history/",
-            history_view,
-            {"resource": r},
-            name="changerecord_history",
-        ),
         path(
             "changes/<int:pk>/transition/<slug:name>/",
             change_transition,
             name="changerecord_transition",
         ),
-        *resource_urls(BLACKOUT_RESOURCE),
     ]
 
 
@@ -391,7 +326,7 @@ def ci_changes_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
         "title": "Changes touching this CI",
         "headers": ["Change", "State", "Planned window"],
         "rows": [
-            [link(c, "ui:impact:changerecord_detail"), c.get_state_display(), _window(c)]
+            [link(c, "ui:impact:changerecord_detail"), c.get_state_display(), change_window(c)]
             for c in changes
         ],
     }
@@ -413,12 +348,3 @@ def ci_map_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
             )
         ],
     }
-
-
-def register_ci_sections() -> None:
-    """Add the change and dependency-map sections to the CI page (``ImpactConfig.ready``)."""
-    from assetgraph.cmdb import views as cmdb_views
-
-    for section in (ci_map_section, ci_changes_section):
-        if section not in cmdb_views.DETAIL_SECTIONS:
-            cmdb_views.DETAIL_SECTIONS.append(section)

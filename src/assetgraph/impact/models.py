@@ -137,32 +137,3 @@ class BlackoutWindow(TimestampedModel):
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "must be after the start"})
-
-
-def register_change_types() -> None:
-    """Register changes and blackout windows with search, permissions and History tabs
-    (called from ``ImpactConfig.ready``)."""
-    from assetgraph.core import registry
-
-    registry.register(
-        ChangeRecord,
-        search_fields=("title", "description"),
-        constraint_fields=(
-            "id",
-            "change_type",
-            "state",
-            "requester",
-            "owner",
-            "team",
-            "team__code",
-        ),
-        detail_url_name="ui:impact:changerecord_detail",
-        list_url_name="ui:impact:changerecord_list",
-    )
-    registry.register(
-        BlackoutWindow,
-        search_fields=("name", "description"),
-        constraint_fields=("id", "name"),
-        detail_url_name="ui:impact:blackoutwindow_detail",
-        list_url_name="ui:impact:blackoutwindow_list",
-    )

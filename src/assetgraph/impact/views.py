@@ -132,11 +132,3 @@ def ci_impact_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
             ),
         ],
     }
-
-
-def register_ci_section() -> None:
-    """Add :func:`ci_impact_section` to the CI page once."""
-    from assetgraph.cmdb import views as cmdb_views
-
-    if ci_impact_section not in cmdb_views.DETAIL_SECTIONS:
-        cmdb_views.DETAIL_SECTIONS.append(ci_impact_section)

@@ -1,6 +1,6 @@
 """The one list/detail/form/delete pattern every app's pages reuse.
 
-A :class:`UIResource` describes a model's pages: its list columns, the ``FilterSchema`` shared
+A :class:`Resource` describes a model's pages: its list columns, the ``FilterSchema`` shared
 with the API (so filters mean the same on both surfaces), orderings, the detail fields, the
 form and the services that write. :func:`resource_urls` turns it into URL patterns. Lists
 filter, sort and paginate with HTMX (the table partial is swapped in place, the URL is pushed).
@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +38,7 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import AttributeType, apply_attribute_params
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+from assetgraph.framework.spec import BulkAction, Column, Resource
 
 from .history import describe
 from .paging import keyset_page
@@ -53,31 +54,6 @@ def link(obj: Any, url_name: str) -> dict[str, str] | str:
 
 
 @dataclass(frozen=True)
-class Column:
-    """A list column: header, how to read the value, optional sort key and link."""
-
-    label: str
-    value: Callable[[Any], Any]
-    order: str | None = None
-    link: bool = False
-
-
-@dataclass(frozen=True)
-class BulkAction:
-    """An action on the rows selected in a list: a button POSTing ``ids`` to ``url_name``.
-
-    ``permission`` is an action on the resource's object type; users without it do not see the
-    button (the target view checks again, per object, with ``restrict``).
-    """
-
-    name: str
-    label: str
-    permission: str
-    url_name: str
-    icon: str = ""
-
-
-@dataclass(frozen=True)
 class FilterField:
     """A filter input rendered from a ``FilterSchema`` field."""
 
@@ -86,45 +62,6 @@ class FilterField:
     kind: str  # "text" | "select"
     value: str
     options: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class UIResource:
-    """Everything the generic views need to render one model's pages."""
-
-    model: type[models.Model]
-    namespace: str
-    columns: Sequence[Column]
-    filter_schema: type[FilterSchema]
-    orderings: dict[str, str]
-    default_ordering: str
-    form_class: type[forms.ModelForm[Any]]
-    create: Callable[[Actor, dict[str, Any]], models.Model]
-    update: Callable[..., models.Model]
-    delete: Callable[[Actor, Any], None]
-    detail_fields: Sequence[tuple[str, Callable[[Any], Any]]] = ()
-    select_related: Sequence[str] = ()
-    prefetch_related: Sequence[str] = ()
-    api_path: str = ""
-    attribute_definitions: Callable[[], Iterable[Any]] | None = None
-    attributes_field: str = "attributes"
-    related_tables: Sequence[Callable[[HttpRequest, Any], dict[str, Any] | None]] = ()
-    bulk_actions: Sequence[BulkAction] = ()
-
-    @property
-    def key(self) -> str:
-        return registry.object_type_key(self.model)
-
-    @property
-    def name(self) -> str:
-        return str(self.model._meta.model_name)
-
-    def url(self, view: str, *args: Any) -> str:
-        return reverse(f"ui:{self.namespace}:{self.name}_{view}", args=args)
-
-    def queryset(self, request: HttpRequest, action: str = "view") -> models.QuerySet[Any]:
-        queryset = self.model._default_manager.select_related(*self.select_related)
-        return restrict(queryset.prefetch_related(*self.prefetch_related), request.user, action)
 
 
 def _actor(request: AuthedRequest) -> Actor:
@@ -138,8 +75,11 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def filter_fields(request: AuthedRequest, schema: type[FilterSchema]) -> list[FilterField]:
-    """Form inputs for every field of a filter schema, with the current values filled in."""
+def filter_fields(
+    request: AuthedRequest, schema: type[FilterSchema], model: type[models.Model] | None = None
+) -> list[FilterField]:
+    """Form inputs for every field of a filter schema, with the current values filled in
+    (``model``: the listed model, whose foreign keys give short lists drop-downs)."""
     result: list[FilterField] = []
     for name, info in schema.model_fields.items():
         value = request.GET.get(name, "")
@@ -159,7 +99,7 @@ def filter_fields(request: AuthedRequest, schema: type[FilterSchema]) -> list[Fi
                 )
             )
         elif annotation is int and name.endswith("_id"):
-            options = _related_options(request, schema, name)
+            options = _related_options(request, model, name)
             if options is None:
                 result.append(FilterField(name, label, "text", value))
             else:
@@ -193,14 +133,15 @@ def attribute_filter_fields(request: HttpRequest, definitions: Sequence[Any]) ->
 
 
 def _related_options(
-    request: HttpRequest, schema: type[FilterSchema], name: str
+    request: HttpRequest, model: type[models.Model] | None, name: str
 ) -> list[tuple[str, str]] | None:
-    model = getattr(schema, "ui_model", None)
     if model is None:
         return None
     try:
         related = model._meta.get_field(name.removesuffix("_id")).related_model
     except Exception:
+        return None
+    if not isinstance(related, type):
         return None
     # A drop-down only while it stays short; beyond that the filter takes an id.
     rows = list(
@@ -227,11 +168,11 @@ def parse_filters(
 
 
 @login_required
-def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
+def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
     """The list page; HTMX requests get only the table partial."""
     if not has_perm(request.user, resource.key, "view"):
         raise PermissionDenied(f"you may not view {resource.model._meta.verbose_name_plural}")
-    filters, filter_errors = parse_filters(request, resource.filter_schema)
+    filters, filter_errors = parse_filters(request, resource.filters)
     queryset = filters.filter(resource.queryset(request))
     orderings = dict(resource.orderings)
     definitions = list(resource.attribute_definitions()) if resource.attribute_definitions else []
@@ -259,7 +200,7 @@ def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
         "columns": [_header(c, paging.ordering, params) for c in resource.columns],
         "next_url": "?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None,
         "first_url": "?" + urlencode(params) if paging.cursor else None,
-        "filters": filter_fields(request, resource.filter_schema)
+        "filters": filter_fields(request, resource.filters, resource.model)
         + attribute_filter_fields(request, definitions),
         "filter_errors": filter_errors,
         "can_add": has_perm(request.user, resource.key, "add"),
@@ -280,7 +221,7 @@ def list_view(request: AuthedRequest, resource: UIResource) -> HttpResponse:
     return render(request, "ui/object_list.html", context)
 
 
-def _bulk_actions(request: HttpRequest, resource: UIResource) -> list[dict[str, str]]:
+def _bulk_actions(request: HttpRequest, resource: Resource) -> list[dict[str, str]]:
     """The bulk actions this user may use on the list (none: no checkboxes)."""
     return [
         {
@@ -329,7 +270,7 @@ def _header(column: Column, ordering: str, params: dict[str, Any]) -> dict[str, 
 
 
 @login_required
-def detail_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpResponse:
+def detail_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResponse:
     """The detail page with its Overview and History tabs (and related tables)."""
     obj = _get(request, resource, pk)
     related = [table for make in resource.related_tables if (table := make(request, obj))]
@@ -349,7 +290,7 @@ def detail_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpRe
     return render(request, "ui/object_detail.html", context)
 
 
-def _get(request: AuthedRequest, resource: UIResource, pk: int, action: str = "view") -> Any:
+def _get(request: AuthedRequest, resource: Resource, pk: int, action: str = "view") -> Any:
     try:
         return get_object_or_404(resource.queryset(request, "view"), request.user, action, pk=pk)
     except NotFound as exc:
@@ -359,7 +300,7 @@ def _get(request: AuthedRequest, resource: UIResource, pk: int, action: str = "v
 
 
 @login_required
-def history_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpResponse:
+def history_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResponse:
     """The History tab: every audit event about the object, newest first (visible objects only)."""
     obj = _get(request, resource, pk)
     events, older = keyset_page(
@@ -407,7 +348,7 @@ def _form_values(form: forms.ModelForm[Any]) -> dict[str, Any]:
 
 
 @login_required
-def edit_view(request: AuthedRequest, resource: UIResource, pk: int | None = None) -> HttpResponse:
+def edit_view(request: AuthedRequest, resource: Resource, pk: int | None = None) -> HttpResponse:
     """Create (``pk`` None) or edit form; writes go through the resource's services."""
     obj = None
     if pk is not None:
@@ -416,15 +357,15 @@ def edit_view(request: AuthedRequest, resource: UIResource, pk: int | None = Non
         if has_perm(request.user, resource.key, "view"):
             raise PermissionDenied("you may not add this")
         raise Http404
-    form = resource.form_class(request.POST or None, instance=obj)
+    form = resource.form(request.POST or None, instance=obj)
     prepare_form(form, request)
     if request.method == "POST" and form.is_valid():
         try:
             if obj is None:
-                saved = resource.create(_actor(request), _form_values(form))
+                saved = resource.service("form_create")(_actor(request), _form_values(form))
                 messages.success(request, f"Created {saved}.")
             else:
-                saved = resource.update(_actor(request), obj, _form_values(form))
+                saved = resource.service("form_update")(_actor(request), obj, _form_values(form))
                 messages.success(request, f"Saved {saved}.")
             return HttpResponseRedirect(resource.url("detail", saved.pk))
         except ServiceError as exc:
@@ -440,14 +381,14 @@ def edit_view(request: AuthedRequest, resource: UIResource, pk: int | None = Non
 
 
 @login_required
-def delete_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpResponse:
+def delete_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResponse:
     """Confirm, then delete through the service; a referenced object explains why it cannot go."""
     obj = _get(request, resource, pk, "delete")
     error = None
     if request.method == "POST":
         try:
             label = str(obj)
-            resource.delete(_actor(request), obj)
+            resource.service("delete")(_actor(request), obj)
             messages.success(request, f"Deleted {label}.")
             return HttpResponseRedirect(resource.url("list"))
         except ServiceError as exc:
@@ -466,22 +407,23 @@ def delete_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpRe
     )
 
 
-def resource_urls(resource: UIResource) -> list[URLPattern]:
-    """URL patterns for list, add, detail, edit, delete and history of one resource."""
+def resource_urls(resource: Resource) -> list[URLPattern]:
+    """URL patterns of the generic pages a resource declares (``resource.pages``): list, add,
+    detail, edit, delete and history."""
+    if not resource.has_pages:
+        return []
     name = resource.name
-    base = str(resource.model._meta.verbose_name_plural).replace(" ", "-")
-    return [
-        path(f"{base}/", list_view, {"resource": resource}, name=f"{name}_list"),
-        path(f"{base}/add/", edit_view, {"resource": resource}, name=f"{name}_add"),
-        path(f"{base}/<int:pk>/", detail_view, {"resource": resource}, name=f"{name}_detail"),
-        path(f"{base}/<int:pk>/edit/", edit_view, {"resource": resource}, name=f"{name}_edit"),
-        path(
-            f"{base}/<int:pk>/delete/", delete_view, {"resource": resource}, name=f"{name}_delete"
-        ),
-        path(
-            f"{base}/<int:pk>/history/",
-            history_view,
-            {"resource": resource},
-            name=f"{name}_history",
-        ),
-    ]
+    base = resource.url_path
+    kwargs = {"resource": resource}
+    patterns = {
+        "list": path(f"{base}/", list_view, kwargs, name=f"{name}_list"),
+        "add": path(f"{base}/add/", edit_view, kwargs, name=f"{name}_add"),
+        "detail": path(f"{base}/<int:pk>/", detail_view, kwargs, name=f"{name}_detail"),
+        "edit": path(f"{base}/<int:pk>/edit/", edit_view, kwargs, name=f"{name}_edit"),
+        "delete": path(f"{base}/<int:pk>/delete/", delete_view, kwargs, name=f"{name}_delete"),
+        "history": path(f"{base}/<int:pk>/history/", history_view, kwargs, name=f"{name}_history"),
+    }
+    return [pattern for page, pattern in patterns.items() if page in resource.pages]
+
+
+__all__ = ["BulkAction", "Column", "Resource", "link", "resource_urls"]

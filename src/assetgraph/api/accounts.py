@@ -4,16 +4,11 @@ from typing import Any
 
 from ninja import Query, Router
 
+from assetgraph.accounts import services
 from assetgraph.accounts.http import AuthedRequest
-from assetgraph.api.pagination import Page, page_request, paginate
-from assetgraph.core import registry
-from assetgraph.core.actor import Actor, Source
-from assetgraph.core.errors import NotFound, PermissionDenied
-
-from . import services
-from .models import APIToken, ObjectPermission, Role, User
-from .permissions import get_object_or_404, has_perm, restrict
-from .schemas import (
+from assetgraph.accounts.models import APIToken, ObjectPermission, Role, User
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.accounts.schemas import (
     MeOut,
     PermissionIn,
     PermissionOut,
@@ -26,6 +21,11 @@ from .schemas import (
     UserIn,
     UserOut,
 )
+from assetgraph.core import registry
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.errors import NotFound, PermissionDenied
+
+from .pagination import Page, page_request, paginate
 
 router = Router(tags=["accounts"])
 USER_ORDERINGS = {"username": "username", "id": "pk"}
@@ -35,7 +35,12 @@ def _actor(request: AuthedRequest) -> Actor:
     return Actor.from_request(request, Source.API)
 
 
-@router.get("/me", response=MeOut, summary="The caller and what they may do")
+@router.get(
+    "/me",
+    response=MeOut,
+    summary="The caller and what they may do",
+    operation_id="assetgraph_accounts_api_me",
+)
 def me(request: AuthedRequest) -> dict[str, Any]:
     user = request.user
     permissions = {
@@ -44,7 +49,12 @@ def me(request: AuthedRequest) -> dict[str, Any]:
     return {"user": user, "permissions": {k: v for k, v in permissions.items() if v}}
 
 
-@router.get("/tokens", response=list[TokenOut], summary="My API tokens")
+@router.get(
+    "/tokens",
+    response=list[TokenOut],
+    summary="My API tokens",
+    operation_id="assetgraph_accounts_api_list_tokens",
+)
 def list_tokens(request: AuthedRequest) -> Any:
     return APIToken.objects.filter(user=request.user)
 
@@ -53,6 +63,7 @@ def list_tokens(request: AuthedRequest) -> Any:
     "/tokens",
     response={201: TokenCreatedOut},
     summary="Create an API token (the secret is shown once)",
+    operation_id="assetgraph_accounts_api_create_token",
 )
 def create_token(request: AuthedRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
     if getattr(request, "auth_token", None) is not None and not request.user.is_superuser:
@@ -68,7 +79,12 @@ def create_token(request: AuthedRequest, payload: TokenIn) -> tuple[int, dict[st
     return 201, {**TokenOut.from_orm(token).model_dump(), "token": issued.plaintext}
 
 
-@router.delete("/tokens/{int:token_id}", response={204: None}, summary="Revoke one of my tokens")
+@router.delete(
+    "/tokens/{int:token_id}",
+    response={204: None},
+    summary="Revoke one of my tokens",
+    operation_id="assetgraph_accounts_api_revoke_token",
+)
 def revoke_token(request: AuthedRequest, token_id: int) -> tuple[int, None]:
     token = APIToken.objects.filter(user=request.user, pk=token_id).first()
     if token is None:
@@ -77,7 +93,12 @@ def revoke_token(request: AuthedRequest, token_id: int) -> tuple[int, None]:
     return 204, None
 
 
-@router.get("/users", response=Page[UserOut], summary="List users")
+@router.get(
+    "/users",
+    response=Page[UserOut],
+    summary="List users",
+    operation_id="assetgraph_accounts_api_list_users",
+)
 def list_users(request: AuthedRequest, filters: Query[UserFilter]) -> dict[str, Any]:
     users = restrict(User.objects.prefetch_related("roles"), request.user, "view")
     paging = page_request(request.GET, USER_ORDERINGS, "username")
@@ -85,7 +106,12 @@ def list_users(request: AuthedRequest, filters: Query[UserFilter]) -> dict[str, 
     return {"results": rows, "next": next_cursor}
 
 
-@router.post("/users", response={201: UserOut}, summary="Create a user")
+@router.post(
+    "/users",
+    response={201: UserOut},
+    summary="Create a user",
+    operation_id="assetgraph_accounts_api_create_user",
+)
 def create_user(request: AuthedRequest, payload: UserIn) -> tuple[int, User]:
     if not has_perm(request.user, "accounts.user", "add"):
         raise PermissionDenied("you may not add users")
@@ -101,14 +127,24 @@ def create_user(request: AuthedRequest, payload: UserIn) -> tuple[int, User]:
     return 201, user
 
 
-@router.get("/users/{int:user_id}", response=UserOut, summary="Get a user")
+@router.get(
+    "/users/{int:user_id}",
+    response=UserOut,
+    summary="Get a user",
+    operation_id="assetgraph_accounts_api_get_user",
+)
 def get_user(request: AuthedRequest, user_id: int) -> User:
     return get_object_or_404(
         User.objects.prefetch_related("roles"), request.user, "view", pk=user_id
     )
 
 
-@router.put("/users/{int:user_id}/roles", response=UserOut, summary="Replace a user's roles")
+@router.put(
+    "/users/{int:user_id}/roles",
+    response=UserOut,
+    summary="Replace a user's roles",
+    operation_id="assetgraph_accounts_api_set_roles",
+)
 def set_roles(request: AuthedRequest, user_id: int, payload: RolesIn) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
     services.set_user_roles(_actor(request), user, payload.roles)
@@ -119,6 +155,7 @@ def set_roles(request: AuthedRequest, user_id: int, payload: RolesIn) -> User:
     "/users/{int:user_id}/deactivate",
     response=UserOut,
     summary="Deactivate a user (ends sessions, revokes tokens)",
+    operation_id="assetgraph_accounts_api_deactivate",
 )
 def deactivate(request: AuthedRequest, user_id: int) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
@@ -126,19 +163,34 @@ def deactivate(request: AuthedRequest, user_id: int) -> User:
     return User.objects.prefetch_related("roles").get(pk=user.pk)
 
 
-@router.post("/users/{int:user_id}/reactivate", response=UserOut, summary="Reactivate a user")
+@router.post(
+    "/users/{int:user_id}/reactivate",
+    response=UserOut,
+    summary="Reactivate a user",
+    operation_id="assetgraph_accounts_api_reactivate",
+)
 def reactivate(request: AuthedRequest, user_id: int) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
     services.reactivate_user(_actor(request), user)
     return User.objects.prefetch_related("roles").get(pk=user.pk)
 
 
-@router.get("/roles", response=list[RoleOut], summary="Roles and their permissions")
+@router.get(
+    "/roles",
+    response=list[RoleOut],
+    summary="Roles and their permissions",
+    operation_id="assetgraph_accounts_api_list_roles",
+)
 def list_roles(request: AuthedRequest) -> Any:
     return restrict(Role.objects.prefetch_related("permissions"), request.user, "view")
 
 
-@router.get("/permissions", response=list[PermissionOut], summary="Object permissions")
+@router.get(
+    "/permissions",
+    response=list[PermissionOut],
+    summary="Object permissions",
+    operation_id="assetgraph_accounts_api_list_permissions",
+)
 def list_permissions(request: AuthedRequest) -> Any:
     return restrict(ObjectPermission.objects.all(), request.user, "view")
 
@@ -147,6 +199,7 @@ def list_permissions(request: AuthedRequest) -> Any:
     "/permissions",
     response={201: PermissionOut},
     summary="Create an object permission (with constraints)",
+    operation_id="assetgraph_accounts_api_create_permission",
 )
 def create_permission(
     request: AuthedRequest, payload: PermissionIn

@@ -6,19 +6,24 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from assetgraph.accounts.permissions import has_perm, restrict
-from assetgraph.api.pagination import Page, page_request, paginate
+from assetgraph.audit.models import AuditEvent
+from assetgraph.audit.schemas import AuditEventFilter, AuditEventOut, RevisionOut
+from assetgraph.audit.services import current_revision
 from assetgraph.core import registry
 from assetgraph.core.errors import PermissionDenied
 
-from .models import AuditEvent
-from .schemas import AuditEventFilter, AuditEventOut, RevisionOut
-from .services import current_revision
+from .pagination import Page, page_request, paginate
 
 router = Router(tags=["audit"])
 ORDERINGS = {"id": "pk", "timestamp": "timestamp"}
 
 
-@router.get("/events", response=Page[AuditEventOut], summary="List audit events")
+@router.get(
+    "/events",
+    response=Page[AuditEventOut],
+    summary="List audit events",
+    operation_id="assetgraph_audit_api_list_events",
+)
 def list_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> dict[str, Any]:
     """Events newest first, filtered by object, actor, action, source and time range.
 
@@ -36,7 +41,12 @@ def list_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> dict[
     return {"results": rows, "next": next_cursor}
 
 
-@router.get("/revision", response=RevisionOut, summary="Current audit revision")
+@router.get(
+    "/revision",
+    response=RevisionOut,
+    summary="Current audit revision",
+    operation_id="assetgraph_audit_api_revision",
+)
 def revision(request: HttpRequest) -> dict[str, int]:
     """The newest event id: it only grows, so caches key on it."""
     return {"revision": current_revision()}

@@ -1,0 +1,39 @@
+"""URLs of the UI (namespace ``ui``): the shell pages, then each app's pages under
+``/<app>/`` (namespace ``ui:<app>``): its own (``<app>/urls.py``) first, then the generic
+pages of its declared resources."""
+
+from typing import Any
+
+from django.urls import include, path
+
+from assetgraph.framework.spec import app_resources
+from assetgraph.ui import views
+from assetgraph.ui.generic import resource_urls
+
+from . import domain_modules
+
+app_name = "ui"
+
+urlpatterns: list[Any] = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("search/", views.search, name="search"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/<int:pk>/", views.user_detail, name="user_detail"),
+    path("audit/", views.audit_log, name="audit_log"),
+]
+
+for label, module in domain_modules("urls"):
+    own = list(getattr(module, "urlpatterns", []))
+    names = {pattern.name for pattern in own}
+    generic = [
+        pattern
+        for resource in app_resources(label)
+        for pattern in resource_urls(resource)
+        if pattern.name not in names
+    ]
+    if own or generic:
+        urlpatterns.append(path(f"{label}/", include((own + generic, label))))
