@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from assetgraph.site.api import api as ninja_api
 from assetgraph.cmdb import schemas, services
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import Actor
-from assetgraph.core.etags import etag_for
+from assetgraph.framework.etags import etag_for
+from assetgraph.site.api import api as ninja_api
 
 from .conftest import cls
 

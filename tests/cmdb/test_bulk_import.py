@@ -19,7 +19,7 @@ from assetgraph.cmdb.history import states_at
 from assetgraph.cmdb.importers import CIImporter, RelationshipImporter
 from assetgraph.cmdb.models import CI, Relationship
 from assetgraph.core.actor import Actor
-from assetgraph.core.etags import etag_for
+from assetgraph.framework.etags import etag_for
 
 from .conftest import cls, rtype
 

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from assetgraph.audit.models import AuditEvent
-from assetgraph.core import jobs
 from assetgraph.core.models import ImportJob
+from assetgraph.framework import jobs
 from assetgraph.org.models import Person
 from assetgraph.ui import importing
 

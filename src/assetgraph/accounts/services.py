@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from assetgraph.audit.services import record_event, record_events, snapshot
 from assetgraph.core.actor import Actor
-from assetgraph.core.crud import create_instance, full_clean, update_instance
 from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.modelwrites import assign_editable, full_clean, save_or_conflict
 
 from .models import APIToken, LoginThrottle, ObjectPermission, Role, User
 from .permissions import authorize, clear_cache, validate_constraints
@@ -80,7 +80,18 @@ def update_user(actor: Actor, user: User, changes: dict[str, Any]) -> User:
         raise ValidationFailed(
             f"{name}: cannot be changed here", fields={name: ["cannot be changed here"]}
         )
-    return update_instance(actor, user, changes)
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        authorize(actor, "change", current)
+        before = snapshot(current)
+        assign_editable(current, changes)
+        full_clean(current, exclude=["password"])
+        after = snapshot(current)
+        if after != before:
+            save_or_conflict(current)
+            authorize(actor, "change", current, after=True)
+            record_event(actor, "update", current, before=before, after=after)
+        return current
 
 
 def set_password(actor: Actor, user: User, password: str) -> None:
@@ -179,17 +190,17 @@ def create_object_permission(
     """Create a validated permission (object types, actions and constraints checked)."""
     _validate_permission(object_types, actions, constraints)
     with transaction.atomic():
-        permission = create_instance(
-            actor,
-            ObjectPermission,
-            {
-                "name": name,
-                "object_types": list(object_types),
-                "actions": list(actions),
-                "constraints": constraints,
-                "description": description,
-            },
+        permission = ObjectPermission(
+            name=name,
+            object_types=list(object_types),
+            actions=list(actions),
+            constraints=constraints,
+            description=description,
         )
+        authorize(actor, "add", permission)
+        full_clean(permission)
+        save_or_conflict(permission)
+        record_event(actor, "create", permission, after=snapshot(permission))
         permission.roles.set(Role.objects.filter(name__in=list(roles)))
         permission.users.set(list(users))
         return permission

@@ -22,17 +22,13 @@ from assetgraph.accounts.schemas import (
     UserOut,
 )
 from assetgraph.core import registry
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import NotFound, PermissionDenied
 
 from .pagination import Page, page_request, paginate
 
 router = Router(tags=["accounts"])
 USER_ORDERINGS = {"username": "username", "id": "pk"}
-
-
-def _actor(request: AuthedRequest) -> Actor:
-    return Actor.from_request(request, Source.API)
 
 
 @router.get(
@@ -69,7 +65,7 @@ def create_token(request: AuthedRequest, payload: TokenIn) -> tuple[int, dict[st
     if getattr(request, "auth_token", None) is not None and not request.user.is_superuser:
         raise PermissionDenied("tokens cannot mint tokens; sign in to create one")
     issued = services.create_api_token(
-        _actor(request),
+        api_actor(request),
         request.user,
         name=payload.name,
         write_enabled=payload.write_enabled,
@@ -89,7 +85,7 @@ def revoke_token(request: AuthedRequest, token_id: int) -> tuple[int, None]:
     token = APIToken.objects.filter(user=request.user, pk=token_id).first()
     if token is None:
         raise NotFound("token not found")
-    services.revoke_api_token(_actor(request), token)
+    services.revoke_api_token(api_actor(request), token)
     return 204, None
 
 
@@ -116,7 +112,7 @@ def create_user(request: AuthedRequest, payload: UserIn) -> tuple[int, User]:
     if not has_perm(request.user, "accounts.user", "add"):
         raise PermissionDenied("you may not add users")
     user = services.create_user(
-        _actor(request),
+        api_actor(request),
         username=payload.username,
         password=payload.password,
         email=payload.email,
@@ -147,7 +143,7 @@ def get_user(request: AuthedRequest, user_id: int) -> User:
 )
 def set_roles(request: AuthedRequest, user_id: int, payload: RolesIn) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
-    services.set_user_roles(_actor(request), user, payload.roles)
+    services.set_user_roles(api_actor(request), user, payload.roles)
     return User.objects.prefetch_related("roles").get(pk=user.pk)
 
 
@@ -159,7 +155,7 @@ def set_roles(request: AuthedRequest, user_id: int, payload: RolesIn) -> User:
 )
 def deactivate(request: AuthedRequest, user_id: int) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
-    services.deactivate_user(_actor(request), user)
+    services.deactivate_user(api_actor(request), user)
     return User.objects.prefetch_related("roles").get(pk=user.pk)
 
 
@@ -171,7 +167,7 @@ def deactivate(request: AuthedRequest, user_id: int) -> User:
 )
 def reactivate(request: AuthedRequest, user_id: int) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
-    services.reactivate_user(_actor(request), user)
+    services.reactivate_user(api_actor(request), user)
     return User.objects.prefetch_related("roles").get(pk=user.pk)
 
 
@@ -208,7 +204,7 @@ def create_permission(
         raise PermissionDenied("you may not add permissions")
     users = list(restrict(User.objects.filter(pk__in=payload.user_ids), request.user, "view"))
     permission = services.create_object_permission(
-        _actor(request),
+        api_actor(request),
         name=payload.name,
         description=payload.description,
         object_types=payload.object_types,

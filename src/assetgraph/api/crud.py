@@ -14,18 +14,14 @@ from ninja import Query, Router
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.core import registry
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import api_actor
 from assetgraph.core.attributes import apply_attribute_params
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
-from assetgraph.core.etags import etag_for
 from assetgraph.core.exporting import export_response
+from assetgraph.framework.etags import etag_for
 from assetgraph.framework.spec import Resource
 
 from .pagination import Page, page_request, paginate
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.from_request(request, Source.API)
 
 
 def check_references(
@@ -156,7 +152,7 @@ def build_router(resource: Resource) -> Router:
             raise PermissionDenied(f"you may not add a {model._meta.verbose_name}")
         values = payload.model_dump()
         check_references(request, model, values)
-        obj = resource.service("create")(_actor(request), values)
+        obj = resource.service("create")(api_actor(request), values)
         return 201, base(request).get(pk=obj.pk)
 
     @router.patch(
@@ -172,7 +168,7 @@ def build_router(resource: Resource) -> Router:
         values = payload.model_dump(exclude_unset=True)
         check_references(request, model, values)
         updated = resource.service("update")(
-            _actor(request), obj, values, expected_etag=if_match(request)
+            api_actor(request), obj, values, expected_etag=if_match(request)
         )
         result = base(request).get(pk=updated.pk)
         response["ETag"] = etag_for(result)
@@ -186,7 +182,7 @@ def build_router(resource: Resource) -> Router:
     )
     def delete_object(request: HttpRequest, object_id: int) -> tuple[int, None]:
         obj = get_object_or_404(base(request).all(), request.user, "delete", pk=object_id)
-        resource.service("delete")(_actor(request), obj)
+        resource.service("delete")(api_actor(request), obj)
         return 204, None
 
     if resource.api_routes is not None:

@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import require_view
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
 from assetgraph.org.models import Location, Person
@@ -28,10 +28,6 @@ router = Router()
 # Endpoints on the paths of the asset and kit resources (mounted by their declarations).
 asset_routes = Router()
 kit_routes = Router()
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.from_request(request, Source.API)
 
 
 def _asset(request: HttpRequest, asset_id: int, action: str) -> Asset:
@@ -64,7 +60,7 @@ def checkout(request: HttpRequest, asset_id: int, payload: schemas.CheckoutIn) -
     """Exactly one target; 409 when the asset is not available (the message names the rule)."""
     asset = _asset(request, asset_id, "checkout")
     return services.check_out_asset(
-        _actor(request),
+        api_actor(request),
         asset,
         to_person=_visible_ref(request, Person, payload.to_person_id, "to_person_id"),
         to_location=_visible_ref(request, Location, payload.to_location_id, "to_location_id"),
@@ -83,7 +79,7 @@ def checkout(request: HttpRequest, asset_id: int, payload: schemas.CheckoutIn) -
 def checkin(request: HttpRequest, asset_id: int, payload: schemas.CheckinIn) -> Any:
     asset = _asset(request, asset_id, "checkin")
     updated = services.check_in_asset(
-        _actor(request),
+        api_actor(request),
         asset,
         condition_notes=payload.condition_notes,
         defective=payload.defective,
@@ -107,7 +103,7 @@ def bulk_checkin(request: HttpRequest, payload: schemas.BulkCheckinIn) -> Any:
             f"assets: asset {missing[0]} not found", fields={"assets": [f"{missing[0]} not found"]}
         )
     done = services.check_in_assets(
-        _actor(request),
+        api_actor(request),
         [found[pk] for pk in payload.assets],
         condition_notes=payload.condition_notes,
         defective=payload.defective,
@@ -125,7 +121,7 @@ def transition(request: HttpRequest, asset_id: int, payload: schemas.TransitionI
     """409 with the rule's name when the lifecycle table does not allow it."""
     asset = _asset(request, asset_id, "change")
     updated = services.transition_asset(
-        _actor(request),
+        api_actor(request),
         asset,
         payload.transition,
         substate=payload.substate,
@@ -190,7 +186,7 @@ def issue(request: HttpRequest, kit_id: int, payload: schemas.IssueKitIn) -> Any
             f"people: person {missing[0]} not found", fields={"people": [f"{missing[0]} not found"]}
         )
     records = services.issue_kit(
-        _actor(request),
+        api_actor(request),
         kit,
         [found[pk] for pk in payload.people],
         expected_return=payload.expected_return,
@@ -228,7 +224,7 @@ def offboard(request: HttpRequest, person_id: int, condition_notes: str = "") ->
     person = get_object_or_404(Person.objects.all(), request.user, "view", pk=person_id)
     if not has_perm(request.user, "assets.asset", "checkin"):
         raise PermissionDenied("you may not check in assets")
-    done = services.offboard_person(_actor(request), person, condition_notes=condition_notes)
+    done = services.offboard_person(api_actor(request), person, condition_notes=condition_notes)
     return list(Asset.objects.select_related(*ASSET_RELATED).filter(pk__in=[a.pk for a in done]))
 
 
@@ -358,5 +354,5 @@ def import_assets(
     request: HttpRequest, file: UploadedFile = File(...), dry_run: bool = True
 ) -> tuple[int, dict[str, Any]]:
     """Upsert by asset tag, else serial + manufacturer; 422 with row errors writes nothing."""
-    report = AssetImporter(_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)
+    report = AssetImporter(api_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)
     return (200 if report.ok else 422), report.as_dict()

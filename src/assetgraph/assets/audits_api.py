@@ -11,7 +11,7 @@ from ninja import Query, Router
 from assetgraph.accounts.permissions import get_object_or_404, restrict
 from assetgraph.api.crud import require_view
 from assetgraph.api.pagination import Page, page_request, paginate
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import ValidationFailed
 from assetgraph.org.models import Location
 
@@ -22,10 +22,6 @@ from .models import Asset, AuditCampaign, AuditItem
 router = Router(tags=["asset audits"])
 CAMPAIGN = "assets.auditcampaign"
 ORDERINGS = {"started_at": "started_at", "name": "name", "id": "pk"}
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.from_request(request, Source.API)
 
 
 def _campaign(request: HttpRequest, campaign_id: int, action: str = "view") -> AuditCampaign:
@@ -71,7 +67,7 @@ def start(request: HttpRequest, payload: schemas.AuditCampaignIn) -> tuple[int, 
         message = f"location {payload.location_id} not found"
         raise ValidationFailed(f"location_id: {message}", fields={"location_id": ["not found"]})
     campaign = services.start_audit_campaign(
-        _actor(request), location, name=payload.name, notes=payload.notes
+        api_actor(request), location, name=payload.name, notes=payload.notes
     )
     return 201, _fresh(request, campaign)
 
@@ -128,7 +124,7 @@ def items(request: HttpRequest, campaign_id: int, result: AuditResultChoices | N
 )
 def scan(request: HttpRequest, campaign_id: int, payload: schemas.ScanIn) -> Any:
     campaign = _campaign(request, campaign_id, "scan")
-    outcome = services.scan_asset_tag(_actor(request), campaign, payload.tag)
+    outcome = services.scan_asset_tag(api_actor(request), campaign, payload.tag)
     return {
         "result": outcome.result,
         "repeated": outcome.repeated,
@@ -152,7 +148,7 @@ def relocate(request: HttpRequest, campaign_id: int, item_id: int) -> Any:
         raise ValidationFailed(
             f"item_id: item {item_id} not found", fields={"item_id": ["not found"]}
         )
-    asset = services.relocate_audited_asset(_actor(request), item)
+    asset = services.relocate_audited_asset(api_actor(request), item)
     return Asset.objects.select_related(
         "model__category",
         "manufacturer",
@@ -172,7 +168,7 @@ def relocate(request: HttpRequest, campaign_id: int, item_id: int) -> Any:
 )
 def close(request: HttpRequest, campaign_id: int) -> Any:
     campaign = _campaign(request, campaign_id, "change")
-    summary = services.close_audit_campaign(_actor(request), campaign)
+    summary = services.close_audit_campaign(api_actor(request), campaign)
     return {
         "campaign": _fresh(request, summary.campaign),
         "counts": summary.counts,

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.audit.models import AuditEvent
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import ui_actor
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.org.models import Location
@@ -48,10 +48,6 @@ class StartAuditForm(forms.Form):
     location = forms.ModelChoiceField(Location.objects.all(), help_text="Sub-locations included.")
     name = forms.CharField(max_length=200, required=False, help_text="Default: location and date.")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-def _actor(request: AuthedRequest) -> Actor:
-    return Actor.from_request(request, Source.UI)
 
 
 def _campaign(request: AuthedRequest, pk: int, action: str = "view") -> AuditCampaign:
@@ -88,7 +84,7 @@ def audit_start(request: AuthedRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             campaign = services.start_audit_campaign(
-                _actor(request), data["location"], name=data["name"], notes=data["notes"]
+                ui_actor(request), data["location"], name=data["name"], notes=data["notes"]
             )
         except ServiceError as exc:
             form.add_error("location" if "location" in exc.fields else None, exc.message)
@@ -153,7 +149,7 @@ def audit_scan(request: AuthedRequest, pk: int) -> HttpResponse:
     """Record one scanned tag; HTMX gets the refreshed results with a message."""
     campaign = _campaign(request, pk, "scan")
     try:
-        outcome = services.scan_asset_tag(_actor(request), campaign, request.POST.get("tag", ""))
+        outcome = services.scan_asset_tag(ui_actor(request), campaign, request.POST.get("tag", ""))
     except ServiceError as exc:
         return _after_action(request, campaign, exc.message, "danger", exc.status)
     level = {"found": "success", "unexpected": "warning", "unknown": "danger"}.get(
@@ -171,7 +167,7 @@ def audit_relocate(request: AuthedRequest, pk: int, item_pk: int) -> HttpRespons
     if item is None:
         raise Http404
     try:
-        asset = services.relocate_audited_asset(_actor(request), item)
+        asset = services.relocate_audited_asset(ui_actor(request), item)
     except ServiceError as exc:
         return _after_action(request, campaign, exc.message, "danger", exc.status)
     message = f"{asset.asset_tag} is now registered at {campaign.location}."
@@ -184,7 +180,7 @@ def audit_close(request: AuthedRequest, pk: int) -> HttpResponse:
     """Close the campaign: unscanned assets are missing; seen assets get their audit dates."""
     campaign = _campaign(request, pk, "change")
     try:
-        summary = services.close_audit_campaign(_actor(request), campaign)
+        summary = services.close_audit_campaign(ui_actor(request), campaign)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

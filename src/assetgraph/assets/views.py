@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import Actor, Source, ui_actor
 from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
@@ -40,10 +40,6 @@ from .models import (
 )
 from .querysets import ASSET_RELATED
 from .resources import ASSET, KIT, holder
-
-
-def _actor(request: AuthedRequest) -> Actor:
-    return Actor.from_request(request, Source.UI)
 
 
 def _fetch(request: AuthedRequest, queryset: Any, action: str, pk: int) -> Any:
@@ -165,7 +161,7 @@ def asset_checkout(request: AuthedRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             record = services.check_out_asset(
-                _actor(request),
+                ui_actor(request),
                 asset,
                 to_person=data["to_person"],
                 to_location=data["to_location"],
@@ -194,7 +190,7 @@ def asset_checkin(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.check_in_asset(
-                _actor(request),
+                ui_actor(request),
                 asset,
                 condition_notes=form.cleaned_data["condition_notes"],
                 defective=form.cleaned_data["defective"],
@@ -230,7 +226,7 @@ def asset_transition(request: AuthedRequest, pk: int) -> HttpResponse:
         )
         try:
             services.transition_asset(
-                _actor(request),
+                ui_actor(request),
                 asset,
                 data["transition"],
                 substate=data["substate"],
@@ -263,7 +259,7 @@ def person_custody(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             try:
                 services.check_in_assets(
-                    _actor(request),
+                    ui_actor(request),
                     chosen,
                     condition_notes=request.POST.get("condition_notes", ""),
                 )
@@ -308,7 +304,7 @@ def bulk_checkin(request: AuthedRequest) -> HttpResponse:
     else:
         try:
             services.check_in_assets(
-                _actor(request),
+                ui_actor(request),
                 sorted(chosen, key=lambda a: a.asset_tag),
                 condition_notes=request.POST.get("condition_notes", "")[:2000],
             )
@@ -333,7 +329,7 @@ def kit_issue(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             records = services.issue_kit(
-                _actor(request),
+                ui_actor(request),
                 kit,
                 list(form.cleaned_data["people"]),
                 expected_return=form.cleaned_data["expected_return"],

@@ -16,11 +16,11 @@ from ninja.files import UploadedFile
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import check_references, if_match, require_view
 from assetgraph.api.pagination import Page, page_request, paginate
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import api_actor
 from assetgraph.core.attributes import apply_attribute_params
 from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
-from assetgraph.core.etags import etag_for
 from assetgraph.core.exporting import export_response
+from assetgraph.framework.etags import etag_for
 
 from . import exports, reads, schemas, services
 from .estate import estate_json
@@ -39,10 +39,6 @@ router = Router()
 UNSHOWN = ("created", "updated")  # not in CIOut: not read (nor converted) for it
 CI_ORDERINGS = {"name": "name", "id": "pk", "criticality": "criticality"}
 REL_ORDERINGS = {"id": "pk"}
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.from_request(request, Source.API)
 
 
 def _filtered_cis(request: HttpRequest, filters: schemas.CIFilter) -> tuple[Any, dict[str, str]]:
@@ -147,7 +143,7 @@ def create_ci(request: HttpRequest, payload: schemas.CIIn) -> tuple[int, Any]:
         raise PermissionDenied("you may not add a CI")
     values = payload.model_dump()
     check_references(request, CI, values)
-    ci = services.create_ci(_actor(request), values)
+    ci = services.create_ci(api_actor(request), values)
     return 201, _one(request, ci.pk)
 
 
@@ -159,7 +155,7 @@ def update_ci(
     ci = _ci(request, ci_id, "change")
     values = payload.model_dump(exclude_unset=True)
     check_references(request, CI, values)
-    services.update_ci(_actor(request), ci, values, expected_etag=if_match(request))
+    services.update_ci(api_actor(request), ci, values, expected_etag=if_match(request))
     result = _ci(request, ci_id)
     response["ETag"] = etag_for(result)
     return _out(request, [result])[0]
@@ -170,14 +166,14 @@ def update_ci(
 )
 def retire_ci(request: HttpRequest, ci_id: int) -> Any:
     """Retire a CI: its interval closes and its relationships end; the row stays."""
-    services.retire_ci(_actor(request), _ci(request, ci_id, "change"))
+    services.retire_ci(api_actor(request), _ci(request, ci_id, "change"))
     return _one(request, ci_id)
 
 
 @router.delete("/cis/{int:ci_id}", response={204: None}, tags=["CIs"], operation_id="delete_ci")
 def delete_ci(request: HttpRequest, ci_id: int) -> tuple[int, None]:
     """Same as retire: CIs are never deleted, so history and as-of views stay whole."""
-    services.retire_ci(_actor(request), _ci(request, ci_id, "change"))
+    services.retire_ci(api_actor(request), _ci(request, ci_id, "change"))
     return 204, None
 
 
@@ -255,7 +251,7 @@ def add_ci_software(
     ci = _ci(request, ci_id)
     if not has_perm(request.user, "cmdb.softwareinstall", "add"):
         raise PermissionDenied("you may not add software installs")
-    install = services.record_software_install(_actor(request), ci, payload.model_dump())
+    install = services.record_software_install(api_actor(request), ci, payload.model_dump())
     return 201, install
 
 
@@ -270,7 +266,7 @@ def delete_software_install(request: HttpRequest, install_id: int) -> tuple[int,
     install = get_object_or_404(
         SoftwareInstall.objects.select_related("ci"), request.user, "delete", pk=install_id
     )
-    services.remove_software_install(_actor(request), install)
+    services.remove_software_install(api_actor(request), install)
     return 204, None
 
 
@@ -362,7 +358,7 @@ def create_relationship(request: HttpRequest, payload: schemas.RelationshipIn) -
         raise PermissionDenied("you may not add a relationship")
     values = payload.model_dump()
     check_references(request, Relationship, values)
-    rel = services.add_relationship(_actor(request), values)
+    rel = services.add_relationship(api_actor(request), values)
     return 201, _relationship(request, rel.pk)
 
 
@@ -378,7 +374,7 @@ def update_relationship(
     """Change a relationship's description."""
     rel = _relationship(request, rel_id, "change")
     services.update_relationship(
-        _actor(request), rel, payload.model_dump(exclude_unset=True), if_match(request)
+        api_actor(request), rel, payload.model_dump(exclude_unset=True), if_match(request)
     )
     result = _relationship(request, rel_id)
     response["ETag"] = etag_for(result)
@@ -393,7 +389,7 @@ def update_relationship(
 )
 def delete_relationship(request: HttpRequest, rel_id: int) -> tuple[int, None]:
     """End the relationship (its interval closes; the row stays for history)."""
-    services.remove_relationship(_actor(request), _relationship(request, rel_id, "delete"))
+    services.remove_relationship(api_actor(request), _relationship(request, rel_id, "delete"))
     return 204, None
 
 
@@ -446,7 +442,7 @@ def import_file(
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise NotFound(f"nothing to import called {kind!r} (use cis or relationships)")
-    report = importer(_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)
+    report = importer(api_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)
     return (200 if report.ok else 422), report.as_dict()
 
 

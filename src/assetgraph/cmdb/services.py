@@ -18,8 +18,8 @@ from assetgraph.accounts.permissions import authorize
 from assetgraph.audit.services import EventSpec, record_event, record_events, snapshot
 from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import clean_attributes, public_values
-from assetgraph.core.crud import create_instance, delete_instance, full_clean, update_instance
 from assetgraph.core.errors import Conflict, ValidationFailed
+from assetgraph.framework.crud import create_instance, delete_instance, full_clean, update_instance
 
 from .choices import OperationalStatusChoices
 from .models import (

@@ -14,14 +14,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import ui_actor
 from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
@@ -33,10 +33,6 @@ from .history import diff, overlay, parse_when, states_at
 from .models import CI, CIClass, Relationship, RelationshipType
 from .querysets import neighbours, visible_cis, visible_relationships
 from .resources import CI_RESOURCE
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.from_request(request, Source.UI)
 
 
 def _get_ci(request: AuthedRequest, pk: int, action: str = "view", when: Any = None) -> CI:
@@ -142,10 +138,10 @@ def ci_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         try:
             values = form.service_values()
             if ci is None:
-                saved = services.create_ci(_actor(request), values)
+                saved = services.create_ci(ui_actor(request), values)
                 messages.success(request, f"Created {saved}.")
             else:
-                saved = services.update_ci(_actor(request), ci, values)
+                saved = services.update_ci(ui_actor(request), ci, values)
                 messages.success(request, f"Saved {saved}.")
             return HttpResponseRedirect(reverse("ui:cmdb:ci_detail", args=[saved.pk]))
         except ServiceError as exc:
@@ -169,7 +165,7 @@ def ci_retire(request: AuthedRequest, pk: int) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.retire_ci(_actor(request), ci)
+            services.retire_ci(ui_actor(request), ci)
             messages.success(request, f"Retired {ci}.")
             return HttpResponseRedirect(reverse("ui:cmdb:ci_detail", args=[pk]))
         except ServiceError as exc:
@@ -197,7 +193,7 @@ def relationship_add(request: AuthedRequest, pk: int) -> HttpResponse:
             if other is None or rel_type is None:
                 raise ServiceError("choose a relationship type and a current CI")
             services.add_relationship(
-                _actor(request), {"source": ci, "target": other, "type": rel_type}
+                ui_actor(request), {"source": ci, "target": other, "type": rel_type}
             )
             messages.success(request, f"Related {ci} to {other}.")
             return HttpResponseRedirect(reverse("ui:cmdb:ci_detail", args=[pk]))
@@ -221,7 +217,7 @@ def relationship_remove(request: AuthedRequest, pk: int, rel_pk: int) -> HttpRes
         rel = get_object_or_404(
             visible_relationships(request.user), request.user, "delete", pk=rel_pk
         )
-        services.remove_relationship(_actor(request), rel)
+        services.remove_relationship(ui_actor(request), rel)
         messages.success(request, f"Ended: {rel}.")
     except NotFound as exc:
         raise Http404 from exc

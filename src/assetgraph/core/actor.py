@@ -98,3 +98,13 @@ class Actor:
             job_id=job_id,
             label=self.label,
         )
+
+
+def api_actor(request: HttpRequest) -> Actor:
+    """The actor of an API request (source ``api``)."""
+    return Actor.from_request(request, Source.API)
+
+
+def ui_actor(request: HttpRequest) -> Actor:
+    """The actor of a page request (source ``ui``)."""
+    return Actor.from_request(request, Source.UI)

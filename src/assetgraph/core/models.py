@@ -32,7 +32,7 @@ class ImportJob(models.Model):
 
     Infrastructure, not a domain record: it says who started which file, how far it got and
     what came out (``report`` is ``ImportReport.as_dict()``, rows capped). The rows the
-    import writes are audited by the importer itself; see :mod:`assetgraph.core.jobs` for
+    import writes are audited by the importer itself; see :mod:`assetgraph.framework.jobs` for
     why the job row is not. Live progress is not stored here (see ``core.jobs``).
     """
 

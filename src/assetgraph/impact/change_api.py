@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from assetgraph.accounts.permissions import get_object_or_404, restrict
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import api_actor
 
 from . import change_schemas as schemas
 from . import services
@@ -43,10 +43,6 @@ CHANGE_EXPORT_COLUMNS = [
 change_routes = Router()
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.from_request(request, Source.API)
-
-
 def _change(request: HttpRequest, change_id: int, action: str = "view") -> ChangeRecord:
     base = ChangeRecord.objects.select_related(*CHANGE_RELATED).prefetch_related(*CHANGE_PREFETCH)
     return get_object_or_404(
@@ -63,7 +59,9 @@ def _change(request: HttpRequest, change_id: int, action: str = "view") -> Chang
 def transition(request: HttpRequest, change_id: int, payload: schemas.TransitionIn) -> Any:
     """An impossible move is a 409 whose message names the rule and where it may start."""
     change = _change(request, change_id, "change")
-    services.transition_change(_actor(request), change, payload.transition, reason=payload.reason)
+    services.transition_change(
+        api_actor(request), change, payload.transition, reason=payload.reason
+    )
     return _change(request, change_id)
 
 

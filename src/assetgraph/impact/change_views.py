@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.cmdb.models import CI
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import Actor, ui_actor
 from assetgraph.core.errors import NotFound, ServiceError, ValidationFailed
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.ui.generic import link
@@ -199,10 +199,6 @@ def change_window(obj: Any) -> str:
     return f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}" if end else f"{start:%Y-%m-%d %H:%M}"
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.from_request(request, Source.UI)
-
-
 def _get_change(request: AuthedRequest, pk: int, action: str = "view") -> ChangeRecord:
     try:
         queryset = ChangeRecord.objects.select_related(*CHANGE_RELATED).prefetch_related(
@@ -275,7 +271,7 @@ def change_transition(request: AuthedRequest, pk: int, name: str) -> HttpRespons
     change = _get_change(request, pk, "change")
     try:
         services.transition_change(
-            _actor(request), change, name, reason=request.POST.get("reason", "")
+            ui_actor(request), change, name, reason=request.POST.get("reason", "")
         )
     except ServiceError as exc:
         messages.error(request, exc.message)

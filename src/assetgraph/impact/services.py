@@ -21,9 +21,9 @@ from assetgraph.accounts.permissions import authorize, restrict
 from assetgraph.audit.services import record_event, snapshot
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import Actor
-from assetgraph.core.crud import assign_editable, delete_instance, full_clean, save_or_conflict
 from assetgraph.core.errors import Conflict, PreconditionFailed, ValidationFailed
-from assetgraph.core.etags import etag_for
+from assetgraph.framework.crud import assign_editable, delete_instance, full_clean, save_or_conflict
+from assetgraph.framework.etags import etag_for
 
 from .change_lifecycle import (
     EDITABLE_STATES,

@@ -9,8 +9,8 @@ from django.db import transaction
 
 from assetgraph.audit.services import EventSpec, record_events
 from assetgraph.core.actor import Actor
-from assetgraph.core.crud import create_instance, delete_instance, update_instance
 from assetgraph.core.errors import ValidationFailed
+from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 
 from .models import PATH_SEPARATOR, Company, CostCentre, Department, Location, Person
 

@@ -34,7 +34,7 @@ from assetgraph.accounts.permissions import get_object_or_404, has_perm, restric
 from assetgraph.api.pagination import page_request, paginate
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core import registry
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import ui_actor
 from assetgraph.core.attributes import AttributeType, apply_attribute_params
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
@@ -62,10 +62,6 @@ class FilterField:
     kind: str  # "text" | "select"
     value: str
     options: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _actor(request: AuthedRequest) -> Actor:
-    return Actor.from_request(request, Source.UI)
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -362,10 +358,10 @@ def edit_view(request: AuthedRequest, resource: Resource, pk: int | None = None)
     if request.method == "POST" and form.is_valid():
         try:
             if obj is None:
-                saved = resource.service("form_create")(_actor(request), _form_values(form))
+                saved = resource.service("form_create")(ui_actor(request), _form_values(form))
                 messages.success(request, f"Created {saved}.")
             else:
-                saved = resource.service("form_update")(_actor(request), obj, _form_values(form))
+                saved = resource.service("form_update")(ui_actor(request), obj, _form_values(form))
                 messages.success(request, f"Saved {saved}.")
             return HttpResponseRedirect(resource.url("detail", saved.pk))
         except ServiceError as exc:
@@ -388,7 +384,7 @@ def delete_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResp
     if request.method == "POST":
         try:
             label = str(obj)
-            resource.service("delete")(_actor(request), obj)
+            resource.service("delete")(ui_actor(request), obj)
             messages.success(request, f"Deleted {label}.")
             return HttpResponseRedirect(resource.url("list"))
         except ServiceError as exc:

@@ -4,7 +4,7 @@ The uploaded file is kept in the data directory between the preview and the appl
 by a random id tied to the user's session, and deleted once applied.
 
 A file of more than :data:`LARGE_IMPORT_ROWS` rows is not checked or applied inside the
-request: the page starts a background job (:mod:`assetgraph.core.jobs`) and redirects to the
+request: the page starts a background job (:mod:`assetgraph.framework.jobs`) and redirects to the
 job's page, which polls a status partial with HTMX and shows a progress bar, then the same
 report as the inline path. Only the job's owner (or an admin) sees a job; others get 404.
 """
@@ -28,11 +28,11 @@ from django.urls import URLPattern, path, reverse
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import has_perm
-from assetgraph.core import jobs
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import ServiceError
 from assetgraph.core.importing import Importer, ImportReport
 from assetgraph.core.models import ImportJob
+from assetgraph.framework import jobs
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 # Files with more data rows than this are checked and applied by a background job; smaller

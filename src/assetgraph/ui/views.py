@@ -21,7 +21,7 @@ from assetgraph.accounts.models import APIToken, User
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core import registry
-from assetgraph.core.actor import Actor, Source
+from assetgraph.core.actor import ui_actor
 from assetgraph.core.errors import NotFound, ServiceError
 
 from .forms import LoginForm, TokenForm
@@ -30,10 +30,6 @@ from .paging import keyset_page
 
 GENERIC_LOGIN_ERROR = "Invalid username or password."
 SEARCH_LIMIT_PER_TYPE = 10
-
-
-def _actor(request: AuthedRequest) -> Actor:
-    return Actor.from_request(request, Source.UI)
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -157,7 +153,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             issued = account_services.create_api_token(
-                _actor(request),
+                ui_actor(request),
                 request.user,
                 name=form.cleaned_data["name"],
                 write_enabled=form.cleaned_data["write_enabled"],
@@ -185,7 +181,7 @@ def revoke_token(request: AuthedRequest, pk: int) -> HttpResponse:
     token = APIToken.objects.filter(user=request.user, pk=pk).first()
     if token is None:
         raise Http404
-    account_services.revoke_api_token(_actor(request), token)
+    account_services.revoke_api_token(ui_actor(request), token)
     messages.success(request, f"Revoked token {token.name}.")
     return HttpResponseRedirect(reverse("ui:profile"))
 
@@ -220,7 +216,7 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         raise Http404 from exc
     can_change = has_perm(request.user, "accounts.user", "change")
     if request.method == "POST" and can_change:
-        actor = _actor(request)
+        actor = ui_actor(request)
         try:
             action = request.POST.get("action")
             if action == "deactivate":

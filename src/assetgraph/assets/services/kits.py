@@ -12,8 +12,8 @@ from django.db import transaction
 from assetgraph.accounts.permissions import restrict
 from assetgraph.audit.services import record_event
 from assetgraph.core.actor import Actor
-from assetgraph.core.crud import create_instance, delete_instance, update_instance
 from assetgraph.core.errors import Conflict, ValidationFailed
+from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 from assetgraph.org.models import PATH_SEPARATOR, Location, Person
 
 from ..choices import AssetStateChoices, AssetSubstateChoices

@@ -14,8 +14,8 @@ from django.utils import timezone
 from assetgraph.accounts.permissions import authorize
 from assetgraph.audit.services import record_event, snapshot
 from assetgraph.core.actor import Actor
-from assetgraph.core.crud import full_clean
 from assetgraph.core.errors import Conflict, ValidationFailed
+from assetgraph.framework.crud import full_clean
 
 from ..lifecycle import TRANSITIONS, Transition, state_label
 from ..models import Asset, CustodyRecord, Disposal

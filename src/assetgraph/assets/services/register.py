@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import clean_attributes
-from assetgraph.core.crud import create_instance, delete_instance, update_instance
 from assetgraph.core.errors import Conflict, ValidationFailed
+from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 
 from ..choices import AssetStateChoices
 from ..lifecycle import INITIAL_STATES, SUBSTATES

@@ -25,9 +25,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        from django.core.servers.basehttp import get_internal_wsgi_application
         from gunicorn.app.base import BaseApplication
 
-        from assetgraph.wsgi import application
+        # settings.WSGI_APPLICATION, by name: core does not import the mount points.
+        application = get_internal_wsgi_application()
 
         bind = f"{options['host']}:{options['port']}"
 

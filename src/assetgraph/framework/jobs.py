@@ -49,10 +49,9 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from assetgraph.audit.models import AuditEvent
-
-from .errors import ServiceError
-from .importing import Importer, ImportReport
-from .models import ImportJob, ImportJobState
+from assetgraph.core.errors import ServiceError
+from assetgraph.core.importing import Importer, ImportReport
+from assetgraph.core.models import ImportJob, ImportJobState
 
 logger = logging.getLogger(__name__)
 

@@ -10,47 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from assetgraph.accounts.permissions import authorize
 from assetgraph.audit.services import record_event, snapshot
+from assetgraph.core.actor import Actor
+from assetgraph.core.errors import Conflict, PreconditionFailed
+from assetgraph.core.modelwrites import assign_editable, full_clean, save_or_conflict
 
-from .actor import Actor
-from .errors import Conflict, PreconditionFailed, ValidationFailed
 from .etags import etag_for
 
 M = TypeVar("M", bound=models.Model)
-
-
-def full_clean(instance: models.Model, exclude: list[str] | None = None) -> None:
-    """Run model validation and raise :class:`ValidationFailed` naming the fields."""
-    try:
-        instance.full_clean(exclude=exclude)
-    except DjangoValidationError as exc:
-        raise ValidationFailed.from_django(exc) from exc
-
-
-def assign_editable(instance: models.Model, values: Mapping[str, Any]) -> None:
-    """Set editable fields only; any other name is a field error naming it."""
-    fields = [f for f in instance._meta.concrete_fields if f.editable]
-    editable = {f.name for f in fields} | {f.attname for f in fields}
-    for name, value in values.items():
-        if name not in editable:
-            raise ValidationFailed(
-                f"{name}: not an editable field", fields={name: ["not an editable field"]}
-            )
-        setattr(instance, name, value)
-
-
-def save_or_conflict(instance: models.Model) -> None:
-    """Save, turning a unique-constraint violation into a 409 instead of a 500."""
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        raise Conflict(f"the {instance._meta.verbose_name} conflicts with an existing one") from exc
 
 
 def create_instance(
@@ -127,3 +98,13 @@ def delete_instance(actor: Actor, instance: models.Model) -> None:
             ) from exc
         instance.pk = pk
         record_event(actor, "delete", instance, before=before)
+
+
+__all__ = [
+    "assign_editable",
+    "create_instance",
+    "delete_instance",
+    "full_clean",
+    "save_or_conflict",
+    "update_instance",
+]
