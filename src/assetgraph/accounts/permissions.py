@@ -51,8 +51,9 @@ def _grants(user: Any) -> Grants:
 
 def clear_cache(user: Any) -> None:
     """Forget cached grants (after roles or permissions change within a request)."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, _SEEN_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def _as_list(constraints: Any) -> list[dict[str, Any]] | None:
@@ -98,6 +99,33 @@ def restrict(queryset: models.QuerySet[M], user: Any, action: str = "view") -> m
             distinct = distinct or many
     narrowed = queryset.filter(condition)
     return narrowed.distinct() if distinct else narrowed
+
+
+_SEEN_ATTR = "_assetgraph_seen"
+
+
+def can_view(user: Any, obj: models.Model) -> bool:
+    """Whether ``user`` may see ``obj``: the rule for showing a reference by name.
+
+    Unconstrained grants (and no grant at all) answer without a query; a constrained grant
+    asks the database once per object and remembers the answer on the user for the request.
+    """
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    key = registry.object_type_key(obj)
+    grants = _grants(user).get((key, "view"))
+    if not grants:
+        return False
+    if any(g is None for g in grants):
+        return True
+    seen: dict[tuple[str, Any], bool] = getattr(user, _SEEN_ATTR, None) or {}
+    if (key, obj.pk) not in seen:
+        model = type(obj)
+        seen[(key, obj.pk)] = restrict(model._default_manager.filter(pk=obj.pk), user).exists()
+        setattr(user, _SEEN_ATTR, seen)
+    return seen[(key, obj.pk)]
 
 
 def _resolve_tokens(value: Any, user: Any) -> Any:

@@ -1,14 +1,30 @@
 """Schemas shared by every app's API."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from ninja import Schema
+
+from assetgraph.accounts.permissions import can_view
+
+HIDDEN = "(hidden)"
 
 
 class Ref(Schema):
-    """A reference to another object: its id and how it reads."""
+    """A reference to another object: its id and how it reads.
+
+    Hidden means absent: a reference to an object the caller may not view keeps its id (a fact
+    of the object being read) but never its name; ``display`` reads ``(hidden)``.
+    """
 
     id: int
     display: str
 
     @staticmethod
-    def resolve_display(obj: object) -> str:
+    def resolve_display(obj: Any, context: dict[str, Any] | None = None) -> str:
+        if isinstance(obj, Mapping):  # already shaped by a read that checked visibility
+            return str(obj["display"])
+        request = (context or {}).get("request")
+        if request is not None and not can_view(request.user, obj):
+            return HIDDEN
         return str(obj)

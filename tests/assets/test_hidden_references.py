@@ -1,0 +1,55 @@
+"""Hidden means absent: a reference to an object the caller may not view is shown as hidden,
+never by name, in every API output that uses the shared ``Ref`` (issue 9, point 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.test import Client
+
+from assetgraph.assets import services
+from assetgraph.assets.models import Asset
+from assetgraph.core.actor import Actor
+
+ALL_ASSETS = (["assets.asset"], ["view", "checkout", "checkin"], None)
+IT_PEOPLE_ONLY = (["org.person"], ["view"], {"department__code": "IT"})
+
+
+def _checked_out_to_minh(make_asset: Callable[..., Asset], catalogue: dict[str, Any]) -> Asset:
+    asset = make_asset(serial_number="HID-1")
+    services.check_out_asset(Actor.system("tests"), asset, to_person=catalogue["minh"])
+    return asset
+
+
+def test_asset_and_custody_hide_a_custodian_the_caller_cannot_see(
+    api: Callable[..., Client], make_asset: Callable[..., Asset], catalogue: dict[str, Any]
+) -> None:
+    asset = _checked_out_to_minh(make_asset, catalogue)
+    constrained = api(permissions=[ALL_ASSETS, IT_PEOPLE_ONLY])
+
+    body = constrained.get(f"/api/assets/assets/{asset.pk}").json()
+    assert body["custodian"] == {"id": catalogue["minh"].pk, "display": "(hidden)"}
+    history = constrained.get(f"/api/assets/assets/{asset.pk}/custody").json()
+    assert [row["person"]["display"] for row in history] == ["(hidden)"]
+    listed = constrained.get("/api/assets/assets/", {"serial_number": "HID-1"}).json()
+    assert "Minh" not in str(listed)
+
+
+def test_a_visible_custodian_is_shown_by_name(
+    api: Callable[..., Client], make_asset: Callable[..., Asset], catalogue: dict[str, Any]
+) -> None:
+    asset = _checked_out_to_minh(make_asset, catalogue)
+    finance_people = (["org.person"], ["view"], {"department__code": "FIN"})
+    body = api(permissions=[ALL_ASSETS, finance_people]).get(f"/api/assets/assets/{asset.pk}")
+    assert body.json()["custodian"]["display"] == str(catalogue["minh"])
+    everyone = api("Helpdesk").get(f"/api/assets/assets/{asset.pk}").json()
+    assert everyone["custodian"]["display"] == str(catalogue["minh"])
+
+
+def test_a_manager_outside_the_constraint_is_hidden_on_a_visible_person(
+    api: Callable[..., Client], catalogue: dict[str, Any]
+) -> None:
+    ana = catalogue["ana"]  # IT; her manager Minh is in Finance
+    body = api(permissions=[IT_PEOPLE_ONLY]).get(f"/api/org/people/{ana.pk}").json()
+    assert body["manager"] == {"id": catalogue["minh"].pk, "display": "(hidden)"}
