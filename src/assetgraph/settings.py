@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "assetgraph.assets",
     "assetgraph.cmdb",
     "assetgraph.impact",
+    "assetgraph.changes",
     "assetgraph.api",
     "assetgraph.ui",
     "assetgraph.demo",

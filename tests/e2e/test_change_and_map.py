@@ -16,11 +16,11 @@ MAP_SCREENSHOT = "/tmp/e2e-dependency-map.png"  # noqa: S108 - for a human to lo
 @pytest.fixture
 def demo_estate(e2e_roles: None) -> dict[str, Any]:
     """The demo company (story 4 included), written through the services."""
+    from assetgraph.changes.models import ChangeRecord
     from assetgraph.cmdb.models import CI
     from assetgraph.demo.generator import load_demo
     from assetgraph.impact.catalogue import clear_catalogue
     from assetgraph.impact.estate import clear_cache
-    from assetgraph.impact.models import ChangeRecord
 
     clear_cache()  # the flush between tests resets audit ids: never trust a cached graph
     clear_catalogue()
@@ -40,7 +40,7 @@ def test_change_conflict_and_dependency_map(
     firmware, patching, farm = (demo_estate[k] for k in ("firmware", "patching", "farm"))
 
     # The change page: risk badge, the conflict warning and the assessment tab.
-    page.goto(f"/impact/changes/{firmware.pk}/")
+    page.goto(f"/changes/{firmware.pk}/")
     expect(page.locator("main h1")).to_contain_text("Storage firmware upgrade")
     expect(page.locator("#change-risk")).to_contain_text("critical")
     expect(page.locator("#conflict-alert")).to_contain_text(patching.title)
@@ -50,7 +50,7 @@ def test_change_conflict_and_dependency_map(
     expect(page.locator("#impacted-services")).to_contain_text("Finance")
     expect(page.locator("#risk-factors")).to_contain_text("recent failures")
     page.locator("#conflict-alert a", has_text=patching.title).click()
-    expect(page).to_have_url(re.compile(rf"/impact/changes/{patching.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/changes/{patching.pk}/$"))
     page.locator("#assessment-tab").click()
     expect(page.locator("#redundancy-lost")).to_contain_text("Farm A")
 

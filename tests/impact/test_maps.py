@@ -12,9 +12,9 @@ from assetgraph.cmdb import services as cmdb
 from assetgraph.core.actor import Actor
 from assetgraph.core.errors import NotFound, ValidationFailed
 from assetgraph.impact.maps import MapOptions, build_map, parse_classes, to_dot, to_graphml, to_json
+from tests.changes.test_changes import farm
 
 from .conftest import cls, rtype
-from .test_changes import farm
 
 pytestmark = pytest.mark.django_db
 __all__ = ["farm"]

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from django.db import models
 
+from assetgraph.core import registry
 from assetgraph.core.actor import ActorType, Source
 
 GENESIS_HASH = "0" * 64
@@ -33,8 +34,10 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise AuditEventImmutable("audit events are append-only")
 
     def for_object(self, object_type: str, object_id: Any) -> AuditEventQuerySet:
-        """Events about one object, newest first."""
-        return self.filter(object_type=object_type, object_id=str(object_id)).order_by("-id")
+        """Events about one object, newest first (under its former type keys too)."""
+        entry = registry.find(object_type)
+        keys = entry.keys if entry is not None else (object_type,)
+        return self.filter(object_type__in=keys, object_id=str(object_id)).order_by("-id")
 
 
 class AuditEvent(models.Model):

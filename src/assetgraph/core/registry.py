@@ -44,7 +44,14 @@ class ObjectType:
     detail_url_name: str | None = None
     list_url_name: str | None = None
     actions: tuple[str, ...] = ("view", "add", "change", "delete")
+    # Keys the type had before (a model moved between apps): old audit events still name them.
+    aliases: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The key and every former key, for reading history."""
+        return (self.key, *self.aliases)
 
 
 _TYPES: dict[str, ObjectType] = {}
@@ -65,6 +72,7 @@ def register(
     detail_url_name: str | None = None,
     list_url_name: str | None = None,
     actions: Iterable[str] = ("view", "add", "change", "delete"),
+    aliases: Iterable[str] = (),
     **extra: Any,
 ) -> ObjectType:
     """Register ``model`` so search, permissions and history know about it."""
@@ -80,6 +88,7 @@ def register(
         detail_url_name=detail_url_name,
         list_url_name=list_url_name,
         actions=tuple(actions),
+        aliases=tuple(aliases),
         extra=dict(extra),
     )
     _TYPES[key] = entry

@@ -116,8 +116,11 @@ class Resource:
     actions: tuple[str, ...] = DEFAULT_ACTIONS
     search_fields: tuple[str, ...] = ()
     constraint_fields: tuple[str, ...] = ()
-    # Addresses: ``/api/<app>/<path>/`` and ``/<app>/<path>/`` (default: the plural, hyphenated).
-    path: str = ""
+    # Former object types (the model moved between apps): History still reads their events.
+    aliases: tuple[str, ...] = ()
+    # Addresses: ``/api/<app>/<api_path>/`` and ``/<app>/<path>/`` (default: the plural,
+    # hyphenated; an ``api_path`` starting with "/" is taken from ``/api`` as it is).
+    path: str | None = None
     api_path: str = ""
     tag: str = ""
     # False: the app's api.py serves the resource itself (the schemas still document it).
@@ -169,18 +172,24 @@ class Resource:
 
     @property
     def url_path(self) -> str:
-        return self.path or str(self.model._meta.verbose_name_plural).replace(" ", "-")
+        """The pages' path under ``/<app>/`` ("" for the app's main resource)."""
+        if self.path is not None:
+            return self.path
+        return str(self.model._meta.verbose_name_plural).replace(" ", "-")
 
     @property
-    def api_url_path(self) -> str:
-        return self.api_path or self.url_path
+    def api_prefix(self) -> str:
+        """Where the generated endpoints are mounted under ``/api``."""
+        if self.api_path.startswith("/"):
+            return self.api_path
+        return f"/{self.namespace}/{self.api_path or self.url_path}".rstrip("/")
 
     @property
     def api_url(self) -> str:
         """The list endpoint's address (shown on pages as "API")."""
         if self.out_schema is None:
             return ""
-        return f"/api/{self.namespace}/{self.api_url_path}/"
+        return f"/api{self.api_prefix}/"
 
     def url_name(self, view: str) -> str:
         return self.url_names.get(view) or f"ui:{self.namespace}:{self.name}_{view}"
@@ -271,6 +280,7 @@ def register(resource: Resource) -> None:
         detail_url_name=resource.url_name("detail") if resource.has_pages else None,
         list_url_name=resource.url_name("list") if resource.has_pages else None,
         actions=resource.actions,
+        aliases=resource.aliases,
     )
     if resource.cli_name:
         registry.register_table_kind(

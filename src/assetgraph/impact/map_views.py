@@ -9,11 +9,12 @@ export the same neighbourhood as DOT, GraphML or JSON.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -75,3 +76,21 @@ def ci_map(request: AuthedRequest, pk: int) -> HttpResponse:
         "ci_url": reverse("ui:cmdb:ci_detail", args=[ci.pk]),
     }
     return render(request, "impact/map.html", context)
+
+
+def ci_map_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
+    """The CI page's link to its dependency map (current CIs only)."""
+    if ci.valid_to is not None:
+        return None
+    return {
+        "title": "Dependency map",
+        "fields": [
+            (
+                "Map",
+                {
+                    "text": "Open the dependency map",
+                    "url": reverse("ui:impact:map", args=[ci.pk]),
+                },
+            )
+        ],
+    }

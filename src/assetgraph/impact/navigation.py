@@ -10,18 +10,4 @@ SECTIONS = [
             NavItem("Root cause", "ui:impact:root_cause", "cmdb.ci", "search"),
         ],
     ),
-    (
-        "Changes",
-        [
-            NavItem(
-                "Changes", "ui:impact:changerecord_list", "impact.changerecord", "calendar-check"
-            ),
-            NavItem(
-                "Blackout windows",
-                "ui:impact:blackoutwindow_list",
-                "impact.blackoutwindow",
-                "slash-circle",
-            ),
-        ],
-    ),
 ]

@@ -38,7 +38,7 @@ api.add_router("/accounts", accounts_router)
 for label, module in domain_modules("api"):
     for resource in app_resources(label):
         if resource.out_schema is not None and resource.generate_api:
-            api.add_router(f"/{label}/{resource.api_url_path}", build_router(resource))
+            api.add_router(resource.api_prefix, build_router(resource))
     custom = getattr(module, "router", None)
     if custom is not None:
         api.add_router(f"/{label}", custom)

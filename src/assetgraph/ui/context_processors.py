@@ -82,9 +82,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     "label": item.label,
                     "url": url,
                     "icon": item.icon,
-                    "active": request.path.startswith(url),
+                    "active": False,
                 }
             )
+        # The one link whose address is the longest prefix of this page is active
+        # (/changes/blackouts/ is "Blackout windows", not also "Changes" at /changes/).
+        matching = [link for link in links if request.path.startswith(str(link["url"]))]
+        if matching:
+            max(matching, key=lambda link: len(str(link["url"])))["active"] = True
         if links:
             sections.append({"title": title, "links": links})
     return {"navigation": sections}

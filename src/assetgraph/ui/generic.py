@@ -409,15 +409,15 @@ def resource_urls(resource: Resource) -> list[URLPattern]:
     if not resource.has_pages:
         return []
     name = resource.name
-    base = resource.url_path
+    base = f"{resource.url_path}/" if resource.url_path else ""
     kwargs = {"resource": resource}
     patterns = {
-        "list": path(f"{base}/", list_view, kwargs, name=f"{name}_list"),
-        "add": path(f"{base}/add/", edit_view, kwargs, name=f"{name}_add"),
-        "detail": path(f"{base}/<int:pk>/", detail_view, kwargs, name=f"{name}_detail"),
-        "edit": path(f"{base}/<int:pk>/edit/", edit_view, kwargs, name=f"{name}_edit"),
-        "delete": path(f"{base}/<int:pk>/delete/", delete_view, kwargs, name=f"{name}_delete"),
-        "history": path(f"{base}/<int:pk>/history/", history_view, kwargs, name=f"{name}_history"),
+        "list": path(base, list_view, kwargs, name=f"{name}_list"),
+        "add": path(f"{base}add/", edit_view, kwargs, name=f"{name}_add"),
+        "detail": path(f"{base}<int:pk>/", detail_view, kwargs, name=f"{name}_detail"),
+        "edit": path(f"{base}<int:pk>/edit/", edit_view, kwargs, name=f"{name}_edit"),
+        "delete": path(f"{base}<int:pk>/delete/", delete_view, kwargs, name=f"{name}_delete"),
+        "history": path(f"{base}<int:pk>/history/", history_view, kwargs, name=f"{name}_history"),
     }
     return [pattern for page, pattern in patterns.items() if page in resource.pages]
 

@@ -13,7 +13,7 @@ from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from assetgraph.api.schemas import Ref
 
-from .change_lifecycle import ChangeStateChoices, ChangeTypeChoices
+from .lifecycle import ChangeStateChoices, ChangeTypeChoices
 
 
 class ChangeCIIn(Schema):
@@ -79,7 +79,7 @@ class ChangeOut(Schema):
 
     @staticmethod
     def resolve_transitions(obj: Any) -> list[str]:
-        from .change_lifecycle import available_transitions
+        from .lifecycle import available_transitions
 
         return [t.name for t in available_transitions(obj.state, obj.change_type)]
 

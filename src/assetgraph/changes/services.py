@@ -3,7 +3,7 @@
 A change's CI list is part of the change: it is written with the change and recorded in the
 change's audit snapshot (``cis``: ``[[ci_id, takes_down], ...]``), so the History tab shows
 which CIs were added or removed. State moves only through :func:`transition_change`, driven by
-the table in :mod:`assetgraph.impact.change_lifecycle`; an impossible move is a 409 naming
+the table in :mod:`assetgraph.changes.lifecycle`; an impossible move is a 409 naming
 the rule.
 """
 
@@ -25,7 +25,7 @@ from assetgraph.core.errors import Conflict, PreconditionFailed, ValidationFaile
 from assetgraph.framework.crud import assign_editable, delete_instance, full_clean, save_or_conflict
 from assetgraph.framework.etags import etag_for
 
-from .change_lifecycle import (
+from .lifecycle import (
     EDITABLE_STATES,
     TRANSITIONS,
     ChangeStateChoices,

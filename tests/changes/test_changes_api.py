@@ -13,9 +13,9 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from assetgraph.audit.models import AuditEvent
+from assetgraph.changes import services
+from assetgraph.changes.models import BlackoutWindow, ChangeRecord
 from assetgraph.core.actor import Actor
-from assetgraph.impact import services
-from assetgraph.impact.models import BlackoutWindow, ChangeRecord
 
 from .test_changes import T0, farm, hours, new_change
 
@@ -60,7 +60,7 @@ def test_operators_create_schedule_and_assess_through_the_api(
     assert report["risk"]["band"] in {"low", "medium", "high", "critical"}
     assert [r["display"] for r in report["redundancy_lost"]] == ["Farm R"]
     assert [s["display"] for s in report["services_degraded"]] == ["Payroll"]
-    events = AuditEvent.objects.filter(object_type="impact.changerecord", object_id=str(change_id))
+    events = AuditEvent.objects.filter(object_type="changes.changerecord", object_id=str(change_id))
     assert list(events.order_by("id").values_list("action", flat=True)) == [
         "create",
         "transition:schedule",
@@ -132,7 +132,7 @@ def test_constrained_user_sees_only_their_changes(
     other = new_change(system, "Other", [farm["hvr2"]], team=farm["site"]["finance"])
     client = api(
         permissions=[
-            (["impact.changerecord"], ["view", "change"], {"team__code": "IT"}),
+            (["changes.changerecord"], ["view", "change"], {"team__code": "IT"}),
             (["cmdb.ci"], ["view"], None),
         ]
     )
@@ -168,7 +168,7 @@ def test_blackout_windows_crud(farm: dict[str, Any], api: Any) -> None:
 def test_change_pages(farm: dict[str, Any], browser: Any, system: Actor) -> None:
     client = browser("IT Operations (NOC)")
     add = client.post(
-        "/impact/changes/add/",
+        "/changes/add/",
         {
             "title": "Patch hv-r01",
             "change_type": "normal",
@@ -181,29 +181,29 @@ def test_change_pages(farm: dict[str, Any], browser: Any, system: Actor) -> None
     assert add.status_code == 302, add.content.decode()[:2000]
     change = ChangeRecord.objects.get(title="Patch hv-r01")
     assert sorted(change.items.values_list("ci__name", flat=True)) == ["hv-r01", "hv-r02"]
-    page = client.get(f"/impact/changes/{change.pk}/")
+    page = client.get(f"/changes/{change.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "Risk:" in html and "Payroll" in html and 'data-transition="schedule"' in html
-    moved = client.post(f"/impact/changes/{change.pk}/transition/schedule/")
+    moved = client.post(f"/changes/{change.pk}/transition/schedule/")
     assert moved.status_code == 302
     assert ChangeRecord.objects.get(pk=change.pk).state == "scheduled"
-    refused = client.post(f"/impact/changes/{change.pk}/transition/complete/", follow=True)
+    refused = client.post(f"/changes/{change.pk}/transition/complete/", follow=True)
     assert "rule &#x27;complete&#x27;" in refused.content.decode()
     bad = client.post(
-        "/impact/changes/add/",
+        "/changes/add/",
         {"title": "x", "change_type": "normal", "cis_down": "no such CI", "cis_up": ""},
     )
     assert bad.status_code == 422 and "not found" in bad.content.decode()
-    listing = client.get("/impact/changes/", {"state": "scheduled"})
+    listing = client.get("/changes/", {"state": "scheduled"})
     assert listing.status_code == 200 and "Patch hv-r01" in listing.content.decode()
-    history = client.get(f"/impact/changes/{change.pk}/history/")
+    history = client.get(f"/changes/{change.pk}/history/")
     assert history.status_code == 200
     ci_page = client.get(f"/cmdb/cis/{farm['hvr1'].pk}/")
     assert "Changes touching this CI" in ci_page.content.decode()
     assert f"/impact/map/{farm['hvr1'].pk}/" in ci_page.content.decode()
-    assert client.get("/impact/blackout-windows/").status_code == 200
-    assert client.get("/impact/changes/lifecycle/").status_code == 200
+    assert client.get("/changes/blackouts/").status_code == 200
+    assert client.get("/changes/lifecycle/").status_code == 200
 
 
 def test_hidden_change_page_is_404_and_readers_get_no_buttons(
@@ -211,13 +211,13 @@ def test_hidden_change_page_is_404_and_readers_get_no_buttons(
 ) -> None:
     change = new_change(system, "Patch", [farm["hvr1"]])
     reader = browser("Read-only")
-    page = reader.get(f"/impact/changes/{change.pk}/")
+    page = reader.get(f"/changes/{change.pk}/")
     assert page.status_code == 200 and "data-transition" not in page.content.decode()
-    assert reader.post(f"/impact/changes/{change.pk}/transition/schedule/").status_code in (
+    assert reader.post(f"/changes/{change.pk}/transition/schedule/").status_code in (
         403,
         404,
     )
-    assert browser("Finance").get(f"/impact/changes/{change.pk}/").status_code == 404
+    assert browser("Finance").get(f"/changes/{change.pk}/").status_code == 404
 
 
 # ------------------------------------------------------------------------------ CLI

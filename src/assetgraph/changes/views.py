@@ -33,9 +33,9 @@ from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.ui.generic import link
 
 from . import services
-from .change_api import CHANGE_PREFETCH, CHANGE_RELATED
-from .change_lifecycle import available_transitions, transitions_markdown
-from .changes import RISK_FORMULA, assess_change
+from .api import CHANGE_PREFETCH, CHANGE_RELATED
+from .assessment import RISK_FORMULA, assess_change
+from .lifecycle import available_transitions, transitions_markdown
 from .models import BlackoutWindow, ChangeRecord
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -222,7 +222,7 @@ def change_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         .order_by("ci__name")
     )
     hidden_items = change.items.count() - len(items)
-    can_change = has_perm(request.user, "impact.changerecord", "change")
+    can_change = has_perm(request.user, "changes.changerecord", "change")
     context = {
         "object": change,
         "fields": [
@@ -253,15 +253,15 @@ def change_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         if can_change
         else [],
         "can_change": can_change and change.state in ("draft", "scheduled"),
-        "can_delete": has_perm(request.user, "impact.changerecord", "delete")
+        "can_delete": has_perm(request.user, "changes.changerecord", "delete")
         and change.state == "draft",
-        "history_url": reverse("ui:impact:changerecord_history", args=[pk]),
-        "edit_url": reverse("ui:impact:changerecord_edit", args=[pk]),
-        "delete_url": reverse("ui:impact:changerecord_delete", args=[pk]),
-        "list_url": reverse("ui:impact:changerecord_list"),
+        "history_url": reverse("ui:changes:changerecord_history", args=[pk]),
+        "edit_url": reverse("ui:changes:changerecord_edit", args=[pk]),
+        "delete_url": reverse("ui:changes:changerecord_delete", args=[pk]),
+        "list_url": reverse("ui:changes:changerecord_list"),
         "api_url": f"/api/impact/changes/{pk}/assess",
     }
-    return render(request, "impact/changes/change_detail.html", context)
+    return render(request, "changes/change_detail.html", context)
 
 
 @login_required
@@ -277,17 +277,17 @@ def change_transition(request: AuthedRequest, pk: int, name: str) -> HttpRespons
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{change.number}: {name.replace('_', ' ')} done.")
-    return HttpResponseRedirect(reverse("ui:impact:changerecord_detail", args=[pk]))
+    return HttpResponseRedirect(reverse("ui:changes:changerecord_detail", args=[pk]))
 
 
 @login_required
 def lifecycle_help(request: AuthedRequest) -> HttpResponse:
     """The transition table and the risk formula, as the docs state them."""
-    if not has_perm(request.user, "impact.changerecord", "view"):
+    if not has_perm(request.user, "changes.changerecord", "view"):
         raise PermissionDenied("you may not view changes")
     return render(
         request,
-        "impact/changes/lifecycle.html",
+        "changes/lifecycle.html",
         {"table": transitions_markdown(), "risk_formula": RISK_FORMULA},
     )
 
@@ -296,10 +296,10 @@ def change_urls() -> list[URLPattern]:
     """The change pages that are not generic: the detail with its assessment, the lifecycle
     help and transitions (the generic list/form/delete/history come from resources.py)."""
     return [
-        path("changes/lifecycle/", lifecycle_help, name="changerecord_lifecycle"),
-        path("changes/<int:pk>/", change_detail, name="changerecord_detail"),
+        path("lifecycle/", lifecycle_help, name="changerecord_lifecycle"),
+        path("<int:pk>/", change_detail, name="changerecord_detail"),
         path(
-            "changes/<int:pk>/transition/<slug:name>/",
+            "<int:pk>/transition/<slug:name>/",
             change_transition,
             name="changerecord_transition",
         ),
@@ -309,7 +309,7 @@ def change_urls() -> list[URLPattern]:
 # ------------------------------------------------------------------------------ CI page
 def ci_changes_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
     """The CI page's "Changes" section: recent and planned changes touching it."""
-    if not has_perm(request.user, "impact.changerecord", "view"):
+    if not has_perm(request.user, "changes.changerecord", "view"):
         return None
     changes = list(
         restrict(ChangeRecord.objects.filter(items__ci=ci), request.user, "view")
@@ -322,25 +322,7 @@ def ci_changes_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
         "title": "Changes touching this CI",
         "headers": ["Change", "State", "Planned window"],
         "rows": [
-            [link(c, "ui:impact:changerecord_detail"), c.get_state_display(), change_window(c)]
+            [link(c, "ui:changes:changerecord_detail"), c.get_state_display(), change_window(c)]
             for c in changes
-        ],
-    }
-
-
-def ci_map_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
-    """The CI page's link to its dependency map (current CIs only)."""
-    if ci.valid_to is not None:
-        return None
-    return {
-        "title": "Dependency map",
-        "fields": [
-            (
-                "Map",
-                {
-                    "text": "Open the dependency map",
-                    "url": reverse("ui:impact:map", args=[ci.pk]),
-                },
-            )
         ],
     }

@@ -10,13 +10,13 @@ import pytest
 from django.utils import timezone
 
 from assetgraph.audit.models import AuditEvent
+from assetgraph.changes import services
+from assetgraph.changes.assessment import assess_change, band_of, risk_score
+from assetgraph.changes.lifecycle import TRANSITIONS, transitions_markdown
+from assetgraph.changes.models import ChangeCI, ChangeRecord
 from assetgraph.cmdb import services as cmdb
 from assetgraph.core.actor import Actor
 from assetgraph.core.errors import Conflict, PermissionDenied, ValidationFailed
-from assetgraph.impact import services
-from assetgraph.impact.change_lifecycle import TRANSITIONS, transitions_markdown
-from assetgraph.impact.changes import assess_change, band_of, risk_score
-from assetgraph.impact.models import ChangeCI, ChangeRecord
 
 from .conftest import cls, rtype
 
@@ -77,7 +77,7 @@ def test_create_records_the_change_with_its_cis_in_one_event(
     assert list(ChangeCI.objects.filter(change=change).values_list("ci_id", "takes_down")) == [
         (farm["hvr1"].pk, True)
     ]
-    event = AuditEvent.objects.get(object_type="impact.changerecord", object_id=str(change.pk))
+    event = AuditEvent.objects.get(object_type="changes.changerecord", object_id=str(change.pk))
     assert AuditEvent.objects.count() == before + 1
     assert event.action == "create"
     assert event.after["cis"] == [[farm["hvr1"].pk, True]]
@@ -117,7 +117,7 @@ def test_lifecycle_follows_the_table_and_stamps_times(farm: dict[str, Any], syst
     assert (change.state, change.outcome) == ("failed", "rollback")
     assert change.actual_end is not None
     actions = list(
-        AuditEvent.objects.filter(object_id=str(change.pk), object_type="impact.changerecord")
+        AuditEvent.objects.filter(object_id=str(change.pk), object_type="changes.changerecord")
         .order_by("id")
         .values_list("action", flat=True)
     )
@@ -183,7 +183,7 @@ def test_a_user_may_only_name_cis_they_can_see(
 ) -> None:
     user = make_user(
         permissions=[
-            (["impact.changerecord"], ["view", "add"], None),
+            (["changes.changerecord"], ["view", "add"], None),
             (["cmdb.ci"], ["view"], {"name": "hv-r01"}),
         ]
     )
@@ -334,7 +334,7 @@ def test_blackouts_apply_when_global_or_scoped_to_what_the_change_touches(
     assert [b.pk for b in a.blackouts] == [payroll.pk]
     assert {f.name: f.points for f in a.risk.factors}["blackout"] == 10
     assert scoped_elsewhere.pk and global_later.pk
-    event = AuditEvent.objects.get(object_type="impact.blackoutwindow", object_id=str(payroll.pk))
+    event = AuditEvent.objects.get(object_type="changes.blackoutwindow", object_id=str(payroll.pk))
     assert event.after["scope"] == [farm["payroll"].pk]
 
 
@@ -364,7 +364,7 @@ def test_lists_name_only_what_the_user_may_see_but_the_score_is_the_same(
     full = assess_change(change)
     user = make_user(
         permissions=[
-            (["impact.changerecord"], ["view"], {"id": change.pk}),
+            (["changes.changerecord"], ["view"], {"id": change.pk}),
             (["cmdb.ci"], ["view"], {"ci_class__name": "Hypervisor"}),
         ]
     )

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from assetgraph.audit.models import AuditEvent
-from assetgraph.impact.models import BlackoutWindow, ChangeRecord
+from assetgraph.changes.models import BlackoutWindow, ChangeRecord
 
 from ..conftest import bearer
 from .conftest import demo_loaded
@@ -40,7 +40,7 @@ class TestStory4:
         assert states["Patch hypervisors hv-a01 and hv-a02"] == "scheduled"
         assert states["Replace a power supply in hv-b01"] == "draft"
         assert BlackoutWindow.objects.get().name == "Payroll run"
-        assert AuditEvent.objects.filter(object_type="impact.changerecord").count() >= 4 + 5
+        assert AuditEvent.objects.filter(object_type="changes.changerecord").count() >= 4 + 5
 
     def test_the_firmware_change_conflicts_with_the_hypervisor_patching(
         self, story: dict[str, ChangeRecord], make_user: Any

@@ -17,8 +17,8 @@ from assetgraph.core.commandline import cli_actor
 from assetgraph.core.errors import ServiceError
 
 from ... import services
-from ...change_lifecycle import ChangeStateChoices, ChangeTypeChoices
-from ...changes import assess_change, assessment_dict
+from ...assessment import assess_change, assessment_dict
+from ...lifecycle import ChangeStateChoices, ChangeTypeChoices
 from ...models import ChangeRecord
 
 

@@ -28,23 +28,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from assetgraph import graph as engine
 from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI, Relationship
+from assetgraph.impact.objective import (
+    DEGRADED,
+    DOWN,
+    I64,
+    EstateImpact,
+    asset_ids_of,
+    impact_of,
+    of_classes,
+    redundant_groups,
+    service_pks,
+)
 from assetgraph.org.models import Department, Person
 
-from .catalogue import catalogue
-from .change_lifecycle import ChangeStateChoices, ChangeTypeChoices
-from .estate import UnknownCI, estate_graph
+from .lifecycle import ChangeStateChoices, ChangeTypeChoices
 from .models import BlackoutWindow, ChangeCI, ChangeRecord
 
-DOWN, DEGRADED = int(engine.NodeState.DOWN), int(engine.NodeState.DEGRADED)
 RECENT_FAILURE_DAYS = 90
 MAX_LISTED = 200
 CHUNK = 2_000  # ids per SQL IN list (SQLite limits query parameters)
@@ -143,105 +149,6 @@ def risk_score(
 
 
 # ----------------------------------------------------------------------------- estate impact
-I64 = npt.NDArray[np.int64]
-EMPTY = np.zeros(0, dtype=np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class EstateImpact:
-    """Impact of taking some CIs down, as arrays (a change on a core switch can touch
-    hundreds of thousands of CIs: no per-CI Python objects, no SQL ``IN`` lists of them).
-
-    ``failed`` are the CIs taken down (sorted pks), ``affected``/``states`` the CIs the
-    failure reaches and their engine state (DEGRADED or DOWN).
-    """
-
-    failed: I64
-    affected: I64
-    states: npt.NDArray[np.int8]
-
-    def touched(self) -> I64:
-        """Failed and affected CIs (sorted, unique)."""
-        return np.union1d(self.failed, self.affected)
-
-    def down(self) -> I64:
-        """Failed CIs plus the affected ones that are DOWN (sorted, unique)."""
-        return np.union1d(self.failed, self.affected[self.states == DOWN])
-
-    def state_of(self, pks: Iterable[int]) -> dict[int, int]:
-        """Engine state of a few CIs (DOWN for failed ones; unaffected ones are left out)."""
-        wanted = np.fromiter((int(p) for p in pks), dtype=np.int64)
-        result: dict[int, int] = {}
-        if wanted.size == 0:
-            return result
-        if self.affected.size:
-            order = np.argsort(self.affected)
-            keys = self.affected[order]
-            pos = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
-            hit = keys[pos] == wanted
-            found = self.states[order][pos[hit]].tolist()
-            for pk, state in zip(wanted[hit].tolist(), found, strict=True):
-                result[pk] = int(state)
-        for pk in np.intersect1d(wanted, self.failed).tolist():
-            result[pk] = DOWN
-        return result
-
-
-NO_IMPACT = EstateImpact(EMPTY, EMPTY, np.zeros(0, dtype=np.int8))
-
-
-def _impact_of(down_pks: Iterable[int]) -> EstateImpact:
-    """Run the engine's impact for CIs taken down (retired/unknown CIs are ignored).
-
-    Not :func:`assetgraph.impact.analysis.analyse_impact`: that is a user-facing report (it
-    needs a user who can see every failed CI, and pages its lists); an assessment needs the
-    objective impact, also of CIs the reader may not see, and several runs per change.
-    """
-    pks = sorted(set(down_pks))
-    if not pks:
-        return NO_IMPACT
-    eg = estate_graph()
-    try:
-        nodes = eg.nodes_of(pks)
-    except UnknownCI as exc:
-        missing = set(exc.pks)
-        pks = [p for p in pks if p not in missing]
-        if not pks:
-            return NO_IMPACT
-        nodes = eg.nodes_of(pks)
-    result = engine.impact(eg.graph, nodes)
-    return EstateImpact(
-        np.array(pks, dtype=np.int64), eg.pks_of(result.nodes), result.states.astype(np.int8)
-    )
-
-
-def _of_classes(pks: I64, class_ids: set[int]) -> I64:
-    """The CIs among ``pks`` whose class is one of ``class_ids`` (catalogue lookup, numpy)."""
-    if pks.size == 0 or not class_ids:
-        return EMPTY
-    cat = catalogue()
-    pos, found = cat.rows(pks)
-    classes = cat.ci_class[pos]
-    keep = found & np.isin(classes, np.fromiter(class_ids, dtype=np.int64))
-    return pks[keep]
-
-
-def _service_pks(impact: EstateImpact, service_ids: set[int]) -> set[int]:
-    """Business services the impact touches (class lookup in the catalogue, no SQL).
-
-    Only current CIs can be reached: a retired CI's relationships have ended, so in the
-    estate graph it is isolated.
-    """
-    return set(_of_classes(impact.touched(), service_ids).tolist())
-
-
-def _redundant_groups(pks: I64) -> I64:
-    """The CIs among ``pks`` with redundancy enabled (the estate graph knows them)."""
-    groups = np.fromiter(estate_graph().redundancy.keys(), dtype=np.int64)
-    return np.intersect1d(pks, groups)
-
-
-# ----------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class ServiceHit:
     """An impacted business service and how badly."""
@@ -312,7 +219,7 @@ def _groups_degraded(impact: EstateImpact) -> list[tuple[int, int, int, int]]:
     A group counts when redundancy is enabled, it is DEGRADED (not DOWN) and one of its own
     members is out: the change eats the group's spare capacity.
     """
-    degraded = _redundant_groups(impact.affected[impact.states == DEGRADED]).tolist()
+    degraded = redundant_groups(impact.affected[impact.states == DEGRADED]).tolist()
     if not degraded:
         return []
     groups = list(
@@ -408,9 +315,9 @@ def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
     items = _items([change.pk]).get(change.pk, [])
     ci_ids = [ci for ci, _ in items]
     taken_down = [ci for ci, down in items if down]
-    mine = _impact_of(taken_down)
+    mine = impact_of(taken_down)
     service_ids = set(service_class_ids())
-    my_services = _service_pks(mine, service_ids)
+    my_services = service_pks(mine, service_ids)
     tiers = dict(CI.objects.filter(pk__in=list(my_services)).values_list("pk", "criticality"))
     states = mine.state_of(my_services)
     groups = _groups_degraded(mine)
@@ -423,15 +330,15 @@ def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
         theirs = other_items.get(other.pk, [])
         shared_cis = set(ci_ids) & {ci for ci, _ in theirs}
         their_down = [ci for ci, down in theirs if down]
-        their_impact = _impact_of(their_down)
-        shared_services = my_services & _service_pks(their_impact, service_ids)
+        their_impact = impact_of(their_down)
+        shared_services = my_services & service_pks(their_impact, service_ids)
         if not (shared_cis or shared_services):
             continue
-        together = _impact_of(taken_down + their_down).down()
+        together = impact_of(taken_down + their_down).down()
         only_together = np.setdiff1d(together, np.union1d(my_down, their_impact.down()))
         # what matters of those: services, and redundancy groups the pair exhausts
         notable = np.union1d(
-            _of_classes(only_together, service_ids), _redundant_groups(only_together)
+            of_classes(only_together, service_ids), redundant_groups(only_together)
         )
         conflicts_raw.append((other, shared_cis, shared_services, set(notable.tolist())))
 
@@ -547,10 +454,7 @@ def _people(user: Any, impact: EstateImpact) -> tuple[list[Person], int]:
     touched = impact.touched()
     if touched.size == 0:
         return [], 0
-    cat = catalogue()
-    pos, found = cat.rows(touched)
-    assets = np.unique(cat.asset[pos][found])
-    assets = assets[assets > 0].tolist()
+    assets = asset_ids_of(touched).tolist()
     custodians: set[int] = set()
     for i in range(0, len(assets), CHUNK):
         custodians.update(

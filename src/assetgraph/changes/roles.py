@@ -7,7 +7,7 @@ changes and blackouts, so they can see what is planned and why a service was dow
 is only for drafts (the service refuses anything further along) and stays with the operators.
 """
 
-CHANGE_TYPES = ["impact.changerecord", "impact.blackoutwindow"]
+CHANGE_TYPES = ["changes.changerecord", "changes.blackoutwindow"]
 _READ = {key: ["view"] for key in CHANGE_TYPES}
 _MANAGE = {key: ["view", "add", "change", "delete"] for key in CHANGE_TYPES}
 

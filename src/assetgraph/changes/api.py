@@ -12,9 +12,8 @@ from ninja import Router
 from assetgraph.accounts.permissions import get_object_or_404, restrict
 from assetgraph.core.actor import api_actor
 
-from . import change_schemas as schemas
-from . import services
-from .changes import assess_change, assessment_dict
+from . import schemas, services
+from .assessment import assess_change, assessment_dict
 from .models import ChangeRecord
 
 CHANGE_RELATED = ("requester", "owner", "team")

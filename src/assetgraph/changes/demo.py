@@ -29,7 +29,7 @@ from assetgraph.cmdb.models import CI
 from assetgraph.org.models import Department
 
 from . import services
-from .change_lifecycle import ChangeTypeChoices
+from .lifecycle import ChangeTypeChoices
 
 if TYPE_CHECKING:
     from assetgraph.demo.generator import DemoContext

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from assetgraph.changes import services
 from assetgraph.core.actor import Actor
-from assetgraph.impact import services
 
 from ..harness import PermissionHarness
 
@@ -19,7 +19,7 @@ START = timezone.now().replace(microsecond=0) + dt.timedelta(days=3)
 
 
 class TestChangeRecordPermissions(PermissionHarness):
-    object_type = "impact.changerecord"
+    object_type = "changes.changerecord"
     path = "/api/impact/changes/"
     update_payload = {"description": "patched by the harness"}
 
@@ -42,7 +42,7 @@ class TestChangeRecordPermissions(PermissionHarness):
 
 
 class TestBlackoutWindowPermissions(PermissionHarness):
-    object_type = "impact.blackoutwindow"
+    object_type = "changes.blackoutwindow"
     path = "/api/impact/changes/blackouts/"
     update_payload = {"description": "patched by the harness"}
 

@@ -1,9 +1,9 @@
 """Change records (planned work on CIs) and blackout windows (when changes should not run).
 
 A change names the CIs it touches and whether each is taken down; the impact of the change is
-computed from the estate graph when asked (:mod:`assetgraph.impact.changes`), never stored, so
+computed from the estate graph when asked (:mod:`assetgraph.changes.assessment`), never stored, so
 it always reflects today's relationships and redundancy. State moves only through the
-transition table of :mod:`assetgraph.impact.change_lifecycle` (``state`` is not editable).
+transition table of :mod:`assetgraph.changes.lifecycle` (``state`` is not editable).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.db.models import F, Q
 
 from assetgraph.core.models import TimestampedModel
 
-from .change_lifecycle import ChangeStateChoices, ChangeTypeChoices
+from .lifecycle import ChangeStateChoices, ChangeTypeChoices
 
 
 class ChangeRecord(TimestampedModel):
@@ -59,6 +59,7 @@ class ChangeRecord(TimestampedModel):
     cis = models.ManyToManyField("cmdb.CI", through="ChangeCI", related_name="changes")
 
     class Meta:
+        db_table = "impact_changerecord"  # created by the impact app before changes was split out
         ordering = ["-planned_start", "-id"]
         verbose_name = "change"
         verbose_name_plural = "changes"
@@ -96,6 +97,7 @@ class ChangeCI(models.Model):
     takes_down = models.BooleanField(default=True)
 
     class Meta:
+        db_table = "impact_changeci"
         ordering = ["change", "ci__name"]
         verbose_name = "changed CI"
         verbose_name_plural = "changed CIs"
@@ -118,9 +120,15 @@ class BlackoutWindow(TimestampedModel):
     description = models.TextField(blank=True)
     start = models.DateTimeField()
     end = models.DateTimeField()
-    scope = models.ManyToManyField("cmdb.CI", blank=True, related_name="blackout_windows")
+    scope = models.ManyToManyField(
+        "cmdb.CI",
+        blank=True,
+        related_name="blackout_windows",
+        db_table="impact_blackoutwindow_scope",
+    )
 
     class Meta:
+        db_table = "impact_blackoutwindow"
         ordering = ["start", "id"]
         verbose_name = "blackout window"
         verbose_name_plural = "blackout windows"

@@ -1,0 +1,1 @@
+"""Change management: change records, blackout windows and their assessment."""
