@@ -11,7 +11,6 @@ import pytest
 
 from assetgraph.assets import services as assets
 from assetgraph.cmdb import services
-from assetgraph.cmdb.context import dependents
 from assetgraph.cmdb.models import CI
 from assetgraph.org import services as org
 
@@ -50,15 +49,16 @@ def server_asset(estate: dict[str, Any], system: Any) -> Any:
     return asset
 
 
-def test_dependents_walks_impact_edges_upwards(estate: dict[str, Any]) -> None:
-    found = dependents([estate["hv"].pk])
-    assert found == {
-        estate["vm"].pk: 1,
-        estate["app"].pk: 2,
-        estate["service"].pk: 3,
-        estate["farm"].pk: 1,
-    }
-    assert estate["db"].pk not in found  # the database does not run on the hypervisor
+def test_dependent_services_are_the_engines_answer(estate: dict[str, Any], make_user: Any) -> None:
+    """Service → app → VM → hypervisor, app → database: failing either takes Finance down."""
+    from assetgraph.impact.dependents import dependent_services
+
+    admin = make_user(superuser=True)
+    by_hv = dependent_services(admin, estate["hv"])
+    assert [(d.ci.pk, d.state, d.depth) for d in by_hv] == [(estate["service"].pk, "down", 3)]
+    by_db = dependent_services(admin, estate["db"])
+    assert [(d.ci.pk, d.state, d.depth) for d in by_db] == [(estate["service"].pk, "down", 2)]
+    assert dependent_services(admin, estate["service"]) == []  # nothing depends on the service
 
 
 def test_ci_shows_its_assets_business_context(
@@ -94,7 +94,13 @@ def test_asset_shows_its_ci_and_the_services_that_depend_on_it(
     summary = api("IT Operations (NOC)").get(f"/api/cmdb/assets/{server_asset.pk}/ci").json()
     assert summary["ci"]["id"] == estate["hv"].pk
     assert summary["services"] == [
-        {"id": estate["service"].pk, "display": "Finance", "criticality": 1, "depth": 3}
+        {
+            "id": estate["service"].pk,
+            "display": "Finance",
+            "criticality": 1,
+            "state": "down",
+            "depth": 3,
+        }
     ]
     page = browser("IT Operations (NOC)").get(f"/assets/assets/{server_asset.pk}/")
     assert page.status_code == 200

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from assetgraph.assets.models import Asset
 from assetgraph.audit.models import AuditEvent
-from assetgraph.cmdb.context import dependents
 from assetgraph.cmdb.models import CI, Relationship, group_state
 from assetgraph.demo.generator import load_demo
+from assetgraph.impact.objective import impact_of
 
 from ..conftest import bearer
 
@@ -214,7 +214,7 @@ class TestDemoEstate:
         self, demo: dict[str, CI]
     ) -> None:
         array = demo["stor-aus1-01"]
-        affected = dependents([array.pk])
+        affected = set(impact_of([array.pk]).affected.tolist())
         assert demo["Finance"].pk in affected
         assert demo["laptop"].pk in affected  # Minh is among the people to tell
         assert array.asset is not None
@@ -224,7 +224,7 @@ class TestDemoEstate:
             target=demo["Farm A"], type__name="member of"
         ).first()
         assert hypervisor is not None
-        assert set(dependents([hypervisor.source_id])) >= {demo["Farm A"].pk}
+        assert set(impact_of([hypervisor.source_id]).affected.tolist()) >= {demo["Farm A"].pk}
 
     def test_a_ci_on_minhs_path_changed_recently_through_the_service(
         self, demo: dict[str, CI]

@@ -5,14 +5,12 @@ state, warranty, end of life, cost for those allowed); the asset page shows what
 knows (its CI, relationships, and the business services that depend on it). Nothing is
 copied between the two: both read through the link, every read permission-checked.
 
-"Depends on it" is reachability along impact edges (who would be affected if it failed),
-walked in the database one level at a time with two indexed queries per level; redundancy-
-aware impact is the graph engine's job (``assetgraph.impact``).
+Which business services depend on a CI is a graph question: the impact app answers it with
+the engine (``assetgraph.impact.dependents``) and adds it to the asset page and the API.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -22,12 +20,8 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset
 from assetgraph.ui.generic import link
 
-from .choices import ImpactDirectionChoices
-from .models import CI, CIClass, Relationship
-from .querysets import visible_relationships
+from .models import CI, CIClass
 
-MAX_DEPTH = 12
-MAX_AFFECTED = 5000
 SERVICE_CLASS = "Business Service"
 
 
@@ -43,34 +37,6 @@ def visible_asset(request: HttpRequest | None, asset: Asset | None) -> Asset | N
     return None
 
 
-def dependents(
-    ci_ids: list[int], max_depth: int = MAX_DEPTH, limit: int = MAX_AFFECTED
-) -> dict[int, int]:
-    """CIs that would be affected if ``ci_ids`` failed, with their distance (current links)."""
-    depth_of: dict[int, int] = {}
-    seen = set(ci_ids)
-    frontier = set(ci_ids)
-    current = Relationship.objects.filter(valid_to__isnull=True)
-    for depth in range(1, max_depth + 1):
-        if not frontier or len(depth_of) >= limit:
-            break
-        ids = list(frontier)
-        upward = set(
-            current.filter(
-                target_id__in=ids, type__impact_direction=ImpactDirectionChoices.REVERSE
-            ).values_list("source_id", flat=True)
-        ) | set(
-            current.filter(
-                source_id__in=ids, type__impact_direction=ImpactDirectionChoices.FORWARD
-            ).values_list("target_id", flat=True)
-        )
-        frontier = upward - seen
-        seen |= frontier
-        for ci_id in frontier:
-            depth_of[ci_id] = depth
-    return depth_of
-
-
 def service_class_ids() -> list[int]:
     """The Business Service class and every class below it."""
     roots = list(CIClass.objects.filter(name=SERVICE_CLASS).values_list("pk", flat=True))
@@ -82,31 +48,6 @@ def service_class_ids() -> list[int]:
         )
         found |= frontier
     return list(found)
-
-
-@dataclass(frozen=True)
-class DependentService:
-    """A business service that depends (directly or not) on a CI."""
-
-    ci: CI
-    depth: int
-
-
-def dependent_services(request: HttpRequest, ci: CI) -> list[DependentService]:
-    """Visible, current business services that would be affected if ``ci`` failed."""
-    depth_of = dependents([ci.pk])
-    if not depth_of:
-        return []
-    services = restrict(
-        CI.objects.filter(
-            pk__in=list(depth_of), valid_to__isnull=True, ci_class_id__in=service_class_ids()
-        ),
-        request.user,
-        "view",
-    ).select_related("ci_class")
-    return sorted(
-        (DependentService(s, depth_of[s.pk]) for s in services), key=lambda d: (d.depth, d.ci.name)
-    )
 
 
 def business_context(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
@@ -132,7 +73,7 @@ def business_context(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
 
 
 def ci_business_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
-    """The "Business context" section of the CI page (registered in ``CmdbConfig.ready``)."""
+    """The "Business context" section of the CI page (declared in ``resources.py``)."""
     context = business_context(request, ci)
     if context is None:
         return None
@@ -160,51 +101,4 @@ def visible_ci(request: HttpRequest, asset: Asset) -> CI | None:
     return ci
 
 
-def asset_ci_section(request: HttpRequest, asset: Asset) -> dict[str, Any] | None:
-    """The "Configuration item" section of the asset page (registered in ``CmdbConfig.ready``)."""
-    ci = visible_ci(request, asset)
-    if ci is None:
-        return None
-    # Counted through the permission check: links to CIs the caller cannot see do not show.
-    links = visible_relationships(request.user)
-    outgoing = links.filter(source=ci).count()
-    incoming = links.filter(target=ci).count()
-    services = dependent_services(request, ci)
-    return {
-        "title": "Configuration item",
-        "fields": [
-            ("CI", link(ci, "ui:cmdb:ci_detail")),
-            ("Class", str(ci.ci_class)),
-            ("Status", ci.get_operational_status_display()),
-            ("Relationships", f"{outgoing} outgoing, {incoming} incoming"),
-        ],
-        "headers": ["Business service that depends on it", "Criticality", "Hops"],
-        "rows": [
-            [link(s.ci, "ui:cmdb:ci_detail"), f"tier {s.ci.criticality}", s.depth] for s in services
-        ],
-    }
-
-
-def asset_ci_summary(request: HttpRequest, asset: Asset) -> dict[str, Any] | None:
-    """The API form of :func:`asset_ci_section`."""
-    ci = visible_ci(request, asset)
-    if ci is None:
-        return None
-    return {
-        "ci": {"id": ci.pk, "display": str(ci)},
-        "ci_class": str(ci.ci_class),
-        "operational_status": ci.operational_status,
-        "services": [
-            {"id": s.ci.pk, "display": str(s.ci), "criticality": s.ci.criticality, "depth": s.depth}
-            for s in dependent_services(request, ci)
-        ],
-    }
-
-
-__all__ = [
-    "asset_ci_section",
-    "asset_ci_summary",
-    "business_context",
-    "ci_business_section",
-    "dependents",
-]
+__all__ = ["business_context", "ci_business_section", "service_class_ids", "visible_ci"]

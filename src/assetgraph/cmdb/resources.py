@@ -274,8 +274,6 @@ RESOURCES = [
     SOFTWARE_PRODUCT,
     SOFTWARE_INSTALL,
 ]
-# One record, two halves: each page shows the other half through the asset link.
-SECTIONS = [
-    DetailSection("cmdb.ci", context.ci_business_section),
-    DetailSection("assets.asset", context.asset_ci_section),
-]
+# One record, two halves: the CI page shows the asset's business facts (the asset page's CI
+# section, with the services that depend on it, is the impact app's: a graph answer).
+SECTIONS = [DetailSection("cmdb.ci", context.ci_business_section)]

@@ -13,14 +13,25 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Query, Router
 from ninja.responses import NinjaJSONEncoder
 
+from assetgraph.accounts.permissions import get_object_or_404
 from assetgraph.api.crud import require_view
+from assetgraph.assets.models import Asset
+from assetgraph.cmdb.context import business_context
+from assetgraph.cmdb.querysets import visible_cis
+from assetgraph.core.errors import NotFound
 
 from . import schemas
 from .analysis import run_impact
+from .context import asset_ci_summary, service_dict
+from .dependents import dependent_services
 from .map_api import map_router
 from .rootcause import run_root_cause
 
 router = Router(tags=["impact"])
+# The CMDB's context endpoints answer graph questions, so impact serves them where clients
+# know them (``/api/cmdb/…``); the mount point reads ``ROUTERS``.
+cmdb_routes = Router()
+ROUTERS = [("/cmdb", cmdb_routes)]
 
 
 def _document(document: dict[str, Any]) -> HttpResponse:
@@ -123,3 +134,35 @@ def root_cause_post(request: HttpRequest, payload: schemas.RootCauseIn) -> HttpR
         limit=payload.limit,
     )
     return _document(schemas.root_cause_document(report))
+
+
+@cmdb_routes.get(
+    "/cis/{int:ci_id}/context",
+    response=dict[str, Any],
+    tags=["CIs"],
+    summary="Business context of a CI",
+)
+def ci_context(request: HttpRequest, ci_id: int) -> dict[str, Any]:
+    """What ITAM knows about the CI's asset (custodian, lifecycle, warranty, end of life, cost
+    with ``view_cost``) and the business services that would be affected if it failed."""
+    queryset = visible_cis(request.user, include_retired=True)
+    ci = get_object_or_404(queryset, request.user, "view", pk=ci_id)
+    return {
+        "ci": {"id": ci.pk, "display": str(ci)},
+        "business_context": business_context(request, ci),
+        "services": [service_dict(s) for s in dependent_services(request.user, ci)],
+    }
+
+
+@cmdb_routes.get(
+    "/assets/{int:asset_id}/ci", response=dict[str, Any], tags=["CIs"], summary="The CI of an asset"
+)
+def asset_ci(request: HttpRequest, asset_id: int) -> dict[str, Any]:
+    """The configuration item an asset is, and the business services that depend on it."""
+    asset = get_object_or_404(
+        Asset.objects.select_related("ci__ci_class"), request.user, "view", pk=asset_id
+    )
+    summary = asset_ci_summary(request, asset)
+    if summary is None:
+        raise NotFound("this asset has no configuration item you can see")
+    return summary

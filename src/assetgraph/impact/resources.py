@@ -1,12 +1,15 @@
-"""Impact declares no models; it adds sections to the CI page: impact and root-cause links and
-the dependency map (see :mod:`assetgraph.framework.spec`)."""
+"""Impact declares no models; it adds sections to other pages (see
+:mod:`assetgraph.framework.spec`): the asset's CI with the services that depend on it, and on
+the CI page the impact and root-cause links and the dependency map."""
 
 from assetgraph.framework.spec import DetailSection
 
+from .context import asset_ci_section
 from .map_views import ci_map_section
 from .views import ci_impact_section
 
 SECTIONS = [
+    DetailSection("assets.asset", asset_ci_section),
     DetailSection("cmdb.ci", ci_impact_section),
     DetailSection("cmdb.ci", ci_map_section),
 ]

@@ -2,7 +2,8 @@
 
 Every app's declared resources get the standard endpoints at ``/api/<app>/<path>/``
 (``assetgraph.api.crud``); an app's ``api.py`` ``router`` adds what is not generic under
-``/api/<app>/``. The platform's own endpoints (audit events, accounts) come first.
+``/api/<app>/`` (and its ``ROUTERS``, ``[(prefix, router)]``, elsewhere). The platform's own
+endpoints (audit events, accounts) come first.
 """
 
 from ninja import NinjaAPI
@@ -42,3 +43,5 @@ for label, module in domain_modules("api"):
     custom = getattr(module, "router", None)
     if custom is not None:
         api.add_router(f"/{label}", custom)
+    for prefix, extra in getattr(module, "ROUTERS", ()):
+        api.add_router(prefix, extra)
