@@ -6,8 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Query, Router
+from ninja import Router
 from ninja.files import UploadedFile
+from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import require_view
@@ -254,7 +255,7 @@ def leavers(request: HttpRequest) -> Any:
     tags=["assets"],
     summary="Asset counts by state, category, location, department, custodian; aging",
 )
-def report(request: HttpRequest, name: str, fmt: str = Query("", alias="format")) -> Any:
+def report(request: HttpRequest, name: str, fmt: str = params.Query("", alias="format")) -> Any:
     """Counts over the assets you may see; ``?format=csv|xlsx`` downloads the table."""
     require_view(request, "assets.asset")
     make = reports.REPORTS.get(name)
@@ -274,10 +275,10 @@ def report(request: HttpRequest, name: str, fmt: str = Query("", alias="format")
 )
 def alerts(
     request: HttpRequest,
-    warranty_days: int = Query(30, ge=0, le=3650),
-    eol_months: int = Query(6, ge=0, le=240),
-    audit_days: int = Query(30, ge=0, le=3650),
-    limit: int = Query(100, ge=1, le=1000),
+    warranty_days: int = params.Query(30, ge=0, le=3650),
+    eol_months: int = params.Query(6, ge=0, le=240),
+    audit_days: int = params.Query(30, ge=0, le=3650),
+    limit: int = params.Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
     """Four lists (up to ``limit`` each) and their full counts, for the assets you can see."""
     require_view(request, "assets.asset")
@@ -351,7 +352,7 @@ def asset_labels(request: HttpRequest, ids: str) -> Any:
     summary="Import assets from CSV/XLSX (all-or-nothing; dry_run previews)",
 )
 def import_assets(
-    request: HttpRequest, file: UploadedFile = File(...), dry_run: bool = True
+    request: HttpRequest, file: UploadedFile = params.File(...), dry_run: bool = True
 ) -> tuple[int, dict[str, Any]]:
     """Upsert by asset tag, else serial + manufacturer; 422 with row errors writes nothing."""
     report = AssetImporter(api_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router
+from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, restrict
 from assetgraph.api.crud import require_view
@@ -80,9 +81,9 @@ def start(request: HttpRequest, payload: schemas.AuditCampaignIn) -> tuple[int, 
 )
 def due(
     request: HttpRequest,
-    days: int = Query(30, ge=0, le=3650),
+    days: int = params.Query(30, ge=0, le=3650),
     overdue_only: bool = False,
-    limit: int = Query(200, ge=1, le=1000),
+    limit: int = params.Query(200, ge=1, le=1000),
 ) -> Any:
     require_view(request, "assets.asset")
     visible = restrict(Asset.objects.all(), request.user, "view")

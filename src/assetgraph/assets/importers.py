@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.utils import timezone
@@ -110,9 +110,10 @@ class AssetImporter(Importer):
 
     def _model(self, row: Row) -> AssetModel | None:
         try:
-            return self.ref(
+            found = self.ref(
                 AssetModel, row.values.get("model", ""), "model", "name", "model_number"
             )
+            return cast(AssetModel | None, found)
         except RowError:
             return None
 

@@ -32,7 +32,7 @@ def qr_data_uri(text: str) -> str:
 
 def label_url(request: Any, asset: Asset) -> str:
     path = reverse("ui:assets:asset_detail", args=[asset.pk])
-    return request.build_absolute_uri(path) + "?" + urlencode({"tag": asset.asset_tag})
+    return str(request.build_absolute_uri(path)) + "?" + urlencode({"tag": asset.asset_tag})
 
 
 @login_required

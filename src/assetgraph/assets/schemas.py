@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from assetgraph.accounts.permissions import has_perm
+from assetgraph.api.schemas import Ref
 from assetgraph.core.attributes import AttributeType, public_values
-from assetgraph.org.schemas import Ref
 
 from .choices import (
     AcceptanceChoices,

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import File, Query, Router
+from ninja import Query, Router
 from ninja.files import UploadedFile
+from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import check_references, if_match, require_view
@@ -436,7 +437,7 @@ IMPORTERS = {"cis": CIImporter, "relationships": RelationshipImporter}
     summary="Import CIs or relationships from CSV/XLSX/JSON (all-or-nothing; dry_run previews)",
 )
 def import_file(
-    request: HttpRequest, kind: str, file: UploadedFile = File(...), dry_run: bool = True
+    request: HttpRequest, kind: str, file: UploadedFile = params.File(...), dry_run: bool = True
 ) -> tuple[int, dict[str, Any]]:
     """Upsert from a file; with ``dry_run`` (the default) nothing is written."""
     importer = IMPORTERS.get(kind)

@@ -95,7 +95,7 @@ def ci_business_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
 
 def visible_ci(request: HttpRequest, asset: Asset) -> CI | None:
     """The asset's CI if the caller may view it, else None (a hidden CI is absent)."""
-    ci = getattr(asset, "ci", None)
+    ci: CI | None = getattr(asset, "ci", None)
     if ci is None or not restrict(CI.objects.filter(pk=ci.pk), request.user, "view").exists():
         return None
     return ci

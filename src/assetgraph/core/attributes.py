@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -135,6 +135,128 @@ def version_key(value: str) -> str:
     return ".".join(p.zfill(10) if p.isdigit() else p for p in parts)
 
 
+def _text(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    value = str(text)
+    if definition.pattern and not re.fullmatch(definition.pattern, value):
+        raise ValueError(f"does not match the pattern {definition.pattern}")
+    return value
+
+
+def _integer(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    if isinstance(text, bool):
+        raise ValueError("not a whole number")
+    try:
+        number = int(text) if not isinstance(text, float) or text.is_integer() else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None:
+        raise ValueError("not a whole number")
+    _check_range(definition, Decimal(number))
+    return number
+
+
+def _decimal(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    if isinstance(text, bool):
+        raise ValueError("not a number")
+    try:
+        number = Decimal(str(text))
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not number.is_finite():
+        raise ValueError("not a number")
+    _check_range(definition, number)
+    return float(number)
+
+
+def _boolean(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    if isinstance(text, bool):
+        return text
+    word = str(text).lower()
+    if word in {"true", "yes", "1", "y", "on"}:
+        return True
+    if word in {"false", "no", "0", "n", "off"}:
+        return False
+    raise ValueError("not yes/no")
+
+
+def _date(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    if isinstance(text, dt.datetime):
+        return text.date().isoformat()
+    if isinstance(text, dt.date):
+        return text.isoformat()
+    try:
+        return dt.date.fromisoformat(str(text)[:10]).isoformat()
+    except ValueError:
+        raise ValueError("not a date (use YYYY-MM-DD)") from None
+
+
+def _choice(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    for choice in definition.choices:
+        if str(text).lower() == choice.lower():
+            return choice
+    raise ValueError(f"not one of {', '.join(definition.choices)}")
+
+
+def _url(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    try:
+        URLValidator()(str(text))
+    except ValidationError:
+        raise ValueError("not a URL") from None
+    return str(text)
+
+
+def _ip(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    try:
+        return str(ipaddress.ip_address(str(text)))
+    except ValueError:
+        raise ValueError("not an IP address") from None
+
+
+def _cidr(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    try:
+        return str(ipaddress.ip_network(str(text), strict=False))
+    except ValueError:
+        raise ValueError("not a network in CIDR notation (e.g. 10.0.0.0/24)") from None
+
+
+def _mac(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    digits = re.sub(r"[^0-9a-fA-F]", "", str(text)).lower()
+    if not _MAC.match(digits) or len(re.sub(r"[0-9a-fA-F:.\-\s]", "", str(text))) > 0:
+        raise ValueError("not a MAC address")
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def _version(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    value = str(text)
+    if not _VERSION_PART.search(value.lower()):
+        raise ValueError("not a version")
+    return value
+
+
+def _reference(definition: AbstractAttributeDefinition, text: Any) -> Any:
+    try:
+        return int(str(text).removeprefix("#"))
+    except ValueError:
+        raise ValueError("not an id") from None
+
+
+# One parser per attribute type: user input (text or JSON value) → the canonical stored value.
+_COERCE: dict[str, Callable[[AbstractAttributeDefinition, Any], Any]] = {
+    AttributeType.TEXT: _text,
+    AttributeType.INTEGER: _integer,
+    AttributeType.DECIMAL: _decimal,
+    AttributeType.BOOLEAN: _boolean,
+    AttributeType.DATE: _date,
+    AttributeType.CHOICE: _choice,
+    AttributeType.URL: _url,
+    AttributeType.IP: _ip,
+    AttributeType.CIDR: _cidr,
+    AttributeType.MAC: _mac,
+    AttributeType.VERSION: _version,
+    AttributeType.REFERENCE: _reference,
+}
+
+
 def coerce(definition: AbstractAttributeDefinition, raw: Any) -> Any:
     """Turn user input (API JSON, form text, CSV cell) into the canonical stored value.
 
@@ -142,90 +264,10 @@ def coerce(definition: AbstractAttributeDefinition, raw: Any) -> Any:
     """
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None
-    kind = definition.type
-    text = raw.strip() if isinstance(raw, str) else raw
-    if kind == AttributeType.TEXT:
-        value = str(text)
-        if definition.pattern and not re.fullmatch(definition.pattern, value):
-            raise ValueError(f"does not match the pattern {definition.pattern}")
-        return value
-    if kind == AttributeType.INTEGER:
-        if isinstance(text, bool):
-            raise ValueError("not a whole number")
-        try:
-            number = int(text) if not isinstance(text, float) or text.is_integer() else None
-        except (TypeError, ValueError):
-            number = None
-        if number is None:
-            raise ValueError("not a whole number")
-        _check_range(definition, Decimal(number))
-        return number
-    if kind == AttributeType.DECIMAL:
-        if isinstance(text, bool):
-            raise ValueError("not a number")
-        try:
-            number_d = Decimal(str(text))
-        except InvalidOperation:
-            raise ValueError("not a number") from None
-        if not number_d.is_finite():
-            raise ValueError("not a number")
-        _check_range(definition, number_d)
-        return float(number_d)
-    if kind == AttributeType.BOOLEAN:
-        if isinstance(text, bool):
-            return text
-        word = str(text).lower()
-        if word in {"true", "yes", "1", "y", "on"}:
-            return True
-        if word in {"false", "no", "0", "n", "off"}:
-            return False
-        raise ValueError("not yes/no")
-    if kind == AttributeType.DATE:
-        if isinstance(text, dt.datetime):
-            return text.date().isoformat()
-        if isinstance(text, dt.date):
-            return text.isoformat()
-        try:
-            return dt.date.fromisoformat(str(text)[:10]).isoformat()
-        except ValueError:
-            raise ValueError("not a date (use YYYY-MM-DD)") from None
-    if kind == AttributeType.CHOICE:
-        for choice in definition.choices:
-            if str(text).lower() == choice.lower():
-                return choice
-        raise ValueError(f"not one of {', '.join(definition.choices)}")
-    if kind == AttributeType.URL:
-        try:
-            URLValidator()(str(text))
-        except ValidationError:
-            raise ValueError("not a URL") from None
-        return str(text)
-    if kind == AttributeType.IP:
-        try:
-            return str(ipaddress.ip_address(str(text)))
-        except ValueError:
-            raise ValueError("not an IP address") from None
-    if kind == AttributeType.CIDR:
-        try:
-            return str(ipaddress.ip_network(str(text), strict=False))
-        except ValueError:
-            raise ValueError("not a network in CIDR notation (e.g. 10.0.0.0/24)") from None
-    if kind == AttributeType.MAC:
-        digits = re.sub(r"[^0-9a-fA-F]", "", str(text)).lower()
-        if not _MAC.match(digits) or len(re.sub(r"[0-9a-fA-F:.\-\s]", "", str(text))) > 0:
-            raise ValueError("not a MAC address")
-        return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
-    if kind == AttributeType.VERSION:
-        value = str(text)
-        if not _VERSION_PART.search(value.lower()):
-            raise ValueError("not a version")
-        return value
-    if kind == AttributeType.REFERENCE:
-        try:
-            return int(str(text).removeprefix("#"))
-        except ValueError:
-            raise ValueError("not an id") from None
-    raise ValueError(f"unknown attribute type {kind!r}")
+    parse = _COERCE.get(definition.type)
+    if parse is None:
+        raise ValueError(f"unknown attribute type {definition.type!r}")
+    return parse(definition, raw.strip() if isinstance(raw, str) else raw)
 
 
 def _check_range(definition: AbstractAttributeDefinition, number: Decimal) -> None:

@@ -137,7 +137,8 @@ def node_rows(eg: Any, cat: Catalogue) -> tuple[I64, npt.NDArray[np.bool_]]:
     with _STATE.lock:
         memo = _STATE.node_rows
         if memo is not None and memo[1] is eg.ci_pks and memo[2] is cat.pks:
-            return memo[0]
+            memoised: tuple[I64, npt.NDArray[np.bool_]] = memo[0]
+            return memoised
     pos, found = cat.rows(eg.ci_pks)
     rows = np.zeros(eg.graph.n_nodes, dtype=np.int64)
     known = np.zeros(eg.graph.n_nodes, dtype=np.bool_)

@@ -3,8 +3,9 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Router
+from ninja import Router
 from ninja.files import UploadedFile
+from ninja.params import functions as params
 
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound
@@ -23,7 +24,7 @@ IMPORTERS = {"people": PersonImporter, "locations": LocationImporter}
     summary="Import people or locations from CSV/XLSX (all-or-nothing; dry_run previews)",
 )
 def import_file(
-    request: HttpRequest, kind: str, file: UploadedFile = File(...), dry_run: bool = True
+    request: HttpRequest, kind: str, file: UploadedFile = params.File(...), dry_run: bool = True
 ) -> tuple[int, dict[str, Any]]:
     """Upsert from a file; with ``dry_run`` (the default) nothing is written.
 

@@ -90,7 +90,7 @@ def estimate_rows(stored: Path) -> int:
             return 0
         if rows is None:
             return LARGE_IMPORT_ROWS + 1 if stored.stat().st_size > _LARGE_XLSX_BYTES else 0
-        return max(0, rows - 1)
+        return max(0, int(rows) - 1)
     with stored.open("rb") as handle:
         lines = sum(1 for line in handle if line.strip())
     return max(0, lines - 1)
@@ -228,7 +228,7 @@ class ImportPages:
     @staticmethod
     def _stored(request: AuthedRequest, upload_id: str) -> Path:
         name = request.session.get(f"upload:{upload_id}") if _UPLOAD_ID.match(upload_id) else None
-        stored = _upload_dir() / name if name else None
+        stored: Path | None = _upload_dir() / name if name else None
         if stored is None or not stored.exists():
             raise Http404("the upload has expired; upload the file again")
         return stored

@@ -64,7 +64,7 @@ class Command(BaseCommand):
         return visible_cis(actor.user, when, **kwargs)
 
     def _ci(self, actor: Actor, pk: int, when: Any = None) -> CI:
-        found = self._visible(actor, when).filter(pk=pk).first()
+        found: CI | None = self._visible(actor, when).filter(pk=pk).first()
         if found is None:
             raise CommandError(f"CI {pk} not found", returncode=1)
         return found

@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
         bind = f"{options['host']}:{options['port']}"
 
-        class Server(BaseApplication):
+        class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
             def load_config(self) -> None:
                 self.cfg.set("bind", bind)
                 self.cfg.set("workers", options["workers"])
