@@ -51,7 +51,7 @@ from django.utils import timezone
 from assetgraph.audit.models import AuditEvent
 
 from .errors import ServiceError
-from .importing import Importer, ImportReport
+from .importing import ImportBase, ImportReport
 from .models import ImportJob, ImportJobState
 
 logger = logging.getLogger(__name__)
@@ -324,7 +324,7 @@ def job_progress(job: ImportJob) -> JobProgress:
 
 def start_import_job(
     job: ImportJob,
-    importer: Importer,
+    importer: ImportBase,
     path: Path,
     *,
     on_done: Callable[[ImportJob, ImportReport | None], None] | None = None,
@@ -364,7 +364,7 @@ def wait_for_jobs(timeout: float = 60.0) -> bool:
 
 def _run(
     job: ImportJob,
-    importer: Importer,
+    importer: ImportBase,
     path: Path,
     on_done: Callable[[ImportJob, ImportReport | None], None] | None,
     *,

@@ -1,4 +1,4 @@
-"""Generic import pages: upload → dry-run report → apply, for any :class:`Importer`.
+"""Generic import pages: upload → dry-run report → apply, for any importer (``ImportBase``).
 
 The uploaded file is kept in the data directory between the preview and the apply step, named
 by a random id tied to the user's session, and deleted once applied.
@@ -31,7 +31,7 @@ from assetgraph.accounts.permissions import has_perm
 from assetgraph.core import jobs
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import ServiceError
-from assetgraph.core.importing import Importer, ImportReport
+from assetgraph.core.importing import ImportBase, ImportReport
 from assetgraph.core.models import ImportJob
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -54,7 +54,7 @@ class ImportKind:
 
     slug: str
     label: str
-    importer: type[Importer]
+    importer: type[ImportBase]
 
     @property
     def object_type(self) -> str:
