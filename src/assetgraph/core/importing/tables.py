@@ -104,6 +104,9 @@ class PlannedTable:
                 self.now_fields.append(model_field)
             elif model_field.has_default() and (not callable(default) or default in (dict, list)):
                 self.constants.append((model_field, model_field.get_default()))
+            elif not model_field.has_default() and model_field.empty_strings_allowed:
+                # Text without a default: "" (or NULL if nullable), as ``Model()`` would.
+                self.constants.append((model_field, model_field.get_default()))
             elif model_field.null and not model_field.has_default():
                 self.nulls.append(model_field)
             else:
