@@ -1,5 +1,7 @@
 """Schemas shared by every app's API."""
 
+from collections.abc import Mapping
+
 from ninja import Schema
 
 
@@ -11,4 +13,8 @@ class Ref(Schema):
 
     @staticmethod
     def resolve_display(obj: object) -> str:
+        # A body already built as a dict (``{"id", "display"}``) keeps its display: ninja's
+        # resolvers also run on dicts, and ``str()`` of one would leak its repr.
+        if isinstance(obj, Mapping):
+            return str(obj["display"])
         return str(obj)
