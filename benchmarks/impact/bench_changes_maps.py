@@ -42,8 +42,8 @@ def main() -> int:
     from django.utils import timezone
 
     from assetgraph.accounts.services import create_api_token, create_user
+    from assetgraph.changes import services
     from assetgraph.core.actor import Actor
-    from assetgraph.impact import services
     from assetgraph.impact.estate import estate_graph
 
     t0 = time.perf_counter()

@@ -53,3 +53,24 @@ def test_a_manager_outside_the_constraint_is_hidden_on_a_visible_person(
     ana = catalogue["ana"]  # IT; her manager Minh is in Finance
     body = api(permissions=[IT_PEOPLE_ONLY]).get(f"/api/org/people/{ana.pk}").json()
     assert body["manager"] == {"id": catalogue["minh"].pk, "display": "(hidden)"}
+
+
+def test_a_ci_names_only_the_team_the_caller_may_see(
+    api: Callable[..., Client], system: Any
+) -> None:
+    from assetgraph.cmdb import services as cmdb
+    from assetgraph.cmdb.models import CIClass
+    from assetgraph.org import services as org
+
+    team = org.create_department(system, {"name": "Secret Ops", "code": "SEC"})
+    ci = cmdb.create_ci(
+        system,
+        {"name": "vault-01", "ci_class": CIClass.objects.get(name="Server"), "owning_team": team},
+    )
+    cis_only = api(permissions=[(["cmdb.ci"], ["view"], None)])
+    body = cis_only.get(f"/api/cmdb/cis/{ci.pk}").json()
+    assert body["owning_team"] == {"id": team.pk, "display": "(hidden)"}
+    listed = cis_only.get("/api/cmdb/cis/", {"q": "vault"}).json()["results"]
+    assert [row["owning_team"]["display"] for row in listed] == ["(hidden)"]
+    readers = api(permissions=[(["cmdb.ci", "org.department"], ["view"], None)])
+    assert readers.get(f"/api/cmdb/cis/{ci.pk}").json()["owning_team"]["display"] == "Secret Ops"

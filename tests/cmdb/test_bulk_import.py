@@ -284,7 +284,7 @@ def test_json_and_xlsx_go_through_the_same_engine(estate: dict[str, Any]) -> Non
 
 
 def test_csv_rows_keep_numbers_blank_lines_and_multibyte_text(estate: dict[str, Any]) -> None:
-    from assetgraph.cmdb.import_base import read_rows
+    from assetgraph.core.importing.reading import read_rows
     from assetgraph.core.tabular import TableError, read_table
 
     filler = "é" * 40_000  # past the 64 KiB header window, in two-byte characters
@@ -303,9 +303,9 @@ def test_csv_rows_keep_numbers_blank_lines_and_multibyte_text(estate: dict[str, 
 def test_files_past_the_row_limit_are_refused_whole(
     estate: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assetgraph.cmdb import import_base
+    from assetgraph.core.importing import reading
 
-    monkeypatch.setattr(import_base, "MAX_IMPORT_ROWS", 3)
+    monkeypatch.setattr(reading, "MAX_IMPORT_ROWS", 3)
     before = _state()
     report = _run(CIImporter, _vms(5))
     assert report.file_errors == ["more than 3 rows"] and not report.applied

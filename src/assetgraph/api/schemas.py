@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import Model
 from ninja import Schema
 
 from assetgraph.accounts.permissions import can_view
@@ -25,6 +26,6 @@ class Ref(Schema):
         if isinstance(obj, Mapping):  # already shaped by a read that checked visibility
             return str(obj["display"])
         request = (context or {}).get("request")
-        if request is not None and not can_view(request.user, obj):
+        if request is not None and isinstance(obj, Model) and not can_view(request.user, obj):
             return HIDDEN
         return str(obj)

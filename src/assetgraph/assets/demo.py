@@ -2,8 +2,10 @@
 physical audit campaign in progress.
 
 The catalogue goes through the services (a handful of rows); the assets, their custody records
-and audit events are written in bulk, because 1,500 service calls would dominate the demo's
-load time. Everything is derived from ``context.rng``, so the same seed gives the same estate.
+and disposals go through the bulk-write engine (``create_objects``: the models' validation,
+batched inserts, one audit event per asset), because 1,500 service calls would dominate the
+demo's load time. Everything is derived from ``context.rng``, so the same seed gives the same
+estate.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from assetgraph.audit.services import EventSpec, record_events, snapshot
+from assetgraph.core.importing import create_objects
 from assetgraph.org.choices import PersonStatusChoices
 from assetgraph.org.models import Company
 
@@ -254,7 +256,7 @@ def _assets(context: DemoContext, models: dict[str, AssetModel], companies: dict
             elif roll < 0.22:
                 asset.state, asset.substate = S.MISSING, ""
         assets.append(asset)
-    Asset.objects.bulk_create(assets, batch_size=500)
+    create_objects(context.actor, assets)
     records = [
         CustodyRecord(
             asset=a,
@@ -270,7 +272,8 @@ def _assets(context: DemoContext, models: dict[str, AssetModel], companies: dict
         for a in assets
         if a.state == S.IN_USE
     ]
-    CustodyRecord.objects.bulk_create(records, batch_size=500)
+    # Custody and disposal rows are described by their asset's events, as in the services.
+    create_objects(context.actor, records, audit=False)
     disposals = [
         Disposal(
             asset=a,
@@ -283,11 +286,7 @@ def _assets(context: DemoContext, models: dict[str, AssetModel], companies: dict
         for a in assets
         if a.state == S.RETIRED
     ]
-    Disposal.objects.bulk_create(disposals)
-    record_events(
-        context.actor,
-        (EventSpec("assets.asset", a.pk, "create", None, snapshot(a), str(a)) for a in assets),
-    )
+    create_objects(context.actor, disposals, audit=False)
 
 
 def _audits(context: DemoContext) -> None:

@@ -7,8 +7,6 @@ custom fields are ``attr.<key>`` columns. All rows are checked first; any error 
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.db import models
@@ -16,10 +14,10 @@ from django.utils import timezone
 
 from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import clean_attributes
+from assetgraph.core.batching import in_batches
 from assetgraph.core.errors import ValidationFailed
 from assetgraph.core.importing import Importer, RowError, RowResult, insert_rows
 from assetgraph.core.tabular import Row
-from assetgraph.org.models import Company, Location
 
 from .choices import AssetStateChoices
 from .lifecycle import INITIAL_STATES, SUBSTATES
@@ -27,28 +25,21 @@ from .models import Asset, AssetModel, CustomField
 from .services.register import definitions_for, next_asset_tags
 
 GENERATED = "(generated)"
-CHUNK = 900  # stays under SQLite's bound-parameter limit
-
-
-def _date(value: str, column: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        raise RowError(f"{value!r} is not a date (use YYYY-MM-DD)", column) from None
-
-
-def _decimal(value: str, column: str) -> Decimal | None:
-    if not value:
-        return None
-    try:
-        number = Decimal(value.replace(",", ""))
-    except InvalidOperation:
-        raise RowError(f"{value!r} is not a number", column) from None
-    if not number.is_finite():
-        raise RowError(f"{value!r} is not a number", column)
-    return number.quantize(Decimal("0.01"))
+# Columns read by their field's rule (text as written, dates, the cost) or lookups.
+CELLS = (
+    "serial_number",
+    "name",
+    "order_number",
+    "invoice_number",
+    "notes",
+    "location",
+    "supplier",
+    "purchase_date",
+    "warranty_end",
+    "eol_date",
+    "cost",
+    "currency",
+)
 
 
 # Accepted spellings of the initial states: the value or the label, any case, spaces or "_".
@@ -74,6 +65,7 @@ class AssetImporter(Importer):
 
     model = Asset
     key_column = "asset_tag"
+    lookups = {"location": ("path", "name"), "supplier": ("name",)}
     required_columns = ("model",)
     optional_columns = (
         "serial_number",
@@ -90,7 +82,6 @@ class AssetImporter(Importer):
         "eol_date",
         "notes",
     )
-    TEXT = ("serial_number", "name", "order_number", "invoice_number", "notes")
 
     def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
@@ -120,9 +111,9 @@ class AssetImporter(Importer):
     def order(self, rows: list[Row]) -> list[Row]:
         """Give every row its key: its tag, the tag of the asset with its serial, or a new one."""
         serials = sorted({r.values["serial_number"] for r in rows if r.values.get("serial_number")})
-        for start in range(0, len(serials), CHUNK):
+        for chunk in in_batches(serials):
             for manufacturer, serial, tag in Asset.objects.filter(
-                serial_number__in=serials[start : start + CHUNK]
+                serial_number__in=chunk
             ).values_list("manufacturer_id", "serial_number", "asset_tag"):
                 self._serials[(manufacturer, serial)] = tag
         for row in rows:
@@ -143,8 +134,8 @@ class AssetImporter(Importer):
     def existing(self, keys: list[str]) -> dict[str, models.Model]:
         found: dict[str, models.Model] = {}
         real = [k for k in keys if k not in self._generated]
-        for start in range(0, len(real), CHUNK):
-            for asset in Asset.objects.filter(asset_tag__in=real[start : start + CHUNK]):
+        for chunk in in_batches(real):
+            for asset in Asset.objects.filter(asset_tag__in=chunk):
                 found[asset.asset_tag] = asset
         return found
 
@@ -165,20 +156,9 @@ class AssetImporter(Importer):
             "model": model,
             "asset_tag": GENERATED if key in self._generated else key,
         }
-        for name in self.TEXT:
-            if name in cells:
-                values[name] = cells[name]
-        if "location" in cells:
-            values["location"] = self.ref(Location, cells["location"], "location", "path", "name")
-        if "supplier" in cells:
-            values["supplier"] = self.ref(Company, cells["supplier"], "supplier", "name")
-        for name in ("purchase_date", "warranty_end", "eol_date"):
-            if name in cells:
-                values[name] = _date(cells[name], name)
-        if "cost" in cells:
-            values["cost"] = _decimal(cells["cost"], "cost")
-        if "currency" in cells:
-            values["currency"] = cells["currency"].upper()
+        values.update(self.cell_values(cells, CELLS))
+        if "currency" in values:
+            values["currency"] = values["currency"].upper()
         self._state(values, cells, current)
         self._attributes(values, cells, current, model)
         serial = values.get("serial_number", current.serial_number if current else "")

@@ -32,6 +32,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.api.fast import Sources, dump
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI, Relationship
@@ -48,6 +49,7 @@ from assetgraph.impact.objective import (
 )
 from assetgraph.org.models import Department, Person
 
+from . import schemas as change_schemas
 from .lifecycle import ChangeStateChoices, ChangeTypeChoices
 from .models import BlackoutWindow, ChangeCI, ChangeRecord
 
@@ -473,61 +475,37 @@ def _people(user: Any, impact: EstateImpact) -> tuple[list[Person], int]:
     return [by_pk[pk] for pk in first if pk in by_pk], len(rows)
 
 
+def _assessed_ci(item: Any) -> CI:
+    """The CI an assessment list entry names (a CI, or a hit/loss holding one)."""
+    return item if isinstance(item, CI) else item.ci
+
+
+# Where ``AssessmentOut``'s fields read from an :class:`Assessment` when not an attribute of
+# the same name (a CI reads as its name and class; only service hits carry a criticality).
+ASSESSMENT_SOURCES: Sources = {
+    change_schemas.AssessedCI: {
+        "id": lambda item: _assessed_ci(item).pk,
+        "display": lambda item: _assessed_ci(item).name,
+        "ci_class": lambda item: str(_assessed_ci(item).ci_class),
+        "criticality": lambda item: item.ci.criticality if isinstance(item, ServiceHit) else None,
+    },
+    change_schemas.RedundancyLossOut: {
+        "id": "ci.pk",
+        "display": "ci.name",
+        "ci_class": lambda loss: str(loss.ci.ci_class),
+        "criticality": lambda loss: None,
+    },
+    change_schemas.ConflictOut: {
+        "state": "change.state",
+        "planned_start": "change.planned_start",
+        "planned_end": "change.planned_end",
+    },
+    change_schemas.BlackoutHitOut: {"display": str},
+    change_schemas.FailureOut: {"display": str},
+}
+
+
 def assessment_dict(assessment: Assessment) -> dict[str, Any]:
-    """A JSON-ready form of an assessment (API output and ``assetgraph change assess``)."""
-
-    def ref(obj: Any) -> dict[str, Any]:
-        return {"id": obj.pk, "display": str(obj)}
-
-    def ci_ref(ci: CI) -> dict[str, Any]:
-        return {"id": ci.pk, "display": ci.name, "ci_class": str(ci.ci_class)}
-
-    a = assessment
-    return {
-        "change": ref(a.change),
-        "risk": {
-            "score": a.risk.score,
-            "band": a.risk.band,
-            "factors": [
-                {"name": f.name, "points": f.points, "detail": f.detail} for f in a.risk.factors
-            ],
-        },
-        "down_cis": [ci_ref(c) for c in a.down_cis],
-        "affected_count": a.affected_count,
-        "services_down": [
-            {**ci_ref(s.ci), "criticality": s.ci.criticality} for s in a.services_down
-        ],
-        "services_degraded": [
-            {**ci_ref(s.ci), "criticality": s.ci.criticality} for s in a.services_degraded
-        ],
-        "teams": [ref(t) for t in a.teams],
-        "people": [ref(p) for p in a.people],
-        "people_count": a.people_count,
-        "redundancy_lost": [
-            {
-                **ci_ref(r.ci),
-                "members": r.members,
-                "members_down": r.members_down,
-                "tolerates": r.tolerates,
-            }
-            for r in a.redundancy_lost
-        ],
-        "conflicts": [
-            {
-                "change": ref(c.change),
-                "state": c.change.state,
-                "planned_start": c.change.planned_start,
-                "planned_end": c.change.planned_end,
-                "shared_cis": [ci_ref(x) for x in c.shared_cis],
-                "shared_services": [ci_ref(x) for x in c.shared_services],
-                "together_down": [ci_ref(x) for x in c.together_down],
-            }
-            for c in a.conflicts
-        ],
-        "blackouts": [{**ref(b), "start": b.start, "end": b.end} for b in a.blackouts],
-        "recent_failures": [
-            {**ref(f), "planned_start": f.planned_start, "outcome": f.outcome}
-            for f in a.recent_failures
-        ],
-        "notes": a.notes,
-    }
+    """A JSON-ready form of an assessment (API output and ``assetgraph change assess``),
+    built from ``AssessmentOut``."""
+    return dump(change_schemas.AssessmentOut, assessment, sources=ASSESSMENT_SOURCES)

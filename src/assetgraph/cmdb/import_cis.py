@@ -9,8 +9,10 @@ creates one. Cells are validated with the model's own per-field rules and messag
 
 from __future__ import annotations
 
+import enum
+import itertools
 import json
-from collections.abc import Iterator
+import operator
 from typing import Any
 
 from django.db.models import Q
@@ -19,33 +21,28 @@ from django.utils import timezone
 from assetgraph.audit.services import json_value
 from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import AttributeType, coerce, public_values, stored_pair
-from assetgraph.core.errors import PermissionDenied
-from assetgraph.core.importing import Progress, RowError, RowResult, snapshot_fields
-from assetgraph.core.tabular import Row
-from assetgraph.org.models import Department, Location
-
-from .bulk import AuditRows, db_datetime, dumps, large_cache, reserve_ids, update_rows, write_rows
-from .choices import (
-    CriticalityChoices,
-    EnvironmentChoices,
-    OperationalStatusChoices,
-    RedundancyModeChoices,
-)
-from .import_base import (
+from assetgraph.core.batching import in_batches
+from assetgraph.core.importing import (
     CREATE,
     ERROR,
-    IN_BATCH,
     UNCHANGED,
     UPDATE,
+    AuditRows,
     BulkImporter,
-    ClassCache,
-    JsonInput,
-    attribute_cells,
-    choice,
-    max_length_error,
+    PlannedTable,
+    Progress,
+    RowError,
+    RowResult,
+    ValueChecker,
+    large_cache,
     nul_error,
-    row_error_text,
+    parse_integer,
+    snapshot_fields,
 )
+from assetgraph.core.tabular import Row
+
+from .choices import OperationalStatusChoices
+from .import_base import ClassCache, attribute_cells
 from .models import CI, CIClass, ClassAttribute, redundancy_errors
 
 CI_FIELDS = (
@@ -77,22 +74,30 @@ PLANNED = (
     "redundancy_mode",
     "redundancy_value",
 )
-INSERT_COLUMNS = ("id", "created", "updated", *PLANNED, "valid_from")
-UPDATE_COLUMNS = (*(c for c in PLANNED if c != "ci_class_id"), "updated")
+# An import never moves a CI to another class (a row may find it within a subclass).
+UPDATED = tuple(c for c in PLANNED if c != "ci_class_id")
+TABLE = PlannedTable(CI, PLANNED)
 SNAPSHOT = snapshot_fields(CI)
-SNAPSHOT_NAMES = sorted(name for name, _ in SNAPSHOT)
-CHOICES: dict[str, Any] = {
-    "operational_status": OperationalStatusChoices,
-    "environment": EnvironmentChoices,
-    "redundancy_mode": RedundancyModeChoices,
-    "criticality": CriticalityChoices,
-}
-MAX_POSITIVE_INT = 2_147_483_647
+_FIELDS = {f.attname: f for f in CI._meta.concrete_fields}
+CHOICE_COLUMNS = tuple(c for c in PLANNED if _FIELDS[c].choices)
+# Cells taken as written (text, numbers) are checked by their field; choices are valid by
+# construction (parsed from the field's own choices), references and attributes by their rules.
+CHECKED = tuple(
+    c for c in PLANNED if not (_FIELDS[c].choices or _FIELDS[c].is_relation or c == "attributes")
+)
 FULL_INDEX_AT = 50_000  # current CIs below this (or files above it) are indexed in one pass
 FULL_INDEX_ROWS = FULL_INDEX_AT  # rows planned so far past which the whole table is indexed
-# Fields a CI import cannot set: a new CI leaves them empty.
-_UNSET = {f.attname for f in CI._meta.concrete_fields} - {*INSERT_COLUMNS, "valid_to"}
-assert {"asset_id", "first_seen", "last_seen"} == _UNSET, _UNSET
+# Identities per chunk past which one pass over the table beats JSON look-ups, which scan it.
+QUERY_IDENTITIES_MAX = 2_700
+
+
+def _plain(value: Any) -> Any:
+    """A field default as stored (a choices enum member as its value)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+# A new CI starts from its fields' defaults.
+DEFAULTS = {name: _plain(_FIELDS[name].get_default()) for name in PLANNED}
 
 
 class AttributeRules:
@@ -133,13 +138,19 @@ class AttributeRules:
         return result
 
 
-class CIImporter(JsonInput, BulkImporter):
+class CIImporter(BulkImporter):
     """Upsert CIs by their class's identification key (or name)."""
 
     model = CI
     key_column = "class"
     required_columns = ("name",)
     base_columns = CI_FIELDS
+    lookups = {
+        "owning_team": ("code", "name"),
+        "support_group": ("code", "name"),
+        "location": ("path",),
+    }
+    json_input = True
 
     def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
@@ -156,7 +167,8 @@ class CIImporter(JsonInput, BulkImporter):
         self.updates: list[tuple[int, tuple[Any, ...], dict[str, list[Any]]]] = []
         self.seen: dict[str, int] = {}
         self.rules = {pk: AttributeRules(defs) for pk, defs in self.classes.definitions.items()}
-        self._choices: dict[tuple[str, str], Any] = {}
+        self.choice = {name: self.cells.parser(name) for name in CHOICE_COLUMNS}
+        self.checker = ValueChecker(CI, CHECKED)
         self._current_count: int | None = None
         self._index: dict[str, int] | None = None
         self._planned = 0
@@ -204,7 +216,7 @@ class CIImporter(JsonInput, BulkImporter):
         if self._index is None and (
             self._current_count <= FULL_INDEX_AT
             or self._planned >= FULL_INDEX_ROWS
-            or len(wanted) > 3 * IN_BATCH
+            or len(wanted) > QUERY_IDENTITIES_MAX
         ):
             self._index = self._build_index()
         if self._index is not None:
@@ -231,8 +243,8 @@ class CIImporter(JsonInput, BulkImporter):
 
     def _rows_by_id(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         found: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(ids), IN_BATCH):
-            for row in CI.objects.filter(pk__in=ids[start : start + IN_BATCH]).values():
+        for chunk in in_batches(ids):
+            for row in CI.objects.filter(pk__in=chunk).values():
                 found[row["id"]] = dict(row)
         return found
 
@@ -249,8 +261,7 @@ class CIImporter(JsonInput, BulkImporter):
                 by_attr.setdefault((ci_class.pk, tuple(ident)), []).append(ident)
         for class_id, names in by_name.items():
             ci_class = self.classes.by_id[class_id]
-            for start in range(0, len(names), IN_BATCH):
-                chunk = names[start : start + IN_BATCH]
+            for chunk in in_batches(names):
                 # By name (its index); retired CIs skipped here, not in SQL (see relationships).
                 for row in CI.objects.filter(ci_class_id=class_id, name__in=chunk).values():
                     if row["valid_to"] is None:
@@ -260,8 +271,8 @@ class CIImporter(JsonInput, BulkImporter):
             classes = self.classes.subclasses(class_id)
             first = ident_keys[0]
             values = [i[first] for i in idents]
-            for start in range(0, len(values), IN_BATCH):
-                query = Q(**{f"attributes__{first}__in": values[start : start + IN_BATCH]})
+            for chunk in in_batches(values):
+                query = Q(**{f"attributes__{first}__in": chunk})
                 for row in CI.objects.current().filter(query, ci_class_id__in=classes).values():
                     stored = {k: row["attributes"].get(k) for k in ident_keys}
                     found.setdefault(self._identity(ci_class, stored, row["name"]), dict(row))
@@ -285,30 +296,11 @@ class CIImporter(JsonInput, BulkImporter):
             if identity not in self.seen:
                 wanted[identity] = entry
         existing = self._existing(wanted)
-        changeable = self._changeable_ids([r["id"] for r in existing.values()])
-        can_add = self._can_add()
+        changeable = self.changeable([r["id"] for r in existing.values()])
+        can_add = self.may("add")
         for row, item in zip(rows, identities, strict=True):
             self._plan_ci(row, item, existing, changeable, can_add)
         self._planned += len(rows)
-
-    def _changeable_ids(self, ids: list[int]) -> set[int] | None:
-        """Ids of existing CIs the actor may change (``None``: all of them)."""
-        if self.actor.is_system:
-            return None
-        from assetgraph.accounts.permissions import restrict
-
-        allowed: set[int] = set()
-        for start in range(0, len(ids), IN_BATCH):
-            queryset = CI.objects.filter(pk__in=ids[start : start + IN_BATCH])
-            allowed.update(restrict(queryset, self.user, "change").values_list("pk", flat=True))
-        return allowed
-
-    def _can_add(self) -> bool:
-        if not hasattr(self, "_may_add"):
-            from assetgraph.accounts.permissions import has_perm
-
-            self._may_add = self.actor.is_system or has_perm(self.user, self.object_type, "add")
-        return self._may_add
 
     def _plan_ci(
         self,
@@ -345,7 +337,7 @@ class CIImporter(JsonInput, BulkImporter):
         try:
             values = self._values(cells, ci_class, current)
         except RowError as exc:
-            self.record(row.number, ERROR, [row_error_text(exc)])
+            self.record(row.number, ERROR, [exc.text()])
             return
         errors = self._model_errors(values, ci_class)
         if errors:
@@ -372,25 +364,14 @@ class CIImporter(JsonInput, BulkImporter):
     def _values(
         self, cells: dict[str, str], ci_class: CIClass, current: dict[str, Any] | None
     ) -> dict[str, Any]:
-        """The CI's field values after this row (by attname), or a :class:`RowError`."""
+        """The CI's field values after this row (by attname), or a :class:`RowError`.
+
+        A new CI starts from the fields' defaults, an existing one from its stored values;
+        an empty choice cell keeps that value, any other present column sets it.
+        """
         if self.check_nul and (nul := nul_error(cells)) is not None:
             raise nul
-        values: dict[str, Any] = (
-            dict(current)
-            if current is not None
-            else {
-                "operational_status": OperationalStatusChoices.LIVE.value,
-                "environment": EnvironmentChoices.PRODUCTION.value,
-                "criticality": CriticalityChoices.TIER_3.value,
-                "owning_team_id": None,
-                "support_group_id": None,
-                "location_id": None,
-                "description": "",
-                "source": "manual",
-                "redundancy_mode": RedundancyModeChoices.DISABLED.value,
-                "redundancy_value": None,
-            }
-        )
+        values: dict[str, Any] = dict(current) if current is not None else dict(DEFAULTS)
         values["ci_class_id"] = ci_class.pk
         values["name"] = cells.get("name", "")
         if not values["name"]:
@@ -398,44 +379,23 @@ class CIImporter(JsonInput, BulkImporter):
         for name in ("description", "source"):
             if name in cells:
                 values[name] = cells[name]
-        for name in ("operational_status", "environment", "redundancy_mode"):
+        for name, parse in self.choice.items():
             if cells.get(name):
-                values[name] = self._choice(name, cells[name])
+                values[name] = parse(cells[name], name)
         if values["operational_status"] == OperationalStatusChoices.RETIRED and cells.get(
             "operational_status"
         ):
             raise RowError("retire CIs with `assetgraph ci retire`", "operational_status")
-        if cells.get("criticality"):
-            values["criticality"] = self._choice("criticality", cells["criticality"])
         if "redundancy_value" in cells:
-            raw = cells["redundancy_value"].strip()
-            if raw and not raw.isdigit():
-                raise RowError("not a whole number", "redundancy_value")
-            values["redundancy_value"] = int(raw) if raw else None
-        for name in ("owning_team", "support_group"):
-            if name in cells:
-                department = self.ref(Department, cells[name], name, "code", "name")
-                values[f"{name}_id"] = department.pk if department else None
-        if "location" in cells:
-            location = self.ref(Location, cells["location"], "location", "path")
-            values["location_id"] = location.pk if location else None
+            values["redundancy_value"] = parse_integer(
+                cells["redundancy_value"], "redundancy_value"
+            )
+        for name, found in self.cell_values(
+            cells, ("owning_team", "support_group", "location")
+        ).items():
+            values[f"{name}_id"] = found.pk if found is not None else None
         values["attributes"] = self._attributes(ci_class, cells, current)
         return values
-
-    def _choice(self, column: str, value: str) -> Any:
-        """A choice cell's stored value (memoised: a file repeats a handful of values)."""
-        key = (column, value)
-        found = self._choices.get(key)
-        if found is None:
-            try:
-                found = choice(value, CHOICES[column], column)
-                found = int(found) if column == "criticality" else str(found)
-            except RowError as exc:
-                found = exc
-            self._choices[key] = found
-        if isinstance(found, RowError):
-            raise found
-        return found
 
     def _attributes(
         self, ci_class: CIClass, cells: dict[str, str], current: dict[str, Any] | None
@@ -461,22 +421,14 @@ class CIImporter(JsonInput, BulkImporter):
             raise RowError(f"not an attribute of {ci_class.name}", f"attr.{unknown[0]}")
         return rules.clean(given, public_values(current["attributes"]) if current else None)
 
-    @staticmethod
-    def _model_errors(values: dict[str, Any], ci_class: CIClass) -> list[str]:
-        """What ``CI.full_clean`` would say about these values (same wording)."""
-        errors: list[str] = []
-        for name, limit in (("name", 200), ("source", 50)):
-            if message := max_length_error(values[name], limit):
-                errors.append(f"{name}: {message}")
-        value = values["redundancy_value"]
-        if value is not None and value > MAX_POSITIVE_INT:
-            errors.append(
-                f"redundancy_value: Ensure this value is less than or equal to {MAX_POSITIVE_INT}."
-            )
+    def _model_errors(self, values: dict[str, Any], ci_class: CIClass) -> list[str]:
+        """What ``CI.full_clean`` would say about these values (same wording): the fields'
+        own checks, then the redundancy rule of ``CI.clean``."""
+        errors = self.checker.errors(values)
         errors.extend(
             f"{k}: {v}"
             for k, v in redundancy_errors(
-                values["redundancy_mode"], value, ci_class.is_group
+                values["redundancy_mode"], values["redundancy_value"], ci_class.is_group
             ).items()
         )
         return errors
@@ -501,81 +453,19 @@ class CIImporter(JsonInput, BulkImporter):
 
     def write(self, actor: Actor, progress: Progress | None) -> None:
         now = timezone.now()
-        stamp, now_json = db_datetime(now), json_value(now)
         audit = AuditRows(actor, now)
         object_type = self.object_type
         with large_cache():
-            ids = reserve_ids(CI, len(self.creates))
-            write_rows(
-                CI._meta.db_table,
-                INSERT_COLUMNS,
-                (
-                    (pk, stamp, stamp, *row[:9], dumps(row[9]), *row[10:], stamp)
-                    for pk, row in zip(ids, self.creates, strict=True)
-                ),
+            ids = TABLE.insert(self.creates, now)
+            TABLE.update(((pk, row) for pk, row, _ in self.updates), now, only=UPDATED)
+            self.verify(ids, "add")
+            self.verify([pk for pk, _, _ in self.updates], "change")
+            audit.write(
+                itertools.chain(
+                    TABLE.create_events(audit, ids, self.creates, now, operator.itemgetter(0)),
+                    (
+                        audit.update_row(object_type, pk, row[0], changes)
+                        for pk, row, changes in self.updates
+                    ),
+                )
             )
-            update_rows(
-                CI._meta.db_table,
-                UPDATE_COLUMNS,
-                (
-                    (*row[:1], *row[2:9], dumps(row[9]), *row[10:], stamp, pk)
-                    for pk, row, _ in self.updates
-                ),
-            )
-            self._verify(list(ids), "add")
-            self._verify([pk for pk, _, _ in self.updates], "change")
-            audit.write(self._audit_rows(audit, object_type, ids, now_json))
-        if progress:
-            progress(len(self.actions), len(self.actions))
-
-    def _audit_rows(
-        self, audit: AuditRows, object_type: str, ids: Any, now_json: str
-    ) -> Iterator[tuple[Any, ...]]:
-        for pk, row in zip(ids, self.creates, strict=True):
-            after = {
-                "id": pk,
-                "name": row[0],
-                "ci_class": row[1],
-                "operational_status": row[2],
-                "environment": row[3],
-                "criticality": row[4],
-                "owning_team": row[5],
-                "support_group": row[6],
-                "location": row[7],
-                "description": row[8],
-                "asset": None,
-                "attributes": row[9],
-                "source": row[10],
-                "first_seen": None,
-                "last_seen": None,
-                "redundancy_mode": row[11],
-                "redundancy_value": row[12],
-                "valid_from": now_json,
-                "valid_to": None,
-            }
-            changed = [k for k in SNAPSHOT_NAMES if after[k] is not None]
-            yield audit.row(object_type, pk, row[0], "create", None, dumps(after), dumps(changed))
-        for pk, row, changes in self.updates:
-            before = {k: v[0] for k, v in changes.items()}
-            after = {k: v[1] for k, v in changes.items()}
-            yield audit.row(
-                object_type,
-                pk,
-                row[0],
-                "update",
-                dumps(before),
-                dumps(after),
-                dumps(sorted(changes)),
-            )
-
-    def _verify(self, ids: list[int], action: str) -> None:
-        """Object permissions with constraints (e.g. only some classes) hold for every row."""
-        if self.actor.is_system or not ids:
-            return
-        from assetgraph.accounts.permissions import restrict
-
-        for start in range(0, len(ids), IN_BATCH):
-            chunk = ids[start : start + IN_BATCH]
-            allowed = restrict(CI.objects.filter(pk__in=chunk), self.user, action).count()
-            if allowed != len(chunk):
-                raise PermissionDenied("your permissions do not allow some of these CIs")

@@ -9,6 +9,7 @@ relationship is already current is unchanged (or updates its description).
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections.abc import Iterator
 from typing import Any
@@ -18,61 +19,45 @@ from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
-from assetgraph.audit.services import json_value
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import PermissionDenied
-from assetgraph.core.importing import Progress, RowError, RowResult, snapshot_fields
-from assetgraph.core.tabular import Row
-
-from .bulk import AuditRows, db_datetime, dumps, large_cache, reserve_ids, update_rows, write_rows
-from .import_base import (
+from assetgraph.core.batching import in_batches
+from assetgraph.core.importing import (
     CREATE,
     ERROR,
-    IN_BATCH,
     UNCHANGED,
     UPDATE,
+    AuditRows,
     BulkImporter,
-    ClassCache,
-    JsonInput,
+    PlannedTable,
+    Progress,
+    RowError,
+    RowResult,
+    large_cache,
     nul_error,
-    row_error_text,
 )
+from assetgraph.core.tabular import Row
+
+from .import_base import ClassCache
 from .models import CI, Relationship, RelationshipType
 
-SNAPSHOT_NAMES = [name for name, _ in snapshot_fields(Relationship)]
-assert SNAPSHOT_NAMES == [
-    "id",
-    "source",
-    "target",
-    "type",
-    "description",
-    "valid_from",
-    "valid_to",
-], SNAPSHOT_NAMES
-CREATED_FIELDS = dumps(sorted(n for n in SNAPSHOT_NAMES if n != "valid_to"))
-AFTER = '{"id": %d, "source": %d, "target": %d, "type": %d, "description": %s, "valid_from": %s, "valid_to": null}'  # noqa: E501
-INSERT_COLUMNS = (
-    "id",
-    "created",
-    "updated",
-    "source_id",
-    "target_id",
-    "type_id",
-    "description",
-    "valid_from",
-)
+# The planned relationship: its ends, type and description (ids as the arrays hold them).
+PLANNED = ("source_id", "target_id", "type_id", "description")
+TABLE = PlannedTable(Relationship, PLANNED)
 FULL_INDEX_AT = 20_000  # current CIs up to this, or files past it, are indexed in one pass
 FULL_INDEX_ROWS = FULL_INDEX_AT  # rows planned so far past which the whole table is indexed
+# Labels per chunk past which one pass over the CIs beats JSON look-ups, which scan the table.
+QUERY_LABELS_MAX = 2_700
 HOT = ("hostname", "serial_number")
 
 
-class RelationshipImporter(JsonInput, BulkImporter):
+class RelationshipImporter(BulkImporter):
     """Add relationships between existing current CIs; a row already current is unchanged."""
 
     model = Relationship
     key_column = "source"
     required_columns = ("type", "target")
     optional_columns = ("source_class", "target_class", "description")
+    json_input = True
 
     def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
@@ -129,7 +114,7 @@ class RelationshipImporter(JsonInput, BulkImporter):
         # pass over the current CIs is cheaper.
         if (
             self._planned >= FULL_INDEX_ROWS
-            or len(wanted) > 3 * IN_BATCH
+            or len(wanted) > QUERY_LABELS_MAX
             or self._cis().count() <= FULL_INDEX_AT
         ):
             self._full = True
@@ -140,14 +125,13 @@ class RelationshipImporter(JsonInput, BulkImporter):
         ids = sorted(
             {int(v[1:] if v.startswith("#") else v) for v in wanted if v.lstrip("#").isdigit()}
         )
-        for start in range(0, len(wanted), IN_BATCH):
-            chunk = wanted[start : start + IN_BATCH]
+        for chunk in in_batches(wanted, per_value=1 + len(HOT)):
             query = Q(name__in=chunk)
             for key in HOT:
                 query |= Q(**{f"attributes__{key}__in": chunk})
             self._load(self._cis().filter(query))
-        for start in range(0, len(ids), IN_BATCH):
-            self._load(self._cis().filter(pk__in=ids[start : start + IN_BATCH]))
+        for id_chunk in in_batches(ids):
+            self._load(self._cis().filter(pk__in=id_chunk))
 
     def _resolve(self, value: str, class_name: str, column: str) -> int:
         if not value:
@@ -225,7 +209,7 @@ class RelationshipImporter(JsonInput, BulkImporter):
                     f"{kind.name!r} does not connect a {source_class} to a {target_class}", "type"
                 )
         except RowError as exc:
-            index = self.record(row.number, ERROR, [row_error_text(exc)])
+            index = self.record(row.number, ERROR, [exc.text()])
             self.error_keys[index] = " → ".join((cells["source"], cells["type"], cells["target"]))
             source = target = kind_id = 0
         else:
@@ -263,15 +247,10 @@ class RelationshipImporter(JsonInput, BulkImporter):
                 f"{self.numbers[original]}",
             )
         self._match_existing()
-        if not (self.actor.is_system or self._has("add")):
+        if not self.may("add"):
             creates = np.flatnonzero(np.frombuffer(bytes(self.actions), np.uint8) == CREATE)
             for pending in creates.tolist():
                 self.fail(pending, "relationship: you may not create relationships")
-
-    def _has(self, action: str) -> bool:
-        from assetgraph.accounts.permissions import has_perm
-
-        return has_perm(self.user, self.object_type, action)
 
     def _match_existing(self) -> None:
         """Rows whose relationship is already current: unchanged, or a description update."""
@@ -283,10 +262,8 @@ class RelationshipImporter(JsonInput, BulkImporter):
         fields = ("pk", "source_id", "target_id", "type_id", "description", "valid_to")
         # By source id alone (its index), ended links skipped here: with ``valid_to IS NULL``
         # in the query SQLite may pick the valid_to index and scan every current link.
-        for start in range(0, len(sources), IN_BATCH):
-            batch = Relationship.objects.filter(
-                source_id__in=sources[start : start + IN_BATCH]
-            ).order_by()  # no sort: the rows only feed a dict
+        for chunk in in_batches(sources):
+            batch = Relationship.objects.filter(source_id__in=chunk).order_by()  # feeds a dict
             for pk, source, target, kind, description, ended in batch.values_list(*fields):
                 index = wanted.get((source, target, kind))
                 if index is not None and ended is None:
@@ -298,15 +275,9 @@ class RelationshipImporter(JsonInput, BulkImporter):
             else:
                 self.actions[index] = UPDATE
                 changed.append(index)
-        if self.actor.is_system or not changed:
+        allowed = self.changeable([self.existing_rels[i][0] for i in changed])
+        if allowed is None:
             return
-        from assetgraph.accounts.permissions import restrict
-
-        pks = [self.existing_rels[i][0] for i in changed]
-        allowed: set[int] = set()
-        for start in range(0, len(pks), IN_BATCH):
-            queryset = Relationship.objects.filter(pk__in=pks[start : start + IN_BATCH])
-            allowed.update(restrict(queryset, self.user, "change").values_list("pk", flat=True))
         for index in changed:
             if self.existing_rels[index][0] not in allowed:
                 self.fail(index, f"relationship: you may not change {self._key(index)!r}")
@@ -338,90 +309,49 @@ class RelationshipImporter(JsonInput, BulkImporter):
 
     # -- writing --------------------------------------------------------------------------------
 
+    def _planned_rows(self, indexes: list[int]) -> Iterator[tuple[Any, ...]]:
+        """The planned tuples (``PLANNED``) of some rows, from the plan's arrays."""
+        descriptions = self.descriptions
+        src, tgt, kinds = self.sources, self.targets, self.kinds
+        if descriptions is None:
+            return ((src[i], tgt[i], kinds[i], "") for i in indexes)
+        return ((src[i], tgt[i], kinds[i], descriptions[i]) for i in indexes)
+
     def write(self, actor: Actor, progress: Progress | None) -> None:
         now = timezone.now()
-        stamp = db_datetime(now)
         actions = np.frombuffer(bytes(self.actions), np.uint8)
         creates = np.flatnonzero(actions == CREATE).tolist()
         updates = np.flatnonzero(actions == UPDATE).tolist()
         audit = AuditRows(actor, now)
-        descriptions = self.descriptions
-        src, tgt, kinds = self.sources, self.targets, self.kinds
+        existing = [self.existing_rels[i][0] for i in updates]
         with large_cache():
-            ids = reserve_ids(Relationship, len(creates))
-            write_rows(
-                Relationship._meta.db_table,
-                INSERT_COLUMNS,
-                (
-                    (
-                        pk,
-                        stamp,
-                        stamp,
-                        src[i],
-                        tgt[i],
-                        kinds[i],
-                        descriptions[i] if descriptions is not None else "",
-                        stamp,
-                    )
-                    for pk, i in zip(ids, creates, strict=True)
-                ),
+            ids = TABLE.insert(self._planned_rows(creates), now, len(creates))
+            TABLE.update(
+                zip(existing, self._planned_rows(updates), strict=True), now, ("description",)
             )
-            update_rows(
-                Relationship._meta.db_table,
-                ("description", "updated"),
-                (
-                    (descriptions[i], stamp, self.existing_rels[i][0])
-                    for i in updates
-                    if descriptions is not None
-                ),
+            self.verify(ids, "add")
+            self.verify(existing, "change")
+            audit.write(
+                itertools.chain(
+                    TABLE.create_events(audit, ids, self._planned_rows(creates), now, self._repr),
+                    self._update_events(audit, updates),
+                )
             )
-            self._verify(list(ids), "add")
-            self._verify([self.existing_rels[i][0] for i in updates], "change")
-            audit.write(self._audit_rows(audit, ids, creates, updates, dumps(json_value(now))))
-        if progress:
-            progress(len(self.actions), len(self.actions))
 
-    def _audit_rows(
-        self, audit: AuditRows, ids: Any, creates: list[int], updates: list[int], now_json: str
-    ) -> Iterator[tuple[Any, ...]]:
-        object_type = self.object_type
-        names, type_names = self.name_of, self.type_names
-        src, tgt, kinds, descriptions = self.sources, self.targets, self.kinds, self.descriptions
-        row = audit.row
-        for pk, i in zip(ids, creates, strict=True):
-            source, target, kind = src[i], tgt[i], kinds[i]
-            description = descriptions[i] if descriptions is not None else ""
-            yield row(
-                object_type,
-                pk,
-                f"{names[source]} {type_names[kind]} {names[target]}",
-                "create",
-                None,
-                AFTER
-                % (pk, source, target, kind, dumps(description) if description else '""', now_json),
-                CREATED_FIELDS,
-            )
+    def _repr(self, planned: tuple[Any, ...]) -> str:
+        """How a relationship reads in the audit log: ``fin-db runs on fin-vm-01``."""
+        names = self.name_of
+        return f"{names[planned[0]]} {self.type_names[planned[2]]} {names[planned[1]]}"
+
+    def _update_events(self, audit: AuditRows, updates: list[int]) -> Iterator[tuple[Any, ...]]:
+        descriptions = self.descriptions
+        assert descriptions is not None or not updates
         for i in updates:
-            assert descriptions is not None
             pk, old = self.existing_rels[i]
-            yield row(
-                object_type,
+            planned = (self.sources[i], self.targets[i], self.kinds[i])
+            yield audit.update_row(
+                self.object_type,
                 pk,
-                f"{names[src[i]]} {type_names[kinds[i]]} {names[tgt[i]]}",
-                "update",
-                dumps({"description": old}),
-                dumps({"description": descriptions[i]}),
-                dumps(["description"]),
+                self._repr(planned),
+                {"description": [old, descriptions[i]]},  # type: ignore[index]
             )
-
-    def _verify(self, ids: list[int], action: str) -> None:
-        """Object permissions with constraints hold for every written relationship."""
-        if self.actor.is_system or not ids:
-            return
-        from assetgraph.accounts.permissions import restrict
-
-        for start in range(0, len(ids), IN_BATCH):
-            chunk = ids[start : start + IN_BATCH]
-            queryset = Relationship.objects.filter(pk__in=chunk)
-            if restrict(queryset, self.user, action).count() != len(chunk):
-                raise PermissionDenied("your permissions do not allow some of these relationships")

@@ -1,10 +1,11 @@
-"""CIs for the API as plain dicts: the CI rows without joins, then one query per kind of
-related object for the display names and one for asset visibility (no N+1).
+"""CIs for the API from plain rows: the CI rows without joins, then one query per kind of
+related object for the display names and one for asset visibility (no N+1), shaped by
+:class:`~.schemas.CIOut` itself through the API's fast serialiser (:mod:`assetgraph.api.fast`).
 
 Serialising model instances through the schema costs a joined ORM object per related field
-and an attribute getter per field and row; with a million CIs loaded that dominated the list
-and detail endpoints. The dicts have exactly the shape of :class:`~.schemas.CIOut`, which
-still validates and documents them.
+and a validation pass per field and row; with a million CIs loaded that dominated the list
+and detail endpoints. Here each reference is a :class:`~assetgraph.api.fast.RefValue` (id and
+display read in bulk) and the schema's compiled dumper builds the body.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from typing import Any
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from ninja.renderers import JSONRenderer
 
 from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.api import fast
+from assetgraph.api.fast import RefValue
+from assetgraph.api.schemas import HIDDEN
 from assetgraph.assets.models import Asset
 from assetgraph.core.attributes import public_values
 from assetgraph.org.models import Department, Location
 
 from .models import CI, CIClass
-
-# The API renders with ninja's default JSON renderer; the same one renders these.
-_RENDERER = JSONRenderer()
+from .schemas import CIOut
 
 VALUES = tuple(f.attname for f in CI._meta.concrete_fields if f.name not in {"created", "updated"})
 REFS: tuple[tuple[str, type[models.Model]], ...] = (
@@ -42,8 +43,8 @@ def ci_rows(cis: Iterable[CI]) -> list[dict[str, Any]]:
 
 
 def ci_dicts(request: HttpRequest, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``CIOut``-shaped dicts: related objects as ``{id, display}`` fetched in bulk, the asset
-    only when the caller may see it (a hidden asset is absent, as on every surface)."""
+    """``CIOut`` bodies: related objects as ``{id, display}`` fetched in bulk, the asset only
+    when the caller may see it (a hidden asset is absent, as on every surface)."""
     rows = list(rows)
     wanted: dict[type[models.Model], set[int]] = {}
     for name, model in REFS:
@@ -61,37 +62,28 @@ def ci_dicts(request: HttpRequest, rows: Iterable[dict[str, Any]]) -> list[dict[
                 displays[model] = {}
                 continue
             queryset = restrict(queryset, request.user, "view")
-        displays[model] = {obj.pk: str(obj) for obj in queryset}
-    result = []
+            displays[model] = {obj.pk: str(obj) for obj in queryset}
+            continue
+        # Hidden means absent: a class, team or place the caller may not view keeps its id
+        # but reads "(hidden)", as the shared Ref does.
+        narrowed = restrict(queryset, request.user, "view")
+        objs = list(queryset)
+        if narrowed is queryset:  # an unconstrained grant: everything visible, no query
+            displays[model] = {obj.pk: str(obj) for obj in objs}
+            continue
+        visible = set(narrowed.values_list("pk", flat=True))
+        displays[model] = {obj.pk: str(obj) if obj.pk in visible else HIDDEN for obj in objs}
     for row in rows:
-        out = {
-            "id": row["id"],
-            "name": row["name"],
-            "operational_status": row["operational_status"],
-            "environment": row["environment"],
-            "criticality": row["criticality"],
-            "description": row["description"],
-            "attributes": public_values(row["attributes"]),
-            "source": row["source"],
-            "first_seen": row["first_seen"],
-            "last_seen": row["last_seen"],
-            "redundancy_mode": row["redundancy_mode"],
-            "redundancy_value": row["redundancy_value"],
-            "valid_from": row["valid_from"],
-            "valid_to": row["valid_to"],
-        }
         for name, model in REFS:
             pk = row[f"{name}_id"]
             display = displays[model].get(pk) if pk is not None else None
-            out[name] = {"id": pk, "display": display} if display is not None else None
-        result.append(out)
-    return result
+            row[name] = RefValue(pk, display) if display is not None else None
+        row["attributes"] = public_values(row["attributes"])
+    return fast.dump_many(CIOut, rows, {"request": request})
 
 
 def respond(request: HttpRequest, data: Any, status: int = 200) -> HttpResponse:
     """Render already-shaped data with the API's own renderer, skipping the per-field
-    validation pass (the endpoint's ``response=`` schema still documents the shape; tests
-    check the two agree)."""
-    content = _RENDERER.render(request, data, response_status=status)
-    content_type = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
-    return HttpResponse(content, status=status, content_type=content_type)
+    validation pass (the endpoint's ``response=`` schema documents the shape; the contract
+    test validates every response against it)."""
+    return fast.render(request, data, status)

@@ -33,7 +33,7 @@ class ImportJob(models.Model):
     Infrastructure, not a domain record: it says who started which file, how far it got and
     what came out (``report`` is ``ImportReport.as_dict()``, rows capped). The rows the
     import writes are audited by the importer itself; see :mod:`assetgraph.framework.jobs` for
-    why the job row is not. Live progress is not stored here (see ``core.jobs``).
+    why the job row is not. Live progress is not stored here (see ``framework.jobs``).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

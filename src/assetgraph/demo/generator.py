@@ -1,7 +1,10 @@
 """The deterministic demo company: same seed, same company (except generated passwords).
 
-Everything is written through the services, so the demo has a real audit trail. Later issues
-extend :func:`load_demo` with assets, CIs and relationships wired to these people and places.
+Everything is written through the services or, for the many rows (locations, people,
+assets, CIs, relationships), through the bulk-write engine (``create_objects``: the same
+validation, batched inserts, one audit event per object), so the demo has a real audit
+trail. The apps' ``demo.py`` loaders add assets, CIs and relationships wired to these people
+and places.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.db import transaction
 from assetgraph.accounts import services as account_services
 from assetgraph.accounts.models import User
 from assetgraph.core.actor import Actor
+from assetgraph.core.importing import create_objects
 from assetgraph.org import services as org
 from assetgraph.org.choices import LocationKindChoices, PersonStatusChoices
 from assetgraph.org.models import Department, Location, Person
@@ -100,51 +104,41 @@ def app_loaders() -> list[Callable[[DemoContext], None]]:
 
 
 def _locations(actor: Actor) -> list[Location]:
+    """The location tree (regions, sites, buildings, floors, rooms), written in one go."""
+    nodes: list[Location] = []
+
+    def node(name: str, kind: str, parent: Location | None = None, **values: str) -> Location:
+        location = Location(name=name, kind=kind, parent=parent, **values)
+        location.path = location.compute_path()
+        nodes.append(location)
+        return location
+
     regions: dict[str, Location] = {}
     rooms: list[Location] = []
     for region, site, city, country, address, postcode, buildings in data.SITES:
         if region not in regions:
-            regions[region] = org.create_location(
-                actor, {"name": region, "kind": LocationKindChoices.REGION}
-            )
-        site_node = org.create_location(
-            actor,
-            {
-                "name": site,
-                "kind": LocationKindChoices.SITE,
-                "parent": regions[region],
-                "city": city,
-                "country": country,
-                "address": address,
-                "postcode": postcode,
-            },
+            regions[region] = node(region, LocationKindChoices.REGION)
+        site_node = node(
+            site,
+            LocationKindChoices.SITE,
+            regions[region],
+            city=city,
+            country=country,
+            address=address,
+            postcode=postcode,
         )
         for building in buildings:
-            building_node = org.create_location(
-                actor, {"name": building, "kind": LocationKindChoices.BUILDING, "parent": site_node}
-            )
+            building_node = node(building, LocationKindChoices.BUILDING, site_node)
             floors = 1 if building.startswith("Datacenter") else 3
             for floor in range(1, floors + 1):
-                floor_node = org.create_location(
-                    actor,
-                    {
-                        "name": f"Floor {floor}",
-                        "kind": LocationKindChoices.FLOOR,
-                        "parent": building_node,
-                    },
-                )
+                floor_node = node(f"Floor {floor}", LocationKindChoices.FLOOR, building_node)
                 names = (
                     ["Server Hall", "Network Room"]
                     if building.startswith("Datacenter")
                     else [f"{floor}{n:02d}" for n in range(1, 4)]
                 )
-                for room in names:
-                    rooms.append(
-                        org.create_location(
-                            actor,
-                            {"name": room, "kind": LocationKindChoices.ROOM, "parent": floor_node},
-                        )
-                    )
+                rooms.extend(node(room, LocationKindChoices.ROOM, floor_node) for room in names)
+    create_objects(actor, nodes)
     return rooms
 
 
@@ -226,25 +220,23 @@ def _people(
                 PersonStatusChoices.LEAVING,
                 DEMO_EPOCH + dt.timedelta(days=rng.randint(5, 60)),
             )
-        person = org.create_person(
-            actor,
-            {
-                "employee_number": f"E{index:04d}",
-                "first_name": first,
-                "last_name": last,
-                "email": f"{email}@example.com",
-                "job_title": title,
-                "department": department,
-                "cost_centre": department.cost_centre,
-                "location": rng.choice(office_rooms),
-                "status": status,
-                "start_date": start,
-                "end_date": end,
-                "manager": heads.get(code),
-            },
+        person = Person(
+            employee_number=f"E{index:04d}",
+            first_name=first,
+            last_name=last,
+            email=f"{email}@example.com",
+            job_title=title,
+            department=department,
+            cost_centre=department.cost_centre,
+            location=rng.choice(office_rooms),
+            status=status,
+            start_date=start,
+            end_date=end,
+            manager=heads.get(code),  # another row of this write: linked once it exists
         )
         heads.setdefault(code, person)
         staff.append(person)
+    create_objects(actor, staff)
     for code, head in heads.items():
         org.update_department(actor, Department.objects.get(code=code), {"head": head})
     return staff

@@ -50,7 +50,7 @@ from django.utils import timezone
 
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core.errors import ServiceError
-from assetgraph.core.importing import Importer, ImportReport
+from assetgraph.core.importing import ImportBase, ImportReport
 from assetgraph.core.models import ImportJob, ImportJobState
 
 logger = logging.getLogger(__name__)
@@ -323,7 +323,7 @@ def job_progress(job: ImportJob) -> JobProgress:
 
 def start_import_job(
     job: ImportJob,
-    importer: Importer,
+    importer: ImportBase,
     path: Path,
     *,
     on_done: Callable[[ImportJob, ImportReport | None], None] | None = None,
@@ -363,7 +363,7 @@ def wait_for_jobs(timeout: float = 60.0) -> bool:
 
 def _run(
     job: ImportJob,
-    importer: Importer,
+    importer: ImportBase,
     path: Path,
     on_done: Callable[[ImportJob, ImportReport | None], None] | None,
     *,

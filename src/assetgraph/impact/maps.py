@@ -23,6 +23,7 @@ from assetgraph import graph as engine
 from assetgraph.accounts.permissions import restrict
 from assetgraph.cmdb.models import CI, CIClass
 from assetgraph.cmdb.querysets import visible_relationships
+from assetgraph.core.batching import in_batches
 from assetgraph.core.errors import NotFound, ValidationFailed
 
 from .analysis import visibility
@@ -35,7 +36,6 @@ MIN_DEPTH, MAX_DEPTH, DEFAULT_DEPTH = 1, 4, 2
 MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 10, 500, 150
 # How far beyond the limit the clusters look (counts above this are "at least").
 CLUSTER_SCAN = 5_000
-CHUNK = 1_000
 STATE_NAMES = {0: "ok", 1: "degraded", 2: "down"}
 
 
@@ -108,10 +108,10 @@ def _rows(user: Any, pks: list[int]) -> list[_Row]:
     """Visible current CIs among ``pks`` (chunked: SQLite limits query parameters)."""
     found: list[_Row] = []
     base = restrict(CI.objects.current(), user, "view")
-    for i in range(0, len(pks), CHUNK):
+    for chunk in in_batches(pks):
         found.extend(
             _Row(*row)
-            for row in base.filter(pk__in=pks[i : i + CHUNK]).values_list(
+            for row in base.filter(pk__in=chunk).values_list(
                 "pk", "name", "ci_class_id", "ci_class__name", "ci_class__icon", "criticality"
             )
         )

@@ -12,8 +12,10 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from .analysis import ImpactedCI, ImpactReport, PathStep
-from .rootcause import Change, PersonPath, RankedCause, RootCauseReport
+from assetgraph.api.fast import Sources, dump
+
+from .analysis import ImpactReport
+from .rootcause import RootCauseReport
 
 
 class Ref(Schema):
@@ -179,134 +181,40 @@ class RootCauseOut(Schema):
 # --- conversion --------------------------------------------------------------------------------
 
 
-def _ref(obj: Any) -> dict[str, Any]:
-    return {"id": obj.pk, "display": str(obj)}
+def _same(obj: Any) -> Any:
+    return obj
 
 
-def _steps(path: list[PathStep]) -> list[dict[str, Any]]:
-    return [{"id": s.id, "display": s.display, "visible": s.visible} for s in path]
-
-
-def _impacted(item: ImpactedCI) -> dict[str, Any]:
-    return {
-        "ci": _ref(item.ci),
-        "ci_class": str(item.ci.ci_class),
-        "state": item.state,
-        "depth": item.depth,
-        "criticality": item.ci.criticality,
-        "path": _steps(item.path),
-    }
+# Where a field reads from the analysis reports (dataclasses), when not an attribute of the
+# same name; the schemas above stay the only description of the documents' shape.
+SOURCES: Sources = {
+    Ref: {"id": "pk", "display": str},
+    ImpactOut: {"summary": _same, "details": _same},
+    ImpactSummaryOut: {"affected": "total"},
+    ImpactedCIOut: {
+        "ci_class": lambda item: str(item.ci.ci_class),
+        "criticality": "ci.criticality",
+    },
+    PersonOut: {"email": "person.email"},
+    FlagOut: {"asset_tag": "asset.asset_tag"},
+    DetailsOut: {
+        "count": "details_count",
+        "state": "state_filter",
+        "ci_class": "class_filter",
+        "results": "details",
+    },
+    CandidateOut: {
+        "ci_class": lambda cause: str(cause.ci.ci_class),
+        "operational_status": "ci.operational_status",
+    },
+}
 
 
 def impact_document(report: ImpactReport) -> dict[str, Any]:
-    """The API/CLI JSON form of an :class:`ImpactReport`."""
-    return {
-        "failed": [_ref(c) for c in report.failed],
-        "as_of": report.as_of,
-        "revision": report.revision,
-        "summary": {
-            "affected": report.total,
-            "down": report.down,
-            "degraded": report.degraded,
-            "hidden": report.hidden,
-        },
-        "by_class": [
-            {"ci_class": _ref(c.ci_class), "down": c.down, "degraded": c.degraded, "total": c.total}
-            for c in report.by_class
-        ],
-        "services": [_impacted(s) for s in report.services],
-        "applications": [_impacted(s) for s in report.applications],
-        "teams": [
-            {
-                "team": _ref(t.team),
-                "owns": t.owns,
-                "supports": t.supports,
-                "down": t.down,
-                "services": t.services,
-            }
-            for t in report.teams
-        ],
-        "people": [
-            {"person": _ref(p.person), "email": p.person.email, "reasons": p.reasons}
-            for p in report.people
-        ],
-        "flags": [
-            {
-                "ci": _ref(f.ci),
-                "asset": _ref(f.asset),
-                "asset_tag": f.asset.asset_tag,
-                "state": f.state,
-                "warranty_end": f.warranty_end,
-                "warranty_expired": f.warranty_expired,
-                "eol_date": f.eol_date,
-                "past_end_of_life": f.past_end_of_life,
-            }
-            for f in report.flags
-        ],
-        "truncated": report.truncated,
-        "details": {
-            "count": report.details_count,
-            "limit": report.limit,
-            "offset": report.offset,
-            "next_offset": report.next_offset,
-            "state": report.state_filter,
-            "ci_class": _ref(report.class_filter) if report.class_filter else None,
-            "results": [_impacted(d) for d in report.details],
-        },
-    }
-
-
-def _change(change: Change) -> dict[str, Any]:
-    return {
-        "timestamp": change.timestamp,
-        "object_type": change.object_type,
-        "object_id": change.object_id,
-        "object_repr": change.object_repr,
-        "action": change.action,
-        "changed_fields": change.changed_fields,
-        "actor": change.actor,
-        "scope": change.scope,
-    }
-
-
-def _candidate(cause: RankedCause) -> dict[str, Any]:
-    return {
-        "rank": cause.rank,
-        "ci": _ref(cause.ci),
-        "ci_class": str(cause.ci.ci_class),
-        "operational_status": cause.ci.operational_status,
-        "coverage": cause.coverage,
-        "covered_down": [_ref(c) for c in cause.covered_down],
-        "covered_degraded": [_ref(c) for c in cause.covered_degraded],
-        "collateral": cause.collateral,
-        "collateral_truncated": cause.collateral_truncated,
-        "max_distance": cause.max_distance,
-        "evidence_points": cause.evidence_points,
-        "engine_rank": cause.engine_rank,
-        "own_changes": [_change(c) for c in cause.own_changes],
-        "nearby_changes": [_change(c) for c in cause.nearby_changes],
-        "paths": [_steps(p) for p in cause.paths],
-        "reasons": cause.reasons,
-    }
-
-
-def _person_path(path: PersonPath | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
-    return {
-        "person": _ref(path.person),
-        "service": _ref(path.service),
-        "endpoints": [_ref(c) for c in path.endpoints],
-        "paths": [_steps(p) for p in path.paths],
-    }
+    """The API/CLI JSON form of an :class:`ImpactReport` (built from ``ImpactOut``)."""
+    return dump(ImpactOut, report, sources=SOURCES)
 
 
 def root_cause_document(report: RootCauseReport) -> dict[str, Any]:
-    """The API/CLI JSON form of a :class:`RootCauseReport`."""
-    return {
-        "symptoms": [_ref(c) for c in report.symptoms],
-        "since": report.since,
-        "candidates": [_candidate(c) for c in report.candidates],
-        "hidden_candidates": report.hidden_candidates,
-        "person_path": _person_path(report.person_path),
-    }
+    """The API/CLI JSON form of a :class:`RootCauseReport` (built from ``RootCauseOut``)."""
+    return dump(RootCauseOut, report, sources=SOURCES)

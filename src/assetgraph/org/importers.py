@@ -2,39 +2,31 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db import models
 
+from assetgraph.core.batching import UPDATE_BATCH
 from assetgraph.core.importing import Importer, RowError, RowResult
 from assetgraph.core.tabular import Row
 
-from .choices import LocationKindChoices, PersonStatusChoices
-from .models import PATH_SEPARATOR, CostCentre, Department, Location, Person
+from .models import PATH_SEPARATOR, Location, Person
 
-
-def _date(value: str, column: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        raise RowError(f"{value!r} is not a date (use YYYY-MM-DD)", column) from None
-
-
-def _choice(
-    value: str, choices: type[models.TextChoices], column: str, default: str | None = None
-) -> str:
-    if not value:
-        if default is None:
-            raise RowError("required", column)
-        return default
-    lowered = value.strip().lower()
-    for choice_value, label in choices.choices:
-        if lowered in {str(choice_value).lower(), str(label).lower()}:
-            return str(choice_value)
-    raise RowError(f"{value!r} is not one of {', '.join(choices.values)}", column)
+# Every person column but the manager, who may be another row of the same file.
+PERSON_CELLS = (
+    "employee_number",
+    "first_name",
+    "last_name",
+    "email",
+    "job_title",
+    "phone",
+    "department",
+    "cost_centre",
+    "location",
+    "status",
+    "start_date",
+    "end_date",
+)
 
 
 class PersonImporter(Importer):
@@ -42,6 +34,12 @@ class PersonImporter(Importer):
 
     model = Person
     key_column = "employee_number"
+    lookups = {
+        "department": ("name", "code"),
+        "cost_centre": ("code", "name"),
+        "location": ("path",),
+        "manager": ("employee_number", "email"),
+    }
     required_columns = ("first_name", "last_name")
     optional_columns = (
         "email",
@@ -56,45 +54,15 @@ class PersonImporter(Importer):
         "end_date",
     )
 
-    def existing(self, keys: list[str]) -> dict[str, models.Model]:
-        found: dict[str, models.Model] = {}
-        for start in range(0, len(keys), 900):
-            for person in Person.objects.filter(employee_number__in=keys[start : start + 900]):
-                found[person.employee_number] = person
-        return found
-
     def order(self, rows: list[Row]) -> list[Row]:
         self._file_numbers = {r.values.get("employee_number", "") for r in rows}
         return rows
 
     def values(self, row: Row) -> tuple[dict[str, Any], dict[str, Any]]:
         cells = row.values
-        values: dict[str, Any] = {
-            "employee_number": cells["employee_number"],
-            "first_name": cells.get("first_name", ""),
-            "last_name": cells.get("last_name", ""),
-        }
-        for name in ("email", "job_title", "phone"):
-            if name in cells:
-                values[name] = cells[name]
-        if "department" in cells:
-            values["department"] = self.ref(
-                Department, cells["department"], "department", "name", "code"
-            )
-        if "cost_centre" in cells:
-            values["cost_centre"] = self.ref(
-                CostCentre, cells["cost_centre"], "cost_centre", "code", "name"
-            )
-        if "location" in cells:
-            values["location"] = self.ref(Location, cells["location"], "location", "path")
-        if "status" in cells:
-            values["status"] = _choice(
-                cells["status"], PersonStatusChoices, "status", PersonStatusChoices.ACTIVE
-            )
-        if "start_date" in cells:
-            values["start_date"] = _date(cells["start_date"], "start_date")
-        if "end_date" in cells:
-            values["end_date"] = _date(cells["end_date"], "end_date")
+        values = self.cell_values(cells, PERSON_CELLS)
+        values.setdefault("first_name", "")
+        values.setdefault("last_name", "")
         deferred: dict[str, Any] = {}
         if "manager" in cells:
             manager = cells["manager"]
@@ -105,7 +73,7 @@ class PersonImporter(Importer):
                     manager  # a new person of this file: linked once every row exists
                 )
             else:
-                values["manager"] = self.ref(Person, manager, "manager", "employee_number", "email")
+                values.update(self.cell_values(cells, ("manager",)))
         return values, deferred
 
     def deferred_fields(self) -> set[str]:
@@ -126,7 +94,7 @@ class PersonImporter(Importer):
             for r in results
             if r.action == "update" and "manager" in r.changes and "manager" not in r.deferred
         ]
-        Person.objects.bulk_update(changed + direct, ["manager"], batch_size=1000)
+        Person.objects.bulk_update(changed + direct, ["manager"], batch_size=UPDATE_BATCH)
         return changed
 
 
@@ -165,14 +133,10 @@ class LocationImporter(Importer):
                 raise RowError(
                     f"parent {parent_path!r} does not exist and is not in the file", "path"
                 )
-        values: dict[str, Any] = {
-            "name": parts[-1],
-            "parent": parent,
-            "kind": _choice(cells.get("kind", ""), LocationKindChoices, "kind"),
-        }
-        for name in ("address", "city", "postcode", "country", "notes"):
-            if name in cells:
-                values[name] = cells[name].upper() if name == "country" else cells[name]
+        values: dict[str, Any] = {"name": parts[-1], "parent": parent}
+        values.update(self.cell_values(cells, ("kind", *self.optional_columns)))
+        if "country" in values:
+            values["country"] = values["country"].upper()
         return values, {}
 
     def prepare(self, instance: models.Model) -> None:
@@ -193,4 +157,4 @@ class LocationImporter(Importer):
             for location in level:
                 if location.parent is not None:
                     location.parent_id = location.parent.pk
-            Location.objects.bulk_create(level, batch_size=1000)
+            Location.objects.bulk_create(level)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from assetgraph.audit.services import EventSpec, record_events
 from assetgraph.core.actor import Actor
+from assetgraph.core.batching import UPDATE_BATCH
 from assetgraph.core.errors import ValidationFailed
 from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 
@@ -135,7 +136,7 @@ def _repath_descendants(actor: Actor, old_prefix: str, new_prefix: str) -> None:
                 str(node.path),
             )
         )
-    Location.objects.bulk_update(descendants, ["path"], batch_size=500)
+    Location.objects.bulk_update(descendants, ["path"], batch_size=UPDATE_BATCH)
     record_events(actor, events)
 
 

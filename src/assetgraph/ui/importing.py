@@ -1,4 +1,4 @@
-"""Generic import pages: upload → dry-run report → apply, for any :class:`Importer`.
+"""Generic import pages: upload → dry-run report → apply, for any importer (``ImportBase``).
 
 The uploaded file is kept in the data directory between the preview and the apply step, named
 by a random id tied to the user's session, and deleted once applied.
@@ -30,7 +30,7 @@ from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import has_perm
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import ServiceError
-from assetgraph.core.importing import Importer, ImportReport
+from assetgraph.core.importing import ImportBase, ImportReport
 from assetgraph.core.models import ImportJob
 from assetgraph.framework import jobs
 
@@ -54,7 +54,7 @@ class ImportKind:
 
     slug: str
     label: str
-    importer: type[Importer]
+    importer: type[ImportBase]
 
     @property
     def object_type(self) -> str:

@@ -91,8 +91,7 @@ def start_audit_campaign(
             [
                 AuditItem(campaign=campaign, asset_id=pk, tag=tag, expected=True)
                 for pk, tag in expected
-            ],
-            batch_size=2000,
+            ]  # batches sized by Django from the connection's parameter limit
         )
         after = {**snapshot(campaign), "expected": campaign.items.count()}
         record_event(actor, "create", campaign, before=None, after=after)

@@ -1,4 +1,5 @@
-"""Bulk creation of demo CIs and relationships, validated as the services validate them."""
+"""Bulk creation of demo CIs and relationships through the bulk-write engine, validated as
+the services validate them."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ import ipaddress
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
-
-from assetgraph.audit.services import EventSpec, record_events, snapshot
 from assetgraph.core.actor import Actor
+from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.importing import create_objects
 from assetgraph.org.models import Department
 
 from .. import services
@@ -83,12 +83,7 @@ class _Estate:
         bulk = [ci for name, ci in self.cis.items() if name not in self.story]
         for ci in bulk:
             ci.use_definitions(self.definitions[ci.ci_class_id])
-            _validate(ci, ["ci_class", "owning_team", "support_group", "location", "asset"])
-        CI.objects.bulk_create(bulk, batch_size=500)
-        record_events(
-            self.actor,
-            (EventSpec("cmdb.ci", c.pk, "create", None, snapshot(c), str(c)) for c in bulk),
-        )
+        _create(self.actor, bulk)
         for name in sorted(self.story):
             ci = self.cis[name]
             values = {
@@ -103,19 +98,12 @@ class _Estate:
             if source in self.story and target in self.story and kind in STORY_TYPES:
                 story.append((source, kind, target))
                 continue
-            rel = Relationship(
-                source=self.cis[source], target=self.cis[target], type=self.types[kind]
+            rels.append(
+                Relationship(
+                    source=self.cis[source], target=self.cis[target], type=self.types[kind]
+                )
             )
-            _validate(rel, ["source", "target", "type"])
-            rels.append(rel)
-        Relationship.objects.bulk_create(rels, batch_size=500)
-        record_events(
-            self.actor,
-            (
-                EventSpec("cmdb.relationship", r.pk, "create", None, snapshot(r), str(r))
-                for r in rels
-            ),
-        )
+        _create(self.actor, rels)
         for source, kind, target in story:
             services.add_relationship(
                 self.actor,
@@ -123,10 +111,11 @@ class _Estate:
             )
 
 
-def _validate(instance: CI | Relationship, resolved: list[str]) -> None:
-    """The services' ``full_clean()``; references are built here (no per-row queries), and
-    uniqueness holds by construction (names and links are de-duplicated)."""
+def _create(actor: Actor, instances: list[CI] | list[Relationship]) -> None:
+    """Validate (the services' ``full_clean()``; references are built here, so they are not
+    re-checked row by row, and uniqueness holds by construction: names and links are
+    de-duplicated), insert and audit the rows in bulk."""
     try:
-        instance.full_clean(exclude=resolved, validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise ValueError(f"demo estate: {instance}: {exc.message_dict}") from exc
+        create_objects(actor, instances)
+    except ValidationFailed as exc:
+        raise ValueError(f"demo estate: {exc.message}: {exc.fields}") from exc

@@ -1,153 +1,42 @@
-"""The :class:`Importer`: plan every row, then write all of it or nothing."""
+"""The :class:`Importer`: plan every row as a model instance, then write all of it or nothing."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
-import uuid
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar
+from collections.abc import Iterator
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
-from assetgraph.accounts.permissions import has_perm, restrict
-from assetgraph.audit.services import EventSpec, record_events
-
-from ..actor import Actor, Source
-from ..errors import PermissionDenied, ValidationFailed
-from ..registry import object_type_key
-from ..tabular import Row, TableError, read_table
-from .fastpath import FieldChecker, InstanceFactory, Snapshotter, snapshot_fields
+from ..batching import UPDATE_BATCH, in_batches
+from ..errors import ValidationFailed
+from ..tabular import Row, read_table
+from .base import ImportBase, Progress
+from .fastpath import FieldChecker, InstanceFactory, Snapshotter
 from .inserts import insert_rows
-from .statistics import refresh_planner_statistics
-
-Progress = Callable[[int, int | None], None]
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while an import plans and writes.
-
-    A large import allocates millions of container objects (rows, instances, snapshots) that
-    live until it ends and form no cycles; the collector would rescan them over and over
-    (~15 % of a 100k-row import). Reference counting still frees everything as usual; the
-    collector resumes (if it was enabled) when the import ends, however it ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+from .objects import create_event_rows
+from .report import ImportReport, RowError, RowResult
+from .writes import AuditRows
 
 
-class RowError(Exception):
-    """A problem with one cell or row; ``column`` names the column when known."""
+class Importer(ImportBase):
+    """Base of importers whose rows become model instances (people, locations, assets…).
 
-    def __init__(self, message: str, column: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.column = column
-
-
-@dataclass
-class RowResult:
-    """The plan for one row: what would happen and why.
-
-    ``changes`` (field → ``[old, new]``) of a new object is derived from a snapshot of the
-    planned instance when first read (after an apply, that includes generated values): a
-    large import that nobody diffs does not pay for it.
+    Besides the declaration (see :class:`~.base.ImportBase`), a subclass says how to find
+    existing objects (:meth:`existing`; by default the key column is a unique field) and may
+    refine :meth:`values` (by default every column present, parsed by its field). The engine
+    validates each planned instance with the model's own rules (:class:`FieldChecker`: the
+    fields' checks and ``Model.clean()``), diffs it against the stored object, and applies the
+    plan with batched INSERTs and UPDATEs and one audit event per written object.
     """
 
-    number: int
-    key: str
-    action: str  # create | update | unchanged | error
-    errors: list[str] = field(default_factory=list)
-    instance: Any = None
-    deferred: dict[str, Any] = field(default_factory=dict)  # values applied after all rows exist
-    planned: Callable[[], dict[str, Any]] | None = None  # snapshot of a new object
-    _changes: dict[str, list[Any]] | None = field(default=None, repr=False)
-
-    @property
-    def changes(self) -> dict[str, list[Any]]:
-        if self._changes is None:
-            self._changes = {
-                k: [None, v]
-                for k, v in (self.planned() if self.planned else {}).items()
-                if k != "id" and v is not None and v != ""
-            }
-        return self._changes
-
-    @changes.setter
-    def changes(self, value: dict[str, list[Any]]) -> None:
-        self._changes = value
-
-
-@dataclass
-class ImportReport:
-    """Outcome of an import: per-row results, counts, and whether it was written."""
-
-    object_type: str
-    dry_run: bool
-    applied: bool
-    job_id: str
-    rows: list[RowResult]
-    file_errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.file_errors and not any(r.action == "error" for r in self.rows)
-
-    def counts(self) -> dict[str, int]:
-        counts = {"create": 0, "update": 0, "unchanged": 0, "error": 0}
-        for row in self.rows:
-            counts[row.action] += 1
-        return counts
-
-    def as_dict(self, include_unchanged: bool = False) -> dict[str, Any]:
-        """JSON-ready report (changed and failed rows; unchanged rows only when asked)."""
-        return {
-            "object_type": self.object_type,
-            "dry_run": self.dry_run,
-            "applied": self.applied,
-            "ok": self.ok,
-            "job_id": self.job_id,
-            "counts": self.counts(),
-            "file_errors": self.file_errors,
-            "rows": [
-                {
-                    "row": r.number,
-                    "key": r.key,
-                    "action": r.action,
-                    "changes": r.changes,
-                    "errors": r.errors,
-                }
-                for r in self.rows
-                if include_unchanged or r.action != "unchanged"
-            ],
-        }
-
-
-class Importer(ABC):
-    """Base of every importer; subclasses define the key, the columns and the parsing."""
-
-    model: ClassVar[type[models.Model]]
-    key_column: ClassVar[str]
-    required_columns: ClassVar[tuple[str, ...]] = ()
-    optional_columns: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self, actor: Actor) -> None:
-        self.actor = actor
-        self.user = actor.user
-        self._refs: dict[tuple[str, str], Any] = {}
-        self._snapshot_fields = snapshot_fields(self.model)
+    def __init__(self, actor: Any) -> None:
+        super().__init__(actor)
         self.snapshot = Snapshotter(self.model)
         self.new_instance = InstanceFactory(self.model)
+        self.existing_objects: dict[str, models.Model] = {}
         # References were resolved to visible, existing objects by ``ref``: re-checking each
         # with a query per row would only repeat that. Keys and constraints are checked in
         # bulk (and by the database).
@@ -155,108 +44,68 @@ class Importer(ABC):
             self.model, (f.name for f in self.model._meta.concrete_fields if f.is_relation)
         )
 
-    def ref(self, model: type[models.Model], value: str, column: str, *fields: str) -> Any:
-        """Resolve a reference cell among visible objects, memoised per file."""
-        if not value:
-            return None
-        key = (column, value.lower())
-        if key not in self._refs:
-            self._refs[key] = lookup(self.visible(model), value, column, *fields)
-        return self._refs[key]
-
     # -- what subclasses implement --------------------------------------------------------
 
-    @abstractmethod
     def existing(self, keys: list[str]) -> dict[str, models.Model]:
-        """Existing objects by key, for the keys in the file (one query)."""
+        """Existing objects by key, for the keys in the file.
 
-    @abstractmethod
+        The default reads them by the field named like the key column, in chunks; override
+        when the key is computed (a location's path) or not a field.
+        """
+        found: dict[str, models.Model] = {}
+        manager = self.model._default_manager
+        for chunk in in_batches(keys):
+            for obj in manager.filter(**{f"{self.key_column}__in": chunk}):
+                found[getattr(obj, self.key_column)] = obj
+        return found
+
     def values(self, row: Row) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Field values from a row: (immediate, deferred). Raise :class:`RowError`."""
+        """Field values from a row: (immediate, deferred). Raise :class:`RowError`.
+
+        The default takes every known column present in the row (:meth:`cell_values`);
+        deferred values are those set after every row exists (see :meth:`apply_deferred`).
+        """
+        return self.cell_values(row.values, tuple(sorted(self.columns()))), {}
 
     def order(self, rows: list[Row]) -> list[Row]:
         """The order rows are applied in (e.g. parents before children)."""
         return rows
 
-    def prepare(self, instance: models.Model) -> None:  # noqa: B027 - optional hook
+    def prepare(self, instance: models.Model) -> None:
         """Adjust derived fields before validation (e.g. a location's path)."""
 
     def apply_deferred(self, results: list[RowResult]) -> list[models.Model]:
         """Apply values that reference rows of the same file; return changed instances."""
         return []
 
-    # -- the engine ------------------------------------------------------------------------
+    def deferred_fields(self) -> set[str]:
+        """Field names set by :meth:`apply_deferred` instead of the bulk update."""
+        return set()
 
-    @property
-    def object_type(self) -> str:
-        return object_type_key(self.model)
+    def bulk_create(self, instances: list[Any]) -> None:
+        """Insert new objects (subclasses may need ordering, e.g. tree levels)."""
+        insert_rows(self.model, instances)
 
-    def visible(self, model: type[models.Model]) -> models.QuerySet[Any]:
-        """Reference targets the importing user may see (everything for system actors)."""
-        queryset = model._default_manager.all()
-        return queryset if self.actor.is_system else restrict(queryset, self.user, "view")
+    # -- planning -----------------------------------------------------------------------------
 
-    def columns(self) -> set[str]:
-        """Every column the file may have."""
-        return {self.key_column, *self.required_columns, *self.optional_columns}
+    def new_report(self, dry_run: bool, job_id: str) -> ImportReport:
+        return ImportReport(self.object_type, dry_run, applied=False, job_id=job_id, rows=[])
 
-    def check_header(self, header: list[str]) -> None:
-        """A header missing a required column or naming an unknown one is a file error."""
-        missing = [c for c in (self.key_column, *self.required_columns) if c not in header]
-        if missing:
-            raise TableError(f"missing column(s): {', '.join(missing)}")
-        known = self.columns()
-        unknown = [c for c in header if c and c not in known]
-        if unknown:
-            raise TableError(
-                f"unknown column(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
-            )
+    def read(self, stream: IO[bytes], filename: str) -> tuple[list[str], Iterator[Row]]:
+        return read_table(stream, filename)
 
-    def run(
-        self,
-        stream: IO[bytes],
-        filename: str,
-        *,
-        dry_run: bool,
-        progress: Progress | None = None,
-        job_id: str | None = None,
-    ) -> ImportReport:
-        """Plan every row, then write all of it or nothing."""
-        job_id = job_id or uuid.uuid4().hex  # a background job passes its own id
-        report = ImportReport(self.object_type, dry_run, applied=False, job_id=job_id, rows=[])
-        try:
-            header, row_iter = read_table(stream, filename)
-            self.check_header(header)
-            rows = list(row_iter)
-        except TableError as exc:
-            report.file_errors.append(str(exc))
-            return report
-        self._check_permissions()
-        with _collector_paused():
-            report.rows = self.plan(self.order(rows), progress)
-            if report.ok and not dry_run:
-                self.apply(report.rows, job_id, progress)
-                report.applied = True
-        if report.applied:
-            refresh_planner_statistics([self.model], len(report.rows))
-        return report
-
-    def _check_permissions(self) -> None:
-        if self.actor.is_system:
-            return
-        if not (
-            has_perm(self.user, self.object_type, "add")
-            or has_perm(self.user, self.object_type, "change")
-        ):
-            raise PermissionDenied(f"you may not import {self.model._meta.verbose_name_plural}")
+    def plan_file(
+        self, rows: Iterator[Row], report: ImportReport, progress: Progress | None
+    ) -> None:
+        report.rows = self.plan(self.order(list(rows)), progress)
 
     def plan(self, rows: list[Row], progress: Progress | None = None) -> list[RowResult]:
         """Validate each row against the database and the rest of the file."""
         keys = [r.values.get(self.key_column, "") for r in rows]
         existing = self.existing([k for k in keys if k])
         self.existing_objects = existing
-        changeable = self._changeable(existing)
-        can_add = self.actor.is_system or has_perm(self.user, self.object_type, "add")
+        changeable = self.changeable([obj.pk for obj in existing.values()])
+        can_add = self.may("add")
         seen: dict[str, int] = {}
         results: list[RowResult] = []
         for index, row in enumerate(rows):
@@ -277,10 +126,10 @@ class Importer(ABC):
             try:
                 immediate, deferred = self.values(row)
             except RowError as exc:
-                result.errors.append(f"{exc.column}: {exc.message}" if exc.column else exc.message)
+                result.errors.append(exc.text())
                 continue
             current = existing.get(key)
-            if current is not None and current.pk not in changeable:
+            if current is not None and changeable is not None and current.pk not in changeable:
                 result.errors.append(f"{self.key_column}: you may not change {key!r}")
                 continue
             if current is None and not can_add:
@@ -292,16 +141,6 @@ class Importer(ABC):
         if progress:
             progress(len(rows), len(rows))
         return results
-
-    def _changeable(self, existing: dict[str, models.Model]) -> set[Any]:
-        pks = [obj.pk for obj in existing.values()]
-        if self.actor.is_system:
-            return set(pks)
-        return set(
-            restrict(
-                self.model._default_manager.filter(pk__in=pks), self.user, "change"
-            ).values_list("pk", flat=True)
-        )
 
     def _plan_row(
         self,
@@ -346,13 +185,16 @@ class Importer(ABC):
             after[name] = value.pk if isinstance(value, models.Model) else value
         return after
 
+    # -- writing ------------------------------------------------------------------------------
+
+    def apply_plan(self, report: ImportReport, job_id: str, progress: Progress | None) -> None:
+        self.apply(list(report.rows), job_id, progress)
+
     def apply(
         self, results: list[RowResult], job_id: str, progress: Progress | None = None
     ) -> None:
         """Write the plan in one transaction: bulk creates/updates, then bulk audit events."""
-        actor = self.actor.for_job(
-            job_id, Source.IMPORT if self.actor.source != Source.CLI else Source.CLI
-        )
+        actor = self.job_actor(job_id)
         creates = [r for r in results if r.action == "create"]
         updates = [r for r in results if r.action == "update"]
         with transaction.atomic():
@@ -362,74 +204,21 @@ class Importer(ABC):
             )
             if update_fields:
                 self.model._default_manager.bulk_update(
-                    [r.instance for r in updates], update_fields, batch_size=1000
+                    [r.instance for r in updates], update_fields, batch_size=UPDATE_BATCH
                 )
             self.apply_deferred(results)
-            self._verify_constraints([r.instance.pk for r in creates], "add")
-            self._verify_constraints([r.instance.pk for r in updates], "change")
-            record_events(actor, self._events(creates, updates))
+            self.verify([r.instance.pk for r in creates], "add")
+            self.verify([r.instance.pk for r in updates], "change")
+            audit = AuditRows(actor, timezone.now())
+            audit.write(self._events(audit, creates, updates))
 
-    def deferred_fields(self) -> set[str]:
-        """Field names set by :meth:`apply_deferred` instead of the bulk update."""
-        return set()
-
-    def bulk_create(self, instances: list[Any]) -> None:
-        """Insert new objects (subclasses may need ordering, e.g. tree levels)."""
-        insert_rows(self.model, instances)
-
-    def _verify_constraints(self, pks: list[Any], action: str) -> None:
-        if self.actor.is_system or not pks:
-            return
-        allowed = set(
-            restrict(self.model._default_manager.filter(pk__in=pks), self.user, action).values_list(
-                "pk", flat=True
-            )
+    def _events(
+        self, audit: AuditRows, creates: list[RowResult], updates: list[RowResult]
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from create_event_rows(
+            audit, self.object_type, [r.instance for r in creates], self.snapshot
         )
-        if len(allowed) != len(set(pks)):
-            raise PermissionDenied(
-                f"your permissions do not allow some of these {self.model._meta.verbose_name_plural}"  # noqa: E501
-            )
-
-    def _events(self, creates: list[RowResult], updates: list[RowResult]) -> Iterator[EventSpec]:
-        for result in creates:
-            after = self.snapshot(result.instance)
-            yield EventSpec(
-                self.object_type,
-                result.instance.pk,
-                "create",
-                None,
-                after,
-                str(result.instance),
-                self.snapshot.changed_on_create(after),
-            )
         for result in updates:
-            before = {k: v[0] for k, v in result.changes.items()}
-            after = {k: v[1] for k, v in result.changes.items()}
-            yield EventSpec(
-                self.object_type, result.instance.pk, "update", before, after, str(result.instance)
+            yield audit.update_row(
+                self.object_type, result.instance.pk, str(result.instance), result.changes
             )
-
-
-def lookup(
-    queryset: models.QuerySet[Any],
-    value: str,
-    column: str,
-    *fields: str,
-    label: str | None = None,
-) -> Any:
-    """Resolve a reference cell by id (``#12`` or ``12`` when numeric) or by one of ``fields``."""
-    if not value:
-        return None
-    candidates: Iterable[Any] = []
-    for name in fields:
-        found = list(queryset.filter(**{f"{name}__iexact": value})[:2])
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            raise RowError(f"{value!r} matches more than one {label or column}; use its id", column)
-    stripped = value.removeprefix("#")
-    if stripped.isdigit():
-        candidates = list(queryset.filter(pk=int(stripped))[:1])
-        if candidates:
-            return candidates[0]
-    raise RowError(f"{label or column} {value!r} not found", column)

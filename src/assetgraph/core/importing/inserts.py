@@ -11,16 +11,8 @@ from typing import Any
 
 from django.db import connection, connections, models
 
+from ..batching import rows_per_statement
 from .fastpath import _IDENTITY_TYPES, _SNAPSHOT_PLAIN
-
-
-def _max_params() -> int:
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        # SQLite >= 3.32 allows 32,766 bound parameters (999 before).
-        return 32_000 if sqlite3.sqlite_version_info >= (3, 32) else 990
-    return 60_000  # PostgreSQL's protocol limit is 65,535
 
 
 def _adapt_column(
@@ -111,7 +103,8 @@ def insert_rows(model: type[models.Model], instances: list[Any], max_rows: int =
     if any(obj.pk is not None for obj in instances) or not (
         connection.features.can_return_rows_from_bulk_insert
     ):
-        model._default_manager.bulk_create(instances, batch_size=1000)
+        # Django sizes the batches from the connection's parameter limit.
+        model._default_manager.bulk_create(instances)
         return
     fields = [f for f in meta.concrete_fields if f is not pk and not getattr(f, "generated", False)]
     auto = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
@@ -124,9 +117,10 @@ def insert_rows(model: type[models.Model], instances: list[Any], max_rows: int =
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608 - our names
     tail = f" RETURNING {quote(str(pk.column))}"
-    per_batch = max(1, min(max_rows, _max_params() // max(1, len(fields))))
+    per_batch = rows_per_statement(len(fields), max_rows, connection.alias)
     unnest = _unnest_sql(fields, db)
     if unnest is not None:
+        # One array parameter per column: the row count is not bound by the limit.
         head, per_batch = f"INSERT INTO {quote(meta.db_table)} ({columns}) {unnest}", 5000
     with connection.cursor() as cursor:
         for start in range(0, len(instances), per_batch):

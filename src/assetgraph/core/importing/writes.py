@@ -1,10 +1,11 @@
-"""Low-level writes for CMDB imports of millions of rows: plain tuples, no model instances.
+"""Low-level bulk writes of plain tuples: reserved ids, ``executemany``/``COPY``, audit rows.
 
-The import planners validate every row first and keep the plan as tuples; applying it then
-costs what the database costs: ids are reserved up front (so audit rows can name their
-objects without reading anything back), rows go in with ``executemany`` on SQLite and ``COPY``
-on PostgreSQL, and one audit event per created or changed object is written the same way,
-unsealed, for the sealer to link into the hash chain after commit (as ``record_events`` does).
+A plan of millions of rows is cheapest to apply without model instances: ids are reserved up
+front (so audit rows can name their objects without reading anything back), rows go in with
+``executemany`` on SQLite and ``COPY`` on PostgreSQL, and one audit event per created or
+changed object is written the same way, unsealed, for the sealer to link into the hash chain
+after commit (as ``record_events`` does). :class:`~.tables.PlannedTable` builds on these for
+one model; the instance-based :class:`~.importer.Importer` writes its events here too.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from django.db import connection, models
 
 from assetgraph.audit.models import AuditEvent
 from assetgraph.audit.services import BULK_COLUMNS as AUDIT_COLUMNS
-from assetgraph.audit.services import JSON_COLUMNS as AUDIT_JSON
-from assetgraph.audit.services import actor_columns, schedule_seal
-from assetgraph.core.actor import Actor
+from assetgraph.audit.services import EventSpec, actor_columns, changed_fields, schedule_seal
 
+from ..actor import Actor
+
+# Rows per ``executemany`` call: one prepared statement, so the parameter limit does not
+# apply; the batch only bounds the memory of the materialised rows.
 WRITE_BATCH = 20_000
 dumps = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -60,16 +63,11 @@ def reserve_ids(model: type[models.Model], count: int) -> Sequence[int]:
     return range(top + 1, top + 1 + count)
 
 
-def write_rows(
-    table: str,
-    columns: Sequence[str],
-    rows: Iterable[tuple[Any, ...]],
-    json_columns: frozenset[str] = frozenset(),
-) -> int:
-    """Insert plain tuples (values already in database form); returns the count.
+def write_rows(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+    """Insert plain tuples (values already in database form, JSON as text); returns the count.
 
-    PostgreSQL gets ``COPY … FROM STDIN`` (JSON as text, parsed by the server); SQLite one
-    prepared ``INSERT`` run with ``executemany`` per batch.
+    PostgreSQL gets ``COPY … FROM STDIN`` (JSON parsed by the server); SQLite one prepared
+    ``INSERT`` run with ``executemany`` per batch.
     """
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
@@ -90,12 +88,20 @@ def write_rows(
     return count
 
 
-def update_rows(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """``UPDATE table SET columns… WHERE id = last value`` for each tuple (executemany)."""
+def update_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """``UPDATE table SET columns… WHERE pk = last value`` for each tuple (``executemany``).
+
+    ``columns`` are database column names; JSON columns take JSON text (cast on PostgreSQL).
+    """
+    meta = model._meta
+    assert meta.pk is not None
     quote = connection.ops.quote_name
+    json_columns = {f.column for f in meta.concrete_fields if isinstance(f, models.JSONField)}
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    sets = ", ".join(f"{quote(c)} = %s{cast if c == 'attributes' else ''}" for c in columns)
-    sql = f"UPDATE {quote(table)} SET {sets} WHERE id = %s"  # noqa: S608 - our names
+    sets = ", ".join(f"{quote(c)} = %s{cast if c in json_columns else ''}" for c in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608
     iterator = iter(rows)
     with connection.cursor() as cursor:
         while batch := list(itertools.islice(iterator, WRITE_BATCH)):
@@ -108,7 +114,7 @@ def db_datetime(value: Any) -> Any:
 
 
 class AuditRows:
-    """Builds audit-event tuples for one actor and writes them in bulk (unsealed)."""
+    """Builds audit-event tuples for one actor and one moment, and writes them in bulk."""
 
     def __init__(self, actor: Actor, timestamp: Any) -> None:
         self.timestamp = db_datetime(timestamp)
@@ -137,9 +143,42 @@ class AuditRows:
             *self.fixed,
         )
 
+    def update_row(
+        self, object_type: str, object_id: Any, object_repr: str, changes: dict[str, list[Any]]
+    ) -> tuple[Any, ...]:
+        """An ``update`` event from a plan's ``field → [old, new]`` diff (JSON-ready values)."""
+        return self.row(
+            object_type,
+            object_id,
+            object_repr,
+            "update",
+            dumps({k: v[0] for k, v in changes.items()}),
+            dumps({k: v[1] for k, v in changes.items()}),
+            dumps(sorted(changes)),
+        )
+
+    def from_specs(self, specs: Iterable[EventSpec]) -> Iterator[tuple[Any, ...]]:
+        """Rows for :class:`~assetgraph.audit.services.EventSpec` s, as ``record_events``
+        would write them (changed fields computed when a spec does not name them)."""
+        for spec in specs:
+            changed = (
+                spec.changed
+                if spec.changed is not None
+                else changed_fields(spec.before, spec.after)
+            )
+            yield self.row(
+                spec.object_type,
+                spec.object_id,
+                spec.object_repr,
+                spec.action,
+                None if spec.before is None else dumps(spec.before),
+                None if spec.after is None else dumps(spec.after),
+                dumps(changed),
+            )
+
     def write(self, rows: Iterable[tuple[Any, ...]]) -> int:
         """Append the events; the sealer links them into the chain after commit."""
-        count = write_rows(AuditEvent._meta.db_table, AUDIT_COLUMNS, rows, AUDIT_JSON)
+        count = write_rows(AuditEvent._meta.db_table, AUDIT_COLUMNS, rows)
         if count:
             schedule_seal()
         return count
@@ -161,3 +200,14 @@ def large_cache() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+__all__ = [
+    "AuditRows",
+    "db_datetime",
+    "dumps",
+    "large_cache",
+    "reserve_ids",
+    "update_rows",
+    "write_rows",
+]

@@ -1,0 +1,83 @@
+"""Reading an import file: JSON arrays as tables, and a fast row loop for large CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from ..tabular import MAX_IMPORT_ROWS, Row, TableError, read_table
+
+
+def json_as_csv(stream: IO[bytes], filename: str) -> tuple[IO[bytes], str]:
+    """A ``.json`` upload (an array of objects) as CSV in memory, for importers that accept
+    JSON as well as CSV/XLSX (``json_input``); nested objects and lists become JSON cells.
+    Other files pass through; unreadable JSON becomes an empty table, which is refused."""
+    if not filename.lower().endswith(".json"):
+        return stream, filename
+    try:
+        rows = json.loads(stream.read().decode("utf-8-sig"))
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError):
+        return io.BytesIO(b""), "invalid.json.csv"
+    header = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(row.get(k)) for k in header])
+    return io.BytesIO(out.getvalue().encode()), filename + ".csv"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def read_rows(stream: IO[bytes], filename: str) -> tuple[list[str], Iterator[Row]]:
+    """:func:`~assetgraph.core.tabular.read_table`, with a faster row loop for CSV.
+
+    The header (and every file-level check) comes from ``read_table`` itself; CSV rows are
+    then read with the same dialect, stripping and numbering, but built with C-level
+    ``zip``/``map`` (a million-row file spends seconds in the generic per-cell loop).
+    """
+    if not filename.lower().endswith((".csv", ".txt")):
+        return read_table(stream, filename)
+    raw = stream.read()
+    head = raw[:65536]
+    if len(raw) > len(head) and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # whole lines: never cut a character in two
+    header, _ = read_table(io.BytesIO(head if len(raw) > len(head) else raw), filename)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TableError(f"the file is not UTF-8 text (byte {exc.start})") from exc
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    next(reader, None)
+    width = len(header)
+    strip = str.strip
+
+    def rows() -> Iterator[Row]:
+        for number, cells in enumerate(reader, start=2):
+            values = list(map(strip, cells[:width]))
+            if not any(values) and not any(map(strip, cells)):
+                continue
+            if number > MAX_IMPORT_ROWS + 1:
+                raise TableError(f"more than {MAX_IMPORT_ROWS} rows")
+            if len(values) < width:
+                values.extend([""] * (width - len(values)))
+            yield Row(number, dict(zip(header, values, strict=True)))
+
+    return header, rows()
