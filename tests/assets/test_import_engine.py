@@ -21,7 +21,7 @@ from assetgraph.assets.models import Asset
 from assetgraph.audit.models import AuditEvent
 from assetgraph.audit.services import changed_fields, snapshot
 from assetgraph.core.actor import Actor
-from assetgraph.core.importing import FieldChecker, InstanceFactory, Snapshotter
+from assetgraph.framework.importing import FieldChecker, InstanceFactory, Snapshotter
 
 pytestmark = pytest.mark.django_db
 

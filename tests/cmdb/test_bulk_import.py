@@ -284,8 +284,8 @@ def test_json_and_xlsx_go_through_the_same_engine(estate: dict[str, Any]) -> Non
 
 
 def test_csv_rows_keep_numbers_blank_lines_and_multibyte_text(estate: dict[str, Any]) -> None:
-    from assetgraph.core.importing.reading import read_rows
     from assetgraph.core.tabular import TableError, read_table
+    from assetgraph.framework.importing.reading import read_rows
 
     filler = "é" * 40_000  # past the 64 KiB header window, in two-byte characters
     text = f"Class,Name,Description\r\nApplication,a1,{filler}\r\n,,\r\nApplication,a2\r\n"
@@ -303,7 +303,7 @@ def test_csv_rows_keep_numbers_blank_lines_and_multibyte_text(estate: dict[str, 
 def test_files_past_the_row_limit_are_refused_whole(
     estate: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assetgraph.core.importing import reading
+    from assetgraph.framework.importing import reading
 
     monkeypatch.setattr(reading, "MAX_IMPORT_ROWS", 3)
     before = _state()

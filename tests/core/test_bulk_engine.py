@@ -19,7 +19,7 @@ from assetgraph.cmdb.models import CI, Relationship
 from assetgraph.core import batching
 from assetgraph.core.actor import Actor
 from assetgraph.core.errors import ValidationFailed
-from assetgraph.core.importing import (
+from assetgraph.framework.importing import (
     AuditRows,
     CellParsers,
     PlannedTable,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
-from assetgraph.core.importing import statistics
+from assetgraph.framework.importing import statistics
 from assetgraph.org.models import Department
 
 

@@ -294,7 +294,7 @@ def test_one_active_apply_per_upload(make_user: Any) -> None:
 
 
 def test_stored_report_keeps_error_rows_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetgraph.core.importing import ImportReport, RowResult
+    from assetgraph.framework.importing import ImportReport, RowResult
 
     rows = [RowResult(number=n + 2, key=str(n), action="update") for n in range(30)]
     rows[25].action, rows[25].errors = "error", ["name: bad"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from assetgraph.core.importing import create_objects
+from assetgraph.framework.importing import create_objects
 from assetgraph.org.choices import PersonStatusChoices
 from assetgraph.org.models import Company
 

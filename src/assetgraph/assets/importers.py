@@ -16,8 +16,8 @@ from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import clean_attributes
 from assetgraph.core.batching import in_batches
 from assetgraph.core.errors import ValidationFailed
-from assetgraph.core.importing import Importer, RowError, RowResult, insert_rows
 from assetgraph.core.tabular import Row
+from assetgraph.framework.importing import Importer, RowError, RowResult, insert_rows
 
 from .choices import AssetStateChoices
 from .lifecycle import INITIAL_STATES, SUBSTATES

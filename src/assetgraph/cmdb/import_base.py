@@ -1,4 +1,4 @@
-"""What the CMDB importers share beyond the engine (:mod:`assetgraph.core.importing`): the
+"""What the CMDB importers share beyond the engine (:mod:`assetgraph.framework.importing`): the
 class tree and attribute definitions loaded once per import, and attribute cells."""
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ from assetgraph.audit.services import json_value
 from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import AttributeType, coerce, public_values, stored_pair
 from assetgraph.core.batching import in_batches
-from assetgraph.core.importing import (
+from assetgraph.core.tabular import Row
+from assetgraph.framework.importing import (
     CREATE,
     ERROR,
     UNCHANGED,
@@ -39,7 +40,6 @@ from assetgraph.core.importing import (
     parse_integer,
     snapshot_fields,
 )
-from assetgraph.core.tabular import Row
 
 from .choices import OperationalStatusChoices
 from .import_base import ClassCache, attribute_cells

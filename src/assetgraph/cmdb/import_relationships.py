@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from assetgraph.core.actor import Actor
 from assetgraph.core.batching import in_batches
-from assetgraph.core.importing import (
+from assetgraph.core.tabular import Row
+from assetgraph.framework.importing import (
     CREATE,
     ERROR,
     UNCHANGED,
@@ -35,7 +36,6 @@ from assetgraph.core.importing import (
     large_cache,
     nul_error,
 )
-from assetgraph.core.tabular import Row
 
 from .import_base import ClassCache
 from .models import CI, Relationship, RelationshipType

@@ -1,7 +1,7 @@
 """CSV/XLSX/JSON imports of CIs (upserted by their class's identification key) and
 relationships (by their two ends and type), planned and written in bulk.
 
-Both are :class:`~assetgraph.core.importing.BulkImporter` s (the streaming engine); see
+Both are :class:`~assetgraph.framework.importing.BulkImporter` s (the streaming engine); see
 :mod:`assetgraph.cmdb.import_cis` and :mod:`assetgraph.cmdb.import_relationships`.
 """
 

@@ -22,7 +22,7 @@ from django.db import transaction
 from assetgraph.accounts import services as account_services
 from assetgraph.accounts.models import User
 from assetgraph.core.actor import Actor
-from assetgraph.core.importing import create_objects
+from assetgraph.framework.importing import create_objects
 from assetgraph.org import services as org
 from assetgraph.org.choices import LocationKindChoices, PersonStatusChoices
 from assetgraph.org.models import Department, Location, Person

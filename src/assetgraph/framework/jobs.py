@@ -50,8 +50,8 @@ from django.utils import timezone
 
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core.errors import ServiceError
-from assetgraph.core.importing import ImportBase, ImportReport
 from assetgraph.core.models import ImportJob, ImportJobState
+from assetgraph.framework.importing import ImportBase, ImportReport
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.db import models
 
 from assetgraph.core.batching import UPDATE_BATCH
-from assetgraph.core.importing import Importer, RowError, RowResult
 from assetgraph.core.tabular import Row
+from assetgraph.framework.importing import Importer, RowError, RowResult
 
 from .models import PATH_SEPARATOR, Location, Person
 

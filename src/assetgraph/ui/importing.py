@@ -30,9 +30,9 @@ from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import has_perm
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import ServiceError
-from assetgraph.core.importing import ImportBase, ImportReport
 from assetgraph.core.models import ImportJob
 from assetgraph.framework import jobs
+from assetgraph.framework.importing import ImportBase, ImportReport
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 # Files with more data rows than this are checked and applied by a background job; smaller

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from assetgraph.core.actor import Actor
 from assetgraph.core.errors import ValidationFailed
-from assetgraph.core.importing import create_objects
+from assetgraph.framework.importing import create_objects
 from assetgraph.org.models import Department
 
 from .. import services

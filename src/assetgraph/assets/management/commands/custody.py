@@ -21,7 +21,7 @@ from assetgraph.assets.models import Asset, Kit
 from assetgraph.core.actor import Actor
 from assetgraph.core.commandline import cli_actor
 from assetgraph.core.errors import ServiceError
-from assetgraph.core.importing import RowError, lookup
+from assetgraph.framework.importing import RowError, lookup
 from assetgraph.org.models import Location, Person
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from assetgraph.assets.labels import MAX_LABELS, qr_data_uri
 from assetgraph.assets.models import Asset
-from assetgraph.core.importing import RowError, lookup
+from assetgraph.framework.importing import RowError, lookup
 
 
 class Command(BaseCommand):

@@ -25,8 +25,8 @@ from django.db import connections, models
 from django.utils import timezone
 
 from assetgraph.audit.services import json_value
+from assetgraph.core.registry import object_type_key
 
-from ..registry import object_type_key
 from .fastpath import _IDENTITY_TYPES, snapshot_fields
 from .inserts import _column_adapter
 from .writes import AuditRows, db_datetime, dumps, reserve_ids, update_rows, write_rows

@@ -17,8 +17,9 @@ from typing import IO, Any
 
 from django.db import transaction
 
-from ..actor import Actor
-from ..tabular import Row
+from assetgraph.core.actor import Actor
+from assetgraph.core.tabular import Row
+
 from .base import ImportBase, Progress
 from .reading import read_rows
 from .report import ACTIONS, ERROR, ImportReport, PlannedReport, PlannedRows, RowResult

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db import connection, connections, models
 
-from ..batching import rows_per_statement
+from assetgraph.core.batching import rows_per_statement
+
 from .fastpath import _IDENTITY_TYPES, _SNAPSHOT_PLAIN
 
 

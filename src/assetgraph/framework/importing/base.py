@@ -14,12 +14,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.batching import in_batches
+from assetgraph.core.errors import PermissionDenied
+from assetgraph.core.registry import object_type_key
+from assetgraph.core.tabular import Row, TableError
 
-from ..actor import Actor, Source
-from ..batching import in_batches
-from ..errors import PermissionDenied
-from ..registry import object_type_key
-from ..tabular import Row, TableError
 from .cells import CellParsers
 from .reading import json_as_csv
 from .report import ImportReport, RowError

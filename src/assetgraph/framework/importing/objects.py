@@ -14,10 +14,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from ..actor import Actor
-from ..batching import UPDATE_BATCH
-from ..errors import ValidationFailed
-from ..registry import object_type_key
+from assetgraph.core.actor import Actor
+from assetgraph.core.batching import UPDATE_BATCH
+from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.registry import object_type_key
+
 from .fastpath import FieldChecker, Snapshotter
 from .inserts import insert_rows
 from .statistics import refresh_planner_statistics

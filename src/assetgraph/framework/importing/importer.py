@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from ..batching import UPDATE_BATCH, in_batches
-from ..errors import ValidationFailed
-from ..tabular import Row, read_table
+from assetgraph.core.batching import UPDATE_BATCH, in_batches
+from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.tabular import Row, read_table
+
 from .base import ImportBase, Progress
 from .fastpath import FieldChecker, InstanceFactory, Snapshotter
 from .inserts import insert_rows

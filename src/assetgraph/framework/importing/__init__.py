@@ -24,7 +24,8 @@ imports validate and write what the ORM would. Query sizes come from
 :mod:`assetgraph.core.batching` (the connection's parameter limit, in one place).
 """
 
-from ..batching import in_batches, max_query_params
+from assetgraph.core.batching import in_batches, max_query_params
+
 from .base import ImportBase, Progress, lookup
 from .cells import (
     CellParsers,

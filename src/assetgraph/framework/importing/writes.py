@@ -21,8 +21,7 @@ from django.db import connection, models
 from assetgraph.audit.models import AuditEvent
 from assetgraph.audit.services import BULK_COLUMNS as AUDIT_COLUMNS
 from assetgraph.audit.services import EventSpec, actor_columns, changed_fields, schedule_seal
-
-from ..actor import Actor
+from assetgraph.core.actor import Actor
 
 # Rows per ``executemany`` call: one prepared statement, so the parameter limit does not
 # apply; the batch only bounds the memory of the materialised rows.

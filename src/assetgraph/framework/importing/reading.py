@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from ..tabular import MAX_IMPORT_ROWS, Row, TableError, read_table
+from assetgraph.core.tabular import MAX_IMPORT_ROWS, Row, TableError, read_table
 
 
 def json_as_csv(stream: IO[bytes], filename: str) -> tuple[IO[bytes], str]:
