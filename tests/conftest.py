@@ -33,6 +33,16 @@ def _fast_hashing(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_audit_checkpoint(request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    # Tests share a data dir (and xdist workers run side by side): each test keeps its audit
+    # checkpoint to itself, as each has its own database contents.
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").ASSETGRAPH_AUDIT_CHECKPOINT_FILE = (
+            tmp_path / "audit-checkpoint.json"
+        )
+
+
+@pytest.fixture(autouse=True)
 def _fresh_estate_graph() -> Iterator[None]:
     # Each test rolls its database back, so audit ids (the graph cache key) repeat between
     # tests with different data: no test may see another's cached estate graph or catalogue.

@@ -38,6 +38,9 @@ class Config:
     base_url: str
     log_level: str
     asset_tag_pattern: str
+    audit_checkpoint_seconds: int = 60
+    audit_syslog: str = ""
+    audit_late_commit_seconds: int = 3600
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -50,6 +53,37 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if word in FALSE_WORDS:
         return False
     raise ConfigError(f"{PREFIX}{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no)")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _syslog_target(env: Mapping[str, str]) -> str:
+    """``/dev/log``-style socket paths or ``udp://host:port`` / ``tcp://host:port``."""
+    raw = env.get(PREFIX + "AUDIT_SYSLOG", "").strip()
+    if not raw or raw.startswith("/"):
+        return raw
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in {"udp", "tcp"} or not parts.hostname or port is None:
+        raise ConfigError(
+            f"{PREFIX}AUDIT_SYSLOG={raw!r} must be a socket path (/dev/log) "
+            "or udp://host:port or tcp://host:port"
+        )
+    return raw
 
 
 def parse_database_url(
@@ -186,4 +220,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         base_url=base_url,
         log_level=log_level,
         asset_tag_pattern=asset_tag_pattern,
+        audit_checkpoint_seconds=_int(env, "AUDIT_CHECKPOINT_SECONDS", 60),
+        audit_syslog=_syslog_target(env),
+        audit_late_commit_seconds=_int(env, "AUDIT_LATE_COMMIT_SECONDS", 3600, minimum=1),
     )
