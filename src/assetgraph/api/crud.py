@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import FilterSchema, Query, Router, Schema
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.audit.redaction import redact_columns
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import apply_attribute_params
@@ -153,6 +154,7 @@ def build_router(resource: Resource) -> Router:
         columns = resource.export_columns
         if callable(columns):
             columns = columns(request)
+        columns = redact_columns(request.user, key, columns)
         return export_response(
             rows,
             columns,

@@ -49,6 +49,7 @@ class AssetsConfig(AppConfig):
             detail_url_name="ui:assets:asset_detail",
             list_url_name="ui:assets:asset_list",
             actions=ASSET_ACTIONS,
+            field_permissions={"cost": "view_cost", "disposal.proceeds": "view_cost"},
         )
         registry.register(
             AssetModel,
@@ -85,6 +86,7 @@ class AssetsConfig(AppConfig):
             detail_url_name="ui:assets:audit_detail",
             list_url_name="ui:assets:audit_list",
             actions=CAMPAIGN_ACTIONS,
+            audit_references={"asset": "assets.asset"},
         )
         self._register_table_kinds()
 

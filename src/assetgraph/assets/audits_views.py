@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.audit.models import AuditEvent
+from assetgraph.audit.redaction import history_events
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
@@ -111,7 +112,7 @@ def audit_start(request: AuthedRequest) -> HttpResponse:
 def _results_context(
     request: AuthedRequest, campaign: AuditCampaign, **extra: Any
 ) -> dict[str, Any]:
-    items = list(audits.items_of(campaign).order_by("tag"))
+    items = list(audits.items_of(campaign, user=request.user).order_by("tag"))
     groups = [
         (result.value, title, [i for i in items if i.result == result])
         for result, title in RESULT_TITLES
@@ -215,12 +216,14 @@ def audit_history(request: AuthedRequest, pk: int) -> HttpResponse:
     """The campaign's History tab: start, every scan, relocations and the close, newest first."""
     campaign = _campaign(request, pk)
     events, older = keyset_page(
-        AuditEvent.objects.for_object(CAMPAIGN, campaign.pk),
+        history_events(
+            AuditEvent.objects.for_object(CAMPAIGN, campaign.pk), CAMPAIGN, request.user
+        ),
         request.GET.get("before"),
     )
     url = reverse("ui:assets:audit_history", args=[pk])
     context = {
-        "events": describe(events),
+        "events": describe(events, request.user),
         "object": campaign,
         "older_url": f"{url}?before={older}" if older else None,
     }

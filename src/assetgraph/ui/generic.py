@@ -33,6 +33,7 @@ from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.pagination import page_request, paginate
 from assetgraph.audit.models import AuditEvent
+from assetgraph.audit.redaction import history_events
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.attributes import AttributeType, apply_attribute_params
@@ -363,10 +364,13 @@ def history_view(request: AuthedRequest, resource: UIResource, pk: int) -> HttpR
     """The History tab: every audit event about the object, newest first (visible objects only)."""
     obj = _get(request, resource, pk)
     events, older = keyset_page(
-        AuditEvent.objects.for_object(resource.key, obj.pk), request.GET.get("before")
+        history_events(
+            AuditEvent.objects.for_object(resource.key, obj.pk), resource.key, request.user
+        ),
+        request.GET.get("before"),
     )
     older_url = f"{resource.url('history', pk)}?before={older}" if older else None
-    context = {"events": describe(events), "object": obj, "older_url": older_url}
+    context = {"events": describe(events, request.user), "object": obj, "older_url": older_url}
     return render(request, "ui/partials/history.html", context)
 
 

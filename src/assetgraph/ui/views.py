@@ -20,6 +20,7 @@ from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.models import APIToken, User
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.audit.models import AuditEvent
+from assetgraph.audit.redaction import visible_events
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound, ServiceError
@@ -95,19 +96,12 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             }
         )
     can_audit = has_perm(request.user, "audit.auditevent", "view")
-    recent = describe(list(_visible_events(request)[:10])) if can_audit else []
+    recent = describe(list(_visible_events(request)[:10]), request.user) if can_audit else []
     return render(request, "ui/dashboard.html", {"tiles": tiles, "recent": recent})
 
 
 def _visible_events(request: AuthedRequest) -> Any:
-    events = restrict(AuditEvent.objects.all(), request.user, "view")
-    if not request.user.is_superuser:
-        events = events.filter(
-            object_type__in=[
-                t.key for t in registry.all_types() if has_perm(request.user, t.key, "view")
-            ]
-        )
-    return events.order_by("-id")
+    return visible_events(AuditEvent.objects.all(), request.user).order_by("-id")
 
 
 @login_required
@@ -239,7 +233,9 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("ui:user_detail", args=[pk]))
     from assetgraph.accounts.models import Role
 
-    events = describe(list(AuditEvent.objects.for_object("accounts.user", user.pk)[:50]))
+    events = describe(
+        list(AuditEvent.objects.for_object("accounts.user", user.pk)[:50]), request.user
+    )
     return render(
         request,
         "ui/user_detail.html",
@@ -277,7 +273,7 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         request,
         "ui/audit_log.html",
         {
-            "events": describe(rows),
+            "events": describe(rows, request.user),
             "older_url": older_url,
             "filters": filters,
             "types": [t.key for t in registry.all_types()],
