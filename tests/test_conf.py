@@ -71,6 +71,7 @@ def test_postgres_url(tmp_path: Path) -> None:
         ("ASSETGRAPH_AUDIT_LATE_COMMIT_SECONDS", "0", "ASSETGRAPH_AUDIT_LATE_COMMIT_SECONDS"),
         ("ASSETGRAPH_AUDIT_SYSLOG", "syslog.example", "ASSETGRAPH_AUDIT_SYSLOG"),
         ("ASSETGRAPH_AUDIT_SYSLOG", "udp://host", "ASSETGRAPH_AUDIT_SYSLOG"),
+        ("ASSETGRAPH_TRUSTED_PROXIES", "10.0.0.1, proxy.local", "ASSETGRAPH_TRUSTED_PROXIES"),
     ],
 )
 def test_bad_values_name_the_variable(

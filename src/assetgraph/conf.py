@@ -41,6 +41,7 @@ class Config:
     audit_checkpoint_seconds: int = 60
     audit_syslog: str = ""
     audit_late_commit_seconds: int = 3600
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -84,6 +85,21 @@ def _syslog_target(env: Mapping[str, str]) -> str:
             "or udp://host:port or tcp://host:port"
         )
     return raw
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    import ipaddress
+
+    raw = env.get(PREFIX + "TRUSTED_PROXIES", "")
+    entries = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+            ) from None
+    return entries
 
 
 def parse_database_url(
@@ -223,4 +239,5 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         audit_checkpoint_seconds=_int(env, "AUDIT_CHECKPOINT_SECONDS", 60),
         audit_syslog=_syslog_target(env),
         audit_late_commit_seconds=_int(env, "AUDIT_LATE_COMMIT_SECONDS", 3600, minimum=1),
+        trusted_proxies=_trusted_proxies(env),
     )

@@ -147,7 +147,11 @@ LOGGING = {
 # assetgraph's own knobs
 ASSETGRAPH_API_PAGE_SIZE = 50
 ASSETGRAPH_API_MAX_PAGE_SIZE = 1000
+# Failed logins: per username *and* client address, and (more) per address alone.
 ASSETGRAPH_LOGIN_FAILURES_BEFORE_LOCK = 5
+ASSETGRAPH_LOGIN_ADDRESS_FAILURES_BEFORE_LOCK = 20
+# Reverse proxies whose X-Forwarded-For names the client (see core/clientaddr.py).
+ASSETGRAPH_TRUSTED_PROXIES = CONFIG.trusted_proxies
 ASSETGRAPH_LOGIN_LOCK_SECONDS = 30
 ASSETGRAPH_LOGIN_LOCK_MAX_SECONDS = 3600
 ASSETGRAPH_ASSET_TAG_PATTERN = CONFIG.asset_tag_pattern

@@ -23,6 +23,7 @@ from assetgraph.audit.models import AuditEvent
 from assetgraph.audit.redaction import visible_events
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor, Source
+from assetgraph.core.clientaddr import client_address
 from assetgraph.core.errors import NotFound, ServiceError
 
 from .forms import LoginForm, TokenForm
@@ -44,20 +45,22 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = None
     status = 200
+    wait = 0
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        wait = account_services.login_locked_for(username)
+        address = client_address(request)
+        wait = account_services.login_locked_for(username, address)
         if wait:
             error = f"Too many failed attempts. Try again in {wait} seconds."
             status = 429
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
-                account_services.record_login_failure(username)
+                account_services.record_login_failure(username, address)
                 error = GENERIC_LOGIN_ERROR
                 status = 401
             else:
-                account_services.record_login_success(username)
+                account_services.record_login_success(username, address)
                 login(request, user)
                 target = request.POST.get("next") or request.GET.get("next") or ""
                 if not url_has_allowed_host_and_scheme(
@@ -65,12 +68,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 ):
                     target = reverse("ui:dashboard")
                 return HttpResponseRedirect(target)
-    return render(
+    response = render(
         request,
         "ui/login.html",
         {"form": form, "error": error, "next": request.GET.get("next", "")},
         status=status,
     )
+    if status == 429:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @require_POST

@@ -27,7 +27,10 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
         from gunicorn.app.base import BaseApplication
 
+        from assetgraph.core.serving import hide_server_header
         from assetgraph.wsgi import application
+
+        hide_server_header()
 
         bind = f"{options['host']}:{options['port']}"
 
