@@ -42,6 +42,11 @@ class Config:
     audit_syslog: str = ""
     audit_late_commit_seconds: int = 3600
     trusted_proxies: tuple[str, ...] = ()
+    import_max_file_size: int = 100 * 1024 * 1024
+    import_max_uncompressed_size: int = 512 * 1024 * 1024
+    import_max_rows: int = 1_000_000
+    import_max_columns: int = 500
+    import_max_cell_chars: int = 100_000
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -67,6 +72,22 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{PREFIX}{name}={raw!r} must be at least {minimum}")
     return value
+
+
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(env: Mapping[str, str], name: str, default: int) -> int:
+    """A byte count: ``1048576``, ``512K``, ``100M`` or ``2G`` (binary units)."""
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    text = raw.strip().upper().removesuffix("B").replace("_", "")
+    unit = text[-1:] if text[-1:] in _SIZE_UNITS else ""
+    number = text[: len(text) - len(unit)].strip()
+    if not number.isdigit() or int(number) < 1:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a size (e.g. 100M, 512K, 1G, 1048576)")
+    return int(number) * _SIZE_UNITS[unit]
 
 
 def _syslog_target(env: Mapping[str, str]) -> str:
@@ -240,4 +261,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         audit_syslog=_syslog_target(env),
         audit_late_commit_seconds=_int(env, "AUDIT_LATE_COMMIT_SECONDS", 3600, minimum=1),
         trusted_proxies=_trusted_proxies(env),
+        import_max_file_size=_size(env, "IMPORT_MAX_FILE_SIZE", 100 * 1024 * 1024),
+        import_max_uncompressed_size=_size(env, "IMPORT_MAX_UNCOMPRESSED_SIZE", 512 * 1024 * 1024),
+        import_max_rows=_int(env, "IMPORT_MAX_ROWS", 1_000_000, minimum=1),
+        import_max_columns=_int(env, "IMPORT_MAX_COLUMNS", 500, minimum=1),
+        import_max_cell_chars=_int(env, "IMPORT_MAX_CELL_CHARS", 100_000, minimum=1),
     )

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "assetgraph.core.middleware.RequestIdMiddleware",
     "assetgraph.core.middleware.ContentSecurityPolicyMiddleware",
+    "assetgraph.core.limits.UploadLimitMiddleware",  # before anything reads the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,6 +151,12 @@ ASSETGRAPH_API_MAX_PAGE_SIZE = 1000
 # Failed logins: per username *and* client address, and (more) per address alone.
 ASSETGRAPH_LOGIN_FAILURES_BEFORE_LOCK = 5
 ASSETGRAPH_LOGIN_ADDRESS_FAILURES_BEFORE_LOCK = 20
+# What an import file may make a worker do (see core/limits.py and docs/imports.md).
+ASSETGRAPH_IMPORT_MAX_FILE_SIZE = CONFIG.import_max_file_size
+ASSETGRAPH_IMPORT_MAX_UNCOMPRESSED_SIZE = CONFIG.import_max_uncompressed_size
+ASSETGRAPH_IMPORT_MAX_ROWS = CONFIG.import_max_rows
+ASSETGRAPH_IMPORT_MAX_COLUMNS = CONFIG.import_max_columns
+ASSETGRAPH_IMPORT_MAX_CELL_CHARS = CONFIG.import_max_cell_chars
 # Reverse proxies whose X-Forwarded-For names the client (see core/clientaddr.py).
 ASSETGRAPH_TRUSTED_PROXIES = CONFIG.trusted_proxies
 ASSETGRAPH_LOGIN_LOCK_SECONDS = 30

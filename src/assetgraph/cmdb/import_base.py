@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,7 +24,13 @@ from django.db import models, transaction
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.importing import Importer, ImportReport, Progress, RowError, RowResult
 from assetgraph.core.importing.statistics import refresh_planner_statistics
-from assetgraph.core.tabular import MAX_IMPORT_ROWS, Row, TableError, read_table
+from assetgraph.core.tabular import (
+    MAX_IMPORT_ROWS,
+    Row,
+    TableError,
+    checked_csv_reader,
+    read_table,
+)
 
 from .models import CIClass, ClassAttribute
 
@@ -36,38 +41,13 @@ IN_BATCH = 900  # values per IN (...) query: under SQLite's old 999-parameter li
 
 
 class JsonInput:
-    """Accept a JSON array of objects as well as CSV/XLSX: it is turned into CSV in memory
-    (nested ``attributes`` objects become the JSON ``attributes`` column)."""
+    """Accept a JSON array of objects as well as CSV/XLSX. :func:`~assetgraph.core.tabular.
+    read_table` reads it (streaming, within the import limits, with messages saying what is
+    wrong with a file that is not such an array); nested ``attributes`` objects become the
+    JSON ``attributes`` column."""
 
     def run(self, stream: IO[bytes], filename: str, **kwargs: Any) -> Any:
-        if filename.lower().endswith(".json"):
-            try:
-                rows = json.loads(stream.read().decode("utf-8-sig"))
-                if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                    raise ValueError
-            except (ValueError, UnicodeDecodeError):
-                rows = None
-            if rows is None:
-                stream, filename = io.BytesIO(b""), "invalid.json.csv"
-            else:
-                header = list(dict.fromkeys(k for row in rows for k in row))
-                out = io.StringIO()
-                writer = csv.writer(out)
-                writer.writerow(header)
-                for row in rows:
-                    writer.writerow([_cell(row.get(k)) for k in header])
-                stream, filename = io.BytesIO(out.getvalue().encode()), filename + ".csv"
         return super().run(stream, filename, **kwargs)  # type: ignore[misc]
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class ClassCache:
@@ -324,7 +304,7 @@ def read_rows(stream: IO[bytes], filename: str) -> tuple[list[str], Iterator[Row
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = checked_csv_reader(text, dialect)  # rows, columns and cells within the limits
     next(reader, None)
     width = len(header)
     strip = str.strip
