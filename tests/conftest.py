@@ -32,6 +32,28 @@ def _fast_hashing(request: pytest.FixtureRequest) -> None:
         ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_audit_checkpoint(request: pytest.FixtureRequest, tmp_path_factory: Any) -> None:
+    # Creating the test database seals the seeded events and checkpoints them: into this
+    # session's own directory, not the shared data dir (a later session's fresh database
+    # would not match that checkpoint). Autouse, so it runs before the database is set up.
+    if request.config.pluginmanager.hasplugin("django"):
+        from django.conf import settings
+
+        path = tmp_path_factory.mktemp("audit") / "audit-checkpoint.json"
+        settings.ASSETGRAPH_AUDIT_CHECKPOINT_FILE = path
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_checkpoint(request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    # Tests share a data dir (and xdist workers run side by side): each test keeps its audit
+    # checkpoint to itself, as each has its own database contents.
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").ASSETGRAPH_AUDIT_CHECKPOINT_FILE = (
+            tmp_path / "audit-checkpoint.json"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_estate_graph() -> Iterator[None]:
     # Each test rolls its database back, so audit ids (the graph cache key) repeat between

@@ -4,12 +4,17 @@ Subclass :class:`PermissionHarness`, set ``object_type``, ``path`` and the two f
 the subclass gets tests for anonymous, no-permission, constraint-denies, constraint-allows and
 create-outside-constraint, on the API and the UI, each asserting status codes, row counts and
 audit-event counts.
+
+:class:`CrossTypeHarness` covers the other half: every surface that lists another type's
+objects (the audit log, History tabs, campaign items, custody lists, search, exports), declared
+in :data:`CROSS_TYPE_SURFACES` and checked under an object constraint and without ``view_cost``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pytest
@@ -192,3 +197,287 @@ class PermissionHarness:
         page = visible.get(reverse(entry.detail_url_name, args=[obj.pk]))
         assert page.status_code == 200
         assert b"History" in page.content
+
+
+# -- surfaces that list one type's rows about another type's objects -----------------------
+#
+# The harness above tests each resource's own endpoints. The leaks that remain are on surfaces
+# that show *other* types' objects: the audit log (events about anything), History tabs
+# (references to other objects, gated fields such as cost), a campaign's items (assets), a
+# person's custody list, search, exports. Each such surface is declared once below; the
+# scenario puts objects inside and outside a constraint (assets and people limited to EMEA)
+# and the harness checks, surface by surface, that a constrained user without ``view_cost``
+# sees the in-scope objects and nothing out of scope, while an unconstrained user with
+# ``view_cost`` sees both (so a surface cannot pass by showing nothing).
+# ``test_every_cross_type_surface_is_enumerated`` fails when a new view or API operation
+# renders audit events or campaign items without being declared here.
+
+OUT_OF_SCOPE = ("OUT-AMER-1", "Otto", "Outscope", "4321.99", "420.00")
+
+
+@dataclass(frozen=True)
+class CrossTypeSurface:
+    """One surface: how to fetch it, which view or operation it covers, what it must show."""
+
+    name: str
+    url: Callable[[dict[str, Any]], str]
+    covers: tuple[str, ...]  # view callables ("module.function") or API paths it exercises
+    # Markers an unconstrained user with view_cost must see there (proves it lists them).
+    control: tuple[str, ...] = ()
+    # Markers the constrained user must see there (proves it is not simply empty).
+    in_scope: tuple[str, ...] = ()
+    session: bool = True  # a browser session (UI) or a bearer token (API)
+
+
+def _campaign(s: dict[str, Any]) -> int:
+    return int(s["campaign"].pk)
+
+
+CROSS_TYPE_SURFACES: tuple[CrossTypeSurface, ...] = (
+    CrossTypeSurface(
+        "api audit events",
+        lambda s: "/api/audit/events?limit=1000",
+        ("/api/audit/events",),
+        control=OUT_OF_SCOPE,
+        in_scope=("IN-EMEA-1", "Inga"),
+        session=False,
+    ),
+    CrossTypeSurface(
+        "api audit events of assets",
+        lambda s: "/api/audit/events?limit=1000&object_type=assets.asset",
+        ("/api/audit/events",),
+        control=("OUT-AMER-1", "4321.99", "420.00"),
+        in_scope=("IN-EMEA-1",),
+        session=False,
+    ),
+    CrossTypeSurface(
+        "api audit events of the campaign",
+        lambda s: f"/api/audit/events?object_type=assets.auditcampaign&object_id={_campaign(s)}",
+        ("/api/audit/events",),
+        control=("OUT-AMER-1",),
+        in_scope=("IN-EMEA-1",),
+        session=False,
+    ),
+    CrossTypeSurface(
+        "ui audit log",
+        lambda s: "/audit/?object_type=assets.asset",
+        ("assetgraph.ui.views.audit_log",),
+        control=("OUT-AMER-1", "4321.99"),
+        in_scope=("IN-EMEA-1",),
+    ),
+    CrossTypeSurface("ui dashboard", lambda s: "/", ("assetgraph.ui.views.dashboard",)),
+    CrossTypeSurface(
+        "ui asset history",
+        lambda s: f"/assets/assets/{s['in_asset'].pk}/history/",
+        ("assetgraph.ui.generic.history_view",),
+        control=("Inga", "4321.99", "420.00"),
+        in_scope=("Inga",),
+    ),
+    CrossTypeSurface(
+        "ui campaign history",
+        lambda s: f"/assets/audits/{_campaign(s)}/history/",
+        ("assetgraph.assets.audits_views.audit_history",),
+        control=("OUT-AMER-1",),
+        in_scope=("IN-EMEA-1",),
+    ),
+    CrossTypeSurface(
+        "ui campaign detail",
+        lambda s: f"/assets/audits/{_campaign(s)}/",
+        ("assetgraph.assets.audits_views.audit_detail",),
+        control=("OUT-AMER-1",),
+        in_scope=("IN-EMEA-1",),
+    ),
+    CrossTypeSurface(
+        "api campaign items",
+        lambda s: f"/api/assets/audits/{_campaign(s)}/items",
+        ("/api/assets/audits/{campaign_id}/items",),
+        control=("OUT-AMER-1",),
+        in_scope=("IN-EMEA-1",),
+        session=False,
+    ),
+    CrossTypeSurface(
+        "ui person custody",
+        lambda s: f"/assets/people/{s['inga'].pk}/custody/",
+        ("assetgraph.assets.views.person_custody",),
+        control=("OUT-AMER-1",),
+    ),
+    CrossTypeSurface(
+        "ui search",
+        lambda s: "/search/?q=scope",
+        ("assetgraph.ui.views.search",),
+        control=("Otto", "Inga"),
+        in_scope=("Inga",),
+    ),
+    CrossTypeSurface(
+        "api asset list",
+        lambda s: "/api/assets/assets/?limit=1000",
+        ("/api/assets/assets/",),
+        control=("OUT-AMER-1", "4321.99"),
+        in_scope=("IN-EMEA-1",),
+        session=False,
+    ),
+    CrossTypeSurface(
+        "api asset export",
+        lambda s: "/api/assets/assets/export?format=csv",
+        ("/api/assets/assets/export",),
+        control=("OUT-AMER-1", "4321.99"),
+        in_scope=("IN-EMEA-1",),
+        session=False,
+    ),
+)
+
+# Views and operations that render audit events or campaign items but need no surface above,
+# each with the reason.
+CROSS_TYPE_EXEMPT: dict[str, str] = {
+    "assetgraph.ui.views.user_detail": "a user's own account events; needs accounts.user view",
+}
+# What marks a view or an operation as showing another type's rows.
+CROSS_TYPE_MARKERS = ("describe(", "items_of(", "visible_events(")
+CROSS_TYPE_SCHEMAS = ("AuditEventOut", "AuditItemOut")
+
+
+def build_constrained_scenario(
+    site: dict[str, Any], make_asset: Callable[..., Any], system: Any
+) -> dict[str, Any]:
+    """Objects inside and outside EMEA: people, assets with a changed cost, an EMEA person
+    holding an American asset, and a London campaign that scanned the American asset.
+
+    References from a visible object read as on its Overview (a visible asset names its
+    custodian, as NetBox does), so no in-scope object refers to an out-of-scope one here."""
+    from decimal import Decimal
+
+    from assetgraph.assets import services as asset_services
+    from assetgraph.org import services as org
+
+    amer = org.create_location(system, {"name": "AMER", "kind": "region"})
+    new_york = org.create_location(
+        system, {"name": "New York", "kind": "site", "parent": amer, "country": "US"}
+    )
+    inga = org.create_person(
+        system,
+        {
+            "employee_number": "E10",
+            "first_name": "Inga",
+            "last_name": "Inscope",
+            "location": site["london"],
+        },
+    )
+    otto = org.create_person(
+        system,
+        {
+            "employee_number": "E11",
+            "first_name": "Otto",
+            "last_name": "Outscope",
+            "location": new_york,
+        },
+    )
+    in_asset = make_asset(
+        "u27", asset_tag="IN-EMEA-1", location=site["room"], cost=Decimal("420.00")
+    )
+    out_asset = make_asset("u27", asset_tag="OUT-AMER-1", location=new_york, cost=Decimal("420.00"))
+    for asset in (in_asset, out_asset):
+        asset_services.update_asset(system, asset, {"cost": Decimal("4321.99")})
+    asset_services.check_out_asset(system, in_asset, to_person=inga)
+    asset_services.check_out_asset(system, out_asset, to_person=inga)
+    campaign = asset_services.start_audit_campaign(system, site["london"], name="London sweep")
+    asset_services.scan_asset_tag(system, campaign, "IN-EMEA-1")
+    asset_services.scan_asset_tag(system, campaign, "OUT-AMER-1")
+    return {
+        **site,
+        "inga": inga,
+        "otto": otto,
+        "in_asset": in_asset,
+        "out_asset": out_asset,
+        "campaign": campaign,
+    }
+
+
+class CrossTypeHarness:
+    """Subclass with a ``scenario`` fixture built by :func:`build_constrained_scenario`."""
+
+    EMEA = {"location__path__startswith": "EMEA"}
+
+    def constrained_user(self, make_user: Callable[..., Any]) -> Any:
+        """Assets and people in EMEA only, the audit log, campaigns; no ``view_cost``."""
+        others = [
+            t.key
+            for t in registry.all_types()
+            if t.key not in {"assets.asset", "org.person"} and "view" in t.actions
+        ]
+        return make_user(
+            permissions=[
+                (["assets.asset", "org.person"], ["view"], self.EMEA),
+                (["assets.auditcampaign"], ["view", "scan"], None),
+                (others, ["view"], None),
+            ]
+        )
+
+    def unconstrained_user(self, make_user: Callable[..., Any]) -> Any:
+        everything = [t.key for t in registry.all_types() if "view" in t.actions]
+        return make_user(
+            permissions=[(everything, ["view"], None), (["assets.asset"], ["view_cost"], None)]
+        )
+
+    @staticmethod
+    def fetch(user: Any, surface: CrossTypeSurface, scenario: dict[str, Any]) -> tuple[int, str]:
+        if surface.session:
+            client = Client()
+            client.force_login(user)
+        else:
+            client = bearer(user)
+        response = client.get(surface.url(scenario))
+        return response.status_code, response.content.decode("utf-8", "replace")
+
+    @pytest.mark.parametrize("surface", CROSS_TYPE_SURFACES, ids=lambda s: s.name)
+    def test_a_constrained_user_sees_nothing_out_of_scope(
+        self, surface: CrossTypeSurface, scenario: dict[str, Any], make_user: Callable[..., Any]
+    ) -> None:
+        status, control = self.fetch(self.unconstrained_user(make_user), surface, scenario)
+        assert status == 200, (surface.name, status, control[:300])
+        missing = [m for m in surface.control if m not in control]
+        assert not missing, f"{surface.name}: the control user does not see {missing}"
+        status, seen = self.fetch(self.constrained_user(make_user), surface, scenario)
+        assert status == 200, (surface.name, status, seen[:300])
+        leaks = [m for m in OUT_OF_SCOPE if m in seen]
+        assert not leaks, f"{surface.name} leaks {leaks} to a user limited to EMEA"
+        absent = [m for m in surface.in_scope if m not in seen]
+        assert not absent, f"{surface.name}: the constrained user does not see {absent}"
+
+    def test_every_cross_type_surface_is_enumerated(self) -> None:
+        """Every view whose code renders events or campaign items, and every API operation
+        that returns them, is declared in CROSS_TYPE_SURFACES (or exempt with a reason)."""
+        import inspect
+
+        from django.urls import URLPattern, URLResolver, get_resolver
+
+        from assetgraph.site.api import api
+
+        covered = {c for s in CROSS_TYPE_SURFACES for c in s.covers} | set(CROSS_TYPE_EXEMPT)
+        found: set[str] = set()
+
+        def walk(patterns: list[Any]) -> None:
+            for pattern in patterns:
+                if isinstance(pattern, URLResolver):
+                    walk(pattern.url_patterns)
+                elif isinstance(pattern, URLPattern):
+                    callback = inspect.unwrap(pattern.callback)
+                    callback = getattr(callback, "func", callback)  # functools.partial
+                    name = f"{callback.__module__}.{callback.__qualname__}"
+                    if not name.startswith("assetgraph.") or "ninja" in name:
+                        continue
+                    try:
+                        source = inspect.getsource(callback)
+                    except (OSError, TypeError):
+                        continue
+                    if any(marker in source for marker in CROSS_TYPE_MARKERS):
+                        found.add(name)
+
+        walk(get_resolver().url_patterns)
+        schema = api.get_openapi_schema()
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                text = json.dumps(operation.get("responses", {}))
+                if any(name in text for name in CROSS_TYPE_SCHEMAS):
+                    found.add(path)
+        assert found, "the enumeration found nothing: the markers are stale"
+        assert not found - covered, f"undeclared cross-type surfaces: {sorted(found - covered)}"

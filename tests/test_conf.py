@@ -24,6 +24,22 @@ def test_defaults(tmp_path: Path) -> None:
     assert conf.load({"ASSETGRAPH_DATA_DIR": str(tmp_path)}).secret_key == key  # kept across runs
 
 
+def test_audit_settings(tmp_path: Path) -> None:
+    config = conf.load({"ASSETGRAPH_DATA_DIR": str(tmp_path)})
+    assert (config.audit_checkpoint_seconds, config.audit_syslog) == (60, "")
+    assert config.audit_late_commit_seconds == 3600
+    config = conf.load(
+        {
+            "ASSETGRAPH_DATA_DIR": str(tmp_path),
+            "ASSETGRAPH_AUDIT_CHECKPOINT_SECONDS": "0",
+            "ASSETGRAPH_AUDIT_SYSLOG": "tcp://logs.internal:601",
+            "ASSETGRAPH_AUDIT_LATE_COMMIT_SECONDS": "7_200",
+        }
+    )
+    assert (config.audit_checkpoint_seconds, config.audit_syslog) == (0, "tcp://logs.internal:601")
+    assert config.audit_late_commit_seconds == 7200
+
+
 def test_postgres_url(tmp_path: Path) -> None:
     db = conf.parse_database_url(
         "postgresql://app:s%40cret@db.internal:6543/assets?sslmode=require", tmp_path
@@ -50,6 +66,12 @@ def test_postgres_url(tmp_path: Path) -> None:
         ("ASSETGRAPH_ALLOWED_HOSTS", " , ", "ASSETGRAPH_ALLOWED_HOSTS"),
         ("ASSETGRAPH_ASSET_TAG_PATTERN", "AG-{serial}", "ASSETGRAPH_ASSET_TAG_PATTERN"),
         ("ASSETGRAPH_ASSET_TAG_PATTERN", "AG-FIXED", "ASSETGRAPH_ASSET_TAG_PATTERN"),
+        ("ASSETGRAPH_AUDIT_CHECKPOINT_SECONDS", "often", "ASSETGRAPH_AUDIT_CHECKPOINT_SECONDS"),
+        ("ASSETGRAPH_AUDIT_CHECKPOINT_SECONDS", "-1", "ASSETGRAPH_AUDIT_CHECKPOINT_SECONDS"),
+        ("ASSETGRAPH_AUDIT_LATE_COMMIT_SECONDS", "0", "ASSETGRAPH_AUDIT_LATE_COMMIT_SECONDS"),
+        ("ASSETGRAPH_AUDIT_SYSLOG", "syslog.example", "ASSETGRAPH_AUDIT_SYSLOG"),
+        ("ASSETGRAPH_AUDIT_SYSLOG", "udp://host", "ASSETGRAPH_AUDIT_SYSLOG"),
+        ("ASSETGRAPH_TRUSTED_PROXIES", "10.0.0.1, proxy.local", "ASSETGRAPH_TRUSTED_PROXIES"),
     ],
 )
 def test_bad_values_name_the_variable(

@@ -24,7 +24,8 @@ commands:
   migrate                       apply database migrations
   createsuperuser               create an administrator login
   demo                          load the demo company (prints the demo logins)
-  audit verify | audit seal     check or extend the audit hash chain
+  audit verify | seal | checkpoint
+                                check (read-only), extend or checkpoint the audit chain
   import KIND FILE [--dry-run]  import people, locations or assets from CSV/XLSX
   export KIND [--format F]      export people, locations, departments, cost-centres,
                                 companies, assets

@@ -38,6 +38,15 @@ class Config:
     base_url: str
     log_level: str
     asset_tag_pattern: str
+    audit_checkpoint_seconds: int = 60
+    audit_syslog: str = ""
+    audit_late_commit_seconds: int = 3600
+    trusted_proxies: tuple[str, ...] = ()
+    import_max_file_size: int = 100 * 1024 * 1024
+    import_max_uncompressed_size: int = 512 * 1024 * 1024
+    import_max_rows: int = 1_000_000
+    import_max_columns: int = 500
+    import_max_cell_chars: int = 100_000
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -50,6 +59,68 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if word in FALSE_WORDS:
         return False
     raise ConfigError(f"{PREFIX}{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no)")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(env: Mapping[str, str], name: str, default: int) -> int:
+    """A byte count: ``1048576``, ``512K``, ``100M`` or ``2G`` (binary units)."""
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    text = raw.strip().upper().removesuffix("B").replace("_", "")
+    unit = text[-1:] if text[-1:] in _SIZE_UNITS else ""
+    number = text[: len(text) - len(unit)].strip()
+    if not number.isdigit() or int(number) < 1:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a size (e.g. 100M, 512K, 1G, 1048576)")
+    return int(number) * _SIZE_UNITS[unit]
+
+
+def _syslog_target(env: Mapping[str, str]) -> str:
+    """``/dev/log``-style socket paths or ``udp://host:port`` / ``tcp://host:port``."""
+    raw = env.get(PREFIX + "AUDIT_SYSLOG", "").strip()
+    if not raw or raw.startswith("/"):
+        return raw
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in {"udp", "tcp"} or not parts.hostname or port is None:
+        raise ConfigError(
+            f"{PREFIX}AUDIT_SYSLOG={raw!r} must be a socket path (/dev/log) "
+            "or udp://host:port or tcp://host:port"
+        )
+    return raw
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    import ipaddress
+
+    raw = env.get(PREFIX + "TRUSTED_PROXIES", "")
+    entries = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+            ) from None
+    return entries
 
 
 def parse_database_url(
@@ -186,4 +257,13 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         base_url=base_url,
         log_level=log_level,
         asset_tag_pattern=asset_tag_pattern,
+        audit_checkpoint_seconds=_int(env, "AUDIT_CHECKPOINT_SECONDS", 60),
+        audit_syslog=_syslog_target(env),
+        audit_late_commit_seconds=_int(env, "AUDIT_LATE_COMMIT_SECONDS", 3600, minimum=1),
+        trusted_proxies=_trusted_proxies(env),
+        import_max_file_size=_size(env, "IMPORT_MAX_FILE_SIZE", 100 * 1024 * 1024),
+        import_max_uncompressed_size=_size(env, "IMPORT_MAX_UNCOMPRESSED_SIZE", 512 * 1024 * 1024),
+        import_max_rows=_int(env, "IMPORT_MAX_ROWS", 1_000_000, minimum=1),
+        import_max_columns=_int(env, "IMPORT_MAX_COLUMNS", 500, minimum=1),
+        import_max_cell_chars=_int(env, "IMPORT_MAX_CELL_CHARS", 100_000, minimum=1),
     )

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "assetgraph.core.middleware.RequestIdMiddleware",
     "assetgraph.core.middleware.ContentSecurityPolicyMiddleware",
+    "assetgraph.core.limits.UploadLimitMiddleware",  # before anything reads the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -149,7 +150,22 @@ LOGGING = {
 # assetgraph's own knobs
 ASSETGRAPH_API_PAGE_SIZE = 50
 ASSETGRAPH_API_MAX_PAGE_SIZE = 1000
+# Failed logins: per username *and* client address, and (more) per address alone.
 ASSETGRAPH_LOGIN_FAILURES_BEFORE_LOCK = 5
+ASSETGRAPH_LOGIN_ADDRESS_FAILURES_BEFORE_LOCK = 20
+# What an import file may make a worker do (see core/limits.py and docs/imports.md).
+ASSETGRAPH_IMPORT_MAX_FILE_SIZE = CONFIG.import_max_file_size
+ASSETGRAPH_IMPORT_MAX_UNCOMPRESSED_SIZE = CONFIG.import_max_uncompressed_size
+ASSETGRAPH_IMPORT_MAX_ROWS = CONFIG.import_max_rows
+ASSETGRAPH_IMPORT_MAX_COLUMNS = CONFIG.import_max_columns
+ASSETGRAPH_IMPORT_MAX_CELL_CHARS = CONFIG.import_max_cell_chars
+# Reverse proxies whose X-Forwarded-For names the client (see core/clientaddr.py).
+ASSETGRAPH_TRUSTED_PROXIES = CONFIG.trusted_proxies
 ASSETGRAPH_LOGIN_LOCK_SECONDS = 30
 ASSETGRAPH_LOGIN_LOCK_MAX_SECONDS = 3600
 ASSETGRAPH_ASSET_TAG_PATTERN = CONFIG.asset_tag_pattern
+# The audit chain's head is checkpointed into this signed file (see docs/audit.md).
+ASSETGRAPH_AUDIT_CHECKPOINT_FILE = DATA_DIR / "audit-checkpoint.json"
+ASSETGRAPH_AUDIT_CHECKPOINT_SECONDS = CONFIG.audit_checkpoint_seconds
+ASSETGRAPH_AUDIT_SYSLOG = CONFIG.audit_syslog
+ASSETGRAPH_AUDIT_LATE_COMMIT_SECONDS = CONFIG.audit_late_commit_seconds

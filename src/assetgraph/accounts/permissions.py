@@ -77,6 +77,41 @@ def has_perm(user: Any, object_type: str, action: str) -> bool:
     return bool(_grants(user).get((object_type, action)))
 
 
+def sees_all(user: Any, model: type[models.Model] | str, action: str = "view") -> bool:
+    """Whether ``restrict`` would leave every object of the type: lets callers skip a subquery
+    for the common, unconstrained case."""
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    key = model if isinstance(model, str) else registry.object_type_key(model)
+    return any(g is None for g in _grants(user).get((key, action), ()))
+
+
+def restrict_related(
+    queryset: models.QuerySet[M],
+    path: str,
+    related: type[models.Model],
+    user: Any,
+    action: str = "view",
+    *,
+    keep_null: bool = False,
+) -> models.QuerySet[M]:
+    """Narrow ``queryset`` to rows whose ``path`` points at a ``related`` object the user may
+    ``action`` (one ``IN (subquery)`` in SQL, none when the user sees every such object).
+
+    For surfaces that list one type's rows about another type's objects (a campaign's items
+    about assets), so a constraint on the other type is honoured there too. ``keep_null``
+    keeps rows that point at nothing.
+    """
+    if sees_all(user, related, action):
+        return queryset
+    visible = Q(**{f"{path}__in": restrict(related._default_manager.all(), user, action)})
+    if keep_null:
+        visible |= Q(**{f"{path}__isnull": True})
+    return queryset.filter(visible)
+
+
 def restrict(queryset: models.QuerySet[M], user: Any, action: str = "view") -> models.QuerySet[M]:
     """Narrow ``queryset`` to the objects ``user`` may perform ``action`` on."""
     if not _active(user):

@@ -360,38 +360,58 @@ def authenticate_token(plaintext: str) -> APIToken | None:
 
 
 # --- login throttling ------------------------------------------------------------------------
+#
+# Two counters, each locking for a doubling period once past its threshold:
+# - the username *and* the client address together: an attacker guessing one account's
+#   password is stopped after a few tries, but only from their own address, so they cannot
+#   lock the account's owner out by failing on purpose;
+# - the client address alone, with a higher threshold: many usernames tried from one address
+#   (password spraying, credential stuffing) are slowed down too.
+# A counter forgets its failures after ASSETGRAPH_LOGIN_LOCK_MAX_SECONDS without one.
 
 
-def _throttle_key(username: str) -> str:
-    return username.strip().lower()[:150]
+def _throttle_keys(username: str, address: str) -> tuple[str, str]:
+    name = username.strip().lower()
+    pair = hashlib.sha256(f"{name}\n{address}".encode()).hexdigest()
+    return f"pair:{pair}", f"addr:{address}"[:150]
 
 
-def login_locked_for(username: str) -> int:
-    """Seconds until ``username`` may try again (0 when not locked)."""
-    row = LoginThrottle.objects.filter(key=_throttle_key(username)).first()
-    if row is None or row.locked_until is None:
-        return 0
-    remaining = (row.locked_until - timezone.now()).total_seconds()
-    return max(0, int(remaining + 0.999))
+def login_locked_for(username: str, address: str) -> int:
+    """Seconds until ``username`` may try again from ``address`` (0 when not locked)."""
+    now = timezone.now()
+    locks = LoginThrottle.objects.filter(
+        key__in=_throttle_keys(username, address), locked_until__isnull=False
+    ).values_list("locked_until", flat=True)
+    remaining = [(until - now).total_seconds() for until in locks if until is not None]
+    return max(0, int(max(remaining, default=0) + 0.999))
 
 
-def record_login_failure(username: str) -> None:
-    """Count a failure; from the N-th on, lock for a doubling period (capped)."""
-    threshold = settings.ASSETGRAPH_LOGIN_FAILURES_BEFORE_LOCK
+def _count_failure(key: str, threshold: int, now: dt.datetime) -> None:
     base = settings.ASSETGRAPH_LOGIN_LOCK_SECONDS
     cap = settings.ASSETGRAPH_LOGIN_LOCK_MAX_SECONDS
-    key = _throttle_key(username)
-    now = timezone.now()
     with transaction.atomic():
         row, _ = LoginThrottle.objects.select_for_update().get_or_create(key=key)
+        if row.last_failure_at is not None and now - row.last_failure_at > dt.timedelta(
+            seconds=cap
+        ):
+            row.failures = 0  # quiet for longer than the longest lock: start afresh
         row.failures += 1
         row.last_failure_at = now
         if row.failures >= threshold:
-            seconds = min(cap, base * 2 ** (row.failures - threshold))
+            seconds = min(cap, base * 2 ** min(row.failures - threshold, 32))
             row.locked_until = now + dt.timedelta(seconds=seconds)
         row.save()
 
 
-def record_login_success(username: str) -> None:
-    """Clear the failure counter after a successful login."""
-    LoginThrottle.objects.filter(key=_throttle_key(username)).delete()
+def record_login_failure(username: str, address: str) -> None:
+    """Count a failure for the username from this address, and for the address."""
+    pair, addr = _throttle_keys(username, address)
+    now = timezone.now()
+    _count_failure(pair, settings.ASSETGRAPH_LOGIN_FAILURES_BEFORE_LOCK, now)
+    _count_failure(addr, settings.ASSETGRAPH_LOGIN_ADDRESS_FAILURES_BEFORE_LOCK, now)
+
+
+def record_login_success(username: str, address: str) -> None:
+    """Clear the username's counter from this address (the address's own counter stays: one
+    good password does not vouch for the other names tried from there)."""
+    LoginThrottle.objects.filter(key=_throttle_keys(username, address)[0]).delete()

@@ -5,12 +5,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.accounts.permissions import has_perm
 from assetgraph.audit.models import AuditEvent
 from assetgraph.audit.schemas import AuditEventFilter, AuditEventOut, RevisionOut
 from assetgraph.audit.services import current_revision
-from assetgraph.core import registry
 from assetgraph.core.errors import PermissionDenied
+from assetgraph.framework.redaction import redact, visible_events
 
 from .pagination import Page, page_request, paginate
 
@@ -27,18 +27,15 @@ ORDERINGS = {"id": "pk", "timestamp": "timestamp"}
 def list_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> dict[str, Any]:
     """Events newest first, filtered by object, actor, action, source and time range.
 
-    Needs ``view`` on audit events; events about object types the caller cannot view at all
-    are left out.
+    Needs ``view`` on audit events; only events about objects the caller may view are listed,
+    and fields they may not see (costs without ``view_cost``) are left out of them.
     """
     if not has_perm(request.user, "audit.auditevent", "view"):
         raise PermissionDenied("you may not view the audit log")
-    events = restrict(AuditEvent.objects.all(), request.user, "view")
-    if not request.user.is_superuser:
-        visible = [t.key for t in registry.all_types() if has_perm(request.user, t.key, "view")]
-        events = events.filter(object_type__in=visible)
+    events = visible_events(AuditEvent.objects.all(), request.user)
     paging = page_request(request.GET, ORDERINGS, "-id")
     rows, next_cursor = paginate(filters.filter(events), paging, ORDERINGS)
-    return {"results": rows, "next": next_cursor}
+    return {"results": redact(rows, request.user), "next": next_cursor}
 
 
 @router.get(

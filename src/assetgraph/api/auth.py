@@ -28,10 +28,29 @@ class BearerTokenAuth(HttpBearer):
 
 
 class ActiveSessionAuth(SessionAuth):
-    """Django session auth (CSRF checked on unsafe methods) for active users only."""
+    """Django session auth (CSRF checked on unsafe methods) for active users only.
+
+    Only a signed-in session is checked for CSRF. A request that carries an ``Authorization``
+    header is judged by it alone (a bad, revoked or expired token is a 401, even if a session
+    cookie rides along), and a request with no signed-in session has nothing for CSRF to
+    protect: both are unauthenticated (401 with ``WWW-Authenticate``), not a 403 "CSRF check
+    failed" that would send a client looking for a CSRF token instead of a valid credential.
+    """
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if "Authorization" in request.headers or not _signed_in(request):
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if key is None:
+            return None
         user = request.user
         if user.is_authenticated and user.is_active:
             return user
         return None
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_active)

@@ -19,6 +19,7 @@ from assetgraph.core.attributes import apply_attribute_params
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
 from assetgraph.framework.etags import etag_for
+from assetgraph.framework.redaction import redact_columns
 from assetgraph.framework.spec import Resource
 
 from .pagination import Page, page_request, paginate
@@ -120,7 +121,7 @@ def build_router(resource: Resource) -> Router:
         rows = queryset.order_by(f"{direction}{orderings[paging.ordering.lstrip('-')]}", "pk")
         return export_response(
             rows,
-            resource.exports(request),
+            redact_columns(request.user, key, resource.exports(request)),
             str(model._meta.verbose_name_plural).replace(" ", "-"),
             format,
         )

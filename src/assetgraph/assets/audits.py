@@ -6,10 +6,10 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from assetgraph.accounts.permissions import restrict
+from assetgraph.accounts.permissions import restrict, restrict_related
 
 from .choices import AuditResultChoices
-from .models import AuditCampaign, AuditItem
+from .models import Asset, AuditCampaign, AuditItem
 
 RESULTS = [choice.value for choice in AuditResultChoices]
 
@@ -47,7 +47,16 @@ def campaigns_for(user: Any, action: str = "view") -> QuerySet[AuditCampaign]:
     return with_counts(restrict(AuditCampaign.objects.all(), user, action))
 
 
-def items_of(campaign: AuditCampaign, result: str | None = None) -> QuerySet[AuditItem]:
-    """A campaign's items (optionally of one result), with what the tables show."""
+def items_of(
+    campaign: AuditCampaign, result: str | None = None, *, user: Any = None
+) -> QuerySet[AuditItem]:
+    """A campaign's items (optionally of one result), with what the tables show.
+
+    With ``user``, only items about assets the user may view (and scanned tags that matched no
+    asset): a campaign at a location the user may see can still hold assets outside their
+    constraint, and those stay hidden here as everywhere else. ``None`` is the system's view.
+    """
     items = campaign.items.select_related("asset__model", "registered_location")
+    if user is not None:
+        items = restrict_related(items, "asset", Asset, user, keep_null=True)
     return items.filter(result=result) if result else items

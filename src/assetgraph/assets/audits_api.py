@@ -114,7 +114,7 @@ def detail(request: HttpRequest, campaign_id: int) -> Any:
 )
 def items(request: HttpRequest, campaign_id: int, result: AuditResultChoices | None = None) -> Any:
     campaign = _campaign(request, campaign_id)
-    return list(audits.items_of(campaign, result.value if result else None))
+    return list(audits.items_of(campaign, result.value if result else None, user=request.user))
 
 
 @router.post(

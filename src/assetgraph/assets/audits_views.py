@@ -25,6 +25,7 @@ from assetgraph.audit.models import AuditEvent
 from assetgraph.core.actor import ui_actor
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+from assetgraph.framework.redaction import history_events
 from assetgraph.org.models import Location
 from assetgraph.ui.generic import prepare_form
 from assetgraph.ui.history import describe
@@ -107,7 +108,7 @@ def audit_start(request: AuthedRequest) -> HttpResponse:
 def _results_context(
     request: AuthedRequest, campaign: AuditCampaign, **extra: Any
 ) -> dict[str, Any]:
-    items = list(audits.items_of(campaign).order_by("tag"))
+    items = list(audits.items_of(campaign, user=request.user).order_by("tag"))
     groups = [
         (result.value, title, [i for i in items if i.result == result])
         for result, title in RESULT_TITLES
@@ -211,12 +212,14 @@ def audit_history(request: AuthedRequest, pk: int) -> HttpResponse:
     """The campaign's History tab: start, every scan, relocations and the close, newest first."""
     campaign = _campaign(request, pk)
     events, older = keyset_page(
-        AuditEvent.objects.for_object(CAMPAIGN, campaign.pk),
+        history_events(
+            AuditEvent.objects.for_object(CAMPAIGN, campaign.pk), CAMPAIGN, request.user
+        ),
         request.GET.get("before"),
     )
     url = reverse("ui:assets:audit_history", args=[pk])
     context = {
-        "events": describe(events),
+        "events": describe(events, request.user),
         "object": campaign,
         "older_url": f"{url}?before={older}" if older else None,
     }

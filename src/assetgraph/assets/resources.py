@@ -205,6 +205,7 @@ ASSET = Resource(
     api_routes=api.asset_routes,
     tag="assets",
     actions=ASSET_ACTIONS,
+    field_permissions={"cost": "view_cost", "disposal.proceeds": "view_cost"},
     search_fields=("asset_tag", "serial_number", "name"),
     constraint_fields=(
         "id",
@@ -262,6 +263,7 @@ ASSET = Resource(
 AUDIT_CAMPAIGN = Resource(
     model=AuditCampaign,
     actions=CAMPAIGN_ACTIONS,
+    audit_references={"asset": "assets.asset"},
     search_fields=("name",),
     constraint_fields=("id", "name", "status", "location", "location__path"),
     # Campaigns have their own API (audits_api) and pages (audits_views).

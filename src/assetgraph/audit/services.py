@@ -13,14 +13,18 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assetgraph.core.actor import Actor
 from assetgraph.core.registry import object_type_key
 
+from .checkpoint import checkpoint_if_due, database_identity, read_checkpoint
 from .models import GENESIS_HASH, AuditEvent
 
 SEAL_BATCH = 2000
@@ -219,7 +223,7 @@ def record_events(actor: Actor, specs: Iterable[EventSpec], batch_size: int = 50
 def schedule_seal() -> None:
     """Seal after the surrounding transaction commits (once per transaction)."""
     if not connection.in_atomic_block:
-        seal_pending(limit=SEAL_BATCH)
+        _seal_after_commit()
         return
     if any(entry[1] is _seal_after_commit for entry in connection.run_on_commit):
         return
@@ -228,8 +232,9 @@ def schedule_seal() -> None:
 
 def _seal_after_commit() -> None:
     # Bounded, so a request that committed a huge import does not seal 100k events inline;
-    # `assetgraph audit seal` and `audit verify` finish the rest.
-    seal_pending(limit=SEAL_BATCH)
+    # `assetgraph audit seal` finishes the rest.
+    if seal_pending(limit=SEAL_BATCH):
+        checkpoint_if_due()
 
 
 def current_revision() -> int:
@@ -238,11 +243,35 @@ def current_revision() -> int:
     return int(last or 0)
 
 
+def late_commit_window() -> dt.timedelta:
+    """How long a writer's transaction may legitimately hold events before it commits.
+
+    Events are stamped when written but sealed after commit, so on PostgreSQL an event can
+    reach the sealer after newer ones from shorter transactions were sealed. An unsealed event
+    stamped earlier than the chain head (the last sealed event) by more than this cannot be a
+    late commit: it was inserted behind the chain's back.
+    """
+    return dt.timedelta(seconds=settings.ASSETGRAPH_AUDIT_LATE_COMMIT_SECONDS)
+
+
+def _forged_pending_q(head_time: dt.datetime | None) -> Q:
+    """Unsealed events whose time rules out a late commit: stamped longer than the window
+    before the chain head (the newest sealed event), or later than the window from now."""
+    window = late_commit_window()
+    condition = Q(timestamp__gt=timezone.now() + window)
+    if head_time is not None:
+        condition |= Q(timestamp__lt=head_time - window)
+    return condition
+
+
 def seal_pending(limit: int | None = None) -> int:
     """Link committed, unsealed events into the chain in id order; returns how many sealed.
 
     Sealers serialise on an advisory lock (PostgreSQL) or the write lock (SQLite); the unique
-    ``chain_seq`` plus the ``chain_seq IS NULL`` condition make a lost race harmless.
+    ``chain_seq`` plus the ``chain_seq IS NULL`` condition make a lost race harmless. Events
+    that cannot be late commits (stamped long before the chain head, or in the future) are
+    never sealed: sealing would launder a row inserted behind the chain's back,
+    so they stay unsealed and ``audit verify`` reports them.
     """
     sealed = 0
     while limit is None or sealed < limit:
@@ -262,11 +291,15 @@ def _seal_batch(batch: int) -> int:
         head = (
             AuditEvent.objects.filter(chain_seq__isnull=False)
             .order_by("-chain_seq")
-            .values_list("chain_seq", "hash")
+            .values_list("chain_seq", "hash", "timestamp")
             .first()
         )
         seq, prev = (int(head[0] or 0), head[1]) if head else (0, GENESIS_HASH)
-        pending = list(AuditEvent.objects.filter(chain_seq__isnull=True).order_by("id")[:batch])
+        pending = list(
+            AuditEvent.objects.filter(chain_seq__isnull=True)
+            .exclude(_forged_pending_q(head[2] if head else None))
+            .order_by("id")[:batch]
+        )
         if not pending:
             return 0
         params: list[tuple[int, str, str, int]] = []
@@ -288,7 +321,11 @@ def _seal_batch(batch: int) -> int:
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of walking the chain."""
+    """Outcome of checking the chain, its unsealed events and the last checkpoint.
+
+    ``ok`` is false on any sign of tampering; ``warnings`` are facts worth knowing that are not
+    tampering (no checkpoint yet, events waiting to be sealed).
+    """
 
     ok: bool
     checked: int
@@ -296,6 +333,9 @@ class VerifyResult:
     broken_event_id: int | None = None
     broken_chain_seq: int | None = None
     reason: str = ""
+    forged_unsealed: tuple[int, ...] = ()
+    checkpoint_seq: int | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def _iter_chain(batch: int = 5000) -> Iterator[AuditEvent]:
@@ -308,45 +348,120 @@ def _iter_chain(batch: int = 5000) -> Iterator[AuditEvent]:
         last = rows[-1].chain_seq or last
 
 
-def verify_chain() -> VerifyResult:
-    """Recompute every sealed event's hash in chain order and report the first broken link."""
+@dataclass
+class _Walk:
+    checked: int = 0
+    head_seq: int = 0
+    head_id: int | None = None
+    head_time: dt.datetime | None = None
+    hashes_at: dict[int, str] = field(default_factory=dict)
+    broken: tuple[int, int | None, str] | None = None
+
+
+def _walk_chain(watch: set[int]) -> _Walk:
+    """Recompute every sealed event's hash in chain order; stop at the first broken link."""
+    walk = _Walk()
     prev = GENESIS_HASH
-    checked = 0
     for expected_seq, event in enumerate(_iter_chain(), start=1):
+        problem = ""
         if event.chain_seq != expected_seq:
-            return VerifyResult(
-                False,
-                checked,
-                _unsealed(),
-                event.pk,
-                event.chain_seq,
-                f"chain position {expected_seq} is missing (an event was deleted)",
-            )
-        if event.prev_hash != prev:
-            return VerifyResult(
-                False,
-                checked,
-                _unsealed(),
-                event.pk,
-                event.chain_seq,
-                "its prev_hash does not match the previous event's hash",
-            )
-        if event.compute_hash(prev) != event.hash:
-            return VerifyResult(
-                False,
-                checked,
-                _unsealed(),
-                event.pk,
-                event.chain_seq,
-                "its content does not match its hash (the row was modified)",
-            )
+            problem = f"chain position {expected_seq} is missing (an event was deleted)"
+        elif event.prev_hash != prev:
+            problem = "its prev_hash does not match the previous event's hash"
+        elif event.compute_hash(prev) != event.hash:
+            problem = "its content does not match its hash (the row was modified)"
+        if problem:
+            walk.broken = (event.pk, event.chain_seq, problem)
+            return walk
+        if expected_seq in watch:
+            walk.hashes_at[expected_seq] = event.hash
         prev = event.hash
-        checked += 1
-    return VerifyResult(True, checked, _unsealed())
+        walk.checked += 1
+        walk.head_seq, walk.head_id, walk.head_time = expected_seq, event.pk, event.timestamp
+    return walk
 
 
-def _unsealed() -> int:
-    return AuditEvent.objects.filter(chain_seq__isnull=True).count()
+def verify_chain() -> VerifyResult:
+    """Check the audit trail without writing anything.
+
+    1. Every sealed event, in chain order: positions contiguous from 1, each ``prev_hash`` the
+       previous hash, each hash recomputed from the content.
+    2. Unsealed events: one stamped too long before the chain head (or in the future)
+       cannot be waiting for a late commit, so it was inserted or un-sealed behind the chain's
+       back (see :func:`late_commit_window`).
+    3. The last signed checkpoint: the chain must still hold its position with its hash, so
+       deleting the newest events, or rewriting the chain from some point on, is detected.
+    """
+    stored = read_checkpoint()
+    checkpoint = stored.checkpoint
+    if checkpoint is not None and checkpoint.database != database_identity():
+        checkpoint = None
+    walk = _walk_chain({checkpoint.chain_seq} if checkpoint else set())
+    unsealed = AuditEvent.objects.filter(chain_seq__isnull=True)
+    unsealed_count = unsealed.count()
+    result = partial(
+        VerifyResult,
+        checked=walk.checked,
+        unsealed=unsealed_count,
+        checkpoint_seq=checkpoint.chain_seq if checkpoint else None,
+    )
+    if walk.broken is not None:
+        event_id, seq, reason = walk.broken
+        return result(ok=False, broken_event_id=event_id, broken_chain_seq=seq, reason=reason)
+    forged = tuple(
+        unsealed.filter(_forged_pending_q(walk.head_time))
+        .order_by("id")
+        .values_list("id", flat=True)[:20]
+    )
+    if forged:
+        return result(
+            ok=False,
+            broken_event_id=forged[0],
+            reason=(
+                f"{len(forged)}{'+' if len(forged) == 20 else ''} unsealed event(s) older than "
+                f"the chain head (ids {', '.join(map(str, forged))}): inserted or un-sealed "
+                "outside the application"
+            ),
+            forged_unsealed=forged,
+        )
+    if stored.problem:
+        return result(ok=False, reason=stored.problem)
+    warnings: list[str] = []
+    if checkpoint is not None:
+        if walk.head_seq < checkpoint.chain_seq:
+            return result(
+                ok=False,
+                broken_chain_seq=walk.head_seq + 1,
+                reason=(
+                    f"the chain ends at position {walk.head_seq} but the checkpoint of "
+                    f"{checkpoint.written_at} recorded position {checkpoint.chain_seq} "
+                    f"(event #{checkpoint.event_id}): the newest events were deleted or "
+                    "un-sealed"
+                ),
+            )
+        if walk.hashes_at.get(checkpoint.chain_seq) != checkpoint.hash:
+            return result(
+                ok=False,
+                broken_chain_seq=checkpoint.chain_seq,
+                reason=(
+                    f"chain position {checkpoint.chain_seq} does not hold the hash checkpointed "
+                    f"at {checkpoint.written_at}: the chain was rewritten"
+                ),
+            )
+    elif walk.checked:
+        if stored.checkpoint is not None:
+            warnings.append(
+                f"the checkpoint file is for another database ({stored.checkpoint.database}); "
+                "deleting the newest events cannot be detected"
+            )
+        else:
+            warnings.append(
+                "no checkpoint yet: deleting the newest events cannot be detected "
+                "(run `assetgraph audit checkpoint`)"
+            )
+    if unsealed_count:
+        warnings.append(f"{unsealed_count} event(s) not yet sealed (`assetgraph audit seal`)")
+    return result(ok=True, warnings=tuple(warnings))
 
 
 def history(object_type: str, object_ids: Sequence[Any]) -> models.QuerySet[AuditEvent]:

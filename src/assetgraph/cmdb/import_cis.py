@@ -150,7 +150,6 @@ class CIImporter(BulkImporter):
         "support_group": ("code", "name"),
         "location": ("path",),
     }
-    json_input = True
 
     def __init__(self, actor: Actor) -> None:
         super().__init__(actor)

@@ -57,7 +57,6 @@ class RelationshipImporter(BulkImporter):
     key_column = "source"
     required_columns = ("type", "target")
     optional_columns = ("source_class", "target_class", "description")
-    json_input = True
 
     def __init__(self, actor: Actor) -> None:
         super().__init__(actor)

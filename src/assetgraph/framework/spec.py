@@ -116,6 +116,12 @@ class Resource:
     actions: tuple[str, ...] = DEFAULT_ACTIONS
     search_fields: tuple[str, ...] = ()
     constraint_fields: tuple[str, ...] = ()
+    # Fields only some may read, redacted in the audit trail, History and exports for others:
+    # ``{"cost": "view_cost"}`` (a dotted path names a key inside a nested value).
+    field_permissions: dict[str, str] = field(default_factory=dict)
+    # Audit-event keys that name an object of another type (``{"asset": "assets.asset"}``):
+    # events are shown only to those who may see that object too.
+    audit_references: dict[str, str] = field(default_factory=dict)
     # Former object types (the model moved between apps): History still reads their events.
     aliases: tuple[str, ...] = ()
     # Addresses: ``/api/<app>/<api_path>/`` and ``/<app>/<path>/`` (default: the plural,
@@ -281,6 +287,8 @@ def register(resource: Resource) -> None:
         list_url_name=resource.url_name("list") if resource.has_pages else None,
         actions=resource.actions,
         aliases=resource.aliases,
+        field_permissions=resource.field_permissions,
+        audit_references=resource.audit_references,
     )
     if resource.cli_name:
         registry.register_table_kind(

@@ -38,6 +38,7 @@ from assetgraph.core.actor import ui_actor
 from assetgraph.core.attributes import AttributeType, apply_attribute_params
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+from assetgraph.framework.redaction import history_events
 from assetgraph.framework.spec import BulkAction, Column, Resource
 
 from .history import describe
@@ -300,10 +301,13 @@ def history_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpRes
     """The History tab: every audit event about the object, newest first (visible objects only)."""
     obj = _get(request, resource, pk)
     events, older = keyset_page(
-        AuditEvent.objects.for_object(resource.key, obj.pk), request.GET.get("before")
+        history_events(
+            AuditEvent.objects.for_object(resource.key, obj.pk), resource.key, request.user
+        ),
+        request.GET.get("before"),
     )
     older_url = f"{resource.url('history', pk)}?before={older}" if older else None
-    context = {"events": describe(events), "object": obj, "older_url": older_url}
+    context = {"events": describe(events, request.user), "object": obj, "older_url": older_url}
     return render(request, "ui/partials/history.html", context)
 
 

@@ -2,6 +2,9 @@
 
 Snapshots store foreign keys as ids (the fact); for display we look the names up in bulk, one
 query per referenced model per page, falling back to ``#id`` for objects since deleted.
+References read as they do on the object's Overview (a visible asset names its custodian);
+fields the viewer may not see (costs without ``view_cost``) are redacted first, and which
+events are listed at all is decided by :mod:`assetgraph.framework.redaction`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from django.db import models
 
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core import registry
+from assetgraph.framework.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def describe(events: list[AuditEvent]) -> list[tuple[AuditEvent, list[Change]]]:
-    """Pair each event with its readable changes (empty for creates and deletes)."""
+def describe(events: list[AuditEvent], user: Any) -> list[tuple[AuditEvent, list[Change]]]:
+    """Pair each event with its readable changes (empty for creates and deletes), as ``user``
+    may see them."""
+    redact(events, user)
     wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
     relations = {e.object_type: _relations(e.object_type) for e in events}
     for event in events:

@@ -31,6 +31,7 @@ from assetgraph.accounts.permissions import has_perm
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import ServiceError
 from assetgraph.core.models import ImportJob
+from assetgraph.core.tabular import check_xlsx_archive
 from assetgraph.framework import jobs
 from assetgraph.framework.importing import ImportBase, ImportReport
 
@@ -83,6 +84,8 @@ def estimate_rows(stored: Path) -> int:
         from openpyxl import load_workbook
 
         try:
+            with stored.open("rb") as handle:
+                check_xlsx_archive(handle)  # never open a zip bomb, even to count its rows
             workbook = load_workbook(stored, read_only=True)
             rows = workbook.worksheets[0].max_row
             workbook.close()
@@ -147,7 +150,8 @@ class ImportPages:
                     status = 422
         elif request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
+            suffix = Path(upload.name).suffix.lower()
+            suffix = suffix if suffix in {".xlsx", ".json"} else ".csv"
             upload_id = uuid.uuid4().hex
             target = _upload_dir() / f"{upload_id}{suffix}"
             with target.open("wb") as out:

@@ -22,7 +22,9 @@ from assetgraph.accounts.permissions import get_object_or_404, has_perm, restric
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core import registry
 from assetgraph.core.actor import ui_actor
+from assetgraph.core.clientaddr import client_address
 from assetgraph.core.errors import NotFound, ServiceError
+from assetgraph.framework.redaction import visible_events
 
 from .forms import LoginForm, TokenForm
 from .history import describe
@@ -39,20 +41,22 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = None
     status = 200
+    wait = 0
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        wait = account_services.login_locked_for(username)
+        address = client_address(request)
+        wait = account_services.login_locked_for(username, address)
         if wait:
             error = f"Too many failed attempts. Try again in {wait} seconds."
             status = 429
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
-                account_services.record_login_failure(username)
+                account_services.record_login_failure(username, address)
                 error = GENERIC_LOGIN_ERROR
                 status = 401
             else:
-                account_services.record_login_success(username)
+                account_services.record_login_success(username, address)
                 login(request, user)
                 target = request.POST.get("next") or request.GET.get("next") or ""
                 if not url_has_allowed_host_and_scheme(
@@ -60,12 +64,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 ):
                     target = reverse("ui:dashboard")
                 return HttpResponseRedirect(target)
-    return render(
+    response = render(
         request,
         "ui/login.html",
         {"form": form, "error": error, "next": request.GET.get("next", "")},
         status=status,
     )
+    if status == 429:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @require_POST
@@ -91,19 +98,12 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             }
         )
     can_audit = has_perm(request.user, "audit.auditevent", "view")
-    recent = describe(list(_visible_events(request)[:10])) if can_audit else []
+    recent = describe(list(_visible_events(request)[:10]), request.user) if can_audit else []
     return render(request, "ui/dashboard.html", {"tiles": tiles, "recent": recent})
 
 
 def _visible_events(request: AuthedRequest) -> Any:
-    events = restrict(AuditEvent.objects.all(), request.user, "view")
-    if not request.user.is_superuser:
-        events = events.filter(
-            object_type__in=[
-                t.key for t in registry.all_types() if has_perm(request.user, t.key, "view")
-            ]
-        )
-    return events.order_by("-id")
+    return visible_events(AuditEvent.objects.all(), request.user).order_by("-id")
 
 
 @login_required
@@ -235,7 +235,9 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("ui:user_detail", args=[pk]))
     from assetgraph.accounts.models import Role
 
-    events = describe(list(AuditEvent.objects.for_object("accounts.user", user.pk)[:50]))
+    events = describe(
+        list(AuditEvent.objects.for_object("accounts.user", user.pk)[:50]), request.user
+    )
     return render(
         request,
         "ui/user_detail.html",
@@ -273,7 +275,7 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         request,
         "ui/audit_log.html",
         {
-            "events": describe(rows),
+            "events": describe(rows, request.user),
             "older_url": older_url,
             "filters": filters,
             "types": [t.key for t in registry.all_types()],

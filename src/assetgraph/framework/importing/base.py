@@ -21,7 +21,6 @@ from assetgraph.core.registry import object_type_key
 from assetgraph.core.tabular import Row, TableError
 
 from .cells import CellParsers
-from .reading import json_as_csv
 from .report import ImportReport, RowError
 from .statistics import refresh_planner_statistics
 
@@ -62,7 +61,6 @@ class ImportBase(ABC):
     required_columns: ClassVar[tuple[str, ...]] = ()
     optional_columns: ClassVar[tuple[str, ...]] = ()
     lookups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
-    json_input: ClassVar[bool] = False  # accept a JSON array of objects as well as CSV/XLSX
 
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
@@ -201,8 +199,6 @@ class ImportBase(ABC):
         report = self.new_report(dry_run, job_id)
         with collector_paused():
             try:
-                if self.json_input:
-                    stream, filename = json_as_csv(stream, filename)
                 header, rows = self.read(stream, filename)
                 self.check_header(header)
                 self.header = header

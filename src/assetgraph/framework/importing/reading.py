@@ -1,45 +1,20 @@
-"""Reading an import file: JSON arrays as tables, and a fast row loop for large CSV files."""
+"""Reading an import file: a fast row loop for large CSV files, within the import limits
+(``core.tabular`` reads XLSX and JSON, and every file-level check)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from assetgraph.core.tabular import MAX_IMPORT_ROWS, Row, TableError, read_table
-
-
-def json_as_csv(stream: IO[bytes], filename: str) -> tuple[IO[bytes], str]:
-    """A ``.json`` upload (an array of objects) as CSV in memory, for importers that accept
-    JSON as well as CSV/XLSX (``json_input``); nested objects and lists become JSON cells.
-    Other files pass through; unreadable JSON becomes an empty table, which is refused."""
-    if not filename.lower().endswith(".json"):
-        return stream, filename
-    try:
-        rows = json.loads(stream.read().decode("utf-8-sig"))
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise ValueError
-    except (ValueError, UnicodeDecodeError):
-        return io.BytesIO(b""), "invalid.json.csv"
-    header = list(dict.fromkeys(k for row in rows for k in row))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(row.get(k)) for k in header])
-    return io.BytesIO(out.getvalue().encode()), filename + ".csv"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+from assetgraph.core.tabular import (
+    MAX_IMPORT_ROWS,
+    Row,
+    TableError,
+    checked_csv_reader,
+    read_table,
+)
 
 
 def read_rows(stream: IO[bytes], filename: str) -> tuple[list[str], Iterator[Row]]:
@@ -64,7 +39,7 @@ def read_rows(stream: IO[bytes], filename: str) -> tuple[list[str], Iterator[Row
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = checked_csv_reader(text, dialect)  # rows, columns and cells within the limits
     next(reader, None)
     width = len(header)
     strip = str.strip

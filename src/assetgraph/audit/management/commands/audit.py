@@ -1,4 +1,8 @@
-"""``assetgraph audit verify | seal``: check or extend the audit hash chain."""
+"""``assetgraph audit verify | seal | checkpoint``: check, extend or checkpoint the audit chain.
+
+``verify`` only reads: it never seals pending events first, because sealing would link a row
+inserted behind the application's back into the chain and so make it look genuine.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +10,71 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assetgraph.audit.checkpoint import checkpoint_path, write_checkpoint
 from assetgraph.audit.services import seal_pending, verify_chain
 
 
 class Command(BaseCommand):
-    help = "Verify the audit chain (exit 1 naming the first broken event) or seal pending events."
+    help = (
+        "verify: check the audit chain, its unsealed events and the last checkpoint without "
+        "writing (exit 1 naming the first problem); seal: link pending events into the chain "
+        "and checkpoint its head; checkpoint: write the signed checkpoint of the chain head."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["verify", "seal"])
+        parser.add_argument("action", choices=["verify", "seal", "checkpoint"])
         parser.add_argument(
-            "--no-seal", action="store_true", help="verify: do not seal pending events first"
+            "--no-seal",
+            action="store_true",
+            help="accepted for compatibility: verify never seals",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=(
+                "checkpoint: replace a checkpoint the chain no longer matches (only after "
+                "restoring a backup on purpose: it stops verify reporting that truncation)"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["action"] == "seal" or not options["no_seal"]:
-            sealed = seal_pending()
-            if sealed:
-                self.stdout.write(f"sealed {sealed} pending event(s)")
-        if options["action"] == "seal":
+        action = options["action"]
+        if action == "verify":
+            self._verify()
             return
+        if action == "seal":
+            sealed = seal_pending()
+            self.stdout.write(f"sealed {sealed} pending event(s)")
+        checkpoint, message = write_checkpoint(reset=options["reset"])
+        if "not overwritten" in message or (checkpoint is None and "nothing sealed" not in message):
+            raise CommandError(f"audit checkpoint: {message}", returncode=1)
+        self.stdout.write(f"{message} ({checkpoint_path()})")
+
+    def _verify(self) -> None:
         result = verify_chain()
         if not result.ok:
+            where = []
+            if result.broken_event_id is not None:
+                where.append(f"event #{result.broken_event_id}")
+            if result.broken_chain_seq is not None:
+                where.append(f"chain position {result.broken_chain_seq}")
+            at = f" at {' '.join(where[:1])}" if where else ""
+            position = f" ({where[1]})" if len(where) > 1 else ""
             raise CommandError(
-                f"audit chain broken at event #{result.broken_event_id} "
-                f"(chain position {result.broken_chain_seq}): {result.reason}; "
+                f"audit chain broken{at}{position}: {result.reason}; "
                 f"{result.checked} event(s) before it verified",
                 returncode=1,
             )
-        suffix = f", {result.unsealed} not yet sealed" if result.unsealed else ""
+        for warning in result.warnings:
+            self.stdout.write(self.style.WARNING(f"warning: {warning}"))
+        against = (
+            f", matches the checkpoint at position {result.checkpoint_seq}"
+            if result.checkpoint_seq is not None
+            else ""
+        )
         self.stdout.write(
-            self.style.SUCCESS(f"audit chain intact: {result.checked} event(s) verified{suffix}")
+            self.style.SUCCESS(
+                f"audit chain intact: {result.checked} event(s) verified{against}"
+                + (f", {result.unsealed} not yet sealed" if result.unsealed else "")
+            )
         )

@@ -30,6 +30,9 @@ class Command(BaseCommand):
 
         # settings.WSGI_APPLICATION, by name: core does not import the mount points.
         application = get_internal_wsgi_application()
+        from assetgraph.core.serving import hide_server_header
+
+        hide_server_header()
 
         bind = f"{options['host']}:{options['port']}"
 
