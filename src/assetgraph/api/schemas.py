@@ -1,7 +1,5 @@
 """Schemas shared by every app's API."""
 
-from collections.abc import Mapping
-
 from ninja import Schema
 
 
@@ -15,6 +13,6 @@ class Ref(Schema):
     def resolve_display(obj: object) -> str:
         # A body already built as a dict (``{"id", "display"}``) keeps its display: ninja's
         # resolvers also run on dicts, and ``str()`` of one would leak its repr.
-        if isinstance(obj, Mapping):
+        if isinstance(obj, dict):
             return str(obj["display"])
         return str(obj)
