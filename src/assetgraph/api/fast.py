@@ -46,13 +46,18 @@ _RENDERER = JSONRenderer()
 
 class RefValue:
     """A reference already resolved to its id and text (for rows read without joins): it
-    reads like the object to any schema — ``.id``/``.pk``, and ``str()`` is the display."""
+    reads like the object to any schema — ``.id``/``.pk``, and ``str()`` is the display.
 
-    __slots__ = ("display", "id")
+    Under a reference-shaped schema (exactly ``id`` and ``display``, like ``Ref``) its body
+    is built once, here, and shared by every row naming the same object.
+    """
+
+    __slots__ = ("body", "display", "id")
 
     def __init__(self, pk: Any, display: str) -> None:
         self.id = pk
         self.display = display
+        self.body = {"id": pk, "display": display}
 
     @property
     def pk(self) -> Any:
@@ -175,6 +180,9 @@ def _convert(annotation: Any, read: str, names: _Names, sources: Sources) -> str
         return f"[{inner} for {item} in {items}({read})]"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         nested = names.bind("nest", _nested(annotation, sources))
+        if tuple(annotation.model_fields) == ("id", "display") and not sources.get(annotation):
+            value, ref = names.local(), names.bind("RefValue", RefValue)
+            return f"({value}.body if type({value} := {read}) is {ref} else {nested}({value}, c))"
         return f"{nested}({read}, c)"
     if annotation is float:  # as pydantic does: 5 becomes 5.0
         return f"float({read})"

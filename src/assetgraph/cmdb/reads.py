@@ -10,6 +10,7 @@ display read in bulk) and the schema's compiled dumper builds the body.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,6 +38,13 @@ REFS: tuple[tuple[str, type[models.Model]], ...] = (
 )
 
 
+# The rows carry their public attributes and the asset the caller may see (read in bulk
+# below), so those fields are read as they are rather than through CIOut's resolvers.
+ROW_SOURCES: fast.Sources = {
+    CIOut: {"attributes": operator.itemgetter("attributes"), "asset": operator.itemgetter("asset")}
+}
+
+
 def ci_rows(cis: Iterable[CI]) -> list[dict[str, Any]]:
     """The instances' column values (as loaded, or as overlaid by an as-of view)."""
     return [{name: getattr(ci, name) for name in VALUES} for ci in cis]
@@ -51,7 +59,7 @@ def ci_dicts(request: HttpRequest, rows: Iterable[dict[str, Any]]) -> list[dict[
         wanted.setdefault(model, set()).update(
             row[f"{name}_id"] for row in rows if row[f"{name}_id"] is not None
         )
-    displays: dict[type[models.Model], dict[int, str]] = {}
+    displays: dict[type[models.Model], dict[int, RefValue]] = {}
     for model, ids in wanted.items():
         if not ids:
             displays[model] = {}
@@ -62,24 +70,25 @@ def ci_dicts(request: HttpRequest, rows: Iterable[dict[str, Any]]) -> list[dict[
                 displays[model] = {}
                 continue
             queryset = restrict(queryset, request.user, "view")
-            displays[model] = {obj.pk: str(obj) for obj in queryset}
+            displays[model] = {obj.pk: RefValue(obj.pk, str(obj)) for obj in queryset}
             continue
         # Hidden means absent: a class, team or place the caller may not view keeps its id
         # but reads "(hidden)", as the shared Ref does.
         narrowed = restrict(queryset, request.user, "view")
         objs = list(queryset)
         if narrowed is queryset:  # an unconstrained grant: everything visible, no query
-            displays[model] = {obj.pk: str(obj) for obj in objs}
+            displays[model] = {obj.pk: RefValue(obj.pk, str(obj)) for obj in objs}
             continue
         visible = set(narrowed.values_list("pk", flat=True))
-        displays[model] = {obj.pk: str(obj) if obj.pk in visible else HIDDEN for obj in objs}
+        displays[model] = {
+            obj.pk: RefValue(obj.pk, str(obj) if obj.pk in visible else HIDDEN) for obj in objs
+        }
     for row in rows:
         for name, model in REFS:
             pk = row[f"{name}_id"]
-            display = displays[model].get(pk) if pk is not None else None
-            row[name] = RefValue(pk, display) if display is not None else None
+            row[name] = displays[model].get(pk) if pk is not None else None
         row["attributes"] = public_values(row["attributes"])
-    return fast.dump_many(CIOut, rows, {"request": request})
+    return fast.dump_many(CIOut, rows, {"request": request}, ROW_SOURCES)
 
 
 def respond(request: HttpRequest, data: Any, status: int = 200) -> HttpResponse:

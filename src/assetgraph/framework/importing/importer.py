@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from assetgraph.core.actor import Actor
 from assetgraph.core.batching import UPDATE_BATCH, in_batches
 from assetgraph.core.errors import ValidationFailed
 from assetgraph.core.tabular import Row, read_table
@@ -33,7 +34,7 @@ class Importer(ImportBase):
     plan with batched INSERTs and UPDATEs and one audit event per written object.
     """
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
         self.snapshot = Snapshotter(self.model)
         self.new_instance = InstanceFactory(self.model)
