@@ -90,6 +90,21 @@ class TestRelationshipTypePermissions(PermissionHarness):
         return {"name": "monitors", "reverse_name": "monitored by", "impact_direction": "none"}
 
 
+class TestClassAttributePermissions(PermissionHarness):
+    object_type = "cmdb.classattribute"
+    path = "/api/cmdb/attributes/"
+    update_payload = {"label": "Pages per minute"}
+
+    def make_object(self, site: dict[str, Any]) -> Any:
+        return services.create_class_attribute(
+            Actor.system(),
+            {"ci_class": cls("Endpoint"), "key": "ppm", "label": "PPM", "type": "integer"},
+        )
+
+    def create_payload(self, site: dict[str, Any]) -> dict[str, Any]:
+        return {"ci_class_id": cls("Endpoint").pk, "key": "toner", "label": "Toner", "type": "text"}
+
+
 def post(client: Any, url: str, body: dict[str, Any]) -> Any:
     return client.post(url, data=json.dumps(body), content_type="application/json")
 
