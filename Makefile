@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo serve install dev test lint format typecheck importlint migrations-check pytest e2e bench vendor clean
+.PHONY: demo serve install dev test lint format typecheck importlint migrations-check pytest coverage e2e bench vendor clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ pytest: dev
 	# The pure graph engine's tests run without Django (ARCHITECTURE rule 5).
 	$(BIN)/pytest tests/graph -p no:django -q -W ignore::pytest.PytestConfigWarning
 	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) -q --ignore=tests/graph
+
+## make coverage: the Django suite with line coverage (report in the terminal and htmlcov/)
+coverage: dev
+	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) -q --ignore=tests/graph \
+		--cov --cov-report=term:skip-covered --cov-report=html
 
 e2e: dev
 	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -q tests/e2e

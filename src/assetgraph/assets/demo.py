@@ -242,19 +242,7 @@ def _assets(context: DemoContext, models: dict[str, AssetModel], companies: dict
         elif person is not None:
             asset.location = rng.choice(stock_rooms)
         if asset.state == S.IN_STOCK and not person:
-            roll = rng.random()
-            if roll < 0.08:
-                asset.state, asset.substate = S.IN_REPAIR, ""
-            elif roll < 0.16:
-                asset.state, asset.substate = (
-                    S.RETIRED,
-                    rng.choice([Sub.DISPOSED, Sub.SOLD, Sub.DONATED]),
-                )
-                asset.retired_date = today - dt.timedelta(days=rng.randint(1, 300))
-            elif roll < 0.2:
-                asset.substate = Sub.DEFECTIVE
-            elif roll < 0.22:
-                asset.state, asset.substate = S.MISSING, ""
+            _vary_stock_state(asset, rng, today)
         assets.append(asset)
     create_objects(context.actor, assets)
     records = [
@@ -287,6 +275,20 @@ def _assets(context: DemoContext, models: dict[str, AssetModel], companies: dict
         if a.state == S.RETIRED
     ]
     create_objects(context.actor, disposals, audit=False)
+
+
+def _vary_stock_state(asset: Asset, rng: Any, today: dt.date) -> None:
+    """Some unassigned stock is in repair, retired (and how), defective or missing."""
+    roll = rng.random()
+    if roll < 0.08:
+        asset.state, asset.substate = S.IN_REPAIR, ""
+    elif roll < 0.16:
+        asset.state, asset.substate = (S.RETIRED, rng.choice([Sub.DISPOSED, Sub.SOLD, Sub.DONATED]))
+        asset.retired_date = today - dt.timedelta(days=rng.randint(1, 300))
+    elif roll < 0.2:
+        asset.substate = Sub.DEFECTIVE
+    elif roll < 0.22:
+        asset.state, asset.substate = S.MISSING, ""
 
 
 def _audits(context: DemoContext) -> None:

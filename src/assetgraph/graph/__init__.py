@@ -6,7 +6,7 @@ CIs in milliseconds. It imports nothing but numpy, scipy and the standard librar
 Django adapter maps database ids to indices and caches the immutable :class:`Graph`.
 """
 
-from ._backend import get_backend, set_backend, warmup
+from ._backend import get_backend, set_backend
 from .graph import Graph
 from .impact import ImpactResult, NodeState, impact
 from .rootcause import RootCauseCandidate, root_cause
@@ -19,6 +19,7 @@ from .traversal import (
     strongly_connected_components,
     upstream,
 )
+from .warmup import warmup
 
 __all__ = [
     "Graph",

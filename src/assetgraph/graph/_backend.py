@@ -21,7 +21,6 @@ __all__ = [
     "reach_counts",
     "set_backend",
     "symptom_states",
-    "warmup",
 ]
 
 Backend = Literal["numba", "numpy"]
@@ -116,26 +115,3 @@ def symptom_states(g: ImpactArrays, cands: I32, sym: I32) -> tuple[I8, I32]:
             states[i, where[c]] = 2
             depths[i, where[c]] = 0
     return states, depths
-
-
-def warmup() -> Backend:
-    """Compile (or load from numba's on-disk cache) every kernel on a tiny graph.
-
-    Why: the first call of a numba kernel compiles it (seconds); a server should pay
-    that at start-up, not on a user's first impact query. No-op on the numpy backend.
-    """
-    if _ACTIVE[0] == "numba":
-        from .graph import Graph
-        from .impact import impact
-        from .rootcause import root_cause
-        from .traversal import neighbourhood, upstream
-
-        g = Graph.build(
-            3, [0, 1, 0], [1, 2, 2], [0, 1, 1], [1, 1], [True, False], [0, 1, 0], [0, 1, 0]
-        )
-        impact(g, [0])
-        upstream(g, [2])
-        neighbourhood(g, 1, 2, "both")
-        root_cause(g, [1, 2], limit=1)
-        root_cause(g, [2], limit=1, collateral_cap=None)
-    return _ACTIVE[0]

@@ -1,0 +1,31 @@
+"""Warming the compiled kernels up before the first real query.
+
+A module of its own: it calls the public engine functions, which import the backend
+dispatch, so the dispatch (``_backend``) must not import them back.
+"""
+
+from __future__ import annotations
+
+from ._backend import Backend, get_backend
+from .graph import Graph
+from .impact import impact
+from .rootcause import root_cause
+from .traversal import neighbourhood, upstream
+
+
+def warmup() -> Backend:
+    """Compile (or load from numba's on-disk cache) every kernel on a tiny graph.
+
+    Why: the first call of a numba kernel compiles it (seconds); a server should pay
+    that at start-up, not on a user's first impact query. No-op on the numpy backend.
+    """
+    if get_backend() == "numba":
+        g = Graph.build(
+            3, [0, 1, 0], [1, 2, 2], [0, 1, 1], [1, 1], [True, False], [0, 1, 0], [0, 1, 0]
+        )
+        impact(g, [0])
+        upstream(g, [2])
+        neighbourhood(g, 1, 2, "both")
+        root_cause(g, [1, 2], limit=1)
+        root_cause(g, [2], limit=1, collateral_cap=None)
+    return get_backend()
