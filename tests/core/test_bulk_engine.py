@@ -213,3 +213,52 @@ def test_unaudited_rows_write_no_events(estate: dict[str, Any]) -> None:
     link = Relationship(source=estate["db"], target=estate["vm"], type=rtype("runs on"))
     create_objects(Actor.system("t"), [link], audit=False)
     assert link.pk is not None and AuditEvent.objects.count() == events
+
+
+# --- a declared importer ------------------------------------------------------------------------
+
+
+def test_a_declaration_is_a_whole_importer(site: dict[str, Any]) -> None:
+    """Model, key and columns are enough: cells parsed and checked by their fields, dry-run
+    diff, row errors, all-or-nothing, audit events tagged with the job."""
+    import io
+
+    from assetgraph.core.importing import Importer
+    from assetgraph.org.models import CostCentre
+
+    class CostCentreImporter(Importer):
+        model = CostCentre
+        key_column = "code"
+        required_columns = ("name",)
+        optional_columns = ("active",)
+
+    def run(text: str, dry_run: bool = False) -> Any:
+        stream = io.BytesIO(text.encode())
+        return CostCentreImporter(Actor.system("t")).run(stream, "cc.csv", dry_run=dry_run)
+
+    bad = run(f"code,name,active\nCC-7,Ops,yes\nCC-8,{'x' * 201},maybe\n")
+    assert not bad.applied and [r.errors for r in bad.rows] == [
+        [],
+        ["active: 'maybe' is not true or false"],
+    ]
+    assert not CostCentre.objects.filter(code="CC-7").exists()  # all or nothing
+    long_name = run(f"code,name\nCC-8,{'x' * 201}\n", dry_run=True)
+    assert long_name.rows[0].errors == [
+        "name: Ensure this value has at most 200 characters (it has 201)."
+    ]
+    preview = run("code,name,active\nCC-7,Ops,no\n", dry_run=True)
+    assert preview.rows[0].changes == {
+        "code": [None, "CC-7"],
+        "name": [None, "Ops"],
+        "active": [None, False],
+    }
+    applied = run("code,name,active\nCC-7,Ops,no\n")
+    assert applied.applied and CostCentre.objects.get(code="CC-7").active is False
+    update = run("code,name\nCC-7,Operations\n")
+    assert update.counts() == {"create": 0, "update": 1, "unchanged": 0, "error": 0}
+    event = AuditEvent.objects.get(job_id=update.job_id)
+    assert (event.action, event.before, event.after) == (
+        "update",
+        {"name": "Ops"},
+        {"name": "Operations"},
+    )

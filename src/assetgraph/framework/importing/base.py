@@ -122,7 +122,12 @@ class ImportBase(ABC):
 
     def _reader(self, name: str) -> Callable[[str], Any]:
         """How to read column ``name``: its lookups for a reference, else its field's rule."""
-        model_field = self.cells.fields[name]
+        model_field = self.cells.fields.get(name)
+        if model_field is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: column {name!r} is not a field of "
+                f"{self.model.__name__}; read it in values()"
+            )
         if not model_field.is_relation:
             parse = self.cells.parser(name)
             return lambda cell: parse(cell, name)
