@@ -9,10 +9,11 @@ Django adapter maps database ids to indices and caches the immutable :class:`Gra
 from ._backend import get_backend, set_backend, warmup
 from .graph import Graph
 from .impact import ImpactResult, NodeState, impact
-from .rootcause import RootCauseCandidate, root_cause
+from .rootcause import RootCauseCandidate, RootCauseResult, root_cause, score_candidates
 from .traversal import (
     Neighbourhood,
     Reach,
+    direct_needs,
     downstream_reach,
     neighbourhood,
     paths,
@@ -27,12 +28,15 @@ __all__ = [
     "NodeState",
     "Reach",
     "RootCauseCandidate",
+    "RootCauseResult",
+    "direct_needs",
     "downstream_reach",
     "get_backend",
     "impact",
     "neighbourhood",
     "paths",
     "root_cause",
+    "score_candidates",
     "set_backend",
     "strongly_connected_components",
     "upstream",

@@ -64,7 +64,12 @@ def impact_kernel(
     raw = _kernels.impact_kernel(g, failed, max_depth)
     if to_ext is None:
         return raw
-    return raw._replace(nodes=to_ext[raw.nodes], parents=to_ext[raw.parents])
+    return raw._replace(
+        nodes=to_ext[raw.nodes],
+        parents=to_ext[raw.parents],
+        fix_nodes=to_ext[raw.fix_nodes],
+        fix_parents=to_ext[raw.fix_parents],
+    )
 
 
 def bfs(
@@ -107,7 +112,7 @@ def symptom_states(g: ImpactArrays, cands: I32, sym: I32) -> tuple[I8, I32]:
     where = np.full(g.n, -1, dtype=np.int64)
     where[sym] = np.arange(sym.size)
     for i, c in enumerate(cands.tolist()):
-        raw = _kernels.impact_kernel(g, np.array([c], dtype=np.int32), None)
+        raw = _kernels.impact_kernel(g, np.array([c], dtype=np.int32), None, chains=False)
         j = where[raw.nodes]
         hit = j >= 0
         states[i, j[hit]] = raw.states[hit]
@@ -134,6 +139,18 @@ def warmup() -> Backend:
             3, [0, 1, 0], [1, 2, 2], [0, 1, 1], [1, 1], [True, False], [0, 1, 0], [0, 1, 0]
         )
         impact(g, [0])
+        # a DOWN CI whose shortest chain passes a DEGRADED group: compiles the repair
+        chains = Graph.build(
+            6,
+            [0, 4, 3, 3, 5, 2],
+            [1, 1, 1, 5, 2, 0],
+            [0, 0, 1, 1, 1, 1],
+            [1, -1],
+            [True, False],
+            [0, 1, 0, 0, 0, 0],
+            [0, 1, 0, 0, 0, 0],
+        )
+        impact(chains, [0]).path(3)
         upstream(g, [2])
         neighbourhood(g, 1, 2, "both")
         root_cause(g, [1, 2], limit=1)
