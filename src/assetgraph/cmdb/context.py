@@ -22,13 +22,12 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset
 from assetgraph.ui.generic import link
 
-from .choices import ImpactDirectionChoices
-from .models import CI, CIClass, Relationship
+from .choices import ClassSlug, ImpactDirectionChoices
+from .models import CI, Relationship, semantic_class_ids
 from .querysets import visible_relationships
 
 MAX_DEPTH = 12
 MAX_AFFECTED = 5000
-SERVICE_CLASS = "Business Service"
 
 
 def visible_asset(request: HttpRequest | None, asset: Asset | None) -> Asset | None:
@@ -72,16 +71,8 @@ def dependents(
 
 
 def service_class_ids() -> list[int]:
-    """The Business Service class and every class below it."""
-    roots = list(CIClass.objects.filter(name=SERVICE_CLASS).values_list("pk", flat=True))
-    found = set(roots)
-    frontier = set(roots)
-    while frontier:
-        frontier = (
-            set(CIClass.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
-        )
-        found |= frontier
-    return list(found)
+    """The Business Service class (by its built-in slug) and every class below it."""
+    return semantic_class_ids(ClassSlug.BUSINESS_SERVICE)
 
 
 @dataclass(frozen=True)
