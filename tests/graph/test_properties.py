@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from assetgraph.graph import (
     Graph,
     downstream_reach,
+    explanation_paths,
     impact,
     neighbourhood,
     paths,
@@ -111,6 +112,29 @@ def test_down_chains_on_cyclic_estates_with_groups(case: Case, data: Any) -> Non
         if v not in failed and (max_depth is None or depth[v] <= max_depth)
     }
     check_paths(res, r, set(failed), state, depth)
+
+
+@given(case=cyclic_group_cases(max_nodes=20), data=st.data())
+def test_explanation_paths_follow_the_path_rule(case: Case, data: Any) -> None:
+    """Root cause shows, for each candidate, the impact chain to each symptom it reaches."""
+    g, r = case.graph(), case.ref()
+    symptoms = node_lists(case, data, max_size=4)
+    candidates = node_lists(case, data, max_size=3)
+    for c, chains in zip(candidates, explanation_paths(g, symptoms, candidates), strict=True):
+        state, depth = ref_impact(r, {c})
+        down_dist = ref_down_distance(r, {c}, state)
+        for s, chain in zip(symptoms, chains, strict=True):
+            p = chain.tolist()
+            if s not in state:
+                assert p == []
+                continue
+            assert p[0] == c and p[-1] == s
+            assert all(b in r.succ[a] for a, b in itertools.pairwise(p))
+            if state[s] == DOWN:
+                assert all(state[x] == DOWN for x in p)
+                assert len(p) - 1 == down_dist[s]
+            else:
+                assert len(p) - 1 == depth[s]
 
 
 @given(case=cases(), data=st.data())

@@ -9,7 +9,13 @@ Django adapter maps database ids to indices and caches the immutable :class:`Gra
 from ._backend import get_backend, set_backend, warmup
 from .graph import Graph
 from .impact import ImpactResult, NodeState, impact
-from .rootcause import RootCauseCandidate, RootCauseResult, root_cause, score_candidates
+from .rootcause import (
+    RootCauseCandidate,
+    RootCauseResult,
+    explanation_paths,
+    root_cause,
+    score_candidates,
+)
 from .traversal import (
     Neighbourhood,
     Reach,
@@ -31,6 +37,7 @@ __all__ = [
     "RootCauseResult",
     "direct_needs",
     "downstream_reach",
+    "explanation_paths",
     "get_backend",
     "impact",
     "neighbourhood",

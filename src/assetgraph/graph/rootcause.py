@@ -33,7 +33,13 @@ from ._kernels import (
 )
 from .graph import Graph
 
-__all__ = ["RootCauseCandidate", "RootCauseResult", "root_cause", "score_candidates"]
+__all__ = [
+    "RootCauseCandidate",
+    "RootCauseResult",
+    "explanation_paths",
+    "root_cause",
+    "score_candidates",
+]
 
 
 @dataclass(frozen=True)
@@ -502,6 +508,53 @@ def score_candidates(
     ext = graph.to_external(cand[inside]).tolist()
     for j, i in enumerate(inside.tolist()):
         out[i] = scores.candidate(j, int(ext[j]), deg, int(coll[j]), bool(trunc[j]))
+    return out
+
+
+def explanation_paths(
+    graph: Graph, symptoms: npt.ArrayLike, candidates: npt.ArrayLike
+) -> list[list[I32]]:
+    """For each candidate, the chain from it to each symptom its failure reaches (an empty
+    array where it does not), by the impact path rule: a DOWN symptom through DOWN CIs only
+    (:meth:`ImpactResult.path`).
+
+    Why: root cause shows how a candidate explains each symptom, and the chain must agree
+    with the state it predicts. Each failure runs on the symptoms' ancestor closure only
+    (every CI on a chain to a symptom is its ancestor, and states there are exact), so a hub
+    candidate costs the size of that closure, not of its blast radius.
+    """
+    from ._backend import impact_kernel
+    from .impact import ImpactResult
+
+    sym = graph.to_internal(np.asarray(symptoms).reshape(-1), "symptoms")
+    cand = graph.to_internal(np.asarray(candidates).reshape(-1), "candidates")
+    if sym.size == 0 or cand.size == 0:
+        return [[] for _ in range(cand.size)]
+    loc = _Local(graph, unique(sym))
+    where = np.full(graph.n_nodes, -1, dtype=np.int64)
+    where[loc.nodes] = np.arange(loc.nodes.size)
+    sym_local = where[sym]
+    to_ext = graph.to_external(loc.nodes)
+    empty = np.empty(0, dtype=np.int32)
+    out: list[list[I32]] = []
+    for c in where[cand].tolist():
+        if c < 0:
+            out.append([empty] * sym.size)
+            continue
+        raw = impact_kernel(loc.arrays, np.array([c], dtype=np.int32), None)
+        result = ImpactResult(
+            failed=np.array([c], dtype=np.int32),
+            nodes=raw.nodes,
+            states=raw.states,
+            depths=raw.depths,
+            parents=raw.parents,
+            fix_nodes=raw.fix_nodes,
+            fix_parents=raw.fix_parents,
+        )
+        hit = [int(s) == c or result.index_of(int(s)) >= 0 for s in sym_local.tolist()]
+        reached = [int(s) for s, h in zip(sym_local.tolist(), hit, strict=True) if h]
+        chains = iter(result.paths(reached))
+        out.append([to_ext[next(chains)] if h else empty for h in hit])
     return out
 
 

@@ -13,6 +13,7 @@ from ninja import Schema
 from pydantic import Field
 
 from .analysis import ImpactedCI, ImpactReport, PathStep
+from .report import GroupCount, UsersAffected
 from .rootcause import Change, PersonPath, RankedCause, RootCauseReport
 
 
@@ -32,7 +33,9 @@ class ImpactIn(Schema):
 
     cis: list[int | str] = Field(min_length=1, description="failed CIs: ids or exact names")
     as_of: str | None = Field(None, description="ISO timestamp: the estate as it was then")
-    state: str | None = Field(None, description="detail filter: down or degraded")
+    state: str | None = Field(
+        None, description="detail filter: down, degraded, service_lost or service_degraded"
+    )
     ci_class: int | None = Field(None, description="detail filter: class id (subclasses too)")
     limit: int = 50
     offset: int = 0
@@ -42,9 +45,15 @@ class ImpactIn(Schema):
 class RootCauseIn(Schema):
     """Symptom CIs, or a person and a service ("Minh can't reach Finance")."""
 
-    symptoms: list[int | str] = Field(default_factory=list, description="ids or exact names")
+    symptoms: list[int | str] = Field(
+        default_factory=list, description="unavailable CIs: ids or exact names"
+    )
+    degraded: list[int | str] = Field(
+        default_factory=list, description="degraded (slow) CIs: ids or exact names"
+    )
     person: str | None = Field(None, description="employee number, e-mail or name")
     service: str | None = Field(None, description="the CI the person cannot reach")
+    slow: bool = Field(False, description="with person/service: it is slow, not unavailable")
     window_days: int = Field(7, description="how far back changes count as evidence")
     limit: int = 10
 
@@ -61,10 +70,14 @@ class PathStepOut(Schema):
 class ImpactedCIOut(Schema):
     ci: Ref
     ci_class: str
-    state: str
+    state: str = Field(
+        description="down or degraded; an end-user device: service_lost or service_degraded"
+    )
     depth: int
     criticality: int
-    path: list[PathStepOut]
+    path: list[PathStepOut] = Field(
+        description="from a failed CI to this one; all down for down and service_lost"
+    )
 
 
 class ClassCountOut(Schema):
@@ -76,16 +89,51 @@ class ClassCountOut(Schema):
 
 class TeamOut(Schema):
     team: Ref
-    owns: int
+    owns: int = Field(description="affected infrastructure it owns (failed CIs excluded)")
     supports: int
     down: int
+    failed: int = Field(description="failed CIs it owns or supports")
+    endpoints: int = Field(description="affected end-user devices it owns or supports")
     services: list[str]
 
 
 class PersonOut(Schema):
     person: Ref
     email: str
+    role: str = Field(description="owner (of an affected service) or user (affected)")
+    group: Ref | None = Field(description="for a user: the service they are listed under")
     reasons: list[str]
+
+
+class ServiceUsersOut(Schema):
+    service: Ref
+    state: str
+    people: int
+    endpoints: int
+
+
+class SiteUsersOut(Schema):
+    site: Ref | None = Field(description="null: no site, or one you may not see")
+    people: int
+    endpoints: int
+
+
+class DepartmentUsersOut(Schema):
+    department: Ref | None = Field(description="null: no department, or one you may not see")
+    people: int
+    endpoints: int
+
+
+class UsersOut(Schema):
+    """End-user devices that lost (or have degraded) a service they use, and their users."""
+
+    people: int
+    endpoints: int
+    service_lost: int
+    service_degraded: int
+    by_service: list[ServiceUsersOut]
+    by_site: list[SiteUsersOut]
+    by_department: list[DepartmentUsersOut]
 
 
 class FlagOut(Schema):
@@ -100,10 +148,12 @@ class FlagOut(Schema):
 
 
 class ImpactSummaryOut(Schema):
-    affected: int
+    affected: int = Field(description="affected infrastructure (end-user devices: users)")
     down: int
     degraded: int
     hidden: int = Field(description="affected CIs you may not see (counted, never listed)")
+    endpoints: int = Field(description="end-user devices that lost or have degraded services")
+    people: int = Field(description="their users (those you may see)")
 
 
 class DetailsOut(Schema):
@@ -125,7 +175,8 @@ class ImpactOut(Schema):
     services: list[ImpactedCIOut]
     applications: list[ImpactedCIOut]
     teams: list[TeamOut]
-    people: list[PersonOut]
+    people: list[PersonOut] = Field(description="owners first, then users grouped by service")
+    users: UsersOut
     flags: list[FlagOut]
     truncated: list[str] = Field(description="lists cut at their cap (services, flags…)")
     details: DetailsOut
@@ -150,6 +201,10 @@ class CandidateOut(Schema):
     coverage: int
     covered_down: list[Ref]
     covered_degraded: list[Ref]
+    explained: list[Ref] = Field(
+        description="unavailable symptoms it takes down, degraded ones it reaches"
+    )
+    matched: int = Field(description="explained symptoms in exactly the observed state")
     collateral: int
     collateral_truncated: bool
     max_distance: int
@@ -170,9 +225,13 @@ class PersonPathOut(Schema):
 
 class RootCauseOut(Schema):
     symptoms: list[Ref]
+    degraded: list[Ref] = Field(description="the symptoms observed degraded (slow)")
     since: dt.datetime
     candidates: list[CandidateOut]
     hidden_candidates: int
+    tied: int = Field(description="candidates explaining the symptoms as well as the first")
+    tied_complete: bool = Field(description="false: the candidate cap may hide more ties")
+    note: str | None = Field(description="says so in words when more are tied than shown")
     person_path: PersonPathOut | None
 
 
@@ -209,6 +268,8 @@ def impact_document(report: ImpactReport) -> dict[str, Any]:
             "down": report.down,
             "degraded": report.degraded,
             "hidden": report.hidden,
+            "endpoints": report.users.endpoints,
+            "people": report.users.people,
         },
         "by_class": [
             {"ci_class": _ref(c.ci_class), "down": c.down, "degraded": c.degraded, "total": c.total}
@@ -222,14 +283,23 @@ def impact_document(report: ImpactReport) -> dict[str, Any]:
                 "owns": t.owns,
                 "supports": t.supports,
                 "down": t.down,
+                "failed": t.failed,
+                "endpoints": t.endpoints,
                 "services": t.services,
             }
             for t in report.teams
         ],
         "people": [
-            {"person": _ref(p.person), "email": p.person.email, "reasons": p.reasons}
+            {
+                "person": _ref(p.person),
+                "email": p.person.email,
+                "role": p.role,
+                "group": _ref(p.group) if p.group is not None else None,
+                "reasons": p.reasons,
+            }
             for p in report.people
         ],
+        "users": _users(report.users),
         "flags": [
             {
                 "ci": _ref(f.ci),
@@ -256,6 +326,37 @@ def impact_document(report: ImpactReport) -> dict[str, Any]:
     }
 
 
+def _groups(rows: list[GroupCount], key: str) -> list[dict[str, Any]]:
+    return [
+        {
+            key: _ref(g.key) if g.key is not None else None,
+            "people": g.people,
+            "endpoints": g.endpoints,
+        }
+        for g in rows
+    ]
+
+
+def _users(users: UsersAffected) -> dict[str, Any]:
+    return {
+        "people": users.people,
+        "endpoints": users.endpoints,
+        "service_lost": users.service_lost,
+        "service_degraded": users.service_degraded,
+        "by_service": [
+            {
+                "service": _ref(u.service),
+                "state": u.state,
+                "people": u.people,
+                "endpoints": u.endpoints,
+            }
+            for u in users.by_service
+        ],
+        "by_site": _groups(users.by_site, "site"),
+        "by_department": _groups(users.by_department, "department"),
+    }
+
+
 def _change(change: Change) -> dict[str, Any]:
     return {
         "timestamp": change.timestamp,
@@ -278,6 +379,8 @@ def _candidate(cause: RankedCause) -> dict[str, Any]:
         "coverage": cause.coverage,
         "covered_down": [_ref(c) for c in cause.covered_down],
         "covered_degraded": [_ref(c) for c in cause.covered_degraded],
+        "explained": [_ref(c) for c in cause.explained],
+        "matched": cause.matched,
         "collateral": cause.collateral,
         "collateral_truncated": cause.collateral_truncated,
         "max_distance": cause.max_distance,
@@ -305,8 +408,12 @@ def root_cause_document(report: RootCauseReport) -> dict[str, Any]:
     """The API/CLI JSON form of a :class:`RootCauseReport`."""
     return {
         "symptoms": [_ref(c) for c in report.symptoms],
+        "degraded": [_ref(c) for c in report.degraded],
         "since": report.since,
         "candidates": [_candidate(c) for c in report.candidates],
         "hidden_candidates": report.hidden_candidates,
+        "tied": report.tied,
+        "tied_complete": report.tied_complete,
+        "note": report.note,
         "person_path": _person_path(report.person_path),
     }
