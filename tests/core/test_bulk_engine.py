@@ -223,7 +223,7 @@ def test_a_declaration_is_a_whole_importer(site: dict[str, Any]) -> None:
     diff, row errors, all-or-nothing, audit events tagged with the job."""
     import io
 
-    from assetgraph.core.importing import Importer
+    from assetgraph.framework.importing import Importer
     from assetgraph.org.models import CostCentre
 
     class CostCentreImporter(Importer):

@@ -55,9 +55,12 @@ def test_story_a_then_b_from_the_impact_form_and_the_ci_page(
     apps = page.locator("#impact-applications")
     finance_app = apps.locator('tr[data-ci="Finance application"]')
     expect(finance_app).to_contain_text("stor-aus1-01")
+    # Minh owns Finance and lost it on his laptop; no laptop is "down" (issue 10, item 3)
     expect(page.locator('#impact-people tr[data-person="Minh Nguyen"]')).to_contain_text(
-        "custodian of"
+        "uses Finance (service lost)"
     )
+    expect(page.locator('#impact-users-services tr[data-ci="Finance"]')).to_contain_text("down")
+    expect(page.locator("#count-people")).not_to_have_text("0 people")
     expect(page.locator('#impact-flags tr[data-ci="stor-aus1-01"]')).to_contain_text(
         "out of warranty"
     )

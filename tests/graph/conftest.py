@@ -90,6 +90,34 @@ def cases(draw: Any, max_nodes: int = 24, max_rels: int = 70) -> Case:
     return Case(n, src, dst, typ, tdir, tmem, kind, value, reorder)
 
 
+@st.composite
+def cyclic_group_cases(draw: Any, max_nodes: int = 30) -> Case:
+    """Estates shaped like the ones where explanations went wrong: redundancy groups with
+    members (type 0, "member of") and a dense "depends on" layer (type 1) full of cycles,
+    including groups that are also needed directly (type 1 into a group)."""
+    n = draw(st.integers(4, max_nodes))
+    node = st.integers(0, n - 1)
+    groups = draw(st.lists(node, min_size=1, max_size=max(1, n // 4), unique=True))
+    kind = [0] * n
+    value = [0] * n
+    src: list[int] = []
+    dst: list[int] = []
+    typ: list[int] = []
+    for grp in groups:
+        kind[grp] = draw(st.sampled_from([1, 1, 2]))
+        value[grp] = draw(st.integers(0, 4)) if kind[grp] == 1 else draw(st.integers(0, 100))
+        members = draw(st.lists(node, min_size=1, max_size=4, unique=True))
+        for m in members:
+            src.append(m)
+            dst.append(grp)
+            typ.append(0)
+    k = draw(st.integers(n, 3 * n))
+    src += draw(st.lists(node, min_size=k, max_size=k))
+    dst += draw(st.lists(node, min_size=k, max_size=k))
+    typ += [1] * k
+    return Case(n, src, dst, typ, [1, -1], [True, False], kind, value, draw(st.booleans()))
+
+
 BACKENDS = ["numpy"] + (["numba"] if _accel.available() else [])
 
 

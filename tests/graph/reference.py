@@ -180,6 +180,13 @@ def ref_all_shortest_paths(
     return {p for p in out if len(p) - 1 == dist[t]}
 
 
+def ref_down_distance(g: RefGraph, failed: set[int], state: dict[int, int]) -> dict[int, int]:
+    """Hop distance of every DOWN CI from a failed CI along chains made only of DOWN CIs."""
+    down = {v for v, s in state.items() if s == DOWN} | set(failed)
+    adj = {u: {v for v in g.succ[u] if v in down} for u in down}
+    return ref_bfs(adj, set(failed), None)
+
+
 @dataclass(frozen=True)
 class RefCandidate:
     """Reference root-cause candidate (same fields as the engine's)."""
@@ -189,36 +196,56 @@ class RefCandidate:
     covered_degraded: tuple[int, ...]
     distances: tuple[int, ...]
     collateral: int
+    explained: tuple[int, ...]
+    matched: int
+    max_distance: int
+
+    @property
+    def tier(self) -> tuple[int, int]:
+        """Candidates that explain the symptoms equally well."""
+        return (len(self.explained), self.matched)
 
     @property
     def key(self) -> tuple[int, int, int, int, int]:
         """Same ranking as the engine."""
-        cov = len(self.covered_down) + len(self.covered_degraded)
         return (
-            -cov,
-            -len(self.covered_down),
+            -len(self.explained),
+            -self.matched,
             self.collateral,
-            max(self.distances, default=0),
+            self.max_distance,
             self.node,
         )
 
 
-def ref_root_cause(g: RefGraph, symptoms: list[int], limit: int) -> list[RefCandidate]:
-    """Try every single-CI failure and rank those that explain at least one symptom."""
+def ref_candidate(g: RefGraph, c: int, symptoms: list[int], degraded: list[bool]) -> RefCandidate:
+    """What the failure of ``c`` alone explains (the rules of docs/impact.md, spelled out)."""
+    state, depth = ref_impact(g, {c})
     sym_set = set(symptoms)
-    cands: list[RefCandidate] = []
-    for c in range(g.n):
-        state, depth = ref_impact(g, {c})
-        down = tuple(i for i, s in enumerate(symptoms) if state.get(s) == DOWN)
-        degr = tuple(i for i, s in enumerate(symptoms) if state.get(s) == DEGRADED)
-        if not down and not degr:
-            continue
-        covered = sorted(down + degr)
-        dists = tuple(depth[symptoms[i]] for i in covered)
-        collateral = sum(1 for v in state if v != c and v not in sym_set)
-        cands.append(RefCandidate(c, down, degr, dists, collateral))
+    down = tuple(i for i, s in enumerate(symptoms) if state.get(s) == DOWN)
+    degr = tuple(i for i, s in enumerate(symptoms) if state.get(s) == DEGRADED)
+    covered = sorted(down + degr)
+    # an unavailable symptom is explained only by DOWN; a degraded one by any impact
+    explained = tuple(i for i in covered if state[symptoms[i]] == DOWN or degraded[i])
+    matched = sum(1 for i in explained if (state[symptoms[i]] == DEGRADED) == bool(degraded[i]))
+    dists = tuple(depth[symptoms[i]] for i in covered)
+    collateral = sum(1 for v in state if v != c and v not in sym_set)
+    max_distance = max((depth[symptoms[i]] for i in explained), default=0)
+    return RefCandidate(c, down, degr, dists, collateral, explained, matched, max_distance)
+
+
+def ref_root_cause(
+    g: RefGraph, symptoms: list[int], limit: int, degraded: list[bool] | None = None
+) -> tuple[list[RefCandidate], int]:
+    """Try every single-CI failure; rank those that explain at least one symptom.
+
+    Returns the first ``limit`` candidates and how many share the first one's tier.
+    """
+    flags = degraded if degraded is not None else [False] * len(symptoms)
+    cands = [ref_candidate(g, c, symptoms, flags) for c in range(g.n)]
+    cands = [c for c in cands if c.explained]
     cands.sort(key=lambda r: r.key)
-    return cands[:limit]
+    tied = sum(1 for c in cands if c.tier == cands[0].tier) if cands else 0
+    return cands[:limit], tied
 
 
 def ref_scc(g: RefGraph) -> list[tuple[int, ...]]:
@@ -280,6 +307,8 @@ __all__ = [
     "make_ref",
     "ref_all_shortest_paths",
     "ref_bfs",
+    "ref_candidate",
+    "ref_down_distance",
     "ref_impact",
     "ref_neighbourhood",
     "ref_root_cause",

@@ -12,19 +12,24 @@ from hypothesis import strategies as st
 from assetgraph.graph import (
     Graph,
     downstream_reach,
+    explanation_paths,
     impact,
     neighbourhood,
     paths,
     root_cause,
+    score_candidates,
     strongly_connected_components,
     upstream,
 )
 
-from .conftest import Case, cases
+from .conftest import Case, cases, cyclic_group_cases
 from .reference import (
+    DOWN,
     dependency_adj,
     ref_all_shortest_paths,
     ref_bfs,
+    ref_candidate,
+    ref_down_distance,
     ref_impact,
     ref_neighbourhood,
     ref_root_cause,
@@ -65,15 +70,71 @@ def test_impact_matches_reference(case: Case, data: Any) -> None:
     assert got == expected
     assert res.failed.tolist() == sorted(failed)
     assert np.all(np.diff(res.depths) >= 0)
-    for v in res.nodes.tolist():
-        p = res.path(v).tolist()
+    check_paths(res, r, set(failed), state, depth)
+
+
+def check_paths(
+    res: Any, r: Any, failed: set[int], state: dict[int, int], depth: dict[int, int]
+) -> None:
+    """The path rule: a DOWN CI's chain is a shortest chain of DOWN CIs, a DEGRADED CI's
+    chain a shortest chain; both follow impact edges from a failed CI."""
+    down_dist = ref_down_distance(r, failed, state)
+    reported = res.nodes.tolist()
+    chains = res.paths(reported)
+    for v, p_arr, s in zip(reported, chains, res.states.tolist(), strict=True):
+        p = p_arr.tolist()
+        assert p == res.path(v).tolist()
         assert p[0] in failed
         assert p[-1] == v
-        assert len(p) - 1 == depth[v]
         for a, b in itertools.pairwise(p):
             assert b in r.succ[a]
             assert a in state
             assert b in state
+        if s == DOWN:
+            assert all(state[x] == DOWN for x in p), (v, p, state)
+            assert len(p) - 1 == down_dist[v]
+        else:
+            assert len(p) - 1 == depth[v]
+
+
+@given(case=cyclic_group_cases(), data=st.data())
+def test_down_chains_on_cyclic_estates_with_groups(case: Case, data: Any) -> None:
+    """Every DOWN CI is explained by a shortest chain of DOWN CIs, every DEGRADED one by
+    a shortest chain, whatever the cycles and groups (issue 10, item 1)."""
+    g, r = case.graph(), case.ref()
+    failed = node_lists(case, data, max_size=3)
+    max_depth = data.draw(st.none() | st.integers(0, 3))
+    res = impact(g, np.array(failed), max_depth=max_depth)
+    state, depth = ref_impact(r, set(failed))
+    assert {int(v): int(s) for v, s in zip(res.nodes, res.states, strict=True)} == {
+        v: s
+        for v, s in state.items()
+        if v not in failed and (max_depth is None or depth[v] <= max_depth)
+    }
+    check_paths(res, r, set(failed), state, depth)
+
+
+@given(case=cyclic_group_cases(max_nodes=20), data=st.data())
+def test_explanation_paths_follow_the_path_rule(case: Case, data: Any) -> None:
+    """Root cause shows, for each candidate, the impact chain to each symptom it reaches."""
+    g, r = case.graph(), case.ref()
+    symptoms = node_lists(case, data, max_size=4)
+    candidates = node_lists(case, data, max_size=3)
+    for c, chains in zip(candidates, explanation_paths(g, symptoms, candidates), strict=True):
+        state, depth = ref_impact(r, {c})
+        down_dist = ref_down_distance(r, {c}, state)
+        for s, chain in zip(symptoms, chains, strict=True):
+            p = chain.tolist()
+            if s not in state:
+                assert p == []
+                continue
+            assert p[0] == c and p[-1] == s
+            assert all(b in r.succ[a] for a, b in itertools.pairwise(p))
+            if state[s] == DOWN:
+                assert all(state[x] == DOWN for x in p)
+                assert len(p) - 1 == down_dist[s]
+            else:
+                assert len(p) - 1 == depth[s]
 
 
 @given(case=cases(), data=st.data())
@@ -128,12 +189,57 @@ def test_paths_are_shortest_and_valid(case: Case, data: Any) -> None:
 def test_root_cause_matches_reference(case: Case, data: Any) -> None:
     g, r = case.graph(), case.ref()
     symptoms = node_lists(case, data, max_size=5)
+    degraded = data.draw(
+        st.none() | st.lists(st.booleans(), min_size=len(symptoms), max_size=len(symptoms))
+    )
     limit = data.draw(st.integers(1, 8))
-    got = root_cause(g, symptoms, limit=limit, max_candidates=10_000)
-    exp = ref_root_cause(r, symptoms, limit)
+    got = root_cause(g, symptoms, limit=limit, degraded=degraded, max_candidates=10_000)
+    exp, tied = ref_root_cause(r, symptoms, limit, degraded)
     assert [
         (c.node, c.covered_down, c.covered_degraded, c.distances, c.collateral) for c in got
     ] == [(c.node, c.covered_down, c.covered_degraded, c.distances, c.collateral) for c in exp]
+    assert [(c.explained, c.matched, c.max_distance) for c in got] == [
+        (c.explained, c.matched, c.max_distance) for c in exp
+    ]
+    assert got.tied == tied
+    assert got.tied_complete and not got.capped
+    if exp:
+        first = exp[0].tier
+        expected_tie = sorted(
+            c.node
+            for c in (
+                ref_candidate(r, v, symptoms, degraded or [False] * len(symptoms))
+                for v in range(case.n)
+            )
+            if c.explained and c.tier == first
+        )
+        assert got.tie_nodes.tolist() == expected_tie
+    # scoring given candidates agrees with the ranked records
+    scored = score_candidates(g, symptoms, [c.node for c in got], degraded=degraded)
+    assert [(c.node, c.explained, c.matched, c.collateral) for c in scored] == [
+        (c.node, c.explained, c.matched, c.collateral) for c in got
+    ]
+
+
+@given(case=cases(max_nodes=16, max_rels=40), data=st.data())
+def test_root_cause_cap_is_reported(case: Case, data: Any) -> None:
+    g, r = case.graph(), case.ref()
+    symptoms = node_lists(case, data, max_size=4)
+    cap = data.draw(st.integers(1, 3))
+    got = root_cause(g, symptoms, limit=2, max_candidates=cap)
+    exp, tied = ref_root_cause(r, symptoms, 10_000)
+    assert got.evaluated <= cap
+    if not got.capped:
+        assert [c.node for c in got] == [c.node for c in exp[:2]]
+        assert got.tied == tied
+    if got.tied_complete and got.candidates:
+        # nothing left unevaluated could reach the best tier found: it is the best tier
+        assert got[0].tier == exp[0].tier
+        assert got.tied == tied
+    # whatever was evaluated is scored exactly
+    by_node = {c.node: c for c in exp}
+    for c in got:
+        assert (c.explained, c.matched) == (by_node[c.node].explained, by_node[c.node].matched)
 
 
 @given(case=cases())

@@ -67,6 +67,28 @@ def test_informational_relations_do_not_propagate(farm: dict[str, Any]) -> None:
     assert len(impact(farm["graph"], [5])) == 0
 
 
+def test_down_path_is_a_chain_of_down_cis() -> None:
+    # issue 10's minimal case: F(0), M2(1) members of G(2) (1 up needed); T(3) and C(4)
+    # need G and each other; Y1(5) needs F, Y2(6) Y1, Y3(7) Y2, T needs Y3.
+    f, m2, grp, t, c, y1, y2, y3 = range(8)
+    src = [f, m2, t, c, t, c, y1, y2, y3, t]
+    dst = [grp, grp, grp, grp, c, t, f, y1, y2, y3]
+    typ = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
+    kind = [0, 0, 1, 0, 0, 0, 0, 0]
+    value = [0, 0, 1, 0, 0, 0, 0, 0]
+    for reorder in (False, True):
+        g = Graph.build(8, src, dst, typ, [1, -1], [True, False], kind, value, reorder=reorder)
+        res = impact(g, [f])
+        assert as_map(res)[grp] == (G, 1)
+        assert as_map(res)[t] == (D, 2)  # shortest hop distance, through the group
+        assert res.path(t).tolist() == [f, y1, y2, y3, t]  # but explained by DOWN CIs
+        assert res.path(c).tolist() == [f, y1, y2, y3, t, c]
+        assert res.path(grp).tolist() == [f, grp]
+        assert [p.tolist() for p in res.paths([t, grp, f])] == [[f, y1, y2, y3, t], [f, grp], [f]]
+        cut = impact(g, [f], max_depth=2)
+        assert cut.path(t).tolist() == [f, y1, y2, y3, t]  # y3 is beyond max_depth
+
+
 def test_path_of_unaffected_node_raises(farm: dict[str, Any]) -> None:
     res = impact(farm["graph"], [0])
     with pytest.raises(KeyError):
@@ -221,9 +243,37 @@ def test_root_cause_prefers_the_farm_for_both_vms(farm: dict[str, Any]) -> None:
     assert top.collateral == 1  # the app on VM 4
     assert cands[1].node == 7
     assert cands[1].collateral == 4
-    hyp = [c for c in cands if c.node in (0, 1, 2)]
-    assert all(c.covered_degraded == (0, 1) for c in hyp)
-    assert {c.node for c in cands} == {0, 1, 2, 3, 4, 5, 7}
+    # a hypervisor only degrades the farm: it explains nothing about VMs that are down
+    assert {c.node for c in cands} == {3, 4, 5, 7}
+    # the farm and the switch both explain both VMs as down: a tie that collateral breaks
+    assert cands.tied == 2 and cands.tied_complete and cands.tie_nodes.tolist() == [3, 7]
+
+
+def test_root_cause_degraded_symptoms_are_explained_by_what_degrades_them(
+    farm: dict[str, Any],
+) -> None:
+    cands = root_cause(farm["graph"], [4, 5], degraded=[True, True])
+    by_node = {c.node: c for c in cands}
+    # the hypervisors degrade both VMs (an exact match); the farm would take them down
+    hyp = [by_node[h] for h in (0, 1, 2)]
+    assert all(c.explained == (0, 1) and c.matched == 2 for c in hyp)
+    assert by_node[3].explained == (0, 1) and by_node[3].matched == 0
+    assert cands[0].node in (0, 1, 2) and cands.tied == 3
+    assert cands.tie_nodes.tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="one flag per symptom"):
+        root_cause(farm["graph"], [4, 5], degraded=[True])
+
+
+def test_root_cause_never_ranks_a_degrader_above_a_failure_that_explains_down() -> None:
+    # issue 10 (4): hypervisors 0 and 1 are members of farm 2 (1 of 2 must be up, so one
+    # hypervisor down only degrades it), the farm needs storage 3, service 4 needs the farm
+    src, dst, typ = [0, 1, 4, 2], [2, 2, 2, 3], [0, 0, 1, 1]
+    g = Graph.build(5, src, dst, typ, [1, -1], [True, False], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0])
+    ranked = [c.node for c in root_cause(g, [4])]
+    assert ranked[:3] == [4, 2, 3]  # the service, the farm, the storage: all explain it
+    assert 0 not in ranked and 1 not in ranked
+    slow = root_cause(g, [4], degraded=[True])
+    assert [c.node for c in slow][:2] == [0, 1]  # exact match (degraded) first
 
 
 def test_root_cause_symptom_is_its_own_candidate(farm: dict[str, Any]) -> None:
@@ -232,7 +282,7 @@ def test_root_cause_symptom_is_its_own_candidate(farm: dict[str, Any]) -> None:
     assert cands[0].distances == (0,)
     with pytest.raises(ValueError, match="unique"):
         root_cause(farm["graph"], [4, 4])
-    assert root_cause(farm["graph"], []) == []
+    assert len(root_cause(farm["graph"], [])) == 0
 
 
 def test_root_cause_collateral_cap(farm: dict[str, Any]) -> None:

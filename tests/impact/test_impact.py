@@ -39,7 +39,14 @@ def _fresh_caches() -> Iterator[None]:
 
 def test_impact_maps_states_services_teams_and_paths(estate: dict[str, Any], api: Any) -> None:
     body = api("Read-only").get("/api/impact/", {"ci": estate["vm"].pk}).json()
-    assert body["summary"] == {"affected": 2, "down": 2, "degraded": 0, "hidden": 0}
+    assert body["summary"] == {
+        "affected": 2,
+        "down": 2,
+        "degraded": 0,
+        "hidden": 0,
+        "endpoints": 0,
+        "people": 0,
+    }
     assert [s["ci"]["display"] for s in body["services"]] == ["Finance"]
     service = body["services"][0]
     assert [p["display"] for p in service["path"]] == [
@@ -51,7 +58,8 @@ def test_impact_maps_states_services_teams_and_paths(estate: dict[str, Any], api
     assert [a["ci"]["display"] for a in body["applications"]] == ["Finance application"]
     teams = {t["team"]["display"]: t for t in body["teams"]}
     assert teams["Finance"]["owns"] == 1 and teams["Finance"]["services"] == ["Finance"]
-    assert teams["IT"]["owns"] == 1  # the failed VM's own team is told too
+    # the failed VM's own team is told too, in its own column (not an affected CI)
+    assert (teams["IT"]["owns"], teams["IT"]["failed"]) == (0, 1)
     assert {c["ci_class"]["display"] for c in body["by_class"]} == {
         "Business Service",
         "Application",
@@ -90,7 +98,14 @@ def test_hidden_ci_is_404_and_hidden_affected_cis_only_count(
     assert client.get("/api/impact/", {"ci": estate["db"].pk}).status_code == 404
     assert client.get("/api/impact/", {"ci": "fin-db"}).status_code == 404
     body = client.get("/api/impact/", {"ci": estate["vm"].pk}).json()
-    assert body["summary"] == {"affected": 1, "down": 1, "degraded": 0, "hidden": 1}
+    assert body["summary"] == {
+        "affected": 1,
+        "down": 1,
+        "degraded": 0,
+        "hidden": 1,
+        "endpoints": 0,
+        "people": 0,
+    }
     assert body["services"] == [] and body["teams"] == []
     assert [d["ci"]["display"] for d in body["details"]["results"]] == ["Finance application"]
     # no cmdb.ci view at all: 403 on the API

@@ -1,8 +1,9 @@
 """Demo stories (a) to (c) through the API and the CLI, on the full demo estate.
 
 (a) a hypervisor fails → its farm degrades, nothing goes down;
-(b) the storage array under Farm A fails → the finance application goes down, its owners,
-    Minh and the other finance users are listed, the out-of-warranty array is flagged;
+(b) the storage array under Farm A fails → infrastructure and the finance application go
+    down, the laptops' users are affected by service (no laptop is "down"), the owners come
+    first and Minh and the other users after them, the out-of-warranty array is flagged;
 (c) "Minh can't reach the finance application" → the recently changed SSO ranks first.
 
 The demo loads once per class inside a transaction rolled back afterwards.
@@ -84,12 +85,31 @@ class TestDemoStories:
         assert "Farm A" in path
         people = {p["person"]["display"]: p["reasons"] for p in body["people"]}
         minh = str(demo["minh"])
-        assert any(r.startswith("custodian of") for r in people[minh])
-        owners = [
-            n for n, reasons in people.items() if any("owner of Finance" in r for r in reasons)
-        ]
-        assert owners, people
-        assert len([n for n, r in people.items() if any("custodian" in x for x in r)]) > 1
+        # Minh owns Finance and uses it from his laptop, which lost it (issue 10, item 3)
+        assert "owner of Finance (down)" in people[minh]
+        assert f"uses Finance (service lost) on {demo['laptop'].name}" in people[minh]
+        roles = [p["role"] for p in body["people"]]
+        assert roles == sorted(roles, key=lambda r: r != "owner")  # owners first
+        users = [p for p in body["people"] if p["role"] == "user"]
+        assert len(users) > 1 and all(p["group"] is not None for p in users)
+        # users are counted per service they use, apart from infrastructure
+        by_service = {u["service"]["display"]: u for u in body["users"]["by_service"]}
+        assert by_service["Finance"]["state"] == "down" and by_service["Finance"]["people"] >= 1
+        assert body["users"]["people"] == body["summary"]["people"] > 1
+        assert body["users"]["endpoints"] == body["summary"]["endpoints"] >= body["users"]["people"]
+        sites = body["users"]["by_site"]
+        assert sum(s["endpoints"] for s in sites) == body["users"]["endpoints"]
+        departments = body["users"]["by_department"]
+        assert sum(d["endpoints"] for d in departments) == body["users"]["endpoints"]
+        # no laptop is down: a laptop that lost a service is its user's problem
+        assert "Laptop" not in {c["ci_class"]["display"] for c in body["by_class"]}
+        laptops = client.get(
+            "/api/impact/", {"ci": "stor-aus1-01", "state": "service_lost", "limit": 500}
+        ).json()["details"]
+        assert laptops["count"] == body["users"]["service_lost"] > 0
+        assert {r["ci_class"] for r in laptops["results"]} == {"Laptop"}
+        down = client.get("/api/impact/", {"ci": "stor-aus1-01", "state": "down", "limit": 500})
+        assert "Laptop" not in {r["ci_class"] for r in down.json()["details"]["results"]}
         flags = {f["ci"]["display"]: f for f in body["flags"]}
         assert flags["stor-aus1-01"]["state"] == "failed"
         assert flags["stor-aus1-01"]["warranty_expired"] is True
@@ -106,7 +126,9 @@ class TestDemoStories:
         client = api("Read-only")
         first = client.get("/api/impact/", {"ci": "stor-aus1-01", "limit": 5}).json()
         details = first["details"]
-        assert details["count"] == first["summary"]["affected"]
+        summary = first["summary"]
+        # every affected CI is listed: infrastructure and end-user devices (issue 10, item 3)
+        assert details["count"] == summary["affected"] + summary["endpoints"]
         assert len(details["results"]) == 5 and details["next_offset"] == 5
         second = client.get("/api/impact/", {"ci": "stor-aus1-01", "limit": 5, "offset": 5}).json()[
             "details"

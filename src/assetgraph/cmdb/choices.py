@@ -51,3 +51,14 @@ class ImpactDirectionChoices(models.TextChoices):
     FORWARD = "forward", "Forward (source failure impacts target)"
     REVERSE = "reverse", "Reverse (target failure impacts source)"
     NONE = "none", "None (informational)"
+
+
+class ClassSlug(models.TextChoices):
+    """Built-in classes the code gives a meaning to, marked by ``CIClass.slug`` (set on the
+    seeded classes by migration 0005); a rename of the class changes nothing."""
+
+    BUSINESS_SERVICE = "business-service", "Business Service"
+    APPLICATION = "application", "Application"
+    # end-user devices (laptops, desktops and whatever an administrator puts below): what
+    # they lose is a service their user loses, see docs/impact.md
+    END_USER_DEVICE = "endpoint", "Endpoint"

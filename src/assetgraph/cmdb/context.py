@@ -20,9 +20,8 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset
 from assetgraph.ui.generic import link
 
-from .models import CI, CIClass
-
-SERVICE_CLASS = "Business Service"
+from .choices import ClassSlug
+from .models import CI, semantic_class_ids
 
 
 def visible_asset(request: HttpRequest | None, asset: Asset | None) -> Asset | None:
@@ -38,16 +37,8 @@ def visible_asset(request: HttpRequest | None, asset: Asset | None) -> Asset | N
 
 
 def service_class_ids() -> list[int]:
-    """The Business Service class and every class below it."""
-    roots = list(CIClass.objects.filter(name=SERVICE_CLASS).values_list("pk", flat=True))
-    found = set(roots)
-    frontier = set(roots)
-    while frontier:
-        frontier = (
-            set(CIClass.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
-        )
-        found |= frontier
-    return list(found)
+    """The Business Service class (by its built-in slug) and every class below it."""
+    return semantic_class_ids(ClassSlug.BUSINESS_SERVICE)
 
 
 def business_context(request: HttpRequest, ci: CI) -> dict[str, Any] | None:

@@ -55,6 +55,15 @@ class CIClass(TimestampedModel):
     )
     identification_key = models.JSONField(default=list, blank=True)
     builtin = models.BooleanField(default=False, editable=False)
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Marks a built-in class the code gives a meaning to (see ClassSlug); "
+        "renaming the class leaves it in place.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -110,19 +119,42 @@ class CIClass(TimestampedModel):
             raise ValidationError(errors)
 
 
-def subclass_ids(class_id: int) -> list[int]:
-    """The class and all its descendants (the class table is small: one query)."""
+ClassTree = Iterable[tuple[int, int | None]]
+
+
+def subclass_ids(*class_ids: int, tree: ClassTree | None = None) -> list[int]:
+    """The given classes and all their descendants: the one walk of the class tree.
+
+    ``tree`` is the ``(pk, parent_id)`` pairs when the caller already read the class table
+    (it is small: without it, one query).
+    """
+    pairs = CIClass.objects.values_list("pk", "parent_id") if tree is None else tree
     children: dict[int | None, list[int]] = {}
-    for pk, parent in CIClass.objects.values_list("pk", "parent_id"):
+    for pk, parent in pairs:
         children.setdefault(parent, []).append(pk)
-    found, queue = [], [class_id]
+    found: list[int] = []
+    seen: set[int] = set()
+    queue = list(class_ids)
     while queue:
         current = queue.pop()
-        if current in found:
+        if current in seen:
             continue
+        seen.add(current)
         found.append(current)
         queue.extend(children.get(current, []))
     return found
+
+
+def semantic_class_ids(slug: str, tree: ClassTree | None = None) -> list[int]:
+    """The built-in class marked ``slug`` (a :class:`ClassSlug` value) and every class
+    below it; empty if that class was deleted.
+
+    Why a slug: the impact report and the asset page rely on what a "business service" or
+    an "end-user device" is; administrators may rename those classes (or translate them)
+    without changing it.
+    """
+    root = CIClass.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    return [] if root is None else subclass_ids(root, tree=tree)
 
 
 class ClassAttribute(AbstractAttributeDefinition):

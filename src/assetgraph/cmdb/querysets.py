@@ -52,7 +52,7 @@ def attribute_definitions(class_id: int | None = None) -> list[ClassAttribute]:
     """
     queryset = ClassAttribute.objects.order_by("weight", "key", "pk")
     if class_id is not None:
-        from .models import CIClass
+        from .models import CIClass, subclass_ids
 
         parents = dict(CIClass.objects.values_list("pk", "parent_id"))
         if class_id not in parents:
@@ -62,17 +62,7 @@ def attribute_definitions(class_id: int | None = None) -> list[ClassAttribute]:
         while node is not None and node not in related:  # the class and its ancestors
             related.add(node)
             node = parents.get(node)
-        children: dict[int, list[int]] = {}
-        for pk, parent in parents.items():
-            if parent is not None:
-                children.setdefault(parent, []).append(pk)
-        queue = [class_id]
-        while queue:  # its subclasses
-            current = queue.pop()
-            for child in children.get(current, []):
-                if child not in related:
-                    related.add(child)
-                    queue.append(child)
+        related.update(subclass_ids(class_id, tree=parents.items()))  # and its subclasses
         queryset = queryset.filter(ci_class_id__in=related)
     seen: dict[str, ClassAttribute] = {}
     for definition in queryset:

@@ -52,6 +52,9 @@ class CIClassOut(Schema):
     is_group: bool
     identification_key: list[str]
     builtin: bool
+    slug: str | None = Field(
+        None, description="built-in meaning (business-service, endpoint…), kept on rename"
+    )
 
 
 class CIClassFilter(FilterSchema):

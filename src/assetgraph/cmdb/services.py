@@ -77,7 +77,16 @@ def _check_reparent(ci_class: CIClass) -> None:
 
 
 def delete_ci_class(actor: Actor, ci_class: CIClass) -> None:
-    """Delete a class with no CIs, subclasses or attributes."""
+    """Delete a class with no CIs, subclasses or attributes.
+
+    A class marked with a slug (business service, application, end-user device…) stays:
+    impact analysis gives it a meaning; rename it instead.
+    """
+    if ci_class.slug:
+        raise Conflict(
+            f"{ci_class.name} is a built-in class impact analysis relies on ({ci_class.slug});"
+            " rename it instead"
+        )
     if ClassAttribute.objects.filter(ci_class=ci_class).exists():
         raise Conflict("this CI class still has attributes; delete them first")
     delete_instance(actor, ci_class)

@@ -9,10 +9,17 @@ Django adapter maps database ids to indices and caches the immutable :class:`Gra
 from ._backend import get_backend, set_backend
 from .graph import Graph
 from .impact import ImpactResult, NodeState, impact
-from .rootcause import RootCauseCandidate, root_cause
+from .rootcause import (
+    RootCauseCandidate,
+    RootCauseResult,
+    explanation_paths,
+    root_cause,
+    score_candidates,
+)
 from .traversal import (
     Neighbourhood,
     Reach,
+    direct_needs,
     downstream_reach,
     neighbourhood,
     paths,
@@ -28,12 +35,16 @@ __all__ = [
     "NodeState",
     "Reach",
     "RootCauseCandidate",
+    "RootCauseResult",
+    "direct_needs",
     "downstream_reach",
+    "explanation_paths",
     "get_backend",
     "impact",
     "neighbourhood",
     "paths",
     "root_cause",
+    "score_candidates",
     "set_backend",
     "strongly_connected_components",
     "upstream",

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ._kernels import I8, I32, I64, Adjacency, BfsResult, BoolArr, ImpactArrays, ImpactRaw
 
@@ -55,6 +57,9 @@ _DUMMY_B = np.zeros(1, np.bool_)
 _SEEN = 1
 _DOWN = 2
 _POPPED = 4
+_DIRTY = 8  # DOWN, but its BFS chain passes a DEGRADED CI
+_NEED = 16  # a clean DOWN predecessor of a dirty CI: its depth seeds the repair
+_DONE = 32  # DOWN-chain distance final (chain repair)
 
 
 @_jit
@@ -69,19 +74,33 @@ def _impact_nb(
     depth_cap: int,
     to_ext: I32,
     map_ext: bool,
-) -> tuple[I32, I8, I32, I32]:  # pragma: no cover - compiled
+    rev_indptr: I64,
+    rev_indices: I32,
+    chains: bool,
+    flags: npt.NDArray[np.uint8],
+    cnt: I32,
+    work: I32,
+) -> tuple[I32, I8, I32, I32, I32, I32]:  # pragma: no cover - compiled
     """Queue BFS (depth/parent) fused with the DOWN worklist (redundancy thresholds).
 
     Per-node random-access state is one byte (seen/down/popped flags) plus a member
-    counter that is only touched on member edges; depth and parent live in arrays
-    aligned with the BFS queue, so they are written sequentially.
+    counter that is only touched on member edges; depth and the parent's queue position
+    live in arrays aligned with the BFS queue, so they are written sequentially.
+
+    The per-node arrays are the caller's, reused between queries: ``flags`` and ``cnt``
+    must hold zeros in their first ``n`` entries and are left that way (only the reached
+    nodes are reset), ``work`` is int32 workspace of ``6 n`` entries, any content. Fresh
+    arrays would cost more than a small query itself (numba zero-fills them, and the
+    memory pages in).
+
+    With ``chains`` (and redundancy groups: without them every BFS chain is all DOWN),
+    DOWN nodes below a DEGRADED node in the BFS tree get a shortest DOWN chain
+    (:func:`_down_chains_nb`), returned as ``fix_nodes``/``fix_parents``.
     """
-    flags = np.zeros(n, np.uint8)
-    cnt = np.zeros(n if has_counted else 1, np.int32)
-    queue = np.empty(n, np.int32)
-    parq = np.empty(n, np.int32)
-    depq = np.empty(n, np.int32)
-    stack = np.empty(n if has_counted else 1, np.int32)
+    queue = work[:n]
+    parq = work[n : 2 * n]  # queue position of the BFS parent
+    depq = work[2 * n : 3 * n]
+    stack = work[3 * n : 4 * n]
     tail = 0
     for f in failed:
         flags[f] = _SEEN | _DOWN
@@ -93,6 +112,7 @@ def _impact_nb(
     while head < tail:
         u = queue[head]
         du = depq[head]
+        at = head
         head += 1
         fu = flags[u] | _POPPED
         flags[u] = fu
@@ -105,7 +125,7 @@ def _impact_nb(
                 if not grow:
                     continue
                 queue[tail] = v
-                parq[tail] = u
+                parq[tail] = at
                 depq[tail] = du + 1
                 tail += 1
                 fv |= _SEEN
@@ -142,31 +162,263 @@ def _impact_nb(
                             sp += 1
     k = failed.size
     m = tail - k
+    want = chains and has_counted
+    degraded = np.empty(m if want else 1, np.int32)  # queue positions
+    n_degraded = 0
     nodes = np.empty(m, np.int32)
     states = np.empty(m, np.int8)
     parents = np.empty(m, np.int32)
     for i in range(m):
         v = queue[k + i]
-        states[i] = 2 if (flags[v] & _DOWN) != 0 else 1
-        p = parq[k + i]
+        is_down = (flags[v] & _DOWN) != 0
+        states[i] = 2 if is_down else 1
+        p = queue[parq[k + i]]
         if map_ext:
             nodes[i] = to_ext[v]
             parents[i] = to_ext[p]
         else:
             nodes[i] = v
             parents[i] = p
-    return nodes, states, depq[k:tail].copy(), parents
+        if want and not is_down:
+            degraded[n_degraded] = k + i
+            n_degraded += 1
+    fix_nodes = np.empty(0, np.int32)
+    fix_parents = np.empty(0, np.int32)
+    if n_degraded and n_degraded < m:
+        fix_nodes, fix_parents = _down_chains_nb(
+            indptr,
+            indices,
+            rev_indptr,
+            rev_indices,
+            flags,
+            queue,
+            parq,
+            depq,
+            k,
+            tail,
+            degraded[:n_degraded],
+            to_ext,
+            map_ext,
+            work[4 * n : 6 * n],
+        )
+    depths = depq[k:tail].copy()
+    # leave the shared arrays as they were given: a few reached nodes one by one, a large
+    # part of the estate with one sequential fill (cheaper than scattered writes)
+    if tail * 16 > n:
+        flags[:n] = 0
+        if has_counted:
+            cnt[:n] = 0
+    else:
+        for i in range(tail):
+            v = queue[i]
+            flags[v] = 0
+            if has_counted:
+                cnt[v] = 0
+    return nodes, states, depths, parents, fix_nodes, fix_parents
+
+
+@_jit
+def _down_chains_nb(
+    indptr: I64,
+    indices: I32,
+    rev_indptr: I64,
+    rev_indices: I32,
+    flags: npt.NDArray[np.uint8],
+    queue: I32,
+    parq: I32,
+    depq: I32,
+    k: int,
+    tail: int,
+    degraded: I32,
+    to_ext: I32,
+    map_ext: bool,
+    scratch: I32,
+) -> tuple[I32, I32]:  # pragma: no cover - compiled
+    """Shortest DOWN chains of the "dirty" DOWN nodes — those below a DEGRADED node in
+    the BFS tree — returned as (nodes, their previous CI on such a chain).
+
+    Every other DOWN node keeps its BFS parent: its BFS chain is all DOWN and no chain is
+    shorter than its depth. The BFS tree needs no extra storage: a node's children were
+    appended while it was expanded, so they form one block of the queue, and the
+    parents' positions (``parq``) never decrease along it — a binary search finds the
+    block. The walk from the DEGRADED positions therefore costs the size of their subtrees.
+
+    The depths of the dirty nodes' clean DOWN predecessors are read off the queue (a
+    predecessor of v is at least depth(v) - 1 deep and the queue is sorted by depth, so
+    the scan starts there and stops once all are found). Exact DOWN distances then come
+    from a unit-weight Dijkstra over the dirty nodes: seeds from those predecessors at
+    depth + 1, in sorted order, merged with a FIFO of relaxations along dirty edges (their
+    distances never decrease, so each node enters it once). ``scratch`` (2n entries, any
+    content) holds the per-node depth and index tables: only entries this call wrote are
+    read.
+    """
+    n = scratch.size // 2
+    depth_of = scratch[:n]
+    slot = scratch[n : 2 * n]
+    below = parq[k:tail]
+    nb = below.size
+    stack = np.empty(tail, np.int32)
+    sp = 0
+    dirty = np.empty(tail, np.int32)
+    nt = 0
+    shallowest = tail
+    # the DEGRADED positions ascend, and so do their children's blocks: one forward
+    # pointer, galloping over gaps, finds them all (DOWN children are dirty roots)
+    j = 0
+    for x in degraded:
+        if j < nb and below[j] < x:
+            step = 1
+            while j + step < nb and below[j + step] < x:
+                step *= 2
+            lo = j + step // 2
+            j = lo + np.searchsorted(below[lo : min(j + step, nb)], x)
+        while j < nb and below[j] == x:
+            child = k + j
+            j += 1
+            v = queue[child]
+            if (flags[v] & _DOWN) == 0:
+                continue  # a DEGRADED child: it has its own entry
+            flags[v] |= _DIRTY
+            dirty[nt] = child
+            nt += 1
+            stack[sp] = child
+            sp += 1
+            shallowest = min(shallowest, depq[child])
+    while sp > 0:  # everything below a dirty node is dirty or DEGRADED
+        sp -= 1
+        x = stack[sp]
+        lo = np.searchsorted(below, x, side="left")
+        for jj in range(lo, nb):
+            if below[jj] != x:
+                break
+            child = k + jj
+            v = queue[child]
+            if (flags[v] & _DOWN) == 0:
+                continue
+            flags[v] |= _DIRTY
+            dirty[nt] = child
+            nt += 1
+            stack[sp] = child
+            sp += 1
+            shallowest = min(shallowest, depq[child])
+    if nt == 0:
+        return np.empty(0, np.int32), np.empty(0, np.int32)
+    dirty = dirty[:nt]
+    need = 0
+    for t in range(nt):
+        v = queue[dirty[t]]
+        for e in range(rev_indptr[v], rev_indptr[v + 1]):
+            u = rev_indices[e]
+            fu = flags[u]
+            if (fu & _DOWN) != 0 and (fu & (_DIRTY | _NEED)) == 0:
+                flags[u] = fu | _NEED
+                need += 1
+    found = 0
+    for i in range(k):
+        if (flags[queue[i]] & _NEED) != 0:
+            depth_of[queue[i]] = 0
+            found += 1
+    start = k + np.searchsorted(depq[k:tail], shallowest - 1)
+    for i in range(start, tail):
+        if found >= need:
+            break
+        v = queue[i]
+        if (flags[v] & _NEED) != 0:
+            depth_of[v] = depq[i]
+            found += 1
+    big = np.int64(1) << 40
+    dist = np.full(nt, big, np.int64)
+    dpar = np.full(nt, -1, np.int32)
+    seed_d = np.full(nt, big, np.int64)
+    # slot: node -> index in `dirty`
+    for t in range(nt):
+        v = queue[dirty[t]]
+        slot[v] = t
+        best = big
+        bp = -1
+        for e in range(rev_indptr[v], rev_indptr[v + 1]):
+            u = rev_indices[e]
+            if (flags[u] & _NEED) == 0:
+                continue
+            d = depth_of[u] + 1
+            if d < best:
+                best = d
+                bp = u
+        dist[t] = best
+        dpar[t] = bp
+        seed_d[t] = best
+    order = np.argsort(seed_d, kind="mergesort")
+    fifo = np.empty(nt, np.int32)
+    fifo_d = np.empty(nt, np.int64)
+    qh = 0
+    qt = 0
+    si = 0
+    while si < nt or qh < qt:
+        if qh < qt and (si >= nt or fifo_d[qh] <= seed_d[order[si]]):
+            t = fifo[qh]
+            d = fifo_d[qh]
+            qh += 1
+        else:
+            t = order[si]
+            d = seed_d[t]
+            si += 1
+        if d >= big or d != dist[t]:
+            continue
+        v = queue[dirty[t]]
+        fv = flags[v]
+        if (fv & _DONE) != 0:
+            continue
+        flags[v] = fv | _DONE
+        for e in range(indptr[v], indptr[v + 1]):
+            w = indices[e]
+            fw = flags[w]
+            if (fw & _DIRTY) == 0 or (fw & _DONE) != 0:
+                continue
+            tw = slot[w]
+            if d + 1 < dist[tw]:
+                dist[tw] = d + 1
+                dpar[tw] = v
+                fifo[qt] = tw
+                fifo_d[qt] = d + 1
+                qt += 1
+    fix_nodes = np.empty(nt, np.int32)
+    fix_parents = np.empty(nt, np.int32)
+    for t in range(nt):
+        v = queue[dirty[t]]
+        u = dpar[t]
+        fix_nodes[t] = to_ext[v] if map_ext else v
+        fix_parents[t] = to_ext[u] if map_ext and u >= 0 else u
+    return fix_nodes, fix_parents
+
+
+_LOCAL = threading.local()
+
+
+def _workspace(n: int) -> tuple[npt.NDArray[np.uint8], I32, I32]:
+    """This thread's reusable kernel arrays for graphs of up to ``n`` nodes: flags and
+    counters (zero; the kernel leaves them zero) and int32 workspace (any content).
+
+    Why: a query that touches a handful of CIs would otherwise spend most of its time
+    allocating and zero-filling arrays for the whole estate. Memory is only paged in as
+    far as queries reach.
+    """
+    ws: tuple[npt.NDArray[np.uint8], I32, I32] | None = getattr(_LOCAL, "ws", None)
+    if ws is None or ws[0].size < n:
+        ws = (np.zeros(n, np.uint8), np.zeros(n, np.int32), np.empty(6 * n, np.int32))
+        _LOCAL.ws = ws
+    return ws
 
 
 def impact_kernel(
     g: ImpactArrays, failed: I32, max_depth: int | None, to_ext: I32 | None = None
 ) -> ImpactRaw:
-    """Compiled equivalent of :func:`._kernels.impact_kernel` (same sets, states, depths).
+    """Compiled equivalent of :func:`._kernels.impact_kernel` (same sets, states, depths,
+    DOWN-chain lengths; with redundancy groups the caller applies ``max_depth``).
 
     With ``to_ext`` the returned node and parent ids are already mapped to caller ids.
     """
     cap = -1 if max_depth is None or g.has_counted else max_depth
-    nodes, states, depths, parents = _impact_nb(
+    nodes, states, depths, parents, fix_nodes, fix_parents = _impact_nb(
         g.n,
         g.indptr,
         g.indices,
@@ -177,11 +429,12 @@ def impact_kernel(
         cap,
         _DUMMY_I32 if to_ext is None else to_ext,
         to_ext is not None,
+        g.rev_indptr,
+        g.rev_indices,
+        True,
+        *_workspace(g.n),
     )
-    if max_depth is not None and g.has_counted:
-        keep = depths <= max_depth
-        nodes, states, depths, parents = nodes[keep], states[keep], depths[keep], parents[keep]
-    return ImpactRaw(nodes, states, depths, parents)
+    return ImpactRaw(nodes, states, depths, parents, fix_nodes, fix_parents)
 
 
 @_jit
@@ -382,14 +635,34 @@ def _symptom_states_nb(
     for j in range(k):
         where[sym[j]] = j
     one = np.empty(1, np.int32)
+    no_rev_ptr = np.zeros(1, np.int64)  # chains are not computed here
+    no_rev = np.zeros(1, np.int32)
+    flags = np.zeros(n, np.uint8)  # shared by every candidate's run (left zero by it)
+    cnt = np.zeros(n, np.int32)
+    work = np.empty(6 * n, np.int32)
     for i in range(cands.size):
         c = cands[i]
         if where[c] >= 0:
             states[i, where[c]] = 2
             depths[i, where[c]] = 0
         one[0] = c
-        nodes, st, dp, _ = _impact_nb(
-            n, indptr, indices, counted, threshold, has_counted, one, -1, one, False
+        nodes, st, dp, _, _, _ = _impact_nb(
+            n,
+            indptr,
+            indices,
+            counted,
+            threshold,
+            has_counted,
+            one,
+            -1,
+            one,
+            False,
+            no_rev_ptr,
+            no_rev,
+            False,
+            flags,
+            cnt,
+            work,
         )
         for t in range(nodes.size):
             j = where[nodes[t]]
@@ -411,40 +684,97 @@ def symptom_states(g: ImpactArrays, cands: I32, sym: I32) -> tuple[I8, I32]:
 
 @_jit
 def _coverage_nb(
-    n: int, rev_indptr: I64, rev_indices: I32, sym: I32
-) -> tuple[I64, I64]:  # pragma: no cover - compiled
-    """Per node: how many symptoms its failure reaches, and the summed hop distances."""
-    coverage = np.zeros(n, np.int64)
+    n: int,
+    rev_indptr: I64,
+    rev_indices: I32,
+    uncertain: BoolArr,
+    sym: I32,
+    degraded: BoolArr,
+    want_sure: bool,
+) -> tuple[I64, I64, I64, I64]:  # pragma: no cover - compiled
+    """One reverse BFS per symptom: per node, the unavailable and the degraded symptoms its
+    failure reaches, the unavailable ones it reaches over "sure" edges only, and the summed
+    hop distances.
+
+    Sureness rides on the same BFS: a node is sure when a sure node needs it through a
+    sure edge; one that becomes sure after it was expanded passes it on through a small
+    stack (each node at most once per symptom), so no second traversal is needed.
+    """
+    cov_un = np.zeros(n, np.int64)
+    cov_deg = np.zeros(n, np.int64)
+    sure_un = np.zeros(n, np.int64)
     dist_sum = np.zeros(n, np.int64)
     dist = np.full(n, -1, np.int32)
+    sure = np.full(n, -1, np.int32)
+    popped = np.full(n, -1, np.int32)
     queue = np.empty(n, np.int32)
+    stack = np.empty(n, np.int32)
     for j in range(sym.size):
         s = sym[j]
+        track = want_sure and not degraded[j]
         dist[s] = 0
+        if track:
+            sure[s] = j
         queue[0] = s
         head, tail = 0, 1
         while head < tail:
             u = queue[head]
             head += 1
-            coverage[u] += 1
-            dist_sum[u] += dist[u]
+            popped[u] = j
+            u_sure = track and sure[u] == j
             for e in range(rev_indptr[u], rev_indptr[u + 1]):
                 v = rev_indices[e]
                 if dist[v] < 0:
                     dist[v] = dist[u] + 1
                     queue[tail] = v
                     tail += 1
+                if not u_sure or uncertain[e] or sure[v] == j:
+                    continue
+                sure[v] = j
+                if popped[v] != j:
+                    continue
+                sp = 0
+                stack[sp] = v
+                sp += 1
+                while sp > 0:
+                    sp -= 1
+                    w = stack[sp]
+                    for e2 in range(rev_indptr[w], rev_indptr[w + 1]):
+                        x = rev_indices[e2]
+                        if uncertain[e2] or sure[x] == j:
+                            continue
+                        sure[x] = j
+                        if popped[x] == j:
+                            stack[sp] = x
+                            sp += 1
         for i in range(tail):
-            dist[queue[i]] = -1
-    return coverage, dist_sum
+            u = queue[i]
+            if degraded[j]:
+                cov_deg[u] += 1
+            else:
+                cov_un[u] += 1
+                if track and sure[u] == j:
+                    sure_un[u] += 1
+            dist_sum[u] += dist[u]
+            dist[u] = -1
+    return cov_un, cov_deg, sure_un, dist_sum
 
 
-def coverage(n: int, rev_indptr: I64, rev_indices: I32, sym: I32) -> tuple[I64, I64]:
-    """Compiled per-symptom reverse BFS: exact coverage count and distance sum per node."""
-    cov: I64
-    dsum: I64
-    cov, dsum = _coverage_nb(n, rev_indptr, rev_indices, sym)
-    return cov, dsum
+def coverage(
+    n: int,
+    rev_indptr: I64,
+    rev_indices: I32,
+    uncertain: BoolArr,
+    sym: I32,
+    degraded: BoolArr,
+    want_sure: bool,
+) -> tuple[I64, I64, I64, I64]:
+    """Compiled per-symptom reverse BFS: unavailable and degraded coverage, sure unavailable
+    coverage (``want_sure``; else zeros) and distance sum per node."""
+    out: tuple[I64, I64, I64, I64] = _coverage_nb(
+        n, rev_indptr, rev_indices, uncertain, sym, degraded, want_sure
+    )
+    return out
 
 
 @_jit

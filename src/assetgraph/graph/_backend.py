@@ -63,7 +63,12 @@ def impact_kernel(
     raw = _kernels.impact_kernel(g, failed, max_depth)
     if to_ext is None:
         return raw
-    return raw._replace(nodes=to_ext[raw.nodes], parents=to_ext[raw.parents])
+    return raw._replace(
+        nodes=to_ext[raw.nodes],
+        parents=to_ext[raw.parents],
+        fix_nodes=to_ext[raw.fix_nodes],
+        fix_parents=to_ext[raw.fix_parents],
+    )
 
 
 def bfs(
@@ -106,7 +111,7 @@ def symptom_states(g: ImpactArrays, cands: I32, sym: I32) -> tuple[I8, I32]:
     where = np.full(g.n, -1, dtype=np.int64)
     where[sym] = np.arange(sym.size)
     for i, c in enumerate(cands.tolist()):
-        raw = _kernels.impact_kernel(g, np.array([c], dtype=np.int32), None)
+        raw = _kernels.impact_kernel(g, np.array([c], dtype=np.int32), None, chains=False)
         j = where[raw.nodes]
         hit = j >= 0
         states[i, j[hit]] = raw.states[hit]

@@ -209,7 +209,11 @@ def reach_count(n: int, adj: Adjacency, source: int, cap: int | None) -> tuple[i
 
 
 class ImpactArrays(NamedTuple):
-    """The arrays the impact kernel needs (global graph or an induced sub-graph)."""
+    """The arrays the impact kernel needs (global graph or an induced sub-graph).
+
+    ``rev_indptr``/``rev_indices`` are the same edges reversed (v -> u for u -> v); the
+    kernel reads them only to repair DOWN chains (see :func:`down_chain_repair`).
+    """
 
     n: int
     indptr: I64
@@ -217,18 +221,30 @@ class ImpactArrays(NamedTuple):
     counted: BoolArr  # per edge: member edge into an active redundancy group
     threshold: I32  # per node: DOWN members needed to bring a group DOWN
     has_counted: bool
+    rev_indptr: I64
+    rev_indices: I32
 
 
 class ImpactRaw(NamedTuple):
-    """Kernel output: affected nodes in BFS order (failed nodes excluded)."""
+    """Kernel output: affected nodes in BFS order (failed nodes excluded).
+
+    ``parents`` are BFS parents (one shortest chain). A DOWN node's DOWN chain (the
+    previous CI on a shortest chain made only of DOWN CIs) is its BFS parent, except for
+    the ``fix_nodes``, whose DOWN-chain parents are ``fix_parents`` (usually few: the DOWN
+    nodes whose BFS chain passes a DEGRADED one).
+    """
 
     nodes: I32
     states: I8
     depths: I32
     parents: I32
+    fix_nodes: I32
+    fix_parents: I32
 
 
-def impact_kernel(g: ImpactArrays, failed: I32, max_depth: int | None) -> ImpactRaw:
+def impact_kernel(
+    g: ImpactArrays, failed: I32, max_depth: int | None, chains: bool = True
+) -> ImpactRaw:
     """Least-fixpoint failure propagation from ``failed`` (unique internal ids).
 
     Non-OK nodes are exactly the nodes reachable from ``failed``; DOWN is the least
@@ -236,7 +252,10 @@ def impact_kernel(g: ImpactArrays, failed: I32, max_depth: int | None) -> Impact
     tolerates". Both are computed in one level-synchronous sweep: the discovery frontier
     gives depth/parent, and DOWN propagates along the same gathered edges, with a small
     extra "upgrade" worklist for nodes that turn DOWN after they were first reached.
-    ``max_depth`` only filters the output when redundancy groups exist (states stay exact).
+    ``max_depth`` cuts the sweep only when no redundancy group exists; with groups the
+    whole sweep runs (a group's state may depend on members further away) and the caller
+    filters. DOWN nodes also get a DOWN-chain parent (see :class:`ImpactRaw`) unless
+    ``chains`` is False (root cause only needs states and depths: ``down_parents`` is empty).
     """
     n = g.n
     dep1 = np.zeros(n, dtype=np.int32)  # depth + 1; 0 = not reached
@@ -322,12 +341,96 @@ def impact_kernel(g: ImpactArrays, failed: I32, max_depth: int | None) -> Impact
         level += 1
         frontier = new
     if not levels:
-        return ImpactRaw(EMPTY_I32, np.empty(0, np.int8), EMPTY_I32, EMPTY_I32)
+        return ImpactRaw(
+            EMPTY_I32, np.empty(0, np.int8), EMPTY_I32, EMPTY_I32, EMPTY_I32, EMPTY_I32
+        )
     nodes = np.concatenate(levels)
     depths = dep1[nodes] - 1
-    if max_depth is not None and not truncate_bfs:
-        keep_d = depths <= max_depth
-        nodes = nodes[keep_d]
-        depths = depths[keep_d]
+    parents = parent[nodes]
+    if cnt is None:  # no redundancy: every reached node is DOWN through its BFS parent
+        states = np.full(nodes.size, DOWN, np.int8)
+        return ImpactRaw(nodes, states, depths, parents, EMPTY_I32, EMPTY_I32)
     states = np.maximum(state[nodes], np.int8(DEGRADED))
-    return ImpactRaw(nodes, states, depths, parent[nodes])
+    down = states == DOWN
+    n_down = int(np.count_nonzero(down))
+    if not chains or n_down == nodes.size:
+        return ImpactRaw(nodes, states, depths, parents, EMPTY_I32, EMPTY_I32)
+    # "dirty": DOWN, but the BFS chain passes a DEGRADED node. Found from the DOWN nodes
+    # level by level when they are the fewer, else along BFS-tree edges out of the
+    # DEGRADED nodes (the tree is known: ``parent`` is per node).
+    dirty = np.zeros(n, dtype=np.bool_)
+    found: list[I32] = []
+    avg_degree = g.indptr[-1] / max(n, 1)
+    if n_down <= avg_degree * (nodes.size - n_down):
+        for lv in levels:
+            lv = lv[state[lv] == DOWN]
+            par = parent[lv]
+            bad = (state[par] != DOWN) | dirty[par]
+            dirty[lv] = bad
+            found.append(lv[bad])
+    else:
+        frontier = nodes[~down]
+        while frontier.size:
+            pos, cs = expand(g.indptr, frontier)
+            w = g.indices[pos]
+            owner = frontier[np.searchsorted(cs, np.arange(pos.size), side="right")]
+            child = (dep1[w] > 1) & (state[w] == DOWN)
+            child &= parent[np.where(child, w, 0)] == owner
+            child &= ~dirty[w]
+            frontier = unique(w[child])
+            dirty[frontier] = True
+            found.append(frontier)
+    fix = np.concatenate(found) if found else EMPTY_I32
+    if fix.size == 0:
+        return ImpactRaw(nodes, states, depths, parents, EMPTY_I32, EMPTY_I32)
+    return ImpactRaw(
+        nodes, states, depths, parents, fix, down_chain_repair(g, fix, dirty, state, dep1)
+    )
+
+
+def down_chain_repair(g: ImpactArrays, dirty: I32, is_dirty: BoolArr, state: I8, dep1: I32) -> I32:
+    """DOWN-chain parents of the DOWN nodes whose BFS chain passes a DEGRADED node.
+
+    Why: the BFS parent gives a shortest chain, but a DOWN CI must be explained by a chain
+    of DOWN CIs. A "clean" DOWN node (its BFS chain is all DOWN) already has the shortest
+    possible DOWN chain (its depth); the few ``dirty`` ones get the shortest chain through
+    DOWN predecessors: seeded from clean predecessors at ``depth + 1``, then relaxed along
+    dirty-to-dirty edges (Bellman-Ford rounds, as many as the longest dirty chain).
+    ``dep1`` is depth + 1 and ``state`` DOWN or not per node (failed CIs are DOWN).
+    """
+    n = g.n
+    nd = dirty.size
+    loc = np.empty(n, dtype=np.int64)
+    loc[dirty] = np.arange(nd)
+    pos, cs = expand(g.rev_indptr, dirty)
+    owner = np.searchsorted(cs, np.arange(pos.size), side="right")
+    pred = g.rev_indices[pos]
+    inf = np.iinfo(np.int64).max // 2
+    dist = np.full(nd, inf, dtype=np.int64)
+    par = np.full(nd, -1, dtype=np.int32)
+    seed = (state[pred] == DOWN) & ~is_dirty[pred]
+    if seed.any():
+        o, u = owner[seed], pred[seed]
+        cand = dep1[u].astype(np.int64)  # depth(u) + 1
+        first = np.lexsort((u, cand, o))
+        o, u, cand = o[first], u[first], cand[first]
+        head = np.ones(o.size, dtype=np.bool_)
+        head[1:] = o[1:] != o[:-1]
+        dist[o[head]] = cand[head]
+        par[o[head]] = u[head]
+    inner = is_dirty[pred]
+    o_in, u_in = owner[inner], pred[inner]
+    u_loc = loc[u_in]
+    while o_in.size:
+        cand = dist[u_loc] + 1
+        better = cand < dist[o_in]
+        if not better.any():
+            break
+        bo, bu, bc = o_in[better], u_in[better], cand[better]
+        first = np.lexsort((bu, bc, bo))
+        bo, bu, bc = bo[first], bu[first], bc[first]
+        head = np.ones(bo.size, dtype=np.bool_)
+        head[1:] = bo[1:] != bo[:-1]
+        dist[bo[head]] = bc[head]
+        par[bo[head]] = bu[head]
+    return par

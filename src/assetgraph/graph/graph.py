@@ -422,6 +422,8 @@ class Graph:
             self._fwd_counted,
             self._threshold,
             self.has_redundancy,
+            self._rev_indptr,
+            self._rev_indices,
         )
 
     def adj_impact(self) -> Adjacency:

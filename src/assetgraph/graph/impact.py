@@ -31,8 +31,12 @@ class ImpactResult:
     ``nodes`` are the affected CIs (failed ones excluded) in non-decreasing ``depths``
     order; ``states[i]`` is a :class:`NodeState` value, ``depths[i]`` the shortest hop
     distance from a failed CI and ``parents[i]`` the previous CI on one such shortest
-    path (a failed CI or another affected CI). ``failed`` holds the unique failed CIs.
-    ``max_depth`` records the depth filter that was applied, if any.
+    path (a failed CI or another affected CI). A DOWN CI is explained by a chain of DOWN
+    CIs (:meth:`path`): its previous CI on that chain is its BFS parent, except for the
+    ``fix_nodes``, whose previous CI is ``fix_parents`` (see :attr:`down_parents`).
+    ``failed`` holds the unique failed CIs. ``max_depth`` records the depth filter that was
+    applied, if any; chains of reported CIs may pass CIs beyond it (kept privately so that
+    :meth:`path` still works).
     """
 
     failed: I32
@@ -40,7 +44,11 @@ class ImpactResult:
     states: I8
     depths: I32
     parents: I32
+    fix_nodes: I32 = field(default_factory=lambda: np.empty(0, np.int32))
+    fix_parents: I32 = field(default_factory=lambda: np.empty(0, np.int32))
     max_depth: int | None = field(default=None)
+    # every affected CI when max_depth filtered some out: (nodes, states, parents)
+    _all: tuple[I32, I8, I32] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         """Number of affected CIs (failed CIs excluded)."""
@@ -66,10 +74,48 @@ class ImpactResult:
         return out
 
     @cached_property
+    def down_parents(self) -> I32:
+        """Per reported CI: the previous CI on its DOWN chain (-1 for DEGRADED CIs)."""
+        out = np.where(self.states == DOWN, self.parents, -1).astype(np.int32)
+        if self.fix_nodes.size:
+            _, where, _, _ = self._dense
+            pos = where[self.fix_nodes]
+            shown = pos < self.nodes.size
+            out[pos[shown]] = self.fix_parents[shown]
+        return out
+
+    @cached_property
     def _sorted(self) -> tuple[I32, npt.NDArray[np.intp]]:
         """Lazily built lookup index (sorted node ids and their positions)."""
         order = np.argsort(self.nodes, kind="stable")
         return self.nodes[order], order
+
+    @cached_property
+    def _dense(self) -> tuple[int, npt.NDArray[np.int64], I8, I32]:
+        """A direct node -> position table over every affected CI (reported ones first,
+        then those beyond ``max_depth``), their states and BFS parents, with the DOWN-chain
+        fixes applied to a copy of the parents for DOWN-chain walks.
+
+        Why a table: it costs one scatter of the result's size; chains then cost a gather
+        per step, where sorting the result (a binary-search index) would cost more than
+        the impact run itself on large results.
+        """
+        if self._all is None:
+            nodes, states, parents = self.nodes, self.states, self.parents
+        else:
+            nodes, states, parents = self._all
+        size = int(max(nodes.max(initial=-1), self.failed.max(initial=-1))) + 1
+        if self._all is not None:  # reported first: positions match self.nodes
+            extra = ~np.isin(nodes, self.nodes)
+            nodes = np.concatenate([self.nodes, nodes[extra]])
+            states = np.concatenate([self.states, states[extra]])
+            parents = np.concatenate([self.parents, parents[extra]])
+        where = np.full(size, nodes.size, dtype=np.int64)  # nodes.size = "not affected"
+        where[nodes] = np.arange(nodes.size)
+        down_par = parents.copy()
+        if self.fix_nodes.size:
+            down_par[where[self.fix_nodes]] = self.fix_parents
+        return int(nodes.size), where, states, np.stack([parents, down_par])
 
     def is_failed(self, node: int) -> bool:
         """True if ``node`` was one of the failed CIs."""
@@ -92,25 +138,49 @@ class ImpactResult:
         return NodeState.OK if i < 0 else NodeState(int(self.states[i]))
 
     def path(self, node: int) -> I32:
-        """One shortest impact chain ``[failed, ..., node]`` explaining why ``node`` is hit.
+        """The chain ``[failed, ..., node]`` that explains why ``node`` is hit.
 
-        Why: operators need to see *how* a failure reaches a CI, not just that it does.
+        Why: operators need to see *how* a failure reaches a CI, and the chain must agree
+        with the state shown next to it. A DOWN CI's chain is a shortest chain made only of
+        DOWN CIs (it can be longer than ``depth`` when the shortest chain passes a CI that is
+        merely degraded); a DEGRADED CI's chain is a shortest chain (``depth`` hops).
         Raises ``KeyError`` if ``node`` is neither failed nor affected.
         """
-        if self.is_failed(node):
-            return np.array([node], dtype=np.int32)
-        chain: list[int] = []
-        cur = int(node)
-        while True:
-            i = self.index_of(cur)
-            if i < 0:
-                if chain and self.is_failed(cur):
-                    chain.append(cur)
-                    break
-                raise KeyError(f"node {node} is not affected")
-            chain.append(cur)
-            cur = int(self.parents[i])
-        return np.array(chain[::-1], dtype=np.int32)
+        return self.paths([node])[0]
+
+    def paths(self, nodes: npt.ArrayLike) -> list[I32]:
+        """:meth:`path` of many CIs at once, walking all chains one step at a time (a few
+        numpy operations per step, however many chains). Raises ``KeyError`` for a CI that
+        is neither failed nor affected."""
+        want = np.asarray(nodes, dtype=np.int64).reshape(-1)
+        if want.size == 0:
+            return []
+        missing, where, states, parents = self._dense
+        fpos = np.minimum(np.searchsorted(self.failed, want), max(self.failed.size - 1, 0))
+        failed = self.failed[fpos] == want if self.failed.size else np.zeros(want.size, bool)
+        inside = (want >= 0) & (want < where.size)
+        pos = np.where(inside, where[np.where(inside, want, 0)], missing)
+        found = pos < missing
+        if not np.all(found | failed):
+            raise KeyError(f"node {int(want[~(found | failed)][0])} is not affected")
+        # row 1 of `parents` holds the DOWN-chain parents: followed by chains of DOWN CIs
+        row = np.zeros(want.size, dtype=np.intp)
+        shown = np.flatnonzero(found & ~failed)
+        row[shown] = states[pos[shown]] == DOWN
+        steps = [want]
+        active = found & ~failed
+        cur_pos = pos
+        while active.any():
+            idx = np.flatnonzero(active)
+            nxt = parents[row[idx], cur_pos[idx]].astype(np.int64)
+            step = np.full(want.size, -1, dtype=np.int64)
+            step[idx] = nxt
+            steps.append(step)
+            cur_pos = np.full(want.size, missing, dtype=np.int64)
+            cur_pos[idx] = where[nxt]
+            active[idx] = cur_pos[idx] < missing  # reached a failed CI otherwise
+        table = np.stack(steps, axis=1)
+        return [row_[row_ >= 0][::-1].astype(np.int32) for row_ in table]
 
 
 def impact(graph: Graph, failed: npt.ArrayLike, max_depth: int | None = None) -> ImpactResult:
@@ -119,18 +189,33 @@ def impact(graph: Graph, failed: npt.ArrayLike, max_depth: int | None = None) ->
     Why: the core "what breaks if X breaks" question of a CMDB. States are the least
     fixpoint of the propagation rules (redundancy groups tolerate member failures up to
     their policy; informational relations never propagate); depths are shortest hop
-    distances from a failed CI. ``max_depth`` limits the *reported* CIs to that depth;
-    their states stay exact (a group's state may depend on members further away).
+    distances from a failed CI; every affected CI gets an explanation chain consistent
+    with its state, found in the same sweep (:meth:`ImpactResult.path`). ``max_depth``
+    limits the *reported* CIs to that depth; their states stay exact (a group's state may
+    depend on members further away).
     """
     if max_depth is not None and max_depth < 0:
         raise ValueError("max_depth must be >= 0")
     f = unique(graph.to_internal(failed, "failed"))
     raw = impact_kernel(graph.impact_arrays(), f, max_depth, graph._to_ext)
+    everything: tuple[I32, I8, I32] | None = None
+    if max_depth is not None and raw.depths.size and int(raw.depths[-1]) > max_depth:
+        everything = (raw.nodes, raw.states, raw.parents)
+        keep = raw.depths <= max_depth
+        raw = raw._replace(
+            nodes=raw.nodes[keep],
+            states=raw.states[keep],
+            depths=raw.depths[keep],
+            parents=raw.parents[keep],
+        )
     return ImpactResult(
         failed=np.sort(graph.to_external(f)),
         nodes=raw.nodes,
         states=raw.states,
         depths=raw.depths,
         parents=raw.parents,
+        fix_nodes=raw.fix_nodes,
+        fix_parents=raw.fix_parents,
         max_depth=max_depth,
+        _all=everything,
     )

@@ -1,6 +1,7 @@
 """The impact API router: ``/api/impact/…`` (impact, root cause, changes, maps).
 
-Impact and root cause are reads: they need ``cmdb.ci`` view, and every CI they name passes
+Impact and root cause are reads: they need ``cmdb.ci`` view — checked once, by the service
+(:class:`~assetgraph.impact.viewer.Viewer`), a 403 — and every CI they name passes
 ``restrict()`` (see :mod:`assetgraph.impact.analysis`). Both are offered as ``GET`` with query
 parameters (bookmarkable, cacheable) and as ``POST`` with a JSON body (long CI lists).
 """
@@ -14,7 +15,6 @@ from ninja import Query, Router
 from ninja.responses import NinjaJSONEncoder
 
 from assetgraph.accounts.permissions import get_object_or_404
-from assetgraph.api.crud import require_view
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import business_context
 from assetgraph.cmdb.querysets import visible_cis
@@ -67,7 +67,6 @@ def impact_get(
     page of affected CIs (``limit``/``offset``, filtered by ``state``/``ci_class``), each with
     its state, depth and one chain back to a failed CI. ``as_of``: the estate as it was then.
     """
-    require_view(request, "cmdb.ci")
     report = run_impact(
         request.user,
         ci,
@@ -84,7 +83,6 @@ def impact_get(
 @router.post("/analyse", response=schemas.ImpactOut, operation_id="impact_analyse")
 def impact_analyse(request: HttpRequest, payload: schemas.ImpactIn) -> HttpResponse:
     """The same as ``GET /api/impact/`` with a JSON body."""
-    require_view(request, "cmdb.ci")
     report = run_impact(
         request.user,
         payload.cis,
@@ -102,19 +100,23 @@ def impact_analyse(request: HttpRequest, payload: schemas.ImpactIn) -> HttpRespo
 def root_cause_get(
     request: HttpRequest,
     symptom: Query[list[str]] = NO_SYMPTOMS,  # optional: person + service instead
+    degraded: Query[list[str]] = NO_SYMPTOMS,
     person: str | None = None,
     service: str | None = None,
+    slow: bool = False,
     window_days: int = 7,
     limit: int = 10,
 ) -> HttpResponse:
-    """Which single CI failure best explains the ``symptom`` CIs (or a ``person`` who cannot
-    reach a ``service``), ranked with evidence: coverage, recent changes, status, paths."""
-    require_view(request, "cmdb.ci")
+    """Which single CI failure best explains the ``symptom`` CIs (unavailable) and the
+    ``degraded`` ones (slow), or a ``person`` who cannot reach a ``service`` (``slow``: it is
+    slow), ranked with evidence: coverage, recent changes, status, paths."""
     report = run_root_cause(
         request.user,
         symptom,
+        degraded=degraded,
         person=person,
         service=service,
+        slow=slow,
         window_days=window_days,
         limit=limit,
     )
@@ -124,12 +126,13 @@ def root_cause_get(
 @router.post("/root-cause", response=schemas.RootCauseOut, operation_id="root_cause_post")
 def root_cause_post(request: HttpRequest, payload: schemas.RootCauseIn) -> HttpResponse:
     """The same as ``GET /api/impact/root-cause`` with a JSON body."""
-    require_view(request, "cmdb.ci")
     report = run_root_cause(
         request.user,
         payload.symptoms,
+        degraded=payload.degraded,
         person=payload.person,
         service=payload.service,
+        slow=payload.slow,
         window_days=payload.window_days,
         limit=payload.limit,
     )

@@ -1,7 +1,7 @@
 """Per-CI lookup columns (class, teams, asset) as numpy arrays, kept in sync with the audit spine.
 
-Why: an impact result can name hundreds of thousands of CIs. Counting them per class or per
-team with SQL would need an ``IN`` list of that size (slow on PostgreSQL, over SQLite's
+Why: an impact result can name hundreds of thousands of CIs. Counting them per class, team or
+site with SQL would need an ``IN`` list of that size (slow on PostgreSQL, over SQLite's
 variable limit); looking the same facts up in a few arrays indexed by primary key takes
 milliseconds. The columns are read once with one streamed query, then refreshed from the
 ``cmdb.ci`` audit events since (every CI write appends one), like the estate graph itself.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from .events import events_since
 __all__ = ["Catalogue", "catalogue", "clear_catalogue", "node_rows"]
 
 I64 = npt.NDArray[np.int64]
-COLUMNS = ("pk", "ci_class_id", "owning_team_id", "support_group_id", "asset_id")
+COLUMNS = ("pk", "ci_class_id", "owning_team_id", "support_group_id", "asset_id", "location_id")
 # Events re-read below the cached revision (late-committing transactions; replays idempotent).
 LOOKBACK = 1_000
 MAX_INCREMENTAL = 20_000
@@ -44,6 +44,7 @@ class Catalogue:
     support_group: I64
     asset: I64
     revision: int
+    location: I64
 
     def rows(self, pks: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
         """Positions of ``pks`` in the columns and which of them are known."""
@@ -56,7 +57,7 @@ class Catalogue:
 
 
 def _read(ids: list[int] | None = None) -> npt.NDArray[np.int64]:
-    """``(n, 5)`` int64 rows of :data:`COLUMNS` (NULL → 0), all CIs or those in ``ids``."""
+    """``(n, 6)`` int64 rows of :data:`COLUMNS` (NULL → 0), all CIs or those in ``ids``."""
     queryset = CI.objects.order_by()
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
@@ -77,23 +78,24 @@ def _from_rows(rows: npt.NDArray[np.int64], revision: int) -> Catalogue:
         rows[:, 3].copy(),
         rows[:, 4].copy(),
         revision,
+        rows[:, 5].copy(),
     )
 
 
 def _merge(old: Catalogue, rows: npt.NDArray[np.int64], revision: int) -> Catalogue:
     """Replace or add the given rows (one query's fresh values) in a copy of ``old``."""
     if rows.size == 0:
-        return Catalogue(
-            old.pks, old.ci_class, old.owning_team, old.support_group, old.asset, revision
-        )
+        return replace(old, revision=revision)
     pos, found = old.rows(rows[:, 0])
-    columns = [old.pks, old.ci_class, old.owning_team, old.support_group, old.asset]
+    columns = [old.pks, old.ci_class, old.owning_team, old.support_group, old.asset, old.location]
     updated = [c.copy() for c in columns]
     for j, column in enumerate(updated):
         column[pos[found]] = rows[found, j]
     fresh = rows[~found]
     if fresh.size == 0:  # same CIs: keep the pks array, so node maps built on it stay valid
-        return Catalogue(old.pks, updated[1], updated[2], updated[3], updated[4], revision)
+        return Catalogue(
+            old.pks, updated[1], updated[2], updated[3], updated[4], revision, updated[5]
+        )
     merged = np.concatenate([np.stack(updated, axis=1), fresh])
     return _from_rows(merged, revision)
 

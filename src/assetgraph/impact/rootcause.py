@@ -1,30 +1,39 @@
 """Root-cause analysis with evidence: "these CIs misbehave — which one CI explains it, and why?".
 
-Input is a set of symptom CIs, or a person and a service ("Minh can't reach the finance
-application"): the person's endpoint CIs (their assets' CI links) and the dependency path
-from each endpoint to the service (:func:`assetgraph.graph.paths`) become the symptoms.
+Input is a set of symptom CIs, each *unavailable* (the default) or *degraded* (slow), or a
+person and a service ("Minh can't reach the finance application"): the person's endpoint CIs
+(their assets' CI links) and the dependency path from each endpoint to the service
+(:func:`assetgraph.graph.paths`) become the symptoms (all unavailable, or all degraded with
+``slow``).
 
-:func:`assetgraph.graph.root_cause` ranks CIs whose single failure would explain the symptoms
-(coverage, DOWN coverage, collateral = parsimony, distance). This module adds the evidence an
-operator checks next and re-ranks with it:
+:func:`assetgraph.graph.root_cause` ranks CIs whose single failure would explain the symptoms:
+an unavailable symptom is explained only by a failure that makes it DOWN, a degraded one by a
+failure that reaches it. This module adds the evidence an operator checks next:
 
 * **changes** in a recent window (default 7 days) from the audit spine: on the candidate
   itself (``cmdb.ci`` events other than its creation), on its 1-hop neighbours, and
   relationships touching it added or ended. A relationship added within ``SETUP_GRACE`` of
   its newer end's creation is part of *creating* that CI (wiring it up), not a change;
 * **operational status**: a candidate in *maintenance* is a suspect (work is being done);
-* **paths**: one dependency chain from the candidate to each symptom it explains.
+* **paths**: the chain from the candidate to each symptom it explains (the impact path rule).
 
 Ranking (documented in docs/impact.md), lexicographic:
 
 1. coverage — symptoms explained (more first): an explanation of everything beats a partial one;
-2. evidence points — 2 if the candidate itself changed in the window, +1 if something in its
-   1-hop neighbourhood did, +1 if it is in maintenance (more first);
-3. then the engine's order: DOWN coverage, collateral (fewer other CIs hit first), largest
-   distance to a symptom, id.
+2. matched — symptoms whose state it predicts exactly (a degraded symptom degraded, not down);
+3. evidence points — 2 if the candidate itself changed in the window, +1 if something in its
+   1-hop neighbourhood did, +1 if it is in maintenance (more first): evidence breaks ties
+   among equally good explanations and never outranks a better one;
+4. then the engine's order: collateral (fewer other CIs hit first), largest distance to an
+   explained symptom, id.
 
-Permissions: symptoms must be visible (else 404); candidates the caller may not see are
-dropped and counted in ``hidden_candidates``; changes are listed only for visible objects.
+Ties: the engine reports how many candidates share the best (coverage, matched); their
+evidence is looked up for all of them (up to the candidate cap), so "214 CIs explain all
+symptoms equally" shows the ones with evidence first, and the report says so (``note``).
+
+Permissions: one check (:class:`~assetgraph.impact.viewer.Viewer`); symptoms must be visible
+(else 404); candidates the caller may not see are dropped and counted in
+``hidden_candidates``; changes are listed only for visible objects.
 """
 
 from __future__ import annotations
@@ -43,11 +52,12 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.choices import OperationalStatusChoices
 from assetgraph.cmdb.models import CI, Relationship
-from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assetgraph.core.errors import NotFound, ValidationFailed
 from assetgraph.org.models import Person
 
-from .analysis import PathStep, resolve_cis, visibility
+from .analysis import PathStep, resolve_cis
 from .estate import EstateGraph, UnknownCI, estate_graph
+from .viewer import Viewer
 
 __all__ = [
     "Change",
@@ -66,6 +76,8 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 MAX_SYMPTOMS = 500
 PATHS_PER_CANDIDATE = 20
+# Candidates evaluated exactly by the engine (the candidate cap, docs/impact.md).
+MAX_CANDIDATES = 500
 CHANGES_PER_CANDIDATE = 10
 OWN_CHANGE_POINTS = 2
 NEARBY_CHANGE_POINTS = 1
@@ -89,7 +101,12 @@ class Change:
 
 @dataclass
 class RankedCause:
-    """A candidate root cause with its evidence."""
+    """A candidate root cause with its evidence.
+
+    ``covered_down``/``covered_degraded``: the symptoms its failure would make DOWN/DEGRADED;
+    ``explained``: those it explains (see the module docstring), ``matched`` of them in the
+    observed state.
+    """
 
     ci: CI
     rank: int
@@ -100,9 +117,23 @@ class RankedCause:
     collateral_truncated: bool
     max_distance: int
     engine_rank: int
+    explained: list[CI] = field(default_factory=list)
+    matched: int = 0
+    symptoms: int = 0
     own_changes: list[Change] = field(default_factory=list)
     nearby_changes: list[Change] = field(default_factory=list)
     paths: list[list[PathStep]] = field(default_factory=list)
+
+    @property
+    def tier(self) -> tuple[int, int]:
+        """``(coverage, matched)``: equal tiers explain the symptoms equally well."""
+        return (self.coverage, self.matched)
+
+    @property
+    def rank_key(self) -> tuple[int, int, int, int]:
+        """The ranking of the module docstring: a better explanation first, then evidence,
+        then the engine's order."""
+        return (-self.coverage, -self.matched, -self.evidence_points, self.engine_rank)
 
     @property
     def in_maintenance(self) -> bool:
@@ -120,7 +151,9 @@ class RankedCause:
     @property
     def reasons(self) -> list[str]:
         """Why this candidate ranks where it does, in words."""
-        out = [f"explains {self.coverage} symptom(s), {len(self.covered_down)} as down"]
+        out = [f"explains {self.coverage} of {self.symptoms} symptom(s)"]
+        if self.matched < self.coverage:
+            out[0] += f" ({self.coverage - self.matched} would be down, observed degraded)"
         if self.own_changes:
             last = self.own_changes[0]
             fields = ", ".join(last.changed_fields[:4])
@@ -151,7 +184,13 @@ class PersonPath:
 
 @dataclass
 class RootCauseReport:
-    """Ranked candidates for a set of symptoms (see the module docstring)."""
+    """Ranked candidates for a set of symptoms (see the module docstring).
+
+    ``degraded``: the symptoms observed degraded (the others are unavailable). ``tied``:
+    visible candidates that explain the symptoms as well as the first one (``tied_complete``
+    False: the candidate cap may hide more); ``note`` says so in words when more are tied
+    than shown.
+    """
 
     symptoms: list[CI]
     since: dt.datetime
@@ -159,14 +198,19 @@ class RootCauseReport:
     hidden_candidates: int = 0
     person_path: PersonPath | None = None
     revision: int = 0
+    degraded: list[CI] = field(default_factory=list)
+    tied: int = 0
+    tied_complete: bool = True
+    note: str | None = None
 
 
 # ------------------------------------------------------------------------------ person path
-def resolve_person(user: Any, text: str) -> Person:
+def resolve_person(who: Any, text: str) -> Person:
     """A visible person by employee number, full name, first or last name (case-insensitive).
 
     An ambiguous name is a 422 listing the matches; an unknown one a 404.
     """
+    user = who.user if isinstance(who, Viewer) else who
     if not has_perm(user, "org.person", "view"):
         raise NotFound(f"person {text!r} not found")
     wanted = text.strip()
@@ -194,10 +238,12 @@ def resolve_person(user: Any, text: str) -> Person:
     raise NotFound(f"person {wanted!r} not found")
 
 
-def person_symptoms(user: Any, person_text: str, service_text: str) -> PersonPath:
+def person_symptoms(who: Any, person_text: str, service_text: str) -> PersonPath:
     """The CIs on a person's dependency paths to a service (their endpoints included)."""
-    person = resolve_person(user, person_text)
-    service = resolve_cis(user, [service_text])[0]
+    viewer = Viewer.of(who)
+    user = viewer.user
+    person = resolve_person(viewer, person_text)
+    service = resolve_cis(viewer, [service_text])[0]
     endpoints = list(
         restrict(
             CI.objects.current().filter(asset__custodian=person).select_related("ci_class"),
@@ -223,7 +269,7 @@ def person_symptoms(user: Any, person_text: str, service_text: str) -> PersonPat
             fields={"service": [f"{service} is not reachable from {person}'s endpoints"]},
         )
     ordered = list(dict.fromkeys(p for chain in chains for p in chain))
-    seen = visibility(user, np.array(ordered, dtype=np.int64))
+    seen = viewer.cis(np.array(ordered, dtype=np.int64))
     visible_pks = [p for p, ok in zip(ordered, seen.tolist(), strict=True) if ok]
     fetched = CI.objects.select_related("ci_class").in_bulk(visible_pks)
     names = {p: c.name for p, c in fetched.items()}
@@ -250,21 +296,20 @@ def _step(pk: int, names: dict[int, str]) -> PathStep:
 
 
 # ------------------------------------------------------------------------------ the service
-def analyse_root_cause(
-    user: Any,
-    symptoms: Sequence[CI],
-    *,
-    window: dt.timedelta = DEFAULT_WINDOW,
-    limit: int = DEFAULT_LIMIT,
-    now: dt.datetime | None = None,
-    person_path: PersonPath | None = None,
-) -> RootCauseReport:
-    """Rank the CIs whose single failure best explains ``symptoms``, with evidence."""
-    if not has_perm(user, "cmdb.ci", "view"):
-        raise PermissionDenied("you may not view CIs")
-    if not symptoms:
+def _check(
+    symptoms: Sequence[CI], degraded: Sequence[CI], window: dt.timedelta, limit: int
+) -> list[CI]:
+    """Validated symptoms, unavailable first then degraded (every error names its field)."""
+    if not symptoms and not degraded:
         raise ValidationFailed("symptoms: name at least one CI", fields={"symptoms": ["required"]})
-    if len(symptoms) > MAX_SYMPTOMS:
+    both = {c.pk for c in symptoms} & {c.pk for c in degraded}
+    if both:
+        raise ValidationFailed(
+            "degraded: a CI cannot be both unavailable and degraded",
+            fields={"degraded": [f"also unavailable: CI {min(both)}"]},
+        )
+    everything = list(dict.fromkeys([*symptoms, *degraded]))
+    if len(everything) > MAX_SYMPTOMS:
         raise ValidationFailed(
             f"symptoms: at most {MAX_SYMPTOMS} CIs", fields={"symptoms": [f"max {MAX_SYMPTOMS}"]}
         )
@@ -276,44 +321,144 @@ def analyse_root_cause(
         raise ValidationFailed(
             "window_days: between 1 and 366", fields={"window_days": ["1 to 366 days"]}
         )
+    return everything
+
+
+def analyse_root_cause(
+    who: Any,
+    symptoms: Sequence[CI],
+    *,
+    degraded: Sequence[CI] = (),
+    window: dt.timedelta = DEFAULT_WINDOW,
+    limit: int = DEFAULT_LIMIT,
+    now: dt.datetime | None = None,
+    person_path: PersonPath | None = None,
+) -> RootCauseReport:
+    """Rank the CIs whose single failure best explains ``symptoms`` (unavailable) and
+    ``degraded`` (slow), with evidence. ``who`` is a user or a :class:`Viewer`."""
+    viewer = Viewer.of(who)
+    every = _check(symptoms, degraded, window, limit)
+    slow = {c.pk for c in degraded}
+    flags = [c.pk in slow for c in every]
     since = (now or timezone.now()) - window
-    symptoms = list(dict.fromkeys(symptoms))
     eg = estate_graph()
-    nodes = np.array([_node(eg, s.pk) for s in symptoms], dtype=np.int32)
+    nodes = np.array([_node(eg, s.pk) for s in every], dtype=np.int32)
     pool = max(100, limit * 5)
-    raw = engine.root_cause(eg.graph, nodes, limit=pool, max_candidates=max(200, pool * 2))
-    cand_pks = [int(eg.pks_of([c.node])[0]) for c in raw]
-    seen = visibility(user, np.array(cand_pks, dtype=np.int64))
-    current = CI.objects.current().select_related("ci_class").in_bulk(cand_pks)
-    report = RootCauseReport(symptoms, since, [], person_path=person_path, revision=eg.revision)
-    ranked: list[RankedCause] = []
-    for position, (cand, pk, ok) in enumerate(zip(raw, cand_pks, seen.tolist(), strict=True)):
-        if not ok or pk not in current:
-            report.hidden_candidates += int(not ok)
-            continue
-        ranked.append(
-            RankedCause(
-                ci=current[pk],
-                rank=0,
-                coverage=cand.coverage,
-                covered_down=[symptoms[i] for i in cand.covered_down],
-                covered_degraded=[symptoms[i] for i in cand.covered_degraded],
-                collateral=cand.collateral,
-                collateral_truncated=cand.collateral_truncated,
-                max_distance=cand.max_distance,
-                engine_rank=position + 1,
-            )
-        )
-    _attach_changes(user, ranked, since)
-    ranked.sort(key=lambda r: (-r.coverage, -r.evidence_points, r.engine_rank))
+    raw = engine.root_cause(
+        eg.graph, nodes, limit=pool, degraded=flags, max_candidates=max(MAX_CANDIDATES, pool)
+    )
+    report = RootCauseReport(
+        every,
+        since,
+        [],
+        person_path=person_path,
+        revision=eg.revision,
+        degraded=[c for c in every if c.pk in slow],
+    )
+    scored = list(raw)
+    tie_pks = [int(p) for p in eg.pks_of(raw.tie_nodes)]
+    cand_pks = [int(eg.pks_of([c.node])[0]) for c in scored]
+    pks = np.array(sorted(set(cand_pks) | set(tie_pks)), dtype=np.int64)
+    visible = set(pks[viewer.cis(pks)].tolist()) if pks.size else set()
+    report.hidden_candidates = sum(1 for pk in cand_pks if pk not in visible)
+    report.tied = sum(1 for pk in tie_pks if pk in visible)
+    report.tied_complete = raw.tied_complete
+    current = (
+        CI.objects.current()
+        .select_related("ci_class")
+        .in_bulk([pk for pk in visible if pk in set(cand_pks) | set(tie_pks)])
+    )
+    ranked = _ranked(every, scored, cand_pks, current, visible)
+    # tied candidates beyond the engine's list: evidence decides whether they are shown
+    extra = [pk for pk in tie_pks if pk in current and pk not in set(cand_pks)]
+    ranked += _with_evidence(viewer, eg, every, flags, extra, current, since, len(ranked))
+    _attach_changes(viewer, ranked, since)
+    ranked.sort(key=lambda r: r.rank_key)
     report.candidates = ranked[:limit]
     for rank, cause in enumerate(report.candidates, start=1):
         cause.rank = rank
-    _attach_paths(user, eg, report.candidates)
+    report.note = _tie_note(report, limit)
+    _attach_paths(viewer, eg, every, report.candidates)
     return report
 
 
-def _attach_changes(user: Any, ranked: list[RankedCause], since: dt.datetime) -> None:
+def _ranked(
+    every: list[CI],
+    scored: Sequence[engine.RootCauseCandidate],
+    cand_pks: list[int],
+    current: dict[int, CI],
+    visible: set[int],
+) -> list[RankedCause]:
+    """The engine's candidates the caller may see, in the engine's order."""
+    out = []
+    for position, (cand, pk) in enumerate(zip(scored, cand_pks, strict=True)):
+        if pk in visible and pk in current:
+            out.append(_cause(every, cand, current[pk], position + 1))
+    return out
+
+
+def _cause(every: list[CI], cand: engine.RootCauseCandidate, ci: CI, position: int) -> RankedCause:
+    return RankedCause(
+        ci=ci,
+        rank=0,
+        coverage=cand.coverage,
+        covered_down=[every[i] for i in cand.covered_down],
+        covered_degraded=[every[i] for i in cand.covered_degraded],
+        collateral=cand.collateral,
+        collateral_truncated=cand.collateral_truncated,
+        max_distance=cand.max_distance,
+        engine_rank=position,
+        explained=[every[i] for i in cand.explained],
+        matched=cand.matched,
+        symptoms=len(every),
+    )
+
+
+def _with_evidence(
+    viewer: Viewer,
+    eg: EstateGraph,
+    every: list[CI],
+    flags: list[bool],
+    pks: list[int],
+    current: dict[int, CI],
+    since: dt.datetime,
+    after: int,
+) -> list[RankedCause]:
+    """Tied candidates the engine did not list, kept only if they have evidence (scored by
+    the engine exactly as the listed ones; ranked after them by the engine's order)."""
+    if not pks:
+        return []
+    probes = [RankedCause(current[pk], 0, 0, [], [], 0, False, 0, 0) for pk in pks]
+    _attach_changes(viewer, probes, since)
+    keep = [p.ci for p in probes if p.evidence_points]
+    if not keep:
+        return []
+    nodes = np.array([_node(eg, s.pk) for s in every], dtype=np.int32)
+    scored = engine.score_candidates(
+        eg.graph, nodes, [_node(eg, c.pk) for c in keep], degraded=flags
+    )
+    scored_by_ci = sorted(zip(scored, keep, strict=True), key=lambda x: x[0].rank_key)
+    return [_cause(every, cand, ci, after + i + 1) for i, (cand, ci) in enumerate(scored_by_ci)]
+
+
+def _tie_note(report: RootCauseReport, limit: int) -> str | None:
+    """ "214 CIs explain all symptoms equally; showing the 10 with evidence first" when more
+    candidates are tied than shown."""
+    if not report.candidates or report.tied <= len(report.candidates):
+        return None
+    first = report.candidates[0]
+    n = len(report.symptoms)
+    what = (
+        ("the symptom" if n == 1 else "all symptoms")
+        if first.coverage == n
+        else f"{first.coverage} of the {n} symptoms"
+    )
+    count = f"{report.tied}" if report.tied_complete else f"at least {report.tied}"
+    shown = sum(1 for c in report.candidates if c.tier == first.tier)
+    return f"{count} CIs explain {what} equally; showing the {shown} with evidence first"
+
+
+def _attach_changes(viewer: Viewer, ranked: list[RankedCause], since: dt.datetime) -> None:
     """Fill each candidate's own and nearby changes since ``since`` (bulk queries only)."""
     if not ranked:
         return
@@ -338,9 +483,9 @@ def _attach_changes(user: Any, ranked: list[RankedCause], since: dt.datetime) ->
         newest_end = max(created.get(src, valid_from), created.get(dst, valid_from))
         if valid_from - newest_end <= SETUP_GRACE:
             setup_rels.add(rel_pk)
-    allowed = _visible_ci_ids(user, all_cis)
+    allowed = _visible_ci_ids(viewer, all_cis)
     ci_events = _events("cmdb.ci", allowed, since, exclude_create=True)
-    may_see_rels = has_perm(user, "cmdb.relationship", "view")
+    may_see_rels = has_perm(viewer.user, "cmdb.relationship", "view")
     rel_ids = set(touching) if may_see_rels else set()
     rel_events = _events("cmdb.relationship", rel_ids, since, exclude_create=False)
     by_ci: dict[int, list[Change]] = {}
@@ -361,9 +506,9 @@ def _attach_changes(user: Any, ranked: list[RankedCause], since: dt.datetime) ->
         cause.nearby_changes = nearby[:CHANGES_PER_CANDIDATE]
 
 
-def _visible_ci_ids(user: Any, pks: set[int]) -> set[int]:
+def _visible_ci_ids(viewer: Viewer, pks: set[int]) -> set[int]:
     arr = np.array(sorted(pks), dtype=np.int64)
-    return {int(p) for p in arr[visibility(user, arr)]}
+    return {int(p) for p in arr[viewer.cis(arr)]}
 
 
 def _events(
@@ -410,39 +555,48 @@ def _scoped(change: Change, scope: str) -> Change:
     )
 
 
-def _attach_paths(user: Any, eg: EstateGraph, causes: list[RankedCause]) -> None:
-    """One dependency chain from each candidate to each symptom it explains."""
+def _attach_paths(
+    viewer: Viewer, eg: EstateGraph, symptoms: list[CI], causes: list[RankedCause]
+) -> None:
+    """The chain from each candidate to each symptom it explains, by the impact path rule
+    (a symptom it takes down through CIs it takes down): one engine call for all."""
+    if not causes:
+        return
+    nodes = [eg.node_of(s.pk) for s in symptoms]
+    found = engine.explanation_paths(eg.graph, nodes, [eg.node_of(c.ci.pk) for c in causes])
     chains: list[tuple[RankedCause, list[int]]] = []
-    for cause in causes:
-        target = eg.node_of(cause.ci.pk)
-        for symptom in (cause.covered_down + cause.covered_degraded)[:PATHS_PER_CANDIDATE]:
-            if symptom.pk == cause.ci.pk:
-                chains.append((cause, [symptom.pk]))
-                continue
-            found = engine.paths(eg.graph, eg.node_of(symptom.pk), target, limit=1)
-            if found:
-                chains.append((cause, [int(p) for p in eg.pks_of(found[0])][::-1]))
+    for cause, per_symptom in zip(causes, found, strict=True):
+        explained = {s.pk for s in cause.explained}
+        mine = [
+            [int(p) for p in eg.pks_of(nodes_on)]
+            for symptom, nodes_on in zip(symptoms, per_symptom, strict=True)
+            if symptom.pk in explained and nodes_on.size
+        ]
+        chains += [(cause, chain) for chain in mine[:PATHS_PER_CANDIDATE]]
     every = sorted({p for _, chain in chains for p in chain})
-    arr = np.array(every, dtype=np.int64)
-    visible = set(arr[visibility(user, arr)].tolist()) if every else set()
+    visible = _visible_ci_ids(viewer, set(every)) if every else set()
     names = dict(CI.objects.filter(pk__in=visible).values_list("pk", "name"))
     for cause, chain in chains:
         cause.paths.append([_step(p, names) for p in chain])
 
 
 def run_root_cause(
-    user: Any,
+    who: Any,
     symptoms: Sequence[str | int] = (),
     *,
+    degraded: Sequence[str | int] = (),
     person: str | None = None,
     service: str | None = None,
+    slow: bool = False,
     window_days: int = 7,
     limit: int = DEFAULT_LIMIT,
 ) -> RootCauseReport:
-    """One call for every surface: symptoms by id/name, or a person plus a service."""
-    if not has_perm(user, "cmdb.ci", "view"):
-        raise PermissionDenied("you may not view CIs")
+    """One call for every surface: symptoms (unavailable) and ``degraded`` ones by id/name,
+    or a person plus a service (``slow``: the person's path is degraded, not unavailable).
+    ``who`` is a user (checked here, once) or a :class:`Viewer`."""
+    viewer = Viewer.of(who)
     symptoms = [s for s in symptoms if str(s).strip()]
+    degraded = [s for s in degraded if str(s).strip()]
     person = (person or "").strip() or None
     service = (service or "").strip() or None
     if (person is None) != (service is None):
@@ -450,7 +604,7 @@ def run_root_cause(
         raise ValidationFailed(
             f"{name}: give a person and a service together", fields={name: ["required"]}
         )
-    if person and symptoms:
+    if person and (symptoms or degraded):
         raise ValidationFailed(
             "symptoms: give symptoms or a person and a service, not both",
             fields={"symptoms": ["not with person/service"]},
@@ -460,11 +614,18 @@ def run_root_cause(
             "window_days: between 1 and 366", fields={"window_days": ["1 to 366 days"]}
         )
     path = None
+    slow_cis: list[CI] = []
     if person is not None and service is not None:
-        path = person_symptoms(user, person, service)
-        cis = path.symptoms
+        path = person_symptoms(viewer, person, service)
+        cis, slow_cis = ([], path.symptoms) if slow else (path.symptoms, [])
     else:
-        cis = resolve_cis(user, symptoms)
+        cis = resolve_cis(viewer, symptoms) if symptoms else []
+        slow_cis = resolve_cis(viewer, degraded) if degraded else []
     return analyse_root_cause(
-        user, cis, window=dt.timedelta(days=window_days), limit=limit, person_path=path
+        viewer,
+        cis,
+        degraded=slow_cis,
+        window=dt.timedelta(days=window_days),
+        limit=limit,
+        person_path=path,
     )

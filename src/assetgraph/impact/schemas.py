@@ -34,7 +34,9 @@ class ImpactIn(Schema):
 
     cis: list[int | str] = Field(min_length=1, description="failed CIs: ids or exact names")
     as_of: str | None = Field(None, description="ISO timestamp: the estate as it was then")
-    state: str | None = Field(None, description="detail filter: down or degraded")
+    state: str | None = Field(
+        None, description="detail filter: down, degraded, service_lost or service_degraded"
+    )
     ci_class: int | None = Field(None, description="detail filter: class id (subclasses too)")
     limit: int = 50
     offset: int = 0
@@ -44,9 +46,15 @@ class ImpactIn(Schema):
 class RootCauseIn(Schema):
     """Symptom CIs, or a person and a service ("Minh can't reach Finance")."""
 
-    symptoms: list[int | str] = Field(default_factory=list, description="ids or exact names")
+    symptoms: list[int | str] = Field(
+        default_factory=list, description="unavailable CIs: ids or exact names"
+    )
+    degraded: list[int | str] = Field(
+        default_factory=list, description="degraded (slow) CIs: ids or exact names"
+    )
     person: str | None = Field(None, description="employee number, e-mail or name")
     service: str | None = Field(None, description="the CI the person cannot reach")
+    slow: bool = Field(False, description="with person/service: it is slow, not unavailable")
     window_days: int = Field(7, description="how far back changes count as evidence")
     limit: int = 10
 
@@ -63,10 +71,14 @@ class PathStepOut(Schema):
 class ImpactedCIOut(Schema):
     ci: Ref
     ci_class: str
-    state: str
+    state: str = Field(
+        description="down or degraded; an end-user device: service_lost or service_degraded"
+    )
     depth: int
     criticality: int
-    path: list[PathStepOut]
+    path: list[PathStepOut] = Field(
+        description="from a failed CI to this one; all down for down and service_lost"
+    )
 
 
 class ClassCountOut(Schema):
@@ -78,16 +90,51 @@ class ClassCountOut(Schema):
 
 class TeamOut(Schema):
     team: Ref
-    owns: int
+    owns: int = Field(description="affected infrastructure it owns (failed CIs excluded)")
     supports: int
     down: int
+    failed: int = Field(description="failed CIs it owns or supports")
+    endpoints: int = Field(description="affected end-user devices it owns or supports")
     services: list[str]
 
 
 class PersonOut(Schema):
     person: Ref
     email: str
+    role: str = Field(description="owner (of an affected service) or user (affected)")
+    group: Ref | None = Field(description="for a user: the service they are listed under")
     reasons: list[str]
+
+
+class ServiceUsersOut(Schema):
+    service: Ref
+    state: str
+    people: int
+    endpoints: int
+
+
+class SiteUsersOut(Schema):
+    site: Ref | None = Field(description="null: no site, or one you may not see")
+    people: int
+    endpoints: int
+
+
+class DepartmentUsersOut(Schema):
+    department: Ref | None = Field(description="null: no department, or one you may not see")
+    people: int
+    endpoints: int
+
+
+class UsersOut(Schema):
+    """End-user devices that lost (or have degraded) a service they use, and their users."""
+
+    people: int
+    endpoints: int
+    service_lost: int
+    service_degraded: int
+    by_service: list[ServiceUsersOut]
+    by_site: list[SiteUsersOut]
+    by_department: list[DepartmentUsersOut]
 
 
 class FlagOut(Schema):
@@ -102,10 +149,12 @@ class FlagOut(Schema):
 
 
 class ImpactSummaryOut(Schema):
-    affected: int
+    affected: int = Field(description="affected infrastructure (end-user devices: users)")
     down: int
     degraded: int
     hidden: int = Field(description="affected CIs you may not see (counted, never listed)")
+    endpoints: int = Field(description="end-user devices that lost or have degraded services")
+    people: int = Field(description="their users (those you may see)")
 
 
 class DetailsOut(Schema):
@@ -127,7 +176,8 @@ class ImpactOut(Schema):
     services: list[ImpactedCIOut]
     applications: list[ImpactedCIOut]
     teams: list[TeamOut]
-    people: list[PersonOut]
+    people: list[PersonOut] = Field(description="owners first, then users grouped by service")
+    users: UsersOut
     flags: list[FlagOut]
     truncated: list[str] = Field(description="lists cut at their cap (services, flags…)")
     details: DetailsOut
@@ -152,6 +202,10 @@ class CandidateOut(Schema):
     coverage: int
     covered_down: list[Ref]
     covered_degraded: list[Ref]
+    explained: list[Ref] = Field(
+        description="unavailable symptoms it takes down, degraded ones it reaches"
+    )
+    matched: int = Field(description="explained symptoms in exactly the observed state")
     collateral: int
     collateral_truncated: bool
     max_distance: int
@@ -172,9 +226,13 @@ class PersonPathOut(Schema):
 
 class RootCauseOut(Schema):
     symptoms: list[Ref]
+    degraded: list[Ref] = Field(description="the symptoms observed degraded (slow)")
     since: dt.datetime
     candidates: list[CandidateOut]
     hidden_candidates: int
+    tied: int = Field(description="candidates explaining the symptoms as well as the first")
+    tied_complete: bool = Field(description="false: the candidate cap may hide more ties")
+    note: str | None = Field(description="says so in words when more are tied than shown")
     person_path: PersonPathOut | None
 
 
@@ -190,7 +248,13 @@ def _same(obj: Any) -> Any:
 SOURCES: Sources = {
     Ref: {"id": "pk", "display": str},
     ImpactOut: {"summary": _same, "details": _same},
-    ImpactSummaryOut: {"affected": "total"},
+    ImpactSummaryOut: {
+        "affected": "total",
+        "endpoints": "users.endpoints",
+        "people": "users.people",
+    },
+    SiteUsersOut: {"site": "key"},
+    DepartmentUsersOut: {"department": "key"},
     ImpactedCIOut: {
         "ci_class": lambda item: str(item.ci.ci_class),
         "criticality": "ci.criticality",

@@ -17,12 +17,12 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from assetgraph.accounts.http import AuthedRequest
-from assetgraph.accounts.permissions import has_perm
 from assetgraph.cmdb.models import CI
 from assetgraph.core.errors import ServiceError
 
 from .analysis import run_impact
 from .rootcause import run_root_cause
+from .viewer import Viewer
 
 
 def _refs(request: HttpRequest, name: str) -> list[str]:
@@ -35,15 +35,18 @@ def _int(request: HttpRequest, name: str, default: int) -> int:
     return int(raw) if raw.strip().lstrip("-").isdigit() else default
 
 
-def _require_view(request: AuthedRequest) -> None:
-    if not has_perm(request.user, "cmdb.ci", "view"):
-        raise PermissionDenied("you may not view CIs")
+def _viewer(request: AuthedRequest) -> Viewer:
+    """The request's one permission check (a 403 page without ``cmdb.ci`` view)."""
+    try:
+        return Viewer.of(request.user)
+    except ServiceError as exc:
+        raise PermissionDenied(exc.message) from exc
 
 
 @login_required
 def impact_page(request: AuthedRequest) -> HttpResponse:
-    """Choose failed CIs (and a time), see services, classes, teams, people, flags, paths."""
-    _require_view(request)
+    """Choose failed CIs (and a time), see services, users, classes, teams, people, flags."""
+    viewer = _viewer(request)
     refs = _refs(request, "ci")
     context: dict[str, Any] = {
         "refs": ", ".join(refs),
@@ -56,7 +59,7 @@ def impact_page(request: AuthedRequest) -> HttpResponse:
     if refs:
         try:
             report = run_impact(
-                request.user,
+                viewer,
                 refs,
                 request.GET.get("as_of") or None,
                 state=request.GET.get("state") or None,
@@ -86,26 +89,32 @@ def _page_query(request: HttpRequest, offset: int | None) -> str | None:
 @login_required
 def root_cause_page(request: AuthedRequest) -> HttpResponse:
     """Symptom CIs, or a person and a service, ranked candidates with their evidence."""
-    _require_view(request)
+    viewer = _viewer(request)
     symptoms = _refs(request, "symptom")
+    degraded = _refs(request, "degraded")
     person = request.GET.get("person", "").strip()
     service = request.GET.get("service", "").strip()
+    slow = request.GET.get("slow") in ("1", "on", "true")
     context: dict[str, Any] = {
         "symptoms": ", ".join(symptoms),
+        "degraded": ", ".join(degraded),
         "person": person,
         "service": service,
+        "slow": slow,
         "window_days": _int(request, "window_days", 7),
         "report": None,
         "error": None,
     }
     status = 200
-    if symptoms or person or service:
+    if symptoms or degraded or person or service:
         try:
             context["report"] = run_root_cause(
-                request.user,
+                viewer,
                 symptoms,
+                degraded=degraded,
                 person=person or None,
                 service=service or None,
+                slow=slow,
                 window_days=context["window_days"],
                 limit=_int(request, "limit", 10),
             )

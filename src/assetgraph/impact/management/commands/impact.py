@@ -1,5 +1,6 @@
 """``assetgraph impact CI [CI...] [--as-of T] [--json]``: what a failure of these CIs takes
-down or degrades, who to tell, and which assets on the path are out of warranty."""
+down or degrades, which users lose services, who to tell, and which assets on the path are out
+of warranty."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ...analysis import ImpactReport, run_impact
+from ...analysis import STATES, ImpactReport, run_impact
 from ...schemas import impact_document
 from ._common import add_user_argument, asking_user, run
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("cis", nargs="+", help="failed CIs: ids or exact names")
         parser.add_argument("--as-of", help="ISO timestamp: the estate as it was then")
-        parser.add_argument("--state", choices=["down", "degraded"], help="detail filter")
+        parser.add_argument("--state", choices=STATES, help="detail filter")
         parser.add_argument("--limit", type=int, default=50, help="detail rows (max 500)")
         parser.add_argument("--offset", type=int, default=0)
         add_user_argument(parser)
@@ -56,7 +57,9 @@ def render(report: ImpactReport) -> str:
     console.print(f"[bold]If {failed} {verb}{when}[/bold]")
     hidden = f", {report.hidden} hidden" if report.hidden else ""
     console.print(
-        f"affected: {report.total} ({report.down} down, {report.degraded} degraded{hidden})"
+        f"infrastructure affected: {report.total} ({report.down} down, "
+        f"{report.degraded} degraded{hidden}); users affected: {report.users.people} people "
+        f"on {report.users.endpoints} devices"
     )
     for title, rows in (
         ("Business services", report.services),
@@ -76,24 +79,37 @@ def render(report: ImpactReport) -> str:
     for count in report.by_class:
         classes.add_row(count.ci_class.name, str(count.down), str(count.degraded))
     console.print(classes)
+    users = Table(title=f"Users affected, by the service they use ({report.users.people} people)")
+    for column in ("service", "state", "people", "devices"):
+        users.add_column(column)
+    for row in report.users.by_service:
+        users.add_row(row.service.name, row.state, str(row.people), str(row.endpoints))
+    console.print(users)
     teams = Table(title=f"Teams to notify ({len(report.teams)})")
-    for column in ("team", "owns", "supports", "down", "services"):
+    for column in ("team", "failed", "owns", "supports", "down", "devices", "services"):
         teams.add_column(column)
     for team in report.teams:
         teams.add_row(
             team.team.name,
+            str(team.failed),
             str(team.owns),
             str(team.supports),
             str(team.down),
+            str(team.endpoints),
             ", ".join(team.services),
         )
     console.print(teams)
-    people = Table(title=f"People to notify ({len(report.people)})")
-    people.add_column("person")
-    people.add_column("e-mail")
-    people.add_column("why")
+    people = Table(title=f"People to notify ({len(report.people)}): owners, then users")
+    for column in ("person", "role", "listed under", "e-mail", "why"):
+        people.add_column(column)
     for person in report.people:
-        people.add_row(str(person.person), person.person.email, "; ".join(person.reasons))
+        people.add_row(
+            str(person.person),
+            person.role,
+            person.group.name if person.group is not None else "",
+            person.person.email,
+            "; ".join(person.reasons),
+        )
     console.print(people)
     flags = Table(title=f"ITAM flags on the impact path ({len(report.flags)})")
     for column in ("CI", "state", "asset", "warranty end", "end of life"):
@@ -112,5 +128,5 @@ def render(report: ImpactReport) -> str:
         + (f" (next: --offset {report.next_offset})" if report.next_offset is not None else "")
     )
     for item in report.details:
-        console.print(f"  {item.state:9} d={item.depth:<3} {item.ci.name} ({item.ci.ci_class})")
+        console.print(f"  {item.state:16} d={item.depth:<3} {item.ci.name} ({item.ci.ci_class})")
     return buffer.getvalue()
