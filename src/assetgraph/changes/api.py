@@ -55,7 +55,7 @@ def _change(request: HttpRequest, change_id: int, action: str = "view") -> Chang
     operation_id="transition_changerecord",
     summary="Move a change along its lifecycle (schedule, start, complete, fail, cancel, …)",
 )
-def transition(request: HttpRequest, change_id: int, payload: schemas.TransitionIn) -> Any:
+def transition(request: HttpRequest, change_id: int, payload: schemas.ChangeTransitionIn) -> Any:
     """An impossible move is a 409 whose message names the rule and where it may start."""
     change = _change(request, change_id, "change")
     services.transition_change(

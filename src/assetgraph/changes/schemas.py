@@ -105,7 +105,7 @@ class ChangeFilter(FilterSchema):
         return Q() if value is None else Q(planned_start__lt=value)
 
 
-class TransitionIn(Schema):
+class ChangeTransitionIn(Schema):
     transition: str = Field(min_length=1, max_length=30)
     reason: str = Field("", max_length=2000)
 

@@ -18,9 +18,9 @@ from .analysis import ImpactReport
 from .rootcause import RootCauseReport
 
 
-class Ref(Schema):
+class ImpactRef(Schema):
     """A reference to an object: its id and how it reads (documents are built as plain
-    dicts, so unlike :class:`assetgraph.api.schemas.Ref` nothing is resolved here)."""
+    dicts, so unlike :class:`assetgraph.api.schemas.ImpactRef` nothing is resolved here)."""
 
     id: int
     display: str
@@ -69,7 +69,7 @@ class PathStepOut(Schema):
 
 
 class ImpactedCIOut(Schema):
-    ci: Ref
+    ci: ImpactRef
     ci_class: str
     state: str = Field(
         description="down or degraded; an end-user device: service_lost or service_degraded"
@@ -82,14 +82,14 @@ class ImpactedCIOut(Schema):
 
 
 class ClassCountOut(Schema):
-    ci_class: Ref
+    ci_class: ImpactRef
     down: int
     degraded: int
     total: int
 
 
 class TeamOut(Schema):
-    team: Ref
+    team: ImpactRef
     owns: int = Field(description="affected infrastructure it owns (failed CIs excluded)")
     supports: int
     down: int
@@ -98,29 +98,29 @@ class TeamOut(Schema):
     services: list[str]
 
 
-class PersonOut(Schema):
-    person: Ref
+class PersonToNotifyOut(Schema):
+    person: ImpactRef
     email: str
     role: str = Field(description="owner (of an affected service) or user (affected)")
-    group: Ref | None = Field(description="for a user: the service they are listed under")
+    group: ImpactRef | None = Field(description="for a user: the service they are listed under")
     reasons: list[str]
 
 
 class ServiceUsersOut(Schema):
-    service: Ref
+    service: ImpactRef
     state: str
     people: int
     endpoints: int
 
 
 class SiteUsersOut(Schema):
-    site: Ref | None = Field(description="null: no site, or one you may not see")
+    site: ImpactRef | None = Field(description="null: no site, or one you may not see")
     people: int
     endpoints: int
 
 
 class DepartmentUsersOut(Schema):
-    department: Ref | None = Field(description="null: no department, or one you may not see")
+    department: ImpactRef | None = Field(description="null: no department, or one you may not see")
     people: int
     endpoints: int
 
@@ -138,8 +138,8 @@ class UsersOut(Schema):
 
 
 class FlagOut(Schema):
-    ci: Ref
-    asset: Ref
+    ci: ImpactRef
+    asset: ImpactRef
     asset_tag: str
     state: str
     warranty_end: dt.date | None
@@ -163,12 +163,12 @@ class DetailsOut(Schema):
     offset: int
     next_offset: int | None
     state: str | None
-    ci_class: Ref | None
+    ci_class: ImpactRef | None
     results: list[ImpactedCIOut]
 
 
 class ImpactOut(Schema):
-    failed: list[Ref]
+    failed: list[ImpactRef]
     as_of: dt.datetime | None
     revision: int
     summary: ImpactSummaryOut
@@ -176,14 +176,16 @@ class ImpactOut(Schema):
     services: list[ImpactedCIOut]
     applications: list[ImpactedCIOut]
     teams: list[TeamOut]
-    people: list[PersonOut] = Field(description="owners first, then users grouped by service")
+    people: list[PersonToNotifyOut] = Field(
+        description="owners first, then users grouped by service"
+    )
     users: UsersOut
     flags: list[FlagOut]
     truncated: list[str] = Field(description="lists cut at their cap (services, flags…)")
     details: DetailsOut
 
 
-class ChangeOut(Schema):
+class EvidenceChangeOut(Schema):
     timestamp: dt.datetime
     object_type: str
     object_id: int
@@ -196,13 +198,13 @@ class ChangeOut(Schema):
 
 class CandidateOut(Schema):
     rank: int
-    ci: Ref
+    ci: ImpactRef
     ci_class: str
     operational_status: str
     coverage: int
-    covered_down: list[Ref]
-    covered_degraded: list[Ref]
-    explained: list[Ref] = Field(
+    covered_down: list[ImpactRef]
+    covered_degraded: list[ImpactRef]
+    explained: list[ImpactRef] = Field(
         description="unavailable symptoms it takes down, degraded ones it reaches"
     )
     matched: int = Field(description="explained symptoms in exactly the observed state")
@@ -211,22 +213,22 @@ class CandidateOut(Schema):
     max_distance: int
     evidence_points: int
     engine_rank: int
-    own_changes: list[ChangeOut]
-    nearby_changes: list[ChangeOut]
+    own_changes: list[EvidenceChangeOut]
+    nearby_changes: list[EvidenceChangeOut]
     paths: list[list[PathStepOut]]
     reasons: list[str]
 
 
 class PersonPathOut(Schema):
-    person: Ref
-    service: Ref
-    endpoints: list[Ref]
+    person: ImpactRef
+    service: ImpactRef
+    endpoints: list[ImpactRef]
     paths: list[list[PathStepOut]]
 
 
 class RootCauseOut(Schema):
-    symptoms: list[Ref]
-    degraded: list[Ref] = Field(description="the symptoms observed degraded (slow)")
+    symptoms: list[ImpactRef]
+    degraded: list[ImpactRef] = Field(description="the symptoms observed degraded (slow)")
     since: dt.datetime
     candidates: list[CandidateOut]
     hidden_candidates: int
@@ -246,7 +248,7 @@ def _same(obj: Any) -> Any:
 # Where a field reads from the analysis reports (dataclasses), when not an attribute of the
 # same name; the schemas above stay the only description of the documents' shape.
 SOURCES: Sources = {
-    Ref: {"id": "pk", "display": str},
+    ImpactRef: {"id": "pk", "display": str},
     ImpactOut: {"summary": _same, "details": _same},
     ImpactSummaryOut: {
         "affected": "total",
@@ -259,7 +261,7 @@ SOURCES: Sources = {
         "ci_class": lambda item: str(item.ci.ci_class),
         "criticality": "ci.criticality",
     },
-    PersonOut: {"email": "person.email"},
+    PersonToNotifyOut: {"email": "person.email"},
     FlagOut: {"asset_tag": "asset.asset_tag"},
     DetailsOut: {
         "count": "details_count",
