@@ -24,6 +24,7 @@ from assetgraph.core.etags import etag_for
 from assetgraph.core.exporting import Column, export_response
 
 from .pagination import Page, page_request, paginate
+from .validation import refuse_nulls
 
 
 @dataclass
@@ -203,6 +204,7 @@ def build_router(resource: Resource) -> Router:
     ) -> Any:
         obj = get_object_or_404(base(request).all(), request.user, "change", pk=object_id)
         values = payload.model_dump(exclude_unset=True)
+        refuse_nulls(model, values)
         check_references(request, model, values)
         updated = resource.update(_actor(request), obj, values, expected_etag=if_match(request))
         result = base(request).get(pk=updated.pk)

@@ -10,7 +10,7 @@ from assetgraph.cmdb.api import router as cmdb_router
 from assetgraph.impact.api import router as impact_router
 from assetgraph.org.api import router as org_router
 
-from . import errors
+from . import errors, validation
 from .auth import ActiveSessionAuth, BearerTokenAuth
 
 api = NinjaAPI(
@@ -26,8 +26,10 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=validation.CheckedParser(),
 )
 errors.install(api)
+validation.install(api, errors.error_response)
 api.add_router("/audit", audit_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/org", org_router)

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from .errors import ValidationFailed
+from .text import forbidden_message
 
 
 class AttributeType(models.TextChoices):
@@ -146,6 +147,8 @@ def coerce(definition: AbstractAttributeDefinition, raw: Any) -> Any:
     text = raw.strip() if isinstance(raw, str) else raw
     if kind == AttributeType.TEXT:
         value = str(text)
+        if forbidden_message(value):
+            raise ValueError(forbidden_message(value))
         if definition.pattern and not re.fullmatch(definition.pattern, value):
             raise ValueError(f"does not match the pattern {definition.pattern}")
         return value
@@ -158,6 +161,8 @@ def coerce(definition: AbstractAttributeDefinition, raw: Any) -> Any:
             number = None
         if number is None:
             raise ValueError("not a whole number")
+        if not -(2**63) <= number < 2**63:
+            raise ValueError("out of range (a 64-bit integer)")
         _check_range(definition, Decimal(number))
         return number
     if kind == AttributeType.DECIMAL:
@@ -318,6 +323,10 @@ def attribute_q(
         value = coerce(definition, raw) if lookup not in {"icontains", "istartswith"} else raw
     except ValueError as exc:
         raise ValidationFailed(f"{name}: {exc}", fields={name: [str(exc)]}) from None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        # A blank value filters nothing: say so instead of comparing with NULL.
+        message = "a value is required (use __isnull=true for a missing attribute)"
+        raise ValidationFailed(f"{name}: {message}", fields={name: [message]})
     if definition.type == AttributeType.VERSION and lookup in {"gt", "gte", "lt", "lte"}:
         return Q(**{f"{field}___{definition.key}_sort__{lookup}": version_key(str(value))})
     if lookup in {"icontains", "istartswith"}:
