@@ -1,7 +1,5 @@
 """The one NinjaAPI: ``/api/``, OpenAPI at ``/api/openapi.json``, docs at ``/api/docs``."""
 
-from ninja import NinjaAPI
-
 from assetgraph import __version__
 from assetgraph.accounts.api import router as accounts_router
 from assetgraph.assets.api import router as assets_router
@@ -12,8 +10,9 @@ from assetgraph.org.api import router as org_router
 
 from . import errors, validation
 from .auth import ActiveSessionAuth, BearerTokenAuth
+from .openapi import DocumentedAPI
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="assetgraph API",
     version=__version__,
     description=(

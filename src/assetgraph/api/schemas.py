@@ -1,5 +1,7 @@
 """Schemas shared by every app's API."""
 
+from collections.abc import Mapping
+
 from ninja import Schema
 
 
@@ -11,4 +13,8 @@ class Ref(Schema):
 
     @staticmethod
     def resolve_display(obj: object) -> str:
+        # Some endpoints build plain dicts ({"id", "display"} or {"id", "name"}); str() of one
+        # would document a stringified dict as the display text.
+        if isinstance(obj, Mapping):
+            return str(obj.get("display") or obj.get("name") or obj.get("id") or "")
         return str(obj)

@@ -82,7 +82,10 @@ class TeamOut(Schema):
     services: list[str]
 
 
-class PersonOut(Schema):
+class AffectedPersonOut(Schema):
+    """A person an impact reaches, and why (not ``org``'s ``PersonOut``: one name, one schema
+    in the OpenAPI document)."""
+
     person: Ref
     email: str
     reasons: list[str]
@@ -125,13 +128,15 @@ class ImpactOut(Schema):
     services: list[ImpactedCIOut]
     applications: list[ImpactedCIOut]
     teams: list[TeamOut]
-    people: list[PersonOut]
+    people: list[AffectedPersonOut]
     flags: list[FlagOut]
     truncated: list[str] = Field(description="lists cut at their cap (services, flags…)")
     details: DetailsOut
 
 
-class ChangeOut(Schema):
+class RecentChangeOut(Schema):
+    """A recent write near a root-cause candidate (not a change record's ``ChangeOut``)."""
+
     timestamp: dt.datetime
     object_type: str
     object_id: int
@@ -155,8 +160,8 @@ class CandidateOut(Schema):
     max_distance: int
     evidence_points: int
     engine_rank: int
-    own_changes: list[ChangeOut]
-    nearby_changes: list[ChangeOut]
+    own_changes: list[RecentChangeOut]
+    nearby_changes: list[RecentChangeOut]
     paths: list[list[PathStepOut]]
     reasons: list[str]
 
