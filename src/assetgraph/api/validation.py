@@ -160,7 +160,7 @@ class HostileInputMiddleware:
         try:
             check_query(request)
             if (request.content_type or "").startswith("multipart/") and not (
-                request.content_params.get("boundary")
+                (request.content_params or {}).get("boundary")
             ):
                 # Django's multipart parser fails on it when the body is first read.
                 raise InputRefused(400, "__all__", "a multipart body needs a boundary")
