@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo serve install dev test lint format typecheck importlint migrations-check pytest coverage e2e bench vendor clean
+.PHONY: demo serve install dev test lint format typecheck importlint migrations-check pytest coverage e2e bench vendor clean schemathesis
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ coverage: dev
 
 e2e: dev
 	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -q tests/e2e
+
+## make schemathesis: every check, every phase (stateful included) against a real server, ~3 min
+schemathesis: dev
+	$(BIN)/python scripts/schemathesis_run.py
 
 ## make bench: side-by-side benchmarks (never part of make test)
 bench: dev

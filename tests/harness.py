@@ -342,6 +342,14 @@ CROSS_TYPE_SURFACES: tuple[CrossTypeSurface, ...] = (
         session=False,
     ),
     CrossTypeSurface(
+        "api campaign counts",
+        lambda s: f"/api/assets/audits/{_campaign(s)}",
+        ("/api/assets/audits/{campaign_id}",),
+        control=('"unexpected": 1',),
+        in_scope=('"unexpected": 0',),
+        session=False,
+    ),
+    CrossTypeSurface(
         "ui person custody",
         lambda s: f"/assets/people/{s['inga'].pk}/custody/",
         ("assetgraph.assets.views.person_custody",),

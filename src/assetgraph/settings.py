@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "assetgraph.core.middleware.RequestIdMiddleware",
     "assetgraph.core.middleware.ContentSecurityPolicyMiddleware",
     "assetgraph.core.limits.UploadLimitMiddleware",  # before anything reads the body
+    "assetgraph.api.validation.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

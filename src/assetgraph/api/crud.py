@@ -23,6 +23,7 @@ from assetgraph.framework.redaction import redact_columns
 from assetgraph.framework.spec import Resource
 
 from .pagination import Page, page_request, paginate
+from .validation import refuse_nulls
 
 
 def check_references(
@@ -167,6 +168,7 @@ def build_router(resource: Resource) -> Router:
     ) -> Any:
         obj = get_object_or_404(base(request).all(), request.user, "change", pk=object_id)
         values = payload.model_dump(exclude_unset=True)
+        refuse_nulls(model, values)
         check_references(request, model, values)
         updated = resource.service("update")(
             api_actor(request), obj, values, expected_etag=if_match(request)

@@ -23,8 +23,10 @@ class Ref(Schema):
 
     @staticmethod
     def resolve_display(obj: Any, context: dict[str, Any] | None = None) -> str:
-        if isinstance(obj, Mapping):  # already shaped by a read that checked visibility
-            return str(obj["display"])
+        # Some endpoints build plain dicts ({"id", "display"} or {"id", "name"}): their display
+        # was decided (and checked) where they were built; str() of one would leak its repr.
+        if isinstance(obj, Mapping):
+            return str(obj.get("display") or obj.get("name") or obj.get("id") or "")
         request = (context or {}).get("request")
         if request is not None and isinstance(obj, Model) and not can_view(request.user, obj):
             return HIDDEN

@@ -118,7 +118,7 @@ def bulk_checkin(request: HttpRequest, payload: schemas.BulkCheckinIn) -> Any:
     operation_id="transition_asset",
     summary="Move an asset along the lifecycle (receive, repair, retire…)",
 )
-def transition(request: HttpRequest, asset_id: int, payload: schemas.TransitionIn) -> Any:
+def transition(request: HttpRequest, asset_id: int, payload: schemas.AssetTransitionIn) -> Any:
     """409 with the rule's name when the lifecycle table does not allow it."""
     asset = _asset(request, asset_id, "change")
     updated = services.transition_asset(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from assetgraph.accounts.permissions import restrict, restrict_related
+from assetgraph.accounts.permissions import restrict, restrict_related, sees_all
 
 from .choices import AuditResultChoices
 from .models import Asset, AuditCampaign, AuditItem
@@ -14,12 +14,22 @@ from .models import Asset, AuditCampaign, AuditItem
 RESULTS = [choice.value for choice in AuditResultChoices]
 
 
-def with_counts(campaigns: QuerySet[AuditCampaign]) -> QuerySet[AuditCampaign]:
-    """Annotate each campaign with how many items it has per result (one grouped query)."""
+def with_counts(campaigns: QuerySet[AuditCampaign], user: Any = None) -> QuerySet[AuditCampaign]:
+    """Annotate each campaign with how many items it has per result (one grouped query).
+
+    With ``user``, only the items they may see count (as :func:`items_of` lists them): the
+    numbers would otherwise say how many out-of-scope assets a campaign holds.
+    """
+    visible = Q()
+    if user is not None and not sees_all(user, Asset):
+        visible = Q(items__asset__isnull=True) | Q(
+            items__asset__in=restrict(Asset.objects.all(), user, "view")
+        )
     annotations: dict[str, Any] = {
-        f"n_{result}": Count("items", filter=Q(items__result=result)) for result in RESULTS
+        f"n_{result}": Count("items", filter=Q(items__result=result) & visible)
+        for result in RESULTS
     }
-    annotations["n_expected"] = Count("items", filter=Q(items__expected=True))
+    annotations["n_expected"] = Count("items", filter=Q(items__expected=True) & visible)
     return campaigns.select_related("location").annotate(**annotations)
 
 
@@ -44,7 +54,7 @@ def attach_counts(campaign: AuditCampaign) -> AuditCampaign:
 
 def campaigns_for(user: Any, action: str = "view") -> QuerySet[AuditCampaign]:
     """Campaigns the user may see, with their counts."""
-    return with_counts(restrict(AuditCampaign.objects.all(), user, action))
+    return with_counts(restrict(AuditCampaign.objects.all(), user, action), user)
 
 
 def items_of(

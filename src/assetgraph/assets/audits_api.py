@@ -27,13 +27,17 @@ ORDERINGS = {"started_at": "started_at", "name": "name", "id": "pk"}
 
 def _campaign(request: HttpRequest, campaign_id: int, action: str = "view") -> AuditCampaign:
     campaign = get_object_or_404(
-        audits.with_counts(AuditCampaign.objects.all()), request.user, action, pk=campaign_id
+        audits.with_counts(AuditCampaign.objects.all(), request.user),
+        request.user,
+        action,
+        pk=campaign_id,
     )
     return audits.attach_counts(campaign)
 
 
 def _fresh(request: HttpRequest, campaign: AuditCampaign) -> AuditCampaign:
-    return audits.attach_counts(audits.with_counts(AuditCampaign.objects.all()).get(pk=campaign.pk))
+    counted = audits.with_counts(AuditCampaign.objects.all(), request.user)
+    return audits.attach_counts(counted.get(pk=campaign.pk))
 
 
 @router.get(

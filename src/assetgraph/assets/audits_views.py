@@ -54,7 +54,10 @@ class StartAuditForm(forms.Form):
 def _campaign(request: AuthedRequest, pk: int, action: str = "view") -> AuditCampaign:
     try:
         campaign = get_object_or_404(
-            audits.with_counts(AuditCampaign.objects.all()), request.user, action, pk=pk
+            audits.with_counts(AuditCampaign.objects.all(), request.user),
+            request.user,
+            action,
+            pk=pk,
         )
     except NotFound as exc:
         raise Http404 from exc

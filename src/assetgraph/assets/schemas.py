@@ -348,7 +348,7 @@ class DisposalIn(Schema):
     notes: str = ""
 
 
-class TransitionIn(Schema):
+class AssetTransitionIn(Schema):
     transition: str = Field(min_length=1, max_length=40)
     substate: str = ""
     reason: str = ""

@@ -398,16 +398,20 @@ def delete_relationship(request: HttpRequest, rel_id: int) -> tuple[int, None]:
 
 
 @router.get("/diff", response=schemas.DiffOut, tags=["CIs"], operation_id="cmdb_diff")
-def estate_diff(request: HttpRequest) -> dict[str, Any]:
+def estate_diff(
+    request: HttpRequest,
+    start_at: str = params.Query(..., alias="from", description="ISO date or timestamp"),
+    end_at: str | None = params.Query(None, alias="to", description="ISO date or timestamp; now"),
+) -> dict[str, Any]:
     """What changed between ``from`` and ``to`` (ISO timestamps; ``to`` defaults to now):
     CIs added and retired, field and attribute changes, relationships added and removed."""
     from django.utils import timezone
 
     require_view(request, "cmdb.ci")
-    start = parse_when(request.GET.get("from"), "from")
+    start = parse_when(start_at, "from")
     if start is None:
         raise ValidationFailed("from: required", fields={"from": ["required"]})
-    end = parse_when(request.GET.get("to"), "to") or timezone.now()
+    end = parse_when(end_at, "to") or timezone.now()
     cis = visible_cis(request.user, include_retired=True)
     rels = (
         visible_relationships(request.user, include_ended=True)

@@ -43,21 +43,29 @@ BATCH = 500
 
 
 def parse_when(raw: str | None, name: str = "as_of") -> dt.datetime | None:
-    """An ISO timestamp (or date = its midnight) from a query parameter; aware, or a 422."""
+    """An ISO timestamp (or date = its midnight) from a query parameter; aware, or a 422.
+
+    Well-formed but impossible values (``2020-13-45``, ``0000-00-00``) and timestamps that
+    leave the calendar once their offset is applied (``0001-01-01T00:00:00+01:00``) are field
+    errors too, not server errors.
+    """
     if raw in (None, ""):
         return None
     assert raw is not None
-    value = parse_datetime(raw.replace(" ", "+")) if "T" in raw or ":" in raw else None
-    if value is None:
-        day = parse_date(raw)
-        if day is None:
-            raise ValidationFailed(
-                f"{name}: not an ISO date or timestamp",
-                fields={name: ["not an ISO date or timestamp (e.g. 2026-01-31T12:00:00Z)"]},
-            )
-        value = dt.datetime.combine(day, dt.time.min)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.UTC)
+    hint = "not an ISO date or timestamp (e.g. 2026-01-31T12:00:00Z)"
+    try:
+        value = parse_datetime(raw.replace(" ", "+")) if "T" in raw or ":" in raw else None
+        if value is None:
+            day = parse_date(raw)
+            if day is None:
+                raise ValueError(hint)
+            value = dt.datetime.combine(day, dt.time.min)
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, dt.UTC)
+        value.astimezone(dt.UTC)  # an offset must not take it out of the calendar
+    except (ValueError, OverflowError) as exc:
+        message = hint if str(exc) == hint else f"{hint}: {exc}"
+        raise ValidationFailed(f"{name}: {message}", fields={name: [message]}) from None
     return value
 
 

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from .errors import ValidationFailed
+from .text import forbidden_message
 
 
 class AttributeType(models.TextChoices):
@@ -137,6 +138,9 @@ def version_key(value: str) -> str:
 
 def _text(definition: AbstractAttributeDefinition, text: Any) -> Any:
     value = str(text)
+    problem = forbidden_message(value)
+    if problem:
+        raise ValueError(problem)
     if definition.pattern and not re.fullmatch(definition.pattern, value):
         raise ValueError(f"does not match the pattern {definition.pattern}")
     return value
@@ -151,6 +155,8 @@ def _integer(definition: AbstractAttributeDefinition, text: Any) -> Any:
         number = None
     if number is None:
         raise ValueError("not a whole number")
+    if not -(2**63) <= number < 2**63:
+        raise ValueError("out of range (a 64-bit integer)")
     _check_range(definition, Decimal(number))
     return number
 
@@ -360,6 +366,10 @@ def attribute_q(
         value = coerce(definition, raw) if lookup not in {"icontains", "istartswith"} else raw
     except ValueError as exc:
         raise ValidationFailed(f"{name}: {exc}", fields={name: [str(exc)]}) from None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        # A blank value filters nothing: say so instead of comparing with NULL.
+        message = "a value is required (use __isnull=true for a missing attribute)"
+        raise ValidationFailed(f"{name}: {message}", fields={name: [message]})
     if definition.type == AttributeType.VERSION and lookup in {"gt", "gte", "lt", "lte"}:
         return Q(**{f"{field}___{definition.key}_sort__{lookup}": version_key(str(value))})
     if lookup in {"icontains", "istartswith"}:

@@ -6,10 +6,19 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import class_prepared
+
+from .text import refuse_forbidden_text
+
+class_prepared.connect(refuse_forbidden_text, dispatch_uid="assetgraph.refuse_forbidden_text")
 
 
 class TimestampedModel(models.Model):
-    """Adds ``created``/``updated`` stamps; the audit spine holds who and what changed."""
+    """Adds ``created``/``updated`` stamps; the audit spine holds who and what changed.
+
+    Like every text field of the project's models, its text fields refuse NUL, control
+    characters and lone surrogates (see :func:`assetgraph.core.text.refuse_forbidden_text`).
+    """
 
     created = models.DateTimeField(auto_now_add=True, editable=False)
     updated = models.DateTimeField(auto_now=True, editable=False)

@@ -33,7 +33,31 @@ from .limits import (
     too_large_message,
 )
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "|", "%")
+# What a spreadsheet may take as the start of a formula: the ASCII triggers, their full-width
+# forms (Excel converts a full-width equals sign typed by an East Asian IME into "=", and some
+# versions evaluate a stored one) and the small forms.
+FORMULA_PREFIXES = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    "\x00",
+    "|",
+    "%",
+    "\uff1d",  # FULLWIDTH EQUALS SIGN
+    "\uff0b",  # FULLWIDTH PLUS SIGN
+    "\uff0d",  # FULLWIDTH HYPHEN-MINUS
+    "\uff20",  # FULLWIDTH COMMERCIAL AT
+    "\ufe62",  # SMALL PLUS SIGN
+    "\ufe63",  # SMALL HYPHEN-MINUS
+    "\ufe66",  # SMALL EQUALS SIGN
+)
+# Characters an XLSX (XML 1.0) cell cannot hold; values stored before input was checked may
+# contain them, and an export must not fail on them.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MAX_IMPORT_ROWS = 1_000_000  # the default of ASSETGRAPH_IMPORT_MAX_ROWS
 
 
@@ -57,12 +81,19 @@ def normalise_header(name: str) -> str:
 def escape_cell(value: Any) -> Any:
     """Neutralise a text cell that a spreadsheet would evaluate as a formula.
 
-    Numbers stay numbers; a string starting with a formula trigger gets a leading apostrophe,
-    the OWASP-recommended escape that spreadsheets display but do not evaluate.
+    Numbers stay numbers; a string starting with a formula trigger (after any leading spaces,
+    which some spreadsheets skip) gets a leading apostrophe, the OWASP-recommended escape that
+    spreadsheets display but do not evaluate. Applied when writing, so values stored before
+    any input check are escaped too.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value.lstrip(" \u3000").startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def xml_safe(text: str) -> str:
+    """Replace the characters an XLSX cell cannot hold with U+FFFD (visible, not lost)."""
+    return XML_ILLEGAL.sub("\ufffd", text)
 
 
 def _cell_text(value: Any) -> str:
@@ -548,8 +579,8 @@ def write_xlsx(
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "export")
-    sheet.append(list(header))
+    sheet = workbook.create_sheet(title=re.sub(r"[\\/*?:\[\]]", "-", title)[:31] or "export")
+    sheet.append([xml_safe(str(h)) for h in header])
     for row in rows:
         cells: list[Any] = []
         for value in row:
@@ -562,7 +593,7 @@ def write_xlsx(
             elif isinstance(value, dt.date):
                 cells.append(value)
             else:
-                cells.append(escape_cell(str(value)))
+                cells.append(escape_cell(xml_safe(str(value))))
         sheet.append(cells)
     out = io.BytesIO()
     workbook.save(out)

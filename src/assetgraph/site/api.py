@@ -6,19 +6,18 @@ Every app's declared resources get the standard endpoints at ``/api/<app>/<path>
 endpoints (audit events, accounts) come first.
 """
 
-from ninja import NinjaAPI
-
 from assetgraph import __version__
-from assetgraph.api import errors
+from assetgraph.api import errors, validation
 from assetgraph.api.accounts import router as accounts_router
 from assetgraph.api.audit import router as audit_router
 from assetgraph.api.auth import ActiveSessionAuth, BearerTokenAuth
 from assetgraph.api.crud import build_router
+from assetgraph.api.openapi import DocumentedAPI
 from assetgraph.framework.spec import app_resources
 
 from . import domain_modules
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="assetgraph API",
     version=__version__,
     description=(
@@ -31,8 +30,10 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=validation.CheckedParser(),
 )
 errors.install(api)
+validation.install(api, errors.error_response)
 api.add_router("/audit", audit_router)
 api.add_router("/accounts", accounts_router)
 

@@ -45,6 +45,9 @@ class Command(BaseCommand):
                 self.cfg.set("accesslog", "-")
                 self.cfg.set("timeout", 120)
                 self.cfg.set("graceful_timeout", 10)
+                # The longest request line gunicorn allows short of "unlimited": room for
+                # the API's query values (up to 2,048 characters each).
+                self.cfg.set("limit_request_line", 8190)
 
             def load(self) -> Any:
                 return application

@@ -1,0 +1,243 @@
+"""The OpenAPI document, completed with what holds for every operation.
+
+ninja documents what each view declares: its parameters, its body and its success response.
+The rules the whole API shares are added here, once, so the document tells the truth for
+every operation without each view repeating them (and so a client generated from it, or a
+tool such as schemathesis, expects what the API really does):
+
+- every operation's error statuses (400/401/403/404/409/412/422, and 413 for uploads), all
+  with the one error body;
+- what :mod:`assetgraph.api.validation` refuses for every field: control characters in text
+  (a ``pattern``), integers beyond 64 bits (``minimum``/``maximum``), query values over
+  4,096 characters (``maxLength``);
+- export operations' ``format`` (``csv`` or ``xlsx``), and numeric path ids (digits only).
+
+It also refuses to describe two different schemas under one name (ninja would silently keep
+one of them and document the other operations wrongly).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ninja import NinjaAPI
+
+from .validation import INT64, MAX_QUERY_VALUE
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+ERROR_STATUSES = {
+    "400": "Malformed request (JSON that does not parse)",
+    "401": "Not authenticated: no valid token or session",
+    "403": "Authenticated but not allowed",
+    "404": "Not found, or not visible to you",
+    "409": "Conflicts with the current state",
+    "412": "If-Match names a version that is no longer current",
+    "422": "Invalid input; `fields` names each offending field",
+}
+UPLOAD_STATUSES = {"413": "The upload is larger than the import limit"}
+# The server itself (gunicorn) refuses a request line over 8 KB, with an HTML page.
+URI_TOO_LONG = {
+    "description": "The URL is too long (refused by the server before the API sees it)",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+# Text no field accepts (see api.validation): C0 controls other than tab and line breaks.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
+# Any JSON value whose strings obey TEXT_PATTERN: what a free-form value (an attributes
+# object, an ignored extra key) may hold, since the input check looks inside them too.
+JSON_VALUE: dict[str, Any] = {
+    "title": "JSONValue",
+    "anyOf": [
+        {"type": "string", "pattern": TEXT_PATTERN},
+        {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JSONValue"}},
+        {
+            "type": "object",
+            "additionalProperties": {"$ref": "#/components/schemas/JSONValue"},
+        },
+    ],
+}
+_ANY_VALUE = {"$ref": "#/components/schemas/JSONValue"}
+
+
+class DuplicateSchemaName(Exception):
+    """Two different schemas would be documented under one component name."""
+
+
+class DocumentedAPI(NinjaAPI):
+    """A ``NinjaAPI`` whose OpenAPI document carries the API-wide rules (module docstring)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        check_unique_schema_names(self)
+        document = super().get_openapi_schema(*args, **kwargs)
+        complete(document)
+        return document
+
+
+def check_unique_schema_names(api: NinjaAPI) -> None:
+    """Fail loudly when two different schema classes share a name in the document."""
+    from pydantic import BaseModel
+
+    seen: dict[str, type[Any]] = {}
+    routers = [entry[1] for entry in api._routers]
+    for router in routers:
+        routers.extend(entry[1] for entry in router._routers)
+    for router in dict.fromkeys(routers):
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in _models_of(operation):
+                    for found in _nested_models(model, BaseModel):
+                        name = found.__name__
+                        if not found.__module__.startswith("assetgraph."):
+                            continue  # ninja's own per-operation parameter models
+                        other = seen.setdefault(name, found)
+                        if other is not found and _fields(other) != _fields(found):
+                            raise DuplicateSchemaName(
+                                f"two schemas are named {name!r}: {other.__module__} and "
+                                f"{found.__module__}; rename one"
+                            )
+
+
+def _models_of(operation: Any) -> list[type[Any]]:
+    models = [m for m in getattr(operation, "models", []) if isinstance(m, type)]
+    response_models = getattr(operation, "response_models", {}) or {}
+    models.extend(m for m in response_models.values() if isinstance(m, type))
+    return models
+
+
+def _nested_models(model: type[Any], base: type[Any]) -> list[type[Any]]:
+    """Every pydantic model reachable from ``model``'s fields (itself included)."""
+    import typing
+
+    found: list[type[Any]] = []
+    stack = [model]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.append(current)
+        for field in getattr(current, "model_fields", {}).values():
+            annotation = field.annotation
+            queue = [annotation]
+            while queue:
+                item = queue.pop()
+                if isinstance(item, type) and issubclass(item, base):
+                    stack.append(item)
+                queue.extend(typing.get_args(item))
+    return found
+
+
+def _fields(model: type[Any]) -> tuple[str, ...]:
+    return tuple(sorted(getattr(model, "model_fields", {})))
+
+
+def complete(document: dict[str, Any]) -> None:
+    """Add the API-wide rules to a generated document (in place)."""
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    for schema in components.values():
+        _constrain(schema)
+    components["Error"] = copy.deepcopy(ERROR_SCHEMA)  # echoes input: no constraints
+    components["JSONValue"] = copy.deepcopy(JSON_VALUE)
+    for path, methods in document.get("paths", {}).items():
+        for _method, operation in methods.items():
+            if not isinstance(operation, dict):
+                continue
+            _add_errors(operation)
+            for parameter in operation.get("parameters", []):
+                schema = parameter.setdefault("schema", {})
+                if (
+                    parameter.get("in") == "query"
+                    and parameter.get("name") == "format"
+                    and (path.endswith(("/export", "/export/")))
+                ):
+                    schema.clear()
+                    schema.update({"type": "string", "enum": ["csv", "xlsx"], "default": "csv"})
+                    continue
+                if parameter.get("in") == "path" and schema.get("type") == "integer":
+                    schema.setdefault("minimum", 0)
+                _constrain(schema, query=parameter.get("in") == "query")
+            body = operation.get("requestBody", {}).get("content", {})
+            for content in body.values():
+                _constrain(content.get("schema", {}))
+            if "multipart/form-data" in body:
+                for status, text in UPLOAD_STATUSES.items():
+                    operation["responses"].setdefault(status, _error_response(text))
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _add_errors(operation: dict[str, Any]) -> None:
+    # ninja keys responses by int; one key per status, as JSON has them.
+    responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+    for status, description in ERROR_STATUSES.items():
+        current = responses.get(status)
+        if current is None or "content" not in current:
+            responses[status] = _error_response(description)
+    responses.setdefault("414", URI_TOO_LONG)
+    operation["responses"] = responses
+
+
+def _constrain(schema: Any, *, query: bool = False) -> None:
+    """Add the validation rules every field obeys to a JSON schema (recursively)."""
+    if not isinstance(schema, dict):
+        return
+    kind = schema.get("type")
+    if kind == "string" and not {"enum", "format", "pattern", "const"} & set(schema):
+        schema["pattern"] = TEXT_PATTERN
+        if query:
+            schema.setdefault("maxLength", MAX_QUERY_VALUE)
+    if kind == "integer":
+        schema.setdefault("minimum", INT64[0])
+        schema.setdefault("maximum", INT64[1])
+    for key in ("properties",):
+        for child in schema.get(key, {}).values():
+            _constrain(child, query=query)
+    for key in ("items", "additionalProperties"):
+        child = schema.get(key)
+        if child is True or child == {}:
+            schema[key] = dict(_ANY_VALUE)  # free-form, but strings still obey the rules
+        else:
+            _constrain(child, query=query)
+    if schema.get("type") == "object" and "additionalProperties" not in schema:
+        # Extra keys are ignored, but their values are checked like any other.
+        schema["additionalProperties"] = dict(_ANY_VALUE)
+    if isinstance(schema.get("properties"), dict):
+        for name, child in list(schema["properties"].items()):
+            if child == {}:
+                schema["properties"][name] = dict(_ANY_VALUE)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for child in schema.get(key, []):
+            _constrain(child, query=query)
+
+
+def documented(document: dict[str, Any]) -> dict[str, Any]:
+    """A completed copy of a document (for tests that build one by hand)."""
+    result = copy.deepcopy(document)
+    complete(result)
+    return result
