@@ -7,6 +7,7 @@ Names in the estates are those of the document's examples.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -356,7 +357,7 @@ def test_rule_ties_are_stated_and_evidence_decides_which_are_shown(
     for name in chain:
         make.ci(name)
     make.needs("svc", chain[0])
-    for upper, lower in zip(chain, chain[1:], strict=False):
+    for upper, lower in itertools.pairwise(chain):
         make.needs(upper, lower)
     services.update_ci(system, make.cis["c11"], {"description": "patched"})  # the deepest
     client = api("Read-only")
