@@ -53,9 +53,8 @@ MAX_IN = 20_000
 def notify(affected: Affected, report: ImpactReport) -> None:
     """Fill the report's teams, users affected and people to notify."""
     report.teams = _teams(affected, report.services)
-    users, holders = _users(affected, report)
-    report.users = users
-    report.people = _people(affected, report, holders)
+    report.users, devices, uses = _users(affected, report)
+    report.people = _people(affected, report, devices, uses)
 
 
 # ------------------------------------------------------------------------------ teams
@@ -226,6 +225,16 @@ def _sites(location: I64) -> I64:
     return out
 
 
+def _counts(keys: I64, person: I64) -> tuple[I64, I64, I64]:
+    """Distinct keys, devices per key and distinct users (non-zero) per key (vectorised)."""
+    distinct, where = np.unique(keys, return_inverse=True)
+    devices = np.bincount(where, minlength=distinct.size)
+    known = person > 0
+    pairs = np.unique(np.stack([where[known], person[known]], axis=1), axis=0).reshape(-1, 2)
+    people = np.bincount(pairs[:, 0], minlength=distinct.size)
+    return distinct, devices, people
+
+
 def _groups(
     affected: Affected, model: type[Location] | type[Department], keys: I64, person: I64
 ) -> list[GroupCount]:
@@ -233,38 +242,36 @@ def _groups(
     see are merged into the ``None`` row."""
     allowed = affected.viewer.visible(model, np.unique(keys[keys > 0]).tolist())
     keys = np.where(np.isin(keys, np.fromiter(allowed, dtype=np.int64)), keys, 0)
-    out: list[GroupCount] = []
     objects: dict[int, Location | Department] = dict(
         model._default_manager.in_bulk(sorted(allowed))
     )
-    for key in np.unique(keys).tolist():
-        mine = keys == key
-        users = person[mine]
-        out.append(
-            GroupCount(
-                objects.get(key),
-                int(np.unique(users[users > 0]).size),
-                int(np.count_nonzero(mine)),
-            )
-        )
+    distinct, devices, people = _counts(keys, person)
+    out = [
+        GroupCount(objects.get(int(key)), int(people[i]), int(devices[i]))
+        for i, key in enumerate(distinct.tolist())
+    ]
     out.sort(key=lambda g: (g.key is None, -g.endpoints, str(g.key)))
     return out[:LIST_CAP]
 
 
 @dataclass
-class _Holder:
-    """An affected user: their devices and the affected services those use."""
+class _Uses:
+    """Which affected service each affected device uses, ranked for grouping: the
+    (device index, service pk) pairs, each service's rank (lost before degraded, then by
+    name) and state."""
 
-    devices: list[int]  # CI pks
-    services: list[tuple[int, str]]  # (service pk, reported state), the grouping one first
+    owner: I64
+    service: I64
+    rank: I64  # per pair
+    services: dict[int, tuple[int, str]]  # service pk -> (rank, state)
 
 
-def _users(affected: Affected, report: ImpactReport) -> tuple[UsersAffected, dict[int, _Holder]]:
-    """Counts of affected devices and users per service, site and department, and each
-    visible user's devices and services (for the people list)."""
+def _users(affected: Affected, report: ImpactReport) -> tuple[UsersAffected, _Devices, _Uses]:
+    """Counts of affected devices and users per service, site and department."""
     devices = _devices(affected)
+    uses = _services_used(affected, devices)
     if devices.index.size == 0:
-        return UsersAffected(), {}
+        return UsersAffected(), devices, uses
     down = affected.down[devices.index]
     users = UsersAffected(
         people=int(np.unique(devices.person[devices.person > 0]).size),
@@ -272,93 +279,60 @@ def _users(affected: Affected, report: ImpactReport) -> tuple[UsersAffected, dic
         service_lost=int(np.count_nonzero(down)),
         service_degraded=int(np.count_nonzero(~down)),
     )
-    owner, service_pk = _services_used(affected, devices)
-    users.by_service = _by_service(affected, report, owner, service_pk, devices.person)
+    users.by_service = _by_service(report, uses, devices.person)
     users.by_site = _groups(affected, Location, devices.site, devices.person)
     users.by_department = _groups(affected, Department, devices.department, devices.person)
-    return users, _holders(affected, devices, owner, service_pk)
+    return users, devices, uses
 
 
-def _services_used(affected: Affected, devices: _Devices) -> tuple[I64, I64]:
-    """(device index into ``devices``, service pk) pairs: the visible affected
-    infrastructure each device needs directly (engine adjacency, one gather)."""
+def _services_used(affected: Affected, devices: _Devices) -> _Uses:
+    """The visible affected infrastructure each device needs directly (engine adjacency,
+    one gather), with the grouping rank of each service."""
     owner, needed = engine.direct_needs(affected.eg.graph, affected.nodes[devices.index])
     is_device = np.zeros(affected.eg.graph.n_nodes, dtype=np.bool_)
     is_device[affected.nodes[affected.endpoint]] = True
     keep = (affected.code[needed] > 0) & ~is_device[needed]
+    down = affected.code[needed[keep]] == DOWN
     pairs = np.unique(
-        np.stack([owner[keep].astype(np.int64), affected.eg.pks_of(needed[keep])], axis=1),
+        np.stack([owner[keep].astype(np.int64), affected.eg.pks_of(needed[keep]), down], axis=1),
         axis=0,
-    ).reshape(-1, 2)
-    return pairs[:, 0], pairs[:, 1]
+    ).reshape(-1, 3)
+    state = {int(pk): "down" if lost else "degraded" for _, pk, lost in pairs.tolist()}
+    names = dict(CI.objects.filter(pk__in=list(state)).values_list("pk", "name"))
+    ranked = sorted(state, key=lambda pk: (state[pk] != "down", names.get(pk, ""), pk))
+    services = {pk: (rank, state[pk]) for rank, pk in enumerate(ranked)}
+    rank = np.array([services[pk][0] for pk in pairs[:, 1].tolist()], dtype=np.int64)
+    return _Uses(pairs[:, 0], pairs[:, 1], rank, services)
 
 
-def _state_of(affected: Affected, pk: int) -> str:
-    return "down" if affected.code[affected.eg.node_of(pk)] == DOWN else "degraded"
-
-
-def _by_service(
-    affected: Affected, report: ImpactReport, owner: I64, service_pk: I64, person: I64
-) -> list[ServiceUsers]:
+def _by_service(report: ImpactReport, uses: _Uses, person: I64) -> list[ServiceUsers]:
     """Devices and distinct users per service used (lost services first, then most users)."""
-    if service_pk.size == 0:
+    if uses.service.size == 0:
         return []
-    keys, where = np.unique(service_pk, return_inverse=True)
-    devices = np.bincount(where, minlength=keys.size)
-    users = person[owner]
-    pairs = np.unique(np.stack([where[users > 0], users[users > 0]], axis=1), axis=0)
-    people = np.bincount(pairs[:, 0], minlength=keys.size) if pairs.size else devices * 0
-    states = {int(pk): _state_of(affected, int(pk)) for pk in keys.tolist()}
+    keys, devices, people = _counts(uses.service, person[uses.owner])
+    state = {pk: uses.services[pk][1] for pk in keys.tolist()}
     order = sorted(
         range(keys.size),
-        key=lambda i: (states[int(keys[i])] != "down", -int(devices[i]), int(keys[i])),
+        key=lambda i: (state[int(keys[i])] != "down", -int(devices[i]), int(keys[i])),
     )
     if len(order) > LIST_CAP:
         report.truncated.append("users.by_service")
     chosen = [int(keys[i]) for i in order[:LIST_CAP]]
     found = CI.objects.select_related("ci_class").defer("attributes").in_bulk(chosen)
     return [
-        ServiceUsers(found[int(keys[i])], states[int(keys[i])], int(people[i]), int(devices[i]))
+        ServiceUsers(found[int(keys[i])], state[int(keys[i])], int(people[i]), int(devices[i]))
         for i in order[:LIST_CAP]
         if int(keys[i]) in found
     ]
 
 
-def _holders(
-    affected: Affected, devices: _Devices, owner: I64, service_pk: I64
-) -> dict[int, _Holder]:
-    """Each visible user's devices and the services they lost (lost first, then name)."""
-    holders: dict[int, _Holder] = {}
-    device_pks = affected.pks[devices.index]
-    for i, person in enumerate(devices.person.tolist()):
-        if person:
-            holders.setdefault(person, _Holder([], [])).devices.append(int(device_pks[i]))
-    if not holders:
-        return holders
-    per_device: dict[int, list[int]] = {}
-    for o, s in zip(owner.tolist(), service_pk.tolist(), strict=True):
-        per_device.setdefault(o, []).append(s)
-    names = dict(CI.objects.filter(pk__in=set(service_pk.tolist())).values_list("pk", "name"))
-    for i, person in enumerate(devices.person.tolist()):
-        if not person:
-            continue
-        known = holders[person].services
-        for s in per_device.get(i, []):
-            entry = (s, _state_of(affected, s))
-            if entry not in known:
-                known.append(entry)
-    for holder in holders.values():
-        holder.services.sort(key=lambda e: (e[1] != "down", names.get(e[0], ""), e[0]))
-    return holders
-
-
 # ------------------------------------------------------------------------------ people
 def _people(
-    affected: Affected, report: ImpactReport, holders: dict[int, _Holder]
+    affected: Affected, report: ImpactReport, devices: _Devices, uses: _Uses
 ) -> list[PersonToNotify]:
     """Owners of affected services first (by name), then affected users grouped by the
-    service they are listed under (lost before degraded, then by service name, then by
-    their name). At most ``MAX_PEOPLE``."""
+    service they are listed under (their best-ranked one: lost before degraded, then by
+    name), then by name. At most ``MAX_PEOPLE``: users are chosen in group order."""
     if not affected.viewer.people:
         return []
     owners: dict[int, list[str]] = {}
@@ -370,59 +344,74 @@ def _people(
             )
     seen = affected.viewer.visible(Person, owners)
     owners = {pk: r for pk, r in owners.items() if pk in seen}
-    services = CI.objects.defer("attributes").in_bulk(
-        {h.services[0][0] for h in holders.values() if h.services}
-    )
-
-    def group_key(pk: int) -> tuple[bool, str, int]:
-        first = holders[pk].services[:1]
-        lost = bool(first) and first[0][1] == "down"
-        name = services[first[0][0]].name if first and first[0][0] in services else "~"
-        return (not lost, name, pk)
-
-    ranked = sorted((pk for pk in holders if pk not in owners), key=group_key)
-    if len(owners) + len(ranked) > MAX_PEOPLE:
+    # each user's group: the best rank over the services of all their devices
+    people = np.unique(devices.person[devices.person > 0])
+    last = len(uses.services)
+    group = np.full(people.size, last, dtype=np.int64)
+    if uses.owner.size:
+        who = np.searchsorted(people, devices.person[uses.owner])
+        known = devices.person[uses.owner] > 0
+        np.minimum.at(group, who[known], uses.rank[known])
+    order = np.lexsort((people, group))
+    users = [int(pk) for pk in people[order].tolist() if int(pk) not in owners]
+    if len(owners) + len(users) > MAX_PEOPLE:
         report.truncated.append("people")
-    ranked = ranked[: max(MAX_PEOPLE - len(owners), 0)]
-    found = Person.objects.in_bulk([*owners, *ranked])
-    reasons = _Reasons(affected, [holders[pk] for pk in [*owners, *ranked] if pk in holders])
-    out = [
-        PersonToNotify(found[pk], sorted(r) + reasons.of(holders.get(pk)))
+    users = users[: max(MAX_PEOPLE - len(owners), 0)]
+    found = Person.objects.in_bulk([*owners, *users])
+    reasons = _Reasons(affected, devices, uses, [*owners, *users])
+    by_rank = {rank: pk for pk, (rank, _) in uses.services.items()}
+    group_of = dict(zip(people.tolist(), group.tolist(), strict=True))
+    groups = CI.objects.defer("attributes").in_bulk(
+        {by_rank[group_of[pk]] for pk in users if group_of[pk] < last}
+    )
+    listed = [
+        PersonToNotify(found[pk], sorted(r) + reasons.of(pk))
         for pk, r in owners.items()
         if pk in found
     ]
-    out.sort(key=lambda p: str(p.person))
-    users = [
+    listed.sort(key=lambda p: str(p.person))
+    grouped = [
         PersonToNotify(
             found[pk],
-            reasons.of(holders[pk]),
+            reasons.of(pk),
             role="user",
-            group=services.get(holders[pk].services[0][0]) if holders[pk].services else None,
+            group=groups.get(by_rank.get(group_of[pk], 0)),
         )
-        for pk in ranked
+        for pk in users
         if pk in found
     ]
-    users.sort(key=lambda p: (group_key(p.person.pk)[:2], str(p.person)))
-    return (out + users)[:MAX_PEOPLE]
+    grouped.sort(key=lambda p: (group_of[p.person.pk], str(p.person)))
+    return listed + grouped
 
 
 class _Reasons:
-    """Why a user is listed, in words ("uses Finance (service lost) on lt-0042"): the names
-    of the listed users' services and devices, read in two queries."""
+    """Why a user is listed, in words ("uses Finance (service lost) on lt-0042"), for the
+    listed users only: their devices and services, and those names in one query."""
 
     LABEL = {"down": "service lost", "degraded": "service degraded"}
 
-    def __init__(self, affected: Affected, listed: list[_Holder]) -> None:
-        services = {s for h in listed for s, _ in h.services[:REASONS_PER_PERSON]}
-        devices = {d for h in listed for d in h.devices[:3]}
-        self.names = dict(CI.objects.filter(pk__in=services | devices).values_list("pk", "name"))
+    def __init__(self, affected: Affected, devices: _Devices, uses: _Uses, listed: list[int]):
+        wanted = np.isin(devices.person, np.array(listed, dtype=np.int64))
+        device_pks = affected.pks[devices.index]
+        self.devices: dict[int, list[int]] = {}
+        for i in np.flatnonzero(wanted).tolist():
+            self.devices.setdefault(int(devices.person[i]), []).append(int(device_pks[i]))
+        self.services: dict[int, set[int]] = {}
+        mine = wanted[uses.owner]
+        for o, service in zip(uses.owner[mine].tolist(), uses.service[mine].tolist(), strict=True):
+            self.services.setdefault(int(devices.person[o]), set()).add(service)
+        self.rank = uses.services
+        pks = {d for ds in self.devices.values() for d in ds[:3]}
+        pks |= {s for ss in self.services.values() for s in ss}
+        self.names = dict(CI.objects.filter(pk__in=pks).values_list("pk", "name"))
 
-    def of(self, holder: _Holder | None) -> list[str]:
-        """The reasons of one user (none when ``holder`` is None)."""
-        if holder is None:
+    def of(self, person: int) -> list[str]:
+        """The reasons of one user (none when they are not an affected user)."""
+        if person not in self.devices:
             return []
-        on = ", ".join(self.names.get(d, f"CI {d}") for d in holder.devices[:3])
+        on = ", ".join(self.names.get(d, f"CI {d}") for d in self.devices[person][:3])
+        services = sorted(self.services.get(person, ()), key=lambda s: self.rank[s][0])
         return [
-            f"uses {self.names.get(s, f'CI {s}')} ({self.LABEL[state]}) on {on}"
-            for s, state in holder.services[:REASONS_PER_PERSON]
+            f"uses {self.names.get(s, f'CI {s}')} ({self.LABEL[self.rank[s][1]]}) on {on}"
+            for s in services[:REASONS_PER_PERSON]
         ]

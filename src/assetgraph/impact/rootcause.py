@@ -343,9 +343,9 @@ def analyse_root_cause(
     since = (now or timezone.now()) - window
     eg = estate_graph()
     nodes = np.array([_node(eg, s.pk) for s in every], dtype=np.int32)
-    pool = max(100, limit * 5)
+    pool = min(max(100, limit * 5), MAX_CANDIDATES)
     raw = engine.root_cause(
-        eg.graph, nodes, limit=pool, degraded=flags, max_candidates=max(MAX_CANDIDATES, pool)
+        eg.graph, nodes, limit=pool, degraded=flags, max_candidates=MAX_CANDIDATES
     )
     report = RootCauseReport(
         every,
