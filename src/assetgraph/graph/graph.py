@@ -408,6 +408,12 @@ class Graph:
         out = self._to_ext[np.maximum(nodes, 0)]
         return np.where(nodes < 0, nodes, out).astype(np.int32)
 
+    @property
+    def external_ids(self) -> I32 | None:
+        """The internal -> caller id table (``None`` when ids are not renumbered), for
+        kernels that map their output in their own final loop."""
+        return self._to_ext
+
     def _ext_scalar(self, node: int) -> int:
         """Map one internal id to the caller's id."""
         return int(node) if self._to_ext is None else int(self._to_ext[node])

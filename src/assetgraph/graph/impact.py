@@ -79,7 +79,7 @@ class ImpactResult:
         out = np.where(self.states == DOWN, self.parents, -1).astype(np.int32)
         if self.fix_nodes.size:
             _, where, _, _ = self._dense
-            pos = where[self.fix_nodes]
+            pos = where(self.fix_nodes)
             shown = pos < self.nodes.size
             out[pos[shown]] = self.fix_parents[shown]
         return out
@@ -91,15 +91,10 @@ class ImpactResult:
         return self.nodes[order], order
 
     @cached_property
-    def _dense(self) -> tuple[int, npt.NDArray[np.int64], I8, I32]:
-        """A direct node -> position table over every affected CI (reported ones first,
-        then those beyond ``max_depth``), their states and BFS parents, with the DOWN-chain
-        fixes applied to a copy of the parents for DOWN-chain walks.
-
-        Why a table: it costs one scatter of the result's size; chains then cost a gather
-        per step, where sorting the result (a binary-search index) would cost more than
-        the impact run itself on large results.
-        """
+    def _dense(self) -> tuple[int, _Locator, I8, I32]:
+        """Every affected CI (reported ones first, then those beyond ``max_depth``) with a
+        locator of their positions, their states and BFS parents, and the DOWN-chain
+        fixes applied to a copy of the parents for DOWN-chain walks."""
         if self._all is None:
             nodes, states, parents = self.nodes, self.states, self.parents
         else:
@@ -110,11 +105,10 @@ class ImpactResult:
             nodes = np.concatenate([self.nodes, nodes[extra]])
             states = np.concatenate([self.states, states[extra]])
             parents = np.concatenate([self.parents, parents[extra]])
-        where = np.full(size, nodes.size, dtype=np.int64)  # nodes.size = "not affected"
-        where[nodes] = np.arange(nodes.size)
+        where = _Locator(nodes, size)
         down_par = parents.copy()
         if self.fix_nodes.size:
-            down_par[where[self.fix_nodes]] = self.fix_parents
+            down_par[where(self.fix_nodes)] = self.fix_parents
         return int(nodes.size), where, states, np.stack([parents, down_par])
 
     def is_failed(self, node: int) -> bool:
@@ -158,8 +152,7 @@ class ImpactResult:
         missing, where, states, parents = self._dense
         fpos = np.minimum(np.searchsorted(self.failed, want), max(self.failed.size - 1, 0))
         failed = self.failed[fpos] == want if self.failed.size else np.zeros(want.size, bool)
-        inside = (want >= 0) & (want < where.size)
-        pos = np.where(inside, where[np.where(inside, want, 0)], missing)
+        pos = where(want)
         found = pos < missing
         if not np.all(found | failed):
             raise KeyError(f"node {int(want[~(found | failed)][0])} is not affected")
@@ -177,10 +170,44 @@ class ImpactResult:
             step[idx] = nxt
             steps.append(step)
             cur_pos = np.full(want.size, missing, dtype=np.int64)
-            cur_pos[idx] = where[nxt]
+            cur_pos[idx] = where(nxt)
             active[idx] = cur_pos[idx] < missing  # reached a failed CI otherwise
         table = np.stack(steps, axis=1)
         return [row_[row_ >= 0][::-1].astype(np.int32) for row_ in table]
+
+
+class _Locator:
+    """Positions of node ids in an array of distinct ids (``len(ids)`` for an id not in it).
+
+    Why two ways: a direct id -> position table costs one scatter of the array's size but
+    memory for every id up to the largest, so it is used when the ids are dense enough;
+    otherwise a sorted copy is searched (chains of a small result cost a handful of binary
+    searches instead of paging in an estate-sized table).
+    """
+
+    def __init__(self, ids: I32, size: int) -> None:
+        self.missing = int(ids.size)
+        self.table: npt.NDArray[np.int32] | None = None
+        if ids.size * 16 >= size:
+            self.table = np.full(size, ids.size, dtype=np.int32)
+            self.table[ids] = np.arange(ids.size, dtype=np.int32)
+        else:
+            self.order = np.argsort(ids, kind="stable")
+            self.keys = ids[self.order]
+
+    def __call__(self, wanted: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """The position of each wanted id."""
+        w = np.asarray(wanted, dtype=np.int64)
+        if self.table is not None:
+            inside = (w >= 0) & (w < self.table.size)
+            return np.where(inside, self.table[np.where(inside, w, 0)], self.missing).astype(
+                np.int64
+            )
+        if self.keys.size == 0:
+            return np.full(w.size, self.missing, dtype=np.int64)
+        i = np.minimum(np.searchsorted(self.keys, w), self.keys.size - 1)
+        hit = self.keys[i] == w
+        return np.where(hit, self.order[i], self.missing).astype(np.int64)
 
 
 def impact(graph: Graph, failed: npt.ArrayLike, max_depth: int | None = None) -> ImpactResult:
@@ -197,7 +224,7 @@ def impact(graph: Graph, failed: npt.ArrayLike, max_depth: int | None = None) ->
     if max_depth is not None and max_depth < 0:
         raise ValueError("max_depth must be >= 0")
     f = unique(graph.to_internal(failed, "failed"))
-    raw = impact_kernel(graph.impact_arrays(), f, max_depth, graph._to_ext)
+    raw = impact_kernel(graph.impact_arrays(), f, max_depth, graph.external_ids)
     everything: tuple[I32, I8, I32] | None = None
     if max_depth is not None and raw.depths.size and int(raw.depths[-1]) > max_depth:
         everything = (raw.nodes, raw.states, raw.parents)

@@ -98,17 +98,29 @@ class Affected:
         names = DEVICE_STATES if self.endpoint[i] else INFRA_STATES
         return names[int(self.states[i])]
 
-    def chains(self, selection: Sequence[int]) -> list[list[int]]:
-        """The explanation chain (CI pks, failed first) of each selected affected CI."""
+    def chains(self, selection: Sequence[int]) -> list[list[tuple[int, bool]]]:
+        """The explanation chain of each selected affected CI, failed CI first, as
+        ``(pk, shown)`` steps: shown when failed (they were resolved visible) or a visible
+        affected CI, else the step is a hidden CI."""
         if not len(selection):
             return []
         paths = self.result.paths(self.nodes[np.asarray(selection, dtype=np.intp)])
-        return [[int(p) for p in self.eg.pks_of(path)] for path in paths]
+        every = np.concatenate(paths)
+        pks = self.eg.pks_of(every).tolist()
+        shown = (self.code[every] > 0).tolist()
+        out = []
+        start = 0
+        for path in paths:  # a chain starts at its failed CI; the rest are affected CIs
+            end = start + int(path.size)
+            rest = zip(pks[start + 1 : end], shown[start + 1 : end], strict=True)
+            out.append([(pks[start], True), *rest])
+            start = end
+        return out
 
-    def step(self, pk: int, names: dict[int, str]) -> PathStep:
-        """A chain step as shown: named when failed or a visible affected CI."""
-        node = self.eg.node_of(pk)
-        if self.code[node] or self.result.is_failed(node):  # failed CIs were resolved visible
+    @staticmethod
+    def step(pk: int, shown: bool, names: dict[int, str]) -> PathStep:
+        """A chain step as displayed."""
+        if shown:
             return PathStep(pk, names.get(pk, f"CI {pk}"), True)
         return PathStep(None, "hidden CI", False)
 

@@ -44,8 +44,9 @@ from assetgraph.cmdb.history import cis_as_of, parse_when
 from assetgraph.cmdb.models import CI, CIClass
 from assetgraph.core.errors import NotFound, ValidationFailed
 
-from .affected import Affected, affect
+from .affected import INFRA_STATES, Affected, affect
 from .audience import LIST_CAP, linked_assets, notify
+from .estate import UnknownCI
 from .report import (
     DEFAULT_LIMIT,
     AssetFlag,
@@ -261,9 +262,8 @@ def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
     selections = [services, applications, page]
     every = np.concatenate(selections)
     chains = affected.chains(every.tolist())
-    names = dict(
-        CI.objects.filter(pk__in={p for chain in chains for p in chain}).values_list("pk", "name")
-    )
+    wanted = {pk for chain in chains for pk, shown in chain if shown}
+    names = dict(CI.objects.filter(pk__in=wanted).values_list("pk", "name"))
     names.update({c.pk: c.name for c in affected.failed})
     chain_of = dict(zip(every.tolist(), chains, strict=True))
     report.services = _impacted(affected, services, chain_of, names, attributes=True)
@@ -274,7 +274,7 @@ def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
 def _impacted(
     affected: Affected,
     selection: npt.NDArray[np.intp],
-    chain_of: dict[int, list[int]],
+    chain_of: dict[int, list[tuple[int, bool]]],
     names: dict[int, str],
     *,
     attributes: bool = False,
@@ -304,7 +304,7 @@ def _impacted(
                 ci,
                 affected.state_name(i),
                 int(affected.depths[i]),
-                [affected.step(p, names) for p in chain_of[i]],
+                [affected.step(pk, shown, names) for pk, shown in chain_of[i]],
             )
         )
     return out
@@ -317,15 +317,13 @@ def _flags(affected: Affected, report: ImpactReport) -> list[AssetFlag]:
     f_rows, f_known = affected.cat.rows(affected.failed_pks)
     on_path = np.concatenate([f_rows[f_known], affected.rows[~affected.endpoint]])
     failed = set(affected.failed_pks.tolist())
+    devices = set(affected.classes_below(ClassSlug.END_USER_DEVICE))
     expired = Q(warranty_end__lt=today) | Q(eol_date__lt=today)
     assets = list(linked_assets(affected, on_path, expired).select_related("ci").order_by("pk"))
-    pks = affected.pks
-    infra = np.flatnonzero(~affected.endpoint).tolist()
-    state_of = {int(pks[i]): affected.state_name(i) for i in infra}
     out = []
     for asset in assets:
         ci = asset.ci
-        state = "failed" if ci.pk in failed else state_of.get(ci.pk)
+        state = "failed" if ci.pk in failed else _infra_state(affected, ci, devices)
         if state is None:
             continue
         out.append(
@@ -344,6 +342,18 @@ def _flags(affected: Affected, report: ImpactReport) -> list[AssetFlag]:
     if len(out) > LIST_CAP:
         report.truncated.append("flags")
     return out[:LIST_CAP]
+
+
+def _infra_state(affected: Affected, ci: CI, devices: set[int]) -> str | None:
+    """``down``/``degraded`` for a visible affected infrastructure CI, else None (one
+    lookup in the dense per-node state code, no pass over the result)."""
+    if ci.ci_class_id in devices:
+        return None
+    try:
+        code = int(affected.code[affected.eg.node_of(ci.pk)])
+    except UnknownCI:  # not in the estate (retired, or not yet at as_of)
+        return None
+    return INFRA_STATES.get(code)
 
 
 def run_impact(
