@@ -373,3 +373,33 @@ def test_lists_name_only_what_the_user_may_see_but_the_score_is_the_same(
     assert full.services and narrow.services == []
     assert full.conflicts and narrow.conflicts == []
     assert {c.name for c in narrow.down_cis} == {"hv-r01", "hv-r02"}
+
+
+def test_redundancy_points_only_when_no_spare_capacity_is_left(
+    farm: dict[str, Any], system: Actor
+) -> None:
+    """The documented rule: every degraded group is listed; 5 points only for a group left with
+    no spare capacity (members down = failures tolerated)."""
+    cmdb.update_ci(system, farm["farm_r"], {"redundancy_value": 1})  # 3 hosts, 1 up: tolerates 2
+    change = new_change(system, "Patch hv-r01", [farm["hvr1"]], change_type="standard")
+    a = assess_change(change)
+    loss = a.redundancy_lost[0]
+    assert (loss.ci.name, loss.members, loss.members_down, loss.tolerates) == ("Farm R", 3, 1, 2)
+    factors = {f.name: f.points for f in a.risk.factors}
+    assert factors["redundancy lost"] == 0
+    both = new_change(system, "Patch two", [farm["hvr1"], farm["hvr2"]], change_type="standard")
+    factors = {f.name: f.points for f in assess_change(both).risk.factors}
+    assert factors["redundancy lost"] == 5  # two down of three, tolerating two: no spare left
+
+
+def test_assessment_lists_carry_each_cis_criticality(
+    farm: dict[str, Any], system: Actor, api: Any
+) -> None:
+    """Services, redundancy groups and shared services all show the CI's tier (never null)."""
+    cmdb.update_ci(system, farm["farm_r"], {"criticality": 2})
+    change = new_change(system, "Patch hv-r01", [farm["hvr1"]], change_type="standard")
+    body = api("IT Operations (NOC)").get(f"/api/impact/changes/{change.pk}/assess").json()
+    assert [r["criticality"] for r in body["redundancy_lost"]] == [2]
+    listed = body["services_down"] + body["services_degraded"] + body["down_cis"]
+    assert listed and all(isinstance(item["criticality"], int) for item in listed)
+    assert body["change"]["display"].startswith("CHG")  # a name, never a stringified dict

@@ -71,7 +71,8 @@ BANDS = ((75, "critical"), (50, "high"), (25, "medium"), (0, "low"))
 RISK_FORMULA = (
     "criticality: 30/20/10/5 points for the most critical impacted service of tier 1/2/3/4 "
     "(half when it is only degraded); size: 5 x log10(1 + affected CIs), at most 20; "
-    "redundancy lost: 5 per group, at most 15; recent failures: 10 per failed change on the "
+    "redundancy lost: 5 per group left without spare capacity, at most 15; recent failures: "
+    "10 per failed change on the "
     f"same CIs in the {RECENT_FAILURE_DAYS} days before the window, at most 20; type: standard "
     "0, normal 5, emergency 15; conflicts: 5 per conflicting change, at most 10; blackout: 10. "
     "Total capped at 100. Bands: low < 25 <= medium < 50 <= high < 75 <= critical."
@@ -350,7 +351,9 @@ def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
     risk = risk_score(
         service_tiers=[(tiers[pk], states.get(pk) == DOWN) for pk in my_services if pk in tiers],
         affected=int(mine.affected.size),
-        redundancy_lost=len(groups),
+        # Points only for groups left with no spare capacity: one more failure takes them down
+        # (members down == failures tolerated). Groups that keep some spare are listed only.
+        redundancy_lost=sum(1 for _, _, down, tolerated in groups if down >= tolerated),
         recent_failures=len(failures),
         change_type=change.change_type,
         conflicts=len(conflicts_raw),
@@ -481,19 +484,19 @@ def _assessed_ci(item: Any) -> CI:
 
 
 # Where ``AssessmentOut``'s fields read from an :class:`Assessment` when not an attribute of
-# the same name (a CI reads as its name and class; only service hits carry a criticality).
+# the same name (a CI reads as its name, class and criticality tier).
 ASSESSMENT_SOURCES: Sources = {
     change_schemas.AssessedCI: {
         "id": lambda item: _assessed_ci(item).pk,
         "display": lambda item: _assessed_ci(item).name,
         "ci_class": lambda item: str(_assessed_ci(item).ci_class),
-        "criticality": lambda item: item.ci.criticality if isinstance(item, ServiceHit) else None,
+        "criticality": lambda item: _assessed_ci(item).criticality,
     },
     change_schemas.RedundancyLossOut: {
         "id": "ci.pk",
         "display": "ci.name",
         "ci_class": lambda loss: str(loss.ci.ci_class),
-        "criticality": lambda loss: None,
+        "criticality": "ci.criticality",
     },
     change_schemas.ConflictOut: {
         "state": "change.state",
