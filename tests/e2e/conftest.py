@@ -131,6 +131,10 @@ def e2e_roles(transactional_db: None) -> None:
         importlib.import_module(
             "assetgraph.cmdb.migrations.0002_seed_classes_and_relationship_types"
         ).seed(apps, None)
+        # and their built-in slugs (impact finds services and end-user devices by them)
+        importlib.import_module("assetgraph.cmdb.migrations.0005_set_builtin_class_slugs").mark(
+            apps, None
+        )
 
 
 @pytest.fixture
