@@ -279,3 +279,51 @@ def test_documents_match_the_published_response_schemas(estate: dict[str, Any], 
     cause = client.get("/api/impact/root-cause", {"symptom": ["Finance"]})
     assert cause.status_code == 200
     RootCauseOut.model_validate(cause.json())
+
+
+def test_degraded_symptoms_on_every_surface_and_bad_input_is_a_422(
+    estate: dict[str, Any], api: Any, browser: Any
+) -> None:
+    client = api("Read-only")
+    slow = client.get("/api/impact/root-cause", {"degraded": "Finance"}).json()
+    assert [s["display"] for s in slow["degraded"]] == ["Finance"]
+    assert slow["candidates"][0]["explained"] == [
+        {"id": estate["service"].pk, "display": "Finance"}
+    ]
+    both = client.get("/api/impact/root-cause", {"symptom": "Finance", "degraded": "Finance"})
+    assert both.status_code == 422 and "degraded" in both.json()["error"]["fields"]
+    posted = client.post(
+        "/api/impact/root-cause",
+        {"symptoms": ["Finance application"], "degraded": ["Finance"]},
+        content_type="application/json",
+    ).json()
+    assert [s["display"] for s in posted["symptoms"]] == ["Finance application", "Finance"]
+    out = _cli("rootcause", "--degraded", "Finance", "--json")
+    assert json.loads(out)["degraded"][0]["display"] == "Finance"
+    assert "(slow)" in _cli("rootcause", "--degraded", "Finance")
+    page = browser("Read-only").get("/impact/root-cause/", {"degraded": "Finance"})
+    assert page.status_code == 200 and "Finance</a> (slow)" in page.content.decode()
+    bad = client.get("/api/impact/", {"ci": "fin-vm-01", "state": "lost"})
+    assert bad.status_code == 422 and "service_lost" in bad.json()["error"]["message"]
+
+
+def test_users_affected_need_person_view_and_hidden_means_absent(
+    estate: dict[str, Any], make_user: Any, system: Actor
+) -> None:
+    from tests.conftest import bearer
+
+    from .test_semantics import _laptop, rtype
+
+    laptop = _laptop(system, estate["site"]["minh"], "lt-minh", estate["site"]["room"])
+    services.add_relationship(
+        system, {"source": laptop, "target": estate["service"], "type": rtype("uses")}
+    )
+    cmdb_only = make_user(permissions=[(["cmdb.ci"], ["view"], None)])
+    body = bearer(cmdb_only).get("/api/impact/", {"ci": "fin-vm-01"}).json()
+    assert body["summary"]["endpoints"] == 1 and body["summary"]["people"] == 0
+    assert body["people"] == [] and body["teams"] == []
+    users = body["users"]
+    assert users["by_service"][0]["people"] == 0 and users["by_service"][0]["endpoints"] == 1
+    # the site and department rows of things the caller may not see have no name
+    assert [g["site"] for g in users["by_site"]] == [None]
+    assert [g["department"] for g in users["by_department"]] == [None]

@@ -353,7 +353,7 @@ def impact_kernel(
     states = np.maximum(state[nodes], np.int8(DEGRADED))
     down = states == DOWN
     n_down = int(np.count_nonzero(down))
-    if not chains or n_down == nodes.size:
+    if not chains or n_down == nodes.size or n_down == 0:  # all DOWN, or none: no repair
         return ImpactRaw(nodes, states, depths, parents, EMPTY_I32, EMPTY_I32)
     # "dirty": DOWN, but the BFS chain passes a DEGRADED node. Found from the DOWN nodes
     # level by level when they are the fewer, else along BFS-tree edges out of the
@@ -362,7 +362,8 @@ def impact_kernel(
     found: list[I32] = []
     avg_degree = g.indptr[-1] / max(n, 1)
     if n_down <= avg_degree * (nodes.size - n_down):
-        for lv in levels:
+        shallowest = int(depths[~down].min())  # nothing above the first DEGRADED CI is dirty
+        for lv in levels[shallowest:]:
             lv = lv[state[lv] == DOWN]
             par = parent[lv]
             bad = (state[par] != DOWN) | dirty[par]

@@ -369,15 +369,15 @@ def analyse_root_cause(
         .in_bulk([pk for pk in visible if pk in set(cand_pks) | set(tie_pks)])
     )
     ranked = _ranked(every, scored, cand_pks, current, visible)
+    _attach_changes(viewer, ranked, since)
     # tied candidates beyond the engine's list: evidence decides whether they are shown
     extra = [pk for pk in tie_pks if pk in current and pk not in set(cand_pks)]
     ranked += _with_evidence(viewer, eg, every, flags, extra, current, since, len(ranked))
-    _attach_changes(viewer, ranked, since)
     ranked.sort(key=lambda r: r.rank_key)
     report.candidates = ranked[:limit]
     for rank, cause in enumerate(report.candidates, start=1):
         cause.rank = rank
-    report.note = _tie_note(report, limit)
+    report.note = _tie_note(report)
     _attach_paths(viewer, eg, every, report.candidates)
     return report
 
@@ -430,18 +430,24 @@ def _with_evidence(
         return []
     probes = [RankedCause(current[pk], 0, 0, [], [], 0, False, 0, 0) for pk in pks]
     _attach_changes(viewer, probes, since)
-    keep = [p.ci for p in probes if p.evidence_points]
+    keep = [p for p in probes if p.evidence_points]
     if not keep:
         return []
     nodes = np.array([_node(eg, s.pk) for s in every], dtype=np.int32)
     scored = engine.score_candidates(
-        eg.graph, nodes, [_node(eg, c.pk) for c in keep], degraded=flags
+        eg.graph, nodes, [_node(eg, p.ci.pk) for p in keep], degraded=flags
     )
-    scored_by_ci = sorted(zip(scored, keep, strict=True), key=lambda x: x[0].rank_key)
-    return [_cause(every, cand, ci, after + i + 1) for i, (cand, ci) in enumerate(scored_by_ci)]
+    out = []
+    for i, (cand, probe) in enumerate(
+        sorted(zip(scored, keep, strict=True), key=lambda x: x[0].rank_key)
+    ):
+        cause = _cause(every, cand, probe.ci, after + i + 1)
+        cause.own_changes, cause.nearby_changes = probe.own_changes, probe.nearby_changes
+        out.append(cause)
+    return out
 
 
-def _tie_note(report: RootCauseReport, limit: int) -> str | None:
+def _tie_note(report: RootCauseReport) -> str | None:
     """ "214 CIs explain all symptoms equally; showing the 10 with evidence first" when more
     candidates are tied than shown."""
     if not report.candidates or report.tied <= len(report.candidates):
