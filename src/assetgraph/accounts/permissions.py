@@ -163,6 +163,27 @@ def can_view(user: Any, obj: models.Model) -> bool:
     return seen[(key, obj.pk)]
 
 
+def prime_visibility(user: Any, model: type[models.Model], pks: Iterable[Any]) -> None:
+    """Answer :func:`can_view` for many objects of one type in one query (a list page's
+    references), so rendering them costs no query per row."""
+    if not _active(user) or user.is_superuser:
+        return
+    key = registry.object_type_key(model)
+    grants = _grants(user).get((key, "view"))
+    if not grants or any(g is None for g in grants):
+        return  # answered without a query anyway
+    seen: dict[tuple[str, Any], bool] = getattr(user, _SEEN_ATTR, None) or {}
+    wanted = {pk for pk in pks if pk is not None and (key, pk) not in seen}
+    if not wanted:
+        return
+    visible = set(
+        restrict(model._default_manager.filter(pk__in=wanted), user).values_list("pk", flat=True)
+    )
+    for pk in wanted:
+        seen[(key, pk)] = pk in visible
+    setattr(user, _SEEN_ATTR, seen)
+
+
 def _resolve_tokens(value: Any, user: Any) -> Any:
     tokens = registry.constraint_tokens()
     if isinstance(value, str) and value in tokens:

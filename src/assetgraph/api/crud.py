@@ -12,7 +12,12 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
-from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.accounts.permissions import (
+    get_object_or_404,
+    has_perm,
+    prime_visibility,
+    restrict,
+)
 from assetgraph.core import registry
 from assetgraph.core.actor import api_actor
 from assetgraph.core.attributes import apply_attribute_params
@@ -62,6 +67,16 @@ def with_attributes(
     return narrowed, {**resource.orderings, **extra}
 
 
+def prime_references(user: Any, model: type[models.Model], rows: list[Any]) -> None:
+    """One visibility query per referenced type for a page of rows, so the shared ``Ref``
+    shows hidden references as hidden without a query per row (constrained users)."""
+    for model_field in model._meta.concrete_fields:
+        related = model_field.related_model
+        if model_field.is_relation and isinstance(related, type):
+            ids = {getattr(row, model_field.attname) for row in rows}
+            prime_visibility(user, related, ids)
+
+
 def require_view(request: HttpRequest, object_type: str) -> None:
     """Lists of a type the caller cannot view at all answer 403 (single objects answer 404)."""
     if not has_perm(request.user, object_type, "view"):
@@ -103,6 +118,7 @@ def build_router(resource: Resource) -> Router:
         queryset, orderings = with_attributes(request, resource, filters.filter(base(request)))
         paging = page_request(request.GET, orderings, resource.default_ordering)
         rows, next_cursor = paginate(queryset, paging, orderings)
+        prime_references(request.user, model, rows)
         return {"results": rows, "next": next_cursor}
 
     @router.get(
