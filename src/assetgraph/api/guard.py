@@ -176,6 +176,8 @@ def _describe(error: SchemaError) -> str:
     """A short reason that never echoes a long input back."""
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.instance is None and kind in {"type", "enum", "anyOf", "oneOf"}:
+        return "may not be null"
     if kind == "type":
         return f"must be of type {schema.get('type')}"
     if kind == "format":
