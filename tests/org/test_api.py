@@ -157,7 +157,8 @@ def test_reference_to_missing_object_is_a_field_error(site: dict[str, Any], api:
         ),
         content_type="application/json",
     )
-    assert response.status_code == 422
+    assert response.status_code == 404  # a missing reference, named (Stripe's resource_missing)
+    assert response.json()["error"]["code"] == "reference_not_found"
     assert response.json()["error"]["fields"] == {"department_id": ["not found"]}
     assert Person.objects.count() == before
 
