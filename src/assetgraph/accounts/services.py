@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from assetgraph.audit.services import record_event, record_events, snapshot
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.errors import MissingReference, ValidationFailed
 from assetgraph.core.modelwrites import assign_editable, full_clean, save_or_conflict
 
 from .models import APIToken, LoginThrottle, ObjectPermission, Role, User
@@ -112,7 +112,7 @@ def set_user_roles(actor: Actor, user: User, role_names: Iterable[str]) -> None:
         found = list(Role.objects.filter(name__in=names))
         missing = sorted(set(names) - {r.name for r in found})
         if missing:
-            raise ValidationFailed(
+            raise MissingReference(
                 f"roles: unknown role {missing[0]!r}",
                 fields={"roles": [f"unknown role {m!r}" for m in missing]},
             )

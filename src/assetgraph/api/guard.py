@@ -146,8 +146,8 @@ def _readings(value: str) -> Iterator[Any]:
     yield value
     text = value.strip()
     if _INTEGER.fullmatch(text):
-        yield int(text)
-    if _NUMBER.fullmatch(text):
+        yield int(text)  # exact: a float would round 2**63 into range
+    elif _NUMBER.fullmatch(text):
         yield float(text)
     if text.lower() in _TRUE:
         yield True

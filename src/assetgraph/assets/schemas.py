@@ -13,7 +13,7 @@ from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from assetgraph.accounts.permissions import has_perm
 from assetgraph.api.schemas import Ref
-from assetgraph.core.attributes import AttributeType, public_values
+from assetgraph.core.attributes import ATTRIBUTE_KEY_PATTERN, AttributeType, public_values
 
 from .choices import (
     AcceptanceChoices,
@@ -105,7 +105,7 @@ class AssetModelFilter(FilterSchema):
 
 
 class CustomFieldIn(Schema):
-    key: str = Field(min_length=1, max_length=63)
+    key: str = Field(min_length=1, max_length=63, pattern=ATTRIBUTE_KEY_PATTERN)
     label: str = Field(min_length=1, max_length=100)
     type: AttributeType
     required: bool = False

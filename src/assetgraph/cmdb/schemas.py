@@ -12,7 +12,7 @@ from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from assetgraph.api.schemas import Ref
-from assetgraph.core.attributes import AttributeType, public_values
+from assetgraph.core.attributes import ATTRIBUTE_KEY_PATTERN, AttributeType, public_values
 
 from .choices import (
     CriticalityChoices,
@@ -67,7 +67,7 @@ class CIClassFilter(FilterSchema):
 
 class ClassAttributeIn(Schema):
     ci_class_id: int
-    key: str = Field(min_length=1, max_length=63)
+    key: str = Field(min_length=1, max_length=63, pattern=ATTRIBUTE_KEY_PATTERN)
     label: str = Field(min_length=1, max_length=100)
     type: AttributeType
     required: bool = False

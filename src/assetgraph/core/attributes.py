@@ -62,7 +62,8 @@ LOOKUPS: dict[str, frozenset[str]] = {
     )
     for t in AttributeType.values
 }
-_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+ATTRIBUTE_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"  # also published in the API schemas
+_KEY = re.compile(ATTRIBUTE_KEY_PATTERN)
 _MAC = re.compile(r"^[0-9a-f]{12}$")
 _VERSION_PART = re.compile(r"\d+|[a-z]+")
 

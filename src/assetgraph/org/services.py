@@ -10,7 +10,7 @@ from django.db import transaction
 from assetgraph.audit.services import EventSpec, record_events
 from assetgraph.core.actor import Actor
 from assetgraph.core.batching import UPDATE_BATCH
-from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.errors import DuplicateValue, ValidationFailed
 from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 
 from .models import PATH_SEPARATOR, Company, CostCentre, Department, Location, Person
@@ -93,7 +93,7 @@ def _check_location(location: Location) -> None:
     clash = Location.objects.filter(path=location.path).exclude(pk=location.pk).exists()
     if clash:
         where = f"inside {location.parent.path}" if location.parent else "at the top level"
-        raise ValidationFailed(
+        raise DuplicateValue(
             f"name: a location named {location.name!r} already exists {where}",
             fields={"name": [f"already exists {where}"]},
         )
