@@ -1,0 +1,36 @@
+"""Choices of the finance app; the depreciation methods and conventions mirror the pure
+module's enums so the stored values are the ones :mod:`.depreciation` reads."""
+
+from django.db import models
+
+from .depreciation import Convention, Method
+
+
+class BookChoices(models.TextChoices):
+    """The books an asset can be depreciated in at the same time."""
+
+    BOOK = "book", "Book (financial statements)"
+    TAX = "tax", "Tax"
+
+
+class MethodChoices(models.TextChoices):
+    STRAIGHT_LINE = Method.STRAIGHT_LINE.value, "Straight line"
+    DECLINING_BALANCE = Method.DECLINING_BALANCE.value, "Declining balance"
+    SUM_OF_YEARS_DIGITS = Method.SUM_OF_YEARS_DIGITS.value, "Sum of the years' digits"
+    MACRS_GDS = Method.MACRS_GDS.value, "MACRS GDS (IRS tables)"
+    NONE = Method.NONE.value, "None"
+
+
+class ConventionChoices(models.TextChoices):
+    FULL_MONTH = Convention.FULL_MONTH.value, "Full month"
+    MID_MONTH = Convention.MID_MONTH.value, "Mid-month"
+    HALF_YEAR = Convention.HALF_YEAR.value, "Half-year"
+    MID_QUARTER = Convention.MID_QUARTER.value, "Mid-quarter"
+    ACTUAL_DAYS = Convention.ACTUAL_DAYS.value, "Actual days"
+
+
+class StartBasisChoices(models.TextChoices):
+    """Which date starts depreciation."""
+
+    IN_SERVICE = "in_service", "In-service date (first deployment)"
+    PURCHASE = "purchase", "Purchase date"

@@ -1,0 +1,36 @@
+"""The finance app's section of the navigation."""
+
+from assetgraph.ui.context_processors import NavItem
+
+SECTIONS = [
+    (
+        "Finance",
+        [
+            NavItem(
+                "Fixed-asset register",
+                "ui:finance:register",
+                "finance.depreciationprofile",
+                "cash-stack",
+            ),
+            NavItem("Period close", "ui:finance:periods", "finance.closedperiod", "lock"),
+            NavItem(
+                "Depreciation profiles",
+                "ui:finance:depreciationprofile_list",
+                "finance.depreciationprofile",
+                "graph-down",
+            ),
+            NavItem(
+                "Asset finance settings",
+                "ui:finance:assetfinance_list",
+                "finance.assetfinance",
+                "sliders",
+            ),
+            NavItem(
+                "Exchange rates",
+                "ui:finance:exchangerate_list",
+                "finance.exchangerate",
+                "currency-exchange",
+            ),
+        ],
+    ),
+]

@@ -1,0 +1,21 @@
+"""What each built-in role may do in finance.
+
+Finance owns the books: depreciation profiles, per-asset finance settings, exchange rates,
+and closing periods (``add`` on closed periods runs the monthly depreciation and locks the
+month). Procurement reads the profiles and sets an asset's own finance settings (cost
+centre, owning company) when it buys. Compliance reads everything. Reading schedules, the
+register and journals needs ``view_cost`` on assets as well (see ``assets/roles.py``).
+"""
+
+PROFILE = "finance.depreciationprofile"
+SETTINGS = "finance.assetfinance"
+RATE = "finance.exchangerate"
+PERIOD = "finance.closedperiod"
+FULL = ["view", "add", "change", "delete"]
+READ = ["view"]
+
+ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
+    "Finance": {PROFILE: FULL, SETTINGS: FULL, RATE: FULL, PERIOD: ["view", "add"]},
+    "Procurement": {PROFILE: READ, SETTINGS: ["view", "add", "change"], RATE: READ},
+    "Compliance": {PROFILE: READ, SETTINGS: READ, RATE: READ, PERIOD: READ},
+}

@@ -1,0 +1,202 @@
+"""API schemas of the finance app: ``XIn``/``XPatch``/``XOut``/``XFilter`` per resource, and
+the shapes of schedules, previews and the register."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from ninja import Field, FilterLookup, FilterSchema, Schema
+
+from assetgraph.api.schemas import Ref
+
+from .choices import BookChoices, ConventionChoices, MethodChoices, StartBasisChoices
+
+# --- depreciation profile ---
+
+
+class ProfileIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    book: BookChoices = BookChoices.BOOK
+    category_id: int | None = None
+    asset_model_id: int | None = None
+    method: MethodChoices
+    life_years: int = Field(3, ge=1, le=100)
+    salvage_percent: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2)
+    convention: ConventionChoices = ConventionChoices.FULL_MONTH
+    start_basis: StartBasisChoices = StartBasisChoices.IN_SERVICE
+    declining_factor: Decimal = Field(Decimal(2), gt=0, le=10, max_digits=4, decimal_places=2)
+    declining_rate: Decimal | None = Field(None, gt=0, le=1, max_digits=6, decimal_places=4)
+    switch_to_straight_line: bool = True
+    expense_account: str = Field("6800", min_length=1, max_length=30)
+    accumulated_account: str = Field("1590", min_length=1, max_length=30)
+
+
+class ProfilePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    book: BookChoices | None = None
+    category_id: int | None = None
+    asset_model_id: int | None = None
+    method: MethodChoices | None = None
+    life_years: int | None = Field(None, ge=1, le=100)
+    salvage_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
+    convention: ConventionChoices | None = None
+    start_basis: StartBasisChoices | None = None
+    declining_factor: Decimal | None = Field(None, gt=0, le=10, max_digits=4, decimal_places=2)
+    declining_rate: Decimal | None = Field(None, gt=0, le=1, max_digits=6, decimal_places=4)
+    switch_to_straight_line: bool | None = None
+    expense_account: str | None = Field(None, min_length=1, max_length=30)
+    accumulated_account: str | None = Field(None, min_length=1, max_length=30)
+
+
+class ProfileOut(Schema):
+    id: int
+    name: str
+    book: str
+    category: Ref | None
+    asset_model: Ref | None
+    method: str
+    life_years: int
+    salvage_percent: Decimal
+    convention: str
+    start_basis: str
+    declining_factor: Decimal
+    declining_rate: Decimal | None
+    switch_to_straight_line: bool
+    expense_account: str
+    accumulated_account: str
+
+
+class ProfileFilter(FilterSchema):
+    q: Annotated[str | None, FilterLookup(["name__icontains"])] = Field(
+        None, description="Search by name"
+    )
+    book: BookChoices | None = None
+    method: MethodChoices | None = None
+    category_id: int | None = None
+    asset_model_id: int | None = None
+
+
+# --- asset finance settings ---
+
+
+class AssetFinanceIn(Schema):
+    asset_id: int
+    book_profile_id: int | None = None
+    tax_profile_id: int | None = None
+    depreciation_start: dt.date | None = None
+    salvage: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    cost_centre_id: int | None = None
+    company_id: int | None = None
+
+
+class AssetFinancePatch(Schema):
+    book_profile_id: int | None = None
+    tax_profile_id: int | None = None
+    depreciation_start: dt.date | None = None
+    salvage: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    cost_centre_id: int | None = None
+    company_id: int | None = None
+
+
+class AssetFinanceOut(Schema):
+    id: int
+    asset: Ref
+    book_profile: Ref | None
+    tax_profile: Ref | None
+    depreciation_start: dt.date | None
+    salvage: Decimal | None
+    cost_centre: Ref | None
+    company: Ref | None
+
+
+class AssetFinanceFilter(FilterSchema):
+    asset_id: int | None = None
+    cost_centre_id: int | None = None
+    company_id: int | None = None
+
+
+# --- exchange rates ---
+
+
+class RateIn(Schema):
+    currency: str = Field(min_length=3, max_length=3)
+    base: str = Field(min_length=3, max_length=3)
+    valid_from: dt.date
+    rate: Decimal = Field(gt=0, max_digits=20, decimal_places=10)
+
+
+class RatePatch(Schema):
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    base: str | None = Field(None, min_length=3, max_length=3)
+    valid_from: dt.date | None = None
+    rate: Decimal | None = Field(None, gt=0, max_digits=20, decimal_places=10)
+
+
+class RateOut(Schema):
+    id: int
+    currency: str
+    base: str
+    valid_from: dt.date
+    rate: Decimal
+
+
+class RateFilter(FilterSchema):
+    currency: str | None = None
+    base: str | None = None
+
+
+# --- schedules and the register ---
+
+
+class PeriodOut(Schema):
+    start: dt.date
+    end: dt.date
+    fiscal_year: int
+    amount: Decimal
+    accumulated: Decimal
+    book_value: Decimal
+
+
+class YearOut(Schema):
+    fiscal_year: int
+    amount: Decimal
+    book_value: Decimal
+
+
+class ScheduleOut(Schema):
+    asset_id: int | None = None
+    book: str | None = None
+    profile: str | None = None
+    currency: str
+    cost: Decimal
+    salvage: Decimal
+    start: dt.date | None
+    method: str | None = None
+    convention: str | None = None
+    life_years: int | None = None
+    book_value_today: Decimal | None = None
+    disposed_on: dt.date | None = None
+    proceeds: Decimal | None = None
+    gain_loss: Decimal | None = None
+    note: str = ""
+    years: list[YearOut] = []
+    periods: list[PeriodOut] = []
+
+
+class PreviewIn(Schema):
+    cost: Decimal = Field(ge=0, max_digits=14, decimal_places=4)
+    method: MethodChoices
+    life_years: int = Field(ge=0, le=100)
+    in_service: dt.date
+    salvage: Decimal = Field(Decimal(0), ge=0, max_digits=14, decimal_places=4)
+    convention: ConventionChoices = ConventionChoices.FULL_MONTH
+    currency: str = Field("EUR", min_length=3, max_length=3)
+    declining_factor: Decimal = Field(Decimal(2), gt=0, le=10)
+    declining_rate: Decimal | None = Field(None, gt=0, le=1)
+    switch_to_straight_line: bool = True
+    fiscal_year_start_month: int | None = Field(None, ge=1, le=12)
+
+
+RegisterOut = dict[str, Any]
