@@ -54,6 +54,12 @@ def _model(path: str) -> type[models.Model]:
     )
     from assetgraph.changes.models import BlackoutWindow, ChangeRecord
     from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, Relationship, RelationshipType
+    from assetgraph.finance.models import (
+        AssetFinance,
+        ClosedPeriod,
+        DepreciationProfile,
+        ExchangeRate,
+    )
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
 
     collections: list[tuple[str, type[models.Model]]] = [
@@ -79,6 +85,11 @@ def _model(path: str) -> type[models.Model]:
         ("/api/impact/changes/blackouts/", BlackoutWindow),
         ("/api/impact/changes/", ChangeRecord),
         ("/api/impact/map/", CI),
+        ("/api/finance/profiles/", DepreciationProfile),
+        ("/api/finance/asset-settings/", AssetFinance),
+        ("/api/finance/rates/", ExchangeRate),
+        ("/api/finance/assets/", Asset),
+        ("/api/finance/periods/", ClosedPeriod),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):

@@ -1,0 +1,104 @@
+"""The finance demo: the books of depreciation for the demo company's hardware.
+
+Runs after the assets demo (``DEMO_APPS``) and writes through the services, so every record
+has its audit trail:
+
+* a **book** profile per category (straight line from the purchase date: laptops, phones,
+  tablets 3 years; desktops, monitors, docks, headsets 4 years; servers, network and storage
+  5 years with 5 % salvage; servers on 200 % declining balance), each with its GL accounts;
+* a **tax** profile per category: MACRS GDS 5-year property, half-year convention
+  (computers and peripheral equipment are 5-year property in IRS Publication 946);
+* exchange rates USD→EUR and GBP→EUR, so reports in EUR convert any non-EUR cost;
+* the storage array's own finance settings (booked to a cost centre, not its holder's);
+* the **last month closed** in the book, so the period-close page has a journal to export.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from assetgraph.assets.models import Asset, Category
+from assetgraph.org.models import CostCentre
+
+from . import services
+from .closing import close_period
+
+if TYPE_CHECKING:
+    from assetgraph.demo.generator import DemoContext
+
+# category → (book method, life years, salvage %, GL expense account, GL accumulated account)
+BOOK_PROFILES: dict[str, tuple[str, int, str, str, str]] = {
+    "Laptops": ("straight_line", 3, "0", "6810", "1591"),
+    "Phones": ("straight_line", 3, "0", "6810", "1591"),
+    "Tablets": ("straight_line", 3, "0", "6810", "1591"),
+    "Desktops": ("straight_line", 4, "0", "6810", "1591"),
+    "Monitors": ("straight_line", 4, "0", "6811", "1592"),
+    "Docking stations": ("straight_line", 4, "0", "6811", "1592"),
+    "Headsets": ("straight_line", 4, "0", "6811", "1592"),
+    "Servers": ("declining_balance", 5, "5", "6820", "1595"),
+    "Network devices": ("straight_line", 5, "5", "6820", "1595"),
+    "Storage": ("straight_line", 5, "5", "6820", "1595"),
+}
+RATES = [("USD", "1.00", "0.9210"), ("GBP", "1.00", "1.1630")]
+
+
+def last_closed_month(today: dt.date) -> dt.date:
+    """The month before ``today``'s, as its first day."""
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def load_demo(context: DemoContext) -> None:
+    """Seed the profiles, rates and one closed period (see the module docstring)."""
+    actor = context.actor
+    categories = {c.name: c for c in Category.objects.all()}
+    for name, (method, life, salvage, expense, accumulated) in BOOK_PROFILES.items():
+        category = categories.get(name)
+        if category is None:
+            continue
+        values: dict[str, Any] = {
+            "name": f"{name} ({life}y {'DDB' if method == 'declining_balance' else 'SL'})",
+            "book": "book",
+            "category": category,
+            "method": method,
+            "life_years": life,
+            "salvage_percent": Decimal(salvage),
+            "convention": "full_month",
+            "start_basis": "purchase",
+            "expense_account": expense,
+            "accumulated_account": accumulated,
+        }
+        services.create_profile(actor, values)
+        services.create_profile(
+            actor,
+            {
+                "name": f"{name} (MACRS 5-year)",
+                "book": "tax",
+                "category": category,
+                "method": "macrs_gds",
+                "life_years": 5,
+                "convention": "half_year",
+                "start_basis": "purchase",
+                "expense_account": expense,
+                "accumulated_account": accumulated,
+            },
+        )
+    for currency, _, rate in RATES:
+        services.create_rate(
+            actor,
+            {
+                "currency": currency,
+                "base": "EUR",
+                "valid_from": dt.date(2024, 1, 1),
+                "rate": Decimal(rate),
+            },
+        )
+    # The storage array is booked to the infrastructure cost centre, whoever holds it.
+    storage = Asset.objects.filter(model__category__name="Storage").order_by("pk").first()
+    centre = CostCentre.objects.order_by("code").first()
+    if storage is not None:
+        services.create_asset_finance(actor, {"asset": storage, "cost_centre": centre})
+    close_period(actor, last_closed_month(timezone.localdate()), "book")
