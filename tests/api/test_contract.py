@@ -56,9 +56,12 @@ def _model(path: str) -> type[models.Model]:
     from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, Relationship, RelationshipType
     from assetgraph.finance.models import (
         AssetFinance,
+        Budget,
         ClosedPeriod,
         DepreciationProfile,
         ExchangeRate,
+        PurchaseOrder,
+        PurchaseOrderLine,
     )
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
 
@@ -90,6 +93,9 @@ def _model(path: str) -> type[models.Model]:
         ("/api/finance/rates/", ExchangeRate),
         ("/api/finance/assets/", Asset),
         ("/api/finance/periods/", ClosedPeriod),
+        ("/api/finance/purchase-orders/", PurchaseOrder),
+        ("/api/finance/purchase-order-lines/", PurchaseOrderLine),
+        ("/api/finance/budgets/", Budget),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):

@@ -34,3 +34,21 @@ class StartBasisChoices(models.TextChoices):
 
     IN_SERVICE = "in_service", "In-service date (first deployment)"
     PURCHASE = "purchase", "Purchase date"
+
+
+class OrderStatusChoices(models.TextChoices):
+    """Where a purchase order stands; after ``ordered`` it follows the receipts."""
+
+    DRAFT = "draft", "Draft"
+    ORDERED = "ordered", "Ordered"
+    PARTIALLY_RECEIVED = "partially_received", "Partially received"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class LineKindChoices(models.TextChoices):
+    """What a purchase-order line buys: hardware becomes assets when received."""
+
+    HARDWARE = "hardware", "Hardware (a model)"
+    LICENCE = "licence", "Licence"
+    SERVICE = "service", "Service"

@@ -10,7 +10,9 @@ has its audit trail:
   (computers and peripheral equipment are 5-year property in IRS Publication 946);
 * exchange rates USD→EUR and GBP→EUR, so reports in EUR convert any non-EUR cost;
 * the storage array's own finance settings (booked to a cost centre, not its holder's);
-* the **last month closed** in the book, so the period-close page has a journal to export.
+* the **last month closed** in the book, so the period-close page has a journal to export;
+* a budget per active cost centre for this fiscal year, an **ordered PO for 50 laptops**
+  (ready to receive: "receive 50 laptops" is one action) and a draft PO for four servers.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from assetgraph.assets.models import Asset, Category
-from assetgraph.org.models import CostCentre
+from assetgraph.assets.models import Asset, AssetModel, Category
+from assetgraph.org.models import Company, CostCentre
 
-from . import services
+from . import conf, procurement, services
 from .closing import close_period
+from .depreciation.calendar import fiscal_year_label, month_ordinal
 
 if TYPE_CHECKING:
     from assetgraph.demo.generator import DemoContext
@@ -102,3 +105,71 @@ def load_demo(context: DemoContext) -> None:
     if storage is not None:
         services.create_asset_finance(actor, {"asset": storage, "cost_centre": centre})
     close_period(actor, last_closed_month(timezone.localdate()), "book")
+    _orders(actor)
+
+
+def _orders(actor: Any) -> None:
+    """Budgets for this fiscal year and two orders: 50 laptops placed (committed against
+    IT Operations' budget, ready to receive) and a draft for four servers."""
+    today = timezone.localdate()
+    year = fiscal_year_label(month_ordinal(today), conf.fiscal_year_start_month())
+    centres = list(CostCentre.objects.filter(active=True).order_by("code"))
+    for centre in centres:
+        services.create_budget(
+            actor,
+            {
+                "cost_centre": centre,
+                "fiscal_year": year,
+                "amount": Decimal("250000"),
+                "currency": "EUR",
+            },
+        )
+    supplier = Company.objects.filter(is_supplier=True).order_by("name").first()
+    laptop = AssetModel.objects.filter(name="Latitude 7440").first()
+    server = AssetModel.objects.filter(name="PowerEdge R760").first()
+    if supplier is None or laptop is None or server is None:
+        return
+    it_ops = next((c for c in centres if "IT" in c.name), centres[0] if centres else None)
+    laptops = services.create_order(
+        actor,
+        {
+            "number": "PO-FIN-0001",
+            "supplier": supplier,
+            "order_date": today,
+            "currency": "EUR",
+            "cost_centre": it_ops,
+            "notes": "Laptop refresh, wave 1",
+        },
+    )
+    services.create_line(
+        actor,
+        {
+            "order": laptops,
+            "kind": "hardware",
+            "asset_model": laptop,
+            "quantity": 50,
+            "unit_price": Decimal("1390.00"),
+        },
+    )
+    procurement.place_order(actor, laptops)
+    servers = services.create_order(
+        actor,
+        {
+            "number": "PO-FIN-0002",
+            "supplier": supplier,
+            "order_date": today,
+            "currency": "EUR",
+            "cost_centre": it_ops,
+            "notes": "Farm B expansion",
+        },
+    )
+    services.create_line(
+        actor,
+        {
+            "order": servers,
+            "kind": "hardware",
+            "asset_model": server,
+            "quantity": 4,
+            "unit_price": Decimal("14500.00"),
+        },
+    )

@@ -20,7 +20,14 @@ from django.db.models import Q
 
 from assetgraph.core.models import TimestampedModel
 
-from .choices import BookChoices, ConventionChoices, MethodChoices, StartBasisChoices
+from .choices import (
+    BookChoices,
+    ConventionChoices,
+    LineKindChoices,
+    MethodChoices,
+    OrderStatusChoices,
+    StartBasisChoices,
+)
 from .depreciation import Convention, DepreciationError, DepreciationSpec, Method
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -350,3 +357,162 @@ class DepreciationPosting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset_id}: {self.amount} {self.currency}"
+
+
+# --- procure to receive -------------------------------------------------------------------
+
+
+class Budget(TimestampedModel):
+    """What a cost centre may spend in a fiscal year; committed and actual spend are computed
+    from purchase orders (:mod:`.procurement`)."""
+
+    cost_centre = models.ForeignKey("org.CostCentre", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+
+    class Meta:
+        ordering = ["-fiscal_year", "cost_centre"]
+        verbose_name = "budget"
+        verbose_name_plural = "budgets"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cost_centre", "fiscal_year"],
+                name="finance_budget_one_per_centre_year",
+                violation_error_message="this cost centre already has a budget for that year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"FY{self.fiscal_year} {self.cost_centre_id}: {self.amount} {self.currency}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not CURRENCY.match(self.currency or ""):
+            errors["currency"] = "use a three-letter upper-case ISO 4217 code"
+        if self.amount is not None and self.amount < 0:
+            errors["amount"] = "cannot be negative"
+        if errors:
+            raise ValidationError(errors)
+
+
+class PurchaseOrder(TimestampedModel):
+    """An order to a supplier (an ``org.Company`` marked as supplier). Its status moves
+    draft → ordered by :func:`.procurement.place_order`, then follows the receipts."""
+
+    number = models.CharField(max_length=50, unique=True)
+    supplier = models.ForeignKey(
+        "org.Company",
+        on_delete=models.PROTECT,
+        related_name="purchase_orders",
+        limit_choices_to={"is_supplier": True},
+    )
+    order_date = models.DateField()
+    currency = models.CharField(max_length=3, default="EUR")
+    cost_centre = models.ForeignKey(
+        "org.CostCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=OrderStatusChoices.choices,
+        default=OrderStatusChoices.DRAFT,
+        editable=False,
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-order_date", "-id"]
+        verbose_name = "purchase order"
+        verbose_name_plural = "purchase orders"
+
+    def __str__(self) -> str:
+        return self.number
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not CURRENCY.match(self.currency or ""):
+            errors["currency"] = "use a three-letter upper-case ISO 4217 code"
+        if self.supplier_id and self.supplier and not self.supplier.is_supplier:
+            errors["supplier"] = "this company is not marked as a supplier"
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def total(self) -> Decimal:
+        """Quantity x unit price over the lines."""
+        return sum((line.quantity * line.unit_price for line in self.lines.all()), Decimal(0))
+
+
+class PurchaseOrderLine(models.Model):
+    """One line of an order: a hardware model, a licence or a service, quantity x price."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(
+        max_length=10, choices=LineKindChoices.choices, default=LineKindChoices.HARDWARE
+    )
+    asset_model = models.ForeignKey(
+        "assets.AssetModel", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.CharField(max_length=200, blank=True)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+    received_quantity = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = "purchase order line"
+        verbose_name_plural = "purchase order lines"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(received_quantity__lte=models.F("quantity")),
+                name="finance_line_not_over_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.asset_model or self.description or self.get_kind_display()
+        return f"{self.quantity} x {what}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.kind == LineKindChoices.HARDWARE and not self.asset_model_id:
+            errors["asset_model"] = "a hardware line names the model it buys"
+        if self.kind != LineKindChoices.HARDWARE and not self.description.strip():
+            errors["description"] = "say what the licence or service is"
+        if self.unit_price is not None and self.unit_price < 0:
+            errors["unit_price"] = "cannot be negative"
+        if self.quantity is not None and self.quantity < self.received_quantity:
+            errors["quantity"] = f"{self.received_quantity} are already received"
+        if errors:
+            raise ValidationError(errors)
+
+
+class Receipt(models.Model):
+    """One delivery against an order; received hardware became the linked assets."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
+    received_on = models.DateField()
+    received_by = models.CharField(max_length=150)
+    location = models.ForeignKey(
+        "org.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["order", "received_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} on {self.received_on}"
+
+
+class ReceiptLine(models.Model):
+    """How many of one order line a receipt brought, and the assets made of them."""
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipts")
+    quantity = models.PositiveIntegerField()
+    assets = models.ManyToManyField("assets.Asset", blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.line_id}"

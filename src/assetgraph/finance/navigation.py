@@ -14,6 +14,10 @@ SECTIONS = [
             ),
             NavItem("Period close", "ui:finance:periods", "finance.closedperiod", "lock"),
             NavItem(
+                "Purchase orders", "ui:finance:purchaseorder_list", "finance.purchaseorder", "cart"
+            ),
+            NavItem("Budgets", "ui:finance:budget_list", "finance.budget", "piggy-bank"),
+            NavItem(
                 "Depreciation profiles",
                 "ui:finance:depreciationprofile_list",
                 "finance.depreciationprofile",

@@ -3,12 +3,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from assetgraph.framework.spec import Column, DetailSection, Resource
 from assetgraph.ui.generic import link
 
 from . import schemas, services
-from .models import AssetFinance, ClosedPeriod, DepreciationProfile, ExchangeRate
+from .api_orders import budget_routes, order_routes
+from .models import (
+    AssetFinance,
+    Budget,
+    ClosedPeriod,
+    DepreciationProfile,
+    ExchangeRate,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 from .views import asset_depreciation_section
+
+
+def _budget_figures(budget: Any) -> str:
+    from .procurement import budget_status
+
+    state = budget_status(budget)
+    flag = f" (no rate for {', '.join(state.missing_rates)})" if state.missing_rates else ""
+    return f"{state.committed} / {state.actual} / {state.remaining} {budget.currency}{flag}"
+
 
 PROFILE = Resource(
     model=DepreciationProfile,
@@ -129,5 +149,126 @@ CLOSED_PERIOD = Resource(
     url_names={"detail": "ui:finance:period_detail"},
 )
 
-RESOURCES = [PROFILE, ASSET_FINANCE, RATE, CLOSED_PERIOD]
+
+def _order_lines(request: Any, order: PurchaseOrder) -> dict[str, Any] | None:
+    rows = [
+        [
+            str(line.asset_model or line.description),
+            line.get_kind_display(),
+            line.quantity,
+            line.received_quantity,
+            f"{line.unit_price} {order.currency}",
+        ]
+        for line in order.lines.select_related("asset_model")
+    ]
+    return {
+        "title": "Lines",
+        "headers": ["Item", "Kind", "Ordered", "Received", "Unit price"],
+        "rows": rows,
+    }
+
+
+ORDER = Resource(
+    model=PurchaseOrder,
+    filter_schema=schemas.OrderFilter,
+    create=services.create_order,
+    update=services.update_order,
+    delete=services.delete_order,
+    out_schema=schemas.OrderOut,
+    in_schema=schemas.OrderIn,
+    patch_schema=schemas.OrderPatch,
+    orderings={"number": "number", "order_date": "order_date", "id": "pk"},
+    default_ordering="-order_date",
+    select_related=("supplier", "cost_centre"),
+    search_fields=("number", "notes"),
+    constraint_fields=("id", "status", "supplier", "cost_centre", "cost_centre__code"),
+    path="purchase-orders",
+    tag="purchase orders",
+    api_routes=order_routes,
+    related_tables=[_order_lines],
+    columns=[
+        Column("Number", lambda o: o.number, order="number", link=True),
+        Column("Supplier", lambda o: link(o.supplier, "ui:org:company_detail")),
+        Column("Date", lambda o: o.order_date, order="order_date"),
+        Column("Status", lambda o: o.get_status_display()),
+        Column("Cost centre", lambda o: str(o.cost_centre or "")),
+    ],
+    detail_fields=[
+        ("Supplier", lambda o: link(o.supplier, "ui:org:company_detail")),
+        ("Order date", lambda o: o.order_date),
+        ("Status", lambda o: o.get_status_display()),
+        ("Currency", lambda o: o.currency),
+        ("Cost centre", lambda o: link(o.cost_centre, "ui:org:costcentre_detail")),
+        (
+            "Receive",
+            lambda o: {"text": "Receive goods", "url": f"/finance/purchase-orders/{o.pk}/receive/"},
+        ),
+        ("Notes", lambda o: o.notes),
+    ],
+    cli_name="purchase-orders",
+)
+
+ORDER_LINE = Resource(
+    model=PurchaseOrderLine,
+    filter_schema=schemas.LineFilter,
+    create=services.create_line,
+    update=services.update_line,
+    delete=services.delete_line,
+    out_schema=schemas.LineOut,
+    in_schema=schemas.LineIn,
+    patch_schema=schemas.LinePatch,
+    orderings={"id": "pk"},
+    default_ordering="id",
+    select_related=("order", "asset_model"),
+    constraint_fields=("id", "order", "kind"),
+    path="purchase-order-lines",
+    tag="purchase order lines",
+    columns=[
+        Column("Order", lambda line: str(line.order), link=True),
+        Column("Item", lambda line: str(line.asset_model or line.description)),
+        Column("Quantity", lambda line: line.quantity),
+        Column("Received", lambda line: line.received_quantity),
+        Column("Unit price", lambda line: line.unit_price),
+    ],
+    detail_fields=[
+        ("Order", lambda line: link(line.order, "ui:finance:purchaseorder_detail")),
+        ("Kind", lambda line: line.get_kind_display()),
+        ("Model", lambda line: link(line.asset_model, "ui:assets:assetmodel_detail")),
+        ("Description", lambda line: line.description),
+        ("Quantity", lambda line: line.quantity),
+        ("Received", lambda line: line.received_quantity),
+        ("Unit price", lambda line: line.unit_price),
+    ],
+)
+
+BUDGET = Resource(
+    model=Budget,
+    filter_schema=schemas.BudgetFilter,
+    create=services.create_budget,
+    update=services.update_budget,
+    delete=services.delete_budget,
+    out_schema=schemas.BudgetOut,
+    in_schema=schemas.BudgetIn,
+    patch_schema=schemas.BudgetPatch,
+    orderings={"fiscal_year": "fiscal_year", "id": "pk"},
+    default_ordering="-fiscal_year",
+    select_related=("cost_centre",),
+    constraint_fields=("id", "cost_centre", "fiscal_year"),
+    path="budgets",
+    tag="budgets",
+    api_routes=budget_routes,
+    columns=[
+        Column("Cost centre", lambda b: str(b.cost_centre), link=True),
+        Column("Fiscal year", lambda b: b.fiscal_year, order="fiscal_year"),
+        Column("Amount", lambda b: f"{b.amount} {b.currency}"),
+    ],
+    detail_fields=[
+        ("Cost centre", lambda b: link(b.cost_centre, "ui:org:costcentre_detail")),
+        ("Fiscal year", lambda b: b.fiscal_year),
+        ("Amount", lambda b: f"{b.amount} {b.currency}"),
+        ("Committed / actual / remaining", _budget_figures),
+    ],
+)
+
+RESOURCES = [PROFILE, ASSET_FINANCE, RATE, CLOSED_PERIOD, ORDER, ORDER_LINE, BUDGET]
 SECTIONS = [DetailSection("assets.asset", asset_depreciation_section)]

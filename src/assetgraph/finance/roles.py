@@ -1,8 +1,9 @@
 """What each built-in role may do in finance.
 
 Finance owns the books: depreciation profiles, per-asset finance settings, exchange rates,
-and closing periods (``add`` on closed periods runs the monthly depreciation and locks the
-month). Procurement reads the profiles and sets an asset's own finance settings (cost
+budgets, and closing periods (``add`` on closed periods runs the monthly depreciation and
+locks the month). Procurement owns purchase orders (placing and receiving them is
+``change``), reads the profiles and budgets, and sets an asset's own finance settings (cost
 centre, owning company) when it buys. Compliance reads everything. Reading schedules, the
 register and journals needs ``view_cost`` on assets as well (see ``assets/roles.py``).
 """
@@ -11,11 +12,37 @@ PROFILE = "finance.depreciationprofile"
 SETTINGS = "finance.assetfinance"
 RATE = "finance.exchangerate"
 PERIOD = "finance.closedperiod"
+ORDER = "finance.purchaseorder"
+LINE = "finance.purchaseorderline"
+BUDGET = "finance.budget"
 FULL = ["view", "add", "change", "delete"]
 READ = ["view"]
 
 ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
-    "Finance": {PROFILE: FULL, SETTINGS: FULL, RATE: FULL, PERIOD: ["view", "add"]},
-    "Procurement": {PROFILE: READ, SETTINGS: ["view", "add", "change"], RATE: READ},
-    "Compliance": {PROFILE: READ, SETTINGS: READ, RATE: READ, PERIOD: READ},
+    "Finance": {
+        PROFILE: FULL,
+        SETTINGS: FULL,
+        RATE: FULL,
+        PERIOD: ["view", "add"],
+        ORDER: READ,
+        LINE: READ,
+        BUDGET: FULL,
+    },
+    "Procurement": {
+        PROFILE: READ,
+        SETTINGS: ["view", "add", "change"],
+        RATE: READ,
+        ORDER: FULL,
+        LINE: FULL,
+        BUDGET: READ,
+    },
+    "Compliance": {
+        PROFILE: READ,
+        SETTINGS: READ,
+        RATE: READ,
+        PERIOD: READ,
+        ORDER: READ,
+        LINE: READ,
+        BUDGET: READ,
+    },
 }

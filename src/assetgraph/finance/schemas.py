@@ -11,7 +11,14 @@ from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from assetgraph.api.schemas import Ref
 
-from .choices import BookChoices, ConventionChoices, MethodChoices, StartBasisChoices
+from .choices import (
+    BookChoices,
+    ConventionChoices,
+    LineKindChoices,
+    MethodChoices,
+    OrderStatusChoices,
+    StartBasisChoices,
+)
 
 # --- depreciation profile ---
 
@@ -200,3 +207,124 @@ class PreviewIn(Schema):
 
 
 RegisterOut = dict[str, Any]
+
+
+# --- purchase orders, lines, budgets ---
+
+
+class OrderIn(Schema):
+    number: str = Field(min_length=1, max_length=50)
+    supplier_id: int
+    order_date: dt.date
+    currency: str = Field("EUR", min_length=3, max_length=3)
+    cost_centre_id: int | None = None
+    notes: str = ""
+
+
+class OrderPatch(Schema):
+    number: str | None = Field(None, min_length=1, max_length=50)
+    supplier_id: int | None = None
+    order_date: dt.date | None = None
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    cost_centre_id: int | None = None
+    notes: str | None = None
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    supplier: Ref
+    order_date: dt.date
+    currency: str
+    cost_centre: Ref | None
+    status: str
+    notes: str
+
+
+class OrderFilter(FilterSchema):
+    q: Annotated[str | None, FilterLookup(["number__icontains", "notes__icontains"])] = Field(
+        None, description="Search by number or notes"
+    )
+    status: OrderStatusChoices | None = None
+    supplier_id: int | None = None
+    cost_centre_id: int | None = None
+
+
+class LineIn(Schema):
+    order_id: int
+    kind: LineKindChoices = LineKindChoices.HARDWARE
+    asset_model_id: int | None = None
+    description: str = Field("", max_length=200)
+    quantity: int = Field(ge=1, le=100000)
+    unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+
+
+class LinePatch(Schema):
+    kind: LineKindChoices | None = None
+    asset_model_id: int | None = None
+    description: str | None = Field(None, max_length=200)
+    quantity: int | None = Field(None, ge=1, le=100000)
+    unit_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+
+
+class LineOut(Schema):
+    id: int
+    order: Ref
+    kind: str
+    asset_model: Ref | None
+    description: str
+    quantity: int
+    unit_price: Decimal
+    received_quantity: int
+
+
+class LineFilter(FilterSchema):
+    order_id: int | None = None
+    kind: LineKindChoices | None = None
+
+
+class BudgetIn(Schema):
+    cost_centre_id: int
+    fiscal_year: int = Field(ge=2000, le=2100)
+    amount: Decimal = Field(ge=0, max_digits=16, decimal_places=2)
+    currency: str = Field("EUR", min_length=3, max_length=3)
+
+
+class BudgetPatch(Schema):
+    cost_centre_id: int | None = None
+    fiscal_year: int | None = Field(None, ge=2000, le=2100)
+    amount: Decimal | None = Field(None, ge=0, max_digits=16, decimal_places=2)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class BudgetOut(Schema):
+    id: int
+    cost_centre: Ref
+    fiscal_year: int
+    amount: Decimal
+    currency: str
+
+
+class BudgetFilter(FilterSchema):
+    cost_centre_id: int | None = None
+    fiscal_year: int | None = None
+
+
+class ReceiptItemIn(Schema):
+    line_id: int
+    quantity: int = Field(ge=0, le=100000)
+    serial_numbers: list[str] = []
+
+
+class ReceiveIn(Schema):
+    items: list[ReceiptItemIn] = Field(min_length=1)
+    location_id: int | None = None
+    received_on: dt.date | None = None
+
+
+class ReceiptOut(Schema):
+    id: int
+    order: str
+    status: str
+    received_on: dt.date
+    assets: list[dict[str, Any]]

@@ -7,9 +7,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from assetgraph.core.actor import Actor
+from assetgraph.core.errors import Conflict
 from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 
-from .models import AssetFinance, DepreciationProfile, ExchangeRate
+from .choices import OrderStatusChoices
+from .models import (
+    AssetFinance,
+    Budget,
+    DepreciationProfile,
+    ExchangeRate,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 
 # --- depreciation profiles ----------------------------------------------------------------
 
@@ -76,3 +85,86 @@ def update_rate(
 def delete_rate(actor: Actor, rate: ExchangeRate) -> None:
     """Delete a recorded rate."""
     delete_instance(actor, rate)
+
+
+# --- purchase orders and budgets (placing and receiving: procurement.py) -------------------
+
+
+def _editable_order(order: PurchaseOrder) -> None:
+    if (
+        order.pk
+        and PurchaseOrder.objects.filter(pk=order.pk)
+        .exclude(status=OrderStatusChoices.DRAFT)
+        .exists()
+    ):
+        raise Conflict(
+            "status: only a draft order can be changed", fields={"status": ["not draft"]}
+        )
+
+
+def create_order(actor: Actor, values: Mapping[str, Any]) -> PurchaseOrder:
+    """Start a draft purchase order."""
+    return create_instance(actor, PurchaseOrder, values)
+
+
+def update_order(
+    actor: Actor, order: PurchaseOrder, changes: Mapping[str, Any], expected_etag: str | None = None
+) -> PurchaseOrder:
+    """Change a draft order."""
+    return update_instance(
+        actor, order, changes, validate=_editable_order, expected_etag=expected_etag
+    )
+
+
+def delete_order(actor: Actor, order: PurchaseOrder) -> None:
+    """Delete a draft order."""
+    _editable_order(order)
+    delete_instance(actor, order)
+
+
+def _editable_line(line: PurchaseOrderLine) -> None:
+    status = PurchaseOrder.objects.filter(pk=line.order_id).values_list("status", flat=True).first()
+    if status not in (OrderStatusChoices.DRAFT, None):
+        raise Conflict(
+            "order: lines change only while the order is a draft", fields={"order": [status]}
+        )
+
+
+def create_line(actor: Actor, values: Mapping[str, Any]) -> PurchaseOrderLine:
+    """Add a line to a draft order."""
+    return create_instance(actor, PurchaseOrderLine, values, validate=_editable_line)
+
+
+def update_line(
+    actor: Actor,
+    line: PurchaseOrderLine,
+    changes: Mapping[str, Any],
+    expected_etag: str | None = None,
+) -> PurchaseOrderLine:
+    """Change a line of a draft order."""
+    return update_instance(
+        actor, line, changes, validate=_editable_line, expected_etag=expected_etag
+    )
+
+
+def delete_line(actor: Actor, line: PurchaseOrderLine) -> None:
+    """Remove a line from a draft order."""
+    _editable_line(line)
+    delete_instance(actor, line)
+
+
+def create_budget(actor: Actor, values: Mapping[str, Any]) -> Budget:
+    """Set a cost centre's budget for a fiscal year."""
+    return create_instance(actor, Budget, values)
+
+
+def update_budget(
+    actor: Actor, budget: Budget, changes: Mapping[str, Any], expected_etag: str | None = None
+) -> Budget:
+    """Change a budget."""
+    return update_instance(actor, budget, changes, expected_etag=expected_etag)
+
+
+def delete_budget(actor: Actor, budget: Budget) -> None:
+    """Delete a budget."""
+    delete_instance(actor, budget)

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("register/", views.register_page, name="register"),
     path("register/export/", views.register_export, name="register_export"),
     path("periods/", views.periods_page, name="periods"),
+    path("purchase-orders/<int:pk>/receive/", views.receive_page, name="receive"),
     path("periods/<int:pk>/", views.period_detail, name="period_detail"),
     path("periods/<int:pk>/journal/", views.journal_export, name="journal_export"),
 ]

@@ -19,12 +19,13 @@ from assetgraph.assets.models import Asset
 from assetgraph.core.actor import ui_actor
 from assetgraph.core.errors import ServiceError
 from assetgraph.core.exporting import export_response
+from assetgraph.org.models import Location
 
 from .access import may_view_costs, visible_assets
 from .books import ProfileIndex, asset_book
 from .choices import BookChoices
 from .closing import JOURNAL_COLUMNS, close_period
-from .models import ClosedPeriod
+from .models import ClosedPeriod, PurchaseOrder
 from .register import DIMENSIONS, EXPORT_COLUMNS, Register, build_register, register_assets
 
 
@@ -187,3 +188,44 @@ def period_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "expense_account", "cost_centre__code", "currency"
     )
     return render(request, "finance/period_detail.html", {"closed": closed, "lines": lines})
+
+
+@login_required
+def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Receive goods against an order: a quantity per line (all that is left by default), a
+    location and a date; one submit receives everything ("50 laptops" is one action)."""
+    from .procurement import ReceiptItem, receive_order
+
+    order = get_object_or_404(
+        restrict(PurchaseOrder.objects.select_related("supplier"), request.user, "change"), pk=pk
+    )
+    lines = list(order.lines.select_related("asset_model"))
+    for line in lines:
+        setattr(line, "left", line.quantity - line.received_quantity)  # noqa: B010 - template value
+    visible_locations = restrict(Location.objects.all(), request.user, "view")
+    locations = visible_locations.order_by("path")[:500]
+    error = ""
+    if request.method == "POST":
+        try:
+            items = [
+                ReceiptItem(line.pk, int(request.POST.get(f"line-{line.pk}") or 0))
+                for line in lines
+            ]
+            raw_location = request.POST.get("location") or ""
+            location = (
+                visible_locations.filter(pk=int(raw_location)).first() if raw_location else None
+            )
+            raw_date = request.POST.get("received_on") or ""
+            received_on = dt.date.fromisoformat(raw_date) if raw_date else timezone.localdate()
+            receive_order(
+                ui_actor(request), order, items, location=location, received_on=received_on
+            )
+        except ValueError as exc:
+            error = f"check the quantities and the date: {exc}"
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Received against {order.number}.")
+            return redirect("ui:finance:purchaseorder_detail", order.pk)
+    context = {"order": order, "lines": lines, "locations": locations, "error": error}
+    return render(request, "finance/receive.html", context, status=422 if error else 200)
