@@ -52,3 +52,30 @@ class LineKindChoices(models.TextChoices):
     HARDWARE = "hardware", "Hardware (a model)"
     LICENCE = "licence", "Licence"
     SERVICE = "service", "Service"
+
+
+class ContractKindChoices(models.TextChoices):
+    MAINTENANCE = "maintenance", "Maintenance / support"
+    WARRANTY = "warranty", "Warranty extension"
+    LEASE = "lease", "Lease"
+    SUBSCRIPTION = "subscription", "Software subscription"
+    SAAS = "saas", "SaaS"
+    SERVICE = "service", "Service"
+
+
+class BillingPeriodChoices(models.TextChoices):
+    """How often a contract bills; ``months`` says how long each period is."""
+
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    ANNUAL = "annual", "Annual"
+
+
+BILLING_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
+
+
+class DocumentKindChoices(models.TextChoices):
+    CONTRACT = "contract", "Signed contract"
+    SLA = "sla", "Service levels"
+    INVOICE = "invoice", "Invoice"
+    OTHER = "other", "Other"

@@ -21,8 +21,12 @@ from django.db.models import Q
 from assetgraph.core.models import TimestampedModel
 
 from .choices import (
+    BILLING_MONTHS,
+    BillingPeriodChoices,
     BookChoices,
+    ContractKindChoices,
     ConventionChoices,
+    DocumentKindChoices,
     LineKindChoices,
     MethodChoices,
     OrderStatusChoices,
@@ -516,3 +520,84 @@ class ReceiptLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} of line {self.line_id}"
+
+
+# --- contracts ----------------------------------------------------------------------------
+
+
+class Contract(TimestampedModel):
+    """A maintenance, warranty, lease, subscription, SaaS or service contract with a
+    supplier, covering assets and CIs. Its renewal alert fires ``notice_days`` before the
+    end (:mod:`.contracts`); an auto-renewing contract rolls on by ``renewal_months``."""
+
+    name = models.CharField(max_length=200)
+    reference = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=20, choices=ContractKindChoices.choices)
+    supplier = models.ForeignKey("org.Company", on_delete=models.PROTECT, related_name="contracts")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    notice_days = models.PositiveIntegerField(default=90, validators=[MaxValueValidator(3650)])
+    auto_renew = models.BooleanField(default=False)
+    renewal_months = models.PositiveIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    billing_period = models.CharField(
+        max_length=10, choices=BillingPeriodChoices.choices, default=BillingPeriodChoices.ANNUAL
+    )
+    cost_per_period = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
+    currency = models.CharField(max_length=3, default="EUR")
+    assets = models.ManyToManyField("assets.Asset", blank=True, related_name="contracts")
+    cis = models.ManyToManyField("cmdb.CI", blank=True, related_name="contracts")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["end_date", "name"]
+        verbose_name = "contract"
+        verbose_name_plural = "contracts"
+        indexes = [models.Index(fields=["end_date"], name="finance_contract_end_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="finance_contract_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "must not be before the start date"
+        if not CURRENCY.match(self.currency or ""):
+            errors["currency"] = "use a three-letter upper-case ISO 4217 code"
+        if self.cost_per_period is not None and self.cost_per_period < 0:
+            errors["cost_per_period"] = "cannot be negative"
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def monthly_cost(self) -> Decimal:
+        """Cost per billing period spread evenly over its months (unrounded)."""
+        return self.cost_per_period / BILLING_MONTHS[self.billing_period]
+
+
+class ContractDocument(models.Model):
+    """A file attached to a contract, kept in the database (no file store to configure):
+    its type is checked by extension and content, its size against a limit."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=10, choices=DocumentKindChoices.choices)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["contract", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.filename
