@@ -11,8 +11,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.assets.models import Asset
+from assetgraph.cmdb.context import service_class_ids
+from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
@@ -22,10 +27,12 @@ from .access import require_costs, visible_assets
 from .books import asset_book
 from .choices import BookChoices
 from .closing import JOURNAL_COLUMNS, CloseResult, close_period
+from .contracts import MAX_DOCUMENT_BYTES, attach_document, coverage_gaps, renewal_alerts
 from .depreciation import DepreciationError
-from .models import ClosedPeriod
+from .models import ClosedPeriod, Contract
 from .presenting import book_dict, preview
 from .register import EXPORT_COLUMNS, build_register, register_assets
+from .service_cost import service_cost_breakdown, service_costs
 
 router = Router(tags=["finance"])
 
@@ -170,3 +177,101 @@ def journal(request: HttpRequest, period_id: int, format: str = "json") -> Any:
     return export_response(
         lines, JOURNAL_COLUMNS, f"journal-{closed.book}-{closed.period:%Y-%m}", format
     )
+
+
+# --- contracts: documents, renewals, coverage gaps; service costs --------------------------
+
+
+@router.post(
+    "/contracts/{int:contract_id}/documents",
+    response={201: dict[str, Any]},
+    operation_id="finance_contract_attach",
+    summary="Attach a document (PDF, PNG, JPEG, DOCX, XLSX, TXT; at most 10 MB)",
+)
+def attach(
+    request: HttpRequest,
+    contract_id: int,
+    kind: str = params.Form(...),
+    file: UploadedFile = params.File(...),
+) -> Any:
+    """A file whose content does not match its extension, or too large, is a 422."""
+    contract = get_object_or_404(Contract.objects.all(), request.user, "change", pk=contract_id)
+    data = file.read(MAX_DOCUMENT_BYTES + 1)
+    document = attach_document(api_actor(request), contract, kind, file.name or "file", data)
+    return 201, {
+        "id": document.pk,
+        "filename": document.filename,
+        "size": document.size,
+        "content_type": document.content_type,
+        "sha256": document.sha256,
+    }
+
+
+@router.get(
+    "/contracts/renewals",
+    response=list[dict[str, Any]],
+    operation_id="finance_contract_renewals",
+    summary="Contracts whose notice date has come and whose term has not ended",
+)
+def renewals(request: HttpRequest, on: dt.date | None = None) -> Any:
+    if not has_perm(request.user, "finance.contract", "view"):
+        raise PermissionDenied("you may not view contracts")
+    contracts = restrict(Contract.objects.all(), request.user, "view")
+    return [a.as_dict() for a in renewal_alerts(contracts, on or timezone.localdate())]
+
+
+@router.get(
+    "/coverage-gaps",
+    response=list[dict[str, Any]],
+    operation_id="finance_coverage_gaps",
+    summary="Hardware tier-1/2 services depend on with no support contract or warranty",
+)
+def gaps(request: HttpRequest, on: dt.date | None = None, max_tier: int = 2) -> Any:
+    if not has_perm(request.user, "finance.contract", "view"):
+        raise PermissionDenied("you may not view contracts")
+    assets = restrict(Asset.objects.all(), request.user, "view")
+    return [g.as_dict() for g in coverage_gaps(on or timezone.localdate(), assets, max_tier)]
+
+
+def _month(raw: str | None) -> dt.date:
+    if not raw:
+        return timezone.localdate().replace(day=1)
+    try:
+        return dt.datetime.strptime(raw, "%Y-%m").date()
+    except ValueError:
+        raise ValidationFailed(
+            "month: not a month (YYYY-MM)", fields={"month": ["YYYY-MM"]}
+        ) from None
+
+
+@router.get(
+    "/service-costs",
+    response=dict[str, Any],
+    operation_id="finance_service_costs",
+    summary="Monthly cost of each business service, rolled up the dependency graph",
+)
+def service_costs_endpoint(
+    request: HttpRequest, month: str | None = None, weight: str | None = None
+) -> Any:
+    """Depreciation and contract costs of every CI, split among dependents equally (or by
+    the ``weight`` attribute), up to the services; costs need ``view_cost``."""
+    require_costs(request.user)
+    visible = restrict(CI.objects.current(), request.user, "view")
+    return service_costs(_month(month), visible, weight)
+
+
+@router.get(
+    "/service-costs/{int:ci_id}",
+    response=dict[str, Any],
+    operation_id="finance_service_cost_breakdown",
+    summary="One business service's monthly cost by layer and by CI",
+)
+def service_cost_detail(
+    request: HttpRequest, ci_id: int, month: str | None = None, weight: str | None = None
+) -> Any:
+    require_costs(request.user)
+    visible = restrict(CI.objects.current(), request.user, "view")
+    service = get_object_or_404(visible.select_related("ci_class"), request.user, "view", pk=ci_id)
+    if service.ci_class_id not in set(service_class_ids()):
+        raise ValidationFailed("ci_id: not a business service", fields={"ci_id": ["not a service"]})
+    return service_cost_breakdown(_month(month), service, visible, weight)

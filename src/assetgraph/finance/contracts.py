@@ -211,3 +211,57 @@ def monthly_contract_costs(
         for pk in ci_ids:
             cis[pk][contract.currency] += share
     return assets, cis
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    """Hardware some tier-1/2 business service needs, with no support or warranty."""
+
+    asset: Any
+    ci_pk: int
+    services: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "asset_id": self.asset.pk,
+            "asset_tag": self.asset.asset_tag,
+            "name": str(self.asset),
+            "ci_id": self.ci_pk,
+            "warranty_end": self.asset.warranty_end,
+            "services": self.services,
+        }
+
+
+SUPPORT_KINDS = ("maintenance", "warranty")
+
+
+def coverage_gaps(
+    on: dt.date, visible_assets: QuerySet[Any], max_tier: int = 2
+) -> list[CoverageGap]:
+    """Hardware on the dependency path of a tier-1/2 business service (the graph answers
+    which CIs each service needs) whose warranty has ended (or is unknown) and that no
+    maintenance or warranty contract in force covers, directly or through its CI."""
+    from assetgraph.cmdb.context import service_class_ids
+    from assetgraph.cmdb.models import CI
+    from assetgraph.impact.costs import needed_by
+
+    services = dict(
+        CI.objects.current()
+        .filter(ci_class__in=service_class_ids(), criticality__lte=max_tier)
+        .values_list("pk", "name")
+    )
+    needs = needed_by(services)
+    by_ci: dict[int, list[str]] = defaultdict(list)
+    for service_pk, cis in needs.items():
+        for ci_pk in cis:
+            by_ci[ci_pk].append(services[service_pk])
+    hardware = dict(
+        CI.objects.filter(pk__in=list(by_ci), asset__isnull=False).values_list("asset_id", "pk")
+    )
+    covered = active_covered_asset_ids(on, SUPPORT_KINDS)
+    candidates = visible_assets.filter(pk__in=list(hardware)).exclude(pk__in=covered)
+    candidates = candidates.filter(Q(warranty_end__isnull=True) | Q(warranty_end__lt=on))
+    return [
+        CoverageGap(asset, hardware[asset.pk], sorted(set(by_ci[hardware[asset.pk]])))
+        for asset in candidates.select_related("model").order_by("asset_tag")
+    ]

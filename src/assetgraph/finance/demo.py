@@ -11,6 +11,11 @@ has its audit trail:
 * exchange rates USD→EUR and GBP→EUR, so reports in EUR convert any non-EUR cost;
 * the storage array's own finance settings (booked to a cost centre, not its holder's);
 * the **last month closed** in the book, so the period-close page has a journal to export;
+* contracts: auto-renewing support for the hypervisors, a support contract on the
+  out-of-warranty storage array that lapses in 30 days (its notice date has passed: a renewal
+  alert, and the array will show as a coverage gap once it lapses), a SaaS subscription for
+  the e-mail service — so the service-cost page shows Finance, HR and e-mail with
+  depreciation and contract costs;
 * a budget per active cost centre for this fiscal year, an **ordered PO for 50 laptops**
   (ready to receive: "receive 50 laptops" is one action) and a draft PO for four servers.
 """
@@ -106,6 +111,77 @@ def load_demo(context: DemoContext) -> None:
         services.create_asset_finance(actor, {"asset": storage, "cost_centre": centre})
     close_period(actor, last_closed_month(timezone.localdate()), "book")
     _orders(actor)
+    _contracts(actor)
+
+
+def _contracts(actor: Any) -> None:
+    """Support for the hypervisors (auto-renewing), a lapsing support contract on the
+    out-of-warranty storage array (inside its notice period now), and the e-mail SaaS."""
+    from assetgraph.cmdb.models import CI
+
+    today = timezone.localdate()
+    cis = {ci.name: ci for ci in CI.objects.current().filter(name__in=["stor-aus1-01", "E-mail"])}
+    hypervisors = list(
+        CI.objects.current().filter(name__startswith="hv-", asset__isnull=False).order_by("name")
+    )
+    dell = Company.objects.filter(name="Dell Technologies").first()
+    netapp = Company.objects.filter(name="NetApp").first()
+    supplier = Company.objects.filter(is_supplier=True).order_by("name").first()
+    if dell and hypervisors:
+        services.create_contract(
+            actor,
+            {
+                "name": "Dell ProSupport: hypervisors",
+                "kind": "maintenance",
+                "supplier": dell,
+                "start_date": dt.date(today.year - 1, 1, 1),
+                "end_date": dt.date(today.year, 12, 31),
+                "notice_days": 60,
+                "auto_renew": True,
+                "renewal_months": 12,
+                "billing_period": "annual",
+                "cost_per_period": Decimal("24000.00"),
+                "currency": "EUR",
+                "assets": [ci.asset_id for ci in hypervisors],
+            },
+        )
+    storage = cis.get("stor-aus1-01")
+    if netapp and storage is not None:
+        services.create_contract(
+            actor,
+            {
+                "name": "NetApp SupportEdge: stor-aus1-01",
+                "kind": "maintenance",
+                "supplier": netapp,
+                "reference": "SE-77120",
+                "start_date": today - dt.timedelta(days=335),
+                "end_date": today + dt.timedelta(days=30),
+                "notice_days": 45,
+                "auto_renew": False,
+                "billing_period": "quarterly",
+                "cost_per_period": Decimal("3900.00"),
+                "currency": "EUR",
+                "assets": [storage.asset_id] if storage.asset_id else [],
+                "cis": [storage.pk],
+            },
+        )
+    mail = cis.get("E-mail")
+    if supplier and mail is not None:
+        services.create_contract(
+            actor,
+            {
+                "name": "Mail platform subscription",
+                "kind": "saas",
+                "supplier": supplier,
+                "start_date": dt.date(today.year - 1, 1, 1),
+                "end_date": dt.date(today.year + 1, 12, 31),
+                "notice_days": 90,
+                "billing_period": "monthly",
+                "cost_per_period": Decimal("6200.00"),
+                "currency": "EUR",
+                "cis": [mail.pk],
+            },
+        )
 
 
 def _orders(actor: Any) -> None:

@@ -18,6 +18,15 @@ SECTIONS = [
             ),
             NavItem("Budgets", "ui:finance:budget_list", "finance.budget", "piggy-bank"),
             NavItem(
+                "Contracts", "ui:finance:contract_list", "finance.contract", "file-earmark-text"
+            ),
+            NavItem(
+                "Service costs",
+                "ui:finance:service_costs",
+                "finance.depreciationprofile",
+                "diagram-2",
+            ),
+            NavItem(
                 "Depreciation profiles",
                 "ui:finance:depreciationprofile_list",
                 "finance.depreciationprofile",

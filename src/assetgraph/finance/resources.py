@@ -14,6 +14,7 @@ from .models import (
     AssetFinance,
     Budget,
     ClosedPeriod,
+    Contract,
     DepreciationProfile,
     ExchangeRate,
     PurchaseOrder,
@@ -270,5 +271,91 @@ BUDGET = Resource(
     ],
 )
 
-RESOURCES = [PROFILE, ASSET_FINANCE, RATE, CLOSED_PERIOD, ORDER, ORDER_LINE, BUDGET]
+
+def _contract_documents(request: Any, contract: Contract) -> dict[str, Any] | None:
+    documents = contract.documents.defer("data")
+    return {
+        "title": "Documents",
+        "headers": ["File", "Kind", "Size", "Uploaded"],
+        "rows": [
+            [d.filename, d.get_kind_display(), d.size, f"{d.uploaded_at:%Y-%m-%d} {d.uploaded_by}"]
+            for d in documents
+        ],
+    }
+
+
+def _covered(contract: Contract) -> str:
+    assets = [a.asset_tag for a in contract.assets.all()]
+    cis = [c.name for c in contract.cis.all()]
+    return ", ".join(assets + cis) or "nothing yet"
+
+
+CONTRACT = Resource(
+    model=Contract,
+    filter_schema=schemas.ContractFilter,
+    create=services.create_contract,
+    update=services.update_contract,
+    delete=services.delete_contract,
+    out_schema=schemas.ContractOut,
+    in_schema=schemas.ContractIn,
+    patch_schema=schemas.ContractPatch,
+    form_fields=(
+        "name",
+        "reference",
+        "kind",
+        "supplier",
+        "start_date",
+        "end_date",
+        "notice_days",
+        "auto_renew",
+        "renewal_months",
+        "billing_period",
+        "cost_per_period",
+        "currency",
+        "notes",
+    ),
+    orderings={"end_date": "end_date", "name": "name", "id": "pk"},
+    default_ordering="end_date",
+    select_related=("supplier",),
+    prefetch_related=("assets", "cis"),
+    search_fields=("name", "reference"),
+    constraint_fields=("id", "kind", "supplier"),
+    path="contracts",
+    tag="contracts",
+    related_tables=[_contract_documents],
+    columns=[
+        Column("Name", lambda c: c.name, order="name", link=True),
+        Column("Kind", lambda c: c.get_kind_display()),
+        Column("Supplier", lambda c: link(c.supplier, "ui:org:company_detail")),
+        Column("Ends", lambda c: c.end_date, order="end_date"),
+        Column("Notice (days)", lambda c: c.notice_days),
+        Column("Auto-renew", lambda c: "Yes" if c.auto_renew else "No"),
+        Column(
+            "Cost", lambda c: f"{c.cost_per_period} {c.currency} / {c.get_billing_period_display()}"
+        ),
+    ],
+    detail_fields=[
+        ("Reference", lambda c: c.reference),
+        ("Kind", lambda c: c.get_kind_display()),
+        ("Supplier", lambda c: link(c.supplier, "ui:org:company_detail")),
+        ("Term", lambda c: f"{c.start_date} to {c.end_date}"),
+        ("Notice", lambda c: f"{c.notice_days} days"),
+        ("Auto-renew", lambda c: f"every {c.renewal_months} months" if c.auto_renew else "No"),
+        ("Cost", lambda c: f"{c.cost_per_period} {c.currency} / {c.get_billing_period_display()}"),
+        ("Covers", _covered),
+        ("Notes", lambda c: c.notes),
+    ],
+    cli_name="contracts",
+)
+
+RESOURCES = [
+    PROFILE,
+    ASSET_FINANCE,
+    RATE,
+    CLOSED_PERIOD,
+    ORDER,
+    ORDER_LINE,
+    BUDGET,
+    CONTRACT,
+]
 SECTIONS = [DetailSection("assets.asset", asset_depreciation_section)]

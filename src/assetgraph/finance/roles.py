@@ -2,7 +2,7 @@
 
 Finance owns the books: depreciation profiles, per-asset finance settings, exchange rates,
 budgets, and closing periods (``add`` on closed periods runs the monthly depreciation and
-locks the month). Procurement owns purchase orders (placing and receiving them is
+locks the month). Procurement owns purchase orders and contracts (placing and receiving them is
 ``change``), reads the profiles and budgets, and sets an asset's own finance settings (cost
 centre, owning company) when it buys. Compliance reads everything. Reading schedules, the
 register and journals needs ``view_cost`` on assets as well (see ``assets/roles.py``).
@@ -15,6 +15,7 @@ PERIOD = "finance.closedperiod"
 ORDER = "finance.purchaseorder"
 LINE = "finance.purchaseorderline"
 BUDGET = "finance.budget"
+CONTRACT = "finance.contract"
 FULL = ["view", "add", "change", "delete"]
 READ = ["view"]
 

@@ -12,7 +12,9 @@ from ninja import Field, FilterLookup, FilterSchema, Schema
 from assetgraph.api.schemas import Ref
 
 from .choices import (
+    BillingPeriodChoices,
     BookChoices,
+    ContractKindChoices,
     ConventionChoices,
     LineKindChoices,
     MethodChoices,
@@ -328,3 +330,78 @@ class ReceiptOut(Schema):
     status: str
     received_on: dt.date
     assets: list[dict[str, Any]]
+
+
+# --- contracts ---
+
+
+class ContractIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    reference: str = Field("", max_length=100)
+    kind: ContractKindChoices
+    supplier_id: int
+    start_date: dt.date
+    end_date: dt.date
+    notice_days: int = Field(90, ge=0, le=3650)
+    auto_renew: bool = False
+    renewal_months: int = Field(12, ge=1, le=120)
+    billing_period: BillingPeriodChoices = BillingPeriodChoices.ANNUAL
+    cost_per_period: Decimal = Field(Decimal(0), ge=0, max_digits=14, decimal_places=2)
+    currency: str = Field("EUR", min_length=3, max_length=3)
+    assets: list[int] = []
+    cis: list[int] = []
+    notes: str = ""
+
+
+class ContractPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    reference: str | None = Field(None, max_length=100)
+    kind: ContractKindChoices | None = None
+    supplier_id: int | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    notice_days: int | None = Field(None, ge=0, le=3650)
+    auto_renew: bool | None = None
+    renewal_months: int | None = Field(None, ge=1, le=120)
+    billing_period: BillingPeriodChoices | None = None
+    cost_per_period: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    assets: list[int] | None = None
+    cis: list[int] | None = None
+    notes: str | None = None
+
+
+class ContractOut(Schema):
+    id: int
+    name: str
+    reference: str
+    kind: str
+    supplier: Ref
+    start_date: dt.date
+    end_date: dt.date
+    notice_days: int
+    auto_renew: bool
+    renewal_months: int
+    billing_period: str
+    cost_per_period: Decimal
+    currency: str
+    assets: list[int]
+    cis: list[int]
+    notes: str
+
+    @staticmethod
+    def resolve_assets(obj: Any) -> list[int]:
+        return sorted(a.pk for a in obj.assets.all())
+
+    @staticmethod
+    def resolve_cis(obj: Any) -> list[int]:
+        return sorted(c.pk for c in obj.cis.all())
+
+
+class ContractFilter(FilterSchema):
+    q: Annotated[str | None, FilterLookup(["name__icontains", "reference__icontains"])] = Field(
+        None, description="Search by name or reference"
+    )
+    kind: ContractKindChoices | None = None
+    supplier_id: int | None = None
+    auto_renew: bool | None = None

@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
+
+from assetgraph.audit.services import record_event
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import Conflict
+from assetgraph.core.errors import Conflict, ValidationFailed
 from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 
 from .choices import OrderStatusChoices
 from .models import (
     AssetFinance,
     Budget,
+    Contract,
     DepreciationProfile,
     ExchangeRate,
     PurchaseOrder,
@@ -168,3 +172,62 @@ def update_budget(
 def delete_budget(actor: Actor, budget: Budget) -> None:
     """Delete a budget."""
     delete_instance(actor, budget)
+
+
+# --- contracts (documents, renewals and coverage: contracts.py) ----------------------------
+
+
+def create_contract(actor: Actor, values: Mapping[str, Any]) -> Contract:
+    """Record a contract with a supplier (covered assets and CIs as lists of ids)."""
+    values = dict(values)
+    assets, cis = values.pop("assets", None), values.pop("cis", None)
+    with transaction.atomic():
+        contract = create_instance(actor, Contract, values)
+        _cover(contract, assets, cis)
+        return contract
+
+
+def update_contract(
+    actor: Actor, contract: Contract, changes: Mapping[str, Any], expected_etag: str | None = None
+) -> Contract:
+    """Change a contract's terms or what it covers."""
+    changes = dict(changes)
+    assets, cis = changes.pop("assets", None), changes.pop("cis", None)
+    with transaction.atomic():
+        contract = update_instance(actor, contract, changes, expected_etag=expected_etag)
+        if assets is not None or cis is not None:
+            before = {
+                "assets": sorted(a.pk for a in contract.assets.all()),
+                "cis": sorted(c.pk for c in contract.cis.all()),
+            }
+            _cover(contract, assets, cis)
+            after = {
+                "assets": sorted(a.pk for a in contract.assets.all()),
+                "cis": sorted(c.pk for c in contract.cis.all()),
+            }
+            if after != before:
+                record_event(actor, "update", contract, before=before, after=after)
+        return contract
+
+
+def delete_contract(actor: Actor, contract: Contract) -> None:
+    """Delete a contract (its documents go with it)."""
+    delete_instance(actor, contract)
+
+
+def _cover(contract: Contract, assets: Any, cis: Any) -> None:
+    from assetgraph.assets.models import Asset
+    from assetgraph.cmdb.models import CI
+
+    if assets is not None:
+        ids = [getattr(a, "pk", a) for a in assets]
+        found = list(Asset.objects.filter(pk__in=ids))
+        if len(found) != len(set(ids)):
+            raise ValidationFailed("assets: unknown asset id", fields={"assets": ["unknown id"]})
+        contract.assets.set(found)
+    if cis is not None:
+        ids = [getattr(c, "pk", c) for c in cis]
+        found_cis = list(CI.objects.filter(pk__in=ids))
+        if len(found_cis) != len(set(ids)):
+            raise ValidationFailed("cis: unknown CI id", fields={"cis": ["unknown id"]})
+        contract.cis.set(found_cis)

@@ -229,3 +229,43 @@ def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
             return redirect("ui:finance:purchaseorder_detail", order.pk)
     context = {"order": order, "lines": lines, "locations": locations, "error": error}
     return render(request, "finance/receive.html", context, status=422 if error else 200)
+
+
+@login_required
+def service_costs_page(request: AuthedRequest) -> HttpResponse:
+    """Each business service's monthly cost; a service's row opens its breakdown."""
+    from assetgraph.cmdb.models import CI
+
+    from .service_cost import service_costs
+
+    if not may_view_costs(request.user):
+        raise PermissionDenied("you may not view costs")
+    month = _month(request)
+    visible = restrict(CI.objects.current(), request.user, "view")
+    data = service_costs(month, visible, request.GET.get("weight") or None)
+    return render(request, "finance/service_costs.html", {"data": data, "month": month})
+
+
+@login_required
+def service_cost_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One service's monthly cost by layer (CI class) and by CI."""
+    from assetgraph.cmdb.context import service_class_ids
+    from assetgraph.cmdb.models import CI
+
+    from .service_cost import service_cost_breakdown
+
+    if not may_view_costs(request.user):
+        raise PermissionDenied("you may not view costs")
+    visible = restrict(CI.objects.current(), request.user, "view")
+    service = get_object_or_404(visible.filter(ci_class__in=service_class_ids()), pk=pk)
+    month = _month(request)
+    data = service_cost_breakdown(month, service, visible, request.GET.get("weight") or None)
+    return render(request, "finance/service_cost.html", {"data": data, "month": month})
+
+
+def _month(request: HttpRequest) -> dt.date:
+    raw = request.GET.get("month") or ""
+    try:
+        return dt.datetime.strptime(raw, "%Y-%m").date()
+    except ValueError:
+        return timezone.localdate().replace(day=1)
