@@ -58,6 +58,7 @@ def _model(path: str) -> type[models.Model]:
         AssetFinance,
         Budget,
         ClosedPeriod,
+        Contract,
         DepreciationProfile,
         ExchangeRate,
         PurchaseOrder,
@@ -96,6 +97,7 @@ def _model(path: str) -> type[models.Model]:
         ("/api/finance/purchase-orders/", PurchaseOrder),
         ("/api/finance/purchase-order-lines/", PurchaseOrderLine),
         ("/api/finance/budgets/", Budget),
+        ("/api/finance/contracts/", Contract),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -152,6 +154,11 @@ def _url(path: str, query_index: int) -> str:
 
     if "{name}" in path:
         return path.replace("{name}", list(reports.REPORTS)[query_index])
+    if path.startswith("/api/finance/service-costs/"):
+        from assetgraph.cmdb.models import CI
+
+        service = CI.objects.get(name="Finance")
+        return re.sub(r"\{[a-z_]+\}", str(service.pk), path)
     return re.sub(r"\{[a-z_]+\}", lambda _: str(_real_id(_model(path))), path)
 
 

@@ -18,6 +18,9 @@ BUDGET = "finance.budget"
 CONTRACT = "finance.contract"
 FULL = ["view", "add", "change", "delete"]
 READ = ["view"]
+# Finance reads the CMDB to see what each business service costs and which hardware it
+# needs; Procurement to name the CIs a contract covers.
+CI = "cmdb.ci"
 
 ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
     "Finance": {
@@ -28,6 +31,8 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         ORDER: READ,
         LINE: READ,
         BUDGET: FULL,
+        CONTRACT: READ,
+        CI: READ,
     },
     "Procurement": {
         PROFILE: READ,
@@ -36,6 +41,8 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         ORDER: FULL,
         LINE: FULL,
         BUDGET: READ,
+        CONTRACT: FULL,
+        CI: READ,
     },
     "Compliance": {
         PROFILE: READ,
@@ -45,5 +52,6 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         ORDER: READ,
         LINE: READ,
         BUDGET: READ,
+        CONTRACT: READ,
     },
 }
