@@ -526,3 +526,47 @@ def test_disposal_invariants(spec: DepreciationSpec, days: int, proceeds: Decima
         assert schedule.total <= by_then
     assert schedule.gain_loss == proceeds - (spec.cost - schedule.total)
     assert all(p.end.replace(day=1) <= disposed_on for p in schedule.periods)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**9),
+            st.integers(0, 100),
+            st.dates(date(2000, 1, 1), date(2040, 12, 31)),
+            st.integers(1, 10),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.integers(1, 12),
+)
+def test_batch_straight_line_equals_the_schedule(
+    assets: list[tuple[int, int, date, int]], fy_start: int
+) -> None:
+    """The vectorised straight-line full-month batch gives exactly build_schedule's months."""
+    from assetgraph.finance.depreciation.batch import straight_line_full_month
+
+    costs = [c for c, _, _, _ in assets]
+    salvages = [c * p // 100 for c, p, _, _ in assets]
+    starts = [d.year * 12 + d.month - 1 for _, _, d, _ in assets]
+    lives = [life for _, _, _, life in assets]
+    batch = straight_line_full_month(costs, salvages, starts, lives, fy_start)
+    for i, (cost, salvage, (_, _, day, life)) in enumerate(
+        zip(costs, salvages, assets, strict=True)
+    ):
+        spec = DepreciationSpec(
+            D(cost) / 100,
+            day,
+            Method.STRAIGHT_LINE,
+            life,
+            salvage=D(salvage) / 100,
+            fiscal_year_start_month=fy_start,
+        )
+        expected = [int(p.amount * 100) for p in build_schedule(spec).periods]
+        got = batch.amounts[batch.offsets[i] : batch.offsets[i + 1]].tolist()
+        if cost == salvage:
+            assert sum(got) == 0
+            continue
+        assert got == expected
