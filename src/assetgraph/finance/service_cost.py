@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from django.db.models import QuerySet
 
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.models import CI
+from assetgraph.core.errors import ValidationFailed
 from assetgraph.impact.costs import allocate_to_services, service_breakdown
 
 from . import conf
@@ -39,6 +41,7 @@ from .choices import BookChoices
 from .contracts import monthly_contract_costs
 from .money import minor_digits, quantum, rate_on
 
+WEIGHT_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,49}$")
 Key = tuple[str, int]
 Amounts = dict[Key, dict[str, Decimal]]
 
@@ -112,6 +115,20 @@ def ci_monthly_costs(month: dt.date, base: str | None = None) -> CiCosts:
     return result
 
 
+def clean_weight_attribute(raw: str | None) -> str | None:
+    """The weight attribute's name (letters, digits, underscores), None when blank; anything
+    else is a 422 naming ``weight``."""
+    name = (raw or "").strip()
+    if not name:
+        return None
+    if not WEIGHT_ATTRIBUTE.match(name):
+        raise ValidationFailed(
+            "weight: an attribute name of letters, digits and underscores",
+            fields={"weight": ["not an attribute name"]},
+        )
+    return name
+
+
 def _minor(amount: Decimal, base: str) -> float:
     return float(amount * (Decimal(10) ** minor_digits(base)))
 
@@ -126,6 +143,7 @@ def service_costs(
 ) -> dict[str, Any]:
     """The month's cost of each visible business service (highest first), plus what no
     service uses and what could not be converted."""
+    weight_attribute = clean_weight_attribute(weight_attribute)
     costs = ci_monthly_costs(month)
     base = costs.base
     allocation = allocate_to_services(
@@ -159,6 +177,7 @@ def service_cost_breakdown(
     month: dt.date, service: CI, visible_cis: QuerySet[CI], weight_attribute: str | None = None
 ) -> dict[str, Any]:
     """One service's monthly cost by layer (CI class) and by CI, with each CI's sources."""
+    weight_attribute = clean_weight_attribute(weight_attribute)
     costs = ci_monthly_costs(month)
     base = costs.base
     parts = service_breakdown(

@@ -242,7 +242,10 @@ def service_costs_page(request: AuthedRequest) -> HttpResponse:
         raise PermissionDenied("you may not view costs")
     month = _month(request)
     visible = restrict(CI.objects.current(), request.user, "view")
-    data = service_costs(month, visible, request.GET.get("weight") or None)
+    try:
+        data = service_costs(month, visible, request.GET.get("weight") or None)
+    except ServiceError:  # a malformed weight attribute: split equally
+        data = service_costs(month, visible, None)
     return render(request, "finance/service_costs.html", {"data": data, "month": month})
 
 
@@ -259,7 +262,10 @@ def service_cost_page(request: AuthedRequest, pk: int) -> HttpResponse:
     visible = restrict(CI.objects.current(), request.user, "view")
     service = get_object_or_404(visible.filter(ci_class__in=service_class_ids()), pk=pk)
     month = _month(request)
-    data = service_cost_breakdown(month, service, visible, request.GET.get("weight") or None)
+    try:
+        data = service_cost_breakdown(month, service, visible, request.GET.get("weight") or None)
+    except ServiceError:  # a malformed weight attribute: split equally
+        data = service_cost_breakdown(month, service, visible, None)
     return render(request, "finance/service_cost.html", {"data": data, "month": month})
 
 

@@ -60,7 +60,7 @@ def _edges(eg: EstateGraph) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32
 def _weights(
     eg: EstateGraph, dependent: npt.NDArray[np.int32], attribute: str | None
 ) -> npt.NDArray[np.float64] | None:
-    if not attribute:
+    if not attribute or not attribute.replace("_", "").isalnum():
         return None
     values = np.full(eg.graph.n_nodes, np.nan)
     rows = CI.objects.filter(attributes__has_key=attribute).values_list(
