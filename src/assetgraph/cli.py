@@ -40,6 +40,10 @@ commands:
   rootcause CI... | --person NAME --service NAME [--json]
                                 rank the likely root causes, with recent changes
   change ACTION ...             change records: list, show, create, transition, assess
+  depreciation schedule|preview|run ...
+                                an asset's schedule, a what-if schedule, the monthly close
+  finance register|service-cost|renewals|coverage-gaps ...
+                                fixed-asset register, cost per business service, contracts
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command

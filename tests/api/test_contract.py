@@ -53,6 +53,16 @@ def _model(path: str) -> type[models.Model]:
     )
     from assetgraph.changes.models import BlackoutWindow, ChangeRecord
     from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, Relationship, RelationshipType
+    from assetgraph.finance.models import (
+        AssetFinance,
+        Budget,
+        ClosedPeriod,
+        Contract,
+        DepreciationProfile,
+        ExchangeRate,
+        PurchaseOrder,
+        PurchaseOrderLine,
+    )
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
 
     collections: list[tuple[str, type[models.Model]]] = [
@@ -78,6 +88,15 @@ def _model(path: str) -> type[models.Model]:
         ("/api/impact/changes/blackouts/", BlackoutWindow),
         ("/api/impact/changes/", ChangeRecord),
         ("/api/impact/map/", CI),
+        ("/api/finance/profiles/", DepreciationProfile),
+        ("/api/finance/asset-settings/", AssetFinance),
+        ("/api/finance/rates/", ExchangeRate),
+        ("/api/finance/assets/", Asset),
+        ("/api/finance/periods/", ClosedPeriod),
+        ("/api/finance/purchase-orders/", PurchaseOrder),
+        ("/api/finance/purchase-order-lines/", PurchaseOrderLine),
+        ("/api/finance/budgets/", Budget),
+        ("/api/finance/contracts/", Contract),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -134,6 +153,11 @@ def _url(path: str, query_index: int) -> str:
 
     if "{name}" in path:
         return path.replace("{name}", list(reports.REPORTS)[query_index])
+    if path.startswith("/api/finance/service-costs/"):
+        from assetgraph.cmdb.models import CI
+
+        service = CI.objects.get(name="Finance")
+        return re.sub(r"\{[a-z_]+\}", str(service.pk), path)
     return re.sub(r"\{[a-z_]+\}", lambda _: str(_real_id(_model(path))), path)
 
 

@@ -115,7 +115,7 @@ def test_asset_shows_its_ci_and_the_services_that_depend_on_it(
         and b"Ana Costa" in ci_page.content
         and b"(expired)" in ci_page.content
     )
-    assets_only = api("Procurement")
+    assets_only = api(permissions=[(["assets.asset"], ["view"], None)])
     assert assets_only.get(f"/api/cmdb/assets/{server_asset.pk}/ci").status_code == 404
 
 

@@ -1,0 +1,277 @@
+"""Finance endpoints that are not one resource's CRUD, under ``/api/finance/``: an asset's
+depreciation schedule, the what-if preview, and the fixed-asset register as of a date (JSON,
+CSV or XLSX). Costs need ``view_cost`` on assets (403 without it); a hidden asset is 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.params import functions as params
+
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.assets.models import Asset
+from assetgraph.cmdb.context import service_class_ids
+from assetgraph.cmdb.models import CI
+from assetgraph.core.actor import api_actor
+from assetgraph.core.errors import PermissionDenied, ValidationFailed
+from assetgraph.core.exporting import export_response
+
+from . import schemas
+from .access import require_costs, visible_assets
+from .books import asset_book
+from .choices import BookChoices
+from .closing import JOURNAL_COLUMNS, CloseResult, close_period
+from .contracts import MAX_DOCUMENT_BYTES, attach_document, coverage_gaps, renewal_alerts
+from .depreciation import DepreciationError
+from .models import ClosedPeriod, Contract
+from .presenting import book_dict, preview
+from .register import EXPORT_COLUMNS, build_register, register_assets
+from .service_cost import service_cost_breakdown, service_costs
+
+router = Router(tags=["finance"])
+
+
+class RegisterQuery(Schema):
+    as_of: dt.date | None = None
+    book: BookChoices = BookChoices.BOOK
+    base_currency: str | None = None
+    rows: bool = True
+
+
+@router.get(
+    "/assets/{int:asset_id}/schedule",
+    response=schemas.ScheduleOut,
+    operation_id="finance_asset_schedule",
+    summary="An asset's depreciation schedule in one book, month by month",
+)
+def asset_schedule(
+    request: HttpRequest, asset_id: int, book: BookChoices = BookChoices.BOOK
+) -> Any:
+    """The schedule from the asset's profile (override, model, category); ``note`` says why
+    there is none (no cost, no profile, not in service yet)."""
+    base = visible_assets(None).select_related("model__category", "disposal")
+    asset = get_object_or_404(base, request.user, "view_cost", pk=asset_id)
+    return book_dict(asset_book(asset, book))
+
+
+@router.post(
+    "/depreciation/preview",
+    response=schemas.ScheduleOut,
+    operation_id="finance_depreciation_preview",
+    summary="A what-if schedule from a cost, method, life and date; saves nothing",
+)
+def depreciation_preview(request: HttpRequest, payload: schemas.PreviewIn) -> Any:
+    """A bad combination (MACRS with a 4-year life, salvage above cost) is a 422 naming the
+    field."""
+    try:
+        return preview(payload.dict())
+    except DepreciationError as exc:
+        raise ValidationFailed(str(exc), fields={exc.field: [exc.message]}) from None
+
+
+def _register(request: HttpRequest, query: RegisterQuery) -> Any:
+    require_costs(request.user)
+    as_of = query.as_of or timezone.localdate()
+    assets = register_assets(visible_assets(request.user), as_of)
+    return build_register(assets, as_of, query.book, query.base_currency)
+
+
+@router.get(
+    "/register",
+    response=dict[str, Any],
+    operation_id="finance_register",
+    summary="The fixed-asset register as of a date: cost, accumulated depreciation, NBV",
+)
+def register(request: HttpRequest, query: Query[RegisterQuery]) -> Any:
+    """Totals by category, cost centre, location and company in the base currency (rates as
+    of the date; a currency without a rate is listed in ``missing_rates`` and left out of
+    the converted totals), and one row per asset unless ``rows=false``."""
+    return _register(request, query).as_dict(with_rows=query.rows)
+
+
+@router.get(
+    "/register/export",
+    operation_id="finance_register_export",
+    summary="The fixed-asset register as CSV or XLSX",
+)
+def register_export(
+    request: HttpRequest, query: Query[RegisterQuery], format: str = "csv"
+) -> HttpResponse:
+    """One row per asset (formula cells escaped)."""
+    result = _register(request, query)
+    return export_response(
+        result.rows, EXPORT_COLUMNS, f"fixed-asset-register-{result.as_of}", format
+    )
+
+
+class CloseIn(Schema):
+    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+    book: BookChoices = BookChoices.BOOK
+
+
+def _periods(request: HttpRequest) -> QuerySet[ClosedPeriod]:
+    require_costs(request.user)
+    if not has_perm(request.user, "finance.closedperiod", "view"):
+        raise PermissionDenied("you may not view closed periods")
+    return restrict(ClosedPeriod.objects.all(), request.user, "view")
+
+
+@router.get(
+    "/periods",
+    response=list[dict[str, Any]],
+    operation_id="finance_closed_periods",
+    summary="Closed periods, newest first",
+)
+def closed_periods(request: HttpRequest, book: BookChoices | None = None) -> Any:
+    periods = _periods(request)
+    if book:
+        periods = periods.filter(book=book)
+    return [
+        {
+            "id": p.pk,
+            "book": p.book,
+            "period": f"{p.period:%Y-%m}",
+            "closed_at": p.closed_at,
+            "closed_by": p.closed_by,
+            "asset_count": p.asset_count,
+        }
+        for p in periods.order_by("-period", "book")
+    ]
+
+
+@router.post(
+    "/periods",
+    response={201: dict[str, Any]},
+    operation_id="finance_close_period",
+    summary="Run a month's depreciation, write its journal and lock the month",
+)
+def close(request: HttpRequest, payload: CloseIn) -> Any:
+    """409 when the month (or a later one) is already closed; 422 for a future month."""
+    require_costs(request.user)
+    try:
+        period = dt.datetime.strptime(payload.period, "%Y-%m").date()
+    except ValueError:
+        raise ValidationFailed(
+            "period: not a month (YYYY-MM)", fields={"period": ["YYYY-MM"]}
+        ) from None
+    return 201, close_period(api_actor(request), period, payload.book).as_dict()
+
+
+@router.get(
+    "/periods/{int:period_id}/journal",
+    response=dict[str, Any],
+    operation_id="finance_period_journal",
+    summary="A closed period's journal lines (JSON, or ?format=csv|xlsx for the ledger)",
+)
+def journal(request: HttpRequest, period_id: int, format: str = "json") -> Any:
+    closed = get_object_or_404(_periods(request), request.user, "view", pk=period_id)
+    lines = list(closed.lines.select_related("cost_centre", "closed_period"))
+    if format == "json":
+        return CloseResult(closed, lines).as_dict()
+    return export_response(
+        lines, JOURNAL_COLUMNS, f"journal-{closed.book}-{closed.period:%Y-%m}", format
+    )
+
+
+# --- contracts: documents, renewals, coverage gaps; service costs --------------------------
+
+
+@router.post(
+    "/contracts/{int:contract_id}/documents",
+    response={201: dict[str, Any]},
+    operation_id="finance_contract_attach",
+    summary="Attach a document (PDF, PNG, JPEG, DOCX, XLSX, TXT; at most 10 MB)",
+)
+def attach(
+    request: HttpRequest,
+    contract_id: int,
+    kind: str = params.Form(...),
+    file: UploadedFile = params.File(...),
+) -> Any:
+    """A file whose content does not match its extension, or too large, is a 422."""
+    contract = get_object_or_404(Contract.objects.all(), request.user, "change", pk=contract_id)
+    data = file.read(MAX_DOCUMENT_BYTES + 1)
+    document = attach_document(api_actor(request), contract, kind, file.name or "file", data)
+    return 201, {
+        "id": document.pk,
+        "filename": document.filename,
+        "size": document.size,
+        "content_type": document.content_type,
+        "sha256": document.sha256,
+    }
+
+
+@router.get(
+    "/contracts/renewals",
+    response=list[dict[str, Any]],
+    operation_id="finance_contract_renewals",
+    summary="Contracts whose notice date has come and whose term has not ended",
+)
+def renewals(request: HttpRequest, on: dt.date | None = None) -> Any:
+    if not has_perm(request.user, "finance.contract", "view"):
+        raise PermissionDenied("you may not view contracts")
+    contracts = restrict(Contract.objects.all(), request.user, "view")
+    return [a.as_dict() for a in renewal_alerts(contracts, on or timezone.localdate())]
+
+
+@router.get(
+    "/coverage-gaps",
+    response=list[dict[str, Any]],
+    operation_id="finance_coverage_gaps",
+    summary="Hardware tier-1/2 services depend on with no support contract or warranty",
+)
+def gaps(request: HttpRequest, on: dt.date | None = None, max_tier: int = 2) -> Any:
+    if not has_perm(request.user, "finance.contract", "view"):
+        raise PermissionDenied("you may not view contracts")
+    assets = restrict(Asset.objects.all(), request.user, "view")
+    return [g.as_dict() for g in coverage_gaps(on or timezone.localdate(), assets, max_tier)]
+
+
+def _month(raw: str | None) -> dt.date:
+    if not raw:
+        return timezone.localdate().replace(day=1)
+    try:
+        return dt.datetime.strptime(raw, "%Y-%m").date()
+    except ValueError:
+        raise ValidationFailed(
+            "month: not a month (YYYY-MM)", fields={"month": ["YYYY-MM"]}
+        ) from None
+
+
+@router.get(
+    "/service-costs",
+    response=dict[str, Any],
+    operation_id="finance_service_costs",
+    summary="Monthly cost of each business service, rolled up the dependency graph",
+)
+def service_costs_endpoint(
+    request: HttpRequest, month: str | None = None, weight: str | None = None
+) -> Any:
+    """Depreciation and contract costs of every CI, split among dependents equally (or by
+    the ``weight`` attribute), up to the services; costs need ``view_cost``."""
+    require_costs(request.user)
+    visible = restrict(CI.objects.current(), request.user, "view")
+    return service_costs(_month(month), visible, weight)
+
+
+@router.get(
+    "/service-costs/{int:ci_id}",
+    response=dict[str, Any],
+    operation_id="finance_service_cost_breakdown",
+    summary="One business service's monthly cost by layer and by CI",
+)
+def service_cost_detail(
+    request: HttpRequest, ci_id: int, month: str | None = None, weight: str | None = None
+) -> Any:
+    require_costs(request.user)
+    visible = restrict(CI.objects.current(), request.user, "view")
+    service = get_object_or_404(visible.select_related("ci_class"), request.user, "view", pk=ci_id)
+    if service.ci_class_id not in set(service_class_ids()):
+        raise ValidationFailed("ci_id: not a business service", fields={"ci_id": ["not a service"]})
+    return service_cost_breakdown(_month(month), service, visible, weight)

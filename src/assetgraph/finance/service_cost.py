@@ -1,0 +1,223 @@
+"""The monthly cost of each business service, from the cost of the CIs it depends on.
+
+Each CI's monthly cost is the sum of its **cost sources** (:data:`COST_SOURCES`), in the
+base currency at the rate on the month's last day:
+
+- ``depreciation``: the book depreciation of the CI's asset in that month;
+- ``contracts``: the CI's (or its asset's) share of the contracts in force that month.
+
+A new source (licence allocations, logged repairs) is one more function
+``(month) -> {("asset" | "ci", pk): {currency: amount}}`` appended to ``COST_SOURCES``: the
+roll-up, the breakdown and TCO pick it up unchanged.
+
+The costs then flow up the dependency graph (``assetgraph.impact.costs``, engine
+``assetgraph.graph.costs``): a shared CI's cost is split among its direct dependents equally
+(or by a weight attribute such as ``vcpu``), repeatedly, until it reaches business services.
+Results are rounded to the base currency's minor unit per service; what no service uses
+(stranded) or what circulates in a closed cycle is reported, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from assetgraph.assets.models import Asset
+from assetgraph.cmdb.models import CI
+from assetgraph.core.errors import ValidationFailed
+from assetgraph.impact.costs import allocate_to_services, service_breakdown
+
+from . import conf
+from .books import ProfileIndex, asset_book
+from .choices import BookChoices
+from .contracts import monthly_contract_costs
+from .money import minor_digits, quantum, rate_on
+
+WEIGHT_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,49}$")
+Key = tuple[str, int]
+Amounts = dict[Key, dict[str, Decimal]]
+
+
+def depreciation_source(month: dt.date) -> Amounts:
+    """Book depreciation in ``month`` of every asset that is a CI."""
+    assets = Asset.objects.filter(ci__isnull=False, cost__isnull=False).exclude(currency="")
+    assets = assets.select_related("model__category", "disposal")
+    out: Amounts = {}
+    index = ProfileIndex(BookChoices.BOOK)
+    for asset in assets:
+        entry = asset_book(asset, BookChoices.BOOK, index)
+        if entry.schedule is None:
+            continue
+        amount = entry.schedule.amount_in_month(month.year, month.month)
+        if amount:
+            out[("asset", asset.pk)] = {asset.currency: amount}
+    return out
+
+
+def contract_source(month: dt.date) -> Amounts:
+    """The contracts' monthly cost shares of covered assets and CIs."""
+    assets, cis = monthly_contract_costs(month)
+    out: Amounts = {("asset", pk): dict(v) for pk, v in assets.items()}
+    out.update({("ci", pk): dict(v) for pk, v in cis.items()})
+    return out
+
+
+COST_SOURCES: dict[str, Callable[[dt.date], Amounts]] = {
+    "depreciation": depreciation_source,
+    "contracts": contract_source,
+}
+
+
+@dataclass
+class CiCosts:
+    """Each CI's monthly cost in the base currency, by source, and the currencies lacking a
+    rate (those amounts are left out)."""
+
+    month: dt.date
+    base: str
+    by_ci: dict[int, Decimal] = field(default_factory=dict)
+    by_source: dict[int, dict[str, Decimal]] = field(default_factory=dict)
+    missing_rates: set[str] = field(default_factory=set)
+
+
+def ci_monthly_costs(month: dt.date, base: str | None = None) -> CiCosts:
+    """Every CI's cost for the month from every source, converted to ``base``."""
+    base = (base or conf.base_currency()).upper()
+    month = month.replace(day=1)
+    month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    result = CiCosts(month, base)
+    asset_ci = dict(CI.objects.current().filter(asset__isnull=False).values_list("asset_id", "pk"))
+    rates: dict[str, Decimal | None] = {}
+    for source, compute in COST_SOURCES.items():
+        for (kind, pk), amounts in compute(month).items():
+            ci_pk = asset_ci.get(pk) if kind == "asset" else pk
+            if ci_pk is None:
+                continue
+            for currency, amount in amounts.items():
+                if currency not in rates:
+                    rates[currency] = rate_on(currency, base, month_end)
+                rate = rates[currency]
+                if rate is None:
+                    result.missing_rates.add(currency)
+                    continue
+                converted = amount * rate
+                result.by_ci[ci_pk] = result.by_ci.get(ci_pk, Decimal(0)) + converted
+                sources = result.by_source.setdefault(ci_pk, {})
+                sources[source] = sources.get(source, Decimal(0)) + converted
+    return result
+
+
+def clean_weight_attribute(raw: str | None) -> str | None:
+    """The weight attribute's name (letters, digits, underscores), None when blank; anything
+    else is a 422 naming ``weight``."""
+    name = (raw or "").strip()
+    if not name:
+        return None
+    if not WEIGHT_ATTRIBUTE.match(name):
+        raise ValidationFailed(
+            "weight: an attribute name of letters, digits and underscores",
+            fields={"weight": ["not an attribute name"]},
+        )
+    return name
+
+
+def _minor(amount: Decimal, base: str) -> float:
+    return float(amount * (Decimal(10) ** minor_digits(base)))
+
+
+def _major(value: float, base: str) -> Decimal:
+    scale = Decimal(10) ** minor_digits(base)
+    return (Decimal(repr(value)) / scale).quantize(quantum(base))
+
+
+def service_costs(
+    month: dt.date, visible_services: QuerySet[CI], weight_attribute: str | None = None
+) -> dict[str, Any]:
+    """The month's cost of each visible business service (highest first), plus what no
+    service uses and what could not be converted."""
+    weight_attribute = clean_weight_attribute(weight_attribute)
+    costs = ci_monthly_costs(month)
+    base = costs.base
+    allocation = allocate_to_services(
+        {pk: _minor(v, base) for pk, v in costs.by_ci.items()}, weight_attribute
+    )
+    services = {s.pk: s for s in visible_services.filter(pk__in=list(allocation.by_service))}
+    rows: list[dict[str, Any]] = [
+        {
+            "id": pk,
+            "name": services[pk].name,
+            "criticality": services[pk].criticality,
+            "monthly_cost": _major(value, base),
+        }
+        for pk, value in allocation.by_service.items()
+        if pk in services
+    ]
+    rows.sort(key=lambda r: (-Decimal(r["monthly_cost"]), str(r["name"])))
+    return {
+        "month": f"{costs.month:%Y-%m}",
+        "base_currency": base,
+        "weight_attribute": weight_attribute or "",
+        "services": rows,
+        "total_cis_cost": sum(costs.by_ci.values(), Decimal(0)).quantize(quantum(base)),
+        "stranded": _major(sum(allocation.stranded.values()), base),
+        "circulating": _major(allocation.circulating, base),
+        "missing_rates": sorted(costs.missing_rates),
+    }
+
+
+def service_cost_breakdown(
+    month: dt.date, service: CI, visible_cis: QuerySet[CI], weight_attribute: str | None = None
+) -> dict[str, Any]:
+    """One service's monthly cost by layer (CI class) and by CI, with each CI's sources."""
+    weight_attribute = clean_weight_attribute(weight_attribute)
+    costs = ci_monthly_costs(month)
+    base = costs.base
+    parts = service_breakdown(
+        {pk: _minor(v, base) for pk, v in costs.by_ci.items()}, service.pk, weight_attribute
+    )
+    cis = {ci.pk: ci for ci in visible_cis.filter(pk__in=list(parts)).select_related("ci_class")}
+    layers: dict[str, Decimal] = defaultdict(Decimal)
+    rows: list[dict[str, Any]] = []
+    hidden = Decimal(0)
+    for pk, value in sorted(parts.items(), key=lambda item: -item[1]):
+        amount = _major(value, base)
+        ci = cis.get(pk)
+        if ci is None:
+            hidden += amount
+            continue
+        layer = ci.ci_class.name
+        layers[layer] += amount
+        share = value / _minor(costs.by_ci[pk], base) if costs.by_ci.get(pk) else 0.0
+        rows.append(
+            {
+                "id": pk,
+                "name": ci.name,
+                "layer": layer,
+                "amount": amount,
+                "share": round(share, 6),
+                "sources": {
+                    k: v.quantize(quantum(base)) for k, v in costs.by_source.get(pk, {}).items()
+                },
+            }
+        )
+    total = sum((r["amount"] for r in rows), Decimal(0)) + hidden
+    return {
+        "month": f"{costs.month:%Y-%m}",
+        "base_currency": base,
+        "service": {"id": service.pk, "name": service.name},
+        "monthly_cost": total,
+        "by_layer": [
+            {"layer": k, "amount": v} for k, v in sorted(layers.items(), key=lambda i: -i[1])
+        ],
+        "by_ci": rows,
+        "hidden_cis_amount": hidden,
+        "missing_rates": sorted(costs.missing_rates),
+    }

@@ -1,0 +1,277 @@
+"""Finance pages that are not generic: the fixed-asset register (with CSV/XLSX downloads)
+and the depreciation section of every asset's detail page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from assetgraph.accounts.http import AuthedRequest
+from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.assets.models import Asset
+from assetgraph.core.actor import ui_actor
+from assetgraph.core.errors import ServiceError
+from assetgraph.core.exporting import export_response
+from assetgraph.org.models import Location
+
+from .access import may_view_costs, visible_assets
+from .books import ProfileIndex, asset_book
+from .choices import BookChoices
+from .closing import JOURNAL_COLUMNS, close_period
+from .models import ClosedPeriod, PurchaseOrder
+from .register import DIMENSIONS, EXPORT_COLUMNS, Register, build_register, register_assets
+
+
+def _as_of(request: HttpRequest) -> dt.date:
+    raw = request.GET.get("as_of") or ""
+    try:
+        return dt.date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
+
+
+def _book(request: HttpRequest) -> str:
+    book = request.GET.get("book") or BookChoices.BOOK
+    return book if book in BookChoices.values else BookChoices.BOOK
+
+
+def _register(request: AuthedRequest) -> Register:
+    if not may_view_costs(request.user):
+        raise PermissionDenied("you may not view costs")
+    as_of = _as_of(request)
+    return build_register(
+        register_assets(visible_assets(request.user), as_of), as_of, _book(request)
+    )
+
+
+@login_required
+def register_page(request: AuthedRequest) -> HttpResponse:
+    """Net book value by category, cost centre, location and company as of a date."""
+    result = _register(request)
+    groups = [
+        (dimension.replace("_", " ").capitalize(), sorted(result.totals[dimension].items()))
+        for dimension in DIMENSIONS
+    ]
+    context: dict[str, Any] = {
+        "register": result,
+        "groups": groups,
+        "books": BookChoices.choices,
+        "rows": result.rows[:500],
+    }
+    return render(request, "finance/register.html", context)
+
+
+@login_required
+def register_export(request: AuthedRequest) -> HttpResponse:
+    """The register's rows as CSV or XLSX (``?format=csv|xlsx``)."""
+    result = _register(request)
+    try:
+        return export_response(
+            result.rows,
+            EXPORT_COLUMNS,
+            f"fixed-asset-register-{result.as_of}",
+            request.GET.get("format", "csv"),
+        )
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+
+
+def asset_depreciation_section(request: HttpRequest, asset: Asset) -> dict[str, Any] | None:
+    """The asset page's "Depreciation" section: per book, the profile, start, book value
+    today and the schedule by fiscal year. Only for those who may see costs."""
+    if not may_view_costs(getattr(request, "user", None)):
+        return None
+    today = timezone.localdate()
+    fields: list[tuple[str, Any]] = []
+    rows: list[list[Any]] = []
+    for book, label in BookChoices.choices:
+        entry = asset_book(asset, book, ProfileIndex(book, [asset.pk]))
+        if entry.profile is None and book != BookChoices.BOOK:
+            continue
+        if entry.schedule is None:
+            fields.append((label, entry.reason or "not depreciated"))
+            continue
+        schedule = entry.schedule
+        spec = entry.spec
+        assert spec is not None
+        summary = (
+            f"{entry.profile} · {spec.method.value.replace('_', ' ')}, {spec.life_years} years, "
+            f"{spec.convention.value.replace('_', ' ')} from {entry.start:%Y-%m-%d} · "
+            f"book value today {schedule.book_value_as_of(today)} {entry.currency}"
+        )
+        if schedule.gain_loss is not None:
+            summary += f" · disposed {schedule.disposed_on}: gain/loss {schedule.gain_loss}"
+        fields.append((label, summary))
+        rows += [
+            [
+                label,
+                f"FY{year.fiscal_year}",
+                f"{year.amount} {entry.currency}",
+                f"{year.book_value}",
+            ]
+            for year in schedule.years
+        ]
+    if not fields:
+        return None
+    return {
+        "title": "Depreciation",
+        "fields": fields,
+        "headers": ["Book", "Fiscal year", "Depreciation", "Book value at year end"],
+        "rows": rows,
+    }
+
+
+def _periods_visible(request: AuthedRequest) -> Any:
+    if not may_view_costs(request.user) or not has_perm(
+        request.user, "finance.closedperiod", "view"
+    ):
+        raise PermissionDenied("you may not view closed periods")
+    return restrict(ClosedPeriod.objects.all(), request.user, "view")
+
+
+@login_required
+def periods_page(request: AuthedRequest) -> HttpResponse:
+    """Closed periods with their journals; a form closes the next month (POST)."""
+    periods = _periods_visible(request)
+    error = ""
+    if request.method == "POST":
+        raw = request.POST.get("period", "")
+        book = request.POST.get("book", BookChoices.BOOK)
+        try:
+            period = dt.datetime.strptime(raw, "%Y-%m").date()
+            result = close_period(ui_actor(request), period, book)
+        except ValueError:
+            error = f"period: not a month (YYYY-MM): {raw!r}"
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Closed {period:%Y-%m}: {len(result.lines)} journal lines.")
+            return redirect("ui:finance:periods")
+    context = {
+        "periods": periods.order_by("-period", "book")[:60],
+        "books": BookChoices.choices,
+        "may_close": has_perm(request.user, "finance.closedperiod", "add"),
+        "error": error,
+        "suggested": f"{timezone.localdate().replace(day=1) - dt.timedelta(days=1):%Y-%m}",
+    }
+    return render(request, "finance/periods.html", context, status=422 if error else 200)
+
+
+@login_required
+def journal_export(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A closed period's journal as CSV or XLSX for the ledger."""
+    closed = get_object_or_404(_periods_visible(request), pk=pk)
+    lines = closed.lines.select_related("cost_centre", "closed_period")
+    try:
+        return export_response(
+            list(lines),
+            JOURNAL_COLUMNS,
+            f"journal-{closed.book}-{closed.period:%Y-%m}",
+            request.GET.get("format", "csv"),
+        )
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+
+
+@login_required
+def period_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A closed period's journal lines."""
+    closed = get_object_or_404(_periods_visible(request), pk=pk)
+    lines = closed.lines.select_related("cost_centre").order_by(
+        "expense_account", "cost_centre__code", "currency"
+    )
+    return render(request, "finance/period_detail.html", {"closed": closed, "lines": lines})
+
+
+@login_required
+def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Receive goods against an order: a quantity per line (all that is left by default), a
+    location and a date; one submit receives everything ("50 laptops" is one action)."""
+    from .procurement import ReceiptItem, receive_order
+
+    order = get_object_or_404(
+        restrict(PurchaseOrder.objects.select_related("supplier"), request.user, "change"), pk=pk
+    )
+    lines = list(order.lines.select_related("asset_model"))
+    for line in lines:
+        setattr(line, "left", line.quantity - line.received_quantity)  # noqa: B010 - template value
+    visible_locations = restrict(Location.objects.all(), request.user, "view")
+    locations = visible_locations.order_by("path")[:500]
+    error = ""
+    if request.method == "POST":
+        try:
+            items = [
+                ReceiptItem(line.pk, int(request.POST.get(f"line-{line.pk}") or 0))
+                for line in lines
+            ]
+            raw_location = request.POST.get("location") or ""
+            location = (
+                visible_locations.filter(pk=int(raw_location)).first() if raw_location else None
+            )
+            raw_date = request.POST.get("received_on") or ""
+            received_on = dt.date.fromisoformat(raw_date) if raw_date else timezone.localdate()
+            receive_order(
+                ui_actor(request), order, items, location=location, received_on=received_on
+            )
+        except ValueError as exc:
+            error = f"check the quantities and the date: {exc}"
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Received against {order.number}.")
+            return redirect("ui:finance:purchaseorder_detail", order.pk)
+    context = {"order": order, "lines": lines, "locations": locations, "error": error}
+    return render(request, "finance/receive.html", context, status=422 if error else 200)
+
+
+@login_required
+def service_costs_page(request: AuthedRequest) -> HttpResponse:
+    """Each business service's monthly cost; a service's row opens its breakdown."""
+    from assetgraph.cmdb.models import CI
+
+    from .service_cost import service_costs
+
+    if not may_view_costs(request.user):
+        raise PermissionDenied("you may not view costs")
+    month = _month(request)
+    visible = restrict(CI.objects.current(), request.user, "view")
+    try:
+        data = service_costs(month, visible, request.GET.get("weight") or None)
+    except ServiceError:  # a malformed weight attribute: split equally
+        data = service_costs(month, visible, None)
+    return render(request, "finance/service_costs.html", {"data": data, "month": month})
+
+
+@login_required
+def service_cost_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One service's monthly cost by layer (CI class) and by CI."""
+    from assetgraph.cmdb.context import service_class_ids
+    from assetgraph.cmdb.models import CI
+
+    from .service_cost import service_cost_breakdown
+
+    if not may_view_costs(request.user):
+        raise PermissionDenied("you may not view costs")
+    visible = restrict(CI.objects.current(), request.user, "view")
+    service = get_object_or_404(visible.filter(ci_class__in=service_class_ids()), pk=pk)
+    month = _month(request)
+    try:
+        data = service_cost_breakdown(month, service, visible, request.GET.get("weight") or None)
+    except ServiceError:  # a malformed weight attribute: split equally
+        data = service_cost_breakdown(month, service, visible, None)
+    return render(request, "finance/service_cost.html", {"data": data, "month": month})
+
+
+def _month(request: HttpRequest) -> dt.date:
+    raw = request.GET.get("month") or ""
+    try:
+        return dt.datetime.strptime(raw, "%Y-%m").date()
+    except ValueError:
+        return timezone.localdate().replace(day=1)

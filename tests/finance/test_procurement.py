@@ -1,0 +1,192 @@
+"""Procure to receive: orders, receiving in part or in full (hardware becomes assets through
+the assets importer), status following receipts, over-receiving refused, budgets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from assetgraph.assets.models import Asset
+from assetgraph.audit.models import AuditEvent
+from assetgraph.core.actor import Actor
+from assetgraph.core.errors import Conflict
+from assetgraph.finance import procurement, services
+from assetgraph.finance.models import PurchaseOrder
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+@pytest.fixture
+def order(catalogue: dict[str, Any], system: Actor) -> PurchaseOrder:
+    """PO-1 to CDW for cost centre CC-1: 50 Latitude laptops at 1,390 and a support service."""
+    po = services.create_order(
+        system,
+        {
+            "number": "PO-1",
+            "supplier": catalogue["cdw"],
+            "order_date": dt.date(2025, 3, 1),
+            "currency": "EUR",
+            "cost_centre": catalogue["cc"],
+        },
+    )
+    services.create_line(
+        system,
+        {
+            "order": po,
+            "kind": "hardware",
+            "asset_model": catalogue["latitude"],
+            "quantity": 50,
+            "unit_price": D("1390.00"),
+        },
+    )
+    services.create_line(
+        system,
+        {
+            "order": po,
+            "kind": "service",
+            "description": "Imaging",
+            "quantity": 1,
+            "unit_price": D("500.00"),
+        },
+    )
+    return po
+
+
+def test_receive_fifty_laptops_in_one_call_then_the_rest(
+    order: PurchaseOrder, catalogue: dict[str, Any], system: Actor
+) -> None:
+    procurement.place_order(system, order)
+    laptops, service = list(order.lines.order_by("pk"))
+    receipt = procurement.receive_order(
+        system,
+        order,
+        [procurement.ReceiptItem(laptops.pk, 30, ("SN-1", "SN-2"))],
+        location=catalogue["room"],
+        received_on=dt.date(2025, 3, 10),
+    )
+    order.refresh_from_db()
+    assert order.status == "partially_received"
+    assets = Asset.objects.filter(order_number="PO-1")
+    assert assets.count() == 30
+    first = assets.get(serial_number="SN-1")
+    assert (first.cost, first.currency, first.supplier, first.purchase_date, first.state) == (
+        D("1390.00"),
+        "EUR",
+        catalogue["cdw"],
+        dt.date(2025, 3, 10),
+        "in_stock",
+    )
+    assert first.location == catalogue["room"]
+    assert first.warranty_end == dt.date(2028, 3, 10)  # the model's 36 months
+    assert receipt.lines.get().assets.count() == 30
+    procurement.receive_order(
+        system,
+        order,
+        [procurement.ReceiptItem(laptops.pk, 20), procurement.ReceiptItem(service.pk, 1)],
+        received_on=dt.date(2025, 3, 20),
+    )
+    order.refresh_from_db()
+    assert order.status == "received"
+    assert assets.count() == 50
+    assert (
+        AuditEvent.objects.filter(object_type="finance.purchaseorder", action="receive").count()
+        == 2
+    )
+    assert AuditEvent.objects.filter(object_type="assets.asset", action="create").count() >= 50
+
+
+def test_over_receiving_and_unplaced_orders_are_refused(
+    order: PurchaseOrder, system: Actor
+) -> None:
+    laptops = order.lines.order_by("pk").first()
+    assert laptops is not None
+    with pytest.raises(Conflict):
+        procurement.receive_order(system, order, [procurement.ReceiptItem(laptops.pk, 1)])
+    procurement.place_order(system, order)
+    with pytest.raises(Conflict):
+        procurement.receive_order(system, order, [procurement.ReceiptItem(laptops.pk, 51)])
+    assert Asset.objects.filter(order_number="PO-1").count() == 0
+    laptops.refresh_from_db()
+    assert laptops.received_quantity == 0
+    with pytest.raises(Conflict):
+        services.update_order(system, order, {"notes": "late edit"})
+
+
+def test_budget_committed_and_actual(
+    order: PurchaseOrder, catalogue: dict[str, Any], system: Actor
+) -> None:
+    budget = services.create_budget(
+        system,
+        {
+            "cost_centre": catalogue["cc"],
+            "fiscal_year": 2025,
+            "amount": D("100000"),
+            "currency": "EUR",
+        },
+    )
+    assert procurement.budget_status(budget).committed == 0  # a draft commits nothing
+    procurement.place_order(system, order)
+    laptops = order.lines.order_by("pk").first()
+    assert laptops is not None
+    procurement.receive_order(system, order, [procurement.ReceiptItem(laptops.pk, 10)])
+    status = procurement.budget_status(budget)
+    assert status.actual == D("13900.00")
+    assert status.committed == D("56100.00")  # 40 x 1,390 + 500
+    assert status.remaining == D("30000.00")
+
+
+def test_api_place_receive_and_permissions(
+    order: PurchaseOrder, catalogue: dict[str, Any], api: Callable[..., Any]
+) -> None:
+    procurement_client = api("Procurement")
+    assert api("Finance").post(f"/api/finance/purchase-orders/{order.pk}/place").status_code == 403
+    assert (
+        procurement_client.post(f"/api/finance/purchase-orders/{order.pk}/place").status_code == 200
+    )
+    laptops = order.lines.order_by("pk").first()
+    assert laptops is not None
+    response = procurement_client.post(
+        f"/api/finance/purchase-orders/{order.pk}/receive",
+        {"items": [{"line_id": laptops.pk, "quantity": 50}], "location_id": catalogue["room"].pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "partially_received" and len(body["assets"]) == 50
+    again = procurement_client.post(
+        f"/api/finance/purchase-orders/{order.pk}/receive",
+        {"items": [{"line_id": laptops.pk, "quantity": 1}]},
+        content_type="application/json",
+    )
+    assert again.status_code == 409
+
+
+def test_receive_page(
+    order: PurchaseOrder, catalogue: dict[str, Any], browser: Callable[..., Any], system: Actor
+) -> None:
+    procurement.place_order(system, order)
+    client = browser("Procurement")
+    page = client.get(f"/finance/purchase-orders/{order.pk}/receive/")
+    assert page.status_code == 200 and 'value="50"' in page.content.decode()
+    laptops, service = list(order.lines.order_by("pk"))
+    response = client.post(
+        f"/finance/purchase-orders/{order.pk}/receive/",
+        {
+            f"line-{laptops.pk}": "50",
+            f"line-{service.pk}": "1",
+            "location": str(catalogue["room"].pk),
+            "received_on": "2025-03-05",
+        },
+    )
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == "received"
+    assert (
+        browser("Helpdesk").get(f"/finance/purchase-orders/{order.pk}/receive/").status_code == 404
+    )
