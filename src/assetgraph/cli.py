@@ -40,6 +40,9 @@ commands:
   rootcause CI... | --person NAME --service NAME [--json]
                                 rank the likely root causes, with recent changes
   change ACTION ...             change records: list, show, create, transition, assess
+  licences position|allocate|reclaim|import-usage|alerts|apply-rules ...
+                                software licences: compliance position [--product P]
+                                [--as-of T] [--json], seats, SaaS usage import
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command
