@@ -122,8 +122,10 @@ class NormalisationRule(TimestampedModel):
     """Maps CMDB catalogue entries whose publisher and name match glob patterns to a product.
 
     Patterns are case-insensitive shell globs (``*`` any text, ``?`` one character) matched
-    against the CMDB's normalised publisher and name; the rule with the lowest ``priority``
-    that matches wins. Applying the rules (a service) rewrites :class:`ProductMapping`.
+    against the CMDB's normalised publisher and name (the name is tried as it is and with the
+    publisher in front, since normalisation drops a leading publisher name: "Oracle Database"
+    is catalogued as Oracle / "Database"); the rule with the lowest ``priority`` that matches
+    wins. Applying the rules (a service) rewrites :class:`ProductMapping`.
     """
 
     priority = models.PositiveIntegerField(default=100)
@@ -142,8 +144,11 @@ class NormalisationRule(TimestampedModel):
 
     def matches(self, publisher: str, name: str) -> bool:
         """True when both patterns match (case-insensitive)."""
-        return fnmatchcase(publisher.lower(), self.publisher_pattern.lower()) and fnmatchcase(
-            name.lower(), self.name_pattern.lower()
+        if not fnmatchcase(publisher.lower(), self.publisher_pattern.lower()):
+            return False
+        pattern = self.name_pattern.lower()
+        return fnmatchcase(name.lower(), pattern) or fnmatchcase(
+            f"{publisher} {name}".lower(), pattern
         )
 
 

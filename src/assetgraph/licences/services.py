@@ -404,6 +404,13 @@ def allocate_seats(actor: Actor, entitlement: Entitlement, values: Mapping[str, 
         if current.end_date is not None and current.end_date < today:
             message = f"{current} expired on {current.end_date}"
             raise Conflict(message, code="expired")
+        target = {"person": person} if person else {"ci": ci} if ci else {"asset": asset}
+        if Allocation.objects.filter(
+            entitlement=current, reclaimed_at__isnull=True, **target
+        ).exists():
+            raise Conflict(
+                f"{allocation.target} already holds a seat of {current}", code="already_allocated"
+            )
         full_clean(allocation)
         taken = Entitlement.objects.filter(pk=current.pk)
         if current.quantity is not None:
