@@ -31,7 +31,7 @@ from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.models import CI, SoftwareInstall
 from assetgraph.impact.licensing import hosts_for
 from assetgraph.org.choices import PersonStatusChoices
-from assetgraph.org.models import PATH_SEPARATOR, Location
+from assetgraph.org.models import PATH_SEPARATOR, Department, Location
 
 from .choices import MetricChoices
 from .models import (
@@ -178,6 +178,17 @@ def suite_members() -> dict[int, list[int]]:
 
 
 # ------------------------------------------------------------------------------ scopes
+def scope_label(scope: str, paths: dict[int, str], departments: dict[int, str]) -> str:
+    """How a scope reads: "Whole organisation", a location path, a department name."""
+    if scope.startswith("loc:"):
+        return paths.get(int(scope[4:]), scope)
+    if scope.startswith("dept:"):
+        return departments.get(int(scope[5:]), scope)
+    if scope == "unlicensed":
+        return "no entitlement covers it"
+    return "Whole organisation"
+
+
 def _location_paths() -> dict[int, str]:
     return dict(Location.objects.values_list("pk", "path"))
 
@@ -734,7 +745,9 @@ def compute(
     )
     uncovered = uncovered_devices(evidence, facts, suites, wanted)
     rows = compute_position(row_shares, products, measured.consumed, uncovered)
+    departments = dict(Department.objects.values_list("pk", "name"))
     for row in rows:
+        row.scope_label = scope_label(row.scope, evidence.paths, departments)
         key = RowKey(row.product_id, row.metric, row.scope)
         row.candidates = measured.candidates.get(key, [])
         row.candidate_count = measured.candidate_counts.get(key, 0)

@@ -15,7 +15,7 @@ from .position import PositionRow
 BASE_COLUMNS: list[tuple[str, Any]] = [
     ("product", lambda r: r.product),
     ("metric", lambda r: r.metric),
-    ("scope", lambda r: r.scope),
+    ("scope", lambda r: r.scope_label or r.scope),
     ("entitled", lambda r: "unlimited" if r.entitled is None else r.entitled),
     ("received_by_downgrade", lambda r: r.received),
     ("lent_by_downgrade", lambda r: r.lent),

@@ -143,11 +143,12 @@ class PositionRow:
     scope: str
     entitled: int | None
     consumed: int
+    scope_label: str = ""
     received: int = 0
     lent: int = 0
     balance: int | None = None
     shortfall: int = 0
-    status: str = StatusChoices.COMPLIANT
+    status: str = StatusChoices.COMPLIANT.value
     unit_price: Decimal | None = None
     currency: str = ""
     true_up_cost: Decimal | None = None
@@ -228,15 +229,15 @@ def required_keys(
 
 def _status(entitled: int | None, available: int | None, consumed: int) -> str:
     if entitled is None:
-        return StatusChoices.COMPLIANT
+        return StatusChoices.COMPLIANT.value
     assert available is not None
     if available <= 0:
-        return StatusChoices.UNLICENSED if consumed > 0 else StatusChoices.COMPLIANT
+        return (StatusChoices.UNLICENSED if consumed > 0 else StatusChoices.COMPLIANT).value
     if consumed > available:
-        return StatusChoices.UNDER
+        return StatusChoices.UNDER.value
     if consumed < available and Decimal(consumed) < USED_SHARE_FOR_OVER * available:
-        return StatusChoices.OVER
-    return StatusChoices.COMPLIANT
+        return StatusChoices.OVER.value
+    return StatusChoices.COMPLIANT.value
 
 
 def _flow_downgrades(
@@ -348,7 +349,7 @@ def compute_position(
             consumed=devices,
             balance=-devices,
             shortfall=devices,
-            status=StatusChoices.UNLICENSED,
+            status=StatusChoices.UNLICENSED.value,
         )
     # Rows only measured for downgrade reach with nothing consumed and no rights say nothing.
     return sorted(

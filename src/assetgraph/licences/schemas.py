@@ -363,6 +363,7 @@ class PositionRowOut(Schema):
     product: str
     metric: str
     scope: str
+    scope_label: str
     entitled: int | None
     received: int
     lent: int
