@@ -3,7 +3,8 @@
 Procurement buys licences and Compliance answers for them: both manage the catalogue,
 entitlements and allocations, see costs (``view_cost``) and may reveal licence keys
 (``view_key``). Finance reads everything and sees costs, never keys. The Helpdesk allocates and
-reclaims seats (``add``/``change`` on allocations) and reads licences without their costs.
+reclaims seats (``add``/``change`` on allocations, ``change`` on SaaS usage to release an
+idle console seat) and reads licences without their costs.
 System Administrators maintain the catalogue's normalisation rules and the core-factor table
 (they know the estate's software and hardware) and read the rest. Security and Read-only read.
 """
@@ -38,7 +39,11 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
     "Procurement": _MANAGE,
     "Compliance": _MANAGE,
     "Finance": {**_read_all(), ENTITLEMENT: ["view", "view_cost"]},
-    "Helpdesk": {**_read_all(), ALLOCATION: ["view", "add", "change"]},
+    "Helpdesk": {
+        **_read_all(),
+        ALLOCATION: ["view", "add", "change"],
+        "licences.saasusage": ["view", "change"],  # release idle SaaS seats
+    },
     "System Administrator": {
         **_read_all(),
         "licences.normalisationrule": FULL,
