@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 FARM = "Farm A"
 ORACLE_DB = "ERP Oracle DB"
 ORACLE_VM = "erp-ora-01"
+M365_USERS = 75
 
 
 def _catalogue(actor: Actor) -> dict[str, Product]:
@@ -265,11 +266,13 @@ def _seats(
         for i, p in enumerate(adobe)
     ]
     usage.import_usage(actor, products["cc"], rows)
-    m365 = with_email[:75]
+    # The console lists 75 users: the staff first, then contractors (whatever the demo's size).
+    names = [p.email for p in with_email[:M365_USERS]]
+    names += [f"contractor{n:02d}@contractors.example" for n in range(M365_USERS - len(names))]
     usage.import_usage(
         actor,
         products["m365"],
-        [usage.UsageRow(p.email, today - dt.timedelta(days=i % 20)) for p in m365 for i in [0]],
+        [usage.UsageRow(name, today - dt.timedelta(days=i % 20)) for i, name in enumerate(names)],
     )
     services.allocate_seats(actor, ents["m365"], {"person": with_email[0]})
 

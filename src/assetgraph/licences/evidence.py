@@ -557,7 +557,6 @@ def _add(result: Measure, key: RowKey, item: dict[str, Any]) -> None:
 def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measure) -> None:
     """Reclaim candidates of every row, each with its reason (see docs/licences.md)."""
     ent_key = {e: k for k, p in keys.items() for e in p.entitlement_ids}
-    day = evidence.day
     # Seats held by leavers or retired devices.
     for pk, ent, person, status, name, ci, tag in (
         evidence.allocations(ent_key)
@@ -617,54 +616,59 @@ def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measu
                         "reason": f"{count} installations on one device",
                     },
                 )
-    # Installed on a device discovery has not seen for N days (unused).
+    _unused_installs(evidence, keys, result)
+    _idle_seats(evidence, keys, result)
+
+
+def _by_idle_days(
+    keys: dict[RowKey, KeyParams], metrics: Iterable[str]
+) -> dict[int, dict[int, list[RowKey]]]:
+    """``{idle days: {product: [rows]}}`` for the rows of ``metrics`` (one query per distinct
+    idle threshold, whatever the number of products)."""
+    wanted = set(metrics)
+    grouped: dict[int, dict[int, list[RowKey]]] = defaultdict(lambda: defaultdict(list))
     for key, params in keys.items():
-        if key.metric not in (MetricChoices.DEVICE, MetricChoices.INSTALLATION, MetricChoices.USER):
-            continue
+        if key.metric in wanted:
+            grouped[params.idle_days][key.product_id].append(key)
+    return grouped
+
+
+def _unused_installs(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measure) -> None:
+    """Installed on a device discovery has not seen for N days (unused)."""
+    metrics = (MetricChoices.DEVICE, MetricChoices.INSTALLATION, MetricChoices.USER)
+    for days, by_product in _by_idle_days(keys, metrics).items():
         stale = timezone.make_aware(
-            dt.datetime.combine(day - dt.timedelta(days=params.idle_days), dt.time())
+            dt.datetime.combine(evidence.day - dt.timedelta(days=days), dt.time())
         )
-        for ci, name, seen in (
-            evidence.installs({key.product_id})
+        for product, ci, name, seen in (
+            evidence.installs(by_product)
             .filter(ci__last_seen__lt=stale)
-            .values_list("ci_id", "ci__name", "ci__last_seen")
-            .distinct()[:MAX_CANDIDATES]
-        ):
-            _add(
-                result,
-                key,
-                {
-                    "kind": "unused",
-                    "ci": ci,
-                    "reason": f"installed but unused for {params.idle_days}+ days "
-                    f"({name} last seen {seen:%Y-%m-%d})",
-                },
+            .values_list(
+                "product__licence_mapping__product_id", "ci_id", "ci__name", "ci__last_seen"
             )
-    # SaaS seats idle for N days.
-    idle_keys = {
-        k: p
-        for k, p in keys.items()
-        if k.metric in (MetricChoices.SUBSCRIPTION, MetricChoices.USER)
-    }
-    for key, params in idle_keys.items():
-        cutoff = day - dt.timedelta(days=params.idle_days)
-        for pk, user, person, last in (
-            evidence.usage({key.product_id})
+            .distinct()
+            .order_by("product__licence_mapping__product_id", "ci_id")
+        ):
+            reason = f"installed but unused for {days}+ days ({name} last seen {seen:%Y-%m-%d})"
+            for key in by_product[product]:
+                _add(result, key, {"kind": "unused", "ci": ci, "reason": reason})
+
+
+def _idle_seats(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measure) -> None:
+    """SaaS seats idle for N days (or never active)."""
+    metrics = (MetricChoices.SUBSCRIPTION, MetricChoices.USER)
+    for days, by_product in _by_idle_days(keys, metrics).items():
+        cutoff = evidence.day - dt.timedelta(days=days)
+        for product, pk, user, person, last in (
+            evidence.usage(by_product)
             .filter(Q(last_active__lt=cutoff) | Q(last_active__isnull=True))
-            .values_list("pk", "user_name", "person_id", "last_active")
-            .order_by("last_active", "user_name")
+            .values_list("product_id", "pk", "user_name", "person_id", "last_active")
+            .order_by("product_id", "last_active", "user_name")
         ):
             when = f"last active {last}" if last else "never active"
-            _add(
-                result,
-                key,
-                {
-                    "kind": "idle",
-                    "usage": pk,
-                    "person": person,
-                    "reason": f"SaaS seat idle for {params.idle_days}+ days ({user}, {when})",
-                },
-            )
+            reason = f"SaaS seat idle for {days}+ days ({user}, {when})"
+            for key in by_product[product]:
+                _add(result, key, {"kind": "idle", "usage": pk, "person": person, "reason": reason})
 
 
 def uncovered_devices(
