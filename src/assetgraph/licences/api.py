@@ -45,7 +45,9 @@ def position(
 
 
 @router.get(
-    "/position/diff", response=list[schemas.DiffRowOut], summary="Position changes between dates"
+    "/position/diff",
+    response=list[schemas.PositionDiffRowOut],
+    summary="Position changes between dates",
 )
 def position_diff(request: HttpRequest, since: str, until: str | None = None) -> Any:
     """Rows added, removed or changed between ``since`` and ``until`` (default now)."""
@@ -80,7 +82,7 @@ def product_position(request: HttpRequest, product_id: int, as_of: str | None = 
     )
 
 
-@router.get("/alerts", response=list[schemas.AlertOut], summary="Renewals, shortfalls, busy")
+@router.get("/alerts", response=list[schemas.LicenceAlertOut], summary="Renewals, shortfalls, busy")
 def alerts(request: HttpRequest, days: int = 60) -> Any:
     """Renewals due within ``days``, new shortfalls (vs 30 days ago), licences > 90 % used."""
     require_view(request, "licences.entitlement")
@@ -122,7 +124,7 @@ def licence_key(request: HttpRequest, entitlement_id: int) -> dict[str, str]:
     response=list[schemas.AllocationOut],
     summary="Reclaim seats in bulk (all or nothing)",
 )
-def reclaim(request: HttpRequest, payload: schemas.ReclaimIn) -> Any:
+def reclaim(request: HttpRequest, payload: schemas.ReclaimAllocationsIn) -> Any:
     """Allocations the caller cannot see are 404; already reclaimed ones a 409."""
     visible = restrict(Allocation.objects.filter(pk__in=payload.ids), request.user, "view")
     found = {a.pk: a for a in visible}
@@ -164,10 +166,10 @@ def reclaim_person(request: HttpRequest, person_id: int) -> Any:
 
 @router.post(
     "/usage/import",
-    response=schemas.UsageImportOut,
+    response=schemas.SaasUsageImportOut,
     summary="Import a SaaS console's seat list (JSON rows: user, last_active)",
 )
-def import_usage_json(request: HttpRequest, payload: schemas.UsageImportIn) -> dict[str, Any]:
+def import_usage_json(request: HttpRequest, payload: schemas.SaasUsageImportIn) -> dict[str, Any]:
     """All or nothing: a bad row is a 422 naming the row and field, and nothing is written."""
     product = get_object_or_404(Product.objects.all(), request.user, "view", pk=payload.product_id)
     rows = usage.parse_rows([r.model_dump() for r in payload.rows])
@@ -177,7 +179,7 @@ def import_usage_json(request: HttpRequest, payload: schemas.UsageImportIn) -> d
 
 @router.post(
     "/usage/import-file",
-    response=schemas.UsageImportOut,
+    response=schemas.SaasUsageImportOut,
     summary="Import a SaaS console's export file (CSV or JSON)",
 )
 def import_usage_file(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 
 from assetgraph.cmdb import services as cmdb
-from assetgraph.cmdb.models import CI, CIClass, RelationshipType
+from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, RelationshipType
 from assetgraph.core.actor import Actor
 from assetgraph.org.models import Company, Location, Person
 
@@ -40,6 +40,10 @@ FARM = "Farm A"
 ORACLE_DB = "ERP Oracle DB"
 ORACLE_VM = "erp-ora-01"
 M365_USERS = 75
+PROCESSOR_ATTRIBUTES = [
+    ("cpu_sockets", "Processors (sockets)", "integer", {"minimum": 1, "weight": 32}),
+    ("cpu_model", "Processor model", "text", {"weight": 33}),
+]
 
 
 def _catalogue(actor: Actor) -> dict[str, Product]:
@@ -95,6 +99,21 @@ def _laptops() -> list[CI]:
         .select_related("asset__custodian", "asset__location")
         .order_by("name")
     )
+
+
+def ensure_processor_attributes(actor: Actor) -> None:
+    """The ``cpu_sockets``/``cpu_model`` class attributes the per-core metric reads (added by
+    this app's data migration; re-added through the CMDB service where a database was emptied
+    since, as the browser tests' flush does)."""
+    host = CIClass.objects.filter(name="Computer System").first()
+    if host is None:
+        return
+    known = set(ClassAttribute.objects.values_list("key", flat=True))
+    for key, label, kind, extra in PROCESSOR_ATTRIBUTES:
+        if key not in known:
+            cmdb.create_class_attribute(
+                actor, {"ci_class": host, "key": key, "label": label, "type": kind, **extra}
+            )
 
 
 def _oracle_on_farm(actor: Actor) -> CI:
@@ -280,6 +299,7 @@ def _seats(
 def load_demo(context: DemoContext) -> None:
     """Seed the licences stories (see the module docstring)."""
     actor = context.actor
+    ensure_processor_attributes(actor)
     products = _catalogue(actor)
     laptops = _laptops()
     minh_person = Person.objects.filter(employee_number="E0001").first()

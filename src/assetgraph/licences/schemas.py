@@ -332,13 +332,13 @@ class AllocationFilter(FilterSchema):
     active: Annotated[bool | None, FilterLookup("reclaimed_at__isnull")] = None
 
 
-class ReclaimIn(Schema):
+class ReclaimAllocationsIn(Schema):
     ids: list[int] = Field(min_length=1, max_length=1000)
     reason: str = Field("reclaimed", max_length=200)
 
 
 # --- position ---
-class CandidateOut(Schema):
+class ReclaimCandidateOut(Schema):
     kind: str
     reason: str
     allocation: int | None = None
@@ -347,7 +347,7 @@ class CandidateOut(Schema):
     usage: int | None = None
 
 
-class ExposureOut(Schema):
+class LicenceExposureOut(Schema):
     ci: int
     ci_name: str
     group: int | None
@@ -377,8 +377,8 @@ class PositionRowOut(Schema):
     unused_cost: Decimal | None
     entitlement_ids: list[int]
     candidate_count: int
-    candidates: list[CandidateOut]
-    exposure: list[ExposureOut]
+    candidates: list[ReclaimCandidateOut]
+    exposure: list[LicenceExposureOut]
 
 
 class PositionOut(Schema):
@@ -388,7 +388,7 @@ class PositionOut(Schema):
     totals: dict[str, Any]
 
 
-class DiffRowOut(Schema):
+class PositionDiffRowOut(Schema):
     product_id: int
     product: str
     metric: str
@@ -398,7 +398,7 @@ class DiffRowOut(Schema):
     after: PositionRowOut | None
 
 
-class AlertOut(Schema):
+class LicenceAlertOut(Schema):
     kind: str
     message: str
     entitlement_id: int | None = None
@@ -406,18 +406,18 @@ class AlertOut(Schema):
     due: dt.date | None = None
 
 
-class UsageRowIn(Schema):
+class SaasUsageRowIn(Schema):
     user: str = Field(min_length=1, max_length=254)
     last_active: dt.date | None = None
 
 
-class UsageImportIn(Schema):
+class SaasUsageImportIn(Schema):
     product_id: int
-    rows: list[UsageRowIn] = Field(max_length=100_000)
+    rows: list[SaasUsageRowIn] = Field(max_length=100_000)
     replace: bool = True
 
 
-class UsageImportOut(Schema):
+class SaasUsageImportOut(Schema):
     product_id: int
     created: int
     updated: int
