@@ -54,6 +54,7 @@ def _model(path: str) -> type[models.Model]:
     )
     from assetgraph.changes.models import BlackoutWindow, ChangeRecord
     from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, Relationship, RelationshipType
+    from assetgraph.licences import models as licences
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
 
     collections: list[tuple[str, type[models.Model]]] = [
@@ -79,6 +80,16 @@ def _model(path: str) -> type[models.Model]:
         ("/api/impact/changes/blackouts/", BlackoutWindow),
         ("/api/impact/changes/", ChangeRecord),
         ("/api/impact/map/", CI),
+        ("/api/licences/publishers/", licences.Publisher),
+        ("/api/licences/families/", licences.ProductFamily),
+        ("/api/licences/products/", licences.Product),
+        ("/api/licences/suites/", licences.Suite),
+        ("/api/licences/rules/", licences.NormalisationRule),
+        ("/api/licences/core-factors/", licences.CoreFactor),
+        ("/api/licences/entitlements/", licences.Entitlement),
+        ("/api/licences/allocations/", licences.Allocation),
+        ("/api/licences/position/", licences.Product),
+        ("/api/licences/people/", Person),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -124,6 +135,8 @@ def _queries(path: str) -> list[dict[str, str]]:
         changed = AuditEvent.objects.filter(object_type="cmdb.ci", action="update").latest("id")
         since = changed.timestamp - dt.timedelta(seconds=1)
         return [{"from": since.isoformat()}]
+    if path == "/api/licences/position/diff":
+        return [{"since": (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).isoformat()}]
     if path == "/api/impact/map/{ci_id}":
         return [{}, {"depth": "3", "direction": "both"}]
     return [{}]

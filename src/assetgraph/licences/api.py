@@ -75,11 +75,10 @@ def position_export(
 )
 def product_position(request: HttpRequest, product_id: int, as_of: str | None = None) -> Any:
     """The rows of one licensable product (404 if there is no such product)."""
+    when = parse_as_of(as_of)
     get_object_or_404(Product.objects.all(), request.user, "view", pk=product_id)
     require_view(request, "licences.entitlement")
-    return position_dict(
-        position_for(request.user, as_of=parse_as_of(as_of), product_id=product_id)
-    )
+    return position_dict(position_for(request.user, as_of=when, product_id=product_id))
 
 
 @router.get("/alerts", response=list[schemas.LicenceAlertOut], summary="Renewals, shortfalls, busy")

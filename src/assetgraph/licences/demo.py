@@ -86,6 +86,14 @@ def _catalogue(actor: Actor) -> dict[str, Product]:
             },
         )
         products[key] = product
+    services.create_suite(
+        actor,
+        {
+            "name": "Contoso Design Bundle",
+            "publisher": publishers["Contoso"],
+            "products": [products["viewer"].pk],
+        },
+    )
     services.create_core_factor(actor, {"processor_pattern": "*xeon*", "factor": "0.5"})
     services.create_core_factor(actor, {"processor_pattern": "*epyc*", "factor": "0.5"})
     services.create_core_factor(actor, {"processor_pattern": "*sparc*", "factor": "0.25"})
