@@ -23,7 +23,7 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from assetgraph.assets.choices import AssetStateChoices
@@ -56,6 +56,7 @@ from .position import (
 )
 
 MAX_CANDIDATES = 100
+DUPLICATE_METRICS = (MetricChoices.INSTALLATION, MetricChoices.DEVICE)
 PEAK_WINDOW_DAYS = 90
 LEAVER_STATES = (PersonStatusChoices.LEAVING, PersonStatusChoices.LEFT)
 
@@ -318,28 +319,41 @@ class Evidence:
     ) -> dict[int, int]:
         """Distinct people: allocated a seat, custodian of a device with an installation, or
         listed in the SaaS console; a device with no custodian counts as one user."""
-        people: dict[int, set[str]] = defaultdict(set)
-        for product, custodian, ci in (
-            self.installs(products)
-            .filter(device_scope(scope, self.paths))
-            .values_list("product__licence_mapping__product_id", "ci__asset__custodian_id", "ci_id")
-            .distinct()
+        installs = self.installs(products).filter(device_scope(scope, self.paths))
+        counts: dict[int, int] = defaultdict(int)
+        for row in installs.values("product__licence_mapping__product_id").annotate(
+            people=Count("ci__asset__custodian_id", distinct=True),
+            devices=Count("ci_id", distinct=True, filter=Q(ci__asset__custodian_id__isnull=True)),
         ):
-            people[product].add(f"p{custodian}" if custodian else f"d{ci}")
+            counts[row["product__licence_mapping__product_id"]] = row["people"] + row["devices"]
+        # People who hold a seat or are in a console, counted unless already a custodian.
+        others: dict[int, set[str]] = defaultdict(set)
         ent_product = {e: k.product_id for k, p in keys.items() for e in p.entitlement_ids}
         for ent, person in (
             self.allocations(ent_product)
             .filter(person__isnull=False)
             .values_list("entitlement_id", "person_id")
         ):
-            people[ent_product[ent]].add(f"p{person}")
+            others[ent_product[ent]].add(f"p{person}")
         for product, person, name in (
             self.usage(products)
             .filter(person_scope(scope, self.paths))
             .values_list("product_id", "person_id", "user_name")
         ):
-            people[product].add(f"p{person}" if person else f"u{name.lower()}")
-        return {p: len(s) for p, s in people.items()}
+            others[product].add(f"p{person}" if person else f"u{name.lower()}")
+        named = {int(t[1:]) for found in others.values() for t in found if t[0] == "p"}
+        custodians = set(
+            installs.filter(ci__asset__custodian_id__in=named)
+            .values_list("product__licence_mapping__product_id", "ci__asset__custodian_id")
+            .distinct()
+        )
+        for product, found in others.items():
+            counts[product] += sum(
+                1
+                for token in found
+                if token[0] != "p" or (product, int(token[1:])) not in custodians
+            )
+        return dict(counts)
 
     def subscriptions(
         self, products: set[int], scope: str, keys: dict[RowKey, KeyParams]
@@ -597,9 +611,17 @@ def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measu
     products = set(by_product)
     if not products:
         return
-    # Duplicate installations of one product on one device.
+    # Duplicate installations of one product on one device (only where a product has more
+    # installations than devices: the grouped count over every installation is costly).
+    doubled = [
+        row["product__licence_mapping__product_id"]
+        for row in evidence.installs([k.product_id for k in keys if k.metric in DUPLICATE_METRICS])
+        .values("product__licence_mapping__product_id")
+        .annotate(n=Count("id"), d=Count("ci_id", distinct=True))
+        .filter(n__gt=F("d"))
+    ]
     for product, ci, count in (
-        evidence.installs(products)
+        evidence.installs(doubled)
         .values("product__licence_mapping__product_id", "ci_id")
         .annotate(n=Count("id"))
         .filter(n__gt=1)
