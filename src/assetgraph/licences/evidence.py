@@ -757,9 +757,16 @@ def compute(
     """The position over ``entitlements`` (already restricted to what the caller may see),
     now or as of a past time; ``product_ids`` narrows it to some products."""
     evidence = Evidence(as_of)
-    facts = entitlement_facts(entitlements, as_of)
     products = product_facts()
     suites = suite_members()
+    if product_ids is not None:
+        # Only the entitlements that can cover these products: their own, their family's
+        # (downgrade rights) and their suites'.
+        families = {products[p].family_id for p in product_ids if p in products} - {None}
+        related = set(product_ids) | {p.id for p in products.values() if p.family_id in families}
+        suite_ids = [s for s, members in suites.items() if related.intersection(members)]
+        entitlements = entitlements.filter(Q(product_id__in=related) | Q(suite_id__in=suite_ids))
+    facts = entitlement_facts(entitlements, as_of)
     row_shares = shares(facts, suites, evidence.day)
     keys = required_keys(row_shares, products)
     if product_ids is not None:
