@@ -244,3 +244,54 @@ def test_cli_position_allocate_and_import(shop: dict[str, Any], tmp_path: Any) -
     assert "1 created" in out.getvalue()
     with pytest.raises(CommandError, match="as-of"):
         call_command("licences", "position", "--as-of", "yesterday")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/licences/",
+        "/licences/add/",
+        "/licences/allocations/",
+        "/licences/allocations/add/",
+        "/licences/products/",
+        "/licences/products/add/",
+        "/licences/families/",
+        "/licences/suites/add/",
+        "/licences/publishers/",
+        "/licences/rules/",
+        "/licences/core-factors/",
+        "/licences/leavers/",
+    ],
+)
+def test_generic_and_own_pages_render(shop: dict[str, Any], browser: Any, path: str) -> None:
+    assert browser("Compliance").get(path).status_code == 200
+
+
+def test_a_licence_and_a_seat_through_the_forms(shop: dict[str, Any], browser: Any) -> None:
+    client = browser("Procurement")
+    made = client.post(
+        "/licences/add/",
+        {
+            "name": "Viewer extra",
+            "product": shop["viewer"].pk,
+            "metric": "user",
+            "quantity": "3",
+            "term": "perpetual",
+            "version_rights": "this",
+            "scope": "organisation",
+            "reassignable": "on",
+            "min_cores_per_processor": "0",
+            "idle_days": "90",
+            "licence_key": "FORM-KEY-1",
+        },
+    )
+    assert made.status_code == 302, made.content[:2000]
+    licence = Entitlement.objects.get(name="Viewer extra")
+    assert licence.has_licence_key and "FORM-KEY-1" not in licence.licence_key
+    seat = browser("Helpdesk").post(
+        "/licences/allocations/add/",
+        {"entitlement": licence.pk, "person": shop["minh"].pk, "quantity": "1"},
+    )
+    assert seat.status_code == 302, seat.content[:2000]
+    licence.refresh_from_db()
+    assert licence.allocated == 1
