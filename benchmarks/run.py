@@ -19,6 +19,7 @@ BENCHMARKS = [
     ["assets/bench_import.py"],
     ["impact/bench_adapter.py", "--cis", "100000"],
     ["cmdb/bench_import.py"],
+    ["licences/bench_position.py"],
     ["finance/bench_schedules.py"],
 ]
 

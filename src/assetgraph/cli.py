@@ -40,6 +40,9 @@ commands:
   rootcause CI... | --person NAME --service NAME [--json]
                                 rank the likely root causes, with recent changes
   change ACTION ...             change records: list, show, create, transition, assess
+  licences position|allocate|reclaim|import-usage|alerts|apply-rules ...
+                                software licences: compliance position [--product P]
+                                [--as-of T] [--json], seats, SaaS usage import
   depreciation schedule|preview|run ...
                                 an asset's schedule, a what-if schedule, the monthly close
   finance register|service-cost|renewals|coverage-gaps ...

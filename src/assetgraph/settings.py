@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "assetgraph.cmdb",
     "assetgraph.impact",
     "assetgraph.changes",
+    "assetgraph.licences",
     "assetgraph.finance",
     "assetgraph.api",
     "assetgraph.ui",

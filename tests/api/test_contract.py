@@ -63,6 +63,7 @@ def _model(path: str) -> type[models.Model]:
         PurchaseOrder,
         PurchaseOrderLine,
     )
+    from assetgraph.licences import models as licences
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
 
     collections: list[tuple[str, type[models.Model]]] = [
@@ -97,6 +98,16 @@ def _model(path: str) -> type[models.Model]:
         ("/api/finance/purchase-order-lines/", PurchaseOrderLine),
         ("/api/finance/budgets/", Budget),
         ("/api/finance/contracts/", Contract),
+        ("/api/licences/publishers/", licences.Publisher),
+        ("/api/licences/families/", licences.ProductFamily),
+        ("/api/licences/products/", licences.Product),
+        ("/api/licences/suites/", licences.Suite),
+        ("/api/licences/rules/", licences.NormalisationRule),
+        ("/api/licences/core-factors/", licences.CoreFactor),
+        ("/api/licences/entitlements/", licences.Entitlement),
+        ("/api/licences/allocations/", licences.Allocation),
+        ("/api/licences/position/", licences.Product),
+        ("/api/licences/people/", Person),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -142,6 +153,8 @@ def _queries(path: str) -> list[dict[str, str]]:
         changed = AuditEvent.objects.filter(object_type="cmdb.ci", action="update").latest("id")
         since = changed.timestamp - dt.timedelta(seconds=1)
         return [{"from": since.isoformat()}]
+    if path == "/api/licences/position/diff":
+        return [{"since": (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).isoformat()}]
     if path == "/api/impact/map/{ci_id}":
         return [{}, {"depth": "3", "direction": "both"}]
     return [{}]

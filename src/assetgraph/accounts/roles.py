@@ -18,10 +18,10 @@ from assetgraph.core import registry
 ADMIN = "Admin"
 ROLE_DESCRIPTIONS: dict[str, str] = {
     ADMIN: "Everything on every object type, including users, roles and permissions.",
-    "Procurement": "Buys things: suppliers, catalogue, assets and their purchase data and costs.",
+    "Procurement": "Buys things: suppliers, catalogue, assets and licences, with their costs.",
     "Finance": "Costs and cost centres; sees asset costs; reads the audit trail of spend.",
-    "Helpdesk": "People-facing work: maintains people; checks assets out and in; offboarding.",
-    "Compliance": "Reads everything, including the audit trail; runs physical asset audits.",
+    "Helpdesk": "People-facing work: people; checks assets out and in; licence seats; offboarding.",
+    "Compliance": "Reads everything, incl. the audit trail; asset audits; manages licences.",
     "System Administrator": "Runs the infrastructure: CIs, relationships, software, locations.",
     "IT Operations (NOC)": "Watches services and incidents: maintains CIs and relationships.",
     "DevOps": "Builds and deploys applications: maintains CIs and relationships.",

@@ -41,7 +41,7 @@ from assetgraph.core.attributes import AttributeType, apply_attribute_params
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.framework.redaction import history_events
-from assetgraph.framework.spec import BulkAction, Column, Resource
+from assetgraph.framework.spec import BulkAction, Column, Resource, render_sections
 
 from .history import describe
 from .paging import keyset_page
@@ -279,9 +279,11 @@ def _header(column: Column, ordering: str, params: dict[str, Any]) -> dict[str, 
 
 @login_required
 def detail_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResponse:
-    """The detail page with its Overview and History tabs (and related tables)."""
+    """The detail page with its Overview and History tabs (and related tables, then the
+    sections other apps contribute to this type's page)."""
     obj = _get(request, resource, pk)
     related = [table for make in resource.related_tables if (table := make(request, obj))]
+    related += render_sections(request, resource.key, obj)
     context = {
         "resource": resource,
         "meta": resource.model._meta,

@@ -1,0 +1,288 @@
+"""The compliance position at scale (issue 11 item 7), side by side with a naive
+per-entitlement ORM loop in the same run.
+
+The estate: devices (CIs), installations spread over products (each mapped to a licensable
+product), entitlements (per device, per installation, per named user, subscription, a few per
+core on servers), 100,000 allocated seats at full scale. Figures:
+
+- the whole position (:func:`assetgraph.licences.evidence.compute`) against a loop that asks
+  the ORM, entitlement by entitlement, for its product's consumption (run on a sample of
+  entitlements and projected to all of them);
+- one product's position, p95 over 30 products;
+- a page of the licence list (API, 50 rows) with the allocated seats: ours reads the
+  maintained counter; the baseline loads the page's seat rows (Snipe-IT's way), p95 over 30
+  pages.
+
+Full scale is the issue's: 100,000 devices, 2,000,000 installations, 5,000 products, 20,000
+entitlements, 100,000 seats. ``--scale 0.05`` runs a twentieth of it (a quick run).
+
+Run: ``python benchmarks/licences/bench_position.py [--scale 1.0] [--baseline 200]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+
+def _setup() -> None:
+    os.environ.setdefault("ASSETGRAPH_DATA_DIR", tempfile.mkdtemp(prefix="agbench-licences-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assetgraph.settings")
+    os.environ.setdefault("ASSETGRAPH_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _build(scale: float, rng: random.Random) -> dict[str, int]:
+    """Bulk-write the estate (benchmark fixtures: plain rows, no audit events)."""
+    from assetgraph.cmdb.models import CI, CIClass, SoftwareInstall, SoftwareProduct
+    from assetgraph.licences.models import (
+        Allocation,
+        Entitlement,
+        Product,
+        ProductMapping,
+        Publisher,
+    )
+    from assetgraph.org.models import Person
+
+    devices = int(100_000 * scale)
+    installs = int(2_000_000 * scale)
+    products = max(50, int(5_000 * scale))
+    entitlements = max(100, int(20_000 * scale))
+    seats = int(100_000 * scale)
+    people = max(seats // 5, 100)
+    host = CIClass.objects.get(name="Computer System")
+    CI.objects.bulk_create(
+        [
+            CI(
+                name=f"dev-{n:07d}",
+                ci_class=host,
+                attributes={"cpu_count": 16, "cpu_sockets": 2} if n % 50 == 0 else {},
+            )
+            for n in range(devices)
+        ],
+        batch_size=5000,
+    )
+    ci_ids = list(CI.objects.order_by("pk").values_list("pk", flat=True))
+    publisher = Publisher.objects.create(name="Bench")
+    SoftwareProduct.objects.bulk_create(
+        [
+            SoftwareProduct(publisher="Bench", name=f"App {n}", key=f"bench|app {n}")
+            for n in range(products)
+        ]
+    )
+    software = list(SoftwareProduct.objects.order_by("pk").values_list("pk", flat=True))
+    Product.objects.bulk_create(
+        [Product(publisher=publisher, name=f"App {n}") for n in range(products)]
+    )
+    licensable = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    ProductMapping.objects.bulk_create(
+        [
+            ProductMapping(software_id=s, product_id=p)
+            for s, p in zip(software, licensable, strict=True)
+        ]
+    )
+    per_device = max(1, installs // devices)
+    # The last 2 % of products are server software (per core), installed on servers only.
+    server_products = max(1, products // 50)
+    desktop, server = software[:-server_products], software[-server_products:]
+    rows = []
+    for index, ci in enumerate(ci_ids):
+        pool = server if index % 50 == 0 else desktop
+        for product in rng.sample(pool, min(per_device, len(pool))):
+            rows.append(SoftwareInstall(ci_id=ci, product_id=product, version="1.0"))
+        if len(rows) >= 20_000:
+            SoftwareInstall.objects.bulk_create(rows)
+            rows = []
+    SoftwareInstall.objects.bulk_create(rows)
+    metrics = ["device"] * 6 + ["installation", "user", "subscription"]
+    ents = []
+    for n in range(entitlements):
+        server_licence = n % 50 == 0
+        metric = "core" if server_licence else metrics[n % len(metrics)]
+        pool = licensable[-server_products:] if server_licence else licensable[:-server_products]
+        ents.append(
+            Entitlement(
+                name=f"E{n}",
+                product_id=pool[n % len(pool)],
+                metric=metric,
+                quantity=rng.randint(10, 500) + (seats // entitlements if metric == "user" else 0),
+                unit_cost=10,
+                currency="EUR",
+            )
+        )
+    Entitlement.objects.bulk_create(ents, batch_size=5000)
+    Person.objects.bulk_create(
+        [Person(employee_number=f"B{n}", first_name="P", last_name=str(n)) for n in range(people)],
+        batch_size=5000,
+    )
+    person_ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
+    user_ents = list(
+        Entitlement.objects.filter(metric="user").order_by("pk").values_list("pk", "quantity")
+    )
+    allocations = []
+    counts: dict[int, int] = {}
+    offset = 0
+    for n in range(seats):
+        ent, quantity = user_ents[n % len(user_ents)]
+        if counts.get(ent, 0) >= quantity:
+            continue
+        counts[ent] = counts.get(ent, 0) + 1
+        allocations.append(
+            Allocation(entitlement_id=ent, person_id=person_ids[(n + offset) % len(person_ids)])
+        )
+        if n % len(user_ents) == len(user_ents) - 1:
+            offset += 1
+    Allocation.objects.bulk_create(allocations, batch_size=5000)
+    for ent, count in counts.items():
+        Entitlement.objects.filter(pk=ent).update(allocated=count)
+    return {
+        "devices": devices,
+        "installs": SoftwareInstall.objects.count(),
+        "products": products,
+        "entitlements": entitlements,
+        "seats": len(allocations),
+    }
+
+
+def _naive_consumption(entitlement: Any) -> int:
+    """The baseline: the ORM asked, per entitlement, for its product's consumption."""
+    from assetgraph.cmdb.models import SoftwareInstall
+    from assetgraph.licences.models import Allocation
+
+    installs = SoftwareInstall.objects.filter(
+        product__licence_mapping__product_id=entitlement.product_id, ci__valid_to__isnull=True
+    )
+    if entitlement.metric == "installation":
+        return installs.count()
+    if entitlement.metric in ("user", "subscription"):
+        return (
+            Allocation.objects.filter(
+                entitlement__product_id=entitlement.product_id, reclaimed_at__isnull=True
+            )
+            .values("person")
+            .distinct()
+            .count()
+        )
+    if entitlement.metric == "core":
+        return sum(
+            int((ci.attributes or {}).get("cpu_count", 0))
+            for ci in [i.ci for i in installs.select_related("ci")]
+        )
+    return installs.values("ci").distinct().count()
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 2 else samples[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--baseline", type=int, default=200, help="entitlements in the naive sample"
+    )
+    args = parser.parse_args()
+    _setup()
+    from django.test import Client
+
+    from assetgraph.accounts import services as accounts
+    from assetgraph.core.actor import Actor
+    from assetgraph.licences.evidence import compute
+    from assetgraph.licences.models import Allocation, Entitlement, Product
+
+    rng = random.Random(11)
+    started = time.perf_counter()
+    sizes = _build(args.scale, rng)
+    built = time.perf_counter() - started
+
+    started = time.perf_counter()
+    position = compute(Entitlement.objects.all())
+    whole = time.perf_counter() - started
+
+    sample = list(Entitlement.objects.order_by("?")[: args.baseline])
+    started = time.perf_counter()
+    for entitlement in sample:
+        _naive_consumption(entitlement)
+    naive_each = (time.perf_counter() - started) / max(1, len(sample))
+    naive_whole = naive_each * sizes["entitlements"]
+
+    product_ids = list(Product.objects.order_by("?").values_list("pk", flat=True)[:30])
+    ours_product, naive_product = [], []
+    for product_id in product_ids:
+        started = time.perf_counter()
+        compute(Entitlement.objects.all(), product_ids={product_id})
+        ours_product.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for entitlement in Entitlement.objects.filter(product_id=product_id):
+            _naive_consumption(entitlement)
+        naive_product.append(time.perf_counter() - started)
+
+    user = accounts.create_user(
+        Actor.system("bench"), username="bench", password="bench-Pass-123", is_superuser=True
+    )
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(user)
+    total = sizes["entitlements"]
+    client.get("/api/licences/entitlements/?limit=50")  # warm-up: routers, schemas
+    ours_page, naive_page = [], []
+    for _ in range(30):
+        offset = rng.randrange(0, max(1, total - 50))
+        started = time.perf_counter()
+        response = client.get(f"/api/licences/entitlements/?limit=50&offset={offset}")
+        assert response.status_code == 200, response.content[:200]
+        ours_page.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        page = list(Entitlement.objects.order_by("name", "id")[offset : offset + 50])
+        for entitlement in page:
+            len(list(Allocation.objects.filter(entitlement=entitlement, reclaimed_at__isnull=True)))
+        naive_page.append(time.perf_counter() - started)
+
+    ms = 1000.0
+    print(
+        f"licences position benchmark — {platform.node()} {platform.machine()}, Python "
+        f"{sys.version.split()[0]}, database {os.environ.get('ASSETGRAPH_DATABASE_URL', 'sqlite')}"
+    )
+    print(
+        f"scale {args.scale}: {sizes} (built in {built:.1f} s); position rows {len(position.rows)}"
+    )
+    print()
+    table = [
+        (
+            "whole position",
+            f"{whole:.2f} s",
+            f"{naive_whole:.1f} s (projected from {len(sample)} entitlements)",
+            naive_whole / whole,
+        ),
+        (
+            "one product's position, p95",
+            f"{_p95(ours_product) * ms:.0f} ms",
+            f"{_p95(naive_product) * ms:.0f} ms",
+            _p95(naive_product) / _p95(ours_product),
+        ),
+        (
+            "licence list page (50 rows with seats), p95",
+            f"{_p95(ours_page) * ms:.0f} ms",
+            f"{_p95(naive_page) * ms:.0f} ms (seat rows loaded)",
+            _p95(naive_page) / _p95(ours_page),
+        ),
+    ]
+    print("| figure | ours | naive per-entitlement ORM loop | ratio |")
+    print("|---|---|---|---|")
+    for label, ours, naive, ratio in table:
+        print(f"| {label} | {ours} | {naive} | {ratio:.1f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
