@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "assetgraph.cmdb",
     "assetgraph.impact",
     "assetgraph.changes",
+    "assetgraph.stock",
     "assetgraph.api",
     "assetgraph.ui",
     "assetgraph.demo",
