@@ -24,7 +24,11 @@ from .models import (
     StockRequest,
     Storeroom,
 )
-from .views import asset_maintenance_section, storeroom_stock_table
+from .views import (
+    asset_maintenance_section,
+    storeroom_movements_table,
+    storeroom_stock_table,
+)
 
 STOCK_ITEM = Resource(
     model=StockItem,
@@ -88,7 +92,7 @@ STOREROOM = Resource(
         ("Active", lambda r: "Yes" if r.active else "No"),
         ("Notes", lambda r: r.notes),
     ],
-    related_tables=[storeroom_stock_table],
+    related_tables=[storeroom_stock_table, storeroom_movements_table],
     cli_name="storerooms",
 )
 MOVEMENT = Resource(
