@@ -71,3 +71,34 @@ def stock(catalogue: dict[str, Any], system: Actor) -> dict[str, Any]:
         "ram": ram,
         "peripherals": peripherals,
     }
+
+
+@pytest.fixture
+def people(stock: dict[str, Any], make_user: Any, system: Actor) -> dict[str, Any]:
+    """Accounts: Ana (employee, Self-service) reports to Minh (her manager, Self-service);
+    a helpdesk user; a procurement user; a catalogue offering the headset (manager approval),
+    toner (no approval) and the U27 monitor model (helpdesk approval)."""
+    ana_user = make_user("Self-service")
+    minh_user = make_user("Self-service")
+    org.update_person(system, stock["ana"], {"user": ana_user})
+    org.update_person(system, stock["minh"], {"user": minh_user})
+    headset = services.create_catalogue_entry(
+        system, {"title": "Headset", "stock_item": stock["headset"], "approval": "manager"}
+    )
+    toner = services.create_catalogue_entry(
+        system,
+        {"title": "Toner", "stock_item": stock["toner"], "approval": "none", "max_quantity": 5},
+    )
+    monitor = services.create_catalogue_entry(
+        system, {"title": "Second monitor", "asset_model": stock["u27"], "approval": "helpdesk"}
+    )
+    return {
+        **stock,
+        "ana_user": ana_user,
+        "minh_user": minh_user,
+        "helpdesk": make_user("Helpdesk"),
+        "procurement": make_user("Procurement"),
+        "headset_entry": headset,
+        "toner_entry": toner,
+        "monitor_entry": monitor,
+    }

@@ -7,7 +7,9 @@ grant (being the requester's manager is the right); ``approve`` is the helpdesk'
 approved by the helpdesk (or requesters with no manager). Helpdesk fulfils requests, hands
 out and takes back stock (``issue`` on movements), books loaners and logs repairs.
 Procurement owns the catalogue of items and storerooms, receives, transfers, counts and
-writes off stock (``add`` on movements) and sees reorder levels; Finance reads it all.
+writes off stock (``add`` on movements), sees reorder levels and sends assets for repair
+(which moves the asset through its lifecycle, so it also needs ``change`` on the asset);
+Finance reads it all.
 """
 
 ITEM = "stock.stockitem"
@@ -42,7 +44,7 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         REQUEST: READ,
         LOANER: READ,
         RESERVATION: READ,
-        MAINTENANCE: READ,
+        MAINTENANCE: FULL,
     },
     "Finance": dict.fromkeys(ALL_TYPES, READ),
     "Compliance": dict.fromkeys(ALL_TYPES, READ),

@@ -103,11 +103,8 @@ def _take(item: StockItem, holder: Holder, quantity: int) -> None:
         .values_list("on_hand", flat=True)
         .first()
     ) or 0
-    raise Conflict(
-        f"not enough {item.name} at {holder.describe()}: {have} on hand, {quantity} asked",
-        fields={"quantity": [f"{have} on hand"]},
-        code="insufficient_stock",
-    )
+    message = f"not enough {item.name} at {holder.describe()}: {have} on hand, {quantity} asked"
+    raise Conflict(message, fields={"quantity": [message]}, code="insufficient_stock")
 
 
 def _give(item: StockItem, holder: Holder, quantity: int) -> None:

@@ -30,6 +30,8 @@ from assetgraph.org.models import Company
 from ..choices import MaintenanceKindChoices as Kind
 from ..models import MaintenanceRecord
 
+CENT = Decimal("0.01")
+
 
 def create_maintenance(actor: Actor, values: Mapping[str, Any]) -> MaintenanceRecord:
     """Log maintenance done to an asset (no state change: see :func:`send_for_repair`)."""
@@ -148,5 +150,5 @@ def maintenance_costs(
         records = records.filter(started__lte=end)
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for currency, total in records.values_list("currency").annotate(total=Sum("cost")).order_by():
-        totals[currency] += total
-    return dict(totals)
+        totals[currency] += Decimal(total)
+    return {k: v.quantize(CENT) for k, v in totals.items()}
