@@ -107,7 +107,7 @@ def test_reject_needs_a_note_and_ends_the_request(people: dict[str, Any]) -> Non
     with pytest.raises(ValidationFailed, match="note: required"):
         services.transition_request(minh, request, "reject")
     services.transition_request(minh, request, "reject", note="you have one")
-    with pytest.raises(Conflict, match="rule 'approve'.* is rejected"):
+    with pytest.raises(Conflict, match=r"rule 'approve'.* is rejected"):
         services.transition_request(minh, request, "approve")
 
 
