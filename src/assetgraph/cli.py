@@ -40,6 +40,9 @@ commands:
   rootcause CI... | --person NAME --service NAME [--json]
                                 rank the likely root causes, with recent changes
   change ACTION ...             change records: list, show, create, transition, assess
+  stock ACTION ...              stock ledger: check, on-hand, alerts, reorder, move
+  requests ACTION ...           self-service requests: list, show, submit, approve, reject,
+                                cancel, fulfil
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command
