@@ -196,3 +196,17 @@ def test_asset_page_shows_the_maintenance_section(
     page = client.get(f"/assets/assets/{laptop.pk}/")
     assert page.status_code == 200
     assert b"Maintenance" in page.content and b"120.00 EUR" in page.content
+
+
+def test_dashboard_cards_show_reorder_alerts_and_the_queue(
+    people: dict[str, Any], client: Client
+) -> None:
+    client.force_login(people["procurement"])
+    page = client.get("/")
+    assert b'id="card-reorder-alerts"' in page.content
+    assert b"Reorder alerts (below minimum)" in page.content
+    services.submit_request(Actor(user=people["ana_user"]), people["headset_entry"], reason="x")
+    client.force_login(people["minh_user"])
+    page = client.get("/")
+    assert b'id="card-approval-queue"' in page.content
+    assert b'id="card-reorder-alerts"' not in page.content
