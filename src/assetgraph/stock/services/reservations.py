@@ -63,12 +63,11 @@ def book_loaner(
         clash = overlapping(loaner.pk, start, end)
         if clash:
             other = clash[0]
-            raise Conflict(
+            message = (
                 f"{loaner} is already booked {other.start:%Y-%m-%d %H:%M} → "
-                f"{other.end:%Y-%m-%d %H:%M} (for {other.person})",
-                fields={"start": ["overlaps another booking"]},
-                code="overlapping_booking",
+                f"{other.end:%Y-%m-%d %H:%M} (for {other.person})"
             )
+            raise Conflict(message, fields={"start": [message]}, code="overlapping_booking")
         reservation.save()
         record_event(actor, "create", reservation, after=snapshot(reservation))
         return reservation
