@@ -137,3 +137,31 @@ def test_fulfilment_without_stock_is_a_409_and_the_request_stays_approved(
         services.transition_request(desk, request, "fulfil")
     request.refresh_from_db()
     assert request.state == "approved"
+
+
+def test_kit_with_stock_items_takes_them_from_the_persons_site_first(
+    people: dict[str, Any], make_asset: Any, system: Actor
+) -> None:
+    from assetgraph.assets.services import create_kit
+
+    laptop = make_asset(location=people["berlin"])
+    make_asset()  # another laptop, in London
+    kit = create_kit(
+        system,
+        {
+            "name": "Starter",
+            "items": [
+                {"model_id": people["latitude"].pk, "quantity": 1},
+                {"model_id": people["headset"].model_id, "quantity": 1},
+            ],
+        },
+    )
+    entry = services.create_catalogue_entry(
+        system, {"title": "Starter kit", "kit": kit, "approval": "none"}
+    )
+    request = services.submit_request(as_user(people["ana_user"]), entry, reason="new starter")
+    done = services.transition_request(as_user(people["helpdesk"]), request, "fulfil")
+    # Ana sits in Berlin: the Berlin laptop and a headset from the Berlin storeroom
+    assert laptop.asset_tag in done.fulfilment and "EMEA / Berlin" in done.fulfilment
+    assert Asset.objects.get(pk=laptop.pk).custodian_id == people["ana"].pk
+    assert holdings(people["ana"].pk).get().item_id == people["headset"].pk

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.choices import AssetStateChoices, AssetSubstateChoices
-from assetgraph.assets.models import Asset
+from assetgraph.assets.models import Asset, Kit
 from assetgraph.assets.services import check_out_asset, issue_kit
 from assetgraph.audit.services import record_event, snapshot
 from assetgraph.core.actor import Actor
@@ -29,7 +29,7 @@ from assetgraph.org.models import PATH_SEPARATOR, Person
 
 from ..choices import ApprovalChoices
 from ..choices import RequestStateChoices as State
-from ..models import CatalogueEntry, StockRequest
+from ..models import CatalogueEntry, StockItem, StockRequest
 from .ledger import issue_stock, site_path
 
 REQUEST_TYPE = "stock.stockrequest"
@@ -278,5 +278,35 @@ def _fulfil(actor: Actor, request: StockRequest, from_location: Any) -> str:
             check_out_asset(actor, asset, to_person=person, notes=f"request {request.number}")
         return "checked out " + ", ".join(a.asset_tag for a in assets)
     assert entry.kit is not None
-    records = [r for _ in range(request.quantity) for r in issue_kit(actor, entry.kit, [person])]
-    return f"issued kit {entry.kit.name}: " + ", ".join(r.asset.asset_tag for r in records)
+    parts = [
+        issue_kit_with_stock(actor, entry.kit, person, reference=request.number)
+        for _ in range(request.quantity)
+    ]
+    return f"issued kit {entry.kit.name}: " + "; ".join(parts)
+
+
+def issue_kit_with_stock(actor: Actor, kit: Kit, person: Person, *, reference: str = "") -> str:
+    """Issue a kit to one person when some of its models are stock items (a headset, a
+    cable): those come from the nearest storeroom as ledger lines, the serialised models are
+    checked out as assets (at the person's site first). All or nothing; a kit with no stock
+    items is the assets app's kit issue unchanged."""
+    items = list(kit.items.select_related("model").order_by("id"))
+    stocked = {
+        s.model_id: s for s in StockItem.objects.filter(model_id__in=[i.model_id for i in items])
+    }
+    if not stocked:
+        return ", ".join(r.asset.asset_tag for r in issue_kit(actor, kit, [person]))
+    handed: list[str] = []
+    with transaction.atomic():
+        for kit_item in items:
+            stock_item = stocked.get(kit_item.model_id)
+            if stock_item is not None:
+                line = issue_stock(
+                    actor, stock_item, kit_item.quantity, to_person=person, reference=reference
+                )
+                handed.append(f"{line.quantity} x {stock_item.name} from {line.from_location}")
+                continue
+            for asset in _nearest_assets(kit_item.model_id, person, kit_item.quantity, actor):
+                check_out_asset(actor, asset, to_person=person, notes=f"kit {kit.name}")
+                handed.append(asset.asset_tag)
+    return ", ".join(handed)
