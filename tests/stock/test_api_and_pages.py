@@ -210,3 +210,14 @@ def test_dashboard_cards_show_reorder_alerts_and_the_queue(
     page = client.get("/")
     assert b'id="card-approval-queue"' in page.content
     assert b'id="card-reorder-alerts"' not in page.content
+
+
+def test_item_list_totals_storeroom_stock_without_a_query_per_row(
+    people: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    client = bearer(people["procurement"])
+    client.get("/api/stock/items/")  # warm the permission cache of the token
+    with django_assert_max_num_queries(12):
+        rows = client.get("/api/stock/items/").json()["results"]
+    totals = {r["name"]: r["on_hand"] for r in rows}
+    assert totals == {"Evolve2 headset": 9, "RAM 16GB": 0, "Toner A4": 20}

@@ -63,7 +63,10 @@ class StockItemOut(Schema):
 
     @staticmethod
     def resolve_on_hand(obj: Any) -> int:
-        """Total in storerooms (the maintained balances)."""
+        """Total in active storerooms (the maintained balances); lists annotate it."""
+        annotated = getattr(obj, "storeroom_on_hand", None)
+        if annotated is not None:
+            return int(annotated)
         from .querysets import storeroom_balances
 
         return sum(b.on_hand for b in storeroom_balances().filter(item_id=obj.pk))
