@@ -165,3 +165,13 @@ def test_kit_with_stock_items_takes_them_from_the_persons_site_first(
     assert laptop.asset_tag in done.fulfilment and "EMEA / Berlin" in done.fulfilment
     assert Asset.objects.get(pk=laptop.pk).custodian_id == people["ana"].pk
     assert holdings(people["ana"].pk).get().item_id == people["headset"].pk
+
+
+def test_nobody_approves_their_own_request(people: dict[str, Any], system: Actor) -> None:
+    from assetgraph.org import services as org
+
+    desk = people["helpdesk"]
+    org.update_person(system, people["ben"], {"user": desk})  # Ben works at the helpdesk
+    request = services.submit_request(as_user(desk), people["monitor_entry"], reason="mine")
+    with pytest.raises(PermissionDenied, match="approver"):
+        services.transition_request(as_user(desk), request, "approve")

@@ -105,6 +105,8 @@ def roles_of(user: Any, request: StockRequest) -> set[str]:
     no_manager_user = not by_manager or manager is None or manager.user_id is None
     if has_perm(user, REQUEST_TYPE, "approve") and (no_manager_user or user.is_superuser):
         roles.add("approver")
+    if "requester" in roles and not user.is_superuser:
+        roles.discard("approver")  # nobody approves their own request
     if has_perm(user, REQUEST_TYPE, "fulfil"):
         roles.add("fulfiller")
     return roles
