@@ -55,6 +55,14 @@ def _model(path: str) -> type[models.Model]:
     from assetgraph.changes.models import BlackoutWindow, ChangeRecord
     from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, Relationship, RelationshipType
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
+    from assetgraph.stock.models import (
+        CatalogueEntry,
+        Loaner,
+        MaintenanceRecord,
+        StockItem,
+        StockRequest,
+        Storeroom,
+    )
 
     collections: list[tuple[str, type[models.Model]]] = [
         ("/api/accounts/users/", User),
@@ -79,6 +87,13 @@ def _model(path: str) -> type[models.Model]:
         ("/api/impact/changes/blackouts/", BlackoutWindow),
         ("/api/impact/changes/", ChangeRecord),
         ("/api/impact/map/", CI),
+        ("/api/stock/items/", StockItem),
+        ("/api/stock/storerooms/", Storeroom),
+        ("/api/stock/catalogue/", CatalogueEntry),
+        ("/api/stock/loaners/", Loaner),
+        ("/api/stock/maintenance/", MaintenanceRecord),
+        ("/api/stock/requests/", StockRequest),
+        ("/api/stock/assets/", Asset),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -124,6 +139,19 @@ def _queries(path: str) -> list[dict[str, str]]:
         changed = AuditEvent.objects.filter(object_type="cmdb.ci", action="update").latest("id")
         since = changed.timestamp - dt.timedelta(seconds=1)
         return [{"from": since.isoformat()}]
+    if path == "/api/stock/on-hand":
+        from assetgraph.stock.models import StockBalance
+
+        balance = StockBalance.objects.filter(location__isnull=False).order_by("pk").first()
+        assert balance is not None, "the demo has no stock"
+        return [
+            {"item_id": str(balance.item_id), "location_id": str(balance.location_id)},
+            {
+                "item_id": str(balance.item_id),
+                "location_id": str(balance.location_id),
+                "as_of": dt.datetime.now(dt.UTC).isoformat(),
+            },
+        ]
     if path == "/api/impact/map/{ci_id}":
         return [{}, {"depth": "3", "direction": "both"}]
     return [{}]

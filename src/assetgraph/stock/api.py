@@ -263,14 +263,14 @@ def set_minimum(request: HttpRequest, payload: schemas.MinimumIn) -> Any:
 
 @router.get(
     "/mine",
-    response=dict[str, Any],
+    response=schemas.MineOut,
     operation_id="what_i_hold",
     summary="What the signed-in employee holds: assets in their custody and stock issued",
 )
 def mine(request: HttpRequest) -> dict[str, Any]:
     person = person_of(request.user)
-    if person is None:
-        raise NotFound("your account is not linked to a person")
+    if person is None:  # an account with no person record holds nothing
+        return {"person": None, "assets": [], "stock": []}
     assets = Asset.objects.filter(custodian=person).select_related("model").order_by("asset_tag")
     return {
         "person": {"id": person.pk, "display": str(person)},

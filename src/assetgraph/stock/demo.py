@@ -7,7 +7,8 @@
 * a **request catalogue** (headset: the manager approves; toner: no approval; a second
   monitor: the helpdesk approves; the starter kit) and **open requests**, among them Minh
   Nguyen's request for a **second monitor**;
-* a **loaner pool** of three laptops with **bookings** over the next weeks (one picked up);
+* a **loaner pool** of three laptops with **bookings** over the next weeks (none picked up
+  yet: the CMDB demo gives every laptop in use a CI, and a pick-up is a check-out);
 * two **laptops at repair** (sent to the supplier, open repair records) and a history of
   repairs with costs, so the repairs-per-model report has data;
 * every demo login also holds the **Self-service** role (every employee does).
@@ -284,11 +285,10 @@ def _loaners(context: DemoContext) -> None:
     if not loaners or len(people) < 4:
         return
     start = timezone.now().replace(minute=0, second=0, microsecond=0)
-    now_booking = services.book_loaner(
-        actor, loaners[0], people[0], start - dt.timedelta(hours=2), start + dt.timedelta(days=3),
+    services.book_loaner(
+        actor, loaners[0], people[0], start + dt.timedelta(hours=2), start + dt.timedelta(days=3),
         purpose="customer visit",
     )  # fmt: skip
-    services.pick_up_reservation(actor, now_booking)
     services.book_loaner(
         actor, loaners[0], people[1], start + dt.timedelta(days=5), start + dt.timedelta(days=9),
         purpose="conference",

@@ -75,7 +75,15 @@ def my_items(request: AuthedRequest) -> HttpResponse:
     """Self-service home: what I hold (assets and stock) and my requests."""
     person = person_of(request.user)
     if person is None:
-        raise Http404("your account is not linked to a person")
+        return render(
+            request,
+            "stock/page.html",
+            {
+                "title": "What I hold",
+                "intro": "Your account is not linked to a person record, so nothing is held "
+                "in your name. Ask the helpdesk to link it (People → your record → User).",
+            },
+        )
     assets = Asset.objects.filter(custodian=person).select_related("model").order_by("asset_tag")
     mine = services.visible_requests(request.user).filter(requester=person)[:50]
     actions = []

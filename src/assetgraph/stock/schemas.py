@@ -189,6 +189,27 @@ class BalanceOut(Schema):
         return None if obj.location_id is None else minimum
 
 
+class HeldAssetOut(Schema):
+    id: int
+    asset_tag: str
+    model: str
+    name: str
+
+
+class HeldStockOut(Schema):
+    item: Ref
+    kind: str
+    on_hand: int
+
+
+class MineOut(Schema):
+    """What the signed-in employee holds (``person`` is null for an account with no person)."""
+
+    person: Ref | None
+    assets: list[HeldAssetOut]
+    stock: list[HeldStockOut]
+
+
 class OnHandOut(Schema):
     item_id: int
     location_id: int
