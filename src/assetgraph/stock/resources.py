@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
-from assetgraph.framework.spec import ALL_PAGES, Column, DetailSection, Resource
+from assetgraph.framework.spec import Column, DetailSection, Resource
 from assetgraph.ui.generic import link
 
 from . import schemas, services
@@ -209,7 +209,6 @@ LOANER = Resource(
         ("Asset", lambda r: link(r.asset, "ui:assets:asset_detail")),
         ("Active", lambda r: "Yes" if r.active else "No"),
     ],
-    pages=ALL_PAGES - {"edit"},
 )
 RESERVATION = Resource(
     model=Reservation,
