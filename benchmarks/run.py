@@ -21,6 +21,7 @@ BENCHMARKS = [
     ["cmdb/bench_import.py"],
     ["licences/bench_position.py"],
     ["finance/bench_schedules.py"],
+    ["stock/bench_on_hand.py"],
 ]
 
 

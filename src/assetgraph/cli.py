@@ -47,6 +47,9 @@ commands:
                                 an asset's schedule, a what-if schedule, the monthly close
   finance register|service-cost|renewals|coverage-gaps ...
                                 fixed-asset register, cost per business service, contracts
+  stock ACTION ...              stock ledger: check, on-hand, alerts, reorder, move
+  requests ACTION ...           self-service requests: list, show, submit, approve, reject,
+                                cancel, fulfil
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "assetgraph.impact",
     "assetgraph.changes",
     "assetgraph.licences",
+    "assetgraph.stock",
     "assetgraph.finance",
     "assetgraph.api",
     "assetgraph.ui",

@@ -65,6 +65,14 @@ def _model(path: str) -> type[models.Model]:
     )
     from assetgraph.licences import models as licences
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
+    from assetgraph.stock.models import (
+        CatalogueEntry,
+        Loaner,
+        MaintenanceRecord,
+        StockItem,
+        StockRequest,
+        Storeroom,
+    )
 
     collections: list[tuple[str, type[models.Model]]] = [
         ("/api/accounts/users/", User),
@@ -108,6 +116,13 @@ def _model(path: str) -> type[models.Model]:
         ("/api/licences/allocations/", licences.Allocation),
         ("/api/licences/position/", licences.Product),
         ("/api/licences/people/", Person),
+        ("/api/stock/items/", StockItem),
+        ("/api/stock/storerooms/", Storeroom),
+        ("/api/stock/catalogue/", CatalogueEntry),
+        ("/api/stock/loaners/", Loaner),
+        ("/api/stock/maintenance/", MaintenanceRecord),
+        ("/api/stock/requests/", StockRequest),
+        ("/api/stock/assets/", Asset),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -155,6 +170,19 @@ def _queries(path: str) -> list[dict[str, str]]:
         return [{"from": since.isoformat()}]
     if path == "/api/licences/position/diff":
         return [{"since": (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).isoformat()}]
+    if path == "/api/stock/on-hand":
+        from assetgraph.stock.models import StockBalance
+
+        balance = StockBalance.objects.filter(location__isnull=False).order_by("pk").first()
+        assert balance is not None, "the demo has no stock"
+        return [
+            {"item_id": str(balance.item_id), "location_id": str(balance.location_id)},
+            {
+                "item_id": str(balance.item_id),
+                "location_id": str(balance.location_id),
+                "as_of": dt.datetime.now(dt.UTC).isoformat(),
+            },
+        ]
     if path == "/api/impact/map/{ci_id}":
         return [{}, {"depth": "3", "direction": "both"}]
     return [{}]

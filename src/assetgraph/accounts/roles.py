@@ -27,6 +27,8 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "DevOps": "Builds and deploys applications: maintains CIs and relationships.",
     "Security": "Reads everything security-relevant, including the CMDB and the audit trail.",
     "Read-only": "Views organisation data; no changes, no audit trail.",
+    "Self-service": "Every employee: sees what they hold; requests from the catalogue for "
+    "themselves; approves their reports' requests.",
 }
 
 # Grants of the apps that have no ``roles.py`` of their own (infrastructure apps).

@@ -89,6 +89,7 @@ DEMO_APPS = (
     "assetgraph.cmdb",
     "assetgraph.changes",
     "assetgraph.licences",
+    "assetgraph.stock",
     "assetgraph.finance",
 )
 

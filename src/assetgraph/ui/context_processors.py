@@ -62,6 +62,24 @@ def all_sections() -> list[tuple[str, list[NavItem]]]:
     return sections + SHELL_NAVIGATION[1:]
 
 
+@functools.cache
+def dashboard_cards() -> list[Any]:
+    """Each installed app's ``navigation.DASHBOARD_CARDS``: callables ``(request) -> {"label",
+    "count", "url", "alert"} | None`` that add a card to the dashboard (None: not for this
+    user)."""
+    cards: list[Any] = []
+    for config in apps.get_app_configs():
+        if config.name.startswith("assetgraph."):
+            try:
+                module = importlib.import_module(f"{config.name}.navigation")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.navigation":
+                    raise
+                continue
+            cards.extend(getattr(module, "DASHBOARD_CARDS", ()))
+    return cards
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Sections and links the current user may see."""
     user = getattr(request, "user", None)

@@ -26,6 +26,7 @@ from assetgraph.core.clientaddr import client_address
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.framework.redaction import visible_events
 
+from .context_processors import dashboard_cards
 from .forms import LoginForm, TokenForm
 from .history import describe
 from .paging import keyset_page
@@ -97,9 +98,11 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
                 "url": reverse(entry.list_url_name),
             }
         )
+    cards = [card for make in dashboard_cards() if (card := make(request)) is not None]
     can_audit = has_perm(request.user, "audit.auditevent", "view")
     recent = describe(list(_visible_events(request)[:10]), request.user) if can_audit else []
-    return render(request, "ui/dashboard.html", {"tiles": tiles, "recent": recent})
+    context = {"tiles": tiles, "cards": cards, "recent": recent}
+    return render(request, "ui/dashboard.html", context)
 
 
 def _visible_events(request: AuthedRequest) -> Any:
