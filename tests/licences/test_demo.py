@@ -1,4 +1,4 @@
-"""The licences demo stories on the full demo company (loaded once for the class): the M365
+"""The licences demo stories on the full demo company (loaded once per test worker): the M365
 shortfall with its cost, Adobe's idle seats, the Oracle farm exposure with its path, the site
 licence, the expired subscription still installed, WinRAR unlicensed, Minh's seats."""
 
@@ -14,14 +14,11 @@ from assetgraph.licences.evidence import compute
 from assetgraph.licences.models import Allocation, Entitlement
 from assetgraph.licences.position import PositionRow
 from assetgraph.org.models import Person
-from tests.impact.conftest import demo_loaded
 
 
 @pytest.fixture(scope="class")
-def rows(
-    django_db_setup: Any, django_db_blocker: Any
-) -> Iterator[dict[tuple[str, str], PositionRow]]:
-    with demo_loaded(django_db_blocker):
+def rows(demo_company: Any, django_db_blocker: Any) -> Iterator[dict[tuple[str, str], PositionRow]]:
+    with django_db_blocker.unblock():
         yield {(r.product, r.metric): r for r in compute(Entitlement.objects.all()).rows}
 
 

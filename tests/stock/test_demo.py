@@ -15,12 +15,11 @@ from assetgraph.stock.models import (
     Storeroom,
 )
 from assetgraph.stock.querysets import below_minimum, check_balances, reorder_report
-from tests.impact.conftest import demo_loaded
 
 
 @pytest.fixture(scope="class")
-def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    with demo_loaded(django_db_blocker):
+def demo(demo_company: Any, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
         yield
 
 
