@@ -40,6 +40,8 @@ commands:
   rootcause CI... | --person NAME --service NAME [--json]
                                 rank the likely root causes, with recent changes
   change ACTION ...             change records: list, show, create, transition, assess
+  discover nmap|ansible|cyclonedx|ec2|csv FILE --source NAME [--scope S] [--full-scan]
+           [--dry-run]          ingest a scanner or inventory file (discover health: scores)
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command

@@ -27,6 +27,7 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "DevOps": "Builds and deploys applications: maintains CIs and relationships.",
     "Security": "Reads everything security-relevant, including the CMDB and the audit trail.",
     "Read-only": "Views organisation data; no changes, no audit trail.",
+    "Discovery Agent": "A scanner's service account: runs discovery, which writes CIs.",
 }
 
 # Grants of the apps that have no ``roles.py`` of their own (infrastructure apps).
