@@ -171,8 +171,13 @@ RUN = Resource(
     default_ordering="-started",
     select_related=("source",),
     constraint_fields=("id", "source", "state"),
-    pages=frozenset({"list", "detail"}),
+    pages=frozenset({"list", "detail", "history"}),
     generate_api=False,  # runs are started by POST /api/discovery/run; read in api.py
+    # runs are never edited or deleted: the detail page's buttons point back to it
+    url_names={
+        "edit": "ui:discovery:discoveryrun_detail",
+        "delete": "ui:discovery:discoveryrun_detail",
+    },
     columns=[
         Column("Run", lambda r: f"#{r.pk}", link=True),
         Column("Source", lambda r: r.source.name),
@@ -213,8 +218,12 @@ QUEUE = Resource(
     select_related=("source", "ci_class"),
     prefetch_related=("candidates",),
     constraint_fields=("id", "source", "state"),
-    pages=frozenset({"list", "detail"}),
+    pages=frozenset({"list", "detail", "history"}),
     generate_api=False,  # written by resolve/dismiss in api.py
+    url_names={
+        "edit": "ui:discovery:reconciliationitem_detail",
+        "delete": "ui:discovery:reconciliationitem_detail",
+    },
     columns=[
         Column("Item", lambda i: i.name, link=True),
         Column("Class", lambda i: i.ci_class.name),
