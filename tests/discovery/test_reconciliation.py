@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from assetgraph.cmdb.models import CI, CIClass
 from assetgraph.cmdb.services import create_ci
-from assetgraph.discovery import health, services
 from assetgraph.discovery import assets as discovery_assets
+from assetgraph.discovery import health, services
 from assetgraph.discovery.models import (
     ComplianceRule,
     IdentificationRule,
