@@ -15,8 +15,9 @@ format, from the estate), so every write has its audit trail and every value its
 * **sbom-pipeline** (a CycloneDX 1.6 SBOM of the CRM application's build): its components;
 * **aws-prod** (EC2 describe-instances): three instances in a VPC, owner and cost centre
   from tags;
-* **a stale server**: the fourth server (``dwh-db-02``) was last seen by Ansible 45 days ago (servers go stale after
-  30), so it is stale on the health dashboard and its asset is on the missing list;
+* **a stale server**: the fourth server (``dwh-db-02``) was last seen by Ansible 45 days
+  ago (servers go stale after 30), so it is stale on the health dashboard and its asset is
+  on the missing list;
 * **health**: two compliance rules (production servers have an owning team; tier-1 servers'
   hardware is under support) and two weeks of daily snapshots: correctness climbed as
   discovery merged the hand-made duplicates, and the story line names what to fix next.
