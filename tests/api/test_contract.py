@@ -54,6 +54,13 @@ def _model(path: str) -> type[models.Model]:
     )
     from assetgraph.changes.models import BlackoutWindow, ChangeRecord
     from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, Relationship, RelationshipType
+    from assetgraph.discovery.models import (
+        ClassPolicy,
+        ComplianceRule,
+        DataSource,
+        DiscoveryRun,
+        IdentificationRule,
+    )
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
 
     collections: list[tuple[str, type[models.Model]]] = [
@@ -79,6 +86,11 @@ def _model(path: str) -> type[models.Model]:
         ("/api/impact/changes/blackouts/", BlackoutWindow),
         ("/api/impact/changes/", ChangeRecord),
         ("/api/impact/map/", CI),
+        ("/api/discovery/sources/", DataSource),
+        ("/api/discovery/rules/", IdentificationRule),
+        ("/api/discovery/policies/", ClassPolicy),
+        ("/api/discovery/compliance-rules/", ComplianceRule),
+        ("/api/discovery/runs/", DiscoveryRun),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -124,6 +136,11 @@ def _queries(path: str) -> list[dict[str, str]]:
         changed = AuditEvent.objects.filter(object_type="cmdb.ci", action="update").latest("id")
         since = changed.timestamp - dt.timedelta(seconds=1)
         return [{"from": since.isoformat()}]
+    if path == "/api/discovery/health/offenders":
+        from assetgraph.cmdb.models import CIClass
+
+        server = CIClass.objects.get(name="Server").pk
+        return [{"class_id": str(server), "measure": m} for m in ("stale", "incomplete")]
     if path == "/api/impact/map/{ci_id}":
         return [{}, {"depth": "3", "direction": "both"}]
     return [{}]

@@ -170,4 +170,5 @@ DEMO_USERS = [
     ("devops", "DevOps"),
     ("security", "Security"),
     ("readonly", "Read-only"),
+    ("scanner", "Discovery Agent"),
 ]

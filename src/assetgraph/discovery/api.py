@@ -132,9 +132,7 @@ def health_scores(request: HttpRequest) -> Any:
     }
 
 
-@router.get(
-    "/health/{int:class_id}/{measure}", response=list[dict[str, Any]], summary="Health drill-down"
-)
+@router.get("/health/offenders", response=list[dict[str, Any]], summary="Health drill-down")
 def health_offenders(request: HttpRequest, class_id: int, measure: str) -> Any:
     """The CIs behind one measure of one class (duplicate, orphan, stale, incomplete,
     non_compliant)."""

@@ -175,6 +175,7 @@ RUN = Resource(
     generate_api=False,  # runs are started by POST /api/discovery/run; read in api.py
     # runs are never edited or deleted: the detail page's buttons point back to it
     url_names={
+        "add": "ui:discovery:upload",
         "edit": "ui:discovery:discoveryrun_detail",
         "delete": "ui:discovery:discoveryrun_detail",
     },

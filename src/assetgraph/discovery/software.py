@@ -12,10 +12,11 @@ licences and hashes go to :class:`~.models.PackageEvidence`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from assetgraph.cmdb.models import SoftwareProduct
-from assetgraph.cmdb.software import normalise_product
+from assetgraph.cmdb.software import NormalisedProduct, normalise_product
 from assetgraph.core.batching import in_batches
 
 from .connectors.base import SoftwareItem
@@ -45,6 +46,11 @@ class SoftwarePlan:
         return len(self.creates) + len(self.deletes)
 
 
+@lru_cache(maxsize=65_536)
+def _product(publisher: str, name: str) -> NormalisedProduct:
+    return normalise_product(publisher, name)
+
+
 def plan_software(
     plan: SoftwarePlan,
     ci: int,
@@ -55,7 +61,7 @@ def plan_software(
     """Record what the source reports for one CI (resolved later by :func:`finish`)."""
     wanted: dict[tuple[str, str], Wanted] = {}
     for item in items:
-        product = normalise_product(item.publisher, item.name)
+        product = _product(item.publisher, item.name)
         version = item.version[:100]
         entry = (
             product.key[:400],

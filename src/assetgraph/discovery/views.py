@@ -454,10 +454,20 @@ def queue_resolve(request: AuthedRequest, pk: int, ci_pk: int) -> HttpResponse:
     )
 
 
+@login_required
+def queue_add(request: AuthedRequest) -> HttpResponse:
+    """Queue items come from runs: start one."""
+    return HttpResponseRedirect(reverse("ui:discovery:upload"))
+
+
 def discovery_urls() -> list[URLPattern]:
     """The pages above (the generic list/detail/form pages come from resources.py)."""
     return [
         path("runs/new/", upload, name="upload"),
+        # the generic list pages link "Add" here: a run is added by uploading a file; queue
+        # items are added by runs only
+        path("runs/add/", upload, name="discoveryrun_add"),
+        path("queue/add/", queue_add, name="reconciliationitem_add"),
         path("health/", health_dashboard, name="health"),
         path("health/<int:class_id>/<str:measure>/", health_offenders, name="health_offenders"),
         path("unmanaged/", unmanaged_list, name="unmanaged"),

@@ -17,6 +17,7 @@ mounts, architecture, kernel. Packages become software installs with a package U
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,18 @@ def _disks(facts: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+@lru_cache(maxsize=65_536)
+def package_url(purl_type: str, namespace: str | None, name: str, version: str, arch: str) -> str:
+    """The package URL of one package (memoised: a fleet installs the same packages)."""
+    return PackageURL(
+        type=purl_type,
+        namespace=namespace if purl_type != "generic" else None,
+        name=name,
+        version=version or None,
+        qualifiers={"arch": arch} if arch else None,
+    ).to_string()
+
+
 def _software(facts: dict[str, Any], distribution: str) -> list[SoftwareItem] | None:
     packages = facts.get("packages")
     if packages is None:
@@ -150,14 +163,7 @@ def _software(facts: dict[str, Any], distribution: str) -> list[SoftwareItem] | 
             if entry.get("epoch") not in (None, "", 0, "0"):
                 version = f"{entry['epoch']}:{version}"
             purl_type = PURL_TYPES.get(str(entry.get("source") or ""), "generic")
-            qualifiers = {"arch": str(entry["arch"])} if entry.get("arch") else None
-            purl = PackageURL(
-                type=purl_type,
-                namespace=namespace if purl_type != "generic" else None,
-                name=name,
-                version=version or None,
-                qualifiers=qualifiers,
-            ).to_string()
+            purl = package_url(purl_type, namespace, name, version, str(entry.get("arch") or ""))
             publisher = str(entry.get("origin") or entry.get("vendor") or distribution)
             found.append(SoftwareItem(name, version, publisher, purl))
     return found
