@@ -19,6 +19,7 @@ BENCHMARKS = [
     ["assets/bench_import.py"],
     ["impact/bench_adapter.py", "--cis", "100000"],
     ["cmdb/bench_import.py"],
+    ["discovery/bench_ansible.py"],
 ]
 
 

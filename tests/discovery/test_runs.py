@@ -186,3 +186,34 @@ def test_generic_csv_source(system: Any, sources: Any) -> None:
         object_type="cmdb.ci", object_id=str(CI.objects.get(name="csv-host").pk)
     )
     assert event.source == "discovery"
+
+
+def test_package_facts_alone_find_the_host_by_name(system: Any, sources: Any) -> None:
+    _run(system, sources["ansible"], FIXTURES / "ansible-tree" / "setup")
+    web = CI.objects.get(name="web-01.corp.example")
+    assert not SoftwareInstall.objects.filter(ci=web).exists()
+    run = _run(system, sources["ansible"], FIXTURES / "ansible-tree" / "packages")
+    assert run.created == 0
+    assert SoftwareInstall.objects.filter(ci=web).count() == 18
+
+
+def test_command_line_output_of_several_hosts(system: Any, sources: Any) -> None:
+    setup = fixture_bytes("ansible-tree/setup/web-01")
+    other = fixture_bytes("ansible-tree/setup/app-vm-07")
+    data = b"web-01 | SUCCESS => " + setup + b"\napp-vm-07 | SUCCESS => " + other + b"\n"
+    run = _run(system, sources["ansible"], data)
+    assert run.created == 2
+
+
+def test_package_facts_file_uploaded_alone_names_its_host_by_scope(
+    system: Any, sources: Any
+) -> None:
+    run = _run(
+        system,
+        sources["ansible"],
+        fixture_bytes("ansible-package-facts-localhost.json"),
+        scope="build-07",
+    )
+    assert run.created == 1
+    ci = CI.objects.get(name="build-07")
+    assert SoftwareInstall.objects.filter(ci=ci).count() == 17

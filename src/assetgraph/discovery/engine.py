@@ -157,7 +157,7 @@ class Planner:
         identifiers = identifiers_with_attributes(
             item.identifiers, item.attributes, item.name, keys
         )
-        match = self.identifier.identify(class_id, identifiers)
+        match = self.identifier.identify(class_id, identifiers, item.fallback)
         if match.ambiguous and (decided := self.resolved.get(fingerprint(item))) is not None:
             match.ci_id, match.candidates = decided, [decided]
         if match.ambiguous:

@@ -129,9 +129,16 @@ class Identifier:
             combos = [(*c, v) for c in combos for v in found]
         return combos
 
-    def identify(self, class_id: int, identifiers: dict[str, Any]) -> Match:
-        """The CI an item with these identifiers is, by the first rule that matches."""
-        for rule in self.rules_for(class_id):
+    def identify(
+        self, class_id: int, identifiers: dict[str, Any], fallback: tuple[str, ...] = ()
+    ) -> Match:
+        """The CI an item with these identifiers is, by the first rule that matches (then,
+        if the connector gives one, its fallback keys over the class family)."""
+        rules = list(self.rules_for(class_id))
+        if fallback:
+            root = self.classes.by_id[self.family_root(class_id)]
+            rules.append(Rule(root.pk, root.name, 10**6, fallback))
+        for rule in rules:
             keys = self._item_keys(rule, identifiers)
             if not keys:
                 continue

@@ -35,6 +35,8 @@ PURL_TYPES = {
     "pacman": "alpm",
 }
 _PREFIX = re.compile(r"^\s*[^\s{]+ \| [A-Z]+ => ", re.ASCII)
+# ``ansible all -m setup`` on a terminal: one ``HOST | SUCCESS => {…}`` block per host.
+_HOST_BLOCK = re.compile(r"^([^\s{|]+) \| (?:SUCCESS|CHANGED) => ", re.ASCII | re.MULTILINE)
 
 
 def _known(value: Any) -> str:
@@ -59,12 +61,27 @@ def facts_of(data: bytes | str, where: str) -> dict[str, Any]:
     return facts
 
 
+def read_output(data: bytes | str, name: str = "file") -> dict[str, dict[str, Any]]:
+    """Facts per host from one file: a host's JSON, or the command line's output of one
+    or more ``HOST | SUCCESS => {…}`` blocks."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    blocks = list(_HOST_BLOCK.finditer(text))
+    if len(blocks) > 1:
+        hosts: dict[str, dict[str, Any]] = {}
+        for index, block in enumerate(blocks):
+            end = blocks[index + 1].start() if index + 1 < len(blocks) else len(text)
+            body = text[block.end() : end]
+            hosts.setdefault(block.group(1), {}).update(facts_of(body, block.group(1)))
+        return hosts
+    facts = facts_of(data, name)
+    host = _host_key(facts) or (blocks[0].group(1) if blocks else name)
+    return {host: facts}
+
+
 def read_tree(path: Path) -> dict[str, dict[str, Any]]:
     """Facts per host from a file or ``--tree`` folder(s), merged by host (file name)."""
     if path.is_file():
-        facts = facts_of(path.read_bytes(), path.name)
-        host = _host_key(facts) or path.name
-        return {host: facts}
+        return read_output(path.read_bytes(), path.name)
     hosts: dict[str, dict[str, Any]] = {}
     files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files:
@@ -82,10 +99,30 @@ def parse_ansible(hosts: dict[str, dict[str, Any]]) -> list[DiscoveredItem]:
     """One item per host (with its packages when package facts were given)."""
     items = []
     for key, facts in sorted(hosts.items()):
-        if "ansible_hostname" not in facts and "ansible_nodename" not in facts:
-            raise ParseError("no ansible_hostname: setup facts are missing for this host", key)
-        items.append(_host(key, facts))
+        if "ansible_hostname" in facts or "ansible_nodename" in facts:
+            items.append(_host(key, facts))
+        elif "packages" in facts:
+            items.append(_packages_only(key, facts))
+        else:
+            raise ParseError("neither setup facts nor package facts for this host", key)
     return items
+
+
+def _packages_only(key: str, facts: dict[str, Any]) -> DiscoveredItem:
+    """Package facts without setup facts: the host is known by its name (the ``--tree``
+    file name) only, so it is identified by host name."""
+    hostname = key.lower().split(".")[0]
+    domain = key.lower().partition(".")[2]
+    attributes = {"hostname": hostname, **({"domain": domain} if domain else {})}
+    return DiscoveredItem(
+        ref=f"host {key}",
+        ci_class="Computer System",
+        name=key.lower(),
+        attributes=attributes,
+        identifiers={"hostname": hostname, "domain": domain},
+        software=_software(facts, ""),
+        fallback=("hostname",),
+    )
 
 
 def _memory_gb(facts: dict[str, Any]) -> float | None:

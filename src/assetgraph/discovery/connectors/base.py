@@ -66,6 +66,9 @@ class DiscoveredItem:
     software: list[SoftwareItem] | None = None
     relations: list[Relation] = field(default_factory=list)
     hardware: bool = False
+    # Attribute keys tried after the class's rules when the connector knows little else
+    # (package facts alone: the host name).
+    fallback: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (the queue keeps it for the person who resolves it)."""

@@ -10,6 +10,7 @@ expressions) and hashes (the component's own and its distribution references').
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from packageurl import PackageURL
@@ -34,7 +35,10 @@ def parse_cyclonedx(data: bytes | str, application: str = "") -> list[Discovered
     from cyclonedx.model.bom import Bom
 
     try:
-        bom = Bom.from_json(document)  # type: ignore[attr-defined]
+        with warnings.catch_warnings():
+            # 1.4 SBOMs list their tools the pre-1.5 way; the library warns, we accept it
+            warnings.simplefilter("ignore")
+            bom = Bom.from_json(document)  # type: ignore[attr-defined]
     except Exception as exc:
         raise ParseError(f"not a valid CycloneDX {version} document ({exc})") from None
     root = bom.metadata.component
