@@ -217,3 +217,18 @@ def test_package_facts_file_uploaded_alone_names_its_host_by_scope(
     assert run.created == 1
     ci = CI.objects.get(name="build-07")
     assert SoftwareInstall.objects.filter(ci=ci).count() == 17
+
+
+def test_a_zipped_tree_uploads_like_a_folder(system: Any, sources: Any) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted((FIXTURES / "ansible-tree").rglob("*")):
+            if path.is_file():
+                archive.write(path, str(path.relative_to(FIXTURES)))
+    run = _run(system, sources["ansible"], buffer.getvalue())
+    assert run.created == 2
+    web = CI.objects.get(name="web-01.corp.example")
+    assert SoftwareInstall.objects.filter(ci=web).count() == 18

@@ -9,7 +9,7 @@ from typing import Any
 
 from assetgraph.framework.spec import Column, DetailSection, Resource
 
-from . import schemas, services
+from . import jobs, schemas, services
 from .models import (
     ClassPolicy,
     ComplianceRule,
@@ -158,6 +158,13 @@ COMPLIANCE_RULE = Resource(
 )
 
 
+def _progress(run: DiscoveryRun) -> str:
+    found = jobs.progress_of(run)
+    if found is None:
+        return "done" if run.state != "running" else "starting"
+    return f"{found.processed:,} of {found.total or '?'} items ({found.percent} %) — reload"
+
+
 def _counts(run: DiscoveryRun) -> str:
     return ", ".join(f"{k} {v}" for k, v in run.counts().items() if v) or "nothing"
 
@@ -192,6 +199,7 @@ RUN = Resource(
         ("File", lambda r: r.filename),
         ("Scope", lambda r: r.scope + (" (full scan)" if r.full_scan else "")),
         ("State", lambda r: r.get_state_display() + (" (dry run)" if r.dry_run else "")),
+        ("Progress", _progress),
         ("Started", lambda r: r.started),
         ("Finished", lambda r: r.finished),
         ("Items", lambda r: r.items),

@@ -25,7 +25,7 @@ from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import Conflict, PermissionDenied, ValidationFailed
 from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 
-from .connectors.ansible import parse_ansible, read_output, read_tree
+from .connectors.ansible import parse_ansible, read_output, read_tree, read_zip
 from .connectors.base import DiscoveredItem, ParseError
 from .connectors.cyclonedx import parse_cyclonedx
 from .connectors.ec2 import DEFAULT_TAG_RULES, parse_ec2
@@ -67,6 +67,8 @@ def parse_file(
     if connector == ConnectorChoices.ANSIBLE:
         if isinstance(data, Path):
             return parse_ansible(read_tree(data))
+        if data[:4] == b"PK\x03\x04":
+            return parse_ansible(read_zip(data))
         hosts = read_output(data, scope or "file")
         return parse_ansible(hosts)
     if connector == ConnectorChoices.CYCLONEDX:

@@ -23,7 +23,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from .base import DiscoveredItem, ParseError, SoftwareItem, load_json, normal_mac
+from .base import MAX_FILE_BYTES, DiscoveredItem, ParseError, SoftwareItem, load_json, normal_mac
 
 UNKNOWN = frozenset({"", "na", "n/a", "none", "not specified", "to be filled by o.e.m.", "0"})
 PURL_TYPES = {
@@ -78,8 +78,39 @@ def read_output(data: bytes | str, name: str = "file") -> dict[str, dict[str, An
     return {host: facts}
 
 
+def read_zip(data: bytes) -> dict[str, dict[str, Any]]:
+    """Facts per host from a ZIP of a ``--tree`` folder (how a tree is uploaded): entries are
+    read in memory, merged by file name like a folder; size limits hold for the unpacked
+    total (a ZIP bomb is refused)."""
+    import io
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ParseError("not a ZIP archive") from None
+    entries = [
+        e
+        for e in archive.infolist()
+        if not e.is_dir()
+        and not Path(e.filename).name.startswith(".")
+        and "__MACOSX" not in e.filename
+    ]
+    if not entries:
+        raise ParseError("no facts files in the archive")
+    if sum(e.file_size for e in entries) > MAX_FILE_BYTES:
+        raise ParseError(f"the archive unpacks to more than {MAX_FILE_BYTES // 2**20} MB")
+    hosts: dict[str, dict[str, Any]] = {}
+    for entry in sorted(entries, key=lambda e: e.filename):
+        name = Path(entry.filename).name
+        hosts.setdefault(name, {}).update(facts_of(archive.read(entry), entry.filename))
+    return hosts
+
+
 def read_tree(path: Path) -> dict[str, dict[str, Any]]:
-    """Facts per host from a file or ``--tree`` folder(s), merged by host (file name)."""
+    """Facts per host from a file, a ZIP or ``--tree`` folder(s), merged by host (file name)."""
+    if path.is_file() and path.read_bytes()[:4] == b"PK\x03\x04":
+        return read_zip(path.read_bytes())
     if path.is_file():
         return read_output(path.read_bytes(), path.name)
     hosts: dict[str, dict[str, Any]] = {}
