@@ -95,6 +95,16 @@ class Plan:
             self.diff.append(entry)
 
 
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """A stored observation as planning reads it (no model instance: thousands per run)."""
+
+    pk: int
+    value: Any
+    source_id: int | None
+    manual: bool
+
+
 def placeholder(slot: int) -> int:
     """The stand-in id of the ``slot``-th created CI (negative; real ids come at write)."""
     return -(slot + 1)
@@ -253,13 +263,16 @@ class Planner:
     def _reconcile(self, matches: list[tuple[DiscoveredItem, int, int | None]]) -> None:
         ids = [ci for _, _, ci in matches if ci is not None]
         rows: dict[int, dict[str, Any]] = {}
-        observations: dict[tuple[int, str], AttributeObservation] = {}
+        observations: dict[tuple[int, str], Observed] = {}
         sightings: dict[tuple[int, int], dt.datetime] = {}
         for chunk in in_batches(ids):
             for row in CI.objects.filter(pk__in=chunk).values():
                 rows[row["id"]] = dict(row)
-            for obs in AttributeObservation.objects.filter(ci_id__in=chunk):
-                observations[(obs.ci_id, obs.key)] = obs
+            rows_ = AttributeObservation.objects.filter(ci_id__in=chunk).values_list(
+                "pk", "ci_id", "key", "value", "source_id", "manual"
+            )
+            for pk, ci_id, key, value, source_id, manual in rows_.iterator(chunk_size=10_000):
+                observations[(ci_id, key)] = Observed(pk, value, source_id, manual)
             for ci, source, seen in Sighting.objects.filter(ci_id__in=chunk).values_list(
                 "ci_id", "source_id", "last_seen"
             ):
@@ -292,7 +305,7 @@ class Planner:
         key: str,
         new: Any,
         current: Any,
-        obs: AttributeObservation | None,
+        obs: Observed | None,
         sightings: Any,
     ) -> bool:
         """Whether this source writes ``new`` over ``current`` (recording provenance).
@@ -334,7 +347,7 @@ class Planner:
         item: DiscoveredItem,
         item_class: int,
         row: dict[str, Any],
-        observations: dict[tuple[int, str], AttributeObservation],
+        observations: dict[tuple[int, str], Observed],
         sightings: Any,
     ) -> None:
         ci, class_id = row["id"], row["ci_class_id"]

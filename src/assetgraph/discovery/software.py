@@ -105,6 +105,8 @@ def finish(plan: SoftwarePlan, source: DataSource) -> None:
                 continue
             reported.add((product, version))  # type: ignore[arg-type]
             found = evidence.get(install)
+            if found is None and not (purl or licences or hashes):
+                continue  # nothing to record, as on the first run
             if found is None or found[1:] != (purl, licences, hashes):
                 pk = found[0] if found is not None else 0
                 plan.evidence_changed.append((pk, install, purl, licences, hashes))
@@ -115,14 +117,33 @@ def finish(plan: SoftwarePlan, source: DataSource) -> None:
 
 
 def _evidence(plan: SoftwarePlan) -> dict[int, tuple[int, str, list[str], dict[str, str]]]:
-    installs = sorted({pk for _, _, existing in plan.wanted for pk in existing.values()})
+    """Stored evidence of the installs the plan keeps. Licences and hashes (JSON) are read
+    only for installs whose report carries some: package managers report neither, and
+    decoding them for every package of a fleet is most of a re-run's time."""
+    installs: set[int] = set()
+    detailed: set[int] = set()
+    for _, wanted, existing in plan.wanted:
+        for w in wanted:
+            pk = existing.get((plan.product_ids.get(w[0], -1), w[3]))
+            if pk is not None:
+                installs.add(pk)
+                if w[7] or w[8]:
+                    detailed.add(pk)
     found: dict[int, tuple[int, str, list[str], dict[str, str]]] = {}
-    for chunk in in_batches(installs):
+    empty: tuple[list[str], dict[str, str]] = ([], {})
+    for chunk in in_batches(sorted(installs)):
         rows = PackageEvidence.objects.filter(install_id__in=chunk).values_list(
-            "pk", "install_id", "purl", "licences", "hashes"
+            "pk", "install_id", "purl"
         )
-        for pk, install, purl, licences, hashes in rows:
-            found[install] = (pk, purl, licences, hashes)
+        for pk, install, purl in rows:
+            found[install] = (pk, purl, *empty)
+    for chunk in in_batches(sorted(detailed)):
+        details = PackageEvidence.objects.filter(install_id__in=chunk).values_list(
+            "install_id", "licences", "hashes"
+        )
+        for owner, stored_licences, stored_hashes in details:
+            pk, purl = found[owner][0], found[owner][1]
+            found[owner] = (pk, purl, list(stored_licences), dict(stored_hashes))
     return found
 
 
