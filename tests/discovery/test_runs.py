@@ -232,3 +232,28 @@ def test_a_zipped_tree_uploads_like_a_folder(system: Any, sources: Any) -> None:
     assert run.created == 2
     web = CI.objects.get(name="web-01.corp.example")
     assert SoftwareInstall.objects.filter(ci=web).count() == 18
+
+
+def test_cli_runs_and_fails_with_exit_code_1(db: None) -> None:
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    path = str(FIXTURES / "nmap-subnet.xml")
+    call_command("discover", "nmap", path, "--source", "cli-nmap", "--scope", "lab", stdout=out)
+    assert "created 6" in out.getvalue()
+    call_command("discover", "nmap", path, "--source", "cli-nmap", stdout=out)
+    assert "unchanged 6" in out.getvalue() and "; 0 events" in out.getvalue()
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "discover",
+            "cyclonedx",
+            str(FIXTURES / "cyclonedx-1.3.json"),
+            "--source",
+            "s",
+            stdout=out,
+        )
+    assert failed.value.returncode == 1
+    assert "1.3 is not supported" in out.getvalue()
