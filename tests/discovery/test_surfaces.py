@@ -113,3 +113,32 @@ def test_upload_page_runs_and_shows_the_run(browser: Any, sources: Any) -> None:
 def test_pages_need_permission(browser: Any, sources: Any) -> None:
     client = browser("Read-only")
     assert client.get("/discovery/runs/new/").status_code == 403
+
+
+def test_identification_rules_are_edited_in_the_ui(browser: Any, sources: Any) -> None:
+    from assetgraph.cmdb.models import CIClass
+    from assetgraph.discovery.models import IdentificationRule
+
+    client = browser("System Administrator")
+    assert client.get("/discovery/rules/add/").status_code == 200
+    server = CIClass.objects.get(name="Server")
+    response = client.post(
+        "/discovery/rules/add/",
+        {
+            "ci_class": server.pk,
+            "priority": 5,
+            "attributes": '["hostname", "ip_address"]',
+            "active": "on",
+            "description": "",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    rule = IdentificationRule.objects.get(ci_class=server, priority=5)
+    assert rule.attributes == ["hostname", "ip_address"]
+    bad = client.post(
+        "/discovery/rules/add/",
+        {"ci_class": server.pk, "priority": 6, "attributes": '["colour"]', "active": "on"},
+    )
+    assert bad.status_code in (200, 422)
+    assert b"not attributes of Server" in bad.content
+    assert not IdentificationRule.objects.filter(priority=6).exists()
