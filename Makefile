@@ -55,11 +55,11 @@ migrations-check: dev
 pytest: dev
 	# The pure graph engine's tests run without Django (ARCHITECTURE rule 5).
 	$(BIN)/pytest tests/graph -p no:django -q -W ignore::pytest.PytestConfigWarning
-	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) -q --ignore=tests/graph
+	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q --ignore=tests/graph
 
 ## make coverage: the Django suite with line coverage (report in the terminal and htmlcov/)
 coverage: dev
-	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) -q --ignore=tests/graph \
+	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q --ignore=tests/graph \
 		--cov --cov-report=term:skip-covered --cov-report=html
 
 e2e: dev

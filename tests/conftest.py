@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,8 @@ if TYPE_CHECKING:
 
 # Django is imported inside the fixtures: tests/graph (the pure engine) runs without it
 # (``pytest tests/graph -p no:django``), and pytest always loads this file first.
+
+from tests import shared_demo
 
 PASSWORD = "correct-horse-battery-9"
 _counter = itertools.count(1)
@@ -54,22 +55,50 @@ def _own_audit_checkpoint(request: pytest.FixtureRequest, tmp_path: Any) -> None
         )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the tests that want the shared demo company last, together, on one worker."""
+    wants_demo = [item for item in items if shared_demo.FIXTURE in _fixtures_of(item)]
+    if not wants_demo:
+        return
+    for item in wants_demo:
+        item.add_marker(pytest.mark.xdist_group("demo"))
+    chosen = {id(item) for item in wants_demo}
+    items[:] = [item for item in items if id(item) not in chosen] + wants_demo
+
+
+def _fixtures_of(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def demo_company(django_db_setup: None, django_db_blocker: Any) -> Iterator[shared_demo.SharedDemo]:
+    """The full demo company (seed 42), loaded once per worker; see ``tests/shared_demo.py``."""
+    shared = shared_demo.SharedDemo(django_db_blocker)
+    shared_demo.CURRENT.append(shared)
+    shared.ensure()
+    yield shared
+    shared.close()
+    shared_demo.CURRENT.remove(shared)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture of the item: keep the shared demo for a demo test, roll it back
+    # for any other (which never happens when the order above holds).
+    for shared in shared_demo.CURRENT:
+        if shared_demo.FIXTURE in _fixtures_of(item):
+            shared.ensure()
+        else:
+            shared.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_estate_graph() -> Iterator[None]:
     # Each test rolls its database back, so audit ids (the graph cache key) repeat between
     # tests with different data: no test may see another's cached estate graph or catalogue.
-    _clear_estate_graph()
+    shared_demo.clear_graph_caches()
     yield
-    _clear_estate_graph()
-
-
-def _clear_estate_graph() -> None:
-    estate = sys.modules.get("assetgraph.impact.estate")
-    if estate is not None:
-        estate.clear_cache()
-    catalogue = sys.modules.get("assetgraph.impact.catalogue")
-    if catalogue is not None:
-        catalogue.clear_catalogue()
+    shared_demo.clear_graph_caches()
 
 
 @pytest.fixture

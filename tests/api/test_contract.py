@@ -24,7 +24,6 @@ from jsonschema import Draft202012Validator
 from assetgraph.site.api import api as ninja_api
 
 from ..conftest import bearer
-from ..impact.conftest import demo_loaded
 
 
 def _get_operations() -> list[tuple[str, dict[str, Any]]]:
@@ -187,8 +186,8 @@ def _reprs(value: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="class")
-def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    with demo_loaded(django_db_blocker):
+def demo(demo_company: Any, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
         yield
 
 

@@ -155,7 +155,7 @@ def test_constrained_user_expects_and_finds_only_what_they_see(
 def test_audit_api_flow_and_errors(api: Callable[..., Client], estate: dict[str, Any]) -> None:
     compliance, helpdesk = api("Compliance"), api("Helpdesk")
     bad = _post(compliance, "/api/assets/audits/", {"location_id": 999999})
-    assert bad.status_code == 422 and "location_id" in bad.json()["error"]["fields"]
+    assert bad.status_code == 404 and "location_id" in bad.json()["error"]["fields"]
     assert (
         _post(helpdesk, "/api/assets/audits/", {"location_id": estate["london"].pk}).status_code
         == 403
@@ -172,7 +172,7 @@ def test_audit_api_flow_and_errors(api: Callable[..., Client], estate: dict[str,
     assert _post(helpdesk, f"{url}/scan", {"tag": ""}).status_code == 422
     moved = _post(helpdesk, f"{url}/items/{stray['item']['id']}/relocate")
     assert moved.status_code == 200 and moved.json()["location"]["id"] == estate["london"].pk
-    assert _post(helpdesk, f"{url}/items/999999/relocate").status_code == 422
+    assert _post(helpdesk, f"{url}/items/999999/relocate").status_code == 404
     missing = helpdesk.get(f"{url}/items", {"result": "pending"}).json()
     assert [i["asset"]["id"] for i in missing] == [estate["here_b"].pk]
     assert helpdesk.get(f"{url}/items", {"result": "bogus"}).status_code == 422

@@ -1,5 +1,5 @@
-"""Change fixtures: the impact tests' small estate and demo loader (changes ask impact)."""
+"""Change fixtures: the impact tests' small estate (changes ask impact)."""
 
-from tests.impact.conftest import cls, demo_loaded, estate, rtype
+from tests.impact.conftest import cls, estate, rtype
 
-__all__ = ["cls", "demo_loaded", "estate", "rtype"]
+__all__ = ["cls", "estate", "rtype"]

@@ -15,13 +15,12 @@ from assetgraph.audit.models import AuditEvent
 from assetgraph.changes.models import BlackoutWindow, ChangeRecord
 
 from ..conftest import bearer
-from .conftest import demo_loaded
 
 
 @pytest.fixture(scope="class")
-def story(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, ChangeRecord]]:
+def story(demo_company: Any, django_db_blocker: Any) -> Iterator[dict[str, ChangeRecord]]:
     """The demo company with its change records, by title."""
-    with demo_loaded(django_db_blocker):
+    with django_db_blocker.unblock():
         yield {c.title: c for c in ChangeRecord.objects.all()}
 
 

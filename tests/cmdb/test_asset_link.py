@@ -127,7 +127,7 @@ def test_linking_needs_a_visible_asset_and_is_one_to_one(
     )
     body = json.dumps({"asset_id": server_asset.pk})
     hidden = client.patch(f"/api/cmdb/cis/{estate['vm'].pk}", body, content_type="application/json")
-    assert hidden.status_code == 422 and hidden.json()["error"]["fields"] == {
+    assert hidden.status_code == 404 and hidden.json()["error"]["fields"] == {
         "asset_id": ["not found"]
     }
     admin = bearer(make_user("Admin"))

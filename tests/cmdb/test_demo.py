@@ -8,7 +8,6 @@ afterwards; each test runs in a savepoint inside it.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,21 +26,13 @@ from ..conftest import bearer
 
 
 @pytest.fixture(scope="class")
-def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, CI]]:
-    """The full demo company, loaded once for the class and rolled back after it."""
+def demo(demo_company: Any, django_db_blocker: Any) -> dict[str, CI]:
+    """The shared demo company (loaded once per worker), the CIs on Minh's path by name."""
     with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            load_demo(seed=42)
-            named = {
-                "laptop": CI.objects.get(asset__custodian__employee_number="E0001"),
-                **{ci.name: ci for ci in CI.objects.filter(name__in=PATH_NAMES)},
-            }
-            yield named
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+        return {
+            "laptop": CI.objects.get(asset__custodian__employee_number="E0001"),
+            **{ci.name: ci for ci in CI.objects.filter(name__in=PATH_NAMES)},
+        }
 
 
 PATH_NAMES = [

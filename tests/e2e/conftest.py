@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.shared_demo import reseed_builtin_data
+
 # Django checks this at each ORM call, so setting it at import is early enough.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -112,30 +114,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def e2e_roles(transactional_db: None) -> None:
-    """Make sure the built-in roles and CMDB classes exist.
-
-    The flush between transactional tests empties every table, including the classes and
-    relationship types a data migration seeds; roles come back through post_migrate.
-    """
-    import importlib
-
-    from django.apps import apps
-
-    from assetgraph.accounts.models import Role
-    from assetgraph.accounts.services import sync_builtin_roles
-    from assetgraph.cmdb.models import CIClass
-
-    if not Role.objects.filter(name="Admin").exists():
-        sync_builtin_roles()
-    if not CIClass.objects.exists():
-        importlib.import_module(
-            "assetgraph.cmdb.migrations.0002_seed_classes_and_relationship_types"
-        ).seed(apps, None)
-        # The built-in classes' slugs (business service, application, endpoint) are set by a
-        # later data migration; the flush removed them with the classes.
-        importlib.import_module("assetgraph.cmdb.migrations.0005_set_builtin_class_slugs").mark(
-            apps, None
-        )
+    """Make sure the built-in roles and CMDB classes exist (a flush removes them)."""
+    reseed_builtin_data()
 
 
 @pytest.fixture

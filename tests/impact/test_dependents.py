@@ -12,13 +12,11 @@ from assetgraph.assets.models import Asset
 from assetgraph.impact.analysis import run_impact
 from assetgraph.impact.context import asset_ci_summary
 
-from .conftest import demo_loaded
-
 
 @pytest.fixture(scope="class")
-def linked_assets(django_db_setup: Any, django_db_blocker: Any) -> Iterator[list[Asset]]:
+def linked_assets(demo_company: Any, django_db_blocker: Any) -> Iterator[list[Asset]]:
     """Every demo asset that is a CI (servers, storage, network gear, laptops…)."""
-    with demo_loaded(django_db_blocker):
+    with django_db_blocker.unblock():
         yield list(Asset.objects.filter(ci__isnull=False).select_related("ci__ci_class"))
 
 

@@ -23,15 +23,13 @@ from django.core.management.base import CommandError
 from assetgraph.cmdb.models import CI
 from assetgraph.org.models import Person
 
-from .conftest import demo_loaded
-
 STORY = ["Farm A", "Finance", "Finance application", "SSO", "stor-aus1-01", "VPN", "Finance DB"]
 
 
 @pytest.fixture(scope="class")
-def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
-    """The full demo company, loaded once for the class and rolled back after it."""
-    with demo_loaded(django_db_blocker):
+def demo(demo_company: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    """The shared demo company (loaded once per worker), its story CIs by name."""
+    with django_db_blocker.unblock():
         named: dict[str, Any] = {ci.name: ci for ci in CI.objects.filter(name__in=STORY)}
         named["minh"] = Person.objects.get(employee_number="E0001")
         named["laptop"] = CI.objects.get(asset__custodian=named["minh"])

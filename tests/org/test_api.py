@@ -157,18 +157,24 @@ def test_reference_to_missing_object_is_a_field_error(site: dict[str, Any], api:
         ),
         content_type="application/json",
     )
-    assert response.status_code == 422
+    assert response.status_code == 404  # a missing reference, named (Stripe's resource_missing)
+    assert response.json()["error"]["code"] == "reference_not_found"
     assert response.json()["error"]["fields"] == {"department_id": ["not found"]}
     assert Person.objects.count() == before
 
 
-def test_duplicate_employee_number_is_a_field_error(site: dict[str, Any], api: Any) -> None:
+def test_duplicate_employee_number_is_a_409_naming_the_field(
+    site: dict[str, Any], api: Any
+) -> None:
+    """A taken unique value conflicts with the current state: 409, as a concurrent insert
+    answered by the unique index is, with the field named."""
     response = api("Helpdesk").post(
         "/api/org/people/",
         json.dumps({"employee_number": "E1", "first_name": "A", "last_name": "B"}),
         content_type="application/json",
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
     assert "employee_number" in response.json()["error"]["fields"]
 
 

@@ -21,7 +21,7 @@ from assetgraph.accounts.permissions import (
 from assetgraph.core import registry
 from assetgraph.core.actor import api_actor
 from assetgraph.core.attributes import apply_attribute_params
-from assetgraph.core.errors import PermissionDenied, ValidationFailed
+from assetgraph.core.errors import MissingReference, PermissionDenied
 from assetgraph.core.exporting import export_response
 from assetgraph.framework.etags import etag_for
 from assetgraph.framework.redaction import redact_columns
@@ -49,7 +49,7 @@ def check_references(
             .exists()
         ):
             name = model_field.attname
-            raise ValidationFailed(
+            raise MissingReference(
                 f"{name}: {related._meta.verbose_name} {value} not found",
                 fields={name: ["not found"]},
             )

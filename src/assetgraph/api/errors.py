@@ -85,6 +85,11 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        cause = exc.__cause__
+        if isinstance(cause, ServiceError):  # the body parser's document check (api.guard)
+            return error_response(
+                api, request, cause.status, cause.code, cause.message, cause.fields
+            )
         status = exc.status_code
         return error_response(
             api, request, status, _HTTP_CODES.get(status, "error"), str(exc.message)

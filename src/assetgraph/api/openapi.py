@@ -92,7 +92,48 @@ class DocumentedAPI(NinjaAPI):
         check_unique_schema_names(self)
         document = super().get_openapi_schema(*args, **kwargs)
         complete(document)
+        document_non_null_fields(document)
         return document
+
+
+def document_non_null_fields(document: dict[str, Any]) -> None:
+    """A declared resource's input field whose model column cannot be empty is documented
+    as not nullable, even where its schema types it ``X | None`` (optional in a PATCH): the
+    server refuses ``null`` there (``may not be null``), so the document must not offer it."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    from assetgraph.framework.spec import all_resources
+
+    components = document.get("components", {}).get("schemas", {})
+    for resource in all_resources():
+        for schema_class in (resource.in_schema, resource.patch_schema):
+            component = components.get(getattr(schema_class, "__name__", ""))
+            if not isinstance(component, dict):
+                continue
+            for name, prop in component.get("properties", {}).items():
+                try:
+                    model_field = resource.model._meta.get_field(name.removesuffix("_id"))
+                except FieldDoesNotExist:
+                    continue
+                if getattr(model_field, "null", True) or not isinstance(prop, dict):
+                    continue
+                _drop_null(prop)
+
+
+def _drop_null(prop: dict[str, Any]) -> None:
+    options = prop.get("anyOf")
+    if not isinstance(options, list):
+        return
+    kept = [option for option in options if option.get("type") != "null"]
+    if len(kept) == len(options):
+        return
+    if prop.get("default", "missing") is None:
+        del prop["default"]
+    if len(kept) == 1:
+        del prop["anyOf"]
+        prop.update(kept[0])
+    else:
+        prop["anyOf"] = kept
 
 
 def check_unique_schema_names(api: NinjaAPI) -> None:

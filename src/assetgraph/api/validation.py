@@ -208,14 +208,23 @@ def _as_error_body(response: HttpResponse) -> HttpResponse:
 
 
 class CheckedParser(Parser):
-    """ninja's parser, reusing the body :class:`HostileInputMiddleware` already parsed."""
+    """ninja's parser, reusing the body :class:`HostileInputMiddleware` already parsed, and
+    checking bodies and query values against the published document (``guard``, set once
+    the API exists: :mod:`assetgraph.api.guard`)."""
+
+    guard: Any = None
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         parsed: dict[str, Any] | None = getattr(request, _PARSED, None)
-        if parsed is not None:
-            return parsed
-        body: dict[str, Any] = parse_json_body(request.body)
+        body: dict[str, Any] = parsed if parsed is not None else parse_json_body(request.body)
+        if self.guard is not None:
+            self.guard.check_body(request, body)
         return body
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        if self.guard is not None and data is request.GET:
+            self.guard.check_query(request, data)
+        return super().parse_querydict(data, list_fields, request)
 
 
 def install(api: NinjaAPI, respond: Callable[..., HttpResponse]) -> None:

@@ -13,7 +13,7 @@ from ninja.params import functions as params
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import require_view
 from assetgraph.core.actor import api_actor
-from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assetgraph.core.errors import MissingReference, NotFound, PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
 from assetgraph.org.models import Location, Person
 from assetgraph.org.schemas import PersonOut
@@ -43,7 +43,7 @@ def _visible_ref(request: HttpRequest, model: type[Any], pk: int | None, field: 
     found = restrict(model._default_manager.all(), request.user, "view").filter(pk=pk).first()
     if found is None:
         noun = model._meta.verbose_name
-        raise ValidationFailed(f"{field}: {noun} {pk} not found", fields={field: ["not found"]})
+        raise MissingReference(f"{field}: {noun} {pk} not found", fields={field: ["not found"]})
     return found
 
 
@@ -100,7 +100,7 @@ def bulk_checkin(request: HttpRequest, payload: schemas.BulkCheckinIn) -> Any:
     found = {a.pk: a for a in visible}
     missing = [pk for pk in payload.assets if pk not in found]
     if missing:
-        raise ValidationFailed(
+        raise MissingReference(
             f"assets: asset {missing[0]} not found", fields={"assets": [f"{missing[0]} not found"]}
         )
     done = services.check_in_assets(
@@ -183,7 +183,7 @@ def issue(request: HttpRequest, kit_id: int, payload: schemas.IssueKitIn) -> Any
     found = {p.pk: p for p in people}
     missing = [pk for pk in payload.people if pk not in found]
     if missing:
-        raise ValidationFailed(
+        raise MissingReference(
             f"people: person {missing[0]} not found", fields={"people": [f"{missing[0]} not found"]}
         )
     records = services.issue_kit(

@@ -13,7 +13,7 @@ from assetgraph.accounts.permissions import get_object_or_404, restrict
 from assetgraph.api.crud import require_view
 from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.core.actor import api_actor
-from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.errors import MissingReference
 from assetgraph.org.models import Location
 
 from . import audits, reports, schemas, services
@@ -70,7 +70,7 @@ def start(request: HttpRequest, payload: schemas.AuditCampaignIn) -> tuple[int, 
     )
     if location is None:
         message = f"location {payload.location_id} not found"
-        raise ValidationFailed(f"location_id: {message}", fields={"location_id": ["not found"]})
+        raise MissingReference(f"location_id: {message}", fields={"location_id": ["not found"]})
     campaign = services.start_audit_campaign(
         api_actor(request), location, name=payload.name, notes=payload.notes
     )
@@ -150,7 +150,7 @@ def relocate(request: HttpRequest, campaign_id: int, item_id: int) -> Any:
     campaign = _campaign(request, campaign_id, "scan")
     item = campaign.items.filter(pk=item_id).first()
     if item is None:
-        raise ValidationFailed(
+        raise MissingReference(
             f"item_id: item {item_id} not found", fields={"item_id": ["not found"]}
         )
     asset = services.relocate_audited_asset(api_actor(request), item)

@@ -55,6 +55,25 @@ class ValidationFailed(ServiceError):
         return cls(f"{label}{first[1][0]}", fields=fields)
 
 
+class DuplicateValue(ValidationFailed):
+    """A value that must be unique is taken already: a conflict with the current state, so a
+    409 (the same answer a concurrent insert gets from the database's unique index), still
+    a validation failure for code that handles those (imports' row errors, forms)."""
+
+    status = 409
+    code = "conflict"
+
+
+class MissingReference(ValidationFailed):
+    """A field names an object that does not exist or that the actor may not see: a 404
+    naming the field (as Stripe answers ``resource_missing``), the same for hidden and absent
+    so the answer tells nothing about hidden objects; still a validation failure for code
+    that handles those (imports' row errors, forms)."""
+
+    status = 404
+    code = "reference_not_found"
+
+
 class NotFound(ServiceError):
     """The object does not exist or the actor may not see it (never a 403 for hidden objects)."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 
-from .errors import Conflict, ValidationFailed
+from .errors import Conflict, DuplicateValue, ValidationFailed
 
 
 def full_clean(instance: models.Model, exclude: list[str] | None = None) -> None:
@@ -18,7 +18,32 @@ def full_clean(instance: models.Model, exclude: list[str] | None = None) -> None
     try:
         instance.full_clean(exclude=exclude)
     except DjangoValidationError as exc:
-        raise ValidationFailed.from_django(exc) from exc
+        failed = ValidationFailed.from_django(exc)
+        if _only_uniqueness(instance, exc):
+            raise DuplicateValue(failed.message, fields=failed.fields) from exc
+        raise failed from exc
+
+
+_UNIQUE_CODES = {"unique", "unique_together", "unique_for_date"}
+
+
+def _only_uniqueness(instance: models.Model, exc: DjangoValidationError) -> bool:
+    """Whether every error is a unique field or unique constraint being taken already."""
+    constraint_messages = {
+        str(c.get_violation_error_message())
+        for c in instance._meta.constraints
+        if isinstance(c, models.UniqueConstraint)
+    }
+    errors = [e for errs in getattr(exc, "error_dict", {"": [exc]}).values() for e in errs]
+    flat = [item for error in errors for item in error.error_list]
+    return bool(flat) and all(
+        item.code in _UNIQUE_CODES or _text(item) in constraint_messages for item in flat
+    )
+
+
+def _text(error: DjangoValidationError) -> str:
+    message = str(error.message)
+    return message % error.params if error.params else message
 
 
 def assign_editable(instance: models.Model, values: Mapping[str, Any]) -> None:

@@ -310,6 +310,11 @@ def resource_for(key: str) -> Resource | None:
     return _RESOURCES.get(key)
 
 
+def all_resources() -> list[Resource]:
+    """Every declared resource, in discovery order."""
+    return list(_RESOURCES.values())
+
+
 def app_resources(app_label: str) -> list[Resource]:
     """The resources an app declares, in declaration order."""
     return [r for r in _RESOURCES.values() if r.namespace == app_label]

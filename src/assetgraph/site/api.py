@@ -12,6 +12,7 @@ from assetgraph.api.accounts import router as accounts_router
 from assetgraph.api.audit import router as audit_router
 from assetgraph.api.auth import ActiveSessionAuth, BearerTokenAuth
 from assetgraph.api.crud import build_router
+from assetgraph.api.guard import DocumentGuard
 from assetgraph.api.openapi import DocumentedAPI
 from assetgraph.framework.spec import app_resources
 
@@ -32,6 +33,7 @@ api = DocumentedAPI(
     openapi_url="/openapi.json",
     parser=validation.CheckedParser(),
 )
+api.parser.guard = DocumentGuard(api)  # type: ignore[attr-defined]
 errors.install(api)
 validation.install(api, errors.error_response)
 api.add_router("/audit", audit_router)

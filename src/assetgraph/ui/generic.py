@@ -30,8 +30,10 @@ from ninja import FilterSchema
 from pydantic import ValidationError as PydanticValidationError
 
 from assetgraph.accounts.http import AuthedRequest
-from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.accounts.permissions import can_view, get_object_or_404, has_perm, restrict
+from assetgraph.api.crud import prime_references
 from assetgraph.api.pagination import page_request, paginate
+from assetgraph.api.schemas import HIDDEN
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core import registry
 from assetgraph.core.actor import ui_actor
@@ -43,14 +45,22 @@ from assetgraph.framework.spec import BulkAction, Column, Resource
 
 from .history import describe
 from .paging import keyset_page
+from .viewer import current_viewer
 
 MAX_FILTER_OPTIONS = 200
 
 
 def link(obj: Any, url_name: str) -> dict[str, str] | str:
-    """A detail-page link for templates' cells and fields (``""`` when there is no object)."""
+    """A detail-page link for templates' cells and fields (``""`` when there is no object).
+
+    An object the viewer may not see reads ``(hidden)``, without its name or a link: the
+    same rule as the API's shared ``Ref`` (list pages prime the answers per type).
+    """
     if obj is None:
         return ""
+    viewer = current_viewer()
+    if viewer is not None and registry.for_model(obj) is not None and not can_view(viewer, obj):
+        return HIDDEN
     return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])}
 
 
@@ -187,6 +197,7 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
     except ServiceError:  # a bad ordering or a stale cursor: show the first page instead
         paging = page_request({}, resource.orderings, resource.default_ordering)
         rows, next_cursor = paginate(queryset, paging, resource.orderings)
+    prime_references(request.user, resource.model, rows)
     params = {k: v for k, v in request.GET.items() if k not in {"cursor", "select"} and v != ""}
     bulk = _bulk_actions(request, resource)
     current = dict(params, **({"cursor": paging.cursor} if paging.cursor else {}))

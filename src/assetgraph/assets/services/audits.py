@@ -22,7 +22,7 @@ from django.utils import timezone
 from assetgraph.accounts.permissions import authorize, restrict
 from assetgraph.audit.services import EventSpec, record_event, record_events, snapshot
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import Conflict, ValidationFailed
+from assetgraph.core.errors import Conflict, MissingReference, ValidationFailed
 from assetgraph.org.models import PATH_SEPARATOR, Location
 
 from ..choices import AssetStateChoices, AuditCampaignStatusChoices, AuditResultChoices
@@ -76,7 +76,7 @@ def start_audit_campaign(
         if not actor.is_system and (
             not restrict(Location.objects.all(), actor.user, "view").filter(pk=location.pk).exists()
         ):
-            raise ValidationFailed(
+            raise MissingReference(
                 f"location: location {location.pk} not found", fields={"location": ["not found"]}
             )
         campaign.save()

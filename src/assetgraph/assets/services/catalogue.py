@@ -9,7 +9,7 @@ from django.db import transaction
 
 from assetgraph.audit.services import record_event
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.errors import MissingReference
 from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 
 from ..models import AssetModel, Category, CustomField
@@ -63,7 +63,7 @@ def _set_categories(actor: Actor, field: CustomField, categories: list[Any]) -> 
     found = set(Category.objects.filter(pk__in=ids).values_list("pk", flat=True))
     missing = sorted(set(ids) - found)
     if missing:
-        raise ValidationFailed(
+        raise MissingReference(
             f"categories: category {missing[0]} not found", fields={"categories": ["not found"]}
         )
     before = sorted(field.categories.values_list("pk", flat=True))

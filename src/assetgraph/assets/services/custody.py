@@ -20,7 +20,7 @@ from django.utils import timezone
 from assetgraph.accounts.permissions import authorize, restrict
 from assetgraph.audit.services import record_event, snapshot
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import Conflict, NotFound, ValidationFailed
+from assetgraph.core.errors import Conflict, MissingReference, NotFound, ValidationFailed
 from assetgraph.org.choices import PersonStatusChoices
 from assetgraph.org.models import Location, Person
 
@@ -39,7 +39,7 @@ def _visible(actor: Actor, obj: Any, field: str) -> None:
     model = type(obj)
     if not restrict(model._default_manager.all(), actor.user, "view").filter(pk=obj.pk).exists():
         noun = model._meta.verbose_name
-        raise ValidationFailed(f"{field}: {noun} {obj.pk} not found", fields={field: ["not found"]})
+        raise MissingReference(f"{field}: {noun} {obj.pk} not found", fields={field: ["not found"]})
 
 
 def _check_nesting(asset: Asset, parent: Asset) -> None:

@@ -12,7 +12,7 @@ from django.db import transaction
 from assetgraph.accounts.permissions import restrict
 from assetgraph.audit.services import record_event
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import Conflict, ValidationFailed
+from assetgraph.core.errors import Conflict, MissingReference, ValidationFailed
 from assetgraph.framework.crud import create_instance, delete_instance, update_instance
 from assetgraph.org.models import PATH_SEPARATOR, Location, Person
 
@@ -36,7 +36,7 @@ def _items(raw: Sequence[Mapping[str, Any]]) -> list[tuple[int, int]]:
     found = set(AssetModel.objects.filter(pk__in=result).values_list("pk", flat=True))
     for model_id in result:
         if model_id not in found:
-            raise ValidationFailed(
+            raise MissingReference(
                 f"items: model {model_id} not found", fields={"items": ["model not found"]}
             )
     return sorted(result.items())
