@@ -11,12 +11,11 @@ from assetgraph.cmdb.models import CI
 from assetgraph.discovery import health
 from assetgraph.discovery.models import DataSource, DiscoveryRun, ReconciliationItem
 
-from ..impact.conftest import demo_loaded
-
 
 @pytest.fixture(scope="class")
-def story(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    with demo_loaded(django_db_blocker):
+def story(demo_company: Any, django_db_blocker: Any) -> Iterator[None]:
+    """The shared demo company (loaded once per worker, see tests/shared_demo.py)."""
+    with django_db_blocker.unblock():
         yield
 
 
