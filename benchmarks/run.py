@@ -22,6 +22,7 @@ BENCHMARKS = [
     ["licences/bench_position.py"],
     ["finance/bench_schedules.py"],
     ["stock/bench_on_hand.py"],
+    ["discovery/bench_ansible.py"],
 ]
 
 

@@ -89,6 +89,11 @@ def reseed_builtin_data() -> None:
         importlib.import_module("assetgraph.cmdb.migrations.0005_set_builtin_class_slugs").mark(
             apps, None
         )
+        # Discovery's attributes, identification rules and class policies, seeded as data too.
+        if apps.is_installed("assetgraph.discovery"):
+            importlib.import_module(
+                "assetgraph.discovery.migrations.0002_seed_discovery_rules"
+            ).seed(apps, None)
 
 
 def clear_graph_caches() -> None:

@@ -50,6 +50,8 @@ commands:
   stock ACTION ...              stock ledger: check, on-hand, alerts, reorder, move
   requests ACTION ...           self-service requests: list, show, submit, approve, reject,
                                 cancel, fulfil
+  discover nmap|ansible|cyclonedx|ec2|csv FILE --source NAME [--scope S] [--full-scan]
+           [--dry-run]          ingest a scanner or inventory file (discover health: scores)
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command

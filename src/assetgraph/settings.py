@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "assetgraph.cmdb",
     "assetgraph.impact",
     "assetgraph.changes",
+    "assetgraph.discovery",
     "assetgraph.licences",
     "assetgraph.stock",
     "assetgraph.finance",

@@ -26,9 +26,9 @@ ORG_ENDPOINTS = {
 }
 
 
-def test_all_eleven_roles_are_seeded_with_their_permissions() -> None:
+def test_all_twelve_roles_are_seeded_with_their_permissions() -> None:
     assert set(Role.objects.values_list("name", flat=True)) >= set(ROLE_DESCRIPTIONS)
-    assert len(ROLE_DESCRIPTIONS) == 11
+    assert len(ROLE_DESCRIPTIONS) == 12
     helpdesk = ObjectPermission.objects.get(name="Helpdesk: org.person")
     assert helpdesk.actions == ["add", "change", "view"]
     assert helpdesk.roles.filter(name="Helpdesk").exists()

@@ -53,6 +53,13 @@ def _model(path: str) -> type[models.Model]:
     )
     from assetgraph.changes.models import BlackoutWindow, ChangeRecord
     from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, Relationship, RelationshipType
+    from assetgraph.discovery.models import (
+        ClassPolicy,
+        ComplianceRule,
+        DataSource,
+        DiscoveryRun,
+        IdentificationRule,
+    )
     from assetgraph.finance.models import (
         AssetFinance,
         Budget,
@@ -123,6 +130,11 @@ def _model(path: str) -> type[models.Model]:
         ("/api/stock/maintenance/", MaintenanceRecord),
         ("/api/stock/requests/", StockRequest),
         ("/api/stock/assets/", Asset),
+        ("/api/discovery/sources/", DataSource),
+        ("/api/discovery/rules/", IdentificationRule),
+        ("/api/discovery/policies/", ClassPolicy),
+        ("/api/discovery/compliance-rules/", ComplianceRule),
+        ("/api/discovery/runs/", DiscoveryRun),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -183,6 +195,11 @@ def _queries(path: str) -> list[dict[str, str]]:
                 "as_of": dt.datetime.now(dt.UTC).isoformat(),
             },
         ]
+    if path == "/api/discovery/health/offenders":
+        from assetgraph.cmdb.models import CIClass
+
+        server = CIClass.objects.get(name="Server").pk
+        return [{"class_id": str(server), "measure": m} for m in ("stale", "incomplete")]
     if path == "/api/impact/map/{ci_id}":
         return [{}, {"depth": "3", "direction": "both"}]
     return [{}]

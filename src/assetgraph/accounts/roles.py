@@ -29,6 +29,7 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "Read-only": "Views organisation data; no changes, no audit trail.",
     "Self-service": "Every employee: sees what they hold; requests from the catalogue for "
     "themselves; approves their reports' requests.",
+    "Discovery Agent": "A scanner's service account: runs discovery, which writes CIs.",
 }
 
 # Grants of the apps that have no ``roles.py`` of their own (infrastructure apps).

@@ -171,4 +171,5 @@ DEMO_USERS = [
     ("security", "Security"),
     ("readonly", "Read-only"),
     ("employee", "Self-service"),
+    ("scanner", "Discovery Agent"),
 ]

@@ -88,6 +88,7 @@ DEMO_APPS = (
     "assetgraph.assets",
     "assetgraph.cmdb",
     "assetgraph.changes",
+    "assetgraph.discovery",
     "assetgraph.licences",
     "assetgraph.stock",
     "assetgraph.finance",

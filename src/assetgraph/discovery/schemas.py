@@ -1,0 +1,198 @@
+"""API schemas of discovery: ``XIn`` (create), ``XPatch``, ``XOut``, ``XFilter``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Field, FilterSchema, Schema
+
+from .models import ConnectorChoices
+
+# --- data sources ---
+
+
+class DataSourceIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    connector: ConnectorChoices
+    description: str = ""
+    default_scope: str = Field("", max_length=200)
+    priority: int = Field(100, ge=0)
+    priorities: dict[str, int] = Field(default_factory=dict)
+    may_create: bool = True
+    tag_rules: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class DataSourcePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = None
+    default_scope: str | None = Field(None, max_length=200)
+    priority: int | None = Field(None, ge=0)
+    priorities: dict[str, int] | None = None
+    may_create: bool | None = None
+    tag_rules: dict[str, list[str]] | None = None
+
+
+class DataSourceOut(Schema):
+    id: int
+    name: str
+    connector: str
+    description: str
+    default_scope: str
+    priority: int
+    priorities: dict[str, Any]
+    may_create: bool
+    tag_rules: dict[str, Any]
+
+
+class DataSourceFilter(FilterSchema):
+    connector: str | None = None
+
+
+# --- identification rules ---
+
+
+class RuleIn(Schema):
+    ci_class_id: int
+    priority: int = Field(10, ge=0)
+    attributes: list[str] = Field(min_length=1)
+    active: bool = True
+    description: str = Field("", max_length=200)
+
+
+class RulePatch(Schema):
+    priority: int | None = Field(None, ge=0)
+    attributes: list[str] | None = None
+    active: bool | None = None
+    description: str | None = Field(None, max_length=200)
+
+
+class RuleOut(Schema):
+    id: int
+    ci_class_id: int
+    priority: int
+    attributes: list[str]
+    active: bool
+    description: str
+
+
+class RuleFilter(FilterSchema):
+    ci_class_id: int | None = None
+    active: bool | None = None
+
+
+# --- class policies ---
+
+
+class PolicyIn(Schema):
+    ci_class_id: int
+    stale_after_days: int = Field(60, ge=0)
+    expects_relationship: bool = False
+
+
+class PolicyPatch(Schema):
+    stale_after_days: int | None = Field(None, ge=0)
+    expects_relationship: bool | None = None
+
+
+class PolicyOut(Schema):
+    id: int
+    ci_class_id: int
+    stale_after_days: int
+    expects_relationship: bool
+
+
+class PolicyFilter(FilterSchema):
+    ci_class_id: int | None = None
+
+
+# --- compliance rules ---
+
+
+class ComplianceRuleIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    ci_class_id: int
+    condition: dict[str, Any] = Field(default_factory=dict)
+    requirement: dict[str, Any]
+    active: bool = True
+
+
+class ComplianceRulePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    condition: dict[str, Any] | None = None
+    requirement: dict[str, Any] | None = None
+    active: bool | None = None
+
+
+class ComplianceRuleOut(Schema):
+    id: int
+    name: str
+    ci_class_id: int
+    condition: dict[str, Any]
+    requirement: dict[str, Any]
+    active: bool
+
+
+class ComplianceRuleFilter(FilterSchema):
+    ci_class_id: int | None = None
+
+
+# --- runs and the queue ---
+
+
+class RunOut(Schema):
+    id: int
+    job_id: str
+    source_id: int
+    connector: str
+    scope: str
+    full_scan: bool
+    dry_run: bool
+    filename: str
+    state: str
+    started: dt.datetime
+    finished: dt.datetime | None
+    items: int
+    created: int
+    updated: int
+    unchanged: int
+    queued: int
+    errors: int
+    absent: int
+    events: int
+    messages: list[str]
+    diff: list[dict[str, Any]]
+
+    @staticmethod
+    def resolve_job_id(obj: Any) -> str:
+        return str(obj.job_id.hex)
+
+
+class RunFilter(FilterSchema):
+    source_id: int | None = None
+    state: str | None = None
+
+
+class QueueItemOut(Schema):
+    id: int
+    name: str
+    source_id: int
+    ci_class_id: int
+    rule: str
+    state: str
+    item: dict[str, Any]
+    candidates: list[int]
+    resolved_ci_id: int | None
+
+    @staticmethod
+    def resolve_candidates(obj: Any) -> list[int]:
+        return sorted(c.pk for c in obj.candidates.all())
+
+
+class QueueItemFilter(FilterSchema):
+    state: str | None = None
+    source_id: int | None = None
+
+
+class ResolveIn(Schema):
+    ci_id: int
