@@ -70,10 +70,10 @@ DATA_SOURCE = Resource(
 
 IDENTIFICATION_RULE = Resource(
     model=IdentificationRule,
-    filter_schema=schemas.RuleFilter,
-    out_schema=schemas.RuleOut,
-    in_schema=schemas.RuleIn,
-    patch_schema=schemas.RulePatch,
+    filter_schema=schemas.IdentificationRuleFilter,
+    out_schema=schemas.IdentificationRuleOut,
+    in_schema=schemas.IdentificationRuleIn,
+    patch_schema=schemas.IdentificationRulePatch,
     create=services.create_rule,
     update=services.update_rule,
     delete=services.delete_rule,

@@ -52,7 +52,7 @@ class DataSourceFilter(FilterSchema):
 # --- identification rules ---
 
 
-class RuleIn(Schema):
+class IdentificationRuleIn(Schema):
     ci_class_id: int
     priority: int = Field(10, ge=0)
     attributes: list[str] = Field(min_length=1)
@@ -60,14 +60,14 @@ class RuleIn(Schema):
     description: str = Field("", max_length=200)
 
 
-class RulePatch(Schema):
+class IdentificationRulePatch(Schema):
     priority: int | None = Field(None, ge=0)
     attributes: list[str] | None = None
     active: bool | None = None
     description: str | None = Field(None, max_length=200)
 
 
-class RuleOut(Schema):
+class IdentificationRuleOut(Schema):
     id: int
     ci_class_id: int
     priority: int
@@ -76,7 +76,7 @@ class RuleOut(Schema):
     description: str
 
 
-class RuleFilter(FilterSchema):
+class IdentificationRuleFilter(FilterSchema):
     ci_class_id: int | None = None
     active: bool | None = None
 

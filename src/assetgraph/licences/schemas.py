@@ -158,7 +158,7 @@ class RuleOut(Schema):
     active: bool
 
 
-class RuleFilter(FilterSchema):
+class NormalisationRuleFilter(FilterSchema):
     q: Annotated[str | None, FilterLookup(["name_pattern__icontains"])] = None
     product: Annotated[int | None, FilterLookup("product_id")] = None
 
