@@ -1,8 +1,18 @@
-"""``assetgraph serve``: apply pending migrations, then run the production server (gunicorn)."""
+"""``assetgraph serve``: apply pending migrations, then run the production server (gunicorn),
+with one background worker (``assetgraph worker``) beside it unless ``--no-worker``.
+
+The worker is a child process, started by name (core does not import the events app), and
+started again if it exits; it stops when the server stops.
+"""
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import subprocess
+import sys
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument(
             "--no-migrate", action="store_true", help="Do not apply pending migrations first."
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start a background worker (run `assetgraph worker` elsewhere).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -55,4 +70,35 @@ class Command(BaseCommand):
         self.stdout.write(
             f"assetgraph serving at http://{bind}/ (data in {settings.DATA_DIR}); Ctrl-C stops it"
         )
+        if not options["no_worker"]:
+            start_worker_beside()
         Server().run()
+
+
+def start_worker_beside() -> None:
+    """Run ``assetgraph worker`` as a child process, restarted if it exits, stopped at exit."""
+    command = [sys.executable, "-m", "assetgraph.cli", "worker"]
+    state: dict[str, subprocess.Popen[bytes] | None] = {"process": None}
+    stopping = threading.Event()
+
+    def supervise() -> None:
+        while not stopping.is_set():
+            process = subprocess.Popen(command)  # noqa: S603 - our own command
+            state["process"] = process
+            while process.poll() is None and not stopping.is_set():
+                time.sleep(1.0)
+            if not stopping.is_set():
+                time.sleep(2.0)  # do not spin if it keeps failing
+
+    def stop() -> None:
+        stopping.set()
+        process = state["process"]
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    atexit.register(stop)
+    threading.Thread(target=supervise, name="worker-supervisor", daemon=True).start()
