@@ -242,6 +242,8 @@ class Notification(models.Model):
     emailed = models.DateTimeField(null=True, blank=True)
     digest_pending = models.BooleanField(default=False)
     source_event = models.BigIntegerField(null=True, blank=True)
+    # What a scheduled alert is about ("warranty:12:2026-03-01"): one notification per key.
+    key = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -255,7 +257,12 @@ class Notification(models.Model):
                 fields=["user", "kind", "source_event"],
                 name="events_notification_once_per_event",
                 condition=Q(source_event__isnull=False),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "key"],
+                name="events_notification_once_per_key",
+                condition=~Q(key=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,9 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Model
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -47,6 +49,15 @@ def _user_of(recipient: Any) -> Any:
         return None
     if hasattr(recipient, "get_username"):
         return recipient
+    if isinstance(recipient, Model) and hasattr(recipient, "user_id"):
+        # read afresh: the caller's instance may predate the person's login being linked
+        user_id = (
+            type(recipient)
+            ._default_manager.filter(pk=recipient.pk)
+            .values_list("user_id", flat=True)
+            .first()
+        )
+        return get_user_model()._default_manager.filter(pk=user_id).first() if user_id else None
     return getattr(recipient, "user", None)
 
 
@@ -64,15 +75,19 @@ def notify(
     url: str = "",
     *,
     source_event: int | None = None,
+    key: str = "",
 ) -> Notification | None:
     """Notify a user (or a person's user) through their chosen channels.
 
     Returns the stored notification, or None when there is nobody to tell (a person with no
-    login, an inactive user). Call it inside the write's transaction: the e-mail job is queued
-    in the same transaction and so only runs if the write commits.
+    login, an inactive user, or a ``key`` (what a scheduled alert is about) this user was
+    already told of). Call it inside the write's transaction: the e-mail job is queued in the
+    same transaction and so only runs if the write commits.
     """
     user = _user_of(recipient)
     if user is None or not user.is_active:
+        return None
+    if key and Notification.objects.filter(user=user, kind=kind[:50], key=key[:200]).exists():
         return None
     chosen = preferences(user)
     wants_mail = chosen.email and bool(user.email)
@@ -85,6 +100,7 @@ def notify(
         read=None if chosen.in_app else timezone.now(),
         digest_pending=wants_mail and chosen.digest,
         source_event=source_event,
+        key=key[:200],
     )
     if wants_mail and not chosen.digest:
         enqueue("events.send_notification", {"notification": notification.pk}, max_attempts=5)
