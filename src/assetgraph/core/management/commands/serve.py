@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -40,6 +42,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        # Metrics of every web process in one scrape (prometheus_client's multiprocess mode);
+        # set before the application (and so its metrics) is loaded.
+        metrics_dir = settings.DATA_DIR / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
         from django.core.servers.basehttp import get_internal_wsgi_application
         from gunicorn.app.base import BaseApplication
 
