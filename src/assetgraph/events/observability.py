@@ -104,8 +104,8 @@ class DatabaseCollector:
         counts = dict(
             Delivery.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n")
         )
-        for state in DeliveryState:
-            deliveries.add_metric([state.value], counts.get(state.value, 0))
+        for delivery_state in DeliveryState:
+            deliveries.add_metric([delivery_state.value], counts.get(delivery_state.value, 0))
         yield deliveries
         seen = WorkerHeartbeat.objects.aggregate(last=Max("seen"))["last"]
         yield GaugeMetricFamily(
@@ -161,10 +161,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
     registry: Any = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     output = generate_latest(registry)
     database = CollectorRegistry()
-    database.register(_DATABASE)  # type: ignore[arg-type]
+    database.register(_DATABASE)
     output += generate_latest(database)
     return HttpResponse(output, content_type=CONTENT_TYPE_LATEST)
 
