@@ -57,3 +57,16 @@ register_schedule(
         arguments={"command": "audit", "args": ["seal"]},
     )
 )
+
+
+@task("events.backup")
+def nightly_backup() -> dict[str, Any]:
+    """Take a backup and keep the newest ``ASSETGRAPH_BACKUP_KEEP``."""
+    from .backup import create_backup, prune_backups
+
+    archive = create_backup()
+    removed = prune_backups(settings.ASSETGRAPH_BACKUP_KEEP)
+    return {"archive": str(archive), "removed": [p.name for p in removed]}
+
+
+register_schedule(ScheduleSpec("Nightly backup", "events.backup", at_time=dt.time(2, 0)))
