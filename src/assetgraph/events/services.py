@@ -129,6 +129,13 @@ def create_allowed_network(actor: Actor, values: dict[str, Any]) -> AllowedNetwo
     return create_instance(actor, AllowedNetwork, values, validate=_validate_network)
 
 
+def update_allowed_network(
+    actor: Actor, network: AllowedNetwork, changes: dict[str, Any], **kw: Any
+) -> AllowedNetwork:
+    """Change an allow-listed network."""
+    return update_instance(actor, network, changes, validate=_validate_network, **kw)
+
+
 def delete_allowed_network(actor: Actor, network: AllowedNetwork) -> None:
     """Remove a network from the allow list."""
     delete_instance(actor, network)
