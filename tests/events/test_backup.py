@@ -125,7 +125,7 @@ def test_a_damaged_or_partial_archive_changes_nothing(reseeded: None, tmp_path: 
     partial = tmp_path / "partial.tar"
     partial.write_bytes(archive.read_bytes()[: len(data) // 2])
     target = _target(tmp_path)
-    for bad, message in ((damaged, "checksum"), (partial, "")):
+    for bad, message in ((damaged, "checksum"), (partial, "cannot be read|missing|damaged")):
         with pytest.raises(BackupError, match=message):
             restore_backup(bad, target_database=target, data_dir=tmp_path / "data")
         if connection.vendor == "sqlite":
