@@ -332,6 +332,13 @@ def restore_backup(
         else:
             previous = _restore_postgresql(work, db, target_database or str(db["NAME"]), stamp)
         files = work / "files"
+        if target_database is not None and data_dir == Path(settings.DATA_DIR):
+            # a drill into another database: the installation's files stay as they are
+            return {
+                "restored": str(archive),
+                "previous_database": previous,
+                "created": manifest["created"],
+            }
         for name in FILE_DIRS:
             restored = files / name
             current = data_dir / name
