@@ -66,7 +66,7 @@ def test_a_check_out_through_the_api_reaches_the_receiver_signed_and_retried(
         deadline = time.monotonic() + 60
         while not WorkerHeartbeat.objects.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - the test server
             f"{live_server.url}/api/assets/assets/{asset.pk}/checkout",
             data=json.dumps({"to_person_id": catalogue["ana"].pk}).encode(),
             headers={
