@@ -161,3 +161,18 @@ def test_the_jobs_command_lists_retries_and_cancels(db: None) -> None:
     call_command("jobs", "run", "tests.record", "n=3", stdout=out)
     assert Job.objects.filter(task="tests.record", arguments={"n": 3}).exists()
     assert "tests.record" in TASKS
+
+
+def test_the_user_who_started_a_job_is_told_when_it_ends(db: None, make_user: Any) -> None:
+    from assetgraph.events.models import Notification
+
+    starter = make_user()
+    ok = enqueue("tests.record", user=starter)
+    bad = enqueue("tests.explode", {"message": "no space"}, max_attempts=1, user=starter)
+    enqueue("tests.record")  # nobody started it: nobody is told
+    Worker().drain()
+    told = {n.subject: n.body for n in Notification.objects.filter(user=starter)}
+    assert told == {
+        f"Your job #{ok.pk} (tests.record) finished": "",
+        f"Your job #{bad.pk} (tests.explode) failed": "RuntimeError: no space",
+    }

@@ -96,6 +96,22 @@ def retry_delay(attempt: int) -> float:
     return float(min(3600.0, base * 2 ** (attempt - 1)))
 
 
+def _tell_starter(job: Job, succeeded: bool, detail: str = "") -> None:
+    """Notify the user who started a job that it ended (a job they started ends)."""
+    if job.user_id is None:
+        return
+    from .notifications import notify
+
+    outcome = "finished" if succeeded else "failed"
+    notify(
+        job.user,
+        "job_finished",
+        f"Your job #{job.pk} ({job.task}) {outcome}",
+        detail,
+        key=f"job:{job.pk}",
+    )
+
+
 def _failed_attempt(job: Job, reason: str) -> None:
     if job.attempts < job.max_attempts:
         Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
@@ -105,9 +121,11 @@ def _failed_attempt(job: Job, reason: str) -> None:
             run_after=timezone.now() + dt.timedelta(seconds=retry_delay(job.attempts)),
         )
     else:
-        Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+        failed = Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
             state=JobState.FAILED, error=reason[:4000], finished=timezone.now()
         )
+        if failed:
+            _tell_starter(job, False, reason)
 
 
 def run_job(job: Job) -> bool:
@@ -124,12 +142,14 @@ def run_job(job: Job) -> bool:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         _failed_attempt(job, detail)
         return False
-    Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+    finished = Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
         state=JobState.SUCCEEDED,
         result=result if isinstance(result, dict | list | int | str | float | None) else None,
         error="",
         finished=timezone.now(),
     )
+    if finished:
+        _tell_starter(job, True)
     return True
 
 
