@@ -53,6 +53,7 @@ def _model(path: str) -> type[models.Model]:
     )
     from assetgraph.changes.models import BlackoutWindow, ChangeRecord
     from assetgraph.cmdb.models import CI, CIClass, ClassAttribute, Relationship, RelationshipType
+    from assetgraph.events.models import AllowedNetwork, EventRule, Job, Schedule, Webhook
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
 
     collections: list[tuple[str, type[models.Model]]] = [
@@ -78,6 +79,11 @@ def _model(path: str) -> type[models.Model]:
         ("/api/impact/changes/blackouts/", BlackoutWindow),
         ("/api/impact/changes/", ChangeRecord),
         ("/api/impact/map/", CI),
+        ("/api/events/webhooks/", Webhook),
+        ("/api/events/rules/", EventRule),
+        ("/api/events/networks/", AllowedNetwork),
+        ("/api/events/jobs/", Job),
+        ("/api/events/schedules/", Schedule),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):

@@ -23,6 +23,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    wall: float = 0.0
 
 
 @dataclass
@@ -50,7 +51,7 @@ def receiver() -> Iterator[Receiver]:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             state.requests.append(
-                Received(time.monotonic(), self.path, dict(self.headers.items()), body)
+                Received(time.monotonic(), self.path, dict(self.headers.items()), body, time.time())
             )
             status = state.statuses.pop(0) if state.statuses else 200
             self.send_response(status)

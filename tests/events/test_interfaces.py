@@ -125,7 +125,7 @@ def test_the_bell_and_notification_pages(browser: Callable[..., Client], make_us
     user = client.get("/").wsgi_request.user
     page = client.get("/")
     assert b'id="notification-bell"' in page.content
-    assert b"/events/notifications/count/" in page.content
+    assert b'data-count-url="/events/notifications/count/"' in page.content
     assert b"data-unread" not in client.get("/events/notifications/count/").content
     notify(user, "job_finished", "Your import finished", url="/")
     count = client.get("/events/notifications/count/")

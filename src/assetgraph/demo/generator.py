@@ -84,7 +84,7 @@ def load_demo(seed: int = 42, people: int = 300) -> DemoResult:
 
 # Apps whose ``demo.py`` extends the company, in dependency order (assets before the CMDB,
 # whose endpoints are the demo laptops).
-DEMO_APPS = ("assetgraph.assets", "assetgraph.cmdb", "assetgraph.changes")
+DEMO_APPS = ("assetgraph.assets", "assetgraph.cmdb", "assetgraph.changes", "assetgraph.events")
 
 
 def app_loaders() -> list[Callable[[DemoContext], None]]:

@@ -104,7 +104,7 @@ def start_worker_beside() -> None:
         if process is not None and process.poll() is None:
             process.terminate()
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
 
