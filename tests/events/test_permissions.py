@@ -10,9 +10,10 @@ from django.test import Client
 from django.utils import timezone
 
 from assetgraph.accounts import services as account_services
+from assetgraph.audit.models import AuditEvent
 from assetgraph.core.actor import Actor
 from assetgraph.events import services
-from assetgraph.events.models import Delivery, Job, Schedule, Webhook
+from assetgraph.events.models import Delivery, EventRule, Job, Schedule, Webhook
 from tests.harness import PermissionHarness
 from tests.test_permission_coverage import ReadSurfaceHarness
 
@@ -48,6 +49,12 @@ class TestEventRulePermissions(PermissionHarness):
             Actor.system(),
             {"name": "Harness rule", "object_type": "org.person", "webhook": _webhook("Rule hook")},
         )
+
+    def counts(self) -> tuple[int, int]:
+        # the payload may first make the webhook a rule needs: count only rules and their events
+        return EventRule.objects.count(), AuditEvent.objects.filter(
+            object_type=self.object_type
+        ).count()
 
     def create_payload(self, site: dict[str, Any]) -> dict[str, Any]:
         hook = Webhook.objects.first() or _webhook("Payload hook")

@@ -9,6 +9,7 @@ from .models import AllowedNetwork, EventRule, NotificationPreference, Webhook
 
 
 class WebhookForm(forms.ModelForm[Webhook]):
+    url = forms.URLField(max_length=500, assume_scheme="https")
     secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),

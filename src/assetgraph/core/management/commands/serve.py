@@ -102,11 +102,9 @@ def start_worker_beside() -> None:
         stopping.set()
         process = state["process"]
         if process is not None and process.poll() is None:
+            # SIGTERM: the worker ends after its current unit of work on its own; the server
+            # does not wait for it (a job may run for minutes, and a killed one is recovered).
             process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
     atexit.register(stop)
     threading.Thread(target=supervise, name="worker-supervisor", daemon=True).start()
