@@ -90,6 +90,9 @@ def start_worker_beside() -> None:
     stopping = threading.Event()
 
     def supervise() -> None:
+        # Let the web server boot first: both loading Django at once slows the start of each.
+        if stopping.wait(5.0):
+            return
         while not stopping.is_set():
             process = subprocess.Popen(command)  # noqa: S603 - our own command
             state["process"] = process
