@@ -1,6 +1,7 @@
 """The ``assetgraph`` command: a thin, documented front over Django management commands.
 
-``assetgraph serve | migrate | createsuperuser | demo | audit verify | import | export | roles``;
+``assetgraph serve | worker | jobs | backup | restore | migrate | createsuperuser | demo |
+audit verify | import | export | roles``;
 anything else is passed to Django's ``manage.py`` as is (``assetgraph manage <command>``).
 Exit codes: 0 success, 1 failure of the operation (e.g. a broken audit chain, an import with
 errors), 2 usage or configuration error.
@@ -20,7 +21,12 @@ ALIASES = {
 USAGE = """usage: assetgraph <command> [options]
 
 commands:
-  serve [--host H] [--port P]   apply pending migrations, then serve the app
+  serve [--host H] [--port P] [--no-worker]
+                                apply pending migrations, then serve the app (with a worker)
+  worker [--once]               run background jobs, schedules, webhooks, notifications
+  jobs ACTION ...               list, show, retry, cancel, run jobs; schedules; workers
+  backup [-o FILE]              a consistent online backup: database, uploads, manifest
+  restore FILE [--yes]          verify a backup, restore it aside, check the audit chain, swap
   migrate                       apply database migrations
   createsuperuser               create an administrator login
   demo                          load the demo company (prints the demo logins)

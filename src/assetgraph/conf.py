@@ -7,6 +7,7 @@ fails loudly and clearly instead of half-working.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import zoneinfo
@@ -47,6 +48,16 @@ class Config:
     import_max_rows: int = 1_000_000
     import_max_columns: int = 500
     import_max_cell_chars: int = 100_000
+    webhook_allowed_networks: tuple[str, ...] = ()
+    metrics_token: str = ""
+    backup_keep: int = 7
+    email_host: str = "localhost"
+    email_port: int = 25
+    email_user: str = ""
+    email_password: str = ""
+    email_use_tls: bool = False
+    email_from: str = "assetgraph@localhost"
+    log_json: bool = False
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -266,4 +277,28 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         import_max_rows=_int(env, "IMPORT_MAX_ROWS", 1_000_000, minimum=1),
         import_max_columns=_int(env, "IMPORT_MAX_COLUMNS", 500, minimum=1),
         import_max_cell_chars=_int(env, "IMPORT_MAX_CELL_CHARS", 100_000, minimum=1),
+        webhook_allowed_networks=_networks(env),
+        metrics_token=env.get(PREFIX + "METRICS_TOKEN", ""),
+        backup_keep=_int(env, "BACKUP_KEEP", 7, minimum=1),
+        email_host=env.get(PREFIX + "EMAIL_HOST", "localhost"),
+        email_port=_int(env, "EMAIL_PORT", 25, minimum=1),
+        email_user=env.get(PREFIX + "EMAIL_USER", ""),
+        email_password=env.get(PREFIX + "EMAIL_PASSWORD", ""),
+        email_use_tls=_bool(env, "EMAIL_USE_TLS", False),
+        email_from=env.get(PREFIX + "EMAIL_FROM", "assetgraph@localhost"),
+        log_json=_bool(env, "LOG_JSON", False),
     )
+
+
+def _networks(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``ASSETGRAPH_WEBHOOK_ALLOWED_NETWORKS``: CIDRs webhooks may reach despite the SSRF guard."""
+    raw = env.get(PREFIX + "WEBHOOK_ALLOWED_NETWORKS", "")
+    networks = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{PREFIX}WEBHOOK_ALLOWED_NETWORKS: {network!r} is not a network (CIDR)"
+            ) from exc
+    return networks

@@ -7,6 +7,7 @@ Operators never edit this file: every knob is an environment variable documented
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import django_stubs_ext
 
@@ -51,11 +52,13 @@ INSTALLED_APPS = [
     "assetgraph.finance",
     "assetgraph.api",
     "assetgraph.ui",
+    "assetgraph.events",
     "assetgraph.demo",
     "assetgraph.framework",
 ]
 
 MIDDLEWARE = [
+    "assetgraph.events.observability.MetricsMiddleware",  # times everything below it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "assetgraph.core.middleware.RequestIdMiddleware",
@@ -144,7 +147,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -175,3 +178,28 @@ ASSETGRAPH_AUDIT_CHECKPOINT_FILE = DATA_DIR / "audit-checkpoint.json"
 ASSETGRAPH_AUDIT_CHECKPOINT_SECONDS = CONFIG.audit_checkpoint_seconds
 ASSETGRAPH_AUDIT_SYSLOG = CONFIG.audit_syslog
 ASSETGRAPH_AUDIT_LATE_COMMIT_SECONDS = CONFIG.audit_late_commit_seconds
+
+# Operations (assetgraph.events, docs/operations.md)
+ASSETGRAPH_WEBHOOK_ALLOWED_NETWORKS = CONFIG.webhook_allowed_networks
+ASSETGRAPH_WEBHOOK_MAX_ATTEMPTS = 8
+ASSETGRAPH_WEBHOOK_RETRY_BASE_SECONDS = 10.0
+ASSETGRAPH_WEBHOOK_RETRY_MAX_SECONDS = 3600.0
+ASSETGRAPH_JOB_RETRY_BASE_SECONDS = 30.0
+ASSETGRAPH_WORKER_POLL_SECONDS = 1.0
+ASSETGRAPH_WORKER_HEARTBEAT_SECONDS = 5.0
+ASSETGRAPH_WORKER_STALE_SECONDS = 60.0
+ASSETGRAPH_OPERATIONS_RETENTION_DAYS = 30
+ASSETGRAPH_METRICS_TOKEN = CONFIG.metrics_token
+ASSETGRAPH_BACKUP_DIR = DATA_DIR / "backups"
+ASSETGRAPH_BACKUP_KEEP = CONFIG.backup_keep
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = CONFIG.email_host
+EMAIL_PORT = CONFIG.email_port
+EMAIL_HOST_USER = CONFIG.email_user
+EMAIL_HOST_PASSWORD = CONFIG.email_password
+EMAIL_USE_TLS = CONFIG.email_use_tls
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = CONFIG.email_from
+if CONFIG.log_json:
+    LOGGING["formatters"]["json"] = {"()": "assetgraph.core.jsonlog.JsonFormatter"}
+    LOGGING["handlers"]["console"]["formatter"] = "json"

@@ -60,6 +60,7 @@ def _model(path: str) -> type[models.Model]:
         DiscoveryRun,
         IdentificationRule,
     )
+    from assetgraph.events.models import AllowedNetwork, EventRule, Job, Schedule, Webhook
     from assetgraph.finance.models import (
         AssetFinance,
         Budget,
@@ -135,6 +136,11 @@ def _model(path: str) -> type[models.Model]:
         ("/api/discovery/policies/", ClassPolicy),
         ("/api/discovery/compliance-rules/", ComplianceRule),
         ("/api/discovery/runs/", DiscoveryRun),
+        ("/api/events/webhooks/", Webhook),
+        ("/api/events/rules/", EventRule),
+        ("/api/events/networks/", AllowedNetwork),
+        ("/api/events/jobs/", Job),
+        ("/api/events/schedules/", Schedule),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):

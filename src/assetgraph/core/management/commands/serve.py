@@ -1,8 +1,20 @@
-"""``assetgraph serve``: apply pending migrations, then run the production server (gunicorn)."""
+"""``assetgraph serve``: apply pending migrations, then run the production server (gunicorn),
+with one background worker (``assetgraph worker``) beside it unless ``--no-worker``.
+
+The worker is a child process, started by name (core does not import the events app), and
+started again if it exits; it stops when the server stops.
+"""
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +33,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-migrate", action="store_true", help="Do not apply pending migrations first."
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start a background worker (run `assetgraph worker` elsewhere).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        # Metrics of every web process in one scrape (prometheus_client's multiprocess mode);
+        # set before the application (and so its metrics) is loaded.
+        metrics_dir = settings.DATA_DIR / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
         from django.core.servers.basehttp import get_internal_wsgi_application
         from gunicorn.app.base import BaseApplication
 
@@ -55,4 +78,36 @@ class Command(BaseCommand):
         self.stdout.write(
             f"assetgraph serving at http://{bind}/ (data in {settings.DATA_DIR}); Ctrl-C stops it"
         )
+        if not options["no_worker"]:
+            start_worker_beside()
         Server().run()
+
+
+def start_worker_beside() -> None:
+    """Run ``assetgraph worker`` as a child process, restarted if it exits, stopped at exit."""
+    command = [sys.executable, "-m", "assetgraph.cli", "worker"]
+    state: dict[str, subprocess.Popen[bytes] | None] = {"process": None}
+    stopping = threading.Event()
+
+    def supervise() -> None:
+        # Let the web server boot first: both loading Django at once slows the start of each.
+        if stopping.wait(5.0):
+            return
+        while not stopping.is_set():
+            process = subprocess.Popen(command)  # noqa: S603 - our own command
+            state["process"] = process
+            while process.poll() is None and not stopping.is_set():
+                time.sleep(1.0)
+            if not stopping.is_set():
+                time.sleep(2.0)  # do not spin if it keeps failing
+
+    def stop() -> None:
+        stopping.set()
+        process = state["process"]
+        if process is not None and process.poll() is None:
+            # SIGTERM: the worker ends after its current unit of work on its own; the server
+            # does not wait for it (a job may run for minutes, and a killed one is recovered).
+            process.terminate()
+
+    atexit.register(stop)
+    threading.Thread(target=supervise, name="worker-supervisor", daemon=True).start()

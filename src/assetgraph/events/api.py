@@ -1,0 +1,115 @@
+"""The operations endpoints that are not generic (``/api/events/…``): schedules, jobs and
+webhook deliveries (administrators), and each user's own notifications and preferences.
+
+Webhooks, event rules and allow-listed networks get the standard endpoints from
+resources.py. Everything here reads through ``restrict()``; a hidden object is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.core.actor import api_actor
+from assetgraph.core.errors import Conflict, PermissionDenied
+
+from . import schemas, services
+from .models import Delivery, Job, JobState, Notification, Schedule
+from .notifications import mark_read, preferences
+from .queue import enqueue
+
+router = Router(tags=["operations"])
+LIST_LIMIT = 200
+
+
+def _require(request: HttpRequest, object_type: str, action: str = "view") -> None:
+    if not has_perm(request.user, object_type, action):
+        raise PermissionDenied(f"you may not {action} {object_type}")
+
+
+@router.get("/schedules", response=list[schemas.ScheduleOut], operation_id="list_schedules")
+def list_schedules(request: HttpRequest, filters: Query[schemas.ScheduleFilter]) -> Any:
+    """Schedules with their last and next run."""
+    _require(request, "events.schedule")
+    return list(filters.filter(restrict(Schedule.objects.all(), request.user)))
+
+
+@router.patch(
+    "/schedules/{int:schedule_id}", response=schemas.ScheduleOut, operation_id="update_schedule"
+)
+def update_schedule(request: HttpRequest, schedule_id: int, payload: schemas.SchedulePatch) -> Any:
+    """Change when (or whether) a schedule runs."""
+    schedule = get_object_or_404(Schedule.objects.all(), request.user, "change", pk=schedule_id)
+    return services.update_schedule(
+        api_actor(request), schedule, payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.get("/jobs", response=list[schemas.JobOut], operation_id="list_jobs")
+def list_jobs(request: HttpRequest, filters: Query[schemas.JobFilter]) -> Any:
+    """The newest jobs (200 at most), filtered by state, task or schedule."""
+    _require(request, "events.job")
+    return list(filters.filter(restrict(Job.objects.all(), request.user))[:LIST_LIMIT])
+
+
+@router.get("/jobs/{int:job_id}", response=schemas.JobOut, operation_id="get_job")
+def get_job(request: HttpRequest, job_id: int) -> Any:
+    """One job with its result or failure reason."""
+    return get_object_or_404(Job.objects.all(), request.user, "view", pk=job_id)
+
+
+@router.post("/jobs/{int:job_id}/retry", response={201: schemas.JobOut}, operation_id="retry_job")
+def retry_job(request: HttpRequest, job_id: int) -> tuple[int, Any]:
+    """Queue a failed job again (as a new job)."""
+    job = get_object_or_404(Job.objects.all(), request.user, "change", pk=job_id)
+    if job.state != JobState.FAILED:
+        raise Conflict(f"job {job.pk} is {job.state}; only failed jobs can be retried")
+    return 201, enqueue(job.task, job.arguments, max_attempts=job.max_attempts, user=request.user)
+
+
+@router.get("/deliveries", response=list[schemas.DeliveryOut], operation_id="list_deliveries")
+def list_deliveries(request: HttpRequest, filters: Query[schemas.DeliveryFilter]) -> Any:
+    """The delivery log (200 newest): state, attempts, status and response time."""
+    _require(request, "events.delivery")
+    return list(filters.filter(restrict(Delivery.objects.all(), request.user))[:LIST_LIMIT])
+
+
+@router.get(
+    "/notifications", response=list[schemas.NotificationOut], operation_id="list_notifications"
+)
+def list_notifications(request: HttpRequest, unread: bool = False) -> Any:
+    """The caller's own notifications, newest first (200 at most)."""
+    owner: Any = request.user
+    mine = Notification.objects.filter(user=owner)
+    if unread:
+        mine = mine.filter(read__isnull=True)
+    return list(mine[:LIST_LIMIT])
+
+
+@router.post("/notifications/read", operation_id="mark_notifications_read")
+def read_notifications(request: HttpRequest, payload: schemas.MarkReadIn) -> dict[str, int]:
+    """Mark the caller's notifications read (these, or all)."""
+    return {"marked": mark_read(request.user, payload.ids)}
+
+
+@router.get(
+    "/notifications/preferences",
+    response=schemas.PreferencesOut,
+    operation_id="get_notification_preferences",
+)
+def get_preferences(request: HttpRequest) -> Any:
+    """The caller's channels."""
+    return preferences(request.user)
+
+
+@router.put(
+    "/notifications/preferences",
+    response=schemas.PreferencesOut,
+    operation_id="set_notification_preferences",
+)
+def set_preferences(request: HttpRequest, payload: schemas.PreferencesIn) -> Any:
+    """Choose channels: in the app, e-mail, and whether e-mails come as one daily digest."""
+    return services.set_preferences(api_actor(request), request.user, **payload.model_dump())

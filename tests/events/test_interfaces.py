@@ -1,0 +1,151 @@
+"""API and pages of the operations app: administrators only for webhooks, rules, schedules,
+jobs and deliveries; every user for their own notifications and preferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+
+from assetgraph.audit.models import AuditEvent
+from assetgraph.core.actor import Actor
+from assetgraph.events.models import (
+    Job,
+    JobState,
+    Notification,
+    NotificationPreference,
+    Schedule,
+    Webhook,
+)
+from assetgraph.events.notifications import notify
+from assetgraph.events.queue import enqueue
+from tests.conftest import bearer
+
+
+def _json(client: Client, method: str, url: str, body: Any) -> Any:
+    return getattr(client, method)(url, json.dumps(body), content_type="application/json")
+
+
+def test_only_administrators_manage_webhooks(
+    api: Callable[..., Client], make_user: Callable[..., Any]
+) -> None:
+    helpdesk = api("Helpdesk")
+    body = {"name": "Chat", "url": "https://hooks.example.com/x", "secret": "abc"}
+    refused = _json(helpdesk, "post", "/api/events/webhooks/", body)
+    assert refused.status_code == 403 and not Webhook.objects.exists()
+    assert helpdesk.get("/api/events/webhooks/").status_code == 403
+    admin_user = make_user("Admin")
+    admin = bearer(admin_user)
+    created = _json(admin, "post", "/api/events/webhooks/", body)
+    assert created.status_code == 201
+    data = created.json()
+    assert data["has_secret"] is True and "secret" not in data
+    assert data["owner_id"] == admin_user.pk
+    event = AuditEvent.objects.get(object_type="events.webhook", action="create")
+    assert "secret" not in (event.after or {})
+    assert helpdesk.get(f"/api/events/webhooks/{data['id']}").status_code == 404
+    bad = _json(admin, "post", "/api/events/webhooks/", {**body, "name": "B", "url": "ftp://x"})
+    assert bad.status_code == 422 and "url" in bad.json()["error"]["fields"]
+    rule = _json(
+        admin,
+        "post",
+        "/api/events/rules/",
+        {
+            "name": "Check-outs",
+            "object_type": "assets.asset",
+            "actions": ["checkout"],
+            "webhook_id": data["id"],
+        },
+    )
+    assert rule.status_code == 201
+    wrong = _json(
+        admin,
+        "post",
+        "/api/events/rules/",
+        {"name": "X", "object_type": "no.such", "webhook_id": data["id"]},
+    )
+    assert wrong.status_code == 422 and "object_type" in wrong.json()["error"]["fields"]
+
+
+def test_schedules_and_jobs_for_administrators(
+    api: Callable[..., Client], make_user: Callable[..., Any]
+) -> None:
+    schedule = Schedule.objects.create(
+        name="Digest", task="events.daily_digest", at_time=dt.time(7), next_run=timezone.now()
+    )
+    failed = enqueue("events.cleanup")
+    Job.objects.filter(pk=failed.pk).update(state=JobState.FAILED, error="boom")
+    helpdesk = api("Helpdesk")
+    assert helpdesk.get("/api/events/schedules").status_code == 403
+    assert helpdesk.get("/api/events/jobs").status_code == 403
+    assert helpdesk.get(f"/api/events/jobs/{failed.pk}").status_code == 404
+    admin = api("Admin")
+    listed = admin.get("/api/events/schedules").json()
+    assert [s["name"] for s in listed] == ["Digest"]
+    changed = _json(admin, "patch", f"/api/events/schedules/{schedule.pk}", {"at_time": "05:30"})
+    assert changed.status_code == 200 and changed.json()["next_run"].endswith("05:30:00Z")
+    bad = _json(admin, "patch", f"/api/events/schedules/{schedule.pk}", {"weekday": 9})
+    assert bad.status_code == 422
+    assert admin.get("/api/events/jobs", {"state": "failed"}).json()[0]["error"] == "boom"
+    retried = admin.post(f"/api/events/jobs/{failed.pk}/retry")
+    assert retried.status_code == 201 and retried.json()["state"] == "queued"
+    again = admin.post(f"/api/events/jobs/{retried.json()['id']}/retry")
+    assert again.status_code == 409
+    assert admin.get("/api/events/deliveries").status_code == 200
+
+
+def test_each_user_sees_only_their_own_notifications(
+    make_user: Callable[..., Any], system: Actor
+) -> None:
+    mine, theirs = make_user("Read-only"), make_user("Read-only")
+    notify(mine, "job_finished", "Mine")
+    notify(theirs, "job_finished", "Theirs")
+    client = bearer(mine)
+    listed = client.get("/api/events/notifications").json()
+    assert [n["subject"] for n in listed] == ["Mine"]
+    marked = _json(client, "post", "/api/events/notifications/read", {})
+    assert marked.json() == {"marked": 1}
+    assert Notification.objects.get(subject="Theirs").read is None
+    prefs = _json(
+        client,
+        "put",
+        "/api/events/notifications/preferences",
+        {"in_app": True, "email": True, "digest": True},
+    )
+    assert prefs.status_code == 200 and prefs.json()["digest"] is True
+    assert client.get("/api/events/notifications/preferences").json()["digest"] is True
+
+
+def test_the_bell_and_notification_pages(browser: Callable[..., Client], make_user: Any) -> None:
+    client = browser("Read-only")
+    user = client.get("/").wsgi_request.user
+    page = client.get("/")
+    assert b'id="notification-bell"' in page.content
+    assert b'data-count-url="/events/notifications/count/"' in page.content
+    assert b"data-unread" not in client.get("/events/notifications/count/").content
+    notify(user, "job_finished", "Your import finished", url="/")
+    count = client.get("/events/notifications/count/")
+    assert b'data-unread="1"' in count.content
+    listing = client.get("/events/notifications/")
+    assert b"Your import finished" in listing.content
+    client.post("/events/notifications/read/", {})
+    assert b"data-unread" not in client.get("/events/notifications/count/").content
+    saved = client.post(
+        "/events/notifications/preferences/", {"in_app": "on", "email": "", "digest": ""}
+    )
+    assert saved.status_code == 302
+    assert NotificationPreference.objects.get(user=user).email is False
+
+
+def test_operations_pages_are_for_administrators(browser: Callable[..., Client]) -> None:
+    helpdesk = browser("Helpdesk")
+    admin = browser("Admin")
+    for url in ("/events/webhooks/", "/events/rules/", "/events/jobs/", "/events/schedules/"):
+        assert helpdesk.get(url).status_code in {403, 404}
+        assert admin.get(url).status_code == 200
+    Schedule.objects.create(name="Backup", task="events.backup", next_run=timezone.now())
+    assert b"Backup" in admin.get("/events/schedules/").content
