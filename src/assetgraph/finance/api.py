@@ -46,7 +46,7 @@ class RegisterQuery(Schema):
 
 @router.get(
     "/assets/{int:asset_id}/schedule",
-    response=schemas.ScheduleOut,
+    response=schemas.DepreciationScheduleOut,
     operation_id="finance_asset_schedule",
     summary="An asset's depreciation schedule in one book, month by month",
 )
@@ -62,7 +62,7 @@ def asset_schedule(
 
 @router.post(
     "/depreciation/preview",
-    response=schemas.ScheduleOut,
+    response=schemas.DepreciationScheduleOut,
     operation_id="finance_depreciation_preview",
     summary="A what-if schedule from a cost, method, life and date; saves nothing",
 )
