@@ -46,7 +46,7 @@ class RegisterQuery(Schema):
 
 @router.get(
     "/assets/{int:asset_id}/schedule",
-    response=schemas.ScheduleOut,
+    response=schemas.DepreciationScheduleOut,
     operation_id="finance_asset_schedule",
     summary="An asset's depreciation schedule in one book, month by month",
 )
@@ -62,7 +62,7 @@ def asset_schedule(
 
 @router.post(
     "/depreciation/preview",
-    response=schemas.ScheduleOut,
+    response=schemas.DepreciationScheduleOut,
     operation_id="finance_depreciation_preview",
     summary="A what-if schedule from a cost, method, life and date; saves nothing",
 )
@@ -170,7 +170,9 @@ def close(request: HttpRequest, payload: CloseIn) -> Any:
     summary="A closed period's journal lines (JSON, or ?format=csv|xlsx for the ledger)",
 )
 def journal(request: HttpRequest, period_id: int, format: str = "json") -> Any:
-    closed = get_object_or_404(_periods(request), request.user, "view", pk=period_id)
+    """A period the caller may not view is 404 (hidden = absent), before the cost check."""
+    closed = get_object_or_404(ClosedPeriod.objects.all(), request.user, "view", pk=period_id)
+    require_costs(request.user)
     lines = list(closed.lines.select_related("cost_centre", "closed_period"))
     if format == "json":
         return CloseResult(closed, lines).as_dict()

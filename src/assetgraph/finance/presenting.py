@@ -29,7 +29,7 @@ def _schedule_parts(schedule: Schedule | None, today: dt.date) -> dict[str, Any]
 
 
 def book_dict(entry: AssetBook, today: dt.date | None = None) -> dict[str, Any]:
-    """An asset's schedule in one book (``ScheduleOut``)."""
+    """An asset's schedule in one book (``DepreciationScheduleOut``)."""
     today = today or timezone.localdate()
     spec = entry.spec
     return {

@@ -174,7 +174,7 @@ class YearOut(Schema):
     book_value: Decimal
 
 
-class ScheduleOut(Schema):
+class DepreciationScheduleOut(Schema):
     asset_id: int | None = None
     book: str | None = None
     profile: str | None = None

@@ -136,6 +136,15 @@ def _periods_visible(request: AuthedRequest) -> Any:
     return restrict(ClosedPeriod.objects.all(), request.user, "view")
 
 
+def _period(request: AuthedRequest, pk: int) -> ClosedPeriod:
+    """One closed period: 404 when the caller may not view it (hidden = absent), then 403
+    without ``view_cost``."""
+    closed = get_object_or_404(restrict(ClosedPeriod.objects.all(), request.user, "view"), pk=pk)
+    if not may_view_costs(request.user):
+        raise PermissionDenied("you may not view costs")
+    return closed
+
+
 @login_required
 def periods_page(request: AuthedRequest) -> HttpResponse:
     """Closed periods with their journals; a form closes the next month (POST)."""
@@ -167,7 +176,7 @@ def periods_page(request: AuthedRequest) -> HttpResponse:
 @login_required
 def journal_export(request: AuthedRequest, pk: int) -> HttpResponse:
     """A closed period's journal as CSV or XLSX for the ledger."""
-    closed = get_object_or_404(_periods_visible(request), pk=pk)
+    closed = _period(request, pk)
     lines = closed.lines.select_related("cost_centre", "closed_period")
     try:
         return export_response(
@@ -183,7 +192,7 @@ def journal_export(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def period_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """A closed period's journal lines."""
-    closed = get_object_or_404(_periods_visible(request), pk=pk)
+    closed = _period(request, pk)
     lines = closed.lines.select_related("cost_centre").order_by(
         "expense_account", "cost_centre__code", "currency"
     )
