@@ -23,7 +23,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
 
@@ -231,7 +231,18 @@ class _Year:
 
 
 def _round(value: Decimal, quantum: Decimal) -> Decimal:
-    return value.quantize(quantum, rounding=ROUND_HALF_UP)
+    """Half up to the currency's minor unit, after dropping division noise.
+
+    Fractions such as 4/12 are not exact in Decimal, so an amount exactly on a half cent
+    (57 cents x 4/24 = 9.5 cents) arrives as 9.4999…; a first rounding a millionth of the
+    minor unit away restores the exact value, as integer arithmetic would give it (the batch
+    computation in ``batch.py`` is exact and is tested equal to this one).
+    """
+    settled = value.quantize(quantum * NOISE, rounding=ROUND_HALF_EVEN)
+    return settled.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+NOISE = Decimal("1e-6")
 
 
 def _first_year_fraction(spec: DepreciationSpec) -> Decimal:
