@@ -4,7 +4,6 @@ licence, the expired subscription still installed, WinRAR unlicensed, Minh's sea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,15 +13,12 @@ from assetgraph.licences.evidence import compute
 from assetgraph.licences.models import Allocation, Entitlement
 from assetgraph.licences.position import PositionRow
 from assetgraph.org.models import Person
-from tests.impact.conftest import demo_loaded
 
 
 @pytest.fixture(scope="class")
-def rows(
-    django_db_setup: Any, django_db_blocker: Any
-) -> Iterator[dict[tuple[str, str], PositionRow]]:
-    with demo_loaded(django_db_blocker):
-        yield {(r.product, r.metric): r for r in compute(Entitlement.objects.all()).rows}
+def rows(demo_company: Any, django_db_blocker: Any) -> dict[tuple[str, str], PositionRow]:
+    with django_db_blocker.unblock():
+        return {(r.product, r.metric): r for r in compute(Entitlement.objects.all()).rows}
 
 
 @pytest.mark.django_db

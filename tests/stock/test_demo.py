@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,13 +14,11 @@ from assetgraph.stock.models import (
     Storeroom,
 )
 from assetgraph.stock.querysets import below_minimum, check_balances, reorder_report
-from tests.impact.conftest import demo_loaded
 
 
 @pytest.fixture(scope="class")
-def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    with demo_loaded(django_db_blocker):
-        yield
+def demo(demo_company: Any) -> None:
+    """The shared demo company (loaded once per worker)."""
 
 
 @pytest.mark.django_db

@@ -143,6 +143,7 @@ def create_suite(actor: Actor, values: Mapping[str, Any]) -> Suite:
         full_clean(suite)
         save_or_conflict(suite)
         suite.products.set(members)
+        authorize(actor, "add", suite, after=True)
         record_event(actor, "create", suite, after=_suite_snapshot(suite))
         return suite
 
@@ -164,6 +165,7 @@ def update_suite(
         save_or_conflict(current)
         if members is not None:
             current.products.set(members)
+        authorize(actor, "change", current, after=True)
         after = _suite_snapshot(current)
         if after != before:
             record_event(actor, "update", current, before=before, after=after)
@@ -427,6 +429,7 @@ def allocate_seats(actor: Actor, entitlement: Entitlement, values: Mapping[str, 
             raise Conflict(
                 f"{allocation.target} already holds a seat of {current}", code="already_allocated"
             ) from exc
+        authorize(actor, "add", allocation, after=True)
         record_event(actor, "allocate", allocation, after=snapshot(allocation))
         return allocation
 
