@@ -4,18 +4,30 @@ pages, constraints, 404s, audit events)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from django.test import Client
 
 from assetgraph.audit.models import AuditEvent
+from assetgraph.cmdb import services as cmdb
+from assetgraph.cmdb.models import CIClass
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor
 from assetgraph.licences import services
-from assetgraph.licences.models import Entitlement, Product, Publisher
+from assetgraph.licences.models import (
+    ConcurrencySample,
+    Entitlement,
+    Product,
+    ProductMapping,
+    Publisher,
+    SaasUsage,
+)
+from assetgraph.licences.usage import import_usage, parse_rows, record_concurrency
 
 from ..harness import NEVER, PermissionHarness
+from ..test_permission_coverage import ReadSurfaceHarness
 
 SYSTEM = Actor.system("harness")
 
@@ -232,3 +244,55 @@ class TestAllocationPermissions(PermissionHarness):
         # No delete action: refused (the object is visible, so 403 or 405), nothing changes.
         assert client.delete(f"{self.path}{obj.pk}").status_code in (403, 405)
         assert self.counts() == (rows, events + 1)
+
+
+# -- evidence rows: no endpoints of their own; their surface is the audit log ---------------
+
+
+class _EvidenceVisibility(ReadSurfaceHarness):
+    """Evidence rows (written by imports and rule runs) are read through their audit events:
+    under a constraint the log lists only the events of the rows the user may view."""
+
+    def list_url(self, obj: Any) -> str:
+        return f"/api/audit/events?object_type={self.object_type}&limit=1000"
+
+    def listed_ids(self, body: Any) -> list[Any]:
+        return [int(row["object_id"]) for row in body["results"]]
+
+
+class TestSaasUsageVisibility(_EvidenceVisibility):
+    object_type = "licences.saasusage"
+
+    def make_object(self, site: dict[str, Any]) -> Any:
+        product = _product("Harness SaaS")
+        rows = parse_rows([{"user": "minh@example.com", "last_active": "2026-11-02"}])
+        import_usage(SYSTEM, product, rows)
+        return SaasUsage.objects.get(product=product)
+
+
+class TestConcurrencySampleVisibility(_EvidenceVisibility):
+    object_type = "licences.concurrencysample"
+
+    def make_object(self, site: dict[str, Any]) -> Any:
+        product = _product("Harness CAD")
+        at = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
+        record_concurrency(SYSTEM, product, [(at, 4)])
+        return ConcurrencySample.objects.get(product=product)
+
+
+class TestProductMappingVisibility(_EvidenceVisibility):
+    object_type = "licences.productmapping"
+
+    def make_object(self, site: dict[str, Any]) -> Any:
+        product = _product("Harness DB")
+        services.create_rule(SYSTEM, {"name_pattern": "Harness DB*", "product": product})
+        ci = cmdb.create_ci(
+            SYSTEM, {"name": "db-harness", "ci_class": CIClass.objects.get(name="Computer System")}
+        )
+        # Another catalogue entry first, so the mapping's id and its entry's id differ.
+        for publisher, name in (("Other Co", "Unmapped tool"), ("Acme", "Harness DB Server")):
+            cmdb.record_software_install(
+                SYSTEM, ci, {"publisher": publisher, "product": name, "version": "1"}
+            )
+        services.apply_normalisation_rules(SYSTEM)
+        return ProductMapping.objects.get(product=product)

@@ -291,10 +291,8 @@ def detail_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResp
         "fields": [(label, getter(obj)) for label, getter in resource.detail_fields],
         "related": related,
         # A resource without an edit or delete page (allocations) offers no such button.
-        "can_change": "edit" in resource.pages
-        and has_perm(request.user, resource.key, "change"),
-        "can_delete": "delete" in resource.pages
-        and has_perm(request.user, resource.key, "delete"),
+        "can_change": "edit" in resource.pages and has_perm(request.user, resource.key, "change"),
+        "can_delete": "delete" in resource.pages and has_perm(request.user, resource.key, "delete"),
         "history_url": resource.url("history", pk),
         "edit_url": resource.url("edit", pk) if "edit" in resource.pages else "",
         "delete_url": resource.url("delete", pk) if "delete" in resource.pages else "",
