@@ -143,6 +143,7 @@ def create_suite(actor: Actor, values: Mapping[str, Any]) -> Suite:
         full_clean(suite)
         save_or_conflict(suite)
         suite.products.set(members)
+        authorize(actor, "add", suite, after=True)
         record_event(actor, "create", suite, after=_suite_snapshot(suite))
         return suite
 
@@ -164,6 +165,7 @@ def update_suite(
         save_or_conflict(current)
         if members is not None:
             current.products.set(members)
+        authorize(actor, "change", current, after=True)
         after = _suite_snapshot(current)
         if after != before:
             record_event(actor, "update", current, before=before, after=after)
@@ -232,32 +234,39 @@ def apply_normalisation_rules(actor: Actor) -> dict[str, int]:
             mapping = current.get(software_id)
             if rule is None:
                 if mapping is not None:
+                    mapping_id = mapping.pk
                     mapping.delete()
                     counts["unmapped"] += 1
-                    specs.append(_mapping_event(software_id, "delete", mapping.product_id, None))
+                    specs.append(
+                        _mapping_event(mapping_id, software_id, "delete", mapping.product_id, None)
+                    )
                 continue
             if mapping is None:
-                ProductMapping.objects.create(
+                made = ProductMapping.objects.create(
                     software_id=software_id, product_id=rule.product_id, rule=rule
                 )
                 counts["mapped"] += 1
-                specs.append(_mapping_event(software_id, "create", None, rule.product_id))
+                specs.append(_mapping_event(made.pk, software_id, "create", None, rule.product_id))
             elif mapping.product_id != rule.product_id or mapping.rule_id != rule.pk:
                 before = mapping.product_id
                 mapping.product_id, mapping.rule = rule.product_id, rule
                 mapping.save(update_fields=["product", "rule"])
                 counts["changed"] += 1
-                specs.append(_mapping_event(software_id, "update", before, rule.product_id))
+                specs.append(
+                    _mapping_event(mapping.pk, software_id, "update", before, rule.product_id)
+                )
         record_events(actor, specs)
     return counts
 
 
 def _mapping_event(
-    software_id: int, action: str, before: int | None, after: int | None
+    mapping_id: int, software_id: int, action: str, before: int | None, after: int | None
 ) -> EventSpec:
+    # The event is about the mapping row (its own id, as the audit log's visibility filter
+    # and History expect), naming the catalogue entry it maps.
     return EventSpec(
         object_type=object_type_key(ProductMapping),
-        object_id=software_id,
+        object_id=mapping_id,
         action=action,
         before=None if before is None else {"software": software_id, "product": before},
         after=None if after is None else {"software": software_id, "product": after},
@@ -427,6 +436,7 @@ def allocate_seats(actor: Actor, entitlement: Entitlement, values: Mapping[str, 
             raise Conflict(
                 f"{allocation.target} already holds a seat of {current}", code="already_allocated"
             ) from exc
+        authorize(actor, "add", allocation, after=True)
         record_event(actor, "allocate", allocation, after=snapshot(allocation))
         return allocation
 

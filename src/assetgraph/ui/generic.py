@@ -290,11 +290,12 @@ def detail_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResp
         "object": obj,
         "fields": [(label, getter(obj)) for label, getter in resource.detail_fields],
         "related": related,
-        "can_change": has_perm(request.user, resource.key, "change"),
-        "can_delete": has_perm(request.user, resource.key, "delete"),
+        # A resource without an edit or delete page (allocations) offers no such button.
+        "can_change": "edit" in resource.pages and has_perm(request.user, resource.key, "change"),
+        "can_delete": "delete" in resource.pages and has_perm(request.user, resource.key, "delete"),
         "history_url": resource.url("history", pk),
-        "edit_url": resource.url("edit", pk),
-        "delete_url": resource.url("delete", pk),
+        "edit_url": resource.url("edit", pk) if "edit" in resource.pages else "",
+        "delete_url": resource.url("delete", pk) if "delete" in resource.pages else "",
         "list_url": resource.url("list"),
     }
     return render(request, "ui/object_detail.html", context)
