@@ -60,6 +60,14 @@ def _is_datetime(value: object) -> bool:
     return True
 
 
+@FORMATS.checks("time", raises=ValueError)  # type: ignore[untyped-decorator]
+def _is_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    dt.time.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    return True
+
+
 class _Operation:
     """The compiled checks of one operation."""
 
