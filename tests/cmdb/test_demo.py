@@ -245,7 +245,7 @@ class _Rollback(Exception):
 
 
 def _estate() -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
-    cis = list(CI.objects.order_by("name").values_list("name", "ci_class__name"))
+    cis = sorted(CI.objects.values_list("name", "ci_class__name"))  # names repeat across classes
     rels = sorted(Relationship.objects.values_list("source__name", "type__name", "target__name"))
     return cis, rels
 
