@@ -79,12 +79,6 @@ JSON_VALUE: dict[str, Any] = {
     ],
 }
 _ANY_VALUE = {"$ref": "#/components/schemas/JSONValue"}
-# A decimal written as text (pydantic reads both a JSON number and a string for Decimal).
-DECIMAL_PATTERN = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$"
-# Parameters and fields with these names take an ISO date or an ISO timestamp (``as_of``
-# everywhere, ``from``/``to`` on diffs): the convention is documented in docs/api.md.
-INSTANT_NAMES = frozenset({"as_of", "from", "to"})
-INSTANT: dict[str, Any] = {"anyOf": [{"format": "date"}, {"format": "date-time"}]}
 
 
 class DuplicateSchemaName(Exception):
@@ -223,10 +217,6 @@ def complete(document: dict[str, Any]) -> None:
                     continue
                 if parameter.get("in") == "path" and schema.get("type") == "integer":
                     schema.setdefault("minimum", 0)
-                if parameter.get("in") == "query" and parameter.get("name") in INSTANT_NAMES:
-                    _as_instant(schema)
-                if parameter.get("in") == "query" and parameter.get("required"):
-                    _not_blank(schema)
                 _constrain(schema, query=parameter.get("in") == "query")
             body = operation.get("requestBody", {}).get("content", {})
             for content in body.values():
@@ -234,37 +224,6 @@ def complete(document: dict[str, Any]) -> None:
             if "multipart/form-data" in body:
                 for status, text in UPLOAD_STATUSES.items():
                     operation["responses"].setdefault(status, _error_response(text))
-
-
-def _typed_text(schema: dict[str, Any]) -> None:
-    """Text that stands for a typed value: a Decimal's text form must be a number; fields
-    named like instants (``INSTANT_NAMES``) take an ISO date or timestamp."""
-    options = schema.get("anyOf", [])
-    kinds = [o.get("type") for o in options if isinstance(o, dict)]
-    if "number" in kinds and "string" in kinds:
-        for option in options:
-            if option.get("type") == "string" and "format" not in option:
-                option["pattern"] = DECIMAL_PATTERN
-    if isinstance(schema.get("properties"), dict):
-        for name, child in schema["properties"].items():
-            if name in INSTANT_NAMES and isinstance(child, dict):
-                _as_instant(child)
-
-
-def _as_instant(schema: dict[str, Any]) -> None:
-    """Document a text value as an ISO date or timestamp (a nullable one stays nullable)."""
-    for branch in [schema, *schema.get("anyOf", [])]:
-        if branch.get("type") == "string" and "format" not in branch:
-            branch.update(copy.deepcopy(INSTANT))
-
-
-def _not_blank(schema: dict[str, Any]) -> None:
-    """A required text parameter (or each item of a required list) may not be blank."""
-    target = schema.get("items", schema) if schema.get("type") == "array" else schema
-    if target.get("type") == "string":
-        target.setdefault("minLength", 1)
-    if schema.get("type") == "array":
-        schema.setdefault("minItems", 1)
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -313,7 +272,6 @@ def _constrain(schema: Any, *, query: bool = False) -> None:
         for name, child in list(schema["properties"].items()):
             if child == {}:
                 schema["properties"][name] = dict(_ANY_VALUE)
-    _typed_text(schema)
     for key in ("anyOf", "oneOf", "allOf"):
         for child in schema.get(key, []):
             _constrain(child, query=query)
