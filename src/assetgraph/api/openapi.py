@@ -59,6 +59,8 @@ URI_TOO_LONG = {
     "description": "The URL is too long (refused by the server before the API sees it)",
     "content": {"text/html": {"schema": {"type": "string"}}},
 }
+# A time of day as the API writes and reads it (``05:30``, ``03:30:00``, ``03:30:00.5``).
+TIME_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?$"
 # Text no field accepts (see api.validation): C0 controls other than tab and line breaks.
 TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
 # Any JSON value whose strings obey TEXT_PATTERN: what a free-form value (an attributes
@@ -244,11 +246,20 @@ def _add_errors(operation: dict[str, Any]) -> None:
     operation["responses"] = responses
 
 
+def _time_of_day(schema: dict[str, Any]) -> None:
+    """pydantic writes times as "03:30:00", without the offset RFC 3339's "time" format wants:
+    document them by a pattern instead."""
+    if schema.get("type") == "string" and schema.get("format") == "time":
+        del schema["format"]
+        schema["pattern"] = TIME_PATTERN
+
+
 def _constrain(schema: Any, *, query: bool = False) -> None:
     """Add the validation rules every field obeys to a JSON schema (recursively)."""
     if not isinstance(schema, dict):
         return
     kind = schema.get("type")
+    _time_of_day(schema)
     if kind == "string" and not {"enum", "format", "pattern", "const"} & set(schema):
         schema["pattern"] = TEXT_PATTERN
         if query:

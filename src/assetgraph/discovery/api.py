@@ -39,7 +39,7 @@ def _source(request: HttpRequest, name: str) -> DataSource:
 
 @router.post(
     "/run",
-    response={201: schemas.RunOut, 202: schemas.RunOut, 422: schemas.RunOut},
+    response={201: schemas.RunOut, 202: schemas.RunOut, 422: dict[str, Any]},  # run or error
     summary="Run discovery on a file (nmap XML, Ansible facts, CycloneDX, EC2 JSON, CSV)",
 )
 def run_file(
@@ -64,7 +64,10 @@ def run_file(
     )
     if run.state == "running":
         return 202, run
-    return (201 if run.state == "succeeded" else 422), run
+    if run.state == "succeeded":
+        return 201, run
+    # Documented as any object: this run, or the error body a refused request gets.
+    return 422, schemas.RunOut.from_orm(run).model_dump(mode="json")
 
 
 @router.get("/runs", response=list[schemas.RunOut], summary="Recent discovery runs")

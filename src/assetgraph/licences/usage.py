@@ -93,7 +93,11 @@ def parse_rows(records: Iterable[Mapping[str, Any]]) -> list[UsageRow]:
 
 def parse_file(content: bytes, filename: str = "") -> list[UsageRow]:
     """Rows of a CSV (header row) or JSON (a list of objects, or ``{"users": [...]}``) file."""
-    text = content.decode("utf-8-sig", errors="strict")
+    try:
+        text = content.decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError:
+        message = "not a UTF-8 text file (CSV or JSON expected)"
+        raise ValidationFailed(f"file: {message}", fields={"file": [message]}) from None
     stripped = text.lstrip()
     if filename.lower().endswith(".json") or stripped.startswith(("[", "{")):
         try:
@@ -107,7 +111,11 @@ def parse_file(content: bytes, filename: str = "") -> list[UsageRow]:
             message = "expected a list of objects with user and last_active"
             raise ValidationFailed(f"file: {message}", fields={"file": [message]})
         return parse_rows(data)
-    return parse_rows(csv.DictReader(io.StringIO(text)))
+    try:
+        return parse_rows(csv.DictReader(io.StringIO(text)))
+    except csv.Error as exc:
+        message = f"not a readable CSV file ({exc})"
+        raise ValidationFailed(f"file: {message}", fields={"file": [message]}) from None
 
 
 def import_usage(
