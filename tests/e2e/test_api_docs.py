@@ -22,9 +22,10 @@ def test_api_docs_render_under_the_strict_policy(
     assert "unsafe-eval" not in policy
     # Swagger UI built the page from the OpenAPI document: operations are listed and open.
     operations = page.locator(".opblock-summary")
-    expect(operations.first).to_be_visible()
+    # The document has about 400 operations: Swagger UI takes seconds to lay them out.
+    expect(operations.first).to_be_visible(timeout=30_000)
     assert operations.count() > 50
-    expect(
-        page.locator(".opblock-summary-path", has_text="/api/audit/events").first
-    ).to_be_visible()
+    expect(page.locator(".opblock-summary-path", has_text="/api/audit/events").first).to_be_visible(
+        timeout=30_000
+    )
     browser_problems.assert_none()
