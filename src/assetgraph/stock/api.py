@@ -16,7 +16,7 @@ from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.assets.models import Asset
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core.actor import api_actor
-from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assetgraph.core.errors import MissingReference, NotFound, PermissionDenied, ValidationFailed
 from assetgraph.org.models import Company, Location, Person
 
 from . import schemas, services
@@ -52,7 +52,7 @@ def visible_ref(request: HttpRequest, model: type[Any], pk: int | None, field: s
     found = restrict(model._default_manager.all(), request.user, "view").filter(pk=pk).first()
     if found is None:
         noun = model._meta.verbose_name
-        raise ValidationFailed(f"{field}: {noun} {pk} not found", fields={field: ["not found"]})
+        raise MissingReference(f"{field}: {noun} {pk} not found", fields={field: ["not found"]})
     return found
 
 
@@ -325,7 +325,7 @@ def list_requests(request: HttpRequest, filters: Query[schemas.RequestFilter]) -
 def submit(request: HttpRequest, payload: schemas.RequestIn) -> Any:
     entry = CatalogueEntry.objects.filter(pk=payload.entry_id, active=True).first()
     if entry is None or not has_perm(request.user, "stock.catalogueentry", "view"):
-        raise ValidationFailed("entry_id: not found", fields={"entry_id": ["not found"]})
+        raise MissingReference("entry_id: not found", fields={"entry_id": ["not found"]})
     requester = visible_ref(request, Person, payload.requester_id, "requester_id")
     created = services.submit_request(
         api_actor(request),

@@ -23,7 +23,7 @@ from assetgraph.accounts.permissions import authorize, restrict
 from assetgraph.assets.models import Asset
 from assetgraph.audit.services import record_event, snapshot
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import Conflict, ValidationFailed
+from assetgraph.core.errors import Conflict, MissingReference, ValidationFailed
 from assetgraph.framework.crud import full_clean
 from assetgraph.org.models import PATH_SEPARATOR, Location, Person
 
@@ -68,7 +68,7 @@ def _visible(actor: Actor, obj: Model, field: str) -> None:
     model = type(obj)
     if not restrict(model._default_manager.all(), actor.user, "view").filter(pk=obj.pk).exists():
         noun = model._meta.verbose_name
-        raise ValidationFailed(f"{field}: {noun} {obj.pk} not found", fields={field: ["not found"]})
+        raise MissingReference(f"{field}: {noun} {obj.pk} not found", fields={field: ["not found"]})
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
