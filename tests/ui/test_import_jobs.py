@@ -341,4 +341,6 @@ def test_real_thread_preview_and_apply_of_a_large_file(browser: Callable[..., Cl
     assert applied.report is not None and applied.report["rows_omitted"] == rows - 1000
     assert AuditEvent.objects.filter(job_id=applied.report["job_id"]).count() == rows
     assert all(total in (rows, None) for _, _, total in seen)
+    # the outcome is stored before the runner's ``finally`` removes the file: wait for the thread
+    assert jobs.wait_for_jobs(30)
     assert jobs.read_progress(applied.pk) is None  # progress files are removed at the end
