@@ -36,6 +36,8 @@ from assetgraph.api.fast import Sources, dump
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI, Relationship
+from assetgraph.impact import schemas as impact_schemas
+from assetgraph.impact.business import flag_rows, money_at_stake
 from assetgraph.impact.objective import (
     DEGRADED,
     DOWN,
@@ -47,6 +49,8 @@ from assetgraph.impact.objective import (
     redundant_groups,
     service_pks,
 )
+from assetgraph.impact.report import FlaggedCI, ImpactMoney
+from assetgraph.impact.schemas import SOURCES as IMPACT_SOURCES
 from assetgraph.org.models import Department, Person
 
 from . import schemas as change_schemas
@@ -180,6 +184,14 @@ class ChangeConflict:
     together_down: list[CI]
 
 
+@dataclass(frozen=True)
+class Decommission:
+    """A CI the change touches that is planned for decommissioning by the change's end."""
+
+    ci: CI
+    planned_retirement: dt.date
+
+
 @dataclass
 class Assessment:
     """Everything the change page, the API and ``assetgraph change assess`` show."""
@@ -197,6 +209,9 @@ class Assessment:
     recent_failures: list[ChangeRecord]
     risk: Risk
     notes: list[str] = field(default_factory=list)
+    business_flags: list[FlaggedCI] = field(default_factory=list)
+    money: ImpactMoney = field(default_factory=ImpactMoney)
+    decommissions: list[Decommission] = field(default_factory=list)
 
     @property
     def services_down(self) -> list[ServiceHit]:
@@ -411,13 +426,26 @@ def _present(
         )
     )
     notes = []
+    decommissions = _decommissions(change, by_pk, mine, user)
+    for item in decommissions:
+        notes.append(
+            f"{item.ci.name} is planned for decommissioning on "
+            f"{item.planned_retirement.isoformat()}: check the change still makes sense."
+        )
+    day = timezone.localdate()
+    down_cis = _named(by_pk, mine.failed.tolist())
+    states_by_pk = {ci.pk: "failed" for ci in down_cis}
+    states_by_pk.update({hit.ci.pk: hit.state for hit in services})
     if not (change.planned_start and change.planned_end):
         notes.append("No planned window: conflicts and blackouts cannot be checked.")
     if not mine.failed.size:
         notes.append("The change takes no CI down: no outage impact.")
     return Assessment(
+        business_flags=flag_rows(user, states_by_pk, day),
+        money=money_at_stake(user, [(h.ci, h.state) for h in services], down_cis, day),
+        decommissions=decommissions,
         change=change,
-        down_cis=_named(by_pk, mine.failed.tolist()),
+        down_cis=down_cis,
         services=services,
         affected_count=int(mine.affected.size),
         teams=teams,
@@ -434,6 +462,25 @@ def _present(
         risk=risk,
         notes=notes,
     )
+
+
+def _decommissions(
+    change: ChangeRecord, by_pk: dict[int, CI], mine: EstateImpact, user: Any
+) -> list[Decommission]:
+    """CIs the change names or takes down that are planned for decommissioning on or before
+    the change's planned end (any planned date when the change has no window): working on
+    something about to go is usually wasted, or the plan has changed."""
+    names = [ci for ci, _ in _items([change.pk]).get(change.pk, [])]
+    pks = set(names) | set(mine.failed.tolist())
+    planned = _visible(user, CI.objects.current().filter(pk__in=list(pks)))
+    planned = planned.filter(planned_retirement__isnull=False)
+    if change.planned_end is not None:
+        planned = planned.filter(planned_retirement__lte=timezone.localdate(change.planned_end))
+    return [
+        Decommission(ci, ci.planned_retirement)
+        for ci in planned.order_by("planned_retirement", "name")
+        if ci.planned_retirement is not None
+    ]
 
 
 def _named(by_pk: dict[int, CI], pks: Iterable[int]) -> list[CI]:
@@ -505,6 +552,15 @@ ASSESSMENT_SOURCES: Sources = {
     },
     change_schemas.BlackoutHitOut: {"display": str},
     change_schemas.FailureOut: {"display": str},
+    change_schemas.DecommissionOut: {"id": "ci.pk", "display": "ci.name"},
+    **{
+        schema: IMPACT_SOURCES[schema]
+        for schema in (
+            impact_schemas.ImpactRef,
+            impact_schemas.FlaggedCIOut,
+            impact_schemas.ServiceCostOut,
+        )
+    },
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from assetgraph.framework.spec import Column, DetailSection, Resource
 from assetgraph.ui.generic import link
 
-from . import schemas, services
+from . import flags, schemas, services
 from .api_orders import budget_routes, order_routes
 from .models import (
     AssetFinance,
@@ -359,3 +359,6 @@ RESOURCES = [
     CONTRACT,
 ]
 SECTIONS = [DetailSection("assets.asset", asset_depreciation_section)]
+# Business facts for the technical views (impact, root cause, changes, CI pages, maps).
+FLAG_SOURCES = flags.FLAG_SOURCES
+BUSINESS_FIGURES = flags.BUSINESS_FIGURES
