@@ -35,15 +35,15 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.api.fast import Sources, dump
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
-from assetgraph.cmdb.models import CI, Relationship
+from assetgraph.cmdb.models import CI
 from assetgraph.impact import schemas as impact_schemas
 from assetgraph.impact.business import flag_rows, money_at_stake
 from assetgraph.impact.objective import (
-    DEGRADED,
     DOWN,
     I64,
     EstateImpact,
     asset_ids_of,
+    groups_left_degraded,
     impact_of,
     of_classes,
     redundant_groups,
@@ -231,44 +231,6 @@ def _visible(user: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset if user is None else restrict(queryset, user, "view")
 
 
-def _groups_degraded(impact: EstateImpact) -> list[tuple[int, int, int, int]]:
-    """``(group pk, members, members down, tolerated)`` of redundancy groups left degraded.
-
-    A group counts when redundancy is enabled, it is DEGRADED (not DOWN) and one of its own
-    members is out: the change eats the group's spare capacity.
-    """
-    degraded = redundant_groups(impact.affected[impact.states == DEGRADED]).tolist()
-    if not degraded:
-        return []
-    groups = list(
-        CI.objects.current()
-        .filter(pk__in=degraded)
-        .exclude(redundancy_mode="disabled")
-        .values_list("pk", "redundancy_mode", "redundancy_value")
-    )
-    members: dict[int, list[int]] = {}
-    for source, target in (
-        Relationship.objects.current()
-        .filter(target_id__in=[g[0] for g in groups], type__is_membership=True)
-        .values_list("source_id", "target_id")
-    ):
-        members.setdefault(target, []).append(source)
-    down = impact.down()
-    found = []
-    for pk, mode, value in groups:
-        group_members = np.array(members.get(pk, []), dtype=np.int64)
-        n_down = int(np.isin(group_members, down).sum())
-        if n_down == 0:
-            continue
-        total = int(group_members.size)
-        if mode == "count":
-            min_up = min(value or total, total)
-        else:
-            min_up = -(-total * (value or 100) // 100)
-        found.append((pk, total, n_down, max(total - min_up, 0)))
-    return found
-
-
 def _overlapping(change: ChangeRecord) -> QuerySet[ChangeRecord]:
     """Other non-cancelled changes whose planned window overlaps this one's."""
     if not (change.planned_start and change.planned_end):
@@ -338,7 +300,7 @@ def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
     my_services = service_pks(mine, service_ids)
     tiers = dict(CI.objects.filter(pk__in=list(my_services)).values_list("pk", "criticality"))
     states = mine.state_of(my_services)
-    groups = _groups_degraded(mine)
+    groups = groups_left_degraded(mine)
 
     conflicts_raw: list[tuple[ChangeRecord, set[int], set[int], set[int]]] = []
     others = list(_overlapping(change))

@@ -9,3 +9,10 @@ class CmdbConfig(AppConfig):
     name = "assetgraph.cmdb"
     label = "cmdb"
     verbose_name = "CMDB"
+
+    def ready(self) -> None:
+        from assetgraph.assets.signals import asset_retired
+
+        from .receivers import retire_ci_with_asset
+
+        asset_retired.connect(retire_ci_with_asset, dispatch_uid="cmdb.retire_ci_with_asset")

@@ -10,7 +10,9 @@ that knows a fact declares, in its ``resources.py``:
   active support contract", "unlicensed software"…) with a function that answers for many
   CIs at once, as the caller may see them;
 - ``BUSINESS_FIGURES``: a :class:`BusinessFigures` with the monthly cost of business
-  services and the net book value of CIs' hardware (finance declares it).
+  services and the net book value of CIs' hardware (finance declares it);
+- ``OUTAGE_PREVIEW``: what taking CIs out of service breaks (:class:`OutagePreview`; the
+  impact app declares it), asked by business actions below it (retiring an asset).
 
 :func:`assetgraph.framework.spec.discover` collects both; the readers below ask every source.
 A source must be set-based (a few queries for any number of CIs, never one per CI) and must
@@ -34,10 +36,12 @@ __all__ = [
     "BusinessFlag",
     "FlagSource",
     "Money",
+    "OutagePreview",
     "book_values",
     "business_flags",
     "chunked",
     "flag_kinds",
+    "outage_preview",
     "service_monthly_costs",
 ]
 
@@ -106,6 +110,43 @@ class BusinessFigures:
     notes: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OutagePreview:
+    """What taking some CIs out of service breaks, for a business action (retire, dispose,
+    send for repair): the services that go down or degrade, the people affected, the
+    redundancy groups that lose capacity, and whether the action needs a confirmation.
+
+    ``services``: ``(id, name, tier, state)``; ``redundancy``: ``(id, name, members, members
+    down, failures tolerated)``; ``reasons``: why a confirmation is needed (empty: none).
+    """
+
+    services: list[tuple[int, str, int, str]] = field(default_factory=list)
+    people: int = 0
+    redundancy: list[tuple[int, str, int, int, int]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    affected: int = 0
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.reasons)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "services": [
+                {"id": i, "display": n, "criticality": t, "state": s}
+                for i, n, t, s in self.services
+            ],
+            "people": self.people,
+            "affected": self.affected,
+            "redundancy_lost": [
+                {"id": i, "display": n, "members": m, "members_down": d, "tolerates": t}
+                for i, n, m, d, t in self.redundancy
+            ],
+            "needs_confirmation": self.needs_confirmation,
+            "reasons": list(self.reasons),
+        }
+
+
 class _System:
     """The caller of system surfaces (the CLI without ``--user``): sees every fact."""
 
@@ -124,20 +165,37 @@ def _caller(user: Any) -> Any:
 
 _SOURCES: list[FlagSource] = []
 _FIGURES: list[BusinessFigures] = []
+_PREVIEWS: list[Callable[[Any, Sequence[int]], OutagePreview]] = []
 
 
 def reset() -> None:
     """Forget every declaration (called by ``discover`` before it reads the apps)."""
     _SOURCES.clear()
     _FIGURES.clear()
+    _PREVIEWS.clear()
 
 
-def declare(sources: Iterable[FlagSource], figures: BusinessFigures | None) -> None:
+def declare(
+    sources: Iterable[FlagSource],
+    figures: BusinessFigures | None,
+    preview: Callable[[Any, Sequence[int]], OutagePreview] | None = None,
+) -> None:
     """Add one app's declarations (``discover`` calls it per app)."""
     _SOURCES.extend(sources)
     _SOURCES.sort(key=lambda s: (s.order, s.kind))
     if figures is not None:
         _FIGURES.append(figures)
+    if preview is not None:
+        _PREVIEWS.append(preview)
+
+
+def outage_preview(user: Any, ci_pks: Iterable[int]) -> OutagePreview | None:
+    """What taking ``ci_pks`` out of service breaks (the impact app declares it as
+    ``OUTAGE_PREVIEW``), as ``user`` may see it; None when no app answers or no CI given."""
+    pks = sorted({int(pk) for pk in ci_pks})
+    if not pks or not _PREVIEWS:
+        return None
+    return _PREVIEWS[0](_caller(user), pks)
 
 
 def flag_kinds() -> list[FlagSource]:

@@ -280,7 +280,9 @@ def discover() -> None:
         for section in getattr(module, "SECTIONS", ()):
             _SECTIONS.setdefault(section.object_type, []).append(section)
         flags.declare(
-            getattr(module, "FLAG_SOURCES", ()), getattr(module, "BUSINESS_FIGURES", None)
+            getattr(module, "FLAG_SOURCES", ()),
+            getattr(module, "BUSINESS_FIGURES", None),
+            getattr(module, "OUTAGE_PREVIEW", None),
         )
 
 
