@@ -21,6 +21,12 @@ SECTIONS = [
                 "Contracts", "ui:finance:contract_list", "finance.contract", "file-earmark-text"
             ),
             NavItem(
+                "Services on at-risk hardware",
+                "ui:finance:hardware_risk",
+                "cmdb.ci",
+                "exclamation-octagon",
+            ),
+            NavItem(
                 "Service costs",
                 "ui:finance:service_costs",
                 "finance.depreciationprofile",

@@ -18,9 +18,12 @@ entitlements (the position is evidence only they may read).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
@@ -33,7 +36,7 @@ from assetgraph.framework.flags import BusinessFlag, FlagSource, chunked
 from .choices import StatusChoices
 from .evidence import compute, device_scope, location_paths
 from .position import ORG
-from .reads import visible_entitlements
+from .reads import may_see_cost, visible_entitlements
 
 Flags = dict[int, list[BusinessFlag]]
 
@@ -71,17 +74,33 @@ def _inside(cis: set[int], scopes: set[str]) -> set[int]:
     return inside
 
 
-def unlicensed_software(user: Any, pks: Sequence[int], on: dt.date) -> Flags:
+@dataclass(frozen=True)
+class Finding:
+    """A CI running a licensable product it is not (fully) licensed for."""
+
+    ci: int
+    product_id: int
+    product: str
+    why: str
+    true_up_cost: Decimal | None
+    currency: str
+
+
+def unlicensed_findings(user: Any, pks: Sequence[int]) -> list[Finding]:
+    """The rule of the module docstring for the CIs ``pks`` (``true_up_cost``: the product's
+    under-licensed rows' true-up cost, None when unpriced or hidden from the caller)."""
     if not has_perm(user, "licences.entitlement", "view"):
-        return {}
+        return []
     installed = _installed(user, pks)
     if not installed:
-        return {}
+        return []
     position = compute(visible_entitlements(user), product_ids=set(installed))
-    out: Flags = {}
+    if not may_see_cost(user):
+        position.rows = [dataclasses.replace(r, true_up_cost=None) for r in position.rows]
     by_product: dict[int, list[Any]] = defaultdict(list)
     for row in position.rows:
         by_product[row.product_id].append(row)
+    out: list[Finding] = []
     for product, cis_names in installed.items():
         rows = by_product.get(product, [])
         cis = set(cis_names)
@@ -99,16 +118,25 @@ def unlicensed_software(user: Any, pks: Sequence[int], on: dt.date) -> Flags:
                     f"under-licensed: {row.consumed} {row.metric} used, "
                     f"{row.available} available ({row.scope_label or row.scope})",
                 )
-        link = reverse("ui:licences:product_position", args=[product])
+        priced = [r.true_up_cost for r in rows if r.true_up_cost is not None]
+        cost = sum(priced, Decimal(0)) if priced else None
+        currency = next((r.currency for r in rows if r.true_up_cost is not None), "")
         for ci, why in flagged.items():
-            out.setdefault(ci, []).append(
-                BusinessFlag(
-                    "unlicensed_software",
-                    "Unlicensed software",
-                    f"{cis_names[ci]}: {why}",
-                    link,
-                )
+            out.append(Finding(ci, product, cis_names[ci], why, cost, currency))
+    return out
+
+
+def unlicensed_software(user: Any, pks: Sequence[int], on: dt.date) -> Flags:
+    out: Flags = {}
+    for item in unlicensed_findings(user, pks):
+        out.setdefault(item.ci, []).append(
+            BusinessFlag(
+                "unlicensed_software",
+                "Unlicensed software",
+                f"{item.product}: {item.why}",
+                reverse("ui:licences:product_position", args=[item.product_id]),
             )
+        )
     return out
 
 

@@ -7,6 +7,12 @@ SECTIONS = [
         "Licences",
         [
             NavItem("Compliance", "ui:licences:dashboard", "licences.entitlement", "speedometer2"),
+            NavItem(
+                "Services running unlicensed software",
+                "ui:licences:unlicensed_services",
+                "licences.entitlement",
+                "exclamation-diamond",
+            ),
             NavItem("Licences", "ui:licences:entitlement_list", "licences.entitlement", "key"),
             NavItem(
                 "Allocations", "ui:licences:allocation_list", "licences.allocation", "person-check"
