@@ -132,7 +132,10 @@ def reclaim(request: HttpRequest, payload: schemas.ReclaimAllocationsIn) -> Any:
     if missing:
         raise NotFound(f"allocation {missing[0]} not found")
     done = services.reclaim_allocations(
-        api_actor(request), [found[pk] for pk in payload.ids], reason=payload.reason
+        api_actor(request),
+        [found[pk] for pk in payload.ids],
+        reason=payload.reason,
+        confirm_services=payload.confirm_services,
     )
     return list(
         Allocation.objects.select_related(*ALLOCATION_RELATED).filter(pk__in=[a.pk for a in done])

@@ -33,6 +33,7 @@ from .exports import parse_as_of, position_columns
 from .models import Allocation, Entitlement, Product
 from .position import totals
 from .reads import alerts_for, diff_positions, may_see_cost, position_for
+from .reclaim_checks import reclaim_warnings
 
 STATUS_COLOURS = {
     StatusChoices.COMPLIANT: "#198754",
@@ -182,11 +183,27 @@ def bulk_reclaim(request: AuthedRequest) -> HttpResponse:
     if not chosen:
         messages.error(request, "Select at least one allocation you may reclaim.")
         return HttpResponseRedirect(back)
+    reason = request.POST.get("reason") or "reclaimed"
     try:
         services.reclaim_allocations(
-            ui_actor(request), chosen, reason=request.POST.get("reason") or "reclaimed"
+            ui_actor(request),
+            chosen,
+            reason=reason,
+            confirm_services=request.POST.get("confirm_services") == "1",
         )
     except ServiceError as exc:
+        if exc.code == "reclaim_needs_confirmation":
+            return render(
+                request,
+                "licences/reclaim_confirm.html",
+                {
+                    "warnings": reclaim_warnings(request.user, chosen),
+                    "chosen": chosen,
+                    "reason": reason,
+                    "back": back,
+                },
+                status=409,
+            )
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Reclaimed {len(chosen)} allocation(s).")
