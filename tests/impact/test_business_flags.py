@@ -198,3 +198,34 @@ class TestRules:
 
 def _kinds(flags: dict[int, list[Any]], ci: CI) -> set[str]:
     return {f.kind for f in flags.get(ci.pk, [])}
+
+
+@pytest.mark.django_db
+def test_root_cause_gives_unsupported_hardware_evidence_points_that_only_break_ties(
+    make_asset: Any, system: Actor, api: Any
+) -> None:
+    """S needs app A, which needs servers X and Y: S itself, A, X and Y explain S equally; the
+    engine prefers the least collateral. Y's hardware is out of warranty with no contract: +1
+    evidence, so Y ranks first among the equals, with the reason shown."""
+    from assetgraph.cmdb.services import add_relationship
+    from tests.cmdb.conftest import rtype
+
+    def ci(name: str, klass: str, **values: Any) -> CI:
+        return cmdb_services.create_ci(system, {"name": name, "ci_class": cls(klass), **values})
+
+    service = ci("Shop", "Business Service", criticality=1)
+    app = ci("Shop app", "Application")
+    x = ci("srv-x", "Server")
+    old = make_asset(warranty_end=timezone.localdate() - dt.timedelta(days=1))
+    y = ci("srv-y", "Server", asset=old)
+    for source, target in ((service, app), (app, x), (app, y)):
+        add_relationship(system, {"source": source, "type": rtype("depends on"), "target": target})
+    body = api("Admin").get("/api/impact/root-cause", {"symptom": service.pk}).json()
+    ranked = [c["ci"]["display"] for c in body["candidates"]]
+    assert ranked[0] == "srv-y", ranked
+    first = body["candidates"][0]
+    assert first["evidence_points"] == 1
+    assert [f["kind"] for f in first["business_flags"]] == ["no_support_contract"]
+    assert any("no support contract" in reason for reason in first["reasons"])
+    assert {"Shop", "Shop app", "srv-x"} <= set(ranked[1:])
+    assert all(c["evidence_points"] == 0 for c in body["candidates"][1:])

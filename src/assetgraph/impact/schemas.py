@@ -261,6 +261,12 @@ class CandidateOut(Schema):
     engine_rank: int
     own_changes: list[EvidenceChangeOut]
     nearby_changes: list[EvidenceChangeOut]
+    business_flags: list[BusinessFlagOut] = Field(
+        description="out of support or past end of life (evidence: docs/both-layers.md)"
+    )
+    recent_repair: dt.datetime | None = Field(
+        description="when its asset was last sent for or returned from repair in the window"
+    )
     paths: list[list[PathStepOut]]
     reasons: list[str]
 
