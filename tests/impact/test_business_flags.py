@@ -119,6 +119,20 @@ class TestDemoStorageArray:
         assert "Out of warranty" in html
 
 
+@pytest.mark.usefixtures("db")
+class TestDemoMap:
+    def test_map_nodes_carry_their_flags_and_the_kinds_to_colour_by(
+        self, demo: dict[str, CI], api: Any
+    ) -> None:
+        array = demo["stor-aus1-01"]
+        body = api("Compliance").get(f"/api/impact/map/{array.pk}", {"depth": 1}).json()
+        nodes = {n["data"]["name"]: n["data"] for n in body["elements"]["nodes"]}
+        assert {"out_of_warranty", "no_support_contract"} <= set(nodes["stor-aus1-01"]["flags"])
+        kinds = [k["kind"] for k in body["flag_kinds"]]
+        assert kinds[:2] == ["out_of_warranty", "past_end_of_life"]
+        assert "unlicensed_software" in kinds
+
+
 @pytest.mark.django_db
 class TestRules:
     """Each rule's boundary on a hand-built CI (the demo's dates move with today)."""
