@@ -152,13 +152,18 @@ class RankedCause:
         return self.ci.operational_status == OperationalStatusChoices.MAINTENANCE
 
     @property
+    def unsupported(self) -> bool:
+        """Out of support or past end of life (the business flags that are evidence)."""
+        return any(flag.kind in UNSUPPORTED_KINDS for flag in self.business_flags)
+
+    @property
     def evidence_points(self) -> int:
         """Recent-change and status boost of the ranking (see the module docstring)."""
         return (
             (OWN_CHANGE_POINTS if self.own_changes else 0)
             + (NEARBY_CHANGE_POINTS if self.nearby_changes else 0)
             + (MAINTENANCE_POINTS if self.in_maintenance else 0)
-            + (UNSUPPORTED_POINTS if self.business_flags else 0)
+            + (UNSUPPORTED_POINTS if self.unsupported else 0)
             + (REPAIR_POINTS if self.recent_repair else 0)
         )
 
@@ -180,7 +185,11 @@ class RankedCause:
             out.append(f"{len(self.nearby_changes)} recent change(s) next to it")
         if self.in_maintenance:
             out.append("in maintenance")
-        out.extend(f"{flag.label.lower()}: {flag.detail}" for flag in self.business_flags)
+        out.extend(
+            f"{flag.label.lower()}: {flag.detail}"
+            for flag in self.business_flags
+            if flag.kind in UNSUPPORTED_KINDS
+        )
         if self.recent_repair:
             out.append(f"its hardware was in repair recently ({self.recent_repair:%Y-%m-%d})")
         more = "+" if self.collateral_truncated else ""
@@ -533,14 +542,14 @@ def _attach_changes(viewer: Viewer, ranked: list[RankedCause], since: dt.datetim
 
 
 def _attach_business(viewer: Viewer, ranked: list[RankedCause], since: dt.datetime) -> None:
-    """Fill each candidate's business evidence (bulk): the out-of-support and past-end-of-life
-    flags its owners' apps report, and the last repair of its asset in the window (an asset
-    sent for or returned from repair: events on the audit spine, for those who may see the
-    asset)."""
+    """Fill each candidate's business flags (all kinds, shown; out of support and past end of
+    life count as evidence) and the last repair of its asset in the window (an asset sent
+    for or returned from repair: events on the audit spine, for those who may see the
+    asset). Bulk queries only."""
     if not ranked:
         return
     pks = [r.ci.pk for r in ranked]
-    flags = business_flags(viewer.user, pks, timezone.localdate(), kinds=UNSUPPORTED_KINDS)
+    flags = business_flags(viewer.user, pks, timezone.localdate())
     repaired: dict[int, dt.datetime] = {}
     if has_perm(viewer.user, "assets.asset", "view"):
         by_asset = {r.ci.asset_id: r.ci.pk for r in ranked if r.ci.asset_id}

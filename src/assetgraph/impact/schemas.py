@@ -262,7 +262,7 @@ class CandidateOut(Schema):
     own_changes: list[EvidenceChangeOut]
     nearby_changes: list[EvidenceChangeOut]
     business_flags: list[BusinessFlagOut] = Field(
-        description="out of support or past end of life (evidence: docs/both-layers.md)"
+        description="its business flags; out of support or past end of life are evidence"
     )
     recent_repair: dt.datetime | None = Field(
         description="when its asset was last sent for or returned from repair in the window"
