@@ -136,6 +136,11 @@ def hypervisor(demo_company: Any, django_db_blocker: Any) -> Iterator[CI]:
 
 @pytest.mark.usefixtures("db")
 class TestDemoHypervisor:
+    def test_the_demo_has_no_asset_ci_drift(self, hypervisor: CI) -> None:
+        from assetgraph.cmdb.drift import find_drift
+
+        assert [d.as_dict() for d in find_drift()] == []
+
     """Issue 21's done-when: retiring a hypervisor of Farm A (hv-a07 is in repair)."""
 
     def test_the_page_shows_farm_a_down_if_one_more_host_fails_and_asks(
@@ -162,3 +167,91 @@ class TestDemoHypervisor:
         )
         assert done.status_code == 302
         assert CI.objects.get(pk=hypervisor.pk).valid_to is not None
+
+
+@pytest.mark.django_db
+class TestCiFollowsItsAsset:
+    """One record: every asset change that matters to the CMDB is followed by its CI, in the
+    same transaction, with an audit event on each side (docs/both-layers.md)."""
+
+    @pytest.fixture
+    def server(self, make_asset: Any, system: Actor, catalogue: dict[str, Any]) -> tuple[CI, Asset]:
+        asset = make_asset()
+        ci = cmdb_services.create_ci(
+            system,
+            {
+                "name": "srv-follow",
+                "ci_class": cls("Server"),
+                "asset": asset,
+                "location": asset.location,
+            },
+        )
+        return ci, asset
+
+    def test_repair_puts_the_ci_in_maintenance_and_back(
+        self, server: tuple[CI, Asset], system: Actor
+    ) -> None:
+        from assetgraph.assets.services import transition_asset
+
+        ci, asset = server
+        transition_asset(system, asset, "send_to_repair", reason="fan")
+        ci.refresh_from_db()
+        assert ci.operational_status == "maintenance"
+        event = (
+            AuditEvent.objects.filter(object_type="cmdb.ci", object_id=str(ci.pk))
+            .order_by("pk")
+            .last()
+        )
+        assert event is not None and event.after["reason"] == "its asset: send_to_repair"
+        transition_asset(system, asset, "return_from_repair")
+        ci.refresh_from_db()
+        assert ci.operational_status == "live"
+
+    def test_moving_the_asset_moves_the_ci(
+        self, server: tuple[CI, Asset], system: Actor, catalogue: dict[str, Any], api: Any
+    ) -> None:
+        ci, asset = server
+        other = org_services.create_location(
+            system, {"name": "Annex", "kind": "room", "parent": catalogue["room"]}
+        )
+        response = api("Admin").patch(
+            f"/api/assets/assets/{asset.pk}",
+            json.dumps({"location_id": other.pk}),
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        ci.refresh_from_db()
+        assert ci.location_id == other.pk
+        event = (
+            AuditEvent.objects.filter(object_type="cmdb.ci", object_id=str(ci.pk))
+            .order_by("pk")
+            .last()
+        )
+        assert event is not None and event.after["reason"] == "its asset moved"
+
+    def test_drift_is_reported_and_fixed_by_the_command(
+        self, server: tuple[CI, Asset], system: Actor
+    ) -> None:
+        import io
+
+        from django.core.management import call_command
+
+        ci, asset = server
+        other = org_services.create_location(
+            system, {"name": "Cage 9", "kind": "room", "parent": asset.location}
+        )
+        Asset.objects.filter(pk=asset.pk).update(location=other, state="in_repair")  # behind
+        out = io.StringIO()
+        call_command("drift", "--json", stdout=out)
+        found = json.loads(out.getvalue())["drift"]
+        assert {d["kind"] for d in found} == {"location", "repair"}
+        call_command("drift", "--fix", stdout=io.StringIO())
+        ci.refresh_from_db()
+        assert ci.location_id == other.pk and ci.operational_status == "maintenance"
+        out = io.StringIO()
+        call_command("drift", stdout=out)
+        assert "no drift" in out.getvalue()
+        Asset.objects.filter(pk=asset.pk).update(state="retired", substate="lost")
+        call_command("drift", "--fix", stdout=io.StringIO())
+        ci.refresh_from_db()
+        assert ci.valid_to is not None

@@ -252,6 +252,26 @@ def retire_ci(actor: Actor, ci: CI, when: dt.datetime | None = None, *, with_ass
         return current
 
 
+def follow_asset(actor: Actor, ci: CI, changes: Mapping[str, Any], reason: str) -> CI:
+    """Align a current CI with its asset (location, maintenance status): the CMDB half of
+    one record following an authorised asset change in the same transaction, so without a
+    second permission check; audited as an update whose ``reason`` says why."""
+    with transaction.atomic():
+        current = CI.objects.select_for_update().get(pk=ci.pk)
+        if current.valid_to is not None:
+            return current
+        wanted = {k: v for k, v in changes.items() if getattr(current, k) != v}
+        if not wanted:
+            return current
+        before = snapshot(current)
+        for name, value in wanted.items():
+            setattr(current, name, value)
+        current.save(update_fields=[*wanted, "updated"])
+        after = {**snapshot(current), "reason": reason}
+        record_event(actor, "update", current, before=before, after=after)
+        return current
+
+
 def _close_relationships(actor: Actor, links: list[Relationship], when: dt.datetime) -> None:
     if not links:
         return

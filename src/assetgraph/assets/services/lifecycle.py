@@ -21,7 +21,7 @@ from assetgraph.framework.flags import outage_preview
 from ..choices import AssetStateChoices as S
 from ..lifecycle import TRANSITIONS, Transition, state_label
 from ..models import Asset, CustodyRecord, Disposal
-from ..signals import asset_retired
+from ..signals import asset_retired, asset_transitioned
 
 
 def get_transition(name: str) -> Transition:
@@ -179,6 +179,7 @@ def transition_asset(
                 "proceeds": str(record.proceeds) if record.proceeds is not None else None,
             }
         record_event(actor, name, current, before=before, after=after)
+        asset_transitioned.send(Asset, actor=actor, asset=current, transition=name)
         if transition.target == S.RETIRED:
             asset_retired.send(Asset, actor=actor, asset=current, transition=name)
         return current
