@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -16,6 +17,15 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def key_columns(*names: str | tuple[str, str]) -> list[Column]:
+    """Columns of rows that are dicts: a name is header and key, ``(header, key)`` renames."""
+    columns: list[Column] = []
+    for name in names:
+        header, key = (name, name) if isinstance(name, str) else name
+        columns.append((header, operator.itemgetter(key)))
+    return columns
 
 
 def export_rows(objects: Iterable[Any], columns: Sequence[Column]) -> Iterable[list[Any]]:

@@ -24,7 +24,6 @@ the other flags need what each flag needs (docs/both-layers.md).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -34,7 +33,8 @@ from django.utils import timezone
 from assetgraph.accounts.permissions import restrict
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI
-from assetgraph.framework.flags import BusinessFlag, business_flags
+from assetgraph.core.exporting import key_columns
+from assetgraph.framework.flags import BusinessFlag, Money, business_flags, money_totals
 from assetgraph.impact.costs import needed_by
 
 from .access import may_view_costs
@@ -61,12 +61,8 @@ class ServiceRisk:
     hardware: list[AtRisk] = field(default_factory=list)
 
     @property
-    def budget(self) -> dict[str, Decimal]:
-        out: dict[str, Decimal] = defaultdict(Decimal)
-        for item in self.hardware:
-            if item.budget is not None:
-                out[item.currency] += item.budget
-        return dict(out)
+    def budget(self) -> list[Money]:
+        return money_totals(_money(item) for item in self.hardware)
 
 
 def hardware_risk(
@@ -128,18 +124,19 @@ def hardware_risk(
         if hardware_at_risk:
             rows.append(ServiceRisk(service, sorted(hardware_at_risk, key=lambda i: i.ci.name)))
             listed.update(item.ci.pk for item in hardware_at_risk)
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for pk in listed:  # each asset once, however many services need it
-        item = at_risk[pk]
-        if item.budget is not None:
-            totals[item.currency] += item.budget
+    # each asset once, however many services need it
+    totals = money_totals(_money(at_risk[pk]) for pk in listed)
     return {
         "on": on,
         "months": months,
         "max_tier": max_tier,
         "services": [_service_dict(r) for r in rows],
-        "total_budget": [{"amount": str(v), "currency": c} for c, v in sorted(totals.items())],
+        "total_budget": [m.as_dict() for m in totals],
     }
+
+
+def _money(item: AtRisk) -> Money | None:
+    return None if item.budget is None else Money(item.budget, item.currency)
 
 
 def _service_dict(risk: ServiceRisk) -> dict[str, Any]:
@@ -159,21 +156,21 @@ def _service_dict(risk: ServiceRisk) -> dict[str, Any]:
             }
             for item in risk.hardware
         ],
-        "budget": [{"amount": str(v), "currency": c} for c, v in sorted(risk.budget.items())],
+        "budget": [m.as_dict() for m in risk.budget],
     }
 
 
-EXPORT_COLUMNS = [
-    ("service", lambda r: r["service"]),
-    ("tier", lambda r: r["tier"]),
-    ("ci", lambda r: r["ci"]),
-    ("class", lambda r: r["ci_class"]),
-    ("asset_tag", lambda r: r["asset_tag"]),
-    ("flags", lambda r: r["flags"]),
-    ("replacement_date", lambda r: r["replacement_date"]),
-    ("budget", lambda r: r["budget"]),
-    ("currency", lambda r: r["currency"]),
-]
+EXPORT_COLUMNS = key_columns(
+    "service",
+    "tier",
+    "ci",
+    ("class", "ci_class"),
+    "asset_tag",
+    "flags",
+    "replacement_date",
+    "budget",
+    "currency",
+)
 
 
 def export_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ __all__ = [
     "business_flags",
     "chunked",
     "flag_kinds",
+    "money_totals",
     "outage_preview",
     "service_monthly_costs",
 ]
@@ -94,6 +95,15 @@ class Money:
 
     def as_dict(self) -> dict[str, str]:
         return {"amount": str(self.amount), "currency": self.currency}
+
+
+def money_totals(amounts: Iterable[Money | None]) -> list[Money]:
+    """One total per currency, sorted by currency (no conversion; ``None`` is skipped)."""
+    by_currency: dict[str, Decimal] = {}
+    for money in amounts:
+        if money is not None:
+            by_currency[money.currency] = by_currency.get(money.currency, Decimal(0)) + money.amount
+    return [Money(total, currency) for currency, total in sorted(by_currency.items())]
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,20 @@ base currency, or per currency when a rate is missing.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from django.utils import timezone
 
 from assetgraph.cmdb.models import CI
-from assetgraph.framework.flags import Money, book_values, business_flags, service_monthly_costs
+from assetgraph.framework.flags import (
+    Money,
+    book_values,
+    business_flags,
+    money_totals,
+    service_monthly_costs,
+)
 
 from .affected import Affected
 from .report import FlaggedCI, ImpactMoney, ImpactReport, ServiceCost, ValuedCI
@@ -37,13 +41,6 @@ FLAG_SCAN_CAP = 2000
 def _day(affected: Affected) -> dt.date:
     """The day the facts are judged on: the analysis time's day (today when current)."""
     return timezone.localdate(affected.as_of) if affected.as_of else timezone.localdate()
-
-
-def _totals(amounts: list[Money]) -> list[Money]:
-    by_currency: dict[str, Decimal] = defaultdict(Decimal)
-    for money in amounts:
-        by_currency[money.currency] += money.amount
-    return [Money(total, currency) for currency, total in sorted(by_currency.items())]
 
 
 def flag_rows(
@@ -79,9 +76,9 @@ def money_at_stake(
     failed_values = [ValuedCI(ci, values[ci.pk]) for ci in failed if ci.pk in values]
     return ImpactMoney(
         services=listed,
-        down_monthly_cost=_totals([s.monthly_cost for s in listed if s.state == "down"]),
+        down_monthly_cost=money_totals([s.monthly_cost for s in listed if s.state == "down"]),
         failed=failed_values,
-        failed_book_value=_totals([v.book_value for v in failed_values]),
+        failed_book_value=money_totals([v.book_value for v in failed_values]),
     )
 
 

@@ -20,13 +20,15 @@ Rules:
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
 from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI
 from assetgraph.core.errors import PermissionDenied
+from assetgraph.core.exporting import key_columns
+from assetgraph.framework.flags import Money, money_totals
 from assetgraph.impact.costs import needed_by
 
 from .flags import Finding, unlicensed_findings
@@ -64,7 +66,7 @@ def unlicensed_services(user: Any, *, max_tier: int = 4) -> dict[str, Any]:
                     item.product_id,
                     {
                         "product": {"id": item.product_id, "display": item.product},
-                        "true_up_cost": _money(item),
+                        "true_up_cost": (money.as_dict() if (money := _money(item)) else None),
                         "cis": [],
                     },
                 )
@@ -87,29 +89,19 @@ def unlicensed_services(user: Any, *, max_tier: int = 4) -> dict[str, Any]:
     }
 
 
-def _money(item: Finding) -> dict[str, str] | None:
+def _money(item: Finding) -> Money | None:
     if item.true_up_cost is None:
         return None
-    return {"amount": str(item.true_up_cost), "currency": item.currency}
+    return Money(item.true_up_cost, item.currency)
 
 
-def _total(items: Any) -> list[dict[str, str]]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for item in items:
-        if item.true_up_cost is not None:
-            totals[item.currency] += item.true_up_cost
-    return [{"amount": str(v), "currency": c} for c, v in sorted(totals.items())]
+def _total(items: Iterable[Finding]) -> list[dict[str, str]]:
+    return [m.as_dict() for m in money_totals(_money(item) for item in items)]
 
 
-EXPORT_COLUMNS = [
-    ("service", lambda r: r["service"]),
-    ("tier", lambda r: r["tier"]),
-    ("product", lambda r: r["product"]),
-    ("ci", lambda r: r["ci"]),
-    ("why", lambda r: r["why"]),
-    ("product_true_up_cost", lambda r: r["cost"]),
-    ("currency", lambda r: r["currency"]),
-]
+EXPORT_COLUMNS = key_columns(
+    "service", "tier", "product", "ci", "why", ("product_true_up_cost", "cost"), "currency"
+)
 
 
 def export_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
