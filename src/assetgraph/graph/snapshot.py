@@ -21,7 +21,8 @@ does not match, an array directory that does not fit the :class:`Graph` fields o
 other than the expected one raises :class:`SnapshotError` (its ``reason`` says which), and
 the caller rebuilds. Files are written to a temporary name in the same directory, flushed
 and renamed over the old one, so a reader sees either the old or the new file, never half a
-file; a process that mapped the old file keeps it until it re-maps.
+file; a process that mapped the old file keeps it until it re-maps. There is no ``fsync``: a
+file torn by a crash fails its checksum and is rebuilt, like any other damaged file.
 
 The per-process parts of a :class:`Graph` (the reach-size memo) are created fresh on load;
 derived graphs (incremental updates) copy the arrays they change and share the rest with
@@ -159,8 +160,6 @@ def save_snapshot(
                     pos = entry["offset"]
                 fh.write(_bytes(a))
                 pos += a.nbytes
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
