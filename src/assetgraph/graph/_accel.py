@@ -177,30 +177,32 @@ def _impact_nb(
     tl = np.int64(tail)
     m = tl - k
     want = chains and has_counted
-    degraded = np.empty(m if want else 1, np.int32)  # queue positions
+    degraded = stack  # queue positions of DEGRADED nodes (the stack is free after the BFS)
     n_degraded = 0
-    # caller ids of every queue entry (sources first), then the parents through the parent's
-    # queue position: ``parq`` never decreases, so that second gather reads sequentially
-    # (one random read per node, where mapping node and parent separately would cost three)
-    ext_q = np.empty(tl, np.int32)
-    i = _U(0)
-    if map_ext:
-        while i < tail:
-            ext_q[i] = to_ext[_U(queue[i])]
-            i += one
-    else:
-        ext_q[:] = queue[:tl]
-    nodes = ext_q[k:tl]
+    # caller ids straight into ``nodes``; a parent's caller id is then read through its queue
+    # position: ``parq`` never decreases, so that gather is sequential (one random read per
+    # node where mapping node and parent separately would cost three)
+    nodes = np.empty(m, np.int32)
     states = np.empty(m, np.int8)
     parents = np.empty(m, np.int32)
-    i = _U(0)
     uk = _U(k)
     um = _U(m)
+    i = _U(0)
+    while i < um:
+        v = _U(queue[uk + i])
+        nodes[i] = to_ext[v] if map_ext else np.int32(v)
+        i += one
+    i = _U(0)
     while i < um:
         q = uk + i
         is_down = (flags[_U(queue[q])] & _DOWN) != 0
         states[i] = 2 if is_down else 1
-        parents[i] = ext_q[_U(parq[q])]
+        pq = parq[q]
+        if pq >= k:
+            parents[i] = nodes[_U(pq) - uk]
+        else:
+            p = _U(queue[_U(pq)])
+            parents[i] = to_ext[p] if map_ext else np.int32(p)
         if want and not is_down:
             degraded[n_degraded] = np.int32(q)
             n_degraded += 1
