@@ -284,9 +284,12 @@ def _down_chains_nb(
     slot = scratch[n : 2 * n]
     below = parq[k:tail]
     nb = below.size
-    stack = np.empty(tail, np.int32)
+    # dirty nodes are DOWN, so there are at most as many as reached nodes that are not
+    # DEGRADED: after a storage failure that is a tenth of the reached set
+    bound = tail - degraded.size
+    stack = np.empty(bound, np.int32)
     sp = 0
-    dirty = np.empty(tail, np.int32)
+    dirty = np.empty(bound, np.int32)
     nt = 0
     shallowest = tail
     # the DEGRADED positions ascend, and so do their children's blocks: one forward
