@@ -129,3 +129,22 @@ def test_snapshots_can_be_switched_off(
     assert snapshot_path() is None
     estate_graph()
     assert not fresh.exists()
+
+
+def test_a_new_worker_takes_the_lookup_columns_from_the_file(
+    estate: dict[str, Any], fresh: Path
+) -> None:
+    from assetgraph.impact import catalogue as lookup
+
+    estate_graph()
+    expected = lookup.catalogue()
+    lookup.clear_catalogue()
+    clear_cache()
+    eg = estate_graph()
+    seeded = lookup._STATE.current
+    assert seeded is not None and not seeded.pks.flags.writeable  # from the mapping
+    assert seeded.revision == expected.revision
+    assert seeded.ci_class.tolist() == expected.ci_class.tolist()
+    assert lookup.catalogue() is seeded
+    rows, known = lookup.node_rows(eg, seeded)
+    assert known[: eg.n_cis].all() and not rows.flags.writeable

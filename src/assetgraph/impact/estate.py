@@ -53,6 +53,7 @@ from assetgraph.cmdb.history import states_at
 from assetgraph.cmdb.models import CI, Relationship, RelationshipType
 from assetgraph.graph import snapshot as snapshots
 
+from . import catalogue as lookup
 from .events import events_since
 
 __all__ = [
@@ -446,13 +447,34 @@ def write_snapshot(eg: EstateGraph) -> bool:
         return False
     red_pks = np.fromiter(eg.redundancy, dtype=np.int64, count=len(eg.redundancy))
     red = np.array(list(eg.redundancy.values()), dtype=np.int64).reshape(-1, 2)
+    # the lookup columns travel in the same file, so a new worker reads nothing per CI
+    cat = lookup.catalogue()
+    rows, known = lookup.node_rows(eg, cat)
+    arrays: dict[str, Any] = {
+        "ci_pks": eg.ci_pks,
+        "type_pks": eg.type_pks,
+        "red_pks": red_pks,
+        "red": red,
+        "cat_pks": cat.pks,
+        "cat_class": cat.ci_class,
+        "cat_team": cat.owning_team,
+        "cat_support": cat.support_group,
+        "cat_asset": cat.asset,
+        "cat_location": cat.location,
+        "node_rows": rows,
+        "node_known": known,
+    }
     try:
         snapshots.save_snapshot(
             path,
             eg.graph,
             eg.revision,
-            {"window": eg.window_count, "revision_at": eg.revision_at},
-            {"ci_pks": eg.ci_pks, "type_pks": eg.type_pks, "red_pks": red_pks, "red": red},
+            {
+                "window": eg.window_count,
+                "revision_at": eg.revision_at,
+                "catalogue_revision": cat.revision,
+            },
+            arrays,
         )
     except OSError:
         log.warning("could not write the graph snapshot %s", path, exc_info=True)
@@ -488,6 +510,22 @@ def _map_snapshot(path: Path, revision: int) -> EstateGraph | None:
         for pk, (k, v) in zip(extra["red_pks"].tolist(), red.tolist(), strict=True)
     }
     _warm_once()
+    cat_revision = int(meta.get("catalogue_revision", -1))
+    if "cat_pks" in extra and 0 <= cat_revision <= revision:
+        lookup.seed(
+            lookup.Catalogue(
+                extra["cat_pks"],
+                extra["cat_class"],
+                extra["cat_team"],
+                extra["cat_support"],
+                extra["cat_asset"],
+                cat_revision,
+                extra["cat_location"],
+            ),
+            extra["ci_pks"],
+            extra["node_rows"],
+            extra["node_known"],
+        )
     return EstateGraph(
         snap.graph,
         extra["ci_pks"],
