@@ -554,8 +554,11 @@ def _smaps() -> dict[str, int]:
 
 
 def _private_kb() -> int:
-    m = _smaps()
-    return m.get("Private_Clean", 0) + m.get("Private_Dirty", 0)
+    """Anonymous resident memory: what this process holds that no other process can share.
+
+    (``Private_Clean`` is no measure: a page of the shared file counts as private while only
+    one process happens to have touched it.)"""
+    return _smaps().get("Anonymous", 0)
 
 
 def worker_probe() -> int:
@@ -637,8 +640,8 @@ def shared_workers(k: int, storage_pk: int) -> None:
     print()
     print(
         f"{k} fresh workers side by side, shared snapshot {size:.0f} MB, load {load}→{_load()};"
-        " private = Private_Clean + Private_Dirty growth (smaps_rollup) from after Django set-up"
-        " and kernel warm-up"
+        " private = growth of anonymous resident memory (smaps_rollup) from after Django"
+        " set-up, kernel warm-up and one non-graph API request"
     )
     print()
     print(
