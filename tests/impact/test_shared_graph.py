@@ -43,7 +43,7 @@ def test_a_new_worker_maps_the_file_instead_of_rebuilding(
     built = estate_graph()
     assert fresh.exists()
     before = estate_mod.cache_stats()
-    clear_cache()  # another worker process: nothing cached yet
+    clear_cache(shared=False)  # another worker process: nothing cached yet
     mapped = estate_graph()
     after = estate_mod.cache_stats()
     assert after["rebuilds"] == before["rebuilds"]
@@ -62,7 +62,7 @@ def test_a_corrupt_file_is_rebuilt_and_rewritten(estate: dict[str, Any], fresh: 
     raw[-5] ^= 0xFF  # a flipped bit in the arrays
     fresh.write_bytes(bytes(raw))
     before = estate_mod.cache_stats()
-    clear_cache()
+    clear_cache(shared=False)
     eg = estate_graph()
     after = estate_mod.cache_stats()
     assert after["snapshot_refused"] == before["snapshot_refused"] + 1
@@ -93,7 +93,7 @@ def test_a_stale_file_is_never_served_as_it_is(
     )
     # the file still holds the old revision; a new worker maps it and replays the events
     assert snapshots.load_snapshot(fresh).revision == old.revision
-    clear_cache()
+    clear_cache(shared=False)
     eg = estate_graph()
     assert eg.revision > old.revision
     assert _affected(eg, estate["db"].pk)[web.pk] == "DOWN"
@@ -115,7 +115,7 @@ def test_a_file_from_another_audit_history_is_rebuilt(estate: dict[str, Any], fr
         },
     )
     before = estate_mod.cache_stats()
-    clear_cache()
+    clear_cache(shared=False)
     again = estate_graph()
     after = estate_mod.cache_stats()
     assert after["rebuilds"] == before["rebuilds"] + 1
@@ -139,7 +139,7 @@ def test_a_new_worker_takes_the_lookup_columns_from_the_file(
     estate_graph()
     expected = lookup.catalogue()
     lookup.clear_catalogue()
-    clear_cache()
+    clear_cache(shared=False)
     eg = estate_graph()
     seeded = lookup._STATE.current
     assert seeded is not None and not seeded.pks.flags.writeable  # from the mapping
@@ -148,3 +148,15 @@ def test_a_new_worker_takes_the_lookup_columns_from_the_file(
     assert lookup.catalogue() is seeded
     rows, known = lookup.node_rows(eg, seeded)
     assert known[: eg.n_cis].all() and not rows.flags.writeable
+
+
+def test_clearing_the_cache_after_a_bulk_load_drops_the_shared_file(
+    estate: dict[str, Any], fresh: Path
+) -> None:
+    estate_graph()
+    assert fresh.exists()
+    before = estate_mod.cache_stats()["rebuilds"]
+    clear_cache()  # a bulk load outside the services: no audit event tells the file is old
+    assert not fresh.exists()
+    estate_graph()
+    assert estate_mod.cache_stats()["rebuilds"] == before + 1

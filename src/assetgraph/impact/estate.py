@@ -632,9 +632,18 @@ def cache_stats() -> dict[str, int]:
     }
 
 
-def clear_cache() -> None:
-    """Forget every cached graph (tests; after a bulk load outside the services)."""
+def clear_cache(*, shared: bool = True) -> None:
+    """Forget every cached graph (tests; after a bulk load outside the services).
+
+    A bulk load outside the services writes no audit events, so nothing would tell a worker
+    that the shared snapshot no longer matches the tables: by default the snapshot file is
+    deleted too and the next call rebuilds. ``shared=False`` forgets this process's graphs
+    only (what a freshly started worker looks like).
+    """
+    path = snapshot_path() if shared else None
     with _CACHE.lock:
         _CACHE.current = None
         _CACHE.as_of.clear()
         _CACHE.file_id = None
+        if path is not None:
+            path.unlink(missing_ok=True)
