@@ -14,6 +14,7 @@ permutation never leaks: every public function takes and returns caller node ind
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -372,9 +373,14 @@ class Graph:
         """Number of relationship types the graph was built with."""
         return int(self._type_direction.size)
 
-    @property
+    @cached_property
     def has_redundancy(self) -> bool:
-        """True if at least one redundancy group has member edges (threshold logic active)."""
+        """True if at least one redundancy group has member edges (threshold logic active).
+
+        Cached per graph version: the scan reads every impact edge's flag (4.5 MB at 1M
+        CIs, ~0.15 ms), more than a small impact query itself. A derived graph
+        (:func:`dataclasses.replace`) is a new object and computes it afresh.
+        """
         return bool(self._fwd_counted.any())
 
     def nbytes(self) -> int:
@@ -420,7 +426,11 @@ class Graph:
 
     # ------------------------------------------------------------------ adjacencies
     def impact_arrays(self) -> ImpactArrays:
-        """The arrays used by the impact kernel."""
+        """The arrays used by the impact kernel (built once per graph version)."""
+        return self._impact_arrays
+
+    @cached_property
+    def _impact_arrays(self) -> ImpactArrays:
         return ImpactArrays(
             self.n_nodes,
             self._fwd_indptr,

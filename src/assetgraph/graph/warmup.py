@@ -24,18 +24,36 @@ def warmup() -> Backend:
             3, [0, 1, 0], [1, 2, 2], [0, 1, 1], [1, 1], [True, False], [0, 1, 0], [0, 1, 0]
         )
         impact(g, [0])
-        # a DOWN CI whose shortest chain passes a DEGRADED group: compiles the repair
-        chains = Graph.build(
-            6,
-            [0, 4, 3, 3, 5, 2],
-            [1, 1, 1, 5, 2, 0],
-            [0, 0, 1, 1, 1, 1],
-            [1, -1],
-            [True, False],
-            [0, 1, 0, 0, 0, 0],
-            [0, 1, 0, 0, 0, 0],
+        # renumbered graphs (what the adapter builds and maps) pass a read-only id table:
+        # another kernel signature, compiled or loaded here rather than on a first request
+        impact(
+            Graph.build(
+                3,
+                [0, 1, 0],
+                [1, 2, 2],
+                [0, 1, 1],
+                [1, 1],
+                [True, False],
+                [0, 1, 0],
+                [0, 1, 0],
+                reorder=True,
+            ),
+            [0],
         )
-        impact(chains, [0]).path(3)
+        # a DOWN CI whose shortest chain passes a DEGRADED group: compiles the repair
+        for reorder in (False, True):
+            chains = Graph.build(
+                6,
+                [0, 4, 3, 3, 5, 2],
+                [1, 1, 1, 5, 2, 0],
+                [0, 0, 1, 1, 1, 1],
+                [1, -1],
+                [True, False],
+                [0, 1, 0, 0, 0, 0],
+                [0, 1, 0, 0, 0, 0],
+                reorder=reorder,
+            )
+            impact(chains, [0]).path(3)
         upstream(g, [2])
         neighbourhood(g, 1, 2, "both")
         root_cause(g, [1, 2], limit=1)

@@ -25,7 +25,7 @@ from assetgraph.cmdb.models import CI
 
 from .events import events_since
 
-__all__ = ["Catalogue", "catalogue", "clear_catalogue", "node_rows"]
+__all__ = ["Catalogue", "catalogue", "clear_catalogue", "node_rows", "seed"]
 
 I64 = npt.NDArray[np.int64]
 COLUMNS = ("pk", "ci_class_id", "owning_team_id", "support_group_id", "asset_id", "location_id")
@@ -149,6 +149,21 @@ def node_rows(eg: Any, cat: Catalogue) -> tuple[I64, npt.NDArray[np.bool_]]:
     with _STATE.lock:
         _STATE.node_rows = ((rows, known), eg.ci_pks, cat.pks)
     return rows, known
+
+
+def seed(cat: Catalogue, ci_pks: Any, rows: I64, known: npt.NDArray[np.bool_]) -> bool:
+    """Adopt columns mapped from the shared graph snapshot (and the node → row map built for
+    that snapshot's ``ci_pks``) when this process has none or older ones; True if adopted.
+
+    Why: a new worker would otherwise read every CI's columns from the database on its first
+    impact request (0.75 s at 1M CIs) and hold a private copy of them.
+    """
+    with _STATE.lock:
+        if _STATE.current is not None and _STATE.current.revision >= cat.revision:
+            return False
+        _STATE.current = cat
+        _STATE.node_rows = ((rows, known), ci_pks, cat.pks)
+        return True
 
 
 def clear_catalogue() -> None:

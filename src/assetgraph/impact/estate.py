@@ -14,21 +14,34 @@ the incremental path does not cover (a relationship type changed, too many event
 node slots) falls back to a rebuild. Replays read the rows' current state, so applying an
 event twice is harmless; that is what makes the look-back window over late-committing
 transactions safe.
+
+One graph per host (ADR 0009): whoever builds the graph writes it to a memory-mapped snapshot
+in the data directory (``graph/<database>.graph``) and every worker process maps that file
+read-only instead of building its own copy; a worker then replays the audit events since the
+snapshot's revision on top (copy-on-write: only changed arrays become private) until a newer
+snapshot appears, which it maps again. A snapshot is used only when its checksum, layout,
+database and audit history match; otherwise it is rebuilt and rewritten.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import itertools
+import logging
+import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
@@ -38,7 +51,9 @@ from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.choices import ImpactDirectionChoices, RedundancyModeChoices
 from assetgraph.cmdb.history import states_at
 from assetgraph.cmdb.models import CI, Relationship, RelationshipType
+from assetgraph.graph import snapshot as snapshots
 
+from . import catalogue as lookup
 from .events import events_since
 
 __all__ = [
@@ -47,6 +62,8 @@ __all__ = [
     "build_estate_graph",
     "clear_cache",
     "estate_graph",
+    "snapshot_path",
+    "write_snapshot",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -69,6 +86,13 @@ MAX_INCREMENTAL_EVENTS = 5_000
 # ids before another but committed after it is still picked up (replays are idempotent).
 LOOKBACK = 1_000
 AS_OF_CACHE_SIZE = 4
+# A worker that refreshed incrementally writes a new shared snapshot at most this often, so a
+# burst of writes costs one file per interval while workers replay the events in between.
+SNAPSHOT_INTERVAL_S = 30.0
+# ``ASSETGRAPH_GRAPH_SNAPSHOTS=off`` keeps every graph private to its process (no file).
+SNAPSHOTS_ENV = "ASSETGRAPH_GRAPH_SNAPSHOTS"
+
+log = logging.getLogger(__name__)
 
 
 class UnknownCI(LookupError):
@@ -95,6 +119,9 @@ class EstateGraph:
     as_of: dt.datetime | None
     redundancy: dict[int, tuple[int, int]] = field(default_factory=dict)
     window_count: int = 0
+    # timestamp of the audit event ``revision`` (ISO text): with ``revision`` it identifies
+    # the audit history a snapshot was built from (ids alone repeat after a restore)
+    revision_at: str = ""
 
     @property
     def n_cis(self) -> int:
@@ -192,6 +219,12 @@ def _revision_key() -> tuple[int, int]:
     return int(top), int(window)
 
 
+def _event_time(event_id: int) -> str:
+    """ISO timestamp of one audit event ("" when there is none)."""
+    at = AuditEvent.objects.filter(id=event_id).values_list("timestamp", flat=True).first()
+    return at.isoformat() if at is not None else ""
+
+
 def build_estate_graph(as_of: dt.datetime | None = None) -> EstateGraph:
     """Build the engine graph of the estate now (``as_of=None``) or as it was at ``as_of``.
 
@@ -237,7 +270,8 @@ def build_estate_graph(as_of: dt.datetime | None = None) -> EstateGraph:
         reorder=True,
     )
     _warm_once()
-    return EstateGraph(g, ci_pks, type_pks, revision, as_of, redundancy, window)
+    at = _event_time(revision) if as_of is None else ""
+    return EstateGraph(g, ci_pks, type_pks, revision, as_of, redundancy, window, at)
 
 
 def _lookup(sorted_keys: I64, values: I64) -> tuple[I64, npt.NDArray[np.bool_]]:
@@ -296,7 +330,11 @@ def _refresh(eg: EstateGraph, revision: int, window: int) -> EstateGraph | None:
         (ci_ids if object_type == "cmdb.ci" else rel_ids).add(int(object_id))
     with_cis = _apply_ci_changes(eg, ci_ids)
     updated = _apply_relationship_changes(with_cis, rel_ids) if with_cis else None
-    return replace(updated, revision=revision, window_count=window) if updated else None
+    if updated is None:
+        return None
+    return replace(
+        updated, revision=revision, window_count=window, revision_at=_event_time(revision)
+    )
 
 
 def _apply_ci_changes(eg: EstateGraph, ci_ids: set[int]) -> EstateGraph | None:
@@ -379,6 +417,127 @@ def _edge_indices(
     return src[keep], dst[keep], typ[keep], bool(keep.all())
 
 
+# ------------------------------------------------------------------------------ snapshots
+def snapshot_path() -> Path | None:
+    """This database's shared graph file in the data directory (None when switched off)."""
+    if os.environ.get(SNAPSHOTS_ENV, "on").lower() in {"off", "0", "false", "no"}:
+        return None
+    db = connection.settings_dict
+    ident = f"{connection.vendor}:{db.get('HOST') or ''}:{db.get('PORT') or ''}:{db['NAME']}"
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:16]
+    return Path(settings.DATA_DIR) / "graph" / f"estate-{digest}.graph"
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(inode, mtime) of the snapshot file, to notice cheaply that it was replaced."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def write_snapshot(eg: EstateGraph) -> bool:
+    """Share ``eg`` with the other processes of this host (atomic replace of the file).
+
+    Returns False (and logs) when it cannot be written: the graph still works, privately.
+    """
+    path = snapshot_path()
+    if path is None or eg.as_of is not None:
+        return False
+    red_pks = np.fromiter(eg.redundancy, dtype=np.int64, count=len(eg.redundancy))
+    red = np.array(list(eg.redundancy.values()), dtype=np.int64).reshape(-1, 2)
+    # the lookup columns travel in the same file, so a new worker reads nothing per CI
+    cat = lookup.catalogue()
+    rows, known = lookup.node_rows(eg, cat)
+    arrays: dict[str, Any] = {
+        "ci_pks": eg.ci_pks,
+        "type_pks": eg.type_pks,
+        "red_pks": red_pks,
+        "red": red,
+        "cat_pks": cat.pks,
+        "cat_class": cat.ci_class,
+        "cat_team": cat.owning_team,
+        "cat_support": cat.support_group,
+        "cat_asset": cat.asset,
+        "cat_location": cat.location,
+        "node_rows": rows,
+        "node_known": known,
+    }
+    try:
+        snapshots.save_snapshot(
+            path,
+            eg.graph,
+            eg.revision,
+            {
+                "window": eg.window_count,
+                "revision_at": eg.revision_at,
+                "catalogue_revision": cat.revision,
+            },
+            arrays,
+        )
+    except OSError:
+        log.warning("could not write the graph snapshot %s", path, exc_info=True)
+        return False
+    _CACHE.written_at = time.monotonic()
+    _CACHE.snapshot_writes += 1
+    return True
+
+
+def _map_snapshot(path: Path, revision: int) -> EstateGraph | None:
+    """The shared graph if it can be trusted as a base for ``revision``, else None.
+
+    Trusted means: checksum and layout intact, not newer than ``revision``, and built from this
+    audit history (its newest event still exists with the same timestamp). An equal revision is
+    served as is; an older one is brought up to date by replaying the events since.
+    """
+    try:
+        snap = snapshots.load_snapshot(path)
+    except snapshots.SnapshotError as exc:
+        if exc.reason != "missing":
+            log.warning("graph snapshot not used: %s", exc)
+            _CACHE.snapshot_refused += 1
+        return None
+    meta = snap.meta
+    if snap.revision > revision or _event_time(snap.revision) != meta.get("revision_at"):
+        log.warning("graph snapshot not used: built from another audit history")
+        _CACHE.snapshot_refused += 1
+        return None
+    extra = snap.extra
+    red = extra["red"].reshape(-1, 2)
+    redundancy = {
+        int(pk): (int(k), int(v))
+        for pk, (k, v) in zip(extra["red_pks"].tolist(), red.tolist(), strict=True)
+    }
+    _warm_once()
+    cat_revision = int(meta.get("catalogue_revision", -1))
+    if "cat_pks" in extra and 0 <= cat_revision <= revision:
+        lookup.seed(
+            lookup.Catalogue(
+                extra["cat_pks"],
+                extra["cat_class"],
+                extra["cat_team"],
+                extra["cat_support"],
+                extra["cat_asset"],
+                cat_revision,
+                extra["cat_location"],
+            ),
+            extra["ci_pks"],
+            extra["node_rows"],
+            extra["node_known"],
+        )
+    return EstateGraph(
+        snap.graph,
+        extra["ci_pks"],
+        extra["type_pks"],
+        snap.revision,
+        None,
+        redundancy,
+        int(meta.get("window", 0)),
+        str(meta.get("revision_at", "")),
+    )
+
+
 # ------------------------------------------------------------------------------ the cache
 class _Cache:
     """The per-process current graph plus a small LRU of as-of graphs."""
@@ -389,6 +548,11 @@ class _Cache:
         self.as_of: OrderedDict[dt.datetime, EstateGraph] = OrderedDict()
         self.rebuilds = 0
         self.refreshes = 0
+        self.mapped = 0
+        self.snapshot_writes = 0
+        self.snapshot_refused = 0
+        self.file_id: tuple[int, int] | None = None  # the snapshot file last looked at
+        self.written_at = -1e18
 
 
 _CACHE = _Cache()
@@ -403,16 +567,43 @@ def estate_graph(as_of: dt.datetime | None = None) -> EstateGraph:
     if as_of is not None and as_of < timezone.now():
         return _as_of_graph(as_of)
     revision, window = _revision_key()
+    path = snapshot_path()
     with _CACHE.lock:
         cached = _CACHE.current
-        if cached is not None and (cached.revision, cached.window_count) == (revision, window):
+        file_id = _file_id(path) if path is not None else None
+        new_file = file_id is not None and file_id != _CACHE.file_id
+        current = cached is not None and (cached.revision, cached.window_count) == (
+            revision,
+            window,
+        )
+        if cached is not None and current and not new_file:
             return cached
-        refreshed = _refresh(cached, revision, window) if cached is not None else None
+        base = cached
+        if path is not None and (cached is None or new_file):
+            _CACHE.file_id = file_id
+            mapped = _map_snapshot(path, revision) if file_id is not None else None
+            if mapped is not None and (cached is None or mapped.revision >= cached.revision):
+                base = mapped
+                _CACHE.mapped += 1
+                if (mapped.revision, mapped.window_count) == (revision, window):
+                    _CACHE.current = mapped
+                    return mapped
+        if cached is not None and current and base is cached:
+            return cached  # a snapshot older than this process's graph: keep ours
+        refreshed = _refresh(base, revision, window) if base is not None else None
         if refreshed is None:
             refreshed = build_estate_graph()
             _CACHE.rebuilds += 1
+            due = True
         else:
             _CACHE.refreshes += 1
+            due = time.monotonic() - _CACHE.written_at >= SNAPSHOT_INTERVAL_S
+        if path is not None and due and write_snapshot(refreshed):
+            # serve the file just written, so this process shares the mapping too
+            _CACHE.file_id = _file_id(path)
+            mapped = _map_snapshot(path, revision)
+            if mapped is not None and mapped.revision == refreshed.revision:
+                refreshed = replace(mapped, window_count=refreshed.window_count)
         _CACHE.current = refreshed
         return refreshed
 
@@ -431,12 +622,28 @@ def _as_of_graph(as_of: dt.datetime) -> EstateGraph:
 
 
 def cache_stats() -> dict[str, int]:
-    """Rebuild and incremental-refresh counters (for tests, benchmarks and diagnostics)."""
-    return {"rebuilds": _CACHE.rebuilds, "refreshes": _CACHE.refreshes}
+    """Rebuild, incremental-refresh and snapshot counters (tests, benchmarks, diagnostics)."""
+    return {
+        "rebuilds": _CACHE.rebuilds,
+        "refreshes": _CACHE.refreshes,
+        "mapped": _CACHE.mapped,
+        "snapshot_writes": _CACHE.snapshot_writes,
+        "snapshot_refused": _CACHE.snapshot_refused,
+    }
 
 
-def clear_cache() -> None:
-    """Forget every cached graph (tests; after a bulk load outside the services)."""
+def clear_cache(*, shared: bool = True) -> None:
+    """Forget every cached graph (tests; after a bulk load outside the services).
+
+    A bulk load outside the services writes no audit events, so nothing would tell a worker
+    that the shared snapshot no longer matches the tables: by default the snapshot file is
+    deleted too and the next call rebuilds. ``shared=False`` forgets this process's graphs
+    only (what a freshly started worker looks like).
+    """
+    path = snapshot_path() if shared else None
     with _CACHE.lock:
         _CACHE.current = None
         _CACHE.as_of.clear()
+        _CACHE.file_id = None
+        if path is not None:
+            path.unlink(missing_ok=True)
