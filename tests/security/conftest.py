@@ -1,0 +1,8 @@
+"""Security fixtures: the real advisory samples under fixtures/ and small estates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DISCOVERY_FIXTURES = Path(__file__).parent.parent / "discovery" / "fixtures"
