@@ -58,16 +58,6 @@ def list_advisories(
     return {"results": results, "next": next_cursor}
 
 
-@router.get(
-    "/advisories/{advisory_id}",
-    response=schemas.SecurityAdvisoryOut,
-    operation_id="get_security_advisory",
-    summary="One advisory",
-)
-def get_advisory(request: HttpRequest, advisory_id: int) -> Advisory:
-    return get_object_or_404(Advisory.objects.all(), request.user, "view", pk=advisory_id)
-
-
 @router.post(
     "/advisories/import",
     response={200: schemas.SecurityImportOut},
@@ -115,6 +105,16 @@ def import_exploit_data(
             f"{exc.where}: {exc.message}", fields={exc.where: [exc.message]}
         ) from None
     return {"changed": services.import_exploit_data(api_actor(request), kev=known, epss=scores)}
+
+
+@router.get(
+    "/advisories/{advisory_id}",
+    response=schemas.SecurityAdvisoryOut,
+    operation_id="get_security_advisory",
+    summary="One advisory",
+)
+def get_advisory(request: HttpRequest, advisory_id: int) -> Advisory:
+    return get_object_or_404(Advisory.objects.all(), request.user, "view", pk=advisory_id)
 
 
 @router.get(
@@ -177,6 +177,21 @@ def export_findings(
     return export_response(rows, FINDING_COLUMNS, "findings", format)
 
 
+@router.post(
+    "/findings/bulk-status",
+    response=schemas.SecurityBulkOut,
+    operation_id="bulk_security_finding_status",
+    summary="The same status on many findings (all or nothing)",
+)
+def bulk_status(request: HttpRequest, payload: schemas.SecurityBulkStatusIn) -> dict[str, int]:
+    visible = restrict(Finding.objects.filter(pk__in=payload.ids), request.user, "view")
+    found = list(visible)
+    missing = sorted(set(payload.ids) - {f.pk for f in found})
+    if missing:
+        raise NotFound(f"finding(s) {missing[:20]} not found")
+    return {"changed": services.bulk_set_status(api_actor(request), found, payload.status)}
+
+
 @router.get(
     "/findings/{finding_id}",
     response=schemas.SecurityFindingOut,
@@ -220,21 +235,6 @@ def accept_risk(
     return services.accept_risk(
         api_actor(request), finding, reason=payload.reason, until=payload.until, approver=approver
     )
-
-
-@router.post(
-    "/findings/bulk-status",
-    response=schemas.SecurityBulkOut,
-    operation_id="bulk_security_finding_status",
-    summary="The same status on many findings (all or nothing)",
-)
-def bulk_status(request: HttpRequest, payload: schemas.SecurityBulkStatusIn) -> dict[str, int]:
-    visible = restrict(Finding.objects.filter(pk__in=payload.ids), request.user, "view")
-    found = list(visible)
-    missing = sorted(set(payload.ids) - {f.pk for f in found})
-    if missing:
-        raise NotFound(f"finding(s) {missing[:20]} not found")
-    return {"changed": services.bulk_set_status(api_actor(request), found, payload.status)}
 
 
 @router.post(

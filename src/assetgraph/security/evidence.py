@@ -5,9 +5,10 @@ timestamped rows and the audit trail, exported as a zip with a manifest and SHA-
 Reports (CSV unless noted): ``custody.csv`` who held which device when; ``devices.csv``
 devices (CIs linked to an asset) that were unmanaged or unencrypted, from their attributes as
 of the date; ``changes.csv`` changes that touched an in-scope CI (tier 1 or 2) in the period;
-``policies.csv`` each policy's latest run at the date, with failing CIs; ``audit-verify.json``
-the check of the audit chain. The same date gives the same report bytes, so the checksums
-prove an export unchanged; the manifest adds when and by whom it was generated.
+``policies.csv`` each policy's latest run at the date, with failing CIs; ``audit-chain.json``
+the audit chain up to the date (event count, head position and hash). The same date gives the
+same report bytes, so the checksums prove an export unchanged; the manifest adds when and by
+whom it was generated, and ``audit verify`` of the whole chain at that time.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
-from assetgraph.accounts.permissions import has_perm, restrict
-from assetgraph.assets.models import CustodyRecord
+from assetgraph.accounts.permissions import has_perm, restrict_related
+from assetgraph.assets.models import Asset, CustodyRecord
+from assetgraph.audit.models import AuditEvent
 from assetgraph.audit.services import record_event, verify_chain
 from assetgraph.changes.models import ChangeCI, ChangeRecord
 from assetgraph.cmdb.history import states_at
@@ -34,8 +37,9 @@ from assetgraph.core.tabular import write_csv
 
 from .models import EvidencePackage, Policy, PolicyResult
 from .policies import runs_as_of
+from .reads import visible
 
-REPORTS = ("custody.csv", "devices.csv", "changes.csv", "policies.csv", "audit-verify.json")
+REPORTS = ("custody.csv", "devices.csv", "changes.csv", "policies.csv", "audit-chain.json")
 IN_SCOPE_TIERS = (1, 2)
 
 
@@ -45,13 +49,12 @@ def _iso(value: dt.datetime | dt.date | None) -> str:
 
 def custody_report(user: Any, as_of: dt.datetime) -> bytes:
     """Every custody period started by ``as_of``, as it stood then."""
-    records = restrict(
-        CustodyRecord.objects.filter(checked_out_at__lte=as_of).select_related(
-            "asset", "person", "location", "parent"
-        ),
-        user,
-        "view",
-    ).order_by("asset__asset_tag", "checked_out_at", "pk")
+    records = CustodyRecord.objects.filter(checked_out_at__lte=as_of).select_related(
+        "asset", "person", "location", "parent"
+    )
+    if user is not None:
+        records = restrict_related(records, "asset", Asset, user)
+    records = records.order_by("asset__asset_tag", "checked_out_at", "pk")
     rows = []
     for record in records:
         returned = (
@@ -76,7 +79,7 @@ def custody_report(user: Any, as_of: dt.datetime) -> bytes:
 def devices_report(user: Any, as_of: dt.datetime) -> bytes:
     """Devices (CIs linked to an asset) that existed at ``as_of`` and were unmanaged
     (``managed`` attribute not true) or unencrypted (``encrypted`` not true) then."""
-    cis = restrict(CI.objects.as_of(as_of).filter(asset__isnull=False), user, "view")
+    cis = visible(CI.objects.as_of(as_of).filter(asset__isnull=False), user)
     ids = list(cis.values_list("pk", flat=True))
     states = states_at("cmdb.ci", ids, as_of)
     names = dict(cis.values_list("pk", "name"))
@@ -94,8 +97,8 @@ def devices_report(user: Any, as_of: dt.datetime) -> bytes:
 def changes_report(user: Any, start: dt.datetime, as_of: dt.datetime) -> bytes:
     """Changes recorded by ``as_of`` whose CIs include a tier 1-2 CI and whose work (actual,
     else planned, start) fell in the period."""
-    visible_changes = restrict(ChangeRecord.objects.all(), user, "view")
-    visible_cis = restrict(CI.objects.all(), user, "view")
+    visible_changes = visible(ChangeRecord.objects.all(), user)
+    visible_cis = visible(CI.objects.all(), user)
     items = (
         ChangeCI.objects.filter(
             change__in=visible_changes,
@@ -125,7 +128,7 @@ def changes_report(user: Any, start: dt.datetime, as_of: dt.datetime) -> bytes:
 
 def policies_report(user: Any, as_of: dt.datetime) -> bytes:
     """Each policy's latest run at ``as_of`` and the CIs failing it then."""
-    policies = list(restrict(Policy.objects.all(), user, "view").order_by("name"))
+    policies = list(visible(Policy.objects.all(), user).order_by("name"))
     runs = runs_as_of(policies, as_of)
     rows: list[list[Any]] = []
     for policy in policies:
@@ -163,17 +166,32 @@ def policies_report(user: Any, as_of: dt.datetime) -> bytes:
     return write_csv(header, rows)
 
 
-def verify_report() -> bytes:
-    """``audit verify`` of the whole chain, as JSON."""
-    result = verify_chain()
+def verify_report(as_of: dt.datetime) -> tuple[bytes, dict[str, Any]]:
+    """The audit chain up to ``as_of`` (events, and the last sealed event's position and
+    hash, which anyone can check against the trail), and ``audit verify`` of the whole chain
+    now (in the manifest: it grows with the trail, so it is not part of the dated report)."""
+    events = AuditEvent.objects.filter(timestamp__lte=as_of)
+    head = (
+        events.filter(chain_seq__isnull=False)
+        .order_by("-chain_seq")
+        .values_list("chain_seq", "hash")
+        .first()
+    )
     body = {
+        "as_of": as_of.isoformat(),
+        "events_up_to_as_of": events.count(),
+        "chain_head_seq": head[0] if head else None,
+        "chain_head_hash": head[1] if head else None,
+    }
+    result = verify_chain()
+    now = {
         "ok": result.ok,
         "checked": result.checked,
         "unsealed": result.unsealed,
         "broken_event_id": result.broken_event_id,
         "reason": result.reason,
     }
-    return json.dumps(body, indent=2, sort_keys=True).encode()
+    return json.dumps(body, indent=2, sort_keys=True).encode(), now
 
 
 def build_reports(
@@ -190,15 +208,17 @@ def build_reports(
         "devices.csv": devices_report(user, as_of),
         "changes.csv": changes_report(user, start, as_of),
         "policies.csv": policies_report(user, as_of),
-        "audit-verify.json": verify_report(),
+        "audit-chain.json": verify_report(as_of)[0],
     }
 
 
 def manifest_of(
     reports: dict[str, bytes], as_of: dt.datetime, start: dt.datetime | None, who: str
 ) -> dict[str, Any]:
-    """The manifest: parameters and each file's size and SHA-256."""
+    """The manifest: parameters, ``audit verify`` now, and each file's size and SHA-256."""
     return {
+        "generated_at": timezone.now().isoformat(),
+        "audit_verify": verify_report(as_of)[1],
         "as_of": as_of.isoformat(),
         "period_start": start.isoformat() if start else None,
         "generated_by": who,

@@ -19,6 +19,12 @@ from .models import Advisory, Finding, PolicyRun
 AGE_BUCKETS = ((7, "0-7 days"), (30, "8-30 days"), (90, "31-90 days"), (None, "over 90 days"))
 
 
+def visible(queryset: QuerySet[Any], user: Any, action: str = "view") -> QuerySet[Any]:
+    """``queryset`` as ``user`` may see it; everything for the system (``user`` None: the
+    CLI without ``--user`` and scheduled jobs, which act as the system)."""
+    return queryset if user is None else restrict(queryset, user, action)
+
+
 def overdue_q() -> Q:
     """Active findings whose SLA due date has passed."""
     return Q(status__in=ACTIVE_STATUSES, due_date__lt=timezone.localdate())
@@ -48,9 +54,7 @@ def findings_of_service(service: str) -> list[int]:
 
 def visible_findings(user: Any) -> QuerySet[Finding]:
     """The findings the user may view, with what lists show."""
-    return restrict(
-        Finding.objects.select_related("advisory", "ci", "owner", "accepted_by"), user, "view"
-    )
+    return visible(Finding.objects.select_related("advisory", "ci", "owner", "accepted_by"), user)
 
 
 def dashboard(user: Any) -> dict[str, Any]:
@@ -64,7 +68,7 @@ def dashboard(user: Any) -> dict[str, Any]:
     today = timezone.localdate()
     by_age: Counter[str] = Counter({label: 0 for _d, label in AGE_BUCKETS})
     services: dict[str, Counter[str]] = defaultdict(Counter)
-    visible_cis = set(restrict(CI.objects.all(), user, "view").values_list("pk", flat=True))
+    visible_cis = set(visible(CI.objects.all(), user).values_list("pk", flat=True))
     for first_seen, severity, exposure in active.values_list("first_seen", "severity", "exposure"):
         age = (today - timezone.localdate(first_seen)).days
         label = next(lbl for days, lbl in AGE_BUCKETS if days is None or age <= days)
@@ -91,7 +95,7 @@ def latest_runs(user: Any) -> list[dict[str, Any]]:
     from .models import Policy
 
     rows = []
-    for policy in restrict(Policy.objects.all(), user, "view"):
+    for policy in visible(Policy.objects.all(), user):
         run = PolicyRun.objects.filter(policy=policy).first()
         rows.append(
             {
@@ -115,10 +119,8 @@ def blast_radius(user: Any, advisory: Advisory) -> dict[str, Any]:
 
     exposures = exposure_of(affected_ids)
     dependent_ids = {pk for e in exposures.values() for pk in e.dependents}
-    visible = restrict(CI.objects.filter(pk__in=affected_ids | dependent_ids), user, "view")
-    names = {
-        pk: (name, cls) for pk, name, cls in visible.values_list("pk", "name", "ci_class__name")
-    }
+    shown = visible(CI.objects.filter(pk__in=affected_ids | dependent_ids), user)
+    names = {pk: (name, cls) for pk, name, cls in shown.values_list("pk", "name", "ci_class__name")}
     services: dict[int, dict[str, Any]] = {}
     for exposure in exposures.values():
         for service in exposure.services:
@@ -147,7 +149,9 @@ def blast_radius(user: Any, advisory: Advisory) -> dict[str, Any]:
 
 def advisory_by_name(user: Any, name: str) -> Advisory | None:
     """A visible advisory by identifier or alias (CVE-… finds its GHSA record too)."""
-    advisories = restrict(Advisory.objects.all(), user, "view")
+    advisories: QuerySet[Advisory] = (
+        restrict(Advisory.objects.all(), user, "view") if user else Advisory.objects.all()
+    )
     found = advisories.filter(identifier__iexact=name).first()
     if found is not None:
         return found
