@@ -176,7 +176,7 @@ def parse_version(purl_type: str, text: str) -> uv.Version | None:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Why:
     """Why a version matched: the range (or list) and the bounds it fell between."""
 
@@ -192,12 +192,12 @@ def _event(event: dict[str, Any]) -> tuple[str, str] | None:
     return None  # "limit" only bounds GIT ranges
 
 
-def in_events(
-    purl_type: str, events: Sequence[dict[str, Any]], version: uv.Version
-) -> tuple[str, str, str] | None:
-    """OSV's evaluation of one range: sort the events by version, then walk them (introduced
-    opens, fixed closes at the version, last_affected closes after it). Returns
-    (introduced, closing kind, closing version) of the interval holding ``version``."""
+Compiled = tuple[tuple[tuple[int, Any], str, str], ...]
+
+
+def compile_events(purl_type: str, events: Sequence[dict[str, Any]]) -> Compiled:
+    """A range's events read as versions of the ecosystem and sorted (OSV's evaluation
+    order); unreadable bounds are dropped. Done once per range and kept by the index."""
     parsed: list[tuple[tuple[int, Any], str, str]] = []
     for position, raw in enumerate(events):
         found = _event(raw) if isinstance(raw, dict) else None
@@ -211,12 +211,18 @@ def in_events(
         if bound is None:
             continue
         parsed.append(((1, bound), kind, text))
-    ordered = sorted(parsed, key=_sort_key)
-    affected, since = False, ""
-    for (rank, bound), kind, text in ordered:
+    return tuple(sorted(parsed, key=_sort_key))
+
+
+def in_events(ordered: Compiled, version: uv.Version) -> tuple[str, str, str] | None:
+    """OSV's evaluation of one compiled range: walk the sorted events (introduced opens,
+    fixed closes at the version, last_affected closes after it). Returns (introduced,
+    closing kind, closing version) of the interval holding ``version``."""
+    affected, since, start = False, "", -1
+    for position, ((rank, bound), kind, text) in enumerate(ordered):
         if kind == "introduced":
             if rank == 0 or version >= bound:
-                affected, since = True, text
+                affected, since, start = True, text, position
         elif kind == "fixed":
             if version >= bound:
                 affected = False
@@ -224,15 +230,10 @@ def in_events(
             affected = False
     if not affected:
         return None
-    closing = ("", "")
-    seen_start = False
-    for (_rank, _bound), kind, text in ordered:
-        if kind == "introduced" and text == since:
-            seen_start = True
-        elif seen_start and kind in {"fixed", "last_affected"}:
-            closing = (kind, text)
-            break
-    return since, closing[0], closing[1]
+    for _key, kind, text in ordered[start + 1 :]:
+        if kind in {"fixed", "last_affected"}:
+            return since, kind, text
+    return since, "", ""
 
 
 class _SortKey:
@@ -254,7 +255,7 @@ def _sort_key(item: tuple[tuple[int, Any], str, str]) -> _SortKey:
 
 
 # ------------------------------------------------------------------------------ entries
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AffectedEntry:
     """One affected entry, ready to match: ``ref`` is the caller's id for it (the
     AffectedPackage pk), ``ranges`` OSV ranges or CPE bounds, ``versions`` exact versions."""
@@ -268,9 +269,10 @@ class AffectedEntry:
     distro: str = ""
     ranges: tuple[dict[str, Any], ...] = ()
     versions: tuple[str, ...] = ()
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """Something installed: ``ref`` is the caller's id (an install, or a CI for a CPE)."""
 
@@ -281,13 +283,22 @@ class Target:
     distro: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """An entry that applies to a target, and why."""
 
     entry: AffectedEntry
     target: Target
     why: Why
+
+
+def _compiled(entry: AffectedEntry, index: int, kind_type: str, events: Any) -> Compiled:
+    """The compiled events of one range of an entry, kept on the entry."""
+    key = (index, kind_type)
+    found = entry.cache.get(key)
+    if found is None:
+        found = entry.cache[key] = compile_events(kind_type, events)
+    return found
 
 
 def explain(entry: AffectedEntry, version_text: str) -> Why | None:
@@ -305,8 +316,7 @@ def explain(entry: AffectedEntry, version_text: str) -> Why | None:
         version = parse_version(kind_type, version_text)
         if version is None:
             continue
-        events = rng.get("events") or []
-        found = in_events(kind_type, events, version)
+        found = in_events(_compiled(entry, index, kind_type, rng.get("events") or []), version)
         if found is None:
             continue
         since, closing_kind, closing = found
