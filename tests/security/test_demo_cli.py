@@ -83,4 +83,4 @@ def test_cli_import_refuses_bad_files_with_exit_1(tmp_path: Any) -> None:
     assert "bad.json (X-1) affected[0]: package: required" in err.getvalue()
     out = StringIO()
     call_command("security", "import-advisories", str(FIXTURES / "osv"), stdout=out)
-    assert "8 file(s): 8 new" in out.getvalue()
+    assert "9 file(s): 9 new" in out.getvalue()

@@ -105,6 +105,14 @@ CASES = [
     ("pkg:deb/ubuntu/vim@2:8.1.2269-1ubuntu5.18?distro=focal", []),
     ("pkg:deb/ubuntu/vim@2:8.1.2269-1ubuntu5.17?distro=focal", ["USN-6420-1"]),
     ("pkg:deb/debian/vim@2:8.2.3995-1", []),  # a Debian package is not Ubuntu's
+    # RPM (rpmvercmp), ALSA-2025:10073 AlmaLinux 10: [0, 128.12.0-1.el10_0)
+    ("pkg:rpm/almalinux/firefox@128.11.0-1.el10_0", ["ALSA-2025:10073"]),
+    ("pkg:rpm/almalinux/firefox@128.12.0-0.el10", ["ALSA-2025:10073"]),  # lower release
+    ("pkg:rpm/almalinux/firefox@128.12.0-1.el10_0", []),
+    ("pkg:rpm/almalinux/firefox@128.12.0-1.el10_0.1", []),  # a longer release is newer
+    ("pkg:rpm/almalinux/firefox@128.9.0-2.el10", ["ALSA-2025:10073"]),  # 9 < 12 numerically
+    ("pkg:rpm/almalinux/firefox@1:115.0-1.el10", []),  # an epoch outranks the version
+    ("pkg:rpm/redhat/firefox@128.11.0-1.el10_0", []),  # another distribution
 ]
 
 

@@ -44,7 +44,7 @@ def _sbom(version: str = "1.4") -> CI:
 # ------------------------------------------------------------------------------ import
 def test_import_folder_of_osv_json_and_yaml_and_nvd() -> None:
     result = _import(FIXTURES / "osv")
-    assert (result.files, result.created, result.withdrawn) == (8, 8, 1)
+    assert (result.files, result.created, result.withdrawn) == (9, 9, 1)
     nvd = _import(FIXTURES / "nvd")
     assert nvd.created == 1
     log4j = Advisory.objects.get(identifier="GHSA-jfh8-c2jp-5v3q")
@@ -64,13 +64,13 @@ def test_import_folder_of_osv_json_and_yaml_and_nvd() -> None:
         "netapp:e-series_santricity_os_controller",
     }
     events = AuditEvent.objects.filter(object_type="security.advisory", action="create")
-    assert events.count() == 9
+    assert events.count() == 10
 
 
 def test_reimport_updates_in_place_and_honours_withdrawal(tmp_path: Any) -> None:
     _import(FIXTURES / "osv")
     again = _import(FIXTURES / "osv")
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 8)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 9)
     record = json.loads((FIXTURES / "osv" / "GHSA-h5c8-rqwp-cp95.json").read_text())
     record["modified"] = "2024-06-01T00:00:00Z"
     record["withdrawn"] = "2024-06-01T00:00:00Z"
@@ -89,7 +89,7 @@ def test_zip_of_an_ecosystem_export() -> None:
             archive.writestr(f"PyPI/{path.name}", path.read_bytes())
     outcome = feeds.parse_files(feeds.read_files("PyPI.zip", buffer.getvalue()))
     result = services.import_advisories(SYSTEM, outcome)
-    assert result.created == 8
+    assert result.created == 9
 
 
 def test_any_bad_record_refuses_the_whole_upload(tmp_path: Any) -> None:
