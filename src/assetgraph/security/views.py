@@ -303,7 +303,9 @@ def finding_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "services": services_list,
         "overdue": reads.is_overdue(finding),
         "can_change": has_perm(request.user, "security.finding", "change"),
-        "transitions": sorted(services.TRANSITIONS.get(finding.status, ())),
+        "transitions": [
+            s for s in ("in_progress", "open", "fixed") if s in services.TRANSITIONS[finding.status]
+        ],
         "default_until": (timezone.localdate() + dt.timedelta(days=90)).isoformat(),
     }
     return render(request, "security/finding_detail.html", context)
