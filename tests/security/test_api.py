@@ -333,3 +333,26 @@ def test_upload_page_shows_every_error(browser: Any) -> None:
     )
     assert response.status_code == 422
     assert b"bad.json (X) affected[0]" in response.content
+
+
+def test_exploit_data_upload_raises_priority(api: Any) -> None:
+    host = _estate()
+    before = Finding.objects.get(ci=host).priority
+    client = api("Security")
+    kev = (FIXTURES / "kev" / "known_exploited_vulnerabilities.json").read_bytes()
+    epss = (FIXTURES / "kev" / "epss_scores.csv").read_bytes()
+    response = client.post(
+        "/api/security/advisories/exploit-data",
+        {"kev": SimpleUploadedFile("kev.json", kev), "epss": SimpleUploadedFile("epss.csv", epss)},
+    )
+    assert response.json() == {"changed": 1}  # CVE-2024-6387 gets its EPSS score
+    assert Advisory.objects.get(identifier="CVE-2024-6387").epss == pytest.approx(0.94277)
+    client.post("/api/security/matching/run")
+    finding = Finding.objects.get(ci=host)
+    # 100 * 0.81 * (1 + 0.5 * 0.94277) * 1 * 0.9 / 2.535 = 42.3
+    assert (before, finding.priority) == (29, 42)
+    bad = client.post(
+        "/api/security/advisories/exploit-data",
+        {"epss": SimpleUploadedFile("epss.csv", b"cve,epss\nCVE-1,2.5\n")},
+    )
+    assert bad.status_code == 422 and "epss.csv row 2" in bad.json()["error"]["fields"]
