@@ -57,7 +57,7 @@ class TestSecurityDemo:
     def test_eol_os_on_the_tier_one_path_fails_its_policy(self, demo: None) -> None:
         run = PolicyRun.objects.filter(policy__name="No end-of-life OS on a tier-1 path").first()
         assert run is not None and run.failed == 1
-        assert run.results.get().ci.name == "fin-db-01"
+        assert run.results.get().ci.name == "pay-db-01"
         assert PolicyRun.objects.filter(policy=run.policy).count() == 2  # a trend
 
     def test_cli_findings_for_a_service_and_blast_radius(self, demo: None) -> None:

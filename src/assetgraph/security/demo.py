@@ -13,7 +13,7 @@ services, so every record has its audit trail:
 * **OpenSSH by CPE** on ``fin-api-01`` and ``fin-api-02`` (CVE-2024-6387); the demo then
   patches fin-api-02 to 9.8p1 and its finding closes itself;
 * **an accepted risk**: the Jinja2 finding, accepted by the ``security`` login for 60 days;
-* **end of life**: release cycles for Ubuntu, RHEL and ESXi; ``fin-db-01`` (Finance DB's
+* **end of life**: release cycles for Ubuntu, RHEL and ESXi; ``pay-db-01`` (Payroll DB's
   host, on a tier-1 path) still runs Ubuntu 20.04, past its end of life;
 * **policies**: no end-of-life OS on a tier-1 path, no copyleft licence in a shipped
   application, no telnet or FTP servers; evaluated a week ago and now (a trend), with one
@@ -82,48 +82,50 @@ def _sbom(application: str, version: str, components: list[tuple[str, str, str, 
 
 
 def _web_tier(context: DemoContext) -> dict[str, CI]:
+    """The Finance web tier. The SBOM runs create the two applications (so, like every CI a
+    discovery run creates, they carry no later change: the impact demo's root-cause story
+    keeps SSO as the recent change under the Finance application); the load balancer and
+    the dependencies are registered by hand."""
     actor = context.actor
     source = discovery.create_source(actor, {"name": "sbom-finance", "connector": "cyclonedx"})
-    for name, version, components in (
+    for name, components in (
         (
             "Finance ledger service",
-            "4.2.1",
             [("maven", "org.apache.logging.log4j:log4j-core", "2.14.1", "Apache-2.0")],
         ),
         (
             "Finance web",
-            "4.2.1",
-            [
-                ("npm", "lodash", "4.17.20", "MIT"),
-                ("pypi", "jinja2", "3.1.2", "BSD-3-Clause"),
-            ],
+            [("npm", "lodash", "4.17.20", "MIT"), ("pypi", "jinja2", "3.1.2", "BSD-3-Clause")],
         ),
     ):
         run = discovery.run_discovery(
-            actor, source, _sbom(name, version, components), filename=f"{name}.cdx.json"
+            actor, source, _sbom(name, "4.2.1", components), filename=f"{name}.cdx.json"
         )
         assert run.state == "succeeded", run.messages
-    ledger = CI.objects.get(name="Finance ledger service")
-    web = CI.objects.get(name="Finance web")
     finance_app = CI.objects.get(name="Finance application")
-    team = finance_app.owning_team
-    for ci in (ledger, web):
-        cmdb.update_ci(actor, ci, {"owning_team": team, "criticality": 1})
-    lb = cmdb.create_ci(
-        actor,
-        {
-            "name": "lb-fin-web",
-            "ci_class": CIClass.objects.get(name="Load Balancer"),
-            "criticality": 1,
-            "owning_team": team,
-            "description": "Public virtual server finance.example.com:443 in the DMZ.",
-            "attributes": {"internet_facing": True},
-        },
-    )
+    made = {
+        "ledger": CI.objects.get(name="Finance ledger service"),
+        "web": CI.objects.get(name="Finance web"),
+        "lb": cmdb.create_ci(
+            actor,
+            {
+                "name": "lb-fin-web",
+                "ci_class": CIClass.objects.get(name="Load Balancer"),
+                "criticality": 1,
+                "owning_team": finance_app.owning_team,
+                "description": "Public virtual server finance.example.com:443 in the DMZ.",
+                "attributes": {"internet_facing": True},
+            },
+        ),
+    }
     depends = RelationshipType.objects.get(name="depends on")
-    for source_ci, target in ((lb, web), (web, ledger), (finance_app, ledger), (finance_app, web)):
+    for source_ci, target in (
+        (made["lb"], made["web"]),
+        (made["web"], made["ledger"]),
+        (finance_app, made["ledger"]),
+    ):
         cmdb.add_relationship(actor, {"source": source_ci, "target": target, "type": depends})
-    return {"ledger": ledger, "web": web, "lb": lb}
+    return made
 
 
 def load_demo(context: DemoContext) -> None:
@@ -157,7 +159,7 @@ def load_demo(context: DemoContext) -> None:
         eol.import_cycles(
             actor, slug, eol.parse_cycles((DATA / f"eol-{slug}.json").read_bytes()), names
         )
-    db_host = CI.objects.get(name="fin-db-01")
+    db_host = CI.objects.get(name="pay-db-01")  # Payroll DB's host: tier 1
     cmdb.update_ci(
         actor,
         db_host,

@@ -435,7 +435,7 @@ def run_matching(
                 "internet_exposed": bool(exposure and exposure.internet_facing),
                 "service_tier": exposure.best_tier if exposure else None,
                 "exposure": _exposure_json(exposure, path_names),
-                "owner_id": ci_rows.get(ci_pk, ("", None))[1],
+                "owner_id": ci_rows.get(ci_pk, ("", None))[1] or _service_owner(exposure),
                 "last_seen": now,
             }
             finding = existing.pop(key, None)
@@ -507,6 +507,19 @@ def run_matching(
             )
         record_events(actor, specs)
     return summary
+
+
+def _service_owner(exposure: CIExposure | None) -> int | None:
+    """Without an owning team on the CI: the owning team of its most critical dependent
+    business service (the first with one)."""
+    if exposure is None or not exposure.services:
+        return None
+    teams = dict(
+        CI.objects.filter(pk__in=[s.pk for s in exposure.services]).values_list(
+            "pk", "owning_team_id"
+        )
+    )
+    return next((teams[s.pk] for s in exposure.services if teams.get(s.pk)), None)
 
 
 def _material(before: dict[str, Any], after: dict[str, Any]) -> bool:
