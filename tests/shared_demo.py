@@ -97,13 +97,17 @@ def reseed_builtin_data() -> None:
 
 
 def clear_graph_caches() -> None:
-    """Forget the cached estate graph and class catalogue (keyed by audit ids, which repeat)."""
+    """Forget the cached estate graph, class catalogue and service costs (keyed by audit ids,
+    which repeat)."""
     estate = sys.modules.get("assetgraph.impact.estate")
     if estate is not None:
         estate.clear_cache()
     catalogue = sys.modules.get("assetgraph.impact.catalogue")
     if catalogue is not None:
         catalogue.clear_catalogue()
+    costs = sys.modules.get("assetgraph.finance.flags")
+    if costs is not None:
+        costs.clear_cache()
 
 
 CURRENT: list[SharedDemo] = []

@@ -1,7 +1,7 @@
 """The ``assetgraph`` command: a thin, documented front over Django management commands.
 
 ``assetgraph serve | worker | jobs | backup | restore | migrate | createsuperuser | demo |
-audit verify | import | export | roles``;
+audit verify | import | export | roles | drift``;
 anything else is passed to Django's ``manage.py`` as is (``assetgraph manage <command>``).
 Exit codes: 0 success, 1 failure of the operation (e.g. a broken audit chain, an import with
 errors), 2 usage or configuration error.
@@ -41,6 +41,7 @@ commands:
   custody ACTION ...            check out, check in, issue a kit to people
   labels TAG... -o FILE         a printable QR label sheet for these assets
   ci ACTION ...                 CMDB: list, show, create, relate, retire CIs
+  drift [--fix] [--json]        hardware CIs that disagree with their asset (and repair them)
   impact CI [CI...] [--as-of T] [--json]
                                 what a failure of these CIs takes down or degrades
   rootcause CI... | --person NAME --service NAME [--json]

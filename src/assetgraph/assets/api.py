@@ -15,6 +15,7 @@ from assetgraph.api.crud import require_view
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import MissingReference, NotFound, PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
+from assetgraph.framework.flags import outage_preview
 from assetgraph.org.models import Location, Person
 from assetgraph.org.schemas import PersonOut
 
@@ -112,6 +113,31 @@ def bulk_checkin(request: HttpRequest, payload: schemas.BulkCheckinIn) -> Any:
     return list(Asset.objects.select_related(*ASSET_RELATED).filter(pk__in=[a.pk for a in done]))
 
 
+@asset_routes.get(
+    "/{int:asset_id}/outage-preview",
+    response=dict[str, Any],
+    operation_id="asset_outage_preview",
+    summary="What taking the asset's CI out of service breaks (before retiring or repairing)",
+)
+def outage_preview_endpoint(request: HttpRequest, asset_id: int) -> Any:
+    """The business services that go down or degrade, people affected, redundancy groups that
+    lose capacity, and whether a retirement or repair needs ``confirm_impact``
+    (docs/both-layers.md). ``preview`` is null when the asset has no CI you may see."""
+    asset = _asset(request, asset_id, "view")
+    ci = getattr(asset, "ci", None)
+    preview = None
+    if (
+        ci is not None
+        and ci.valid_to is None
+        and restrict(type(ci).objects.filter(pk=ci.pk), request.user, "view").exists()
+    ):
+        preview = outage_preview(request.user, [ci.pk])
+    return {
+        "asset": {"id": asset.pk, "display": str(asset)},
+        "preview": preview.as_dict() if preview else None,
+    }
+
+
 @asset_routes.post(
     "/{int:asset_id}/transition",
     response=schemas.AssetOut,
@@ -128,6 +154,7 @@ def transition(request: HttpRequest, asset_id: int, payload: schemas.AssetTransi
         substate=payload.substate,
         reason=payload.reason,
         disposal=payload.disposal.model_dump() if payload.disposal else None,
+        confirm_impact=payload.confirm_impact,
     )
     return _reload(request, updated)
 

@@ -238,6 +238,12 @@ class TransitionForm(forms.Form):
     certificate_number = forms.CharField(required=False, label="Disposal: certificate number")
     proceeds = forms.DecimalField(required=False, label="Disposal: proceeds")
     currency = forms.CharField(required=False, max_length=3, label="Disposal: currency")
+    confirm_impact = forms.BooleanField(
+        required=False,
+        label="I have read what depends on it: take it out of service anyway",
+        help_text="Needed when a tier-1 service would go down or a redundancy group would lose "
+        "its last spare.",
+    )
 
     def __init__(self, *args: Any, names: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

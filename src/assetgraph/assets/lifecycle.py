@@ -33,7 +33,9 @@ class Transition:
     ``requires`` names inputs the caller must give: ``reason`` (free text, audited),
     ``disposal`` (a disposal record: recipient, date, certificate, proceeds). ``stamps`` names
     the asset date fields set to today. ``custody_only`` transitions happen only through
-    check-out/check-in, which also maintain the custody history.
+    check-out/check-in, which also maintain the custody history. ``takes_out_of_service``
+    transitions preview what depends on the asset's CI and may need a confirmation
+    (docs/both-layers.md).
     """
 
     name: str
@@ -45,6 +47,11 @@ class Transition:
     stamps: tuple[str, ...] = ()
     custody_only: bool = False
     closes_custody: bool = False
+    # Refused while a person holds the asset (check it in from them first).
+    not_from_person: bool = False
+    # Takes the asset's CI out of service: the caller sees what depends on it first, and
+    # confirms when a tier-1 service would go down or a redundancy group loses its last spare.
+    takes_out_of_service: bool = False
 
     def allows_from(self, state: str, substate: str) -> bool:
         """Whether an asset in ``state``/``substate`` may take this transition."""
@@ -99,7 +106,12 @@ TRANSITIONS: dict[str, Transition] = {
             requires=("reason",),
         ),
         Transition(
-            "send_to_repair", "Send to repair", (STOCK_ANY,), S.IN_REPAIR, requires=("reason",)
+            "send_to_repair",
+            "Send to repair",
+            (STOCK_ANY,),
+            S.IN_REPAIR,
+            requires=("reason",),
+            takes_out_of_service=True,
         ),
         Transition(
             "return_from_repair",
@@ -143,6 +155,19 @@ TRANSITIONS: dict[str, Transition] = {
             (Sub.DISPOSED, Sub.SOLD, Sub.DONATED, Sub.LOST, Sub.STOLEN),
             requires=("reason",),
             stamps=("retired_date",),
+            takes_out_of_service=True,
+        ),
+        Transition(
+            "decommission",
+            "Decommission (in use, not held by a person)",
+            ((S.IN_USE, ANY),),
+            S.RETIRED,
+            (Sub.DISPOSED, Sub.SOLD, Sub.DONATED),
+            requires=("reason",),
+            stamps=("retired_date",),
+            closes_custody=True,
+            not_from_person=True,
+            takes_out_of_service=True,
         ),
         Transition(
             "report_lost_or_stolen",

@@ -353,6 +353,11 @@ class AssetTransitionIn(Schema):
     substate: str = ""
     reason: str = ""
     disposal: DisposalIn | None = None
+    confirm_impact: bool = Field(
+        False,
+        description="Take the asset's CI out of service although a tier-1 service goes down or "
+        "a redundancy group loses its last spare (else 409 confirmation_required)",
+    )
 
 
 class BulkCheckinIn(Schema):

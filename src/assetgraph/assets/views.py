@@ -20,6 +20,7 @@ from assetgraph.core.actor import Actor, Source, ui_actor
 from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+from assetgraph.framework.flags import OutagePreview, outage_preview
 from assetgraph.framework.spec import render_sections
 from assetgraph.org.models import Person
 from assetgraph.ui.generic import (
@@ -30,7 +31,7 @@ from assetgraph.ui.generic import (
 )
 
 from . import forms, reports, services
-from .lifecycle import available_transitions, state_label
+from .lifecycle import TRANSITIONS, available_transitions, state_label
 from .models import (
     Asset,
     AuditCampaign,
@@ -134,7 +135,12 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _action_page(
-    request: AuthedRequest, asset: Asset, form: Any, title: str, status: int = 200
+    request: AuthedRequest,
+    asset: Asset,
+    form: Any,
+    title: str,
+    status: int = 200,
+    preview: OutagePreview | None = None,
 ) -> HttpResponse:
     prepare_form(form, request)
     return render(
@@ -145,6 +151,7 @@ def _action_page(
             "form": form,
             "title": title,
             "cancel_url": ASSET.url("detail", asset.pk),
+            "preview": preview,
         },
         status=status if status != 200 else (422 if form.errors else 200),
     )
@@ -232,6 +239,7 @@ def asset_transition(request: AuthedRequest, pk: int) -> HttpResponse:
                 substate=data["substate"],
                 reason=data["reason"],
                 disposal=disposal,
+                confirm_impact=data["confirm_impact"],
             )
         except ServiceError as exc:
             apply_service_errors(form, exc)
@@ -239,7 +247,27 @@ def asset_transition(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{asset.asset_tag}: {data['transition']} done.")
             return HttpResponseRedirect(ASSET.url("detail", pk))
-    return _action_page(request, asset, form, f"Change the state of {asset.asset_tag}", status)
+    return _action_page(
+        request,
+        asset,
+        form,
+        f"Change the state of {asset.asset_tag}",
+        status,
+        preview=_preview(request, asset, names),
+    )
+
+
+def _preview(request: AuthedRequest, asset: Asset, names: list[str]) -> OutagePreview | None:
+    """What taking the asset's CI out of service breaks, when one of the transitions on offer
+    does (retire, decommission, repair) and the caller may see the CI."""
+    if not any(TRANSITIONS[n].takes_out_of_service for n in names):
+        return None
+    ci = getattr(asset, "ci", None)
+    if ci is None or ci.valid_to is not None:
+        return None
+    if not restrict(type(ci).objects.filter(pk=ci.pk), request.user, "view").exists():
+        return None
+    return outage_preview(request.user, [ci.pk])
 
 
 @login_required

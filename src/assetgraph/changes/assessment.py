@@ -35,18 +35,22 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.api.fast import Sources, dump
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
-from assetgraph.cmdb.models import CI, Relationship
+from assetgraph.cmdb.models import CI
+from assetgraph.impact import schemas as impact_schemas
+from assetgraph.impact.business import flag_rows, money_at_stake
 from assetgraph.impact.objective import (
-    DEGRADED,
     DOWN,
     I64,
     EstateImpact,
     asset_ids_of,
+    groups_left_degraded,
     impact_of,
     of_classes,
     redundant_groups,
     service_pks,
 )
+from assetgraph.impact.report import FlaggedCI, ImpactMoney
+from assetgraph.impact.schemas import SOURCES as IMPACT_SOURCES
 from assetgraph.org.models import Department, Person
 
 from . import schemas as change_schemas
@@ -180,6 +184,14 @@ class ChangeConflict:
     together_down: list[CI]
 
 
+@dataclass(frozen=True)
+class Decommission:
+    """A CI the change touches that is planned for decommissioning by the change's end."""
+
+    ci: CI
+    planned_retirement: dt.date
+
+
 @dataclass
 class Assessment:
     """Everything the change page, the API and ``assetgraph change assess`` show."""
@@ -197,6 +209,9 @@ class Assessment:
     recent_failures: list[ChangeRecord]
     risk: Risk
     notes: list[str] = field(default_factory=list)
+    business_flags: list[FlaggedCI] = field(default_factory=list)
+    money: ImpactMoney = field(default_factory=ImpactMoney)
+    decommissions: list[Decommission] = field(default_factory=list)
 
     @property
     def services_down(self) -> list[ServiceHit]:
@@ -214,44 +229,6 @@ def _state_name(state: int) -> str:
 def _visible(user: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """``restrict`` for users; system callers (the CLI without ``--user``) see everything."""
     return queryset if user is None else restrict(queryset, user, "view")
-
-
-def _groups_degraded(impact: EstateImpact) -> list[tuple[int, int, int, int]]:
-    """``(group pk, members, members down, tolerated)`` of redundancy groups left degraded.
-
-    A group counts when redundancy is enabled, it is DEGRADED (not DOWN) and one of its own
-    members is out: the change eats the group's spare capacity.
-    """
-    degraded = redundant_groups(impact.affected[impact.states == DEGRADED]).tolist()
-    if not degraded:
-        return []
-    groups = list(
-        CI.objects.current()
-        .filter(pk__in=degraded)
-        .exclude(redundancy_mode="disabled")
-        .values_list("pk", "redundancy_mode", "redundancy_value")
-    )
-    members: dict[int, list[int]] = {}
-    for source, target in (
-        Relationship.objects.current()
-        .filter(target_id__in=[g[0] for g in groups], type__is_membership=True)
-        .values_list("source_id", "target_id")
-    ):
-        members.setdefault(target, []).append(source)
-    down = impact.down()
-    found = []
-    for pk, mode, value in groups:
-        group_members = np.array(members.get(pk, []), dtype=np.int64)
-        n_down = int(np.isin(group_members, down).sum())
-        if n_down == 0:
-            continue
-        total = int(group_members.size)
-        if mode == "count":
-            min_up = min(value or total, total)
-        else:
-            min_up = -(-total * (value or 100) // 100)
-        found.append((pk, total, n_down, max(total - min_up, 0)))
-    return found
 
 
 def _overlapping(change: ChangeRecord) -> QuerySet[ChangeRecord]:
@@ -323,7 +300,7 @@ def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
     my_services = service_pks(mine, service_ids)
     tiers = dict(CI.objects.filter(pk__in=list(my_services)).values_list("pk", "criticality"))
     states = mine.state_of(my_services)
-    groups = _groups_degraded(mine)
+    groups = groups_left_degraded(mine)
 
     conflicts_raw: list[tuple[ChangeRecord, set[int], set[int], set[int]]] = []
     others = list(_overlapping(change))
@@ -411,13 +388,26 @@ def _present(
         )
     )
     notes = []
+    decommissions = _decommissions(change, by_pk, mine, user)
+    for item in decommissions:
+        notes.append(
+            f"{item.ci.name} is planned for decommissioning on "
+            f"{item.planned_retirement.isoformat()}: check the change still makes sense."
+        )
+    day = timezone.localdate()
+    down_cis = _named(by_pk, mine.failed.tolist())
+    states_by_pk = {ci.pk: "failed" for ci in down_cis}
+    states_by_pk.update({hit.ci.pk: hit.state for hit in services})
     if not (change.planned_start and change.planned_end):
         notes.append("No planned window: conflicts and blackouts cannot be checked.")
     if not mine.failed.size:
         notes.append("The change takes no CI down: no outage impact.")
     return Assessment(
+        business_flags=flag_rows(user, states_by_pk, day),
+        money=money_at_stake(user, [(h.ci, h.state) for h in services], down_cis, day),
+        decommissions=decommissions,
         change=change,
-        down_cis=_named(by_pk, mine.failed.tolist()),
+        down_cis=down_cis,
         services=services,
         affected_count=int(mine.affected.size),
         teams=teams,
@@ -434,6 +424,25 @@ def _present(
         risk=risk,
         notes=notes,
     )
+
+
+def _decommissions(
+    change: ChangeRecord, by_pk: dict[int, CI], mine: EstateImpact, user: Any
+) -> list[Decommission]:
+    """CIs the change names or takes down that are planned for decommissioning on or before
+    the change's planned end (any planned date when the change has no window): working on
+    something about to go is usually wasted, or the plan has changed."""
+    names = [ci for ci, _ in _items([change.pk]).get(change.pk, [])]
+    pks = set(names) | set(mine.failed.tolist())
+    planned = _visible(user, CI.objects.current().filter(pk__in=list(pks)))
+    planned = planned.filter(planned_retirement__isnull=False)
+    if change.planned_end is not None:
+        planned = planned.filter(planned_retirement__lte=timezone.localdate(change.planned_end))
+    return [
+        Decommission(ci, ci.planned_retirement)
+        for ci in planned.order_by("planned_retirement", "name")
+        if ci.planned_retirement is not None
+    ]
 
 
 def _named(by_pk: dict[int, CI], pks: Iterable[int]) -> list[CI]:
@@ -505,6 +514,15 @@ ASSESSMENT_SOURCES: Sources = {
     },
     change_schemas.BlackoutHitOut: {"display": str},
     change_schemas.FailureOut: {"display": str},
+    change_schemas.DecommissionOut: {"id": "ci.pk", "display": "ci.name"},
+    **{
+        schema: IMPACT_SOURCES[schema]
+        for schema in (
+            impact_schemas.ImpactRef,
+            impact_schemas.FlaggedCIOut,
+            impact_schemas.ServiceCostOut,
+        )
+    },
 }
 
 

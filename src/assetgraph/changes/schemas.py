@@ -12,6 +12,7 @@ from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from assetgraph.api.schemas import Ref
+from assetgraph.impact.schemas import FlaggedCIOut, ImpactMoneyOut
 
 from .lifecycle import ChangeStateChoices, ChangeTypeChoices
 
@@ -198,6 +199,12 @@ class FailureOut(Schema):
     outcome: str
 
 
+class DecommissionOut(Schema):
+    id: int
+    display: str
+    planned_retirement: dt.date
+
+
 class AssessmentOut(Schema):
     change: Ref
     risk: RiskOut
@@ -213,3 +220,10 @@ class AssessmentOut(Schema):
     blackouts: list[BlackoutHitOut]
     recent_failures: list[FailureOut]
     notes: list[str]
+    business_flags: list[FlaggedCIOut] = Field(
+        description="business flags of the CIs the change takes down and the services it hits"
+    )
+    money: ImpactMoneyOut = Field(description="what the change risks: service costs, book value")
+    decommissions: list[DecommissionOut] = Field(
+        description="CIs it touches that are planned for decommissioning by its end"
+    )

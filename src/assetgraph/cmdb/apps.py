@@ -9,3 +9,12 @@ class CmdbConfig(AppConfig):
     name = "assetgraph.cmdb"
     label = "cmdb"
     verbose_name = "CMDB"
+
+    def ready(self) -> None:
+        from assetgraph.assets.signals import asset_relocated, asset_retired, asset_transitioned
+
+        from . import receivers
+
+        asset_retired.connect(receivers.retire_ci_with_asset, dispatch_uid="cmdb.retire")
+        asset_transitioned.connect(receivers.ci_follows_repair, dispatch_uid="cmdb.repair")
+        asset_relocated.connect(receivers.ci_follows_location, dispatch_uid="cmdb.location")

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset
+from assetgraph.framework.flags import book_values, business_flags
 from assetgraph.ui.generic import link
 
 from .choices import ClassSlug
@@ -84,6 +85,28 @@ def ci_business_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
     return {"title": "Business context (from the asset)", "fields": fields}
 
 
+def ci_flags_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
+    """The "Business flags" section of the CI page: every declared flag of this CI (warranty,
+    support, licences, replacement, decommissioning…), each linking to its evidence, and the
+    net book value of its hardware for those who may see costs."""
+    flags = business_flags(request.user, [ci.pk]).get(ci.pk, [])
+    value = book_values(request.user, [ci.pk]).get(ci.pk)
+    if not flags and value is None:
+        return None
+    fields: list[tuple[str, Any]] = []
+    if value is not None:
+        fields.append(("Net book value", f"{value.amount:,.2f} {value.currency}"))
+    return {
+        "title": "Business flags",
+        "fields": fields,
+        "headers": ["Flag", "Evidence"],
+        "rows": [
+            [f.label, {"text": f.detail, "url": f.evidence} if f.evidence else f.detail]
+            for f in flags
+        ],
+    }
+
+
 def visible_ci(request: HttpRequest, asset: Asset) -> CI | None:
     """The asset's CI if the caller may view it, else None (a hidden CI is absent)."""
     ci: CI | None = getattr(asset, "ci", None)
@@ -92,4 +115,10 @@ def visible_ci(request: HttpRequest, asset: Asset) -> CI | None:
     return ci
 
 
-__all__ = ["business_context", "ci_business_section", "service_class_ids", "visible_ci"]
+__all__ = [
+    "business_context",
+    "ci_business_section",
+    "ci_flags_section",
+    "service_class_ids",
+    "visible_ci",
+]

@@ -53,6 +53,7 @@ def estate_json(user: Any) -> dict[str, Any]:
                 "location": ci.location.path if ci.location else None,
                 "redundancy_mode": ci.redundancy_mode,
                 "redundancy_value": ci.redundancy_value,
+                "planned_retirement": ci.planned_retirement,
                 "attributes": public_values(ci.attributes),
             }
             for ci in cis.iterator(chunk_size=2000)

@@ -29,6 +29,7 @@ CI_COLUMNS: list[Column] = [
     ("source", lambda o: o.source),
     ("redundancy_mode", lambda o: o.redundancy_mode),
     ("redundancy_value", lambda o: o.redundancy_value),
+    ("planned_retirement", lambda o: o.planned_retirement),
     ("attributes", lambda o: json.dumps(public_values(o.attributes), sort_keys=True)),
 ]
 RELATIONSHIP_COLUMNS: list[Column] = [

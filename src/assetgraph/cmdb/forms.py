@@ -104,7 +104,9 @@ class CIForm(forms.ModelForm[CI]):
             "source",
             "redundancy_mode",
             "redundancy_value",
+            "planned_retirement",
         ]
+        widgets = {"planned_retirement": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args: Any, ci_class: CIClass | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -38,6 +38,7 @@ CI_FIELDS = (
     "source",
     "redundancy_mode",
     "redundancy_value",
+    "planned_retirement",
 )
 BATCH = 500
 
@@ -103,8 +104,11 @@ def overlay(ci: CI, state: dict[str, Any] | None) -> CI:
             continue
         model_field = CI._meta.get_field(name)
         attname = getattr(model_field, "attname", name)
-        if getattr(ci, attname) != state[name]:
-            setattr(ci, attname, state[name])
+        value = state[name]
+        if isinstance(value, str) and model_field.get_internal_type() == "DateField":
+            value = parse_date(value)  # snapshots hold dates as ISO text
+        if getattr(ci, attname) != value:
+            setattr(ci, attname, value)
             if model_field.is_relation:
                 ci._state.fields_cache.pop(name, None)
     ci.as_of_state = True  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ from assetgraph.framework.importing import (
     ValueChecker,
     large_cache,
     nul_error,
+    parse_date,
     parse_integer,
     snapshot_fields,
 )
@@ -56,6 +57,7 @@ CI_FIELDS = (
     "source",
     "redundancy_mode",
     "redundancy_value",
+    "planned_retirement",
     "attributes",
 )
 # The planned CI: the fields an import sets, in this order (asset, first/last seen stay empty).
@@ -73,6 +75,7 @@ PLANNED = (
     "source",
     "redundancy_mode",
     "redundancy_value",
+    "planned_retirement",
 )
 # An import never moves a CI to another class (a row may find it within a subclass).
 UPDATED = tuple(c for c in PLANNED if c != "ci_class_id")
@@ -388,6 +391,10 @@ class CIImporter(BulkImporter):
         if "redundancy_value" in cells:
             values["redundancy_value"] = parse_integer(
                 cells["redundancy_value"], "redundancy_value"
+            )
+        if "planned_retirement" in cells:
+            values["planned_retirement"] = parse_date(
+                cells["planned_retirement"], "planned_retirement"
             )
         for name, found in self.cell_values(
             cells, ("owning_team", "support_group", "location")

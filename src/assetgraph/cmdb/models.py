@@ -253,6 +253,13 @@ class CI(TimestampedModel):
         default=RedundancyModeChoices.DISABLED,
     )
     redundancy_value = models.PositiveIntegerField(null=True, blank=True)
+    planned_retirement = models.DateField(
+        "planned retirement",
+        null=True,
+        blank=True,
+        help_text="The date this CI is planned to be decommissioned (change conflict checks "
+        "and the business flags show it).",
+    )
     valid_from = models.DateTimeField(default=timezone.now, editable=False)
     valid_to = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -12,7 +12,7 @@ from assetgraph.core.actor import Actor
 from assetgraph.framework.spec import Column, DetailSection, Resource
 from assetgraph.ui.generic import link
 
-from . import context, exports, forms, schemas, services
+from . import context, exports, flags, forms, schemas, services
 from .importers import CIImporter, RelationshipImporter
 from .models import (
     CI,
@@ -276,4 +276,9 @@ RESOURCES = [
 ]
 # One record, two halves: the CI page shows the asset's business facts (the asset page's CI
 # section, with the services that depend on it, is the impact app's: a graph answer).
-SECTIONS = [DetailSection("cmdb.ci", context.ci_business_section)]
+SECTIONS = [
+    DetailSection("cmdb.ci", context.ci_business_section),
+    DetailSection("cmdb.ci", context.ci_flags_section),
+]
+# Business flags the CMDB and ITAM answer (warranty, end of life, planned decommissioning).
+FLAG_SOURCES = flags.FLAG_SOURCES

@@ -179,6 +179,7 @@ class CIIn(Schema):
     last_seen: dt.datetime | None = None
     redundancy_mode: RedundancyModeChoices = RedundancyModeChoices.DISABLED
     redundancy_value: int | None = Field(None, ge=0)
+    planned_retirement: dt.date | None = Field(None, description="Planned decommissioning date")
 
 
 class CIPatch(Schema):
@@ -200,6 +201,7 @@ class CIPatch(Schema):
     last_seen: dt.datetime | None = None
     redundancy_mode: RedundancyModeChoices | None = None
     redundancy_value: int | None = Field(None, ge=0)
+    planned_retirement: dt.date | None = None
 
 
 class CIOut(Schema):
@@ -220,6 +222,7 @@ class CIOut(Schema):
     last_seen: dt.datetime | None
     redundancy_mode: str
     redundancy_value: int | None
+    planned_retirement: dt.date | None
     valid_from: dt.datetime
     valid_to: dt.datetime | None
 

@@ -225,11 +225,17 @@ def update_ci(
     return update_instance(actor, ci, data, validate=check, expected_etag=expected_etag)
 
 
-def retire_ci(actor: Actor, ci: CI, when: dt.datetime | None = None) -> CI:
-    """Retire a CI: close its interval, set status retired, end its current relationships."""
+def retire_ci(actor: Actor, ci: CI, when: dt.datetime | None = None, *, with_asset: str = "") -> CI:
+    """Retire a CI: close its interval, set status retired, end its current relationships.
+
+    ``with_asset`` (the asset transition's name) is the CMDB following its asset's
+    retirement in the same transaction: the asset's retirement was authorised, and the one
+    record's CI half follows it without a second permission check.
+    """
     with transaction.atomic():
         current = CI.objects.select_for_update().get(pk=ci.pk)
-        authorize(actor, "change", current)
+        if not with_asset:
+            authorize(actor, "change", current)
         if current.valid_to is not None:
             raise Conflict("this CI is already retired")
         now = when or timezone.now()
@@ -237,9 +243,32 @@ def retire_ci(actor: Actor, ci: CI, when: dt.datetime | None = None) -> CI:
         current.valid_to = now
         current.operational_status = OperationalStatusChoices.RETIRED
         current.save(update_fields=["valid_to", "operational_status", "updated"])
-        record_event(actor, "retire", current, before=before, after=snapshot(current))
+        after = snapshot(current)
+        if with_asset:
+            after["reason"] = f"its asset was retired ({with_asset})"
+        record_event(actor, "retire", current, before=before, after=after)
         links = list(Relationship.objects.current().filter(Q(source=current) | Q(target=current)))
         _close_relationships(actor, links, now)
+        return current
+
+
+def follow_asset(actor: Actor, ci: CI, changes: Mapping[str, Any], reason: str) -> CI:
+    """Align a current CI with its asset (location, maintenance status): the CMDB half of
+    one record following an authorised asset change in the same transaction, so without a
+    second permission check; audited as an update whose ``reason`` says why."""
+    with transaction.atomic():
+        current = CI.objects.select_for_update().get(pk=ci.pk)
+        if current.valid_to is not None:
+            return current
+        wanted = {k: v for k, v in changes.items() if getattr(current, k) != v}
+        if not wanted:
+            return current
+        before = snapshot(current)
+        for name, value in wanted.items():
+            setattr(current, name, value)
+        current.save(update_fields=[*wanted, "updated"])
+        after = {**snapshot(current), "reason": reason}
+        record_event(actor, "update", current, before=before, after=after)
         return current
 
 

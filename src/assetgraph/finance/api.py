@@ -22,12 +22,13 @@ from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
 
-from . import schemas
+from . import crosslayer, schemas
 from .access import require_costs, visible_assets
 from .books import asset_book
 from .choices import BookChoices
 from .closing import JOURNAL_COLUMNS, CloseResult, close_period
 from .contracts import MAX_DOCUMENT_BYTES, attach_document, coverage_gaps, renewal_alerts
+from .crosslayer import hardware_risk
 from .depreciation import DepreciationError
 from .models import ClosedPeriod, Contract
 from .presenting import book_dict, preview
@@ -277,3 +278,38 @@ def service_cost_detail(
     if service.ci_class_id not in set(service_class_ids()):
         raise ValidationFailed("ci_id: not a business service", fields={"ci_id": ["not a service"]})
     return service_cost_breakdown(_month(month), service, visible, weight)
+
+
+@router.get(
+    "/reports/hardware-risk",
+    response=dict[str, Any],
+    operation_id="finance_hardware_risk",
+    summary="Tier-1 services on hardware out of support, past end of life or due for replacement",
+)
+def hardware_risk_report(
+    request: HttpRequest,
+    months: int = params.Query(12, ge=0, le=120),
+    max_tier: int = params.Query(1, ge=1, le=4),
+) -> Any:
+    """Each service of tier ``max_tier`` or better with its at-risk hardware (business flags
+    ``no_support_contract``, ``past_end_of_life``, replacement due within ``months``) and the
+    replacement budget; needs ``view_cost`` (docs/both-layers.md)."""
+    return hardware_risk(request.user, months=months, max_tier=max_tier)
+
+
+@router.get(
+    "/reports/hardware-risk/export",
+    operation_id="finance_hardware_risk_export",
+    summary="The hardware-risk report as CSV or XLSX",
+)
+def hardware_risk_export(
+    request: HttpRequest,
+    months: int = params.Query(12, ge=0, le=120),
+    max_tier: int = params.Query(1, ge=1, le=4),
+    format: str = "csv",
+) -> HttpResponse:
+    """One row per (service, hardware CI), formula cells escaped."""
+    report = hardware_risk(request.user, months=months, max_tier=max_tier)
+    return export_response(
+        crosslayer.export_rows(report), crosslayer.EXPORT_COLUMNS, "hardware-risk", format
+    )

@@ -265,3 +265,51 @@ def coverage_gaps(
         CoverageGap(asset, hardware[asset.pk], sorted(set(by_ci[hardware[asset.pk]])))
         for asset in candidates.select_related("model").order_by("asset_tag")
     ]
+
+
+def covered_ci_pks(contract: Contract) -> list[int]:
+    """The current CIs a contract covers: its CIs and its assets' CIs."""
+    from assetgraph.cmdb.models import CI
+
+    assets = [a.pk for a in contract.assets.all()]
+    cis = {ci.pk for ci in contract.cis.all() if ci.valid_to is None}
+    cis.update(CI.objects.current().filter(asset_id__in=assets).values_list("pk", flat=True))
+    return sorted(cis)
+
+
+def lapse_section(request: Any, contract: Contract) -> dict[str, Any] | None:
+    """The contract page's "If it lapses" section: what depends on what it covers, from the
+    impact engine (the covered CIs taken out of service together: the worst case of losing
+    support; docs/both-layers.md)."""
+    from django.urls import reverse
+
+    from assetgraph.framework.flags import outage_preview
+
+    def page(pk: int) -> str:
+        return reverse("ui:cmdb:ci_detail", args=[pk])
+
+    pks = covered_ci_pks(contract)
+    preview = outage_preview(getattr(request, "user", None), pks) if pks else None
+    if preview is None:
+        return None
+    rows: list[list[Any]] = [
+        [{"text": name, "url": page(pk)}, f"tier {tier}", state]
+        for pk, name, tier, state in preview.services
+    ]
+    rows += [
+        [
+            {"text": name, "url": page(pk)},
+            "redundancy group",
+            f"{down} of {members} members down (tolerates {tolerates})",
+        ]
+        for pk, name, members, down, tolerates in preview.redundancy
+    ]
+    return {
+        "title": "If it lapses: what depends on what it covers",
+        "fields": [
+            ("Covered CIs", str(len(pks))),
+            ("Tier-1 impact", "; ".join(preview.reasons) or "none"),
+        ],
+        "headers": ["Depends on the covered items", "Tier / kind", "If they all failed"],
+        "rows": rows,
+    }

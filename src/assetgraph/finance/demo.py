@@ -115,8 +115,10 @@ def load_demo(context: DemoContext) -> None:
 
 
 def _contracts(actor: Any) -> None:
-    """Support for the hypervisors (auto-renewing), a lapsing support contract on the
-    out-of-warranty storage array (inside its notice period now), and the e-mail SaaS."""
+    """Support for the hypervisors (auto-renewing), the support contract of the
+    out-of-warranty storage array that lapsed two weeks ago (the array now runs without
+    support: a coverage gap and a business flag on every impact through it), and the e-mail
+    SaaS."""
     from assetgraph.cmdb.models import CI
 
     today = timezone.localdate()
@@ -154,8 +156,8 @@ def _contracts(actor: Any) -> None:
                 "kind": "maintenance",
                 "supplier": netapp,
                 "reference": "SE-77120",
-                "start_date": today - dt.timedelta(days=335),
-                "end_date": today + dt.timedelta(days=30),
+                "start_date": today - dt.timedelta(days=379),
+                "end_date": today - dt.timedelta(days=14),
                 "notice_days": 45,
                 "auto_renew": False,
                 "billing_period": "quarterly",

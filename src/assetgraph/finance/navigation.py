@@ -1,5 +1,11 @@
 """The finance app's section of the navigation."""
 
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from assetgraph.accounts.permissions import has_perm
 from assetgraph.ui.context_processors import NavItem
 
 SECTIONS = [
@@ -19,6 +25,12 @@ SECTIONS = [
             NavItem("Budgets", "ui:finance:budget_list", "finance.budget", "piggy-bank"),
             NavItem(
                 "Contracts", "ui:finance:contract_list", "finance.contract", "file-earmark-text"
+            ),
+            NavItem(
+                "Services on at-risk hardware",
+                "ui:finance:hardware_risk",
+                "cmdb.ci",
+                "exclamation-octagon",
             ),
             NavItem(
                 "Service costs",
@@ -47,3 +59,24 @@ SECTIONS = [
         ],
     ),
 ]
+
+
+def hardware_risk_card(request: HttpRequest) -> dict[str, Any] | None:
+    """Dashboard card (NOC, Finance, Compliance…): tier-1 services running on hardware out of
+    support, past end of life or due for replacement within 12 months."""
+    user = request.user
+    if not (has_perm(user, "cmdb.ci", "view") and has_perm(user, "assets.asset", "view")):
+        return None
+    from .crosslayer import hardware_risk
+
+    count = len(hardware_risk(request.user, months=12, max_tier=1)["services"])
+    return {
+        "id": "hardware-risk",
+        "label": "Tier-1 services on at-risk hardware",
+        "count": count,
+        "url": reverse("ui:finance:hardware_risk"),
+        "alert": count > 0,
+    }
+
+
+DASHBOARD_CARDS = [hardware_risk_card]

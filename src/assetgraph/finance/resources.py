@@ -8,8 +8,9 @@ from typing import Any
 from assetgraph.framework.spec import Column, DetailSection, Resource
 from assetgraph.ui.generic import link
 
-from . import schemas, services
+from . import flags, schemas, services
 from .api_orders import budget_routes, order_routes
+from .contracts import lapse_section
 from .models import (
     AssetFinance,
     Budget,
@@ -358,4 +359,10 @@ RESOURCES = [
     BUDGET,
     CONTRACT,
 ]
-SECTIONS = [DetailSection("assets.asset", asset_depreciation_section)]
+SECTIONS = [
+    DetailSection("assets.asset", asset_depreciation_section),
+    DetailSection("finance.contract", lapse_section),
+]
+# Business facts for the technical views (impact, root cause, changes, CI pages, maps).
+FLAG_SOURCES = flags.FLAG_SOURCES
+BUSINESS_FIGURES = flags.BUSINESS_FIGURES

@@ -4,8 +4,10 @@ Finance owns the books: depreciation profiles, per-asset finance settings, excha
 budgets, and closing periods (``add`` on closed periods runs the monthly depreciation and
 locks the month). Procurement owns purchase orders and contracts (placing and receiving them is
 ``change``), reads the profiles and budgets, and sets an asset's own finance settings (cost
-centre, owning company) when it buys. Compliance reads everything. Reading schedules, the
-register and journals needs ``view_cost`` on assets as well (see ``assets/roles.py``).
+centre, owning company) when it buys. Compliance reads everything. Operations (NOC, system
+administrators) read contracts, to know what support covers the hardware of an outage.
+Reading schedules, the register and journals needs ``view_cost`` on assets as well (see
+``assets/roles.py``).
 """
 
 PROFILE = "finance.depreciationprofile"
@@ -54,4 +56,8 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         BUDGET: READ,
         CONTRACT: READ,
     },
+    # Operations read support contracts: during an outage they must know whom to call and
+    # whether the hardware on the impact path is covered (the "no support contract" flag).
+    "IT Operations (NOC)": {CONTRACT: READ},
+    "System Administrator": {CONTRACT: READ},
 }

@@ -284,3 +284,46 @@ def _month(request: HttpRequest) -> dt.date:
         return dt.datetime.strptime(raw, "%Y-%m").date()
     except ValueError:
         return timezone.localdate().replace(day=1)
+
+
+def _risk_params(request: HttpRequest) -> tuple[int, int]:
+    """``months`` (0-120, default 12) and ``max_tier`` (1-4, default 1) from the query."""
+
+    def number(name: str, default: int, low: int, high: int) -> int:
+        raw = request.GET.get(name, "")
+        return min(max(int(raw), low), high) if raw.strip().isdigit() else default
+
+    return number("months", 12, 0, 120), number("max_tier", 1, 1, 4)
+
+
+@login_required
+def hardware_risk_page(request: AuthedRequest) -> HttpResponse:
+    """Services of a tier on hardware out of support, past end of life or due for
+    replacement, with the replacement budget (docs/both-layers.md)."""
+    from .crosslayer import hardware_risk
+
+    if not has_perm(request.user, "cmdb.ci", "view"):
+        raise PermissionDenied("you may not view CIs")
+    months, tier = _risk_params(request)
+    report = hardware_risk(request.user, months=months, max_tier=tier)
+    return render(request, "finance/hardware_risk.html", {"report": report, "tiers": [1, 2, 3, 4]})
+
+
+@login_required
+def hardware_risk_export(request: AuthedRequest) -> HttpResponse:
+    """The hardware-risk report as CSV or XLSX (``?format=csv|xlsx``)."""
+    from . import crosslayer
+
+    if not has_perm(request.user, "cmdb.ci", "view"):
+        raise PermissionDenied("you may not view CIs")
+    months, tier = _risk_params(request)
+    report = crosslayer.hardware_risk(request.user, months=months, max_tier=tier)
+    try:
+        return export_response(
+            crosslayer.export_rows(report),
+            crosslayer.EXPORT_COLUMNS,
+            "hardware-risk",
+            request.GET.get("format", "csv"),
+        )
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")

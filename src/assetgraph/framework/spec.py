@@ -14,7 +14,9 @@ generated endpoints, one with ``has_pages=False`` no pages. Everything else is d
 
 A module-level ``RESOURCES`` list in ``<app>/resources.py`` is what :func:`discover` reads, and
 ``SECTIONS`` (optional) lists :class:`DetailSection` s the app contributes to other apps'
-detail pages, so no app appends to another app's lists.
+detail pages, so no app appends to another app's lists. ``FLAG_SOURCES`` and
+``BUSINESS_FIGURES`` (optional) declare business facts for the technical views
+(:mod:`assetgraph.framework.flags`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from ninja import FilterSchema, Router, Schema
 from assetgraph.accounts.permissions import restrict
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor
+
+from . import flags
 
 # The pages the generic views can render for a resource.
 ALL_PAGES = frozenset({"list", "add", "detail", "edit", "delete", "history"})
@@ -264,6 +268,7 @@ def discover() -> None:
     """Read every installed app's ``resources.py``: register the types, kinds and sections."""
     _RESOURCES.clear()
     _SECTIONS.clear()
+    flags.reset()
     for config in apps.get_app_configs():
         if not config.name.startswith("assetgraph."):
             continue
@@ -274,6 +279,11 @@ def discover() -> None:
             register(resource)
         for section in getattr(module, "SECTIONS", ()):
             _SECTIONS.setdefault(section.object_type, []).append(section)
+        flags.declare(
+            getattr(module, "FLAG_SOURCES", ()),
+            getattr(module, "BUSINESS_FIGURES", None),
+            getattr(module, "OUTAGE_PREVIEW", None),
+        )
 
 
 def register(resource: Resource) -> None:

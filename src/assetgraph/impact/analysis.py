@@ -46,6 +46,7 @@ from assetgraph.core.errors import NotFound, ValidationFailed
 
 from .affected import INFRA_STATES, Affected, affect
 from .audience import LIST_CAP, linked_assets, notify
+from .business import add_business_facts
 from .estate import UnknownCI
 from .report import (
     DEFAULT_LIMIT,
@@ -199,6 +200,7 @@ def analyse_impact(
     _list(affected, report, options)
     notify(affected, report)
     report.flags = _flags(affected, report)
+    add_business_facts(affected, report)
     return report
 
 

@@ -19,6 +19,7 @@ from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import business_context
 from assetgraph.cmdb.querysets import visible_cis
 from assetgraph.core.errors import NotFound
+from assetgraph.framework.flags import book_values, business_flags, service_monthly_costs
 
 from . import schemas
 from .analysis import run_impact
@@ -147,12 +148,21 @@ def root_cause_post(request: HttpRequest, payload: schemas.RootCauseIn) -> HttpR
 )
 def ci_context(request: HttpRequest, ci_id: int) -> dict[str, Any]:
     """What ITAM knows about the CI's asset (custodian, lifecycle, warranty, end of life, cost
-    with ``view_cost``) and the business services that would be affected if it failed."""
+    with ``view_cost``), its business flags (each with its evidence), the net book value of
+    its hardware, its monthly cost (a business service), and the business services that would
+    be affected if it failed."""
     queryset = visible_cis(request.user, include_retired=True)
     ci = get_object_or_404(queryset, request.user, "view", pk=ci_id)
+    value = book_values(request.user, [ci.pk]).get(ci.pk)
+    cost = service_monthly_costs(request.user, [ci.pk]).get(ci.pk)
     return {
         "ci": {"id": ci.pk, "display": str(ci)},
         "business_context": business_context(request, ci),
+        "business_flags": [
+            f.as_dict() for f in business_flags(request.user, [ci.pk]).get(ci.pk, [])
+        ],
+        "book_value": value.as_dict() if value else None,
+        "monthly_cost": cost.as_dict() if cost else None,
         "services": [service_dict(s) for s in dependent_services(request.user, ci)],
     }
 

@@ -25,6 +25,7 @@ from assetgraph.cmdb.models import CI, CIClass
 from assetgraph.cmdb.querysets import visible_relationships
 from assetgraph.core.batching import in_batches
 from assetgraph.core.errors import NotFound, ValidationFailed
+from assetgraph.framework.flags import business_flags, flag_kinds
 
 from .analysis import visibility
 from .catalogue import catalogue
@@ -167,6 +168,9 @@ def build_map(user: Any, ci_pk: int, options: MapOptions) -> DependencyMap:
         }
         for c in sorted(rows, key=lambda c: (depth_of.get(c.pk, 0), c.name, c.pk))
     ]
+    flags = business_flags(user, [n["id"] for n in nodes])
+    for n in nodes:
+        n["flags"] = [f.kind for f in flags.get(n["id"], [])]
     edges = [
         {"id": pk, "source": s, "target": t, "type": name, "type_id": type_id}
         for pk, s, t, type_id, name in visible_relationships(user)
@@ -327,6 +331,10 @@ def to_json(m: DependencyMap) -> dict[str, Any]:
             "degraded": sum(1 for n in m.nodes if n["state"] == "degraded"),
         },
         "classes": m.classes,
+        "flag_kinds": [
+            {"kind": source.kind, "label": source.label, "rule": source.rule}
+            for source in flag_kinds()
+        ],
         "elements": {"nodes": nodes, "edges": edges},
     }
 
@@ -351,6 +359,7 @@ def to_dot(m: DependencyMap) -> str:
             "fillcolor": fill.get(n["state"], "#ffffff"),
             "class": n["ci_class"],
             "state": n["state"],
+            "flags": " ".join(n.get("flags", [])),
         }
         if n["centre"]:
             attrs["penwidth"] = "3"
@@ -388,6 +397,7 @@ def to_graphml(m: DependencyMap) -> bytes:
         ("depth", "node", "int"),
         ("state", "node", "string"),
         ("count", "node", "int"),
+        ("flags", "node", "string"),
         ("type", "edge", "string"),
     ]
     for name, scope, kind in keys:
@@ -401,6 +411,7 @@ def to_graphml(m: DependencyMap) -> bytes:
         node = ET.SubElement(graph, "node", {"id": f"ci-{n['id']}"})
         for key in ("name", "ci_class", "depth", "state"):
             data(node, key, n[key])
+        data(node, "flags", " ".join(n.get("flags", [])))
     for c in m.clusters:
         node = ET.SubElement(graph, "node", {"id": c["id"]})
         data(node, "name", f"{c['count']} more {c['ci_class']}")

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assetgraph import graph as engine
+from assetgraph.cmdb.models import CI, Relationship
 
 from .catalogue import catalogue
 from .estate import UnknownCI, estate_graph
@@ -117,6 +118,44 @@ def redundant_groups(pks: I64) -> I64:
     """The CIs among ``pks`` with redundancy enabled (the estate graph knows them)."""
     groups = np.fromiter(estate_graph().redundancy.keys(), dtype=np.int64)
     return np.intersect1d(pks, groups)
+
+
+def groups_left_degraded(impact: EstateImpact) -> list[tuple[int, int, int, int]]:
+    """``(group pk, members, members down, tolerated)`` of redundancy groups left degraded.
+
+    A group counts when redundancy is enabled, it is DEGRADED (not DOWN) and one of its own
+    members is out: the change eats the group's spare capacity.
+    """
+    degraded = redundant_groups(impact.affected[impact.states == DEGRADED]).tolist()
+    if not degraded:
+        return []
+    groups = list(
+        CI.objects.current()
+        .filter(pk__in=degraded)
+        .exclude(redundancy_mode="disabled")
+        .values_list("pk", "redundancy_mode", "redundancy_value")
+    )
+    members: dict[int, list[int]] = {}
+    for source, target in (
+        Relationship.objects.current()
+        .filter(target_id__in=[g[0] for g in groups], type__is_membership=True)
+        .values_list("source_id", "target_id")
+    ):
+        members.setdefault(target, []).append(source)
+    down = impact.down()
+    found = []
+    for pk, mode, value in groups:
+        group_members = np.array(members.get(pk, []), dtype=np.int64)
+        n_down = int(np.isin(group_members, down).sum())
+        if n_down == 0:
+            continue
+        total = int(group_members.size)
+        if mode == "count":
+            min_up = min(value or total, total)
+        else:
+            min_up = -(-total * (value or 100) // 100)
+        found.append((pk, total, n_down, max(total - min_up, 0)))
+    return found
 
 
 # ----------------------------------------------------------------------------- results

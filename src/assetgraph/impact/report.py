@@ -18,20 +18,25 @@ from dataclasses import dataclass, field
 
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.models import CI, CIClass
+from assetgraph.framework.flags import BusinessFlag, Money
 from assetgraph.org.models import Department, Location, Person
 
 __all__ = [
     "DEFAULT_LIMIT",
     "AssetFlag",
     "ClassCount",
+    "FlaggedCI",
     "GroupCount",
+    "ImpactMoney",
     "ImpactReport",
     "ImpactedCI",
     "PathStep",
     "PersonToNotify",
+    "ServiceCost",
     "ServiceUsers",
     "TeamToNotify",
     "UsersAffected",
+    "ValuedCI",
 ]
 
 DEFAULT_LIMIT = 50
@@ -146,6 +151,45 @@ class AssetFlag:
     past_end_of_life: bool
 
 
+@dataclass(frozen=True)
+class FlaggedCI:
+    """A CI on the impact path with the business flags its owners' apps report, and (failed
+    CIs) the net book value of its hardware."""
+
+    ci: CI
+    state: str  # failed, down or degraded
+    flags: list[BusinessFlag]
+    book_value: Money | None = None
+
+
+@dataclass(frozen=True)
+class ServiceCost:
+    """The monthly cost of an affected business service."""
+
+    ci: CI
+    state: str
+    monthly_cost: Money
+
+
+@dataclass(frozen=True)
+class ValuedCI:
+    """A failed CI and the net book value of its hardware."""
+
+    ci: CI
+    book_value: Money
+
+
+@dataclass
+class ImpactMoney:
+    """What the failure puts at stake (docs/both-layers.md): each listed service's monthly
+    cost, the total of those that go down, and the failed hardware's net book value."""
+
+    services: list[ServiceCost] = field(default_factory=list)
+    down_monthly_cost: list[Money] = field(default_factory=list)
+    failed: list[ValuedCI] = field(default_factory=list)
+    failed_book_value: list[Money] = field(default_factory=list)
+
+
 @dataclass
 class ImpactReport:
     """Summary and one detail page of an impact analysis (see the module docstring).
@@ -167,6 +211,8 @@ class ImpactReport:
     people: list[PersonToNotify] = field(default_factory=list)
     users: UsersAffected = field(default_factory=UsersAffected)
     flags: list[AssetFlag] = field(default_factory=list)
+    business_flags: list[FlaggedCI] = field(default_factory=list)
+    money: ImpactMoney = field(default_factory=ImpactMoney)
     truncated: list[str] = field(default_factory=list)
     details: list[ImpactedCI] = field(default_factory=list)
     details_count: int = 0

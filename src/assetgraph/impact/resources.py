@@ -6,6 +6,7 @@ from assetgraph.framework.spec import DetailSection
 
 from .context import asset_ci_section
 from .map_views import ci_map_section
+from .preview import outage_preview
 from .views import ci_impact_section
 
 SECTIONS = [
@@ -13,3 +14,5 @@ SECTIONS = [
     DetailSection("cmdb.ci", ci_impact_section),
     DetailSection("cmdb.ci", ci_map_section),
 ]
+# What taking CIs out of service breaks, for business actions below impact (retiring an asset).
+OUTAGE_PREVIEW = outage_preview

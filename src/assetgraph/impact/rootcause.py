@@ -22,8 +22,10 @@ Ranking (documented in docs/impact.md), lexicographic:
 1. coverage — symptoms explained (more first): an explanation of everything beats a partial one;
 2. matched — symptoms whose state it predicts exactly (a degraded symptom degraded, not down);
 3. evidence points — 2 if the candidate itself changed in the window, +1 if something in its
-   1-hop neighbourhood did, +1 if it is in maintenance (more first): evidence breaks ties
-   among equally good explanations and never outranks a better one;
+   1-hop neighbourhood did, +1 if it is in maintenance, +1 if its hardware is out of support
+   or past end of life (business flags), +1 if its asset was sent for or returned from repair
+   in the window (more first): evidence breaks ties among equally good explanations and never
+   outranks a better one;
 4. then the engine's order: collateral (fewer other CIs hit first), largest distance to an
    explained symptom, id.
 
@@ -49,10 +51,12 @@ from django.utils import timezone
 
 from assetgraph import graph as engine
 from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.assets.models import Asset
 from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.choices import OperationalStatusChoices
 from assetgraph.cmdb.models import CI, Relationship
 from assetgraph.core.errors import NotFound, ValidationFailed
+from assetgraph.framework.flags import BusinessFlag, business_flags
 from assetgraph.org.models import Person
 
 from .analysis import PathStep, resolve_cis
@@ -82,6 +86,12 @@ CHANGES_PER_CANDIDATE = 10
 OWN_CHANGE_POINTS = 2
 NEARBY_CHANGE_POINTS = 1
 MAINTENANCE_POINTS = 1
+# Business evidence (docs/both-layers.md): hardware out of support or past end of life, or
+# back from (or sent for) repair in the window, fails more often than the rest.
+UNSUPPORTED_POINTS = 1
+REPAIR_POINTS = 1
+UNSUPPORTED_KINDS = ("no_support_contract", "past_end_of_life")
+REPAIR_ACTIONS = ("send_to_repair", "return_from_repair")
 BATCH = 500
 
 
@@ -123,6 +133,8 @@ class RankedCause:
     own_changes: list[Change] = field(default_factory=list)
     nearby_changes: list[Change] = field(default_factory=list)
     paths: list[list[PathStep]] = field(default_factory=list)
+    business_flags: list[BusinessFlag] = field(default_factory=list)
+    recent_repair: dt.datetime | None = None
 
     @property
     def tier(self) -> tuple[int, int]:
@@ -140,12 +152,19 @@ class RankedCause:
         return self.ci.operational_status == OperationalStatusChoices.MAINTENANCE
 
     @property
+    def unsupported(self) -> bool:
+        """Out of support or past end of life (the business flags that are evidence)."""
+        return any(flag.kind in UNSUPPORTED_KINDS for flag in self.business_flags)
+
+    @property
     def evidence_points(self) -> int:
         """Recent-change and status boost of the ranking (see the module docstring)."""
         return (
             (OWN_CHANGE_POINTS if self.own_changes else 0)
             + (NEARBY_CHANGE_POINTS if self.nearby_changes else 0)
             + (MAINTENANCE_POINTS if self.in_maintenance else 0)
+            + (UNSUPPORTED_POINTS if self.unsupported else 0)
+            + (REPAIR_POINTS if self.recent_repair else 0)
         )
 
     @property
@@ -166,6 +185,13 @@ class RankedCause:
             out.append(f"{len(self.nearby_changes)} recent change(s) next to it")
         if self.in_maintenance:
             out.append("in maintenance")
+        out.extend(
+            f"{flag.label.lower()}: {flag.detail}"
+            for flag in self.business_flags
+            if flag.kind in UNSUPPORTED_KINDS
+        )
+        if self.recent_repair:
+            out.append(f"its hardware was in repair recently ({self.recent_repair:%Y-%m-%d})")
         more = "+" if self.collateral_truncated else ""
         out.append(f"its failure would also hit {self.collateral}{more} other CI(s)")
         return out
@@ -370,6 +396,7 @@ def analyse_root_cause(
     )
     ranked = _ranked(every, scored, cand_pks, current, visible)
     _attach_changes(viewer, ranked, since)
+    _attach_business(viewer, ranked, since)
     # tied candidates beyond the engine's list: evidence decides whether they are shown
     extra = [pk for pk in tie_pks if pk in current and pk not in set(cand_pks)]
     ranked += _with_evidence(viewer, eg, every, flags, extra, current, since, len(ranked))
@@ -430,6 +457,7 @@ def _with_evidence(
         return []
     probes = [RankedCause(current[pk], 0, 0, [], [], 0, False, 0, 0) for pk in pks]
     _attach_changes(viewer, probes, since)
+    _attach_business(viewer, probes, since)
     keep = [p for p in probes if p.evidence_points]
     if not keep:
         return []
@@ -443,6 +471,7 @@ def _with_evidence(
     ):
         cause = _cause(every, cand, probe.ci, after + i + 1)
         cause.own_changes, cause.nearby_changes = probe.own_changes, probe.nearby_changes
+        cause.business_flags, cause.recent_repair = probe.business_flags, probe.recent_repair
         out.append(cause)
     return out
 
@@ -510,6 +539,34 @@ def _attach_changes(viewer: Viewer, ranked: list[RankedCause], since: dt.datetim
         ]
         nearby.sort(key=lambda c: c.timestamp, reverse=True)
         cause.nearby_changes = nearby[:CHANGES_PER_CANDIDATE]
+
+
+def _attach_business(viewer: Viewer, ranked: list[RankedCause], since: dt.datetime) -> None:
+    """Fill each candidate's business flags (all kinds, shown; out of support and past end of
+    life count as evidence) and the last repair of its asset in the window (an asset sent
+    for or returned from repair: events on the audit spine, for those who may see the
+    asset). Bulk queries only."""
+    if not ranked:
+        return
+    pks = [r.ci.pk for r in ranked]
+    flags = business_flags(viewer.user, pks, timezone.localdate())
+    repaired: dict[int, dt.datetime] = {}
+    if has_perm(viewer.user, "assets.asset", "view"):
+        by_asset = {r.ci.asset_id: r.ci.pk for r in ranked if r.ci.asset_id}
+        visible = restrict(Asset.objects.filter(pk__in=list(by_asset)), viewer.user, "view")
+        ids = [str(pk) for pk in visible.values_list("pk", flat=True)]
+        events = AuditEvent.objects.filter(
+            object_type="assets.asset",
+            object_id__in=ids,
+            action__in=REPAIR_ACTIONS,
+            timestamp__gte=since,
+        ).values_list("object_id", "timestamp")
+        for object_id, when in events:
+            ci = by_asset[int(object_id)]
+            repaired[ci] = max(when, repaired.get(ci, when))
+    for cause in ranked:
+        cause.business_flags = flags.get(cause.ci.pk, [])
+        cause.recent_repair = repaired.get(cause.ci.pk)
 
 
 def _visible_ci_ids(viewer: Viewer, pks: set[int]) -> set[int]:

@@ -7,6 +7,7 @@ The CLI's ``--json`` prints the same documents as the API (``impact_document`` /
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
@@ -148,6 +149,47 @@ class FlagOut(Schema):
     past_end_of_life: bool
 
 
+class BusinessFlagOut(Schema):
+    kind: str = Field(description="out_of_warranty, no_support_contract, unlicensed_software…")
+    label: str
+    detail: str = Field(description="the fact that makes the flag checkable")
+    evidence: str = Field(description="path of the page that shows the evidence")
+
+
+class MoneyOut(Schema):
+    amount: Decimal
+    currency: str
+
+
+class FlaggedCIOut(Schema):
+    ci: ImpactRef
+    ci_class: str
+    state: str = Field(description="failed, down or degraded")
+    flags: list[BusinessFlagOut]
+    book_value: MoneyOut | None = Field(description="net book value (failed hardware)")
+
+
+class ServiceCostOut(Schema):
+    ci: ImpactRef
+    state: str
+    criticality: int
+    monthly_cost: MoneyOut
+
+
+class ValuedCIOut(Schema):
+    ci: ImpactRef
+    book_value: MoneyOut
+
+
+class ImpactMoneyOut(Schema):
+    services: list[ServiceCostOut] = Field(description="monthly cost of each listed service")
+    down_monthly_cost: list[MoneyOut] = Field(
+        description="monthly cost of the services that go down (one total per currency)"
+    )
+    failed: list[ValuedCIOut]
+    failed_book_value: list[MoneyOut]
+
+
 class ImpactSummaryOut(Schema):
     affected: int = Field(description="affected infrastructure (end-user devices: users)")
     down: int
@@ -181,6 +223,10 @@ class ImpactOut(Schema):
     )
     users: UsersOut
     flags: list[FlagOut]
+    business_flags: list[FlaggedCIOut] = Field(
+        description="business flags of the failed CIs and the affected infrastructure"
+    )
+    money: ImpactMoneyOut
     truncated: list[str] = Field(description="lists cut at their cap (services, flags…)")
     details: DetailsOut
 
@@ -215,6 +261,12 @@ class CandidateOut(Schema):
     engine_rank: int
     own_changes: list[EvidenceChangeOut]
     nearby_changes: list[EvidenceChangeOut]
+    business_flags: list[BusinessFlagOut] = Field(
+        description="its business flags; out of support or past end of life are evidence"
+    )
+    recent_repair: dt.datetime | None = Field(
+        description="when its asset was last sent for or returned from repair in the window"
+    )
     paths: list[list[PathStepOut]]
     reasons: list[str]
 
@@ -263,6 +315,8 @@ SOURCES: Sources = {
     },
     PersonToNotifyOut: {"email": "person.email"},
     FlagOut: {"asset_tag": "asset.asset_tag"},
+    FlaggedCIOut: {"ci_class": lambda item: str(item.ci.ci_class)},
+    ServiceCostOut: {"criticality": "ci.criticality"},
     DetailsOut: {
         "count": "details_count",
         "state": "state_filter",

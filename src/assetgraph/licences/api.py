@@ -18,7 +18,8 @@ from assetgraph.core.errors import NotFound, PermissionDenied
 from assetgraph.core.exporting import export_response
 from assetgraph.org.models import Person
 
-from . import schemas, services, usage
+from . import crosslayer, schemas, services, usage
+from .crosslayer import unlicensed_services
 from .crypto import decrypt_key
 from .exports import parse_as_of, position_columns
 from .models import Allocation, Entitlement, Product
@@ -131,7 +132,10 @@ def reclaim(request: HttpRequest, payload: schemas.ReclaimAllocationsIn) -> Any:
     if missing:
         raise NotFound(f"allocation {missing[0]} not found")
     done = services.reclaim_allocations(
-        api_actor(request), [found[pk] for pk in payload.ids], reason=payload.reason
+        api_actor(request),
+        [found[pk] for pk in payload.ids],
+        reason=payload.reason,
+        confirm_services=payload.confirm_services,
     )
     return list(
         Allocation.objects.select_related(*ALLOCATION_RELATED).filter(pk__in=[a.pk for a in done])
@@ -202,3 +206,33 @@ def apply_rules(request: HttpRequest) -> dict[str, int]:
 
 
 __all__ = ["entitlement_routes", "router"]
+
+
+@router.get(
+    "/reports/unlicensed-services",
+    response=dict[str, Any],
+    operation_id="licences_unlicensed_services",
+    summary="Business services running unlicensed or under-licensed software, with true-up cost",
+)
+def unlicensed_services_report(
+    request: HttpRequest, max_tier: int = params.Query(4, ge=1, le=4)
+) -> Any:
+    """Each service of tier ``max_tier`` or better whose dependency path runs a product the
+    position finds unlicensed or under-licensed there, with the product's true-up cost
+    (``view_cost``); docs/both-layers.md."""
+    return unlicensed_services(request.user, max_tier=max_tier)
+
+
+@router.get(
+    "/reports/unlicensed-services/export",
+    operation_id="licences_unlicensed_services_export",
+    summary="The unlicensed-services report as CSV or XLSX",
+)
+def unlicensed_services_export(
+    request: HttpRequest, max_tier: int = params.Query(4, ge=1, le=4), format: str = "csv"
+) -> HttpResponse:
+    """One row per (service, product, CI), formula cells escaped."""
+    report = unlicensed_services(request.user, max_tier=max_tier)
+    return export_response(
+        crosslayer.export_rows(report), crosslayer.EXPORT_COLUMNS, "unlicensed-services", format
+    )

@@ -9,7 +9,8 @@ its audit trail. Deterministic (``context.rng``):
   more than 90 days: reclaim candidates (and money on unused rights);
 * **Oracle Database Enterprise Edition** — 16 per-core licences with farm exposure, installed
   on ``ERP Oracle DB`` that runs on the VM ``erp-ora-01`` hosted on **Farm A**: every core of
-  the farm's 8 hosts is in scope (512 cores x 0.5 Xeon core factor = 256 licences);
+  the farm's 8 hosts is in scope (512 cores x 0.5 Xeon core factor = 256 licences); the
+  tier-2 ``ERP`` service depends on it through the ``ERP application``;
 * a **site licence** (Contoso CAD Viewer) for the London site: laptops there are covered, the
   ones elsewhere are unlicensed;
 * an **expired subscription still installed** (Visio Plan 2, ended 45 days ago);
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 FARM = "Farm A"
 ORACLE_DB = "ERP Oracle DB"
 ORACLE_VM = "erp-ora-01"
+ERP_APPLICATION = "ERP application"
+ERP_SERVICE = "ERP"
 M365_USERS = 75
 PROCESSOR_ATTRIBUTES = [
     ("cpu_sockets", "Processors (sockets)", "integer", {"minimum": 1, "weight": 32}),
@@ -150,7 +153,33 @@ def _oracle_on_farm(actor: Actor) -> CI:
             "attributes": {"engine": "Oracle Database", "version": "19.21"},
         },
     )
-    for source, kind, target in ((vm, "hosted on", farm), (database, "runs on", vm)):
+    # The ERP that Finance's people use: a tier-2 service on an application on this database,
+    # so the under-licensed Oracle shows in the unlicensed-services report and on every impact
+    # through Farm A (docs/both-layers.md).
+    application = cmdb.create_ci(
+        actor,
+        {
+            "name": ERP_APPLICATION,
+            "ci_class": CIClass.objects.get(name="Application"),
+            "criticality": 2,
+            "attributes": {"version": "12.2"},
+        },
+    )
+    service = cmdb.create_ci(
+        actor,
+        {
+            "name": ERP_SERVICE,
+            "ci_class": CIClass.objects.get(name="Business Service"),
+            "criticality": 2,
+            "description": "Purchasing, inventory and general ledger.",
+        },
+    )
+    for source, kind, target in (
+        (vm, "hosted on", farm),
+        (database, "runs on", vm),
+        (application, "depends on", database),
+        (service, "depends on", application),
+    ):
         cmdb.add_relationship(
             actor,
             {"source": source, "target": target, "type": RelationshipType.objects.get(name=kind)},

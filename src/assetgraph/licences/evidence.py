@@ -190,7 +190,7 @@ def scope_label(scope: str, paths: dict[int, str], departments: dict[int, str]) 
     return "Whole organisation"
 
 
-def _location_paths() -> dict[int, str]:
+def location_paths() -> dict[int, str]:
     return dict(Location.objects.values_list("pk", "path"))
 
 
@@ -241,7 +241,7 @@ class Evidence:
     def __init__(self, as_of: dt.datetime | None = None) -> None:
         self.as_of = as_of
         self.day = timezone.localdate(as_of) if as_of else timezone.localdate()
-        self.paths = _location_paths()
+        self.paths = location_paths()
 
     # --- base querysets
     def installs(self, product_ids: Iterable[int]) -> QuerySet[SoftwareInstall]:

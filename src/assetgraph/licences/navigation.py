@@ -1,5 +1,11 @@
 """The licences app's section of the navigation."""
 
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from assetgraph.accounts.permissions import has_perm
 from assetgraph.ui.context_processors import NavItem
 
 SECTIONS = [
@@ -7,6 +13,12 @@ SECTIONS = [
         "Licences",
         [
             NavItem("Compliance", "ui:licences:dashboard", "licences.entitlement", "speedometer2"),
+            NavItem(
+                "Services running unlicensed software",
+                "ui:licences:unlicensed_services",
+                "licences.entitlement",
+                "exclamation-diamond",
+            ),
             NavItem("Licences", "ui:licences:entitlement_list", "licences.entitlement", "key"),
             NavItem(
                 "Allocations", "ui:licences:allocation_list", "licences.allocation", "person-check"
@@ -24,3 +36,26 @@ SECTIONS = [
         ],
     ),
 ]
+
+
+def unlicensed_services_card(request: HttpRequest) -> dict[str, Any] | None:
+    """Dashboard card (Compliance, Finance, Procurement…): business services whose dependency
+    path runs unlicensed or under-licensed software."""
+    if not (
+        has_perm(request.user, "licences.entitlement", "view")
+        and has_perm(request.user, "cmdb.ci", "view")
+    ):
+        return None
+    from .crosslayer import unlicensed_services
+
+    count = len(unlicensed_services(request.user)["services"])
+    return {
+        "id": "unlicensed-services",
+        "label": "Services running unlicensed software",
+        "count": count,
+        "url": reverse("ui:licences:unlicensed_services"),
+        "alert": count > 0,
+    }
+
+
+DASHBOARD_CARDS = [unlicensed_services_card]

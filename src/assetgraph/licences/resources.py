@@ -17,7 +17,7 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.framework.spec import ALL_PAGES, BulkAction, Column, DetailSection, Resource
 from assetgraph.ui.generic import link
 
-from . import api, forms, schemas, services
+from . import api, flags, forms, schemas, services
 from .models import (
     Allocation,
     ConcurrencySample,
@@ -373,3 +373,5 @@ RESOURCES = [
     MAPPING,
 ]
 SECTIONS = [DetailSection("org.person", person_seats_section)]
+# Business flag for the technical views (impact, root cause, changes, CI pages, maps).
+FLAG_SOURCES = flags.FLAG_SOURCES

@@ -335,6 +335,11 @@ class AllocationFilter(FilterSchema):
 class ReclaimAllocationsIn(Schema):
     ids: list[int] = Field(min_length=1, max_length=1000)
     reason: str = Field("reclaimed", max_length=200)
+    confirm_services: bool = Field(
+        False,
+        description="Reclaim although a seat's device runs the software for business services "
+        "(else 409 reclaim_needs_confirmation naming them)",
+    )
 
 
 # --- position ---

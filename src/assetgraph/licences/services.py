@@ -49,6 +49,7 @@ from .models import (
     Publisher,
     Suite,
 )
+from .reclaim_checks import reclaim_warnings
 
 KEY_REDACTED = "(redacted)"
 
@@ -442,13 +443,28 @@ def allocate_seats(actor: Actor, entitlement: Entitlement, values: Mapping[str, 
 
 
 def reclaim_allocations(
-    actor: Actor, allocations: Iterable[Allocation], *, reason: str = "reclaimed"
+    actor: Actor,
+    allocations: Iterable[Allocation],
+    *,
+    reason: str = "reclaimed",
+    confirm_services: bool = True,
 ) -> list[Allocation]:
     """Take seats back (all or nothing): each allocation's interval is closed and its
-    licence's counter lowered by its quantity. Already reclaimed ones are a 409."""
+    licence's counter lowered by its quantity. Already reclaimed ones are a 409.
+
+    With ``confirm_services`` false, a seat whose device runs the software for business
+    services (:mod:`.reclaim_checks`) makes it a 409 ``reclaim_needs_confirmation`` naming
+    them, and nothing is reclaimed."""
     chosen = list(allocations)
     if not chosen:
         raise ValidationFailed("ids: select at least one allocation", fields={"ids": ["empty"]})
+    if not confirm_services:
+        warnings = reclaim_warnings(actor.user, chosen)
+        if warnings:
+            raise Conflict(
+                "confirm first: " + "; ".join(warnings.values()),
+                code="reclaim_needs_confirmation",
+            )
     now = timezone.now()
     with transaction.atomic():
         done: list[Allocation] = []

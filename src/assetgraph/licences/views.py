@@ -33,6 +33,7 @@ from .exports import parse_as_of, position_columns
 from .models import Allocation, Entitlement, Product
 from .position import totals
 from .reads import alerts_for, diff_positions, may_see_cost, position_for
+from .reclaim_checks import reclaim_warnings
 
 STATUS_COLOURS = {
     StatusChoices.COMPLIANT: "#198754",
@@ -182,11 +183,27 @@ def bulk_reclaim(request: AuthedRequest) -> HttpResponse:
     if not chosen:
         messages.error(request, "Select at least one allocation you may reclaim.")
         return HttpResponseRedirect(back)
+    reason = request.POST.get("reason") or "reclaimed"
     try:
         services.reclaim_allocations(
-            ui_actor(request), chosen, reason=request.POST.get("reason") or "reclaimed"
+            ui_actor(request),
+            chosen,
+            reason=reason,
+            confirm_services=request.POST.get("confirm_services") == "1",
         )
     except ServiceError as exc:
+        if exc.code == "reclaim_needs_confirmation":
+            return render(
+                request,
+                "licences/reclaim_confirm.html",
+                {
+                    "warnings": reclaim_warnings(request.user, chosen),
+                    "chosen": chosen,
+                    "reason": reason,
+                    "back": back,
+                },
+                status=409,
+            )
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Reclaimed {len(chosen)} allocation(s).")
@@ -310,6 +327,44 @@ def product_installs(request: AuthedRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("ui:licences:dashboard") + f"?product={pk}")
 
 
+def _tier(request: HttpRequest) -> int:
+    raw = request.GET.get("max_tier", "")
+    return min(max(int(raw), 1), 4) if raw.strip().isdigit() else 4
+
+
+@login_required
+def unlicensed_services_page(request: AuthedRequest) -> HttpResponse:
+    """Business services whose dependency path runs unlicensed software (docs/both-layers.md)."""
+    from .crosslayer import unlicensed_services
+
+    try:
+        report = unlicensed_services(request.user, max_tier=_tier(request))
+    except ServiceError as exc:
+        raise Http404 if exc.status == 404 else PermissionDenied(exc.message) from exc
+    return render(
+        request,
+        "licences/unlicensed_services.html",
+        {"report": report, "tiers": [1, 2, 3, 4]},
+    )
+
+
+@login_required
+def unlicensed_services_export(request: AuthedRequest) -> HttpResponse:
+    """The unlicensed-services report as CSV or XLSX (``?format=csv|xlsx``)."""
+    from . import crosslayer
+
+    try:
+        report = crosslayer.unlicensed_services(request.user, max_tier=_tier(request))
+        return export_response(
+            crosslayer.export_rows(report),
+            crosslayer.EXPORT_COLUMNS,
+            "unlicensed-services",
+            request.GET.get("format", "csv"),
+        )
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+
+
 def licence_urls() -> list[URLPattern]:
     """The non-generic pages."""
     return [
@@ -321,4 +376,10 @@ def licence_urls() -> list[URLPattern]:
         path("people/<int:pk>/seats/", person_seats, name="person_seats"),
         path("leavers/", leavers, name="leavers"),
         path("products/<int:pk>/position/", product_installs, name="product_position"),
+        path("unlicensed-services/", unlicensed_services_page, name="unlicensed_services"),
+        path(
+            "unlicensed-services/export/",
+            unlicensed_services_export,
+            name="unlicensed_services_export",
+        ),
     ]

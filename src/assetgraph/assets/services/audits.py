@@ -27,6 +27,7 @@ from assetgraph.org.models import PATH_SEPARATOR, Location
 
 from ..choices import AssetStateChoices, AuditCampaignStatusChoices, AuditResultChoices
 from ..models import Asset, AuditCampaign, AuditItem, add_months
+from ..signals import asset_relocated
 
 DEFAULT_AUDIT_INTERVAL_MONTHS = 12
 MAX_TAG = 50
@@ -209,6 +210,7 @@ def relocate_audited_asset(actor: Actor, item: AuditItem) -> Asset:
         authorize(actor, "relocate", asset, after=True)
         after = {**snapshot(asset), "audit_campaign": campaign.pk}
         record_event(actor, "relocate", asset, before=before, after=after)
+        asset_relocated.send(Asset, actor=actor, asset=asset)
         return asset
 
 

@@ -16,9 +16,12 @@ from assetgraph.audit.services import record_event, snapshot
 from assetgraph.core.actor import Actor
 from assetgraph.core.errors import Conflict, ValidationFailed
 from assetgraph.framework.crud import full_clean
+from assetgraph.framework.flags import outage_preview
 
+from ..choices import AssetStateChoices as S
 from ..lifecycle import TRANSITIONS, Transition, state_label
 from ..models import Asset, CustodyRecord, Disposal
+from ..signals import asset_retired, asset_transitioned
 
 
 def get_transition(name: str) -> Transition:
@@ -94,11 +97,16 @@ def transition_asset(
     substate: str = "",
     reason: str = "",
     disposal: Mapping[str, Any] | None = None,
+    confirm_impact: bool = False,
 ) -> Asset:
     """Move an asset along the lifecycle table, or refuse with a 409 naming the rule.
 
     The update is conditional on the version read, so a concurrent change (a check-out, another
-    transition) makes this a 409 instead of silently overwriting it.
+    transition) makes this a 409 instead of silently overwriting it. A transition that takes
+    the asset's CI out of service is refused (409 ``confirmation_required``, naming why) when
+    a tier-1 service would go down or a redundancy group would lose its last spare, unless
+    ``confirm_impact`` (docs/both-layers.md). Retiring the asset retires its CI in the same
+    transaction (:data:`asset_retired`).
     """
     transition = get_transition(name)
     if transition.custody_only:
@@ -111,6 +119,13 @@ def transition_asset(
         authorize(actor, "change", current)
         if not transition.allows_from(current.state, current.substate):
             raise refuse(transition, current)
+        if transition.not_from_person and current.custodian_id is not None:
+            raise Conflict(
+                f"rule {name!r}: {current.asset_tag} is held by a person; check it in first",
+                code="transition_not_allowed",
+            )
+        if transition.takes_out_of_service and not confirm_impact:
+            _require_confirmation(actor, current, name)
         target_sub = substate or (transition.substates[0] if transition.substates else "")
         if transition.substates and target_sub not in transition.substates:
             options = ", ".join(transition.substates)
@@ -164,4 +179,22 @@ def transition_asset(
                 "proceeds": str(record.proceeds) if record.proceeds is not None else None,
             }
         record_event(actor, name, current, before=before, after=after)
+        asset_transitioned.send(Asset, actor=actor, asset=current, transition=name)
+        if transition.target == S.RETIRED:
+            asset_retired.send(Asset, actor=actor, asset=current, transition=name)
         return current
+
+
+def _require_confirmation(actor: Actor, asset: Asset, name: str) -> None:
+    """Refuse (409) taking the asset's CI out of service without a confirmation when the
+    impact app says it breaks a tier-1 service or a redundancy group's last spare."""
+    ci = getattr(asset, "ci", None)
+    if ci is None or ci.valid_to is not None:
+        return
+    preview = outage_preview(actor.user, [ci.pk])
+    if preview is None or not preview.needs_confirmation:
+        return
+    raise Conflict(
+        f"rule {name!r}: confirm first: " + "; ".join(preview.reasons),
+        code="confirmation_required",
+    )

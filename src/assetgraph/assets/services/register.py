@@ -19,6 +19,7 @@ from assetgraph.framework.crud import create_instance, delete_instance, update_i
 from ..choices import AssetStateChoices
 from ..lifecycle import INITIAL_STATES, SUBSTATES
 from ..models import Asset, CustomField, Sequence
+from ..signals import asset_relocated
 
 TAG_SEQUENCE = "asset_tag"
 DEFAULT_TAG_PATTERN = "AG-{seq:06d}"
@@ -147,7 +148,12 @@ def update_asset(
         )
         _check_serial(current)
 
-    return update_instance(actor, asset, data, validate=prepare, expected_etag=expected_etag)
+    with transaction.atomic():
+        before = asset.location_id
+        updated = update_instance(actor, asset, data, validate=prepare, expected_etag=expected_etag)
+        if updated.location_id != before:
+            asset_relocated.send(Asset, actor=actor, asset=updated)
+        return updated
 
 
 def delete_asset(actor: Actor, asset: Asset) -> None:

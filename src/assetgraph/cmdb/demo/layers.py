@@ -60,12 +60,23 @@ def load_demo(context: DemoContext) -> None:
     estate.save()
     _deploy_hardware(estate)
     _flag_story_array(estate)
+    _place_hardware_assets(estate)
     # The root-cause story: a change on Minh's path, recorded through the service.
     services.update_ci(
         estate.actor,
         estate.cis["SSO"],
         {"attributes": {"version": "25.0.1"}, "description": "Upgraded to Keycloak 25."},
     )
+
+
+def _place_hardware_assets(estate: _Estate) -> None:
+    """Register each linked asset where its CI is racked (one record, one location: the
+    assets demo placed them by room at random), through the asset service."""
+    linked = CI.objects.current().filter(asset__isnull=False, location__isnull=False)
+    for ci in linked.select_related("asset").order_by("pk"):
+        asset = ci.asset
+        if asset is not None and asset.location_id != ci.location_id:
+            asset_services.update_asset(estate.actor, asset, {"location": ci.location})
 
 
 def _hardware_assets() -> dict[str, list[Asset]]:

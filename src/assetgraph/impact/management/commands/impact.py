@@ -123,6 +123,7 @@ def render(report: ImpactReport) -> str:
             f"{flag.eol_date or ''}{' (passed)' if flag.past_end_of_life else ''}",
         )
     console.print(flags)
+    _business(console, report)
     console.print(
         f"details: {len(report.details)} of {report.details_count} from offset {report.offset}"
         + (f" (next: --offset {report.next_offset})" if report.next_offset is not None else "")
@@ -130,3 +131,28 @@ def render(report: ImpactReport) -> str:
     for item in report.details:
         console.print(f"  {item.state:16} d={item.depth:<3} {item.ci.name} ({item.ci.ci_class})")
     return buffer.getvalue()
+
+
+def _business(console: Any, report: ImpactReport) -> None:
+    """The business flags and the money at stake (docs/both-layers.md)."""
+    from rich.table import Table
+
+    business = Table(title=f"Business flags on the impact path ({len(report.business_flags)})")
+    for column in ("CI", "state", "flags", "net book value"):
+        business.add_column(column)
+    for row in report.business_flags:
+        value = row.book_value
+        business.add_row(
+            row.ci.name,
+            row.state,
+            "; ".join(f"{f.label}: {f.detail}" for f in row.flags),
+            f"{value.amount} {value.currency}" if value else "",
+        )
+    console.print(business)
+    money = report.money
+    if money.services:
+        down = " + ".join(f"{m.amount} {m.currency}" for m in money.down_monthly_cost) or "0"
+        console.print(f"monthly cost of the services that go down: {down}")
+    if money.failed_book_value:
+        worth = " + ".join(f"{m.amount} {m.currency}" for m in money.failed_book_value)
+        console.print(f"net book value of the failed hardware: {worth}")

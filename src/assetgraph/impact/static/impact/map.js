@@ -22,6 +22,8 @@
       "target-arrow-shape": "triangle", "curve-style": "bezier", "label": "data(type)",
       "font-size": 8, "color": "#6c757d", "text-rotation": "autorotate" } },
     { selector: "edge[?cluster]", style: { "line-style": "dashed", "target-arrow-shape": "none" } },
+    { selector: ".flagged", style: { "border-width": 5, "border-color": "#6f42c1",
+      "border-style": "double" } },
     { selector: ".filtered", style: { "display": "none" } }
   ];
 
@@ -78,6 +80,29 @@
     });
   }
 
+  function flagFilter(cy, data) {
+    // Colour the map by any business flag (out of warranty, no support contract…).
+    var select = document.getElementById("map-flag");
+    var count = document.getElementById("map-flag-count");
+    if (!select) { return; }
+    (data.flag_kinds || []).forEach(function (kind) {
+      var option = document.createElement("option");
+      option.value = kind.kind;
+      option.textContent = kind.label;
+      option.title = kind.rule;
+      select.appendChild(option);
+    });
+    select.addEventListener("change", function () {
+      cy.nodes().removeClass("flagged");
+      if (!select.value) { if (count) { count.textContent = ""; } return; }
+      var hits = cy.nodes().filter(function (n) {
+        return (n.data("flags") || []).indexOf(select.value) >= 0;
+      });
+      hits.addClass("flagged");
+      if (count) { count.textContent = hits.length + " CI(s) outlined"; }
+    });
+  }
+
   function draw(container, data) {
     var cy = window.cytoscape({
       container: container,
@@ -97,6 +122,7 @@
       if (url) { window.location.assign(url); }
     });
     classFilters(cy, data);
+    flagFilter(cy, data);
     container.setAttribute("data-rendered-nodes", String(cy.nodes().length));
     container.setAttribute("data-rendered-edges", String(cy.edges().length));
     status(summary(data), false);

@@ -1,0 +1,254 @@
+"""Business flags and figures: what ITAM, licences and finance know about a CI, asked by the
+technical views (impact, root cause, change assessment, CI pages, maps) without importing
+those apps.
+
+Why a declaration: the technical apps sit below the business apps in the layers (``impact``
+cannot import ``finance``), and the facts must never be copied into the CMDB. So each app
+that knows a fact declares, in its ``resources.py``:
+
+- ``FLAG_SOURCES``: :class:`FlagSource` s, each one kind of flag ("out of warranty", "no
+  active support contract", "unlicensed software"…) with a function that answers for many
+  CIs at once, as the caller may see them;
+- ``BUSINESS_FIGURES``: a :class:`BusinessFigures` with the monthly cost of business
+  services and the net book value of CIs' hardware (finance declares it);
+- ``OUTAGE_PREVIEW``: what taking CIs out of service breaks (:class:`OutagePreview`; the
+  impact app declares it), asked by business actions below it (retiring an asset).
+
+:func:`assetgraph.framework.spec.discover` collects both; the readers below ask every source.
+A source must be set-based (a few queries for any number of CIs, never one per CI) and must
+apply its own permission check: a caller who may not see the evidence gets no flag. A
+``None`` user is the system (the CLI without ``--user``) and sees every fact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+__all__ = [
+    "MAX_IN",
+    "BusinessFigures",
+    "BusinessFlag",
+    "FlagSource",
+    "Money",
+    "OutagePreview",
+    "book_values",
+    "business_flags",
+    "chunked",
+    "flag_kinds",
+    "outage_preview",
+    "service_monthly_costs",
+]
+
+# At most this many ids in one ``IN (...)`` (SQLite's variable limit, a sane plan on both).
+MAX_IN = 900
+
+
+@dataclass(frozen=True)
+class BusinessFlag:
+    """One business fact about one CI: its kind (``out_of_warranty``), a short label, the
+    detail that makes it checkable ("warranty ended 2025-03-31") and a link to the evidence
+    (a page path), when the caller may open one."""
+
+    kind: str
+    label: str
+    detail: str
+    evidence: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "detail": self.detail,
+            "evidence": self.evidence,
+        }
+
+
+FlagReader = Callable[[Any, Sequence[int], dt.date], dict[int, list[BusinessFlag]]]
+
+
+@dataclass(frozen=True)
+class FlagSource:
+    """One kind of business flag: ``read(user, ci_pks, on)`` answers ``{ci pk: [flags]}`` for
+    the CIs that carry it (others are absent). ``rule`` states the rule for the docs and the
+    UI's tooltip."""
+
+    kind: str
+    label: str
+    rule: str
+    read: FlagReader
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in one currency (the base currency of finance's reports)."""
+
+    amount: Decimal
+    currency: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"amount": str(self.amount), "currency": self.currency}
+
+
+@dataclass(frozen=True)
+class BusinessFigures:
+    """Money facts for the technical views, as the caller may see them (an empty answer
+    when they may not see costs).
+
+    ``service_monthly_cost(user, service_pks, on)``: the month's cost of each business
+    service; ``book_value(user, ci_pks, on)``: the net book value of each CI's asset.
+    """
+
+    service_monthly_cost: Callable[[Any, Sequence[int], dt.date], dict[int, Money]]
+    book_value: Callable[[Any, Sequence[int], dt.date], dict[int, Money]]
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutagePreview:
+    """What taking some CIs out of service breaks, for a business action (retire, dispose,
+    send for repair): the services that go down or degrade, the people affected, the
+    redundancy groups that lose capacity, and whether the action needs a confirmation.
+
+    ``services``: ``(id, name, tier, state)``; ``redundancy``: ``(id, name, members, members
+    down, failures tolerated)``; ``reasons``: why a confirmation is needed (empty: none).
+    """
+
+    services: list[tuple[int, str, int, str]] = field(default_factory=list)
+    people: int = 0
+    redundancy: list[tuple[int, str, int, int, int]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    affected: int = 0
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.reasons)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "services": [
+                {"id": i, "display": n, "criticality": t, "state": s}
+                for i, n, t, s in self.services
+            ],
+            "people": self.people,
+            "affected": self.affected,
+            "redundancy_lost": [
+                {"id": i, "display": n, "members": m, "members_down": d, "tolerates": t}
+                for i, n, m, d, t in self.redundancy
+            ],
+            "needs_confirmation": self.needs_confirmation,
+            "reasons": list(self.reasons),
+        }
+
+
+class _System:
+    """The caller of system surfaces (the CLI without ``--user``): sees every fact."""
+
+    is_active = True
+    is_authenticated = True
+    is_superuser = True
+    pk = None
+
+
+SYSTEM = _System()
+
+
+def _caller(user: Any) -> Any:
+    return SYSTEM if user is None else user
+
+
+_SOURCES: list[FlagSource] = []
+_FIGURES: list[BusinessFigures] = []
+_PREVIEWS: list[Callable[[Any, Sequence[int]], OutagePreview]] = []
+
+
+def reset() -> None:
+    """Forget every declaration (called by ``discover`` before it reads the apps)."""
+    _SOURCES.clear()
+    _FIGURES.clear()
+    _PREVIEWS.clear()
+
+
+def declare(
+    sources: Iterable[FlagSource],
+    figures: BusinessFigures | None,
+    preview: Callable[[Any, Sequence[int]], OutagePreview] | None = None,
+) -> None:
+    """Add one app's declarations (``discover`` calls it per app)."""
+    _SOURCES.extend(sources)
+    _SOURCES.sort(key=lambda s: (s.order, s.kind))
+    if figures is not None:
+        _FIGURES.append(figures)
+    if preview is not None:
+        _PREVIEWS.append(preview)
+
+
+def outage_preview(user: Any, ci_pks: Iterable[int]) -> OutagePreview | None:
+    """What taking ``ci_pks`` out of service breaks (the impact app declares it as
+    ``OUTAGE_PREVIEW``), as ``user`` may see it; None when no app answers or no CI given."""
+    pks = sorted({int(pk) for pk in ci_pks})
+    if not pks or not _PREVIEWS:
+        return None
+    return _PREVIEWS[0](_caller(user), pks)
+
+
+def flag_kinds() -> list[FlagSource]:
+    """Every declared flag kind, in display order."""
+    return list(_SOURCES)
+
+
+def chunked(values: Sequence[int], size: int = MAX_IN) -> Iterator[list[int]]:
+    """``values`` in lists of at most ``size`` (for ``pk__in`` lookups)."""
+    items = list(values)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def business_flags(
+    user: Any, ci_pks: Iterable[int], on: dt.date | None = None, kinds: Iterable[str] = ()
+) -> dict[int, list[BusinessFlag]]:
+    """Every declared flag of the CIs ``ci_pks`` the caller may see, by CI, in kind order
+    (``kinds`` narrows to some kinds). CIs without a flag are absent."""
+    pks = sorted({int(pk) for pk in ci_pks})
+    if not pks:
+        return {}
+    on = on or timezone.localdate()
+    wanted = set(kinds)
+    out: dict[int, list[BusinessFlag]] = {}
+    for source in _SOURCES:
+        if wanted and source.kind not in wanted:
+            continue
+        for pk, flags in source.read(_caller(user), pks, on).items():
+            out.setdefault(pk, []).extend(flags)
+    return out
+
+
+def service_monthly_costs(
+    user: Any, service_pks: Iterable[int], on: dt.date | None = None
+) -> dict[int, Money]:
+    """The month's cost of each business service, as the caller may see it ({} when no app
+    declares figures or the caller may not see costs)."""
+    pks = sorted({int(pk) for pk in service_pks})
+    out: dict[int, Money] = {}
+    if not pks:
+        return out
+    for figures in _FIGURES:
+        out.update(figures.service_monthly_cost(_caller(user), pks, on or timezone.localdate()))
+    return out
+
+
+def book_values(user: Any, ci_pks: Iterable[int], on: dt.date | None = None) -> dict[int, Money]:
+    """The net book value of each CI's asset on ``on`` (today), as the caller may see it."""
+    pks = sorted({int(pk) for pk in ci_pks})
+    out: dict[int, Money] = {}
+    if not pks:
+        return out
+    for figures in _FIGURES:
+        out.update(figures.book_value(_caller(user), pks, on or timezone.localdate()))
+    return out
