@@ -55,6 +55,9 @@ commands:
   finance register|service-cost|renewals|coverage-gaps ...
                                 fixed-asset register, cost per business service, contracts
   stock ACTION ...              stock ledger: check, on-hand, alerts, reorder, move
+  security ACTION ...           import-advisories PATH, match, findings [--service S] [--json],
+                                blast-radius CVE-ID, import-eol, eol, evaluate-policies,
+                                evidence -o FILE
   requests ACTION ...           self-service requests: list, show, submit, approve, reject,
                                 cancel, fulfil
   discover nmap|ansible|cyclonedx|ec2|csv FILE --source NAME [--scope S] [--full-scan]

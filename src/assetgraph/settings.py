@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "assetgraph.licences",
     "assetgraph.stock",
     "assetgraph.finance",
+    "assetgraph.security",
     "assetgraph.api",
     "assetgraph.ui",
     "assetgraph.events",

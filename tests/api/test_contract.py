@@ -73,6 +73,7 @@ def _model(path: str) -> type[models.Model]:
     )
     from assetgraph.licences import models as licences
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
+    from assetgraph.security import models as security
     from assetgraph.stock.models import (
         CatalogueEntry,
         Loaner,
@@ -141,6 +142,10 @@ def _model(path: str) -> type[models.Model]:
         ("/api/events/networks/", AllowedNetwork),
         ("/api/events/jobs/", Job),
         ("/api/events/schedules/", Schedule),
+        ("/api/security/advisories/", security.Advisory),
+        ("/api/security/findings/", security.Finding),
+        ("/api/security/policies/", security.Policy),
+        ("/api/security/policy-exceptions/", security.PolicyException),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):
@@ -206,6 +211,8 @@ def _queries(path: str) -> list[dict[str, str]]:
 
         server = CIClass.objects.get(name="Server").pk
         return [{"class_id": str(server), "measure": m} for m in ("stale", "incomplete")]
+    if path == "/api/security/blast-radius":
+        return [{"advisory": "CVE-2021-44228"}, {"advisory": "GHSA-35jh-r3h4-6jhm"}]
     if path == "/api/impact/map/{ci_id}":
         return [{}, {"depth": "3", "direction": "both"}]
     return [{}]

@@ -21,11 +21,13 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "Procurement": "Buys things: suppliers, catalogue, assets and licences, with their costs.",
     "Finance": "Costs and cost centres; sees asset costs; reads the audit trail of spend.",
     "Helpdesk": "People-facing work: people; checks assets out and in; licence seats; offboarding.",
-    "Compliance": "Reads everything, incl. the audit trail; asset audits; manages licences.",
+    "Compliance": "Reads everything, incl. the audit trail; asset audits; manages licences; "
+    "exports audit evidence.",
     "System Administrator": "Runs the infrastructure: CIs, relationships, software, locations.",
     "IT Operations (NOC)": "Watches services and incidents: maintains CIs and relationships.",
     "DevOps": "Builds and deploys applications: maintains CIs and relationships.",
-    "Security": "Reads everything security-relevant, including the CMDB and the audit trail.",
+    "Security": "Owns vulnerability findings and security policies; reads the CMDB and the audit "
+    "trail.",
     "Read-only": "Views organisation data; no changes, no audit trail.",
     "Self-service": "Every employee: sees what they hold; requests from the catalogue for "
     "themselves; approves their reports' requests.",

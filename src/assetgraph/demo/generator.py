@@ -92,6 +92,7 @@ DEMO_APPS = (
     "assetgraph.licences",
     "assetgraph.stock",
     "assetgraph.finance",
+    "assetgraph.security",
     "assetgraph.events",
 )
 
