@@ -6,12 +6,14 @@ Operators never edit this file: every knob is an environment variable documented
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 import django_stubs_ext
 
 from assetgraph import conf
+from assetgraph.integrations import conf as integrations_conf
 
 # Lets typed generics such as ``ModelForm[Person]`` and ``QuerySet[AuditEvent]`` work at run time.
 django_stubs_ext.monkeypatch()
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "assetgraph.licences",
     "assetgraph.stock",
     "assetgraph.finance",
+    "assetgraph.integrations",
     "assetgraph.api",
     "assetgraph.ui",
     "assetgraph.events",
@@ -203,3 +206,10 @@ DEFAULT_FROM_EMAIL = CONFIG.email_from
 if CONFIG.log_json:
     LOGGING["formatters"]["json"] = {"()": "assetgraph.core.jsonlog.JsonFormatter"}
     LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# Directory sync and LDAP login (assetgraph.integrations, docs/integrations.md).
+try:
+    ASSETGRAPH_DIRECTORY = integrations_conf.directory(os.environ)
+    AUTHENTICATION_BACKENDS = integrations_conf.authentication_backends(os.environ)
+except conf.ConfigError as exc:
+    sys.exit(f"assetgraph: configuration error: {exc}")

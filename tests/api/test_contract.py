@@ -71,6 +71,7 @@ def _model(path: str) -> type[models.Model]:
         PurchaseOrder,
         PurchaseOrderLine,
     )
+    from assetgraph.integrations.models import DirectorySyncRun, Offboarding
     from assetgraph.licences import models as licences
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
     from assetgraph.stock.models import (
@@ -141,6 +142,8 @@ def _model(path: str) -> type[models.Model]:
         ("/api/events/networks/", AllowedNetwork),
         ("/api/events/jobs/", Job),
         ("/api/events/schedules/", Schedule),
+        ("/api/integrations/directory/runs/", DirectorySyncRun),
+        ("/api/integrations/offboardings/", Offboarding),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):

@@ -93,6 +93,7 @@ DEMO_APPS = (
     "assetgraph.stock",
     "assetgraph.finance",
     "assetgraph.events",
+    "assetgraph.integrations",
 )
 
 
