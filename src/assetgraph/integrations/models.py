@@ -102,3 +102,48 @@ class Offboarding(models.Model):
 
     def __str__(self) -> str:
         return f"Offboarding of {self.person}"
+
+
+class ScimResourceType(models.TextChoices):
+    """The SCIM resource types served."""
+
+    USER = "User", "User"
+    GROUP = "Group", "Group"
+
+
+class ScimResource(models.Model):
+    """A resource an identity provider provisioned over SCIM, as it sent it (``data``).
+
+    A User is projected onto an ``org`` person (names, email, title, department, employee
+    number, active); a Group keeps its members as SCIM references. ``version`` is the ETag.
+    """
+
+    kind = models.CharField(max_length=10, choices=ScimResourceType.choices)
+    name = models.CharField(max_length=255, help_text="userName of a User, displayName of a Group")
+    name_key = models.CharField(max_length=255, editable=False)
+    external_id = models.CharField(max_length=255, blank=True)
+    person = models.OneToOneField(
+        "org.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scim_resource",
+    )
+    data = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "name_key"],
+                condition=models.Q(kind="User"),
+                name="integrations_scim_unique_username",
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "external_id"], name="integrations_scim_extid")]
+
+    def __str__(self) -> str:
+        return f"SCIM {self.kind} {self.name}"

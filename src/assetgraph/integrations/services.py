@@ -263,13 +263,7 @@ class _Sync:
                 )
 
     def _deactivate(self, person: Person, today: dt.date) -> None:
-        end = max(today, person.start_date) if person.start_date else today
-        org_services.update_person(
-            self.actor, person, {"status": PersonStatusChoices.LEFT, "end_date": end}
-        )
-        if person.user is not None and person.user.is_active:
-            account_services.deactivate_user(self.actor, person.user)
-        offboarding = start_offboarding(self.actor, person, sync_run=self.run)
+        offboarding = deactivate_person(self.actor, person, sync_run=self.run, today=today)
         self.outcome.diff.append(
             {
                 "action": "deactivate",
@@ -281,6 +275,27 @@ class _Sync:
                 "seats_to_reclaim": offboarding.seats_at_start,
             }
         )
+
+
+def deactivate_person(
+    actor: Actor,
+    person: Person,
+    *,
+    sync_run: DirectorySyncRun | None = None,
+    today: dt.date | None = None,
+) -> Offboarding:
+    """A leaver: status ``left`` from today (never deleted), login deactivated, offboarding
+    opened with their return and reclaim lists. Shared by the directory sync and SCIM."""
+    today = today or timezone.localdate()
+    end = max(today, person.start_date) if person.start_date else today
+    with transaction.atomic():
+        if person.status != PersonStatusChoices.LEFT:
+            org_services.update_person(
+                actor, person, {"status": PersonStatusChoices.LEFT, "end_date": end}
+            )
+        if person.user is not None and person.user.is_active:
+            account_services.deactivate_user(actor, person.user)
+        return start_offboarding(actor, person, sync_run=sync_run)
 
 
 def sync_directory(

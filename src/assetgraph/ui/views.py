@@ -161,6 +161,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 write_enabled=form.cleaned_data["write_enabled"],
                 expires_at=form.cleaned_data["expires_at"],
+                scopes=form.cleaned_data["scopes"],
             )
             new_token = issued.plaintext
             form = TokenForm()
@@ -173,7 +174,13 @@ def profile(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "ui/profile.html",
-        {"form": form, "tokens": tokens, "new_token": new_token, "roles": roles},
+        {
+            "form": form,
+            "tokens": tokens,
+            "new_token": new_token,
+            "roles": roles,
+            "scopes": account_services.token_scopes(),
+        },
     )
 
 
