@@ -17,6 +17,7 @@ from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import PermissionDenied
 
 from . import schemas, services
+from .inventory import InventoryQuery, build_inventory, host_inventory
 from .models import DirectorySyncRun, Offboarding
 
 router = Router(tags=["integrations"])
@@ -155,3 +156,36 @@ def reclaim_seats(request: HttpRequest, offboarding_id: int) -> Any:
     services.reclaim_seats(api_actor(request), found)
     found.refresh_from_db()
     return offboarding_out(request, found)
+
+
+def _inventory_query(filters: schemas.InventoryFilter) -> InventoryQuery:
+    return InventoryQuery(
+        environment=filters.environment or "",
+        classes=tuple(c for c in (filters.ci_class or "").split(",") if c),
+        status=filters.status or "",
+        location=filters.location or "",
+        search=filters.search or "",
+        variables=tuple(v.strip() for v in (filters.vars or "").split(",") if v.strip()),
+    )
+
+
+@router.get(
+    "/inventory",
+    response=dict[str, Any],
+    operation_id="ansible_inventory_list",
+    summary="The CMDB as Ansible inventory JSON (what an inventory script prints for --list)",
+)
+def inventory_list(request: HttpRequest, filters: Query[schemas.InventoryFilter]) -> Any:
+    _require(request, "cmdb.ci")
+    return build_inventory(_inventory_query(filters), request.user)
+
+
+@router.get(
+    "/inventory/hosts/{name}",
+    response=dict[str, Any],
+    operation_id="ansible_inventory_host",
+    summary="One host's variables (what an inventory script prints for --host); {} if unknown",
+)
+def inventory_host(request: HttpRequest, name: str, filters: Query[schemas.InventoryFilter]) -> Any:
+    _require(request, "cmdb.ci")
+    return host_inventory(name, _inventory_query(filters), request.user)

@@ -1,8 +1,9 @@
 """Demo directory sync: the demo company's people as a directory would list them, synced
-twice. The first run links everyone and changes nothing; in the second, one employee who holds
-a laptop and a licence seat has left the directory, so the sync deactivates them and opens
-their offboarding (return list and reclaim list). Deterministic: the leaver is the first
-active custodian with a seat, by employee number."""
+twice. The first run links everyone (and clears managers who have left, as a directory
+would); in the second, one employee who holds a laptop and a licence seat has left the
+directory, so the sync deactivates them and opens their offboarding (return list and reclaim
+list). Deterministic: the leaver is the first current employee, by employee number, with an
+asset, a seat and no reports."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from .services import sync_directory
 
 
 def _record(person: Person) -> DirectoryRecord:
+    manager = person.manager
+    if manager is not None and manager.status == PersonStatusChoices.LEFT:
+        manager = None  # a leaver is not in the directory: the report's manager is empty
     return DirectoryRecord(
         dn=f"uid={person.employee_number.lower()},ou=people,dc=example,dc=com",
         employee_number=person.employee_number,
@@ -27,8 +31,8 @@ def _record(person: Person) -> DirectoryRecord:
         phone=person.phone,
         department=person.department.name if person.department is not None else "",
         manager_dn=(
-            f"uid={person.manager.employee_number.lower()},ou=people,dc=example,dc=com"
-            if person.manager is not None
+            f"uid={manager.employee_number.lower()},ou=people,dc=example,dc=com"
+            if manager is not None
             else ""
         ),
     )
@@ -37,7 +41,7 @@ def _record(person: Person) -> DirectoryRecord:
 def load_demo(context: Any) -> None:
     """Seed two sync runs and one open offboarding (``context``: the DemoContext)."""
     people = list(
-        Person.objects.filter(status=PersonStatusChoices.ACTIVE)
+        Person.objects.exclude(status=PersonStatusChoices.LEFT)
         .select_related("department", "manager")
         .order_by("employee_number")
     )

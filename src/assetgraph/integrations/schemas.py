@@ -65,3 +65,12 @@ class OffboardingOut(Schema):
 class OffboardingFilter(FilterSchema):
     state: str | None = None
     person_id: int | None = None
+
+
+class InventoryFilter(Schema):
+    environment: str | None = None
+    ci_class: str | None = None
+    status: str | None = None
+    location: str | None = None
+    search: str | None = None
+    vars: str | None = None
