@@ -211,5 +211,8 @@ if CONFIG.log_json:
 try:
     ASSETGRAPH_DIRECTORY = integrations_conf.directory(os.environ)
     AUTHENTICATION_BACKENDS = integrations_conf.authentication_backends(os.environ)
+    _OIDC = integrations_conf.oidc(os.environ)
+    ASSETGRAPH_OIDC = _OIDC.pop("ASSETGRAPH_OIDC")
+    globals().update(_OIDC)  # mozilla-django-oidc's OIDC_* settings
 except conf.ConfigError as exc:
     sys.exit(f"assetgraph: configuration error: {exc}")

@@ -74,8 +74,59 @@ def directory(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def authentication_backends(env: Mapping[str, str]) -> list[str]:
-    """Local passwords, then the directory when ``ASSETGRAPH_LDAP_LOGIN`` is on."""
-    backends = ["django.contrib.auth.backends.ModelBackend"]
+    """The directory when ``ASSETGRAPH_LDAP_LOGIN`` is on, single sign-on when an OIDC client
+    is configured, and local passwords unless ``ASSETGRAPH_LOCAL_LOGIN`` is off."""
+    backends = []
     if _bool(env, "LDAP_LOGIN", False):
-        backends.insert(0, "assetgraph.integrations.ldap_login.DirectoryBackend")
+        backends.append("assetgraph.integrations.ldap_login.DirectoryBackend")
+    if env.get(PREFIX + "OIDC_CLIENT_ID", "").strip():
+        backends.append("assetgraph.integrations.oidc_login.SingleSignOnBackend")
+    if _bool(env, "LOCAL_LOGIN", True):
+        backends.append("django.contrib.auth.backends.ModelBackend")
+    if not backends:
+        raise ConfigError(
+            f"{PREFIX}LOCAL_LOGIN=false leaves no way to sign in: configure "
+            f"{PREFIX}OIDC_CLIENT_ID or {PREFIX}LDAP_LOGIN first"
+        )
     return backends
+
+
+def oidc(env: Mapping[str, str]) -> dict[str, Any]:
+    """mozilla-django-oidc's settings, and ``ASSETGRAPH_OIDC`` (claims to roles and people),
+    from ``ASSETGRAPH_OIDC_*``. Endpoints are given explicitly (the provider's discovery
+    document lists them), so start-up never depends on the provider being reachable."""
+    client_id = env.get(PREFIX + "OIDC_CLIENT_ID", "").strip()
+    base = env.get(PREFIX + "OIDC_ISSUER", "").strip().rstrip("/")
+    if client_id and not base:
+        raise ConfigError(f"{PREFIX}OIDC_ISSUER is required with {PREFIX}OIDC_CLIENT_ID")
+
+    def endpoint(name: str, default: str) -> str:
+        return env.get(PREFIX + f"OIDC_{name}_ENDPOINT", "").strip() or f"{base}{default}"
+
+    return {
+        "OIDC_RP_CLIENT_ID": client_id,
+        "OIDC_RP_CLIENT_SECRET": env.get(PREFIX + "OIDC_CLIENT_SECRET", ""),
+        "OIDC_OP_AUTHORIZATION_ENDPOINT": endpoint("AUTHORIZATION", "/authorize"),
+        "OIDC_OP_TOKEN_ENDPOINT": endpoint("TOKEN", "/token"),
+        "OIDC_OP_USER_ENDPOINT": endpoint("USERINFO", "/userinfo"),
+        "OIDC_OP_JWKS_ENDPOINT": endpoint("JWKS", "/jwks"),
+        "OIDC_RP_SIGN_ALGO": env.get(PREFIX + "OIDC_SIGN_ALGO", "RS256"),
+        "OIDC_RP_SCOPES": env.get(PREFIX + "OIDC_SCOPES", "openid email profile"),
+        "OIDC_USE_PKCE": True,
+        "OIDC_USE_NONCE": True,
+        "OIDC_TIMEOUT": _int(env, "OIDC_TIMEOUT", 10, minimum=1),
+        "OIDC_AUTHENTICATION_CALLBACK_URL": "oidc_authentication_callback",
+        "LOGIN_REDIRECT_URL_FAILURE": "/login/?sso=failed",
+        "ASSETGRAPH_OIDC": {
+            "enabled": bool(client_id),
+            "issuer": base,
+            "username_claim": env.get(PREFIX + "OIDC_USERNAME_CLAIM", "preferred_username"),
+            "roles_claim": env.get(PREFIX + "OIDC_ROLES_CLAIM", "groups"),
+            "claim_roles": _json(env, "OIDC_CLAIM_ROLES"),
+            "employee_number_claim": env.get(
+                PREFIX + "OIDC_EMPLOYEE_NUMBER_CLAIM", "employee_number"
+            ),
+            "local_login": _bool(env, "LOCAL_LOGIN", True),
+            "password_login": _bool(env, "LOCAL_LOGIN", True) or _bool(env, "LDAP_LOGIN", False),
+        },
+    }
