@@ -223,3 +223,25 @@ def test_api_runs_a_sync_and_lists_offboardings(
     assert (
         nobody.get(f"/api/integrations/offboardings/{listing.json()[0]['id']}").status_code == 404
     )
+
+
+def test_the_worker_schedule_runs_the_sync(ldap_settings: Directory) -> None:
+    from assetgraph.events.models import Schedule
+    from assetgraph.events.queue import TASKS
+    from assetgraph.events.schedules import sync_schedules
+
+    sync_schedules()
+    schedule = Schedule.objects.get(name="Directory sync")
+    assert (schedule.task, schedule.interval_seconds) == ("integrations.directory_sync", 3600)
+    result = TASKS["integrations.directory_sync"]()
+    assert result["created"] == 200
+    assert DirectorySyncRun.objects.get().trigger == "schedule"
+
+
+def test_the_scheduled_task_skips_without_a_directory(settings: Any, db: None) -> None:
+    from assetgraph.events.queue import TASKS
+    from assetgraph.integrations import conf
+
+    settings.ASSETGRAPH_DIRECTORY = conf.directory({})
+    assert "skipped" in TASKS["integrations.directory_sync"]()
+    assert not DirectorySyncRun.objects.exists()
