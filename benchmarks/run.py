@@ -23,6 +23,7 @@ BENCHMARKS = [
     ["finance/bench_schedules.py"],
     ["stock/bench_on_hand.py"],
     ["discovery/bench_ansible.py"],
+    ["integrations/bench_directory_sync.py"],
 ]
 
 

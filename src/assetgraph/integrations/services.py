@@ -77,6 +77,17 @@ def _depths(records: list[DirectoryRecord]) -> dict[str, int]:
     return depths
 
 
+def _wanted(record: DirectoryRecord) -> dict[str, Any]:
+    """The plain person fields an entry sets."""
+    return {
+        "first_name": record.first_name,
+        "last_name": record.last_name or record.employee_number,
+        "email": record.email,
+        "job_title": record.job_title,
+        "phone": record.phone,
+    }
+
+
 def _value(person: Person, name: str) -> Any:
     if name == "department":
         return person.department.name if person.department is not None else ""
@@ -120,12 +131,25 @@ class _Sync:
         }
         links = {a.person_id: a for a in DirectoryAccount.objects.all()}
         depths = _depths(active)
+        seen: list[int] = []
         for name in sorted({r.department for r in active if r.department}, key=str.lower):
             self.department(name)  # outside the per-person savepoints below
         for record in sorted(
             active, key=lambda r: (depths.get(r.dn.lower(), 0), r.employee_number)
         ):
             manager_number = number_of_dn.get(record.manager_dn.lower(), "")
+            existing = people.get(record.employee_number)
+            if existing is not None and existing.pk in links:
+                manager = people.get(manager_number) if manager_number else None
+                if not self._changes(record, existing, manager_number, manager)[0]:
+                    self.outcome.unchanged += 1  # no savepoint, no write but last_seen below
+                    if links[existing.pk].dn == record.dn:
+                        seen.append(links[existing.pk].pk)
+                    else:
+                        DirectoryAccount.objects.filter(pk=links[existing.pk].pk).update(
+                            dn=record.dn, last_seen=self.now
+                        )
+                    continue
             try:
                 with transaction.atomic():
                     person = self._one(
@@ -144,6 +168,10 @@ class _Sync:
                 )
             else:
                 DirectoryAccount.objects.filter(pk=link.pk).update(dn=record.dn, last_seen=self.now)
+        for start in range(0, len(seen), 500):
+            DirectoryAccount.objects.filter(pk__in=seen[start : start + 500]).update(
+                last_seen=self.now
+            )
         self._leavers(set(by_number))
 
     def _validated(
@@ -179,13 +207,7 @@ class _Sync:
         manager_number: str,
         people: Mapping[str, Person],
     ) -> Person:
-        wanted: dict[str, Any] = {
-            "first_name": record.first_name,
-            "last_name": record.last_name or record.employee_number,
-            "email": record.email,
-            "job_title": record.job_title,
-            "phone": record.phone,
-        }
+        wanted = _wanted(record)
         department = record.department
         manager = people.get(manager_number) if manager_number else None
         name = f"{record.first_name} {record.last_name}".strip()
@@ -215,21 +237,7 @@ class _Sync:
                 }
             )
             return person
-        changes: dict[str, Any] = {}
-        shown: dict[str, list[Any]] = {}
-        for key, value in wanted.items():
-            if (getattr(person, key) or "") != value:
-                changes[key] = value
-                shown[key] = [getattr(person, key) or "", value]
-        if _value(person, "department").lower() != department.lower():
-            changes["department"] = self.department(department)
-            shown["department"] = [_value(person, "department"), department]
-        if _value(person, "manager") != manager_number:
-            changes["manager"] = manager
-            shown["manager"] = [_value(person, "manager"), manager_number]
-        if person.status == PersonStatusChoices.LEFT:  # rehired
-            changes.update(status=PersonStatusChoices.ACTIVE, end_date=None)
-            shown["status"] = [person.status, PersonStatusChoices.ACTIVE]
+        changes, shown = self._changes(record, person, manager_number, manager)
         if not changes:
             self.outcome.unchanged += 1
             return person
@@ -243,6 +251,28 @@ class _Sync:
             }
         )
         return person
+
+    def _changes(
+        self, record: DirectoryRecord, person: Person, manager_number: str, manager: Any
+    ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        """What differs between the person and their entry: values to write, and to show."""
+        changes: dict[str, Any] = {}
+        shown: dict[str, list[Any]] = {}
+        for key, value in _wanted(record).items():
+            if (getattr(person, key) or "") != value:
+                changes[key] = value
+                shown[key] = [getattr(person, key) or "", value]
+        department = record.department
+        if _value(person, "department").lower() != department.lower():
+            changes["department"] = self.department(department)
+            shown["department"] = [_value(person, "department"), department]
+        if _value(person, "manager") != manager_number:
+            changes["manager"] = manager
+            shown["manager"] = [_value(person, "manager"), manager_number]
+        if person.status == PersonStatusChoices.LEFT:  # rehired
+            changes.update(status=PersonStatusChoices.ACTIVE, end_date=None)
+            shown["status"] = [person.status, PersonStatusChoices.ACTIVE]
+        return changes, shown
 
     def _leavers(self, present: set[str]) -> None:
         gone = (
