@@ -42,7 +42,10 @@ def test_admin_runs_a_dry_run_then_a_sync_from_the_page(
 def test_helpdesk_sees_runs_but_may_not_run_a_sync(make_user: Callable[..., Any]) -> None:
     client = _login(make_user("Helpdesk"))
     assert client.get("/integrations/directory-sync/").status_code == 200
+    page = client.get("/integrations/directory-sync/run/")
+    assert page.status_code == 200 and b"Sync now" not in page.content
     assert client.post("/integrations/directory-sync/run/").status_code == 403
+    assert _login(make_user()).get("/integrations/directory-sync/run/").status_code == 403
     assert not DirectorySyncRun.objects.exists()
 
 

@@ -13,6 +13,12 @@ SECTIONS = [
                 "arrow-repeat",
             ),
             NavItem(
+                "Directory settings and run",
+                "ui:integrations:directory_sync",
+                "integrations.directorysyncrun",
+                "play-circle",
+            ),
+            NavItem(
                 "Offboarding",
                 "ui:integrations:offboarding_list",
                 "integrations.offboarding",

@@ -59,6 +59,10 @@ def _reclaim_table(request: HttpRequest, offboarding: Offboarding) -> dict[str, 
     }
 
 
+def _start_by_hand(actor: Any, values: dict[str, Any]) -> Offboarding:
+    return services.start_offboarding(actor, values["person"])
+
+
 SYNC_RUN = Resource(
     model=DirectorySyncRun,
     filter_schema=schemas.DirectorySyncRunFilter,
@@ -101,7 +105,7 @@ OFFBOARDING = Resource(
     filter_schema=schemas.OffboardingFilter,
     out_schema=schemas.OffboardingOut,
     generate_api=False,
-    pages=frozenset({"list", "detail", "history"}),
+    pages=frozenset({"list", "add", "detail", "history"}),
     actions=("view", "add", "change"),
     orderings={"id": "pk", "started": "started"},
     default_ordering="-id",
@@ -125,6 +129,9 @@ OFFBOARDING = Resource(
         ("Seats held at start", lambda o: o.seats_at_start),
     ],
     related_tables=[_return_table, _reclaim_table],
+    # Started by hand for a leaver the directory does not know (a contractor entered by hand).
+    form_fields=("person",),
+    form_create=_start_by_hand,
 )
 
 RESOURCES = [SYNC_RUN, OFFBOARDING]

@@ -162,9 +162,9 @@ class _Sync:
                 continue
             people[record.employee_number] = person
             link = links.get(person.pk)
-            if link is None:
-                links[person.pk] = DirectoryAccount.objects.create(
-                    person=person, dn=record.dn, last_seen=self.now
+            if link is None:  # update_or_create: a concurrent run may have linked them
+                links[person.pk], _ = DirectoryAccount.objects.update_or_create(
+                    person=person, defaults={"dn": record.dn, "last_seen": self.now}
                 )
             else:
                 DirectoryAccount.objects.filter(pk=link.pk).update(dn=record.dn, last_seen=self.now)

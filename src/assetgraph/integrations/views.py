@@ -24,7 +24,10 @@ SYNC_RUN = "integrations.directorysyncrun"
 @login_required
 def directory_sync(request: HttpRequest) -> HttpResponse:
     """GET: the sync form with the configured directory; POST: run it (or a dry run)."""
-    if not has_perm(request.user, SYNC_RUN, "run"):
+    may_run = has_perm(request.user, SYNC_RUN, "run")
+    if not may_run and not has_perm(request.user, SYNC_RUN, "view"):
+        raise PermissionDenied("you may not see the directory sync")
+    if request.method == "POST" and not may_run:
         raise PermissionDenied("you may not run a directory sync")
     if request.method == "POST":
         try:
@@ -49,6 +52,7 @@ def directory_sync(request: HttpRequest) -> HttpResponse:
             "uri": config.get("uri") or "",
             "user_base": config.get("user_base", ""),
             "attributes": sorted(config.get("attributes", {}).items()),
+            "may_run": may_run,
         },
     )
 
