@@ -24,6 +24,7 @@ BENCHMARKS = [
     ["stock/bench_on_hand.py"],
     ["discovery/bench_ansible.py"],
     ["security/bench_matching.py"],
+    ["integrations/bench_directory_sync.py"],
 ]
 
 

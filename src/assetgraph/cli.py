@@ -60,6 +60,9 @@ commands:
                                 evidence -o FILE
   requests ACTION ...           self-service requests: list, show, submit, approve, reject,
                                 cancel, fulfil
+  directory sync [--dry-run] | runs
+                                people from LDAP / Active Directory: joiners, movers, leavers
+  inventory --list | --host H   the CMDB as Ansible inventory JSON
   discover nmap|ansible|cyclonedx|ec2|csv FILE --source NAME [--scope S] [--full-scan]
            [--dry-run]          ingest a scanner or inventory file (discover health: scores)
   records KIND ACTION [ID]      list, show, create, update or delete records (--set field=value)

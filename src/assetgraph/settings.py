@@ -6,12 +6,14 @@ Operators never edit this file: every knob is an environment variable documented
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 import django_stubs_ext
 
 from assetgraph import conf
+from assetgraph.integrations import conf as integrations_conf
 
 # Lets typed generics such as ``ModelForm[Person]`` and ``QuerySet[AuditEvent]`` work at run time.
 django_stubs_ext.monkeypatch()
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "assetgraph.stock",
     "assetgraph.finance",
     "assetgraph.security",
+    "assetgraph.integrations",
     "assetgraph.api",
     "assetgraph.ui",
     "assetgraph.events",
@@ -204,3 +207,13 @@ DEFAULT_FROM_EMAIL = CONFIG.email_from
 if CONFIG.log_json:
     LOGGING["formatters"]["json"] = {"()": "assetgraph.core.jsonlog.JsonFormatter"}
     LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# Directory sync and LDAP login (assetgraph.integrations, docs/integrations.md).
+try:
+    ASSETGRAPH_DIRECTORY = integrations_conf.directory(os.environ)
+    AUTHENTICATION_BACKENDS = integrations_conf.authentication_backends(os.environ)
+    _OIDC = integrations_conf.oidc(os.environ)
+    ASSETGRAPH_OIDC = _OIDC.pop("ASSETGRAPH_OIDC")
+    globals().update(_OIDC)  # mozilla-django-oidc's OIDC_* settings
+except conf.ConfigError as exc:
+    sys.exit(f"assetgraph: configuration error: {exc}")

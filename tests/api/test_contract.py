@@ -71,6 +71,7 @@ def _model(path: str) -> type[models.Model]:
         PurchaseOrder,
         PurchaseOrderLine,
     )
+    from assetgraph.integrations.models import DirectorySyncRun, Offboarding
     from assetgraph.licences import models as licences
     from assetgraph.org.models import Company, CostCentre, Department, Location, Person
     from assetgraph.security import models as security
@@ -146,6 +147,8 @@ def _model(path: str) -> type[models.Model]:
         ("/api/security/findings/", security.Finding),
         ("/api/security/policies/", security.Policy),
         ("/api/security/policy-exceptions/", security.PolicyException),
+        ("/api/integrations/directory/runs/", DirectorySyncRun),
+        ("/api/integrations/offboardings/", Offboarding),
     ]
     for prefix, model in collections:
         if path.startswith(prefix):

@@ -80,6 +80,12 @@ class APIToken(models.Model):
     )
     digest = models.CharField(max_length=64)
     write_enabled = models.BooleanField(default=False)
+    scopes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Empty: the whole API. Otherwise app labels (/api/<app>/ only), "
+        "'read' (reads only) and/or 'provisioning' (SCIM only, /scim/v2/).",
+    )
     created = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -102,6 +108,21 @@ class APIToken(models.Model):
         if self.expires_at is not None and self.expires_at <= now:
             return False
         return bool(self.user.is_active)
+
+    def allows(self, path: str, method: str) -> bool:
+        """Whether the token's scopes reach ``path`` with ``method`` (write_enabled aside)."""
+        scopes = set(self.scopes or ())
+        if path.startswith("/scim/"):
+            return "provisioning" in scopes
+        if not scopes:
+            return True
+        if "read" in scopes and method not in ("GET", "HEAD", "OPTIONS"):
+            return False
+        apps = scopes - {"read", "provisioning"}
+        if not apps:
+            return "read" in scopes  # read-only across the whole API
+        parts = path.split("/")
+        return len(parts) > 2 and parts[1] == "api" and parts[2] in apps
 
 
 class LoginThrottle(models.Model):

@@ -95,6 +95,11 @@ class TokenIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     write_enabled: bool = False
     expires_at: dt.datetime | None = None
+    scopes: list[str] = Field(
+        default_factory=list,
+        description="Empty: the whole API. App labels limit it to /api/<app>/; 'read' to "
+        "reads; 'provisioning' makes it a SCIM-only token.",
+    )
 
 
 class TokenOut(Schema):
@@ -102,6 +107,7 @@ class TokenOut(Schema):
     name: str
     key: str
     write_enabled: bool
+    scopes: list[str]
     created: dt.datetime
     expires_at: dt.datetime | None
     last_used_at: dt.datetime | None

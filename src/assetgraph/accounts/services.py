@@ -301,8 +301,17 @@ def create_api_token(
     name: str,
     write_enabled: bool = False,
     expires_at: dt.datetime | None = None,
+    scopes: Iterable[str] = (),
 ) -> IssuedToken:
-    """Issue a token for ``user``: 256 random bits, stored as a SHA-256 digest."""
+    """Issue a token for ``user``: 256 random bits, stored as a SHA-256 digest.
+
+    ``scopes`` narrow it (see :meth:`APIToken.allows`): app labels, ``read``, ``provisioning``.
+    """
+    chosen = sorted(set(scopes))
+    unknown = [s for s in chosen if s not in token_scopes()]
+    if unknown:
+        message = f"unknown scope {unknown[0]!r} (known: {', '.join(token_scopes())})"
+        raise ValidationFailed(f"scopes: {message}", fields={"scopes": [message]})
     if not name.strip():
         raise ValidationFailed("name: required", fields={"name": ["required"]})
     if expires_at is not None and expires_at <= timezone.now():
@@ -321,9 +330,22 @@ def create_api_token(
             digest=_digest(secret),
             write_enabled=write_enabled,
             expires_at=expires_at,
+            scopes=chosen,
         )
         record_event(actor, "create", token, after=snapshot(token))
     return IssuedToken(token=token, plaintext=f"{TOKEN_PREFIX}{key}_{secret}")
+
+
+def token_scopes() -> list[str]:
+    """The scopes a token may carry: ``read``, ``provisioning`` and every app label."""
+    from django.apps import apps
+
+    labels = [
+        c.label
+        for c in apps.get_app_configs()
+        if c.name.startswith("assetgraph.") and c.label not in {"core", "api", "ui", "demo"}
+    ]
+    return sorted({"read", "provisioning", *labels})
 
 
 def revoke_api_token(actor: Actor, token: APIToken) -> None:

@@ -70,6 +70,7 @@ def create_token(request: AuthedRequest, payload: TokenIn) -> tuple[int, dict[st
         name=payload.name,
         write_enabled=payload.write_enabled,
         expires_at=payload.expires_at,
+        scopes=payload.scopes,
     )
     token = issued.token
     return 201, {**TokenOut.from_orm(token).model_dump(), "token": issued.plaintext}

@@ -22,6 +22,8 @@ class BearerTokenAuth(HttpBearer):
             return None
         if request.method not in SAFE_METHODS and not api_token.write_enabled:
             raise HttpError(403, "this API token is read-only")
+        if not api_token.allows(request.path, request.method or "GET"):
+            raise HttpError(403, "this API token's scopes do not include this endpoint")
         request.user = api_token.user
         request.auth_token = api_token  # type: ignore[attr-defined]
         return api_token.user

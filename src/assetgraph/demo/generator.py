@@ -94,6 +94,7 @@ DEMO_APPS = (
     "assetgraph.finance",
     "assetgraph.security",
     "assetgraph.events",
+    "assetgraph.integrations",
 )
 
 

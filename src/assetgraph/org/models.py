@@ -162,7 +162,7 @@ class Location(TimestampedModel):
 class Person(TimestampedModel):
     """An employee or contractor: the custodian of assets and the member of teams."""
 
-    employee_number = models.CharField(max_length=30, unique=True)
+    employee_number = models.CharField(max_length=64, unique=True)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField(blank=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 
@@ -27,3 +29,11 @@ class TokenForm(forms.Form):
         label="Expires at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+    # Checked against accounts.services.token_scopes() by the service (a field error).
+    scopes = forms.MultipleChoiceField(required=False, label="Scopes", choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from assetgraph.accounts.services import token_scopes
+
+        self.fields["scopes"].choices = [(s, s) for s in token_scopes()]  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
@@ -43,7 +44,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     error = None
     status = 200
     wait = 0
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not settings.ASSETGRAPH_OIDC["password_login"]:
+        error, status = "Sign in with single sign-on.", 403
+    elif request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
         address = client_address(request)
         wait = account_services.login_locked_for(username, address)
@@ -65,10 +68,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 ):
                     target = reverse("ui:dashboard")
                 return HttpResponseRedirect(target)
+    sign_in = settings.ASSETGRAPH_OIDC  # single sign-on and whether passwords are accepted
     response = render(
         request,
         "ui/login.html",
-        {"form": form, "error": error, "next": request.GET.get("next", "")},
+        {
+            "form": form,
+            "error": error,
+            "next": request.GET.get("next", ""),
+            "sso": sign_in["enabled"],
+            "sso_failed": request.GET.get("sso") == "failed",
+            "password_login": sign_in["password_login"],
+        },
         status=status,
     )
     if status == 429:
@@ -161,6 +172,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 write_enabled=form.cleaned_data["write_enabled"],
                 expires_at=form.cleaned_data["expires_at"],
+                scopes=form.cleaned_data["scopes"],
             )
             new_token = issued.plaintext
             form = TokenForm()
@@ -173,7 +185,13 @@ def profile(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "ui/profile.html",
-        {"form": form, "tokens": tokens, "new_token": new_token, "roles": roles},
+        {
+            "form": form,
+            "tokens": tokens,
+            "new_token": new_token,
+            "roles": roles,
+            "scopes": account_services.token_scopes(),
+        },
     )
 
 

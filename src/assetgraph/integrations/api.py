@@ -1,0 +1,191 @@
+"""The integrations endpoints (``/api/integrations/…``): directory sync runs (list, read, run
+on demand or as a dry run) and offboardings (read, check in the return list, reclaim the seats).
+
+Every read goes through ``restrict()``: a hidden object is a 404, and the return and reclaim
+lists show only the assets and seats the caller may see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.core.actor import api_actor
+from assetgraph.core.errors import PermissionDenied
+
+from . import schemas, services
+from .inventory import InventoryQuery, build_inventory, host_inventory
+from .models import DirectorySyncRun, Offboarding
+
+router = Router(tags=["integrations"])
+LIST_LIMIT = 200
+SYNC_RUN = "integrations.directorysyncrun"
+OFFBOARDING = "integrations.offboarding"
+
+
+def _require(request: HttpRequest, object_type: str, action: str = "view") -> None:
+    if not has_perm(request.user, object_type, action):
+        raise PermissionDenied(f"you may not {action} {object_type}")
+
+
+def offboarding_out(request: HttpRequest | None, offboarding: Offboarding) -> dict[str, Any]:
+    """An offboarding with its live return and reclaim lists (what the caller may see)."""
+    person = offboarding.person
+    assets = services.return_list(person)
+    seats = services.reclaim_list(person)
+    if request is not None:
+        assets = restrict(assets, request.user, "view")
+        seats = restrict(seats, request.user, "view")
+    return {
+        "id": offboarding.pk,
+        "person_id": person.pk,
+        "person": str(person),
+        "employee_number": person.employee_number,
+        "state": offboarding.state,
+        "started": offboarding.started,
+        "finished": offboarding.finished,
+        "sync_run_id": offboarding.sync_run_id,
+        "assets_at_start": offboarding.assets_at_start,
+        "seats_at_start": offboarding.seats_at_start,
+        "return_list": [
+            {"id": a.pk, "asset_tag": a.asset_tag, "name": a.name, "model": str(a.model)}
+            for a in assets
+        ],
+        "reclaim_list": [
+            {
+                "id": s.pk,
+                "entitlement_id": s.entitlement_id,
+                "entitlement": str(s.entitlement),
+                "quantity": s.quantity,
+            }
+            for s in seats
+        ],
+    }
+
+
+@router.get(
+    "/directory/runs",
+    response=list[schemas.DirectorySyncRunOut],
+    operation_id="list_directory_sync_runs",
+    summary="Directory sync runs, newest first (200 at most)",
+)
+def list_runs(request: HttpRequest, filters: Query[schemas.DirectorySyncRunFilter]) -> Any:
+    _require(request, SYNC_RUN)
+    return list(filters.filter(restrict(DirectorySyncRun.objects.all(), request.user))[:LIST_LIMIT])
+
+
+@router.get(
+    "/directory/runs/{int:run_id}",
+    response=schemas.DirectorySyncRunOut,
+    operation_id="get_directory_sync_run",
+    summary="One directory sync run with its diff",
+)
+def get_run(request: HttpRequest, run_id: int) -> Any:
+    return get_object_or_404(DirectorySyncRun.objects.all(), request.user, "view", pk=run_id)
+
+
+@router.post(
+    "/directory/sync",
+    response={201: schemas.DirectorySyncRunOut},
+    operation_id="run_directory_sync",
+    summary="Sync people from the directory now (or compute the diff with dry_run)",
+)
+def run_sync(request: HttpRequest, payload: schemas.DirectorySyncIn) -> tuple[int, Any]:
+    _require(request, SYNC_RUN, "run")
+    run = services.sync_directory(api_actor(request), dry_run=payload.dry_run, trigger="api")
+    return 201, run
+
+
+@router.get(
+    "/offboardings",
+    response=list[schemas.OffboardingOut],
+    operation_id="list_offboardings",
+    summary="Offboardings of leavers, newest first (200 at most)",
+)
+def list_offboardings(request: HttpRequest, filters: Query[schemas.OffboardingFilter]) -> Any:
+    _require(request, OFFBOARDING)
+    rows = filters.filter(restrict(Offboarding.objects.select_related("person"), request.user))[
+        :LIST_LIMIT
+    ]
+    return [offboarding_out(request, o) for o in rows]
+
+
+@router.get(
+    "/offboardings/{int:offboarding_id}",
+    response=schemas.OffboardingOut,
+    operation_id="get_offboarding",
+    summary="One offboarding: the assets to return and the seats to reclaim",
+)
+def get_offboarding(request: HttpRequest, offboarding_id: int) -> Any:
+    found = get_object_or_404(
+        Offboarding.objects.select_related("person"), request.user, "view", pk=offboarding_id
+    )
+    return offboarding_out(request, found)
+
+
+@router.post(
+    "/offboardings/{int:offboarding_id}/return",
+    response=schemas.OffboardingOut,
+    operation_id="complete_offboarding_returns",
+    summary="Check in every asset on the return list",
+)
+def complete_returns(request: HttpRequest, offboarding_id: int) -> Any:
+    found = get_object_or_404(
+        Offboarding.objects.select_related("person"), request.user, "change", pk=offboarding_id
+    )
+    if not has_perm(request.user, "assets.asset", "checkin"):
+        raise PermissionDenied("you may not check in assets")
+    services.complete_returns(api_actor(request), found)
+    found.refresh_from_db()
+    return offboarding_out(request, found)
+
+
+@router.post(
+    "/offboardings/{int:offboarding_id}/reclaim",
+    response=schemas.OffboardingOut,
+    operation_id="reclaim_offboarding_seats",
+    summary="Reclaim every licence seat on the reclaim list",
+)
+def reclaim_seats(request: HttpRequest, offboarding_id: int) -> Any:
+    found = get_object_or_404(
+        Offboarding.objects.select_related("person"), request.user, "change", pk=offboarding_id
+    )
+    services.reclaim_seats(api_actor(request), found)
+    found.refresh_from_db()
+    return offboarding_out(request, found)
+
+
+def _inventory_query(filters: schemas.InventoryFilter) -> InventoryQuery:
+    return InventoryQuery(
+        environment=filters.environment or "",
+        classes=tuple(c for c in (filters.ci_class or "").split(",") if c),
+        status=filters.status or "",
+        location=filters.location or "",
+        search=filters.search or "",
+        variables=tuple(v.strip() for v in (filters.vars or "").split(",") if v.strip()),
+    )
+
+
+@router.get(
+    "/inventory",
+    response=dict[str, Any],
+    operation_id="ansible_inventory_list",
+    summary="The CMDB as Ansible inventory JSON (what an inventory script prints for --list)",
+)
+def inventory_list(request: HttpRequest, filters: Query[schemas.InventoryFilter]) -> Any:
+    _require(request, "cmdb.ci")
+    return build_inventory(_inventory_query(filters), request.user)
+
+
+@router.get(
+    "/inventory/hosts/{name}",
+    response=dict[str, Any],
+    operation_id="ansible_inventory_host",
+    summary="One host's variables (what an inventory script prints for --host); {} if unknown",
+)
+def inventory_host(request: HttpRequest, name: str, filters: Query[schemas.InventoryFilter]) -> Any:
+    _require(request, "cmdb.ci")
+    return host_inventory(name, _inventory_query(filters), request.user)

@@ -1,0 +1,73 @@
+"""``assetgraph directory sync [--dry-run] [--json]`` and ``assetgraph directory runs``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from assetgraph.core.actor import Actor, Source
+from assetgraph.core.errors import ServiceError
+from assetgraph.integrations.models import DirectorySyncRun
+from assetgraph.integrations.services import sync_directory
+
+
+class Command(BaseCommand):
+    help = "Sync people from the LDAP / Active Directory directory, or list past runs."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["sync", "runs"])
+        parser.add_argument("--dry-run", action="store_true", help="show the diff, change nothing")
+        parser.add_argument("--json", action="store_true", help="print the run as JSON")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "runs":
+            for run in DirectorySyncRun.objects.all()[:50]:
+                self.stdout.write(
+                    f"#{run.pk} {run.started:%Y-%m-%d %H:%M} {run.state:8} {run.trigger:8} "
+                    f"+{run.created_count} ~{run.updated_count} -{run.deactivated_count} "
+                    f"errors {len(run.errors)}"
+                )
+            return
+        try:
+            run = sync_directory(
+                Actor.system("directory sync", Source.CLI),
+                dry_run=options["dry_run"],
+                trigger="cli",
+            )
+        except ServiceError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "run": run.pk,
+                        "state": run.state,
+                        "seen": run.seen,
+                        "created": run.created_count,
+                        "updated": run.updated_count,
+                        "deactivated": run.deactivated_count,
+                        "unchanged": run.unchanged_count,
+                        "diff": run.diff,
+                        "errors": run.errors,
+                    },
+                    default=str,
+                    indent=2,
+                )
+            )
+            return
+        for row in run.diff:
+            changes = ", ".join(
+                f"{k}: {v[0]!s} -> {v[1]!s}" for k, v in (row.get("changes") or {}).items()
+            )
+            self.stdout.write(
+                f"{row['action']:17} {row['employee_number']:12} {row.get('name', '')}  {changes}"
+            )
+        for error in run.errors:
+            self.stderr.write(f"error {error['employee_number'] or error['dn']}: {error['error']}")
+        self.stdout.write(
+            f"{run.get_state_display()}: seen {run.seen}, joiners {run.created_count}, movers "
+            f"{run.updated_count}, leavers {run.deactivated_count}, unchanged "
+            f"{run.unchanged_count}, errors {len(run.errors)}"
+        )

@@ -1,0 +1,137 @@
+"""The integrations app's resources, each declared once: directory sync runs and
+offboardings. Both are written only by their services (a sync, an offboarding action), so the
+generic pages are list and detail, and the endpoints are the app's own (api.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from assetgraph.accounts.permissions import restrict
+from assetgraph.framework.spec import Column, Resource
+from assetgraph.ui.generic import link
+
+from . import schemas, services
+from .models import DirectorySyncRun, Offboarding
+
+
+def _diff_table(request: HttpRequest, run: DirectorySyncRun) -> dict[str, Any] | None:
+    if not run.diff and not run.errors:
+        return None
+    rows: list[list[Any]] = [
+        [
+            row["action"],
+            row.get("employee_number", ""),
+            row.get("name", ""),
+            "; ".join(f"{k}: {v[0]!s} → {v[1]!s}" for k, v in (row.get("changes") or {}).items()),
+        ]
+        for row in run.diff[:500]
+    ]
+    rows += [["error", e["employee_number"], e["dn"], e["error"]] for e in run.errors[:500]]
+    return {
+        "title": "Changes" if run.state != "dry_run" else "Changes (dry run: not applied)",
+        "headers": ["Action", "Employee number", "Name", "Changes"],
+        "rows": rows,
+        "more_url": None,
+    }
+
+
+def _return_table(request: HttpRequest, offboarding: Offboarding) -> dict[str, Any] | None:
+    assets = restrict(services.return_list(offboarding.person), request.user)
+    return {
+        "title": "Return list: assets still held",
+        "headers": ["Asset", "Model"],
+        "rows": [[link(a, "ui:assets:asset_detail"), str(a.model)] for a in assets[:500]],
+        "more_url": None,
+    }
+
+
+def _reclaim_table(request: HttpRequest, offboarding: Offboarding) -> dict[str, Any] | None:
+    seats = restrict(services.reclaim_list(offboarding.person), request.user)
+    return {
+        "title": "Reclaim list: licence seats still allocated",
+        "headers": ["Licence", "Seats"],
+        "rows": [
+            [link(s.entitlement, "ui:licences:entitlement_detail"), s.quantity] for s in seats[:500]
+        ],
+        "more_url": None,
+    }
+
+
+def _start_by_hand(actor: Any, values: dict[str, Any]) -> Offboarding:
+    return services.start_offboarding(actor, values["person"])
+
+
+SYNC_RUN = Resource(
+    model=DirectorySyncRun,
+    filter_schema=schemas.DirectorySyncRunFilter,
+    out_schema=schemas.DirectorySyncRunOut,
+    generate_api=False,
+    pages=frozenset({"list", "detail", "history"}),
+    actions=("view", "run"),
+    orderings={"id": "pk", "started": "started"},
+    default_ordering="-id",
+    constraint_fields=("id", "state", "trigger"),
+    path="directory-sync",
+    columns=[
+        Column("Run", lambda r: f"#{r.pk}", order="id", link=True),
+        Column("Started", lambda r: r.started, order="started"),
+        Column("State", lambda r: r.get_state_display()),
+        Column("Trigger", lambda r: r.trigger),
+        Column("Seen", lambda r: r.seen),
+        Column("Joiners", lambda r: r.created_count),
+        Column("Movers", lambda r: r.updated_count),
+        Column("Leavers", lambda r: r.deactivated_count),
+        Column("Errors", lambda r: len(r.errors)),
+    ],
+    detail_fields=[
+        ("State", lambda r: r.get_state_display()),
+        ("Trigger", lambda r: r.trigger),
+        ("Started", lambda r: r.started),
+        ("Finished", lambda r: r.finished or ""),
+        ("Entries seen", lambda r: r.seen),
+        ("Joiners (created)", lambda r: r.created_count),
+        ("Movers (updated)", lambda r: r.updated_count),
+        ("Leavers (deactivated)", lambda r: r.deactivated_count),
+        ("Unchanged", lambda r: r.unchanged_count),
+        ("Errors", lambda r: len(r.errors)),
+    ],
+    related_tables=[_diff_table],
+)
+
+OFFBOARDING = Resource(
+    model=Offboarding,
+    filter_schema=schemas.OffboardingFilter,
+    out_schema=schemas.OffboardingOut,
+    generate_api=False,
+    pages=frozenset({"list", "add", "detail", "history"}),
+    actions=("view", "add", "change"),
+    orderings={"id": "pk", "started": "started"},
+    default_ordering="-id",
+    select_related=("person",),
+    constraint_fields=("id", "state", "person"),
+    columns=[
+        Column("Person", lambda o: str(o.person), link=True),
+        Column("Employee number", lambda o: o.person.employee_number),
+        Column("State", lambda o: o.get_state_display()),
+        Column("Started", lambda o: o.started, order="started"),
+        Column("Assets at start", lambda o: o.assets_at_start),
+        Column("Seats at start", lambda o: o.seats_at_start),
+    ],
+    detail_fields=[
+        ("Person", lambda o: link(o.person, "ui:org:person_detail")),
+        ("State", lambda o: o.get_state_display()),
+        ("Started", lambda o: o.started),
+        ("Finished", lambda o: o.finished or ""),
+        ("Started by sync run", lambda o: o.sync_run_id or "by hand"),
+        ("Assets held at start", lambda o: o.assets_at_start),
+        ("Seats held at start", lambda o: o.seats_at_start),
+    ],
+    related_tables=[_return_table, _reclaim_table],
+    # Started by hand for a leaver the directory does not know (a contractor entered by hand).
+    form_fields=("person",),
+    form_create=_start_by_hand,
+)
+
+RESOURCES = [SYNC_RUN, OFFBOARDING]
