@@ -111,6 +111,19 @@ class TestDemoStorageArray:
         html = page.content.decode()
         assert "Business flags" in html and "No support contract" in html
 
+    def test_open_security_findings_are_a_flag(self, demo: dict[str, CI], api: Any) -> None:
+        from assetgraph.security.models import Finding
+
+        finding = Finding.objects.filter(status="open").order_by("-priority").first()
+        assert finding is not None, "the demo has open findings"
+        body = api("Security").get(f"/api/cmdb/cis/{finding.ci_id}/context").json()
+        flag = next(f for f in body["business_flags"] if f["kind"] == "known_vulnerabilities")
+        assert finding.advisory.identifier in flag["detail"]
+        assert flag["evidence"] == f"/security/findings/?ci_id={finding.ci_id}&status=open"
+        # a role that may not read findings does not get the flag
+        hidden = api("Finance").get(f"/api/cmdb/cis/{finding.ci_id}/context").json()
+        assert "known_vulnerabilities" not in {f["kind"] for f in hidden["business_flags"]}
+
     def test_the_impact_page_shows_flags_and_money(self, demo: dict[str, CI], browser: Any) -> None:
         page = browser("Finance").get("/impact/analyse/", {"ci": "stor-aus1-01"})
         html = page.content.decode()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from assetgraph.framework.spec import Column, Resource
 from assetgraph.ui.generic import link
 
+from . import flags as security_flags
 from . import policies, schemas
 from .models import Advisory, EndOfLifeCycle, EvidencePackage, Finding, Policy, PolicyException
 from .views import policy_results_table, policy_runs_table
@@ -131,3 +132,5 @@ POLICY_EXCEPTION = Resource(
 )
 
 RESOURCES = [ADVISORY, FINDING, EOL_CYCLE, EVIDENCE, POLICY, POLICY_EXCEPTION]
+# Business flag for the technical views (impact, root cause, changes, CI pages, maps).
+FLAG_SOURCES = security_flags.FLAG_SOURCES
