@@ -94,6 +94,11 @@ def reseed_builtin_data() -> None:
             importlib.import_module(
                 "assetgraph.discovery.migrations.0002_seed_discovery_rules"
             ).seed(apps, None)
+        # Security's CI attributes (internet_facing, cpe, managed, encrypted).
+        if apps.is_installed("assetgraph.security"):
+            importlib.import_module(
+                "assetgraph.security.migrations.0002_security_class_attributes"
+            ).add(apps, None)
 
 
 def clear_graph_caches() -> None:

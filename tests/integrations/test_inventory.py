@@ -18,6 +18,7 @@ from assetgraph.accounts import services as account_services
 from assetgraph.cmdb import services as cmdb
 from assetgraph.core.actor import Actor
 from tests.cmdb.conftest import cls, rtype
+from tests.shared_demo import reseed_builtin_data
 
 SCRIPT = Path(__file__).resolve().parents[2] / "contrib" / "ansible" / "assetgraph_inventory.py"
 ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
@@ -106,6 +107,7 @@ def test_real_ansible_inventory_reads_the_cmdb(
 ) -> None:
     if not ANSIBLE_INVENTORY.exists():
         pytest.skip("ansible-core is not installed")
+    reseed_builtin_data()  # an earlier transactional test's flush took the built-in classes
     estate(site)
     token = account_services.create_api_token(
         SYSTEM,
