@@ -27,9 +27,12 @@ from assetgraph.core.tabular import TableError, read_table
 from . import bombs
 
 REPO = Path(__file__).resolve().parents[2]
-# The bar: refused within 10 s and under 300 MB of worker memory.
+# The bar: refused within 10 s, and reading a hostile file costs a worker little memory.
+# The bar is on growth over the idle worker (Django set up with every app: ~265 MB today, and it
+# moves with the installed apps and libraries), not on an absolute figure that the baseline alone
+# nearly reaches: a bomb may cost at most 100 MB on top of it.
 MAX_SECONDS = 10.0
-MAX_PEAK_MB = 300
+MAX_GROWTH_MB = 100
 
 
 def _zip_with_big_member(size: int) -> bytes:
@@ -105,7 +108,7 @@ def test_bombs_of_every_format_are_refused_quickly_in_bounded_memory(tmp_path: P
     for result in report["results"]:
         assert result["outcome"].startswith("refused: "), lines
         assert result["seconds"] < MAX_SECONDS, lines
-        assert result["peak_mb"] < MAX_PEAK_MB, lines
+        assert result["peak_mb"] - report["baseline_mb"] < MAX_GROWTH_MB, lines
 
 
 @pytest.mark.parametrize(

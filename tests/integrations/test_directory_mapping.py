@@ -4,6 +4,7 @@ disabled-account flag, and the configuration's validation."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -62,3 +63,21 @@ def test_bad_mapping_is_a_configuration_error() -> None:
         conf.directory({"ASSETGRAPH_LDAP_GROUP_ROLES": "{nope"})
     with pytest.raises(ConfigError, match="OIDC_ISSUER"):
         conf.oidc({"ASSETGRAPH_OIDC_CLIENT_ID": "x"})
+
+
+def test_without_python_ldap_the_sync_and_the_login_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """python-ldap is the optional ``ldap`` extra (it has no wheels): a fresh install runs
+    without it, and only using the directory asks for it, by name."""
+    from assetgraph.integrations.directory import DirectoryUnavailable, read_directory
+
+    monkeypatch.setitem(sys.modules, "ldap", None)  # as if it were not installed
+    config = conf.directory({"ASSETGRAPH_LDAP_URI": "ldap://127.0.0.1:1"})
+    with pytest.raises(DirectoryUnavailable, match=r"assetgraph\[ldap\]") as refused:
+        read_directory(config)
+    assert "uri" in refused.value.fields
+    with pytest.raises(ConfigError, match=r"LDAP_LOGIN needs python-ldap"):
+        conf.authentication_backends({"ASSETGRAPH_LDAP_LOGIN": "true"})
+    # Local login alone never needs it.
+    assert conf.authentication_backends({}) == ["django.contrib.auth.backends.ModelBackend"]

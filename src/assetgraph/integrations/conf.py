@@ -6,6 +6,7 @@ Imports no Django model: settings load it before apps are ready.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -78,6 +79,13 @@ def authentication_backends(env: Mapping[str, str]) -> list[str]:
     is configured, and local passwords unless ``ASSETGRAPH_LOCAL_LOGIN`` is off."""
     backends = []
     if _bool(env, "LDAP_LOGIN", False):
+        if importlib.util.find_spec("ldap") is None or not importlib.util.find_spec(
+            "django_auth_ldap"
+        ):
+            raise ConfigError(
+                f"{PREFIX}LDAP_LOGIN needs python-ldap and django-auth-ldap: install "
+                "assetgraph with its LDAP extra (pip install 'assetgraph[ldap]')"
+            )
         backends.append("assetgraph.integrations.ldap_login.DirectoryBackend")
     if env.get(PREFIX + "OIDC_CLIENT_ID", "").strip():
         backends.append("assetgraph.integrations.oidc_login.SingleSignOnBackend")

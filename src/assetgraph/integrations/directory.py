@@ -4,16 +4,20 @@
 under the user base (RFC 2696 simple paged results, so Active Directory's 1,000-entry limit
 does not truncate the list), and maps each entry to a :class:`DirectoryRecord` with the
 attribute mapping of ``ASSETGRAPH_DIRECTORY``.
+
+python-ldap is an optional dependency (``pip install 'assetgraph[ldap]'``: it compiles against
+the OpenLDAP and SASL headers and has no wheels), so it is imported only when a directory is
+actually read. Without it, a sync answers with a clear error naming what to install, and the
+rest of the product (the demo's directory, which is in-memory records) never needs it.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
-
-import ldap
-from ldap.controls import SimplePagedResultsControl
 
 from assetgraph.core.errors import ValidationFailed
 
@@ -77,6 +81,22 @@ def to_record(
     )
 
 
+LDAP_MISSING = (
+    "python-ldap is not installed: install assetgraph with its LDAP extra "
+    "(pip install 'assetgraph[ldap]', which needs the OpenLDAP and SASL headers, "
+    "e.g. apt-get install libldap2-dev libsasl2-dev)"
+)
+
+
+def python_ldap() -> ModuleType:
+    """The ``ldap`` module, or a :class:`DirectoryUnavailable` that says how to install it."""
+    try:
+        module: ModuleType = importlib.import_module("ldap")
+    except ImportError as exc:
+        raise DirectoryUnavailable(f"uri: {LDAP_MISSING}", fields={"uri": [LDAP_MISSING]}) from exc
+    return module
+
+
 def connect(config: Mapping[str, Any]) -> Any:
     """A bound connection with the service account (or anonymous when no bind DN is set)."""
     if not config.get("uri"):
@@ -84,6 +104,7 @@ def connect(config: Mapping[str, Any]) -> Any:
             "uri: no directory configured (set ASSETGRAPH_LDAP_URI)",
             fields={"uri": ["no directory configured"]},
         )
+    ldap = python_ldap()
     try:
         conn = ldap.initialize(config["uri"])
         conn.set_option(ldap.OPT_REFERRALS, 0)
@@ -112,6 +133,9 @@ def search_paged(
     conn: Any, base: str, query: str, attrs: list[str], page_size: int
 ) -> list[tuple[str, dict[str, list[bytes]]]]:
     """Every entry under ``base`` matching ``query``, fetched page by page."""
+    ldap = python_ldap()
+    from ldap.controls import SimplePagedResultsControl
+
     control = SimplePagedResultsControl(True, size=page_size, cookie="")
     entries: list[tuple[str, dict[str, list[bytes]]]] = []
     while True:
@@ -131,6 +155,7 @@ def read_directory(config: Mapping[str, Any]) -> list[DirectoryRecord]:
     """Every person under the configured user base, mapped to records."""
     mapping = config["attributes"]
     conn = connect(config)
+    ldap = python_ldap()
     try:
         wanted = sorted({name for name in mapping.values() if name})
         entries = search_paged(
