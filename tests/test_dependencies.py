@@ -11,6 +11,7 @@ is deferred to the feature that needs it (python-ldap, numba).
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import tomllib
@@ -31,10 +32,14 @@ def _name(requirement: str) -> str:
     return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
+@functools.cache
+def _trees() -> dict[Path, ast.Module]:
+    return {path: ast.parse(path.read_bytes()) for path in SOURCE.rglob("*.py")}
+
+
 def _imported_top_modules() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for path in SOURCE.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for path, tree in _trees().items():
         for node in ast.walk(tree):
             names: list[str] = []
             if isinstance(node, ast.Import):
@@ -73,8 +78,7 @@ def test_optional_modules_are_not_imported_at_module_level_where_every_process_l
     authentication backend when LDAP login is configured (and settings refuse that setting
     without the extra)."""
     offenders = []
-    for path in SOURCE.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for path, tree in _trees().items():
         for node in tree.body:
             names = []
             if isinstance(node, ast.Import):
