@@ -25,7 +25,11 @@ SOURCE = ROOT / "src" / "assetgraph"
 # a module every process loads): python-ldap and django-auth-ldap (directory sync and LDAP
 # login, the ``ldap`` extra; directory.py imports ``ldap`` on first use, ldap_login.py is a
 # backend loaded only when ASSETGRAPH_LDAP_LOGIN is on) and numba (the ``fast`` extra).
-OPTIONAL = {"ldap": "ldap", "django_auth_ldap": "ldap", "numba": "fast"}
+OPTIONAL = {
+    "ldap": ("ldap", "python-ldap"),
+    "django_auth_ldap": ("ldap", "django-auth-ldap"),
+    "numba": ("fast", "numba"),
+}
 
 
 def _name(requirement: str) -> str:
@@ -63,11 +67,12 @@ def test_every_imported_distribution_is_declared() -> None:
     for module, files in sorted(_imported_top_modules().items()):
         if module in sys.stdlib_module_names or module in {"assetgraph", "__future__"}:
             continue
+        if module in OPTIONAL:  # may be absent here: checked by name
+            extra, dist = OPTIONAL[module]
+            assert dist in extras[extra], f"{module} ({dist}) is not in the [{extra}] extra"
+            continue
         dists = {d.lower().replace("_", "-") for d in providers.get(module, [])}
         assert dists, f"{module} (imported in {sorted(files)}) is not installed at all"
-        if module in OPTIONAL:
-            assert dists & extras[OPTIONAL[module]], f"{module} is not in [{OPTIONAL[module]}]"
-            continue
         if not dists & runtime:
             undeclared.append(f"{module} ({', '.join(sorted(dists))}) in {sorted(files)[:3]}")
     assert not undeclared, "imported but not a runtime dependency: " + "; ".join(undeclared)

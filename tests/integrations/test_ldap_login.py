@@ -14,6 +14,7 @@ from assetgraph.core.actor import Actor
 from assetgraph.integrations import services
 from assetgraph.org.models import Person
 
+from .conftest import need_directory
 from .slapd import USER_PASSWORD, Directory, employee_number
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,8 @@ def test_leaver_cannot_log_in(ldap_login: Directory) -> None:
 
 def test_backend_is_off_without_a_directory(settings: Any, db: None) -> None:
     from assetgraph.integrations import conf
+
+    need_directory()  # the backend itself needs django-auth-ldap
 
     settings.AUTHENTICATION_BACKENDS = BACKENDS
     settings.ASSETGRAPH_DIRECTORY = conf.directory({})
