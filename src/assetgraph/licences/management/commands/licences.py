@@ -1,4 +1,5 @@
-"""``assetgraph licences position|allocate|reclaim|import-usage|alerts|apply-rules``: software
+"""``assetgraph licences position|allocate|reclaim|import-usage|alerts|apply-rules|
+load-core-factors``: software
 licences from the shell, thin over the same services and reads as the UI and the API."""
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ class Command(BaseCommand):
         alerts.add_argument("--days", type=int, default=60)
         alerts.add_argument("--json", action="store_true")
         sub.add_parser("apply-rules", help="re-map the CMDB catalogue with the rules")
+        sub.add_parser(
+            "load-core-factors", help="add the rows of Oracle's core factor table that are missing"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = cli_actor(options.get("user"))
@@ -166,6 +170,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{counts['mapped']} mapped, {counts['changed']} changed, {counts['unmapped']} unmapped"
         )
+
+    def _load_core_factors(self, actor: Actor, options: dict[str, Any]) -> None:
+        added = services.load_oracle_core_factors(actor)
+        self.stdout.write(f"{added} core factor(s) added")
 
 
 __all__ = ["Command", "dataclasses"]
