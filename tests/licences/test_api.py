@@ -339,3 +339,31 @@ def test_cli_loads_the_oracle_core_factor_table_once() -> None:
     out = io.StringIO()
     call_command("licences", "load-core-factors", stdout=out)
     assert "0 core factor(s) added" in out.getvalue()
+
+
+def test_a_windows_server_licence_through_the_api_and_its_page(
+    lic: Lic, api: Any, browser: Any
+) -> None:
+    windows = lic.product("Windows Server", "Microsoft")
+    body = {
+        "name": "Windows Server 2022 Datacenter, 48 cores",
+        "product_id": windows.pk,
+        "metric": "core",
+        "quantity": 48,
+        "min_cores_per_processor": 8,
+        "min_cores_per_server": 16,
+        "core_pack_size": 2,
+    }
+    made = post(api("Procurement"), f"{API}/entitlements/", body)
+    assert made.status_code in (200, 201), made.content
+    data = made.json()
+    assert (data["min_cores_per_server"], data["core_pack_size"]) == (16, 2)
+    assert data["core_factor_table"] is False and data["virtual_cores"] is False
+    wrong = post(api("Procurement"), f"{API}/entitlements/", {**body, "metric": "user"})
+    assert wrong.status_code == 422 and "metric" in wrong.content.decode()
+    page = browser("Compliance").get(f"/licences/{data['id']}/")
+    assert page.status_code == 200
+    assert (
+        "at least 8 cores per processor; at least 16 cores per server or VM; 2-core packs; "
+        "the physical host"
+    ) in page.content.decode()

@@ -315,6 +315,28 @@ class Entitlement(TimestampedModel):
         return None
 
     @property
+    def counting_rule(self) -> str:
+        """How a per-core or per-processor licence counts hardware, in words (detail page)."""
+        if self.metric not in HARDWARE_METRICS:
+            return ""
+        parts = []
+        if self.min_cores_per_processor:
+            parts.append(f"at least {self.min_cores_per_processor} cores per processor")
+        if self.min_cores_per_server:
+            parts.append(f"at least {self.min_cores_per_server} cores per server or VM")
+        if self.core_pack_size > 1:
+            parts.append(f"{self.core_pack_size}-core packs")
+        if self.core_factor_table:
+            parts.append("x core factor table")
+        if self.virtual_cores:
+            parts.append("the VM's own virtual cores")
+        elif self.farm_exposure:
+            parts.append("every host of the farm or cluster a VM can run on")
+        else:
+            parts.append("the physical host")
+        return "; ".join(parts)
+
+    @property
     def available(self) -> int | None:
         """Seats still free (None: unlimited)."""
         return None if self.quantity is None else self.quantity - self.allocated
