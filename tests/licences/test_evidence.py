@@ -334,3 +334,37 @@ def test_core_settings_only_for_per_core_licences(lic: Lic) -> None:
         lic.ent(product, "core", 5, virtual_cores=True, farm_exposure=True)
     assert "virtual_cores" in both.value.fields
     assert Entitlement.objects.count() == 0
+
+
+def test_oracle_named_user_plus_minimums_per_processor_and_per_server(lic: Lic) -> None:
+    from assetgraph.licences import usage
+
+    services.load_oracle_core_factors(lic.actor)
+    ee = lic.product("Oracle Database EE", "Oracle")
+    big = lic.device(
+        "ora-big", attributes={"cpu_count": 32, "cpu_sockets": 2, "cpu_model": "Intel Xeon Gold"}
+    )
+    lic.install(big, "Oracle Database EE", "19c", publisher="Oracle")
+    lic.ent(ee, "user", 100, min_users_per_processor=25)
+    # 32 Xeon cores x 0.5 = 16 processor licences x 25 = 400 named users, though 1 uses it.
+    row = lic.position(ee)[("user", "org")]
+    assert (row.consumed, row.shortfall) == (400, 300)
+
+    se2 = lic.product("Oracle Database SE2", "Oracle")
+    for n in (1, 2):
+        lic.install(
+            lic.device(f"se2-{n}", attributes={"cpu_count": 8}),
+            "Oracle Database SE2",
+            publisher="Oracle",
+        )
+    licence = lic.ent(se2, "user", 25, min_users_per_server=10)
+    # Two servers x 10 = 20 > the 2 users (devices without custodian): 20.
+    assert lic.position(se2)[("user", "org")].consumed == 20
+    users = usage.parse_rows([{"user": f"u{n}@example.com"} for n in range(30)])
+    usage.import_usage(lic.actor, se2, users)
+    # 30 console users + 2 devices = 32 actual users, above the minimum of 20.
+    row = lic.position(se2)[("user", "org")]
+    assert (row.consumed, row.shortfall, row.status) == (32, 7, "under")
+    with pytest.raises(ValidationFailed) as wrong:
+        services.update_entitlement(lic.actor, licence, {"metric": "device"})
+    assert "metric" in wrong.value.fields

@@ -44,6 +44,7 @@ from .models import (
 )
 from .position import (
     ORG,
+    CoreRule,
     EntitlementFact,
     HostCores,
     KeyParams,
@@ -113,6 +114,8 @@ def fact_from_values(values: dict[str, Any]) -> EntitlementFact:
             values.get("core_factor_table", str(values["metric"]) == MetricChoices.CORE)
         ),
         virtual_cores=bool(values.get("virtual_cores")),
+        min_users_per_processor=int(values.get("min_users_per_processor") or 0),
+        min_users_per_server=int(values.get("min_users_per_server") or 0),
     )
 
 
@@ -139,6 +142,8 @@ FACT_FIELDS = (
     "core_pack_size",
     "core_factor_table",
     "virtual_cores",
+    "min_users_per_processor",
+    "min_users_per_server",
 )
 
 
@@ -408,9 +413,10 @@ class Evidence:
         return {r["product_id"]: r["peak"] for r in rows}
 
     def hardware(
-        self, keys: dict[RowKey, KeyParams], scope: str, *, cores: bool
+        self, keys: dict[RowKey, KeyParams], scope: str, *, cores: bool, nup: bool = False
     ) -> tuple[dict[RowKey, int], dict[RowKey, list[dict[str, Any]]]]:
-        """Core licences (or processors) of the hosts each row's software runs on."""
+        """Core licences (or processors) of the hosts each row's software runs on; with
+        ``nup``, the named-user minimum those hosts impose (Oracle Named User Plus)."""
         products = {k.product_id for k in keys}
         by_product: dict[int, set[int]] = defaultdict(set)
         for product, ci in (
@@ -445,7 +451,15 @@ class Evidence:
                 if params.farm_exposure and exposure.group is not None and len(shown) < 20:
                     shown.append(_exposure_dict(exposure, specs, factors, params))
             known = [specs.get(h, _UNKNOWN_HOST) for h in sorted(hosts)]
-            if cores:
+            if nup:
+                processors = core_licences(
+                    (s.host_cores(factors) for s in known), CoreRule(factor_table=True)
+                )
+                consumed[key] = (
+                    params.min_users_per_processor * processors
+                    + params.min_users_per_server * len(known)
+                )
+            elif cores:
                 consumed[key] = core_licences(
                     (s.host_cores(factors) for s in known), params.core_rule
                 )
@@ -571,8 +585,16 @@ def measure(evidence: Evidence, keys: dict[RowKey, KeyParams]) -> Measure:
                 result.consumed[key] = per.get(key.product_id, 0) + extra.get(key, 0)
         elif metric == MetricChoices.USER:
             per = evidence.users(products, scope, group)
+            floored = {
+                k: p
+                for k, p in group.items()
+                if p.min_users_per_processor or p.min_users_per_server
+            }
+            minimum, _ = (
+                evidence.hardware(floored, scope, cores=False, nup=True) if floored else ({}, {})
+            )
             for key in group:
-                result.consumed[key] = per.get(key.product_id, 0)
+                result.consumed[key] = max(per.get(key.product_id, 0), minimum.get(key, 0))
         elif metric == MetricChoices.SUBSCRIPTION:
             per = evidence.subscriptions(products, scope, group)
             for key in group:

@@ -40,6 +40,8 @@ ENTITLEMENT_FIELDS = [
     "core_pack_size",
     "core_factor_table",
     "virtual_cores",
+    "min_users_per_processor",
+    "min_users_per_server",
     "farm_exposure",
     "idle_days",
     "notes",

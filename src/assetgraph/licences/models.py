@@ -270,6 +270,16 @@ class Entitlement(TimestampedModel):
         help_text="Per-core licences: count the virtual cores of the VM the software runs in "
         "(licensing individual VMs), not the physical host beneath it.",
     )
+    min_users_per_processor = models.PositiveIntegerField(
+        default=0,
+        help_text="Per named user: at least this many users per processor licence of the hosts "
+        "it runs on (cores x core factor; Oracle Named User Plus, Enterprise Edition: 25).",
+    )
+    min_users_per_server = models.PositiveIntegerField(
+        default=0,
+        help_text="Per named user: at least this many users per server it runs on (Oracle "
+        "Named User Plus, Standard Edition 2: 10).",
+    )
     farm_exposure = models.BooleanField(
         default=False,
         help_text="On a VM, count the cores of every host of the farm or cluster it can run on.",
@@ -378,8 +388,11 @@ class Entitlement(TimestampedModel):
     def _core_rule_errors(self) -> dict[str, str]:
         """The hardware settings only make sense for the metrics that count hardware."""
         errors: dict[str, str] = {}
+        user_floor = self.min_users_per_processor or self.min_users_per_server
+        if user_floor and self.metric != MetricChoices.USER:
+            errors["metric"] = "user minimums per processor or server apply to per named user"
         if self.metric not in HARDWARE_METRICS and (
-            self.min_cores_per_processor or self.farm_exposure
+            self.min_cores_per_processor or (self.farm_exposure and not user_floor)
         ):
             errors["metric"] = "core minimums and farm exposure apply to per-core/processor"
         if self.metric != MetricChoices.CORE and (

@@ -74,6 +74,8 @@ class EntitlementFact:
     core_pack_size: int = 1
     core_factor_table: bool = False
     virtual_cores: bool = False
+    min_users_per_processor: int = 0
+    min_users_per_server: int = 0
 
     def active_on(self, day: dt.date) -> bool:
         """Whether the term covers ``day``."""
@@ -136,6 +138,8 @@ class KeyParams:
     core_pack_size: int = 1
     core_factor_table: bool = False
     virtual_cores: bool = False
+    min_users_per_processor: int = 0
+    min_users_per_server: int = 0
 
     @property
     def core_rule(self) -> CoreRule:
@@ -290,6 +294,8 @@ def required_keys(
             core_pack_size=max(e.core_pack_size for e in ents),
             core_factor_table=all(e.core_factor_table for e in ents),
             virtual_cores=all(e.virtual_cores for e in ents),
+            min_users_per_processor=max(e.min_users_per_processor for e in ents),
+            min_users_per_server=max(e.min_users_per_server for e in ents),
         )
     for key, items in list(row_shares.items()):
         newer = products.get(key.product_id)

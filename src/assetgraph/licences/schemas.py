@@ -213,6 +213,8 @@ class EntitlementIn(Schema):
     core_pack_size: int = Field(1, ge=1)
     core_factor_table: bool = False
     virtual_cores: bool = False
+    min_users_per_processor: int = Field(0, ge=0)
+    min_users_per_server: int = Field(0, ge=0)
     farm_exposure: bool = False
     idle_days: int = Field(90, ge=1)
     notes: str = ""
@@ -245,6 +247,8 @@ class EntitlementPatch(Schema):
     core_pack_size: int | None = Field(None, ge=1)
     core_factor_table: bool | None = None
     virtual_cores: bool | None = None
+    min_users_per_processor: int | None = Field(None, ge=0)
+    min_users_per_server: int | None = Field(None, ge=0)
     farm_exposure: bool | None = None
     idle_days: int | None = Field(None, ge=1)
     notes: str | None = None
@@ -280,6 +284,8 @@ class EntitlementOut(Schema):
     core_pack_size: int
     core_factor_table: bool
     virtual_cores: bool
+    min_users_per_processor: int
+    min_users_per_server: int
     farm_exposure: bool
     idle_days: int
     notes: str
