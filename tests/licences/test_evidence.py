@@ -358,6 +358,7 @@ def test_oracle_named_user_plus_minimums_per_processor_and_per_server(lic: Lic) 
             publisher="Oracle",
         )
     licence = lic.ent(se2, "user", 25, min_users_per_server=10)
+    assert licence.counting_rule == "at least 10 users per server"
     # Two servers x 10 = 20 > the 2 users (devices without custodian): 20.
     assert lic.position(se2)[("user", "org")].consumed == 20
     users = usage.parse_rows([{"user": f"u{n}@example.com"} for n in range(30)])

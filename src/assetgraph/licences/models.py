@@ -326,7 +326,15 @@ class Entitlement(TimestampedModel):
 
     @property
     def counting_rule(self) -> str:
-        """How a per-core or per-processor licence counts hardware, in words (detail page)."""
+        """How a per-core or per-processor licence counts hardware, or the hardware minimum
+        of a per-named-user licence, in words (detail page)."""
+        if self.metric == MetricChoices.USER:
+            floors = []
+            if self.min_users_per_processor:
+                floors.append(f"at least {self.min_users_per_processor} users per processor")
+            if self.min_users_per_server:
+                floors.append(f"at least {self.min_users_per_server} users per server")
+            return "; ".join(floors)
         if self.metric not in HARDWARE_METRICS:
             return ""
         parts = []
