@@ -281,6 +281,10 @@ def test_a_licence_and_a_seat_through_the_forms(shop: dict[str, Any], browser: A
             "scope": "organisation",
             "reassignable": "on",
             "min_cores_per_processor": "0",
+            "min_cores_per_server": "0",
+            "core_pack_size": "1",
+            "min_users_per_processor": "0",
+            "min_users_per_server": "0",
             "idle_days": "90",
             "licence_key": "FORM-KEY-1",
         },
@@ -295,3 +299,75 @@ def test_a_licence_and_a_seat_through_the_forms(shop: dict[str, Any], browser: A
     assert seat.status_code == 302, seat.content[:2000]
     licence.refresh_from_db()
     assert licence.allocated == 1
+
+
+def test_concurrency_log_import_feeds_the_concurrent_peak(
+    lic: Lic, api: Any, tmp_path: Any
+) -> None:
+    cad = lic.product("AutoCAD")
+    lic.ent(cad, "concurrent", 5, unit_cost=Decimal("300"), currency="EUR")
+    now = timezone.now()
+    log = "measured_at,users\n" + "".join(
+        f"{(now - dt.timedelta(days=d)).isoformat()},{n}\n" for d, n in ((1, 4), (5, 8), (200, 20))
+    )
+    client = api("Compliance")
+    bad = io.BytesIO(b"time,users\n2026-01-01T10:00,-3\n")
+    bad.name = "flexlm.csv"
+    refused = client.post(f"{API}/usage/concurrency-file?product_id={cad.pk}", {"file": bad})
+    assert refused.status_code == 422 and "row 1.users" in refused.json()["error"]["message"]
+    upload = io.BytesIO(log.encode())
+    upload.name = "flexlm.csv"
+    done = client.post(f"{API}/usage/concurrency-file?product_id={cad.pk}", {"file": upload})
+    assert done.status_code == 200 and done.json()["created"] == 3
+    # The peak of the last 90 days is 8 (the 20 is older): shortfall 3, true-up 900 EUR.
+    row = lic.position(cad)[("concurrent", "org")]
+    assert (row.consumed, row.shortfall, row.true_up_cost) == (8, 3, Decimal("900.00"))
+    path = tmp_path / "peaks.json"
+    path.write_text(json.dumps({"samples": [{"timestamp": now.isoformat(), "peak": 9}]}))
+    out = io.StringIO()
+    call_command("licences", "import-concurrency", str(path), "--product", "AutoCAD", stdout=out)
+    assert "1 concurrency sample(s) imported" in out.getvalue()
+    assert lic.position(cad)[("concurrent", "org")].consumed == 9
+    helpdesk = io.BytesIO(log.encode())
+    helpdesk.name = "flexlm.csv"
+    denied = api("Helpdesk").post(
+        f"{API}/usage/concurrency-file?product_id={cad.pk}", {"file": helpdesk}
+    )
+    assert denied.status_code == 403
+
+
+def test_cli_loads_the_oracle_core_factor_table_once() -> None:
+    out = io.StringIO()
+    call_command("licences", "load-core-factors", stdout=out)
+    assert f"{len(services.ORACLE_CORE_FACTORS)} core factor(s) added" in out.getvalue()
+    out = io.StringIO()
+    call_command("licences", "load-core-factors", stdout=out)
+    assert "0 core factor(s) added" in out.getvalue()
+
+
+def test_a_windows_server_licence_through_the_api_and_its_page(
+    lic: Lic, api: Any, browser: Any
+) -> None:
+    windows = lic.product("Windows Server", "Microsoft")
+    body = {
+        "name": "Windows Server 2022 Datacenter, 48 cores",
+        "product_id": windows.pk,
+        "metric": "core",
+        "quantity": 48,
+        "min_cores_per_processor": 8,
+        "min_cores_per_server": 16,
+        "core_pack_size": 2,
+    }
+    made = post(api("Procurement"), f"{API}/entitlements/", body)
+    assert made.status_code in (200, 201), made.content
+    data = made.json()
+    assert (data["min_cores_per_server"], data["core_pack_size"]) == (16, 2)
+    assert data["core_factor_table"] is False and data["virtual_cores"] is False
+    wrong = post(api("Procurement"), f"{API}/entitlements/", {**body, "metric": "user"})
+    assert wrong.status_code == 422 and "metric" in wrong.content.decode()
+    page = browser("Compliance").get(f"/licences/{data['id']}/")
+    assert page.status_code == 200
+    assert (
+        "at least 8 cores per processor; at least 16 cores per server or VM; 2-core packs; "
+        "the physical host"
+    ) in page.content.decode()

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from assetgraph.core.errors import ValidationFailed
 from assetgraph.licences import services
 from assetgraph.licences.evidence import compute
 from assetgraph.licences.models import ConcurrencySample, Entitlement, SaasUsage
@@ -117,7 +118,7 @@ def test_per_core_applies_the_minimum_per_processor_and_the_core_factor(lic: Lic
         attributes={"cpu_count": 8, "cpu_sockets": 2, "cpu_model": "Intel Xeon Gold 6338"},
     )
     lic.install(host, "Oracle Database", "19c", publisher="Oracle")
-    lic.ent(db, "core", 10, min_cores_per_processor=16)
+    lic.ent(db, "core", 10, min_cores_per_processor=16, core_factor_table=True)
     # max(8 cores, 16 x 2 processors) = 32 cores x 0.5 = 16 core licences
     row = lic.position(db)[("core", "org")]
     assert (row.consumed, row.shortfall) == (16, 6)
@@ -249,3 +250,122 @@ def test_the_position_as_of_a_past_date_reads_the_audit_trail(lic: Lic) -> None:
     (row,) = [r for r in past if r.product_id == word.pk and r.metric == "device"]
     assert row.entitled == 5 and row.entitlement_ids == [licence.pk]
     assert later.pk not in row.entitlement_ids
+
+
+def test_sql_server_per_vm_counts_the_vm_cores_in_packs_not_the_host(lic: Lic) -> None:
+    sql = lic.product("SQL Server", "Microsoft")
+    host = lic.device("hv-1", "Hypervisor", attributes={"cpu_count": 64, "cpu_sockets": 2})
+    vm = lic.device("sql-vm", "Virtual Machine", attributes={"cpu_count": 7})
+    small = lic.device("sql-vm-2", "Virtual Machine", attributes={"cpu_count": 2})
+    for guest in (vm, small):
+        lic.relate(guest, "hosted on", host)
+        lic.install(guest, "SQL Server", "2022", publisher="Microsoft")
+    licence = lic.ent(sql, "core", 8, min_cores_per_server=4, core_pack_size=2)
+    # Licensing the physical host (the default): its 64 cores, once for both VMs.
+    assert lic.position(sql)[("core", "org")].consumed == 64
+    services.update_entitlement(lic.actor, licence, {"virtual_cores": True})
+    # Per VM: 7 vcores -> 8 (2-core packs), 2 vcores -> 4 (the 4-core minimum) = 12.
+    row = lic.position(sql)[("core", "org")]
+    assert (row.consumed, row.shortfall, row.status) == (12, 4, "under")
+
+
+def test_windows_server_minimums_and_no_core_factor(lic: Lic) -> None:
+    windows = lic.product("Windows Server", "Microsoft")
+    services.load_oracle_core_factors(lic.actor)
+    small = lic.device(
+        "srv-small",
+        attributes={"cpu_count": 4, "cpu_sockets": 1, "cpu_model": "Intel Xeon E-2314"},
+    )
+    big = lic.device(
+        "srv-big",
+        attributes={"cpu_count": 16, "cpu_sockets": 4, "cpu_model": "Intel Xeon Gold 5315Y"},
+    )
+    for server in (small, big):
+        lic.install(server, "Windows Server", "2022", publisher="Microsoft")
+    lic.ent(
+        windows, "core", 48, min_cores_per_processor=8, min_cores_per_server=16, core_pack_size=2
+    )
+    # 4 cores -> 16 (server minimum); 4 x 4 cores -> 32 (8 per processor); no Xeon factor.
+    row = lic.position(windows)[("core", "org")]
+    assert (row.consumed, row.balance, row.status) == (48, 0, "compliant")
+
+
+def test_oracle_core_factor_table_loaded_as_data(lic: Lic) -> None:
+    assert services.load_oracle_core_factors(lic.actor) == len(services.ORACLE_CORE_FACTORS)
+    assert services.load_oracle_core_factors(lic.actor) == 0  # idempotent
+    db = lic.product("Oracle Database", "Oracle")
+    for name, cores, model in (
+        ("x86-a", 3, "Intel(R) Xeon(R) Gold 6338"),  # 0.5
+        ("x86-b", 3, "AMD EPYC 7543"),  # 0.5
+        ("sparc-old", 4, "SPARC64 VII"),  # 0.75
+        ("sparc-new", 4, "SPARC64 VII+"),  # 0.5
+        ("power", 2, "IBM POWER9"),  # 1.0
+    ):
+        host = lic.device(name, attributes={"cpu_count": cores, "cpu_model": model})
+        lic.install(host, "Oracle Database", "19c", publisher="Oracle")
+    lic.ent(db, "core", 10, core_factor_table=True)
+    # 0.5: (3 + 3 + 4) x 0.5 = 5; 0.75: 4 x 0.75 = 3; 1.0: 2 -> 10 processor licences.
+    row = lic.position(db)[("core", "org")]
+    assert (row.consumed, row.balance, row.status) == (10, 0, "compliant")
+
+
+def test_one_products_position_sees_the_downgrade_rights_of_its_family(lic: Lic) -> None:
+    family = services.create_family(lic.actor, {"name": "SQL", "publisher": lic.publisher("MS")})
+    new = lic.product("SQL 2022", "MS", family=family, version_rank=2022)
+    old = lic.product("SQL 2019", "MS", family=family, version_rank=2019)
+    lic.install(lic.device("sql-new", attributes={"cpu_count": 6}), "SQL 2022", publisher="MS")
+    for n in range(2):
+        lic.install(lic.device(f"sql-{n}", attributes={"cpu_count": 4}), "SQL 2019", publisher="MS")
+    lic.ent(new, "core", 12, version_rights="downgrade")
+    # 2022 uses 6 of its 12: 6 lent to 2019, which needs 8 -> shortfall 2.
+    row = lic.position(old)[("core", "org")]
+    assert (row.entitled, row.received, row.consumed, row.shortfall) == (0, 6, 8, 2)
+    assert row.status == "under"
+    assert set(lic.position(old)) == {("core", "org")}  # only the asked product's rows
+    assert lic.position(new)[("core", "org")].lent == 6
+
+
+def test_core_settings_only_for_per_core_licences(lic: Lic) -> None:
+    product = lic.product("Viewer")
+    with pytest.raises(ValidationFailed) as wrong_metric:
+        lic.ent(product, "device", 5, core_pack_size=2)
+    assert "metric" in wrong_metric.value.fields
+    with pytest.raises(ValidationFailed) as both:
+        lic.ent(product, "core", 5, virtual_cores=True, farm_exposure=True)
+    assert "virtual_cores" in both.value.fields
+    assert Entitlement.objects.count() == 0
+
+
+def test_oracle_named_user_plus_minimums_per_processor_and_per_server(lic: Lic) -> None:
+    from assetgraph.licences import usage
+
+    services.load_oracle_core_factors(lic.actor)
+    ee = lic.product("Oracle Database EE", "Oracle")
+    big = lic.device(
+        "ora-big", attributes={"cpu_count": 32, "cpu_sockets": 2, "cpu_model": "Intel Xeon Gold"}
+    )
+    lic.install(big, "Oracle Database EE", "19c", publisher="Oracle")
+    lic.ent(ee, "user", 100, min_users_per_processor=25)
+    # 32 Xeon cores x 0.5 = 16 processor licences x 25 = 400 named users, though 1 uses it.
+    row = lic.position(ee)[("user", "org")]
+    assert (row.consumed, row.shortfall) == (400, 300)
+
+    se2 = lic.product("Oracle Database SE2", "Oracle")
+    for n in (1, 2):
+        lic.install(
+            lic.device(f"se2-{n}", attributes={"cpu_count": 8}),
+            "Oracle Database SE2",
+            publisher="Oracle",
+        )
+    licence = lic.ent(se2, "user", 25, min_users_per_server=10)
+    assert licence.counting_rule == "at least 10 users per server"
+    # Two servers x 10 = 20 > the 2 users (devices without custodian): 20.
+    assert lic.position(se2)[("user", "org")].consumed == 20
+    users = usage.parse_rows([{"user": f"u{n}@example.com"} for n in range(30)])
+    usage.import_usage(lic.actor, se2, users)
+    # 30 console users + 2 devices = 32 actual users, above the minimum of 20.
+    row = lic.position(se2)[("user", "org")]
+    assert (row.consumed, row.shortfall, row.status) == (32, 7, "under")
+    with pytest.raises(ValidationFailed) as wrong:
+        services.update_entitlement(lic.actor, licence, {"metric": "device"})
+    assert "metric" in wrong.value.fields

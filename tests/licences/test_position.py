@@ -1,5 +1,6 @@
 """The position engine on hand-worked cases, without a database (docs/licences.md works the
-same numbers): statuses, money, downgrade rights, suites, unlimited metrics, terms."""
+same numbers): statuses, money, downgrade rights, suites, unlimited metrics, terms, and the
+vendors' per-core rules (Microsoft 2-core packs and minimums, Oracle's core factor table)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import datetime as dt
 from decimal import Decimal
 
 from assetgraph.licences.position import (
+    CoreRule,
     EntitlementFact,
+    HostCores,
     PositionRow,
     ProductFact,
     RowKey,
     compute_position,
+    core_licences,
+    counted_cores,
     required_keys,
     shares,
     totals,
@@ -162,3 +167,50 @@ def test_totals_add_money_per_currency_and_rows_per_status() -> None:
     summary = totals(rows.values())
     assert summary["by_status"] == {"under": 2}
     assert summary["true_up"] == {"EUR": Decimal("100.00"), "USD": Decimal("100.00")}
+
+
+# Vendor per-core rules (docs/licences.md, "Per core: the vendors' rules").
+SQL_PHYSICAL = CoreRule(min_per_processor=4, pack_size=2)
+SQL_PER_VM = CoreRule(min_per_server=4, pack_size=2)
+WINDOWS = CoreRule(min_per_processor=8, min_per_server=16, pack_size=2)
+ORACLE_RULE = CoreRule(factor_table=True)
+HALF, THREE_QUARTERS = Decimal("0.5"), Decimal("0.75")
+
+
+def test_sql_server_counts_every_core_with_four_per_processor_in_two_core_packs() -> None:
+    assert counted_cores(HostCores(12, 2), SQL_PHYSICAL) == 12  # 2 x 6 cores
+    assert counted_cores(HostCores(2, 1), SQL_PHYSICAL) == 4  # 2 cores: the 4-core minimum
+    assert counted_cores(HostCores(6, 2), SQL_PHYSICAL) == 8  # 2 x 3 cores: 4 per processor
+    assert counted_cores(HostCores(7, 1), SQL_PER_VM) == 8  # 7 vcores: four 2-core packs
+    assert counted_cores(HostCores(3, 1), SQL_PER_VM) == 4  # 3 vcores: the 4-per-VM minimum
+    # Microsoft has no core factor: a Xeon host is not halved.
+    assert core_licences([HostCores(16, 2, HALF), HostCores(7, 1, HALF)], SQL_PHYSICAL) == 24
+
+
+def test_windows_server_counts_eight_per_processor_and_sixteen_per_server() -> None:
+    assert counted_cores(HostCores(4, 1), WINDOWS) == 16  # the server minimum
+    assert counted_cores(HostCores(12, 2), WINDOWS) == 16  # 2 x 6: 8 per processor, 16
+    assert counted_cores(HostCores(24, 2), WINDOWS) == 24  # above both minimums
+    assert counted_cores(HostCores(16, 4), WINDOWS) == 32  # 4 x 4: 8 per processor wins
+    assert counted_cores(HostCores(18, 1), WINDOWS) == 18  # even: no pack rounding
+    assert counted_cores(HostCores(17, 1), WINDOWS) == 18  # odd: rounded up to a pack
+
+
+def test_oracle_multiplies_cores_by_the_factor_and_rounds_up_once_per_factor() -> None:
+    assert core_licences([HostCores(32, 2, HALF)], ORACLE_RULE) == 16  # 2 x 16 Xeon cores
+    # Cores are aggregated before the factor: 3 + 3 cores x 0.5 = 3 (not 2 + 2).
+    assert core_licences([HostCores(3, 1, HALF), HostCores(3, 1, HALF)], ORACLE_RULE) == 3
+    # Per factor: 8 x 0.5 = 4, plus 3 x 0.75 = 2.25 rounded up to 3.
+    assert core_licences([HostCores(8, 1, HALF), HostCores(3, 1, THREE_QUARTERS)], ORACLE_RULE) == 7
+    # Without the table the factor is ignored.
+    assert core_licences([HostCores(8, 1, HALF)], CoreRule()) == 8
+
+
+def test_a_row_counts_packs_and_minimums_of_its_strictest_entitlement() -> None:
+    facts = [
+        ent(1, "core", 8, product_id=ORACLE, core_factor_table=True, core_pack_size=2),
+        ent(2, "core", 8, product_id=ORACLE, min_cores_per_server=16, virtual_cores=True),
+    ]
+    params = required_keys(shares(facts, {}, TODAY), PRODUCTS)[RowKey(ORACLE, "core")]
+    assert params.core_rule == CoreRule(0, 16, 2, factor_table=False)
+    assert params.virtual_cores is False  # only when every entitlement of the row says so

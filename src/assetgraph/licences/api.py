@@ -1,6 +1,7 @@
 """REST endpoints of the licences app beyond the generic resources (``/api/licences/…``):
 the position (whole, per product, as of a date, diff, export), alerts, allocation and reclaim,
-the licence key (``view_key``), SaaS usage import and applying the normalisation rules."""
+the licence key (``view_key``), SaaS usage and concurrency imports and applying the
+normalisation rules."""
 
 from __future__ import annotations
 
@@ -195,6 +196,22 @@ def import_usage_file(
     rows = usage.parse_file(file.read(), file.name or "")
     counts = usage.import_usage(api_actor(request), product, rows, replace=replace)
     return {"product_id": product.pk, **counts}
+
+
+@router.post(
+    "/usage/concurrency-file",
+    response=dict[str, int],
+    summary="Import a licence server's concurrency log (CSV or JSON: measured_at, users)",
+)
+def import_concurrency_file(
+    request: HttpRequest, product_id: int, file: UploadedFile = params.File(...)
+) -> dict[str, int]:
+    """The samples behind the concurrent-users metric (its peak over 90 days). All or
+    nothing: a bad row is a 422 naming the row and field."""
+    product = get_object_or_404(Product.objects.all(), request.user, "view", pk=product_id)
+    samples = usage.parse_concurrency_file(file.read(), file.name or "")
+    created = usage.record_concurrency(api_actor(request), product, samples)
+    return {"product_id": product.pk, "created": created}
 
 
 @router.post("/rules/apply", response=dict[str, int], summary="Apply the normalisation rules")

@@ -97,9 +97,7 @@ def _catalogue(actor: Actor) -> dict[str, Product]:
             "products": [products["viewer"].pk],
         },
     )
-    services.create_core_factor(actor, {"processor_pattern": "*xeon*", "factor": "0.5"})
-    services.create_core_factor(actor, {"processor_pattern": "*epyc*", "factor": "0.5"})
-    services.create_core_factor(actor, {"processor_pattern": "*sparc*", "factor": "0.25"})
+    services.load_oracle_core_factors(actor)
     return products
 
 
@@ -270,6 +268,7 @@ def _entitlements(actor: Actor, products: dict[str, Product]) -> dict[str, Any]:
                 "unit_cost": Decimal("23750.00"),
                 "currency": "USD",
                 "purchase_reference": "ORA-CSI-20231",
+                "core_factor_table": True,
                 "farm_exposure": True,
                 "licence_key": "ORA-CSI-20231-KEY",
                 "notes": "Oracle's partitioning policy: VMware is soft partitioning, so every "

@@ -15,7 +15,6 @@ their validity interval, installations recorded by T and usage imported by T.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,12 +44,15 @@ from .models import (
 )
 from .position import (
     ORG,
+    CoreRule,
     EntitlementFact,
+    HostCores,
     KeyParams,
     PositionRow,
     ProductFact,
     RowKey,
     compute_position,
+    core_licences,
     required_keys,
     shares,
 )
@@ -105,6 +107,15 @@ def fact_from_values(values: dict[str, Any]) -> EntitlementFact:
         min_cores_per_processor=int(values.get("min_cores_per_processor") or 0),
         farm_exposure=bool(values.get("farm_exposure")),
         idle_days=int(values.get("idle_days") or 90),
+        min_cores_per_server=int(values.get("min_cores_per_server") or 0),
+        core_pack_size=int(values.get("core_pack_size") or 1),
+        # Snapshots older than the setting: per-core licences then always used the table.
+        core_factor_table=bool(
+            values.get("core_factor_table", str(values["metric"]) == MetricChoices.CORE)
+        ),
+        virtual_cores=bool(values.get("virtual_cores")),
+        min_users_per_processor=int(values.get("min_users_per_processor") or 0),
+        min_users_per_server=int(values.get("min_users_per_server") or 0),
     )
 
 
@@ -127,6 +138,12 @@ FACT_FIELDS = (
     "min_cores_per_processor",
     "farm_exposure",
     "idle_days",
+    "min_cores_per_server",
+    "core_pack_size",
+    "core_factor_table",
+    "virtual_cores",
+    "min_users_per_processor",
+    "min_users_per_server",
 )
 
 
@@ -396,9 +413,10 @@ class Evidence:
         return {r["product_id"]: r["peak"] for r in rows}
 
     def hardware(
-        self, keys: dict[RowKey, KeyParams], scope: str, *, cores: bool
+        self, keys: dict[RowKey, KeyParams], scope: str, *, cores: bool, nup: bool = False
     ) -> tuple[dict[RowKey, int], dict[RowKey, list[dict[str, Any]]]]:
-        """Core licences (or processors) of the hosts each row's software runs on."""
+        """Core licences (or processors) of the hosts each row's software runs on; with
+        ``nup``, the named-user minimum those hosts impose (Oracle Named User Plus)."""
         products = {k.product_id for k in keys}
         by_product: dict[int, set[int]] = defaultdict(set)
         for product, ci in (
@@ -423,20 +441,44 @@ class Evidence:
             shown: list[dict[str, Any]] = []
             for ci in sorted(by_product.get(key.product_id, ())):
                 exposure = exposures[ci]
-                found = exposure.farm_hosts if params.farm_exposure else exposure.direct_hosts
+                if params.farm_exposure:
+                    found = exposure.farm_hosts
+                elif cores and params.virtual_cores:
+                    found = (_own_environment(exposure, specs),)
+                else:
+                    found = exposure.direct_hosts
                 hosts.update(found)
                 if params.farm_exposure and exposure.group is not None and len(shown) < 20:
                     shown.append(_exposure_dict(exposure, specs, factors, params))
-            total = Decimal(0) if cores else 0
-            for host in hosts:
-                spec = specs.get(host, _HostSpec("?", 0, 1, ""))
-                if cores:
-                    total += spec.licences(params.min_cores_per_processor, factors)
-                else:
-                    total += spec.processors
-            consumed[key] = int(total)
+            known = [specs.get(h, _UNKNOWN_HOST) for h in sorted(hosts)]
+            if nup:
+                processors = core_licences(
+                    (s.host_cores(factors) for s in known), CoreRule(factor_table=True)
+                )
+                consumed[key] = (
+                    params.min_users_per_processor * processors
+                    + params.min_users_per_server * len(known)
+                )
+            elif cores:
+                consumed[key] = core_licences(
+                    (s.host_cores(factors) for s in known), params.core_rule
+                )
+            else:
+                consumed[key] = sum(s.processors for s in known)
             paths[key] = shown
         return consumed, paths
+
+
+def _own_environment(exposure: Any, specs: dict[int, _HostSpec]) -> int:
+    """The server or VM the software itself runs in: the first CI on its hosting chain (the
+    installed CI first) that has cores, before any farm; the CI itself when none has."""
+    for node, edge in zip(exposure.path, exposure.edges, strict=False):
+        if edge == "has member":
+            break
+        spec = specs.get(node)
+        if spec is not None and spec.cores > 0:
+            return int(node)
+    return int(exposure.ci)
 
 
 @dataclass(frozen=True)
@@ -453,10 +495,11 @@ class _HostSpec:
                 return value
         return Decimal(1)
 
-    def licences(self, min_per_processor: int, factors: list[tuple[str, Decimal]]) -> int:
-        """``ceil(max(cores, minimum x processors) x factor)``, rounded up per host."""
-        counted = max(self.cores, min_per_processor * self.processors)
-        return math.ceil(counted * self.factor(factors))
+    def host_cores(self, factors: list[tuple[str, Decimal]]) -> HostCores:
+        return HostCores(self.cores, self.processors, self.factor(factors))
+
+
+_UNKNOWN_HOST = _HostSpec("?", 0, 1, "")
 
 
 def _as_int(value: Any, default: int) -> int:
@@ -495,10 +538,9 @@ def _exposure_dict(
             break
         steps.append(name if index == 0 else f"{edge} {name}")
     host_cores = sum(specs[h].cores for h in exposure.farm_hosts if h in specs)
-    licences = sum(
-        specs[h].licences(params.min_cores_per_processor, factors)
-        for h in exposure.farm_hosts
-        if h in specs
+    licences = core_licences(
+        (specs[h].host_cores(factors) for h in exposure.farm_hosts if h in specs),
+        params.core_rule,
     )
     return {
         "ci": exposure.ci,
@@ -543,8 +585,16 @@ def measure(evidence: Evidence, keys: dict[RowKey, KeyParams]) -> Measure:
                 result.consumed[key] = per.get(key.product_id, 0) + extra.get(key, 0)
         elif metric == MetricChoices.USER:
             per = evidence.users(products, scope, group)
+            floored = {
+                k: p
+                for k, p in group.items()
+                if p.min_users_per_processor or p.min_users_per_server
+            }
+            minimum, _ = (
+                evidence.hardware(floored, scope, cores=False, nup=True) if floored else ({}, {})
+            )
             for key in group:
-                result.consumed[key] = per.get(key.product_id, 0)
+                result.consumed[key] = max(per.get(key.product_id, 0), minimum.get(key, 0))
         elif metric == MetricChoices.SUBSCRIPTION:
             per = evidence.subscriptions(products, scope, group)
             for key in group:
@@ -698,10 +748,13 @@ def uncovered_devices(
     facts: list[EntitlementFact],
     suites: dict[int, list[int]],
     products: dict[int, ProductFact],
+    only: set[int] | None = None,
 ) -> dict[int, int]:
     """Devices with an installation of a product that no active entitlement's scope reaches:
     one grouped query for products with no rights at all, one per product with only scoped
-    rights (an organisation-wide right of any metric covers every installation)."""
+    rights (an organisation-wide right of any metric covers every installation). ``products``
+    is the whole catalogue (downgrade rights reach across a family); ``only`` narrows the
+    answer to some products."""
     scopes: dict[int, set[str]] = defaultdict(set)
     family_rank = {p.id: (p.family_id, p.version_rank) for p in products.values()}
     by_family: dict[int, list[ProductFact]] = defaultdict(list)
@@ -719,7 +772,9 @@ def uncovered_devices(
         for product in covered:
             scopes[product].add(fact.scope)
     result: dict[int, int] = {}
-    unlicensed = [p for p in products if p not in scopes]
+    wanted = set(products) if only is None else only & set(products)
+    scopes = defaultdict(set, {p: found for p, found in scopes.items() if p in wanted})
+    unlicensed = [p for p in wanted if p not in scopes]
     if unlicensed:
         for row in (
             evidence.installs(unlicensed)
@@ -759,6 +814,7 @@ def compute(
     evidence = Evidence(as_of)
     products = product_facts()
     suites = suite_members()
+    related: set[int] = set()
     if product_ids is not None:
         # Only the entitlements that can cover these products: their own, their family's
         # (downgrade rights) and their suites'.
@@ -770,14 +826,15 @@ def compute(
     row_shares = shares(facts, suites, evidence.day)
     keys = required_keys(row_shares, products)
     if product_ids is not None:
-        keys = {k: p for k, p in keys.items() if k.product_id in product_ids}
-        row_shares = {k: v for k, v in row_shares.items() if k.product_id in product_ids}
+        # The product's family is measured too: what a newer version lends an older one by
+        # downgrade rights is its surplus, known only from its own consumption.
+        keys = {k: p for k, p in keys.items() if k.product_id in related}
+        row_shares = {k: v for k, v in row_shares.items() if k.product_id in related}
     measured = measure(evidence, keys)
-    wanted = (
-        products if product_ids is None else {p: products[p] for p in product_ids if p in products}
-    )
-    uncovered = uncovered_devices(evidence, facts, suites, wanted)
+    uncovered = uncovered_devices(evidence, facts, suites, products, product_ids)
     rows = compute_position(row_shares, products, measured.consumed, uncovered)
+    if product_ids is not None:
+        rows = [r for r in rows if r.product_id in product_ids]
     departments = dict(Department.objects.values_list("pk", "name"))
     for row in rows:
         row.scope_label = scope_label(row.scope, evidence.paths, departments)

@@ -247,6 +247,39 @@ class Entitlement(TimestampedModel):
     min_cores_per_processor = models.PositiveIntegerField(
         default=0, help_text="Per-core licences: at least this many cores count per processor."
     )
+    min_cores_per_server = models.PositiveIntegerField(
+        default=0,
+        help_text=(
+            "Per-core licences: at least this many cores count per licensed server or VM "
+            "(Windows Server 16 per server, 8 per VM; SQL Server 4 per VM)."
+        ),
+    )
+    core_pack_size = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Per-core licences: cores count in packs of this size per server or VM "
+        "(Microsoft sells 2-core packs: 7 cores need 8 core licences).",
+    )
+    core_factor_table = models.BooleanField(
+        default=False,
+        help_text="Per-core licences: multiply cores by the core factor table (Oracle's "
+        "Processor metric); Microsoft per-core licences do not.",
+    )
+    virtual_cores = models.BooleanField(
+        default=False,
+        help_text="Per-core licences: count the virtual cores of the VM the software runs in "
+        "(licensing individual VMs), not the physical host beneath it.",
+    )
+    min_users_per_processor = models.PositiveIntegerField(
+        default=0,
+        help_text="Per named user: at least this many users per processor licence of the hosts "
+        "it runs on (cores x core factor; Oracle Named User Plus, Enterprise Edition: 25).",
+    )
+    min_users_per_server = models.PositiveIntegerField(
+        default=0,
+        help_text="Per named user: at least this many users per server it runs on (Oracle "
+        "Named User Plus, Standard Edition 2: 10).",
+    )
     farm_exposure = models.BooleanField(
         default=False,
         help_text="On a VM, count the cores of every host of the farm or cluster it can run on.",
@@ -292,6 +325,36 @@ class Entitlement(TimestampedModel):
         return None
 
     @property
+    def counting_rule(self) -> str:
+        """How a per-core or per-processor licence counts hardware, or the hardware minimum
+        of a per-named-user licence, in words (detail page)."""
+        if self.metric == MetricChoices.USER:
+            floors = []
+            if self.min_users_per_processor:
+                floors.append(f"at least {self.min_users_per_processor} users per processor")
+            if self.min_users_per_server:
+                floors.append(f"at least {self.min_users_per_server} users per server")
+            return "; ".join(floors)
+        if self.metric not in HARDWARE_METRICS:
+            return ""
+        parts = []
+        if self.min_cores_per_processor:
+            parts.append(f"at least {self.min_cores_per_processor} cores per processor")
+        if self.min_cores_per_server:
+            parts.append(f"at least {self.min_cores_per_server} cores per server or VM")
+        if self.core_pack_size > 1:
+            parts.append(f"{self.core_pack_size}-core packs")
+        if self.core_factor_table:
+            parts.append("x core factor table")
+        if self.virtual_cores:
+            parts.append("the VM's own virtual cores")
+        elif self.farm_exposure:
+            parts.append("every host of the farm or cluster a VM can run on")
+        else:
+            parts.append("the physical host")
+        return "; ".join(parts)
+
+    @property
     def available(self) -> int | None:
         """Seats still free (None: unlimited)."""
         return None if self.quantity is None else self.quantity - self.allocated
@@ -324,14 +387,39 @@ class Entitlement(TimestampedModel):
             errors["end_date"] = "a subscription has a start and an end date"
         if self.start_date and self.end_date and self.end_date < self.start_date:
             errors["end_date"] = "must not be before the start date"
-        if self.metric not in HARDWARE_METRICS and (
-            self.min_cores_per_processor or self.farm_exposure
-        ):
-            errors["metric"] = "core minimums and farm exposure apply to per-core/processor"
+        errors.update(self._core_rule_errors())
         if self.currency and (len(self.currency) != 3 or not self.currency.isupper()):
             errors["currency"] = "use a three-letter upper-case ISO code, e.g. EUR"
         if errors:
             raise ValidationError(errors)
+
+    def _core_rule_errors(self) -> dict[str, str]:
+        """The hardware settings only make sense for the metrics that count hardware."""
+        errors: dict[str, str] = {}
+        user_floor = self.min_users_per_processor or self.min_users_per_server
+        if user_floor and self.metric != MetricChoices.USER:
+            errors["metric"] = "user minimums per processor or server apply to per named user"
+        if self.metric not in HARDWARE_METRICS and (
+            self.min_cores_per_processor or (self.farm_exposure and not user_floor)
+        ):
+            errors["metric"] = "core minimums and farm exposure apply to per-core/processor"
+        if self.metric != MetricChoices.CORE and (
+            self.min_cores_per_server
+            or self.core_factor_table
+            or self.virtual_cores
+            or (self.core_pack_size or 1) > 1
+        ):
+            errors["metric"] = (
+                "server minimums, core packs, the core factor table and virtual cores "
+                "apply to per-core licences"
+            )
+        if self.core_pack_size is not None and self.core_pack_size < 1:
+            errors["core_pack_size"] = "at least 1"
+        if self.virtual_cores and self.farm_exposure:
+            errors["virtual_cores"] = (
+                "counting the VM's own cores and the whole farm's exclude each other"
+            )
+        return errors
 
 
 class Allocation(models.Model):

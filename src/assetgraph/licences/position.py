@@ -22,6 +22,11 @@ balance is empty and they are compliant.
 *over-licensed*: balance > 0 and less than 90 % of the available rights are consumed;
 *compliant*: otherwise.
 
+**Per core.** Each licensed server or VM counts ``max(cores, minimum per processor x
+processors, minimum per server)`` cores, rounded up to a whole number of core packs; with the
+core factor table (Oracle) the counted cores of all the row's hosts with the same factor are
+added up, multiplied by the factor and rounded up once per factor (:func:`core_licences`).
+
 **Money.** ``true-up cost = shortfall x unit price`` (the unit price of the most recently started
 priced entitlement of the row: what buying more would cost today); ``money on unused rights =
 max(0, balance) x average unit cost`` (total cost / quantity over the row's priced own rights).
@@ -30,6 +35,7 @@ max(0, balance) x average unit cost`` (total cost / quantity over the row's pric
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -64,6 +70,12 @@ class EntitlementFact:
     min_cores_per_processor: int = 0
     farm_exposure: bool = False
     idle_days: int = 90
+    min_cores_per_server: int = 0
+    core_pack_size: int = 1
+    core_factor_table: bool = False
+    virtual_cores: bool = False
+    min_users_per_processor: int = 0
+    min_users_per_server: int = 0
 
     def active_on(self, day: dt.date) -> bool:
         """Whether the term covers ``day``."""
@@ -113,13 +125,78 @@ class RowKey:
 
 @dataclass(frozen=True)
 class KeyParams:
-    """How consumption of a row is measured: per-core minimums and farm exposure (the
-    strictest of the row's entitlements), the idle threshold, and the entitlements' ids."""
+    """How consumption of a row is measured: per-core minimums, packs and farm exposure (the
+    strictest of the row's entitlements: the highest minimums and pack, farm exposure if any
+    says so, the factor table and virtual cores only if all say so), the idle threshold, and
+    the entitlements' ids."""
 
     min_cores_per_processor: int = 0
     farm_exposure: bool = False
     idle_days: int = 90
     entitlement_ids: tuple[int, ...] = ()
+    min_cores_per_server: int = 0
+    core_pack_size: int = 1
+    core_factor_table: bool = False
+    virtual_cores: bool = False
+    min_users_per_processor: int = 0
+    min_users_per_server: int = 0
+
+    @property
+    def core_rule(self) -> CoreRule:
+        return CoreRule(
+            self.min_cores_per_processor,
+            self.min_cores_per_server,
+            self.core_pack_size,
+            self.core_factor_table,
+        )
+
+
+@dataclass(frozen=True)
+class CoreRule:
+    """How a per-core licence counts one server or VM (docs/licences.md, "Per core").
+
+    Microsoft SQL Server: ``CoreRule(4, 0, 2)`` on a physical server, ``CoreRule(0, 4, 2)``
+    per VM; Windows Server: ``CoreRule(8, 16, 2)``; Oracle Processor metric:
+    ``CoreRule(factor_table=True)``.
+    """
+
+    min_per_processor: int = 0
+    min_per_server: int = 0
+    pack_size: int = 1
+    factor_table: bool = False
+
+
+@dataclass(frozen=True)
+class HostCores:
+    """One licensed server or VM: its cores, processors and core factor (1 when unknown)."""
+
+    cores: int
+    processors: int = 1
+    factor: Decimal = Decimal(1)
+
+
+def counted_cores(host: HostCores, rule: CoreRule) -> int:
+    """The cores one server or VM counts: ``max(cores, minimum per processor x processors,
+    minimum per server)`` rounded up to a whole number of packs."""
+    counted = max(host.cores, rule.min_per_processor * host.processors, rule.min_per_server)
+    pack = max(1, rule.pack_size)
+    return -(-counted // pack) * pack
+
+
+def core_licences(hosts: Iterable[HostCores], rule: CoreRule) -> int:
+    """Core licences for a set of servers or VMs (each counted once).
+
+    Without the factor table: the sum of :func:`counted_cores`. With it (Oracle: "all cores
+    on all multicore chips for each licensed program are aggregated before multiplying by the
+    core processor licensing factor, and all fractions are rounded up"): the counted cores are
+    added up per factor, each sum multiplied by its factor and rounded up to a whole number.
+    """
+    if not rule.factor_table:
+        return sum(counted_cores(h, rule) for h in hosts)
+    per_factor: dict[Decimal, int] = defaultdict(int)
+    for host in hosts:
+        per_factor[host.factor] += counted_cores(host, rule)
+    return sum(math.ceil(total * factor) for factor, total in per_factor.items())
 
 
 @dataclass(frozen=True)
@@ -213,6 +290,12 @@ def required_keys(
             farm_exposure=any(e.farm_exposure for e in ents),
             idle_days=min(e.idle_days for e in ents),
             entitlement_ids=tuple(sorted({e.id for e in ents})),
+            min_cores_per_server=max(e.min_cores_per_server for e in ents),
+            core_pack_size=max(e.core_pack_size for e in ents),
+            core_factor_table=all(e.core_factor_table for e in ents),
+            virtual_cores=all(e.virtual_cores for e in ents),
+            min_users_per_processor=max(e.min_users_per_processor for e in ents),
+            min_users_per_server=max(e.min_users_per_server for e in ents),
         )
     for key, items in list(row_shares.items()):
         newer = products.get(key.product_id)

@@ -209,6 +209,12 @@ class EntitlementIn(Schema):
     scope_location_id: int | None = None
     reassignable: bool = True
     min_cores_per_processor: int = Field(0, ge=0)
+    min_cores_per_server: int = Field(0, ge=0)
+    core_pack_size: int = Field(1, ge=1)
+    core_factor_table: bool = False
+    virtual_cores: bool = False
+    min_users_per_processor: int = Field(0, ge=0)
+    min_users_per_server: int = Field(0, ge=0)
     farm_exposure: bool = False
     idle_days: int = Field(90, ge=1)
     notes: str = ""
@@ -237,6 +243,12 @@ class EntitlementPatch(Schema):
     scope_location_id: int | None = None
     reassignable: bool | None = None
     min_cores_per_processor: int | None = Field(None, ge=0)
+    min_cores_per_server: int | None = Field(None, ge=0)
+    core_pack_size: int | None = Field(None, ge=1)
+    core_factor_table: bool | None = None
+    virtual_cores: bool | None = None
+    min_users_per_processor: int | None = Field(None, ge=0)
+    min_users_per_server: int | None = Field(None, ge=0)
     farm_exposure: bool | None = None
     idle_days: int | None = Field(None, ge=1)
     notes: str | None = None
@@ -268,6 +280,12 @@ class EntitlementOut(Schema):
     scope_location: Ref | None
     reassignable: bool
     min_cores_per_processor: int
+    min_cores_per_server: int
+    core_pack_size: int
+    core_factor_table: bool
+    virtual_cores: bool
+    min_users_per_processor: int
+    min_users_per_server: int
     farm_exposure: bool
     idle_days: int
     notes: str

@@ -215,6 +215,55 @@ def delete_core_factor(actor: Actor, factor: CoreFactor) -> None:
     delete_instance(actor, factor)
 
 
+# The main rows of Oracle's Processor Core Factor Table, as (priority, glob on the CI's
+# ``cpu_model``, factor). Globs are tried lowest priority first, so the specific spellings
+# ("sparc64 vii+") come before the general ones ("sparc64 vii"); anything unmatched counts 1.0
+# (Oracle: single-core chips and every multicore chip not listed). docs/licences.md lists them.
+ORACLE_CORE_FACTORS: tuple[tuple[int, str, str], ...] = (
+    (10, "*xeon*", "0.5"),
+    (10, "*opteron*", "0.5"),
+    (10, "*epyc*", "0.5"),
+    (11, "*intel*core*", "0.5"),
+    (11, "*ryzen*", "0.5"),
+    (20, "*ultrasparc t2+*", "0.5"),
+    (20, "*sparc64 vii+*", "0.5"),
+    (20, "*sparc64 x*", "0.5"),
+    (20, "*sparc t4*", "0.5"),
+    (20, "*sparc t5*", "0.5"),
+    (20, "*sparc t7*", "0.5"),
+    (20, "*sparc t8*", "0.5"),
+    (20, "*sparc m5*", "0.5"),
+    (20, "*sparc m6*", "0.5"),
+    (20, "*sparc m7*", "0.5"),
+    (20, "*sparc m8*", "0.5"),
+    (20, "*sparc s7*", "0.5"),
+    (30, "*ultrasparc t2*", "0.75"),
+    (30, "*sparc64 vi*", "0.75"),
+    (30, "*ultrasparc iv*", "0.75"),
+    (30, "*pa-risc*", "0.75"),
+    (30, "*power5*", "0.75"),
+    (40, "*power*", "1.0"),
+    (40, "*itanium*", "1.0"),
+)
+
+
+def load_oracle_core_factors(actor: Actor) -> int:
+    """Add the rows of Oracle's core factor table the table does not have yet (matched on
+    the pattern), each audited; returns how many were added. Administrators edit or extend
+    them afterwards like any other row: the table is data."""
+    have = set(CoreFactor.objects.values_list("processor_pattern", flat=True))
+    added = 0
+    with transaction.atomic():
+        for priority, pattern, factor in ORACLE_CORE_FACTORS:
+            if pattern in have:
+                continue
+            create_core_factor(
+                actor, {"processor_pattern": pattern, "factor": factor, "priority": priority}
+            )
+            added += 1
+    return added
+
+
 def apply_normalisation_rules(actor: Actor) -> dict[str, int]:
     """Map every CMDB catalogue entry to the product of the first active rule matching it.
 

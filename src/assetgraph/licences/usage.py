@@ -91,8 +91,9 @@ def parse_rows(records: Iterable[Mapping[str, Any]]) -> list[UsageRow]:
     return rows
 
 
-def parse_file(content: bytes, filename: str = "") -> list[UsageRow]:
-    """Rows of a CSV (header row) or JSON (a list of objects, or ``{"users": [...]}``) file."""
+def _records(content: bytes, filename: str, expected: str) -> list[dict[str, Any]]:
+    """The objects of a CSV (header row) or JSON (a list of objects, or ``{"users": [...]}``,
+    ``{"rows": [...]}``, ``{"samples": [...]}``) file; a clear ``file`` error otherwise."""
     try:
         text = content.decode("utf-8-sig", errors="strict")
     except UnicodeDecodeError:
@@ -106,16 +107,74 @@ def parse_file(content: bytes, filename: str = "") -> list[UsageRow]:
             message = f"not valid JSON ({exc.msg})"
             raise ValidationFailed(f"file: {message}", fields={"file": [message]}) from None
         if isinstance(data, dict):
-            data = data.get("users", data.get("rows", data.get("value")))
+            data = data.get("users", data.get("rows", data.get("samples", data.get("value"))))
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            message = "expected a list of objects with user and last_active"
+            message = f"expected a list of objects with {expected}"
             raise ValidationFailed(f"file: {message}", fields={"file": [message]})
-        return parse_rows(data)
+        return data
     try:
-        return parse_rows(csv.DictReader(io.StringIO(text)))
+        return list(csv.DictReader(io.StringIO(text)))
     except csv.Error as exc:
         message = f"not a readable CSV file ({exc})"
         raise ValidationFailed(f"file: {message}", fields={"file": [message]}) from None
+
+
+def parse_file(content: bytes, filename: str = "") -> list[UsageRow]:
+    """Rows of a console export, CSV or JSON (see :func:`_records`)."""
+    return parse_rows(_records(content, filename, "user and last_active"))
+
+
+TIME_KEYS = ("measured_at", "time", "timestamp", "date", "datetime")
+COUNT_KEYS = ("users", "concurrent", "concurrent users", "in_use", "in use", "peak")
+
+
+def _parse_moment(value: Any) -> dt.datetime:
+    text = str(value or "").strip()
+    if not text:
+        raise ValueError("required")
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an ISO date or date-time ({text!r})") from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def parse_concurrency(records: Iterable[Mapping[str, Any]]) -> list[tuple[dt.datetime, int]]:
+    """Validate a licence server's log of concurrent use: ``{measured_at, users}`` per row
+    (header spellings in :data:`TIME_KEYS` and :data:`COUNT_KEYS`); every error names its row
+    and field, and any error rejects the whole file."""
+    samples: list[tuple[dt.datetime, int]] = []
+    errors: dict[str, list[str]] = {}
+    for number, record in enumerate(records, start=1):
+        if number > MAX_ROWS:
+            raise ValidationFailed(f"rows: at most {MAX_ROWS}", fields={"rows": ["too many"]})
+        try:
+            moment = _parse_moment(_pick(record, TIME_KEYS))
+        except ValueError as exc:
+            errors[f"row {number}.measured_at"] = [str(exc)]
+            continue
+        raw = _pick(record, COUNT_KEYS)
+        try:
+            users = int(str(raw).strip())
+            if users < 0:
+                raise ValueError
+        except ValueError:
+            errors[f"row {number}.users"] = [f"not a whole number >= 0 ({raw!r})"]
+            continue
+        samples.append((moment, users))
+    if errors:
+        first, messages = next(iter(errors.items()))
+        raise ValidationFailed(
+            f"{first}: {messages[0]} ({len(errors)} bad row(s); nothing imported)", fields=errors
+        )
+    return samples
+
+
+def parse_concurrency_file(content: bytes, filename: str = "") -> list[tuple[dt.datetime, int]]:
+    """Samples of a licence server's concurrency log, CSV or JSON."""
+    return parse_concurrency(_records(content, filename, "measured_at and users"))
 
 
 def import_usage(

@@ -1,4 +1,5 @@
-"""``assetgraph licences position|allocate|reclaim|import-usage|alerts|apply-rules``: software
+"""``assetgraph licences position|allocate|reclaim|import-usage|import-concurrency|alerts|
+apply-rules|load-core-factors``: software
 licences from the shell, thin over the same services and reads as the UI and the API."""
 
 from __future__ import annotations
@@ -63,10 +64,18 @@ class Command(BaseCommand):
         imp.add_argument("file")
         imp.add_argument("--product", required=True, help="a product id or name")
         imp.add_argument("--keep", action="store_true", help="keep users missing from the file")
+        conc = sub.add_parser(
+            "import-concurrency", help="import a licence server's concurrency log (CSV/JSON)"
+        )
+        conc.add_argument("file")
+        conc.add_argument("--product", required=True, help="a product id or name")
         alerts = sub.add_parser("alerts", help="renewals, new shortfalls, licences > 90 % used")
         alerts.add_argument("--days", type=int, default=60)
         alerts.add_argument("--json", action="store_true")
         sub.add_parser("apply-rules", help="re-map the CMDB catalogue with the rules")
+        sub.add_parser(
+            "load-core-factors", help="add the rows of Oracle's core factor table that are missing"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = cli_actor(options.get("user"))
@@ -166,6 +175,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{counts['mapped']} mapped, {counts['changed']} changed, {counts['unmapped']} unmapped"
         )
+
+    def _import_concurrency(self, actor: Actor, options: dict[str, Any]) -> None:
+        product = _product(options["product"])
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file", returncode=2)
+        samples = usage.parse_concurrency_file(path.read_bytes(), path.name)
+        created = usage.record_concurrency(actor, product, samples)
+        self.stdout.write(f"{product}: {created} concurrency sample(s) imported")
+
+    def _load_core_factors(self, actor: Actor, options: dict[str, Any]) -> None:
+        added = services.load_oracle_core_factors(actor)
+        self.stdout.write(f"{added} core factor(s) added")
 
 
 __all__ = ["Command", "dataclasses"]
