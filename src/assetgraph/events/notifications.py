@@ -43,6 +43,11 @@ KIND_LABELS = {
 }
 
 
+def register_kind(kind: str, label: str) -> None:
+    """Give a notification kind of another app its heading in the digest (first one wins)."""
+    KIND_LABELS.setdefault(kind, label)
+
+
 def _user_of(recipient: Any) -> Any:
     """The user behind a user or a person (``person.user``); None when there is none."""
     if recipient is None:
