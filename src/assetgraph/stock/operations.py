@@ -18,15 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.urls import reverse
 
-from assetgraph.accounts.models import ObjectPermission
 from assetgraph.accounts.permissions import has_perm
 from assetgraph.audit.models import AuditEvent
 from assetgraph.events.delivery import register_event_hook
-from assetgraph.events.notifications import notify, register_kind
+from assetgraph.events.notifications import notify, register_kind, users_granted
 
 from .models import StockMovement, StockRequest
 from .querysets import storeroom_balances
@@ -35,18 +33,6 @@ from .services.requests import REQUEST_TYPE, roles_of, visible_requests
 register_kind("request_to_act", "Requests waiting for you")
 register_kind("request_update", "Your requests")
 register_kind("reorder", "Stock below its minimum")
-
-
-def users_granted(object_type: str, action: str) -> list[Any]:
-    """Active users holding ``action`` on ``object_type`` through a grant (directly or by a
-    role); superusers are not listed unless granted, so they are not told of everything."""
-    ids: set[int] = set()
-    grants = ObjectPermission.objects.filter(enabled=True).prefetch_related("users", "roles__users")
-    for grant in grants:
-        if object_type in (grant.object_types or []) and action in (grant.actions or []):
-            ids.update(user.pk for user in grant.users.all())
-            ids.update(user.pk for role in grant.roles.all() for user in role.users.all())
-    return list(get_user_model()._default_manager.filter(pk__in=ids, is_active=True))
 
 
 def _request_url(request: StockRequest) -> str:
