@@ -102,3 +102,28 @@ def test_falling_below_the_minimum_tells_procurement_once_per_crossing(
     services.write_off_stock(system, headset, 9, from_location=london, note="water damage")
     Worker().drain()
     assert [k for k, _ in _told(procurement)] == ["reorder", "reorder"]
+
+
+def test_linking_a_login_to_a_person_gives_it_the_self_service_role(
+    people: dict[str, Any], make_user: Any, system: Actor
+) -> None:
+    from assetgraph.audit.models import AuditEvent
+    from assetgraph.org import services as org
+
+    newcomer = make_user("Helpdesk")
+    org.update_person(system, people["ben"], {"user": newcomer})
+    Worker().drain()
+    assert sorted(newcomer.roles.values_list("name", flat=True)) == ["Helpdesk", "Self-service"]
+    event = (
+        AuditEvent.objects.filter(object_type="accounts.user", action="set_roles")
+        .order_by("pk")
+        .last()
+    )
+    assert event is not None and event.object_id == str(newcomer.pk)
+    # removed by an administrator: it stays removed until the login is linked anew
+    from assetgraph.accounts.services import set_user_roles
+
+    set_user_roles(system, newcomer, ["Helpdesk"])
+    org.update_person(system, people["ben"], {"first_name": "Benjamin"})
+    Worker().drain()
+    assert list(newcomer.roles.values_list("name", flat=True)) == ["Helpdesk"]

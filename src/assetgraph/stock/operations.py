@@ -1,7 +1,8 @@
-"""The stock app's notifications, registered with the events app (which imports this module by
-name at start-up and never imports stock).
+"""The stock app's event hooks, registered with the events app (which imports this module by
+name at start-up and never imports stock). They read the audit spine after commit (so a step
+that rolled back does nothing):
 
-Two event hooks read the audit spine after commit (so a step that rolled back tells nobody):
+* a person linked to a login gives that user the Self-service role (every employee has it);
 
 * a request step tells the people with a part in it: on *submit* its approvers (the
   requester's manager, or the users who approve for the helpdesk, as the entry says), on
@@ -18,11 +19,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.urls import reverse
 
+from assetgraph.accounts.models import Role
 from assetgraph.accounts.permissions import has_perm
+from assetgraph.accounts.services import set_user_roles
 from assetgraph.audit.models import AuditEvent
+from assetgraph.core.actor import Actor
 from assetgraph.events.delivery import register_event_hook
 from assetgraph.events.notifications import notify, register_kind, users_granted
 
@@ -133,5 +138,27 @@ def notify_reorder(event: AuditEvent) -> None:
             )
 
 
+SELF_SERVICE = "Self-service"
+
+
+def grant_self_service(event: AuditEvent) -> None:
+    """Every employee gets the Self-service role: when a person is created with a login, or a
+    login is linked to a person (by hand, an import, directory sync or SCIM), that user gets
+    the role added to theirs (audited as ``set_roles`` by the system). A role removed by an
+    administrator afterwards stays removed: only a new link adds it again."""
+    if event.object_type != "org.person" or event.action not in {"create", "update"}:
+        return
+    user_id = (event.after or {}).get("user")
+    if not user_id or (event.action == "update" and "user" not in (event.changed_fields or [])):
+        return
+    user = get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
+    if user is None or not Role.objects.filter(name=SELF_SERVICE).exists():
+        return
+    names = list(user.roles.values_list("name", flat=True))
+    if SELF_SERVICE not in names:
+        set_user_roles(Actor.system("every employee"), user, [*names, SELF_SERVICE])
+
+
+register_event_hook(grant_self_service)
 register_event_hook(notify_request_step)
 register_event_hook(notify_reorder)
