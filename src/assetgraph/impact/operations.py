@@ -1,5 +1,11 @@
 """The impact app's contribution to operations (imported by name by the events app, which may
-not import impact): the graph cache's figures in ``/metrics``.
+not import impact): the graph cache's figures in ``/metrics``, and the graph warm-up as a
+scheduled job.
+
+Warm-up runs in the worker, not in a web request: every ``WARM_SECONDS`` the worker brings its
+graph up to date (an incremental refresh, or a full build the first time), which rewrites the
+host's shared snapshot when it is due; web processes then map that file instead of building
+the graph inside someone's request.
 
 The cache is per process (the shared snapshot file aside), so the figures are those of the web
 process that answers the scrape: how old its graph is, how long its last full build and last
@@ -10,12 +16,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 
 from assetgraph.events.observability import register_metric_source
+from assetgraph.events.queue import task
+from assetgraph.events.schedules import Every, ScheduleSpec, register_schedule
 
-from .estate import cache_stats, cache_timings, snapshot_path
+from .estate import cache_stats, cache_timings, estate_graph, snapshot_path
+
+WARM_SECONDS = 300
 
 
 def graph_cache_metrics() -> Iterator[GaugeMetricFamily]:
@@ -58,3 +69,25 @@ def graph_cache_metrics() -> Iterator[GaugeMetricFamily]:
 
 
 register_metric_source(graph_cache_metrics)
+
+
+@task("impact.warm_graph")
+def warm_graph() -> dict[str, Any]:
+    """Bring the worker's graph up to date (and the shared snapshot with it)."""
+    graph = estate_graph()
+    return {
+        "revision": graph.revision,
+        "cis": len(graph.ci_pks),
+        **cache_stats(),
+        **{k: v for k, v in cache_timings().items() if k != "built_at"},
+    }
+
+
+register_schedule(
+    ScheduleSpec(
+        "Warm the dependency graph",
+        "impact.warm_graph",
+        Every.INTERVAL,
+        interval_seconds=WARM_SECONDS,
+    )
+)
