@@ -34,7 +34,8 @@ def test_only_administrators_manage_webhooks(
     api: Callable[..., Client], make_user: Callable[..., Any]
 ) -> None:
     helpdesk = api("Helpdesk")
-    body = {"name": "Chat", "url": "https://hooks.example.com/x", "secret": "abc"}
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = {"name": "Chat", "url": "https://hooks.example.com/x", "secret": secret}
     refused = _json(helpdesk, "post", "/api/events/webhooks/", body)
     assert refused.status_code == 403 and not Webhook.objects.exists()
     assert helpdesk.get("/api/events/webhooks/").status_code == 403
@@ -50,6 +51,10 @@ def test_only_administrators_manage_webhooks(
     assert helpdesk.get(f"/api/events/webhooks/{data['id']}").status_code == 404
     bad = _json(admin, "post", "/api/events/webhooks/", {**body, "name": "B", "url": "ftp://x"})
     assert bad.status_code == 422 and "url" in bad.json()["error"]["fields"]
+    # a secret that is not a Standard Webhooks secret is refused, naming the field
+    plain = _json(admin, "post", "/api/events/webhooks/", {**body, "name": "P", "secret": "abc"})
+    assert plain.status_code == 422 and "secret" in plain.json()["error"]["fields"]
+    assert Webhook.objects.count() == 1
     rule = _json(
         admin,
         "post",
@@ -149,3 +154,44 @@ def test_operations_pages_are_for_administrators(browser: Callable[..., Client])
         assert admin.get(url).status_code == 200
     Schedule.objects.create(name="Backup", task="events.backup", next_run=timezone.now())
     assert b"Backup" in admin.get("/events/schedules/").content
+
+
+def test_the_new_webhook_form_proposes_a_standard_webhooks_secret_shown_once(
+    browser: Callable[..., Client],
+) -> None:
+    import re
+
+    from assetgraph.events.signing import secret_key
+
+    admin = browser("Admin")
+    page = admin.get("/events/webhooks/add/").content.decode()
+    proposed = re.search(r'name="secret"[^>]*value="(whsec_[A-Za-z0-9+/=]+)"', page)
+    assert proposed is not None and len(secret_key(proposed.group(1))) == 32
+    posted = admin.post(
+        "/events/webhooks/add/",
+        {
+            "name": "Chat",
+            "url": "https://hooks.example.com/x",
+            "headers": "{}",
+            "secret": proposed.group(1),
+            "enabled": "on",
+            "timeout_seconds": "10",
+        },
+    )
+    assert posted.status_code == 302
+    hook = Webhook.objects.get(name="Chat")
+    assert hook.secret == proposed.group(1)
+    edit = admin.get(f"/events/webhooks/{hook.pk}/edit/").content.decode()
+    assert proposed.group(1) not in edit  # never shown again
+    refused = admin.post(
+        "/events/webhooks/add/",
+        {
+            "name": "Bad",
+            "url": "https://h.example.com/",
+            "headers": "{}",
+            "secret": "abc",
+            "timeout_seconds": "10",
+        },
+    )
+    assert refused.status_code in {200, 422} and b"whsec_" in refused.content
+    assert not Webhook.objects.filter(name="Bad").exists()

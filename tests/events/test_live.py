@@ -18,12 +18,12 @@ from assetgraph.assets.models import Asset
 from assetgraph.core.actor import Actor
 from assetgraph.events import services
 from assetgraph.events.models import Delivery, DeliveryAttempt, DeliveryState
-from assetgraph.events.signing import SIGNATURE_HEADER, verify
+from assetgraph.events.signing import verify
 
 from .conftest import Receiver
 from .test_kill import _database_url, reseeded  # noqa: F401 - fixture
 
-SECRET = "live-secret"
+SECRET = "whsec_bGl2ZS10ZXN0LXNlY3JldC10aGlydHktdHdvLWJ5dGVz"
 
 
 def test_a_check_out_through_the_api_reaches_the_receiver_signed_and_retried(
@@ -81,7 +81,7 @@ def test_a_check_out_through_the_api_reaches_the_receiver_signed_and_retried(
         # benchmark, not asserted: a loaded CI machine would make it flaky)
         assert receiver.wait_for(1, timeout=30)
         first = receiver.requests[0]
-        assert verify(SECRET, first.headers[SIGNATURE_HEADER], first.body)
+        assert verify(SECRET, first.headers, first.body)
         assert json.loads(first.body)["action"] == "checkout"
         # it answered 500: the worker retries (base 10 s is too slow for a test, so the
         # next attempt is brought forward) and the second attempt succeeds
@@ -93,7 +93,10 @@ def test_a_check_out_through_the_api_reaches_the_receiver_signed_and_retried(
         assert delivery.next_attempt > delivery.created  # backing off
         Delivery.objects.update(next_attempt=delivery.created)
         assert receiver.wait_for(2, timeout=10)
-        verify(SECRET, receiver.requests[1].headers[SIGNATURE_HEADER], receiver.requests[1].body)
+        second = receiver.requests[1]
+        verify(SECRET, second.headers, second.body)
+        # the same message id on the retry (the receiver's idempotency key), a new signature
+        assert second.headers["webhook-id"] == first.headers["webhook-id"]
         deadline = time.monotonic() + 10
         while (
             Delivery.objects.get().state != DeliveryState.SUCCEEDED and time.monotonic() < deadline

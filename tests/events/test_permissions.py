@@ -36,7 +36,11 @@ class TestWebhookPermissions(PermissionHarness):
         return _webhook()
 
     def create_payload(self, site: dict[str, Any]) -> dict[str, Any]:
-        return {"name": "New hook", "url": "https://hooks.example.com/new", "secret": "s"}
+        return {
+            "name": "New hook",
+            "url": "https://hooks.example.com/new",
+            "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        }
 
 
 class TestEventRulePermissions(PermissionHarness):

@@ -18,13 +18,21 @@ from assetgraph.core.errors import ValidationFailed
 from assetgraph.events import services
 from assetgraph.events.delivery import dispatch_new_events, retry_delay, send_due_deliveries
 from assetgraph.events.models import Delivery, DeliveryAttempt, DeliveryState
-from assetgraph.events.signing import SIGNATURE_HEADER, SignatureError, sign, verify
+from assetgraph.events.signing import (
+    SIGNATURE_HEADER,
+    SignatureError,
+    generate_secret,
+    secret_key,
+    sign,
+    signature,
+    verify,
+)
 from assetgraph.events.ssrf import AddressRefused, check_address, resolve
 from assetgraph.events.worker import Worker
 
 from .conftest import Receiver
 
-SECRET = "whsec-test-1234"
+SECRET = "whsec_dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE="
 
 
 def _hook(system: Actor, owner: Any, url: str, **extra: Any) -> Any:
@@ -44,7 +52,7 @@ def _hook(system: Actor, owner: Any, url: str, **extra: Any) -> Any:
     return webhook
 
 
-def test_a_check_out_reaches_the_receiver_signed(
+def test_a_check_out_reaches_the_receiver_signed_in_one_worker_pass(
     receiver: Receiver,
     make_user: Callable[..., Any],
     make_asset: Callable[..., Asset],
@@ -54,12 +62,15 @@ def test_a_check_out_reaches_the_receiver_signed(
     _hook(system, make_user(superuser=True), receiver.url)
     asset = make_asset(model="u27")
     asset_services.check_out_asset(system, asset, to_person=catalogue["ana"])
-    # One worker pass delivers it (how fast is a benchmark's business, not an assertion's).
     worker = Worker()
     worker.run_once()
-    assert receiver.wait_for(1)
+    # one worker pass seals, dispatches and sends: the request has arrived when it returns
+    # (no poll interval or back-off in between; a real worker process delivers in
+    # test_live.py; latency is a benchmark's business, not an assertion's)
+    assert len(receiver.requests) == 1
     got = receiver.requests[0]
-    assert verify(SECRET, got.headers[SIGNATURE_HEADER], got.body) > 0
+    assert verify(SECRET, got.headers, got.body) > 0
+    assert got.headers["webhook-id"] == f"msg_{Delivery.objects.get().pk}"
     payload = json.loads(got.body)
     assert payload["action"] == "checkout"
     assert payload["object_id"] == str(asset.pk)
@@ -98,7 +109,7 @@ def test_a_failing_receiver_gets_retries_with_backoff_until_it_accepts(
     assert gaps[0] >= 0.1 and gaps[1] >= 0.2  # exponential: 0.1 s, then 0.2 s
     # every attempt is signed afresh and verifies
     for request in receiver.requests:
-        verify(SECRET, request.headers[SIGNATURE_HEADER], request.body)
+        verify(SECRET, request.headers, request.body)
     delivery = Delivery.objects.get()
     assert delivery.state == DeliveryState.SUCCEEDED and delivery.attempts == 3
 
@@ -189,6 +200,7 @@ def test_rule_filters_on_fields_and_a_body_template(
     assert json.loads(got.body) == {"text": f"{mine} went to {catalogue['ana'].pk}"}
     assert got.headers["X-Team"] == "core"
     assert SIGNATURE_HEADER not in got.headers  # no secret, no signature
+    assert "webhook-id" not in got.headers
 
 
 def test_nothing_is_sent_for_a_write_that_rolled_back(
@@ -215,18 +227,103 @@ def test_nothing_is_sent_for_a_write_that_rolled_back(
     assert Delivery.objects.count() == 0 and receiver.requests == []
 
 
+# The test vector of the Standard Webhooks reference libraries (their test_sign_function):
+# a receiver using any of them computes exactly these bytes.
+SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SPEC_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+SPEC_TIMESTAMP = 1614265330
+SPEC_BODY = b'{"test": 2432232314}'
+SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_signatures_match_the_standard_webhooks_test_vector() -> None:
+    assert signature(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY) == SPEC_SIGNATURE
+    headers = sign(SPEC_SECRET, SPEC_ID, SPEC_BODY, timestamp=SPEC_TIMESTAMP)
+    assert headers == {
+        "webhook-id": SPEC_ID,
+        "webhook-timestamp": str(SPEC_TIMESTAMP),
+        "webhook-signature": SPEC_SIGNATURE,
+    }
+    assert verify(SPEC_SECRET, headers, SPEC_BODY, now=SPEC_TIMESTAMP + 10) == SPEC_TIMESTAMP
+
+
 def test_signature_verification_refuses_tampering_and_replays() -> None:
     body = b'{"a": 1}'
-    header = sign(SECRET, body, timestamp=1_000_000)
-    assert verify(SECRET, header, body, now=1_000_100) == 1_000_000
-    with pytest.raises(SignatureError, match="does not match"):
-        verify(SECRET, header, b'{"a": 2}', now=1_000_100)
-    with pytest.raises(SignatureError, match="does not match"):
-        verify("other", header, body, now=1_000_100)
+    headers = sign(SECRET, "msg_7", body, timestamp=1_000_000)
+    assert verify(SECRET, headers, body, now=1_000_100) == 1_000_000
+    # header names are case-insensitive; several signatures (secret rotation) are accepted
+    upper = {k.upper(): v for k, v in headers.items()}
+    upper["WEBHOOK-SIGNATURE"] = "v1,AAAA " + headers["webhook-signature"]
+    assert verify(SECRET, upper, body, now=1_000_100) == 1_000_000
+    with pytest.raises(SignatureError, match="no v1 signature matches"):
+        verify(SECRET, headers, b'{"a": 2}', now=1_000_100)
+    with pytest.raises(SignatureError, match="no v1 signature matches"):
+        verify(generate_secret(), headers, body, now=1_000_100)
+    with pytest.raises(SignatureError, match="no v1 signature matches"):  # id is signed too
+        verify(SECRET, {**headers, "webhook-id": "msg_8"}, body, now=1_000_100)
+    with pytest.raises(SignatureError, match="no v1 signature matches"):  # so is the time
+        verify(SECRET, {**headers, "webhook-timestamp": "1000001"}, body, now=1_000_100)
     with pytest.raises(SignatureError, match="replay window"):
-        verify(SECRET, header, body, now=1_000_000 + 301)
-    with pytest.raises(SignatureError, match="timestamp"):
-        verify(SECRET, "v1=abc", body)
+        verify(SECRET, headers, body, now=1_000_000 + 301)
+    with pytest.raises(SignatureError, match="replay window"):  # from the future too
+        verify(SECRET, headers, body, now=1_000_000 - 301)
+    with pytest.raises(SignatureError, match="webhook-timestamp header is missing"):
+        verify(SECRET, {"webhook-id": "x", "webhook-signature": "v1,x"}, body)
+    with pytest.raises(SignatureError, match="not a whole number"):
+        verify(SECRET, {**headers, "webhook-timestamp": "soon"}, body)
+
+
+def test_the_receiver_in_the_documentation_verifies_real_deliveries(
+    receiver: Receiver,
+    make_user: Callable[..., Any],
+    make_asset: Callable[..., Asset],
+    catalogue: dict[str, Any],
+    system: Actor,
+) -> None:
+    """The Python receiver printed in docs/operations.md, run as printed, accepts what the
+    worker sends and the reference test vector, and refuses a tampered body."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "operations.md").read_text()
+    section = doc[doc.index("### Signatures") :]
+    start = section.index("```python") + len("```python")
+    code = section[start : section.index("```", start)]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/operations.md", "exec"), namespace)  # noqa: S102 - our own docs
+    doc_verify = namespace["verify"]
+    _hook(system, make_user(superuser=True), receiver.url)
+    asset_services.check_out_asset(system, make_asset(), to_person=catalogue["ana"])
+    Worker().run_once()
+    assert receiver.wait_for(1)
+    got = receiver.requests[0]
+    lowered = {k.lower(): v for k, v in got.headers.items()}
+    assert doc_verify(SECRET, lowered, got.body) is True
+    assert doc_verify(SECRET, lowered, got.body + b" ") is False
+    vector = sign(SPEC_SECRET, SPEC_ID, SPEC_BODY)  # now, inside the window
+    assert doc_verify(SPEC_SECRET, vector, SPEC_BODY) is True
+
+
+def test_a_webhook_secret_must_be_a_standard_webhooks_secret(
+    system: Actor, make_user: Callable[..., Any]
+) -> None:
+    owner = make_user(superuser=True)
+    for bad, reason in [
+        ("hunter2", "must start with 'whsec_'"),
+        ("whsec_not base64!", "not valid base64"),
+        ("whsec_c2hvcnQ=", "24 to 64 bytes, not 5"),
+    ]:
+        with pytest.raises(ValidationFailed) as caught:
+            services.create_webhook(
+                system,
+                {"name": "Bad", "url": "https://h.example.com/", "secret": bad, "owner": owner},
+            )
+        assert reason in str(caught.value) and "secret" in caught.value.fields
+    fresh = generate_secret()
+    assert fresh.startswith("whsec_") and len(secret_key(fresh)) == 32
+    hook = services.create_webhook(
+        system, {"name": "Good", "url": "https://h.example.com/", "secret": fresh, "owner": owner}
+    )
+    assert hook.secret == fresh
 
 
 @pytest.mark.parametrize(
@@ -309,3 +406,24 @@ def test_webhook_input_is_validated(system: Actor, make_user: Callable[..., Any]
         )
     assert "object_type" in caught.value.fields
     assert AuditEvent.objects.filter(object_type="events.webhook", action="create").count() == 1
+
+
+def test_a_stored_secret_that_is_not_a_standard_webhooks_secret_fails_the_delivery(
+    receiver: Receiver,
+    make_user: Callable[..., Any],
+    make_asset: Callable[..., Asset],
+    catalogue: dict[str, Any],
+    system: Actor,
+) -> None:
+    """A secret saved before secrets were checked cannot sign: the delivery fails at once
+    with the reason, nothing is sent unsigned, and the worker carries on."""
+    from assetgraph.events.models import Webhook
+
+    hook = _hook(system, make_user(superuser=True), receiver.url)
+    Webhook.objects.filter(pk=hook.pk).update(secret="legacy-plain-text")
+    asset_services.check_out_asset(system, make_asset(), to_person=catalogue["ana"])
+    Worker().run_once()
+    delivery = Delivery.objects.get()
+    assert delivery.state == DeliveryState.FAILED and delivery.attempts == 1
+    assert delivery.error.startswith("cannot sign: the webhook's secret must start with")
+    assert receiver.requests == []

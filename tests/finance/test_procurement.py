@@ -190,3 +190,69 @@ def test_receive_page(
     assert (
         browser("Helpdesk").get(f"/finance/purchase-orders/{order.pk}/receive/").status_code == 404
     )
+
+
+def test_a_line_for_a_stock_item_is_received_into_the_storeroom_ledger(
+    catalogue: dict[str, Any], system: Actor
+) -> None:
+    """Headsets are tracked by quantity: receiving 20 posts one ``received`` ledger line into
+    the storeroom at the order's price, referenced by the order, and creates no asset; a
+    receipt without a storeroom, or with serial numbers, is refused and changes nothing."""
+    from assetgraph.core.errors import ValidationFailed
+    from assetgraph.stock import services as stock
+    from assetgraph.stock.models import StockMovement
+    from assetgraph.stock.querysets import on_hand
+
+    stock.create_storeroom(system, {"name": "HQ store", "location": catalogue["room"]})
+    headset = stock.create_stock_item(
+        system, {"name": "Headset", "kind": "accessory", "model": catalogue["u27"]}
+    )
+    po = services.create_order(
+        system,
+        {
+            "number": "PO-7",
+            "supplier": catalogue["cdw"],
+            "order_date": dt.date(2025, 3, 1),
+            "currency": "EUR",
+        },
+    )
+    line = services.create_line(
+        system,
+        {
+            "order": po,
+            "kind": "hardware",
+            "asset_model": catalogue["u27"],
+            "quantity": 20,
+            "unit_price": D("49.00"),
+        },
+    )
+    procurement.place_order(system, po)
+    with pytest.raises(ValidationFailed, match="storeroom"):
+        procurement.receive_order(system, po, [procurement.ReceiptItem(line.pk, 5)])
+    with pytest.raises(ValidationFailed, match="serial numbers"):
+        procurement.receive_order(
+            system,
+            po,
+            [procurement.ReceiptItem(line.pk, 1, ("SN-9",))],
+            location=catalogue["room"],
+        )
+    line.refresh_from_db()
+    assert line.received_quantity == 0 and not StockMovement.objects.exists()
+    procurement.receive_order(
+        system, po, [procurement.ReceiptItem(line.pk, 20)], location=catalogue["room"]
+    )
+    movement = StockMovement.objects.get()
+    assert (movement.reason, movement.quantity, movement.to_location_id) == (
+        "received",
+        20,
+        catalogue["room"].pk,
+    )
+    assert (movement.unit_cost, movement.currency, movement.reference) == (
+        D("49.00"),
+        "EUR",
+        "PO-7",
+    )
+    assert on_hand(headset.pk, catalogue["room"].pk) == 20
+    assert not Asset.objects.filter(order_number="PO-7").exists()
+    po.refresh_from_db()
+    assert po.status == "received"

@@ -38,7 +38,7 @@ from assetgraph.core import registry
 from assetgraph.framework.redaction import redact
 
 from .models import Cursor, Delivery, DeliveryAttempt, DeliveryState, EventRule, Webhook
-from .signing import SIGNATURE_HEADER, sign
+from .signing import SecretError, sign
 from .ssrf import AddressRefused, Target, resolve
 
 logger = logging.getLogger(__name__)
@@ -215,6 +215,11 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+def message_id(delivery: Delivery) -> str:
+    """The Standard Webhooks ``webhook-id``: the delivery, the same on every retry."""
+    return f"msg_{delivery.pk}"
+
+
 def retry_delay(attempt: int) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based): exponential."""
     base = float(settings.ASSETGRAPH_WEBHOOK_RETRY_BASE_SECONDS)
@@ -234,7 +239,7 @@ def _post(webhook: Webhook, delivery: Delivery) -> tuple[int, int]:
         "X-Assetgraph-Delivery": str(delivery.pk),
     }
     if webhook.secret:
-        headers[SIGNATURE_HEADER] = sign(webhook.secret, body)
+        headers |= sign(webhook.secret, message_id(delivery), body)
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(target, float(webhook.timeout_seconds))
     started = time.monotonic()
@@ -261,6 +266,8 @@ def attempt_delivery(delivery: Delivery) -> bool:
             error = f"the receiver answered {status}"
     except AddressRefused as exc:
         error, permanent = f"refused by the SSRF guard: {exc}", True
+    except SecretError as exc:  # a secret stored before secrets were checked
+        error, permanent = f"cannot sign: the webhook's secret {exc}", True
     except (OSError, http.client.HTTPException) as exc:
         elapsed = int((time.monotonic() - started) * 1000)
         error = f"{type(exc).__name__}: {exc}"

@@ -16,6 +16,10 @@ from . import services
 from .models import Job, JobState
 from .schedules import sync_schedules
 
+# A valid Standard Webhooks secret (base64 of the 32 bytes "demo-only-secret-not-production!"):
+# public, so never for a real receiver; the demo webhook is disabled anyway.
+DEMO_SECRET = "whsec_ZGVtby1vbmx5LXNlY3JldC1ub3QtcHJvZHVjdGlvbiE="  # noqa: S105 - public demo
+
 
 def load_demo(context: Any) -> None:
     """Seed the operations demo (``context`` is the demo generator's DemoContext)."""
@@ -31,7 +35,7 @@ def load_demo(context: Any) -> None:
         {
             "name": "Service desk (demo, disabled)",
             "url": "https://hooks.example.com/assetgraph",
-            "secret": "demo-secret-not-for-production",
+            "secret": DEMO_SECRET,
             "enabled": False,
             "owner": owner,
         },

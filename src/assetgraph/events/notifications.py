@@ -43,6 +43,28 @@ KIND_LABELS = {
 }
 
 
+def register_kind(kind: str, label: str) -> None:
+    """Give a notification kind of another app its heading in the digest (first one wins)."""
+    KIND_LABELS.setdefault(kind, label)
+
+
+def users_granted(object_type: str, action: str) -> list[Any]:
+    """Active users holding ``action`` on ``object_type`` through a grant (directly or by a
+    role): whom an app tells of work in its area (the helpdesk, Procurement). Superusers are
+    not listed unless granted, so they are not told of everything. Callers still check that
+    each may see the object the notification names (grants may be constrained)."""
+    from assetgraph.accounts.models import ObjectPermission
+
+    ids: set[int] = set()
+    grants = ObjectPermission.objects.filter(enabled=True).prefetch_related("users", "roles__users")
+    for grant in grants:
+        if object_type in (grant.object_types or []) and action in (grant.actions or []):
+            ids.update(user.pk for user in grant.users.all())
+            ids.update(user.pk for role in grant.roles.all() for user in role.users.all())
+    users = get_user_model()._default_manager.filter(pk__in=ids, is_active=True)
+    return list(users.order_by("pk"))
+
+
 def _user_of(recipient: Any) -> Any:
     """The user behind a user or a person (``person.user``); None when there is none."""
     if recipient is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -42,6 +43,8 @@ from assetgraph.core.models import ImportJob
 from .delivery import CURSOR
 from .models import Cursor, Delivery, DeliveryState, Job, JobState, WorkerHeartbeat
 
+logger = logging.getLogger(__name__)
+
 REQUEST_LATENCY = Histogram(
     "assetgraph_request_seconds",
     "Time to answer a request, by route and method.",
@@ -65,6 +68,29 @@ class MetricsMiddleware:
             time.perf_counter() - started
         )
         return response
+
+
+MetricSource = Callable[[], Iterator[GaugeMetricFamily]]
+_METRIC_SOURCES: list[MetricSource] = []
+
+
+def register_metric_source(source: MetricSource) -> None:
+    """Add figures computed at scrape time by a higher app (the graph cache lives in impact,
+    which events may not import): ``source()`` yields gauge families. A source that raises is
+    logged and skipped, so one broken figure never hides the others."""
+    if source not in _METRIC_SOURCES:
+        _METRIC_SOURCES.append(source)
+
+
+class AppSourcesCollector:
+    """The registered metric sources, called at each scrape."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        for source in list(_METRIC_SOURCES):
+            try:
+                yield from source()
+            except Exception:  # one failing figure must not break /metrics
+                logger.exception("metric source %s failed", getattr(source, "__name__", source))
 
 
 class DatabaseCollector:
@@ -165,6 +191,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     output = generate_latest(registry)
     database = CollectorRegistry()
     database.register(_DATABASE)
+    database.register(AppSourcesCollector())
     output += generate_latest(database)
     return HttpResponse(output, content_type=CONTENT_TYPE_LATEST)
 

@@ -49,7 +49,10 @@ WEBHOOK = Resource(
         ("URL", lambda w: w.url),
         ("Headers", lambda w: ", ".join(sorted(w.headers)) or "none"),
         ("Body", lambda w: "template" if w.body_template else "the event as JSON"),
-        ("Signed", lambda w: "yes (HMAC-SHA256)" if w.secret else "no secret set"),
+        (
+            "Signed",
+            lambda w: "yes (Standard Webhooks, HMAC-SHA256)" if w.secret else "no secret set",
+        ),
         ("Enabled", lambda w: "Yes" if w.enabled else "No"),
         ("Payloads as seen by", lambda w: w.owner.get_username()),
         ("Timeout", lambda w: f"{w.timeout_seconds} s"),

@@ -34,6 +34,8 @@ class ScheduleSpec:
     weekday: int | None = None
     day_of_month: int | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
+    # False for work an administrator must opt into (closing a month locks it)
+    enabled: bool = True
 
 
 REGISTERED: dict[str, ScheduleSpec] = {}
@@ -60,6 +62,7 @@ def sync_schedules() -> int:
             weekday=spec.weekday,
             day_of_month=spec.day_of_month,
             arguments=spec.arguments,
+            enabled=spec.enabled,
         )
         schedule.next_run = next_run_after(schedule, timezone.now())
         schedule.save()

@@ -21,6 +21,7 @@ from assetgraph.framework.crud import create_instance, delete_instance, update_i
 from .models import AllowedNetwork, EventRule, NotificationPreference, Schedule, Webhook
 from .queue import TASKS
 from .schedules import next_run_after
+from .signing import SecretError, secret_key
 
 
 def _fail(field: str, message: str) -> ValidationFailed:
@@ -44,6 +45,11 @@ def _validate_webhook(webhook: Webhook) -> None:
             raise _fail("body_template", f"is not a valid template: {exc}") from None
     if not 1 <= webhook.timeout_seconds <= 60:
         raise _fail("timeout_seconds", "must be between 1 and 60")
+    if webhook.secret:
+        try:
+            secret_key(webhook.secret)
+        except SecretError as exc:
+            raise _fail("secret", str(exc)) from None
 
 
 def create_webhook(actor: Actor, values: dict[str, Any]) -> Webhook:

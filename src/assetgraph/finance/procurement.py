@@ -4,8 +4,10 @@ budgets with committed and actual spend.
 Receiving hardware creates the assets through the assets app's bulk importer (the one
 bulk-write engine): in stock at the receiving location, with supplier, order number, cost
 (the line's unit price), currency and purchase date (the receipt date) filled in, their
-warranty and end of life from the model. "Receive 50 laptops" is one call, one transaction,
-one audit event for the receipt plus one per asset.
+warranty and end of life from the model. A line for a model the stock app tracks by quantity
+(an accessory, a consumable, a component) is instead a ``received`` line in the stock ledger
+of the receiving storeroom, at the line's price, referenced by the order number. "Receive 50
+laptops" is one call, one transaction, one audit event for the receipt plus one per asset.
 
 Races: a line's received quantity grows by a conditional update that cannot pass the ordered
 quantity (and a check constraint backs it), so two clerks receiving the last units at once
@@ -32,6 +34,8 @@ from assetgraph.audit.services import record_event
 from assetgraph.core.actor import Actor
 from assetgraph.core.errors import Conflict, ValidationFailed
 from assetgraph.org.models import Location
+from assetgraph.stock.models import StockItem, StockMovement
+from assetgraph.stock.services import receive_stock
 
 from . import conf
 from .choices import LineKindChoices, OrderStatusChoices
@@ -127,6 +131,40 @@ def _asset_rows(
     return rows
 
 
+def _receive_into_stock(
+    actor: Actor,
+    order: PurchaseOrder,
+    line: PurchaseOrderLine,
+    item: ReceiptItem,
+    stock_item: StockItem,
+    location: Location | None,
+) -> StockMovement:
+    """A line for a model tracked by quantity (a headset, toner) is a ``received`` ledger line
+    into the receiving storeroom, at the line's price, referenced by the order number; no
+    assets are created. The storeroom is required and must be active (the stock service says
+    so, naming the field)."""
+    if item.serial_numbers:
+        raise ValidationFailed(
+            f"items: line {line.pk}: {stock_item} is tracked by quantity, without serial numbers",
+            fields={"items": [f"line {line.pk}: no serial numbers"]},
+        )
+    if location is None:
+        raise ValidationFailed(
+            f"location: {stock_item} is stock: receive it into a storeroom",
+            fields={"location": ["a storeroom is required"]},
+        )
+    return receive_stock(
+        actor,
+        stock_item,
+        location,
+        item.quantity,
+        unit_cost=line.unit_price,
+        currency=order.currency,
+        reference=order.number,
+        note=f"purchase order {order.number}, line {line.pk}",
+    )
+
+
 def _create_assets(actor: Actor, rows: list[dict[str, str]]) -> list[Asset]:
     """Write the received hardware through the assets importer (all or nothing)."""
     if not rows:
@@ -202,12 +240,22 @@ def receive_order(
             receipt_line = ReceiptLine.objects.create(
                 receipt=receipt, line=line, quantity=item.quantity
             )
-            if line.kind == LineKindChoices.HARDWARE:
+            entry: dict[str, Any] = {"line": line.pk, "quantity": item.quantity}
+            stock_item = (
+                StockItem.objects.filter(model_id=line.asset_model_id).first()
+                if line.kind == LineKindChoices.HARDWARE and line.asset_model_id
+                else None
+            )
+            if stock_item is not None:
+                entry["stock_movement"] = _receive_into_stock(
+                    actor, order, line, item, stock_item, location
+                ).pk
+            elif line.kind == LineKindChoices.HARDWARE:
                 assets = _create_assets(
                     actor, _asset_rows(order, line, item, location, received_on)
                 )
                 receipt_line.assets.set(assets)
-            summary.append({"line": line.pk, "quantity": item.quantity})
+            summary.append(entry)
         before = order.status
         status = _status_after(order)
         PurchaseOrder.objects.filter(pk=order.pk, status=before).update(status=status)

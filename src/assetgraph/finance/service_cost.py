@@ -4,7 +4,9 @@ Each CI's monthly cost is the sum of its **cost sources** (:data:`COST_SOURCES`)
 base currency at the rate on the month's last day:
 
 - ``depreciation``: the book depreciation of the CI's asset in that month;
-- ``contracts``: the CI's (or its asset's) share of the contracts in force that month.
+- ``contracts``: the CI's (or its asset's) share of the contracts in force that month;
+- ``maintenance``: repairs and other maintenance of the CI's asset started that month, not
+  covered by warranty (the stock app's maintenance log).
 
 A new source (licence allocations, logged repairs) is one more function
 ``(month) -> {("asset" | "ci", pk): {currency: amount}}`` appended to ``COST_SOURCES``: the
@@ -34,6 +36,7 @@ from assetgraph.assets.models import Asset
 from assetgraph.cmdb.models import CI
 from assetgraph.core.errors import ValidationFailed
 from assetgraph.impact.costs import allocate_to_services, service_breakdown
+from assetgraph.stock.services.maintenance import monthly_maintenance_costs
 
 from . import conf
 from .books import ProfileIndex, asset_book
@@ -70,9 +73,18 @@ def contract_source(month: dt.date) -> Amounts:
     return out
 
 
+def maintenance_source(month: dt.date) -> Amounts:
+    """Repairs, upgrades and inspections logged on assets (stock's maintenance log) started in
+    ``month``, at their cost; warranty-covered work costs nothing and is left out."""
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return {("asset", pk): v for pk, v in monthly_maintenance_costs(first, last).items()}
+
+
 COST_SOURCES: dict[str, Callable[[dt.date], Amounts]] = {
     "depreciation": depreciation_source,
     "contracts": contract_source,
+    "maintenance": maintenance_source,
 }
 
 

@@ -553,6 +553,9 @@ class _Cache:
         self.snapshot_refused = 0
         self.file_id: tuple[int, int] | None = None  # the snapshot file last looked at
         self.written_at = -1e18
+        self.built_at: float | None = None  # wall time the current graph was made current
+        self.build_seconds: float | None = None  # the last full build from the tables
+        self.refresh_seconds: float | None = None  # the last incremental refresh
 
 
 _CACHE = _Cache()
@@ -587,15 +590,20 @@ def estate_graph(as_of: dt.datetime | None = None) -> EstateGraph:
                 _CACHE.mapped += 1
                 if (mapped.revision, mapped.window_count) == (revision, window):
                     _CACHE.current = mapped
+                    _CACHE.built_at = time.time()
                     return mapped
         if cached is not None and current and base is cached:
             return cached  # a snapshot older than this process's graph: keep ours
+        started = time.perf_counter()
         refreshed = _refresh(base, revision, window) if base is not None else None
         if refreshed is None:
+            started = time.perf_counter()
             refreshed = build_estate_graph()
+            _CACHE.build_seconds = time.perf_counter() - started
             _CACHE.rebuilds += 1
             due = True
         else:
+            _CACHE.refresh_seconds = time.perf_counter() - started
             _CACHE.refreshes += 1
             due = time.monotonic() - _CACHE.written_at >= SNAPSHOT_INTERVAL_S
         if path is not None and due and write_snapshot(refreshed):
@@ -605,6 +613,7 @@ def estate_graph(as_of: dt.datetime | None = None) -> EstateGraph:
             if mapped is not None and mapped.revision == refreshed.revision:
                 refreshed = replace(mapped, window_count=refreshed.window_count)
         _CACHE.current = refreshed
+        _CACHE.built_at = time.time()
         return refreshed
 
 
@@ -632,6 +641,16 @@ def cache_stats() -> dict[str, int]:
     }
 
 
+def cache_timings() -> dict[str, float | None]:
+    """This process's graph: when it became current (wall time) and how long the last full
+    build and the last incremental refresh took, in seconds (None: not yet)."""
+    return {
+        "built_at": _CACHE.built_at,
+        "build_seconds": _CACHE.build_seconds,
+        "refresh_seconds": _CACHE.refresh_seconds,
+    }
+
+
 def clear_cache(*, shared: bool = True) -> None:
     """Forget every cached graph (tests; after a bulk load outside the services).
 
@@ -642,6 +661,8 @@ def clear_cache(*, shared: bool = True) -> None:
     """
     path = snapshot_path() if shared else None
     with _CACHE.lock:
+        _CACHE.built_at = None
+        _CACHE.build_seconds = _CACHE.refresh_seconds = None
         _CACHE.current = None
         _CACHE.as_of.clear()
         _CACHE.file_id = None
