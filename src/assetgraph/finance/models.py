@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -154,7 +154,9 @@ class DepreciationProfile(TimestampedModel):
 
         digits = minor_digits(currency)
         if salvage is None:
-            salvage = (cost * self.salvage_percent / 100).quantize(Decimal(1).scaleb(-digits))
+            salvage = (cost * self.salvage_percent / 100).quantize(
+                Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP
+            )
         method = Method(self.method)
         return DepreciationSpec(
             cost=cost,
