@@ -34,6 +34,7 @@ from .models import ClosedPeriod, Contract
 from .presenting import book_dict, preview
 from .register import EXPORT_COLUMNS, build_register, register_assets
 from .service_cost import service_cost_breakdown, service_costs
+from .tco import asset_tco
 
 router = Router(tags=["finance"])
 
@@ -59,6 +60,26 @@ def asset_schedule(
     base = visible_assets(None).select_related("model__category", "disposal")
     asset = get_object_or_404(base, request.user, "view_cost", pk=asset_id)
     return book_dict(asset_book(asset, book))
+
+
+@router.get(
+    "/assets/{int:asset_id}/tco",
+    response=schemas.TcoOut,
+    operation_id="finance_asset_tco",
+    summary="An asset's total cost of ownership as of a date, line by line",
+)
+def asset_tco_view(
+    request: HttpRequest,
+    asset_id: int,
+    as_of: dt.date | None = None,
+    base_currency: str | None = None,
+) -> Any:
+    """Purchase + contract shares + licence shares + repairs - disposal proceeds, each line
+    in its currency; the total in the base currency (a currency with no rate is named in
+    ``missing_rates`` and left out, never guessed). Needs ``view_cost``; hidden is 404."""
+    base = visible_assets(None).select_related("model__category", "disposal", "ci")
+    asset = get_object_or_404(base, request.user, "view_cost", pk=asset_id)
+    return asset_tco(asset, as_of or timezone.localdate(), base_currency).as_dict()
 
 
 @router.post(

@@ -21,7 +21,7 @@ from .models import (
     PurchaseOrder,
     PurchaseOrderLine,
 )
-from .views import asset_depreciation_section
+from .views import asset_depreciation_section, asset_tco_section
 
 
 def _budget_figures(budget: Any) -> str:
@@ -361,6 +361,7 @@ RESOURCES = [
 ]
 SECTIONS = [
     DetailSection("assets.asset", asset_depreciation_section),
+    DetailSection("assets.asset", asset_tco_section),
     DetailSection("finance.contract", lapse_section),
 ]
 # Business facts for the technical views (impact, root cause, changes, CI pages, maps).

@@ -194,6 +194,26 @@ class DepreciationScheduleOut(Schema):
     periods: list[PeriodOut] = []
 
 
+class TcoLineOut(Schema):
+    source: str
+    reference: str
+    detail: str
+    currency: str
+    amount: Decimal
+
+
+class TcoOut(Schema):
+    asset_id: int
+    asset_tag: str
+    as_of: dt.date
+    base_currency: str
+    total: Decimal
+    missing_rates: list[str]
+    by_currency: dict[str, Decimal]
+    by_source: dict[str, dict[str, Decimal]]
+    lines: list[TcoLineOut]
+
+
 class PreviewIn(Schema):
     cost: Decimal = Field(ge=0, max_digits=14, decimal_places=4)
     method: MethodChoices

@@ -27,6 +27,7 @@ from .choices import BookChoices
 from .closing import JOURNAL_COLUMNS, close_period
 from .models import ClosedPeriod, PurchaseOrder
 from .register import DIMENSIONS, EXPORT_COLUMNS, Register, build_register, register_assets
+from .tco import asset_tco
 
 
 def _as_of(request: HttpRequest) -> dt.date:
@@ -125,6 +126,30 @@ def asset_depreciation_section(request: HttpRequest, asset: Asset) -> dict[str, 
         "fields": fields,
         "headers": ["Book", "Fiscal year", "Depreciation", "Book value at year end"],
         "rows": rows,
+    }
+
+
+def asset_tco_section(request: HttpRequest, asset: Asset) -> dict[str, Any] | None:
+    """The asset page's "Total cost of ownership" section: today's TCO line by line (the
+    purchase, contract and licence shares, repairs, disposal proceeds). Costs only."""
+    if not may_view_costs(getattr(request, "user", None)):
+        return None
+    tco = asset_tco(asset, timezone.localdate())
+    if not tco.lines:
+        return None
+    totals = ", ".join(f"{amount} {currency}" for currency, amount in tco.by_currency.items())
+    fields: list[tuple[str, Any]] = [("By currency", totals)]
+    fields.append((f"Total ({tco.base_currency})", str(tco.total)))
+    if tco.missing_rates:
+        fields.append(("No rate for", ", ".join(tco.missing_rates) + " (left out of the total)"))
+    return {
+        "title": "Total cost of ownership",
+        "fields": fields,
+        "headers": ["Source", "Reference", "Detail", "Amount"],
+        "rows": [
+            [line.source, line.reference, line.detail, f"{line.amount} {line.currency}"]
+            for line in tco.lines
+        ],
     }
 
 

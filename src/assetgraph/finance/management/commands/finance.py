@@ -18,11 +18,11 @@ from assetgraph.core.exporting import render_export
 from ...access import visible_assets
 from ...choices import BookChoices
 from ...register import EXPORT_COLUMNS, build_register, register_assets
-from ._common import dump, parse_date, parse_month, require_costs
+from ._common import dump, find_asset, parse_date, parse_month, require_costs
 
 
 class Command(BaseCommand):
-    help = "Finance reports: the fixed-asset register as of a date."
+    help = "Finance reports: register, service cost, renewals, coverage gaps, TCO, forecast."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", help="act as this user (their permissions apply)")
@@ -46,6 +46,11 @@ class Command(BaseCommand):
         gaps = sub.add_parser("coverage-gaps", help="tier-1/2 hardware without support")
         gaps.add_argument("--on", help="YYYY-MM-DD (default today)")
         gaps.add_argument("--json", action="store_true")
+        tco = sub.add_parser("tco", help="an asset's total cost of ownership, line by line")
+        tco.add_argument("asset", help="asset tag or id")
+        tco.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default today)")
+        tco.add_argument("--base-currency", dest="base")
+        tco.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = cli_actor(options.get("user"))
@@ -165,4 +170,28 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{g['asset_tag']}\t{g['name']}\twarranty {g['warranty_end'] or '?'}\t"
                 + ", ".join(g["services"])
+            )
+
+    def _tco(self, actor: Any, options: dict[str, Any]) -> None:
+        from ...tco import asset_tco
+
+        require_costs(actor)
+        asset = find_asset(actor, options["asset"])
+        as_of = (
+            parse_date(options["as_of"], "as-of") if options.get("as_of") else timezone.localdate()
+        )
+        result = asset_tco(asset, as_of, options.get("base"))
+        if options["json"]:
+            self.stdout.write(dump(result.as_dict()))
+            return
+        self.stdout.write(
+            f"{asset.asset_tag} TCO as of {as_of}: {result.total} {result.base_currency}"
+        )
+        for line in result.lines:
+            self.stdout.write(
+                f"  {line.source}\t{line.reference}\t{line.detail}\t{line.amount} {line.currency}"
+            )
+        if result.missing_rates:
+            self.stdout.write(
+                f"no rate to {result.base_currency} for: {', '.join(result.missing_rates)}"
             )
