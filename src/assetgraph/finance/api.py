@@ -33,6 +33,7 @@ from .depreciation import DepreciationError
 from .models import ClosedPeriod, Contract
 from .presenting import book_dict, preview
 from .register import EXPORT_COLUMNS, build_register, register_assets
+from .replacement import forecast
 from .service_cost import service_cost_breakdown, service_costs
 from .tco import asset_tco
 
@@ -80,6 +81,26 @@ def asset_tco_view(
     base = visible_assets(None).select_related("model__category", "disposal", "ci")
     asset = get_object_or_404(base, request.user, "view_cost", pk=asset_id)
     return asset_tco(asset, as_of or timezone.localdate(), base_currency).as_dict()
+
+
+@router.get(
+    "/replacement-forecast",
+    response=schemas.ForecastOut,
+    operation_id="finance_replacement_forecast",
+    summary="Hardware due for replacement in the next quarters: counts, budget, priority",
+)
+def replacement_forecast(
+    request: HttpRequest,
+    on: dt.date | None = None,
+    quarters: int = params.Query(12, ge=1, le=40),
+    base_currency: str | None = None,
+) -> Any:
+    """Per fiscal quarter from ``on`` (default today) the count and budget of the visible
+    assets falling due (policy per category or model; price per model), and every item with
+    the services that need it, most critical first. Needs ``view_cost``."""
+    require_costs(request.user)
+    assets = visible_assets(request.user)
+    return forecast(assets, on or timezone.localdate(), quarters, base_currency)
 
 
 @router.post(

@@ -425,3 +425,76 @@ class ContractFilter(FilterSchema):
     kind: ContractKindChoices | None = None
     supplier_id: int | None = None
     auto_renew: bool | None = None
+
+
+# --- replacement policies ---
+
+
+class ReplacementPolicyIn(Schema):
+    category_id: int | None = None
+    asset_model_id: int | None = None
+    replace_after_years: int | None = Field(None, ge=1, le=50)
+    at_warranty_end: bool = False
+    at_end_of_life: bool = False
+    replacement_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    currency: str = Field("EUR", min_length=3, max_length=3)
+
+
+class ReplacementPolicyPatch(Schema):
+    replace_after_years: int | None = Field(None, ge=1, le=50)
+    at_warranty_end: bool | None = None
+    at_end_of_life: bool | None = None
+    replacement_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class ReplacementPolicyOut(Schema):
+    id: int
+    category: Ref | None
+    asset_model: Ref | None
+    replace_after_years: int | None
+    at_warranty_end: bool
+    at_end_of_life: bool
+    replacement_price: Decimal | None
+    currency: str
+
+
+class ReplacementPolicyFilter(FilterSchema):
+    category_id: int | None = None
+    asset_model_id: int | None = None
+
+
+class ForecastQuarterOut(Schema):
+    quarter: str
+    start: dt.date
+    end: dt.date
+    count: int
+    budget: Decimal
+    budget_by_currency: dict[str, Decimal]
+
+
+class ForecastItemOut(Schema):
+    asset_id: int
+    asset_tag: str
+    name: str
+    category: str
+    model: str
+    due: dt.date
+    reason: str
+    quarter: str
+    overdue: bool
+    price: Decimal
+    currency: str
+    price_source: str
+    services: list[str]
+    priority: int | None
+
+
+class ForecastOut(Schema):
+    on: dt.date
+    quarters: list[ForecastQuarterOut]
+    items: list[ForecastItemOut]
+    base_currency: str
+    total_count: int
+    total_budget: Decimal
+    missing_rates: list[str]

@@ -22,6 +22,7 @@ from .models import (
     ExchangeRate,
     PurchaseOrder,
     PurchaseOrderLine,
+    ReplacementPolicy,
 )
 
 # --- depreciation profiles ----------------------------------------------------------------
@@ -231,3 +232,26 @@ def _cover(contract: Contract, assets: Any, cis: Any) -> None:
         if len(found_cis) != len(set(ids)):
             raise ValidationFailed("cis: unknown CI id", fields={"cis": ["unknown id"]})
         contract.cis.set(found_cis)
+
+
+# --- replacement policies -----------------------------------------------------------------
+
+
+def create_replacement_policy(actor: Actor, values: Mapping[str, Any]) -> ReplacementPolicy:
+    """Set when a category's (or a model's) hardware is replaced, and at what price."""
+    return create_instance(actor, ReplacementPolicy, values)
+
+
+def update_replacement_policy(
+    actor: Actor,
+    policy: ReplacementPolicy,
+    changes: Mapping[str, Any],
+    expected_etag: str | None = None,
+) -> ReplacementPolicy:
+    """Change a replacement policy's triggers or price."""
+    return update_instance(actor, policy, changes, expected_etag=expected_etag)
+
+
+def delete_replacement_policy(actor: Actor, policy: ReplacementPolicy) -> None:
+    """Remove a policy (the category's hardware then follows the default rule)."""
+    delete_instance(actor, policy)

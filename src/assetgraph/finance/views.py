@@ -352,3 +352,26 @@ def hardware_risk_export(request: AuthedRequest) -> HttpResponse:
         )
     except ServiceError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+
+
+@login_required
+def replacement_forecast_page(request: AuthedRequest) -> HttpResponse:
+    """The next 12 fiscal quarters of replacements: counts and budget per quarter (charted),
+    the aging hardware on tier-1 service paths, and every item by priority."""
+    from .replacement import forecast
+
+    if not may_view_costs(request.user):
+        raise PermissionDenied("you may not view costs")
+    data = forecast(visible_assets(request.user), timezone.localdate())
+    chart = {
+        "labels": [q["quarter"] for q in data["quarters"]],
+        "counts": [q["count"] for q in data["quarters"]],
+        "budgets": [float(q["budget"]) for q in data["quarters"]],
+        "currency": data["base_currency"],
+    }
+    tier1 = [item for item in data["items"] if item["priority"] == 1]
+    return render(
+        request,
+        "finance/replacement_forecast.html",
+        {"data": data, "chart": chart, "tier1": tier1},
+    )

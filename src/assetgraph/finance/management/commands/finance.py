@@ -46,6 +46,11 @@ class Command(BaseCommand):
         gaps = sub.add_parser("coverage-gaps", help="tier-1/2 hardware without support")
         gaps.add_argument("--on", help="YYYY-MM-DD (default today)")
         gaps.add_argument("--json", action="store_true")
+        plan = sub.add_parser("forecast", help="replacements due in the next quarters")
+        plan.add_argument("--on", help="YYYY-MM-DD (default today)")
+        plan.add_argument("--quarters", type=int, default=12, help="how many (default 12)")
+        plan.add_argument("--base-currency", dest="base")
+        plan.add_argument("--json", action="store_true")
         tco = sub.add_parser("tco", help="an asset's total cost of ownership, line by line")
         tco.add_argument("asset", help="asset tag or id")
         tco.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default today)")
@@ -194,4 +199,34 @@ class Command(BaseCommand):
         if result.missing_rates:
             self.stdout.write(
                 f"no rate to {result.base_currency} for: {', '.join(result.missing_rates)}"
+            )
+
+    def _forecast(self, actor: Any, options: dict[str, Any]) -> None:
+        from ...replacement import forecast
+
+        require_costs(actor)
+        on = parse_date(options["on"], "on") if options.get("on") else timezone.localdate()
+        quarters = options["quarters"]
+        if not 1 <= quarters <= 40:
+            raise CommandError("--quarters: 1-40", returncode=2)
+        assets = visible_assets(None if actor.is_system else actor.user)
+        data = forecast(assets, on, quarters, options.get("base"))
+        if options["json"]:
+            self.stdout.write(dump(data))
+            return
+        self.stdout.write(
+            f"replacements from {on}: {data['total_count']} assets, "
+            f"{data['total_budget']} {data['base_currency']}"
+        )
+        for q in data["quarters"]:
+            self.stdout.write(f"  {q['quarter']}\t{q['count']}\t{q['budget']}")
+        if data["missing_rates"]:
+            self.stdout.write(
+                f"no rate to {data['base_currency']} for: {', '.join(data['missing_rates'])}"
+            )
+        for item in data["items"]:
+            tier = f"tier {item['priority']}" if item["priority"] else "-"
+            self.stdout.write(
+                f"{tier}\t{item['asset_tag']}\t{item['due']}\t{item['reason']}\t"
+                + ", ".join(item["services"])
             )
