@@ -20,7 +20,7 @@ from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
-from assetgraph.core.exporting import export_response
+from assetgraph.core.exporting import export_response, key_columns
 
 from . import crosslayer, schemas
 from .access import require_costs, visible_assets
@@ -34,6 +34,8 @@ from .models import ClosedPeriod, Contract
 from .presenting import book_dict, preview
 from .register import EXPORT_COLUMNS, build_register, register_assets
 from .replacement import forecast
+from .reports import EXPORT_COLUMNS as REPORT_COLUMNS
+from .reports import run_report
 from .service_cost import service_cost_breakdown, service_costs
 from .tco import asset_tco
 
@@ -101,6 +103,40 @@ def replacement_forecast(
     require_costs(request.user)
     assets = visible_assets(request.user)
     return forecast(assets, on or timezone.localdate(), quarters, base_currency)
+
+
+@router.get(
+    "/reports/{name}",
+    operation_id="finance_report",
+    summary="Depreciation forecast, spend by supplier or renewals calendar (JSON, CSV, XLSX)",
+)
+def finance_report(
+    request: HttpRequest,
+    name: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    months: int | None = params.Query(None, ge=1, le=120),
+    book: BookChoices = BookChoices.BOOK,
+    base_currency: str | None = None,
+    fmt: str = params.Query("json", alias="format"),
+) -> Any:
+    """``name``: ``depreciation-forecast`` (``start``, ``months``: 36, ``book``; needs
+    ``view_cost``), ``spend-by-supplier`` (orders dated ``start`` to ``end``; needs view on
+    purchase orders), ``renewals-calendar`` (terms ending in ``months``: 12; needs view on
+    contracts). ``format=csv|xlsx`` downloads the rows (formula cells escaped)."""
+    data = run_report(
+        name,
+        request.user,
+        start=start or timezone.localdate(),
+        end=end,
+        months=months,
+        book=book,
+        base=base_currency,
+    )
+    if fmt == "json":
+        return data
+    columns = key_columns(*REPORT_COLUMNS[name])
+    return export_response(data["rows"], columns, name, fmt)
 
 
 @router.post(

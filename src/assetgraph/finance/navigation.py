@@ -39,6 +39,12 @@ SECTIONS = [
                 "diagram-2",
             ),
             NavItem(
+                "Finance reports",
+                "ui:finance:reports",
+                "finance.depreciationprofile",
+                "bar-chart-line",
+            ),
+            NavItem(
                 "Replacement forecast",
                 "ui:finance:replacement_forecast",
                 "finance.replacementpolicy",

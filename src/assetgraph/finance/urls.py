@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern] = [
     path("purchase-orders/<int:pk>/receive/", views.receive_page, name="receive"),
     path("service-costs/", views.service_costs_page, name="service_costs"),
     path("hardware-risk/", views.hardware_risk_page, name="hardware_risk"),
+    path("reports/", views.reports_page, name="reports"),
     path("replacement-forecast/", views.replacement_forecast_page, name="replacement_forecast"),
     path("hardware-risk/export/", views.hardware_risk_export, name="hardware_risk_export"),
     path("service-costs/<int:pk>/", views.service_cost_page, name="service_cost"),

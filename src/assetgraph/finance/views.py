@@ -375,3 +375,47 @@ def replacement_forecast_page(request: AuthedRequest) -> HttpResponse:
         "finance/replacement_forecast.html",
         {"data": data, "chart": chart, "tier1": tier1},
     )
+
+
+@login_required
+def reports_page(request: AuthedRequest) -> HttpResponse:
+    """The depreciation forecast by month and fiscal year (charted), spend by supplier and
+    the contract renewals calendar, each with CSV/XLSX downloads (the API's rows); a report
+    the user may not read is left out."""
+    from assetgraph.core.errors import PermissionDenied as Refused
+
+    from .reports import REPORTS, run_report
+
+    today = timezone.localdate()
+    starts = {
+        "depreciation-forecast": today.replace(day=1),
+        "spend-by-supplier": today.replace(month=1, day=1),
+        "renewals-calendar": today,
+    }
+    reports: dict[str, Any] = {}
+    for name in REPORTS:
+        try:
+            reports[name.replace("-", "_")] = run_report(name, request.user, start=starts[name])
+        except Refused:
+            continue
+    if not reports:
+        raise PermissionDenied("you may not view finance reports")
+    chart: dict[str, Any] = {}
+    forecast = reports.get("depreciation_forecast")
+    if forecast is not None:
+        chart["forecast"] = {
+            "labels": [row["month"] for row in forecast["by_month"]],
+            "values": [float(row["amount"]) for row in forecast["by_month"]],
+            "currency": forecast["base_currency"],
+        }
+    spend = reports.get("spend_by_supplier")
+    if spend is not None:
+        chart["spend"] = {
+            "labels": [f"{row['supplier']} ({row['currency']})" for row in spend["rows"]],
+            "values": [float(row["ordered"]) for row in spend["rows"]],
+        }
+    return render(
+        request,
+        "finance/reports.html",
+        {"reports": reports, "chart": chart, "starts": starts},
+    )

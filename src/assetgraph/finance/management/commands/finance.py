@@ -51,6 +51,18 @@ class Command(BaseCommand):
         plan.add_argument("--quarters", type=int, default=12, help="how many (default 12)")
         plan.add_argument("--base-currency", dest="base")
         plan.add_argument("--json", action="store_true")
+        rep = sub.add_parser("report", help="depreciation forecast, spend, renewals calendar")
+        rep.add_argument(
+            "name", choices=["depreciation-forecast", "spend-by-supplier", "renewals-calendar"]
+        )
+        rep.add_argument("--start", help="YYYY-MM-DD (default today)")
+        rep.add_argument("--end", help="YYYY-MM-DD (spend: default the start's year end)")
+        rep.add_argument("--months", type=int, help="forecast 36, renewals 12 by default")
+        rep.add_argument("--book", default=BookChoices.BOOK, choices=BookChoices.values)
+        rep.add_argument("--base-currency", dest="base")
+        rep.add_argument("--json", action="store_true")
+        rep.add_argument("--format", choices=["csv", "xlsx"], help="the rows as a file")
+        rep.add_argument("-o", "--output", help="file for --format (default stdout for csv)")
         tco = sub.add_parser("tco", help="an asset's total cost of ownership, line by line")
         tco.add_argument("asset", help="asset tag or id")
         tco.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default today)")
@@ -230,3 +242,42 @@ class Command(BaseCommand):
                 f"{tier}\t{item['asset_tag']}\t{item['due']}\t{item['reason']}\t"
                 + ", ".join(item["services"])
             )
+
+    def _report(self, actor: Any, options: dict[str, Any]) -> None:
+        from assetgraph.core.errors import ServiceError
+        from assetgraph.core.exporting import key_columns
+
+        from ...reports import EXPORT_COLUMNS as REPORT_COLUMNS
+        from ...reports import run_report
+
+        start = parse_date(options["start"], "start") if options.get("start") else None
+        end = parse_date(options["end"], "end") if options.get("end") else None
+        months = options.get("months")
+        if months is not None and not 1 <= months <= 120:
+            raise CommandError("--months: 1-120", returncode=2)
+        name = options["name"]
+        try:
+            data = run_report(
+                name,
+                None if actor.is_system else actor.user,
+                start=start or timezone.localdate(),
+                end=end,
+                months=months,
+                book=options["book"],
+                base=options.get("base"),
+            )
+        except ServiceError as exc:
+            raise CommandError(str(exc), returncode=1) from None
+        if options.get("format"):
+            columns = key_columns(*REPORT_COLUMNS[name])
+            body = render_export(data["rows"], columns, options["format"], title=name)
+            if options.get("output"):
+                Path(options["output"]).write_bytes(body)
+            else:
+                self.stdout.write(body.decode("utf-8", errors="replace"), ending="")
+            return
+        if options["json"]:
+            self.stdout.write(dump(data))
+            return
+        for row in data["rows"]:
+            self.stdout.write("\t".join(str(row[c]) for c in REPORT_COLUMNS[name]))
