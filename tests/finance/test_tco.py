@@ -206,3 +206,37 @@ def test_subscription_licences_are_a_monthly_cost_source(
     assert licence_source(dt.date(2027, 1, 1)) == {}
     tco = asset_tco(owned["laptop"], dt.date(2026, 6, 30), "EUR")
     assert {line.amount for line in tco.lines if line.reference == "CAD cloud"} == {D("300.00")}
+
+
+def test_contracts_cover_licences(
+    owned: dict[str, Any], catalogue: dict[str, Any], api: Callable[..., Any]
+) -> None:
+    """A SaaS subscription contract covers the licence (and the laptop); an unknown licence
+    id is a 422 naming ``licences`` that creates nothing."""
+    from assetgraph.finance.models import Contract
+
+    payload = {
+        "name": "CAD SaaS",
+        "kind": "saas",
+        "supplier_id": catalogue["cdw"].pk,
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+        "billing_period": "annual",
+        "cost_per_period": "1200.00",
+        "currency": "EUR",
+        "assets": [owned["laptop"].pk],
+        "licences": [owned["licence"].pk],
+    }
+    client = api("Procurement")
+    created = client.post("/api/finance/contracts/", payload, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert created.json()["licences"] == [owned["licence"].pk]
+    count = Contract.objects.count()
+    bad = client.post(
+        "/api/finance/contracts/",
+        {**payload, "name": "Bad", "licences": [999999]},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422
+    assert "licences" in bad.content.decode()
+    assert Contract.objects.count() == count

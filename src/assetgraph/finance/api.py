@@ -105,38 +105,75 @@ def replacement_forecast(
     return forecast(assets, on or timezone.localdate(), quarters, base_currency)
 
 
-@router.get(
-    "/reports/{name}",
-    operation_id="finance_report",
-    summary="Depreciation forecast, spend by supplier or renewals calendar (JSON, CSV, XLSX)",
-)
-def finance_report(
-    request: HttpRequest,
-    name: str,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    months: int | None = params.Query(None, ge=1, le=120),
-    book: BookChoices = BookChoices.BOOK,
-    base_currency: str | None = None,
-    fmt: str = params.Query("json", alias="format"),
-) -> Any:
-    """``name``: ``depreciation-forecast`` (``start``, ``months``: 36, ``book``; needs
-    ``view_cost``), ``spend-by-supplier`` (orders dated ``start`` to ``end``; needs view on
-    purchase orders), ``renewals-calendar`` (terms ending in ``months``: 12; needs view on
-    contracts). ``format=csv|xlsx`` downloads the rows (formula cells escaped)."""
+class ReportQuery(Schema):
+    start: dt.date | None = None
+    end: dt.date | None = None
+    months: int | None = Field(None, ge=1, le=120)
+    book: BookChoices = BookChoices.BOOK
+    base_currency: str | None = None
+
+
+def _report(request: HttpRequest, name: str, query: ReportQuery, fmt: str) -> Any:
+    """Run a finance report (``reports.run_report`` checks its permission) and answer JSON
+    or the rows as CSV/XLSX (formula cells escaped)."""
     data = run_report(
         name,
         request.user,
-        start=start or timezone.localdate(),
-        end=end,
-        months=months,
-        book=book,
-        base=base_currency,
+        start=query.start or timezone.localdate(),
+        end=query.end,
+        months=query.months,
+        book=query.book,
+        base=query.base_currency,
     )
     if fmt == "json":
         return data
-    columns = key_columns(*REPORT_COLUMNS[name])
-    return export_response(data["rows"], columns, name, fmt)
+    return export_response(data["rows"], key_columns(*REPORT_COLUMNS[name]), name, fmt)
+
+
+@router.get(
+    "/reports/depreciation-forecast",
+    operation_id="finance_depreciation_forecast",
+    summary="Depreciation per month and fiscal year from a month on (JSON, CSV, XLSX)",
+)
+def depreciation_forecast_report(
+    request: HttpRequest,
+    query: Query[ReportQuery],
+    fmt: str = params.Query("json", alias="format"),
+) -> Any:
+    """Every schedule in ``book`` summed per month for ``months`` (36) from ``start``'s
+    month, per currency, with base-currency totals per month and fiscal year. Needs
+    ``view_cost``."""
+    return _report(request, "depreciation-forecast", query, fmt)
+
+
+@router.get(
+    "/reports/spend-by-supplier",
+    operation_id="finance_spend_by_supplier",
+    summary="Ordered and received amounts per supplier (JSON, CSV, XLSX)",
+)
+def spend_by_supplier_report(
+    request: HttpRequest,
+    query: Query[ReportQuery],
+    fmt: str = params.Query("json", alias="format"),
+) -> Any:
+    """Placed orders dated ``start`` to ``end`` (default the start's year end), per
+    supplier and currency. Needs view on purchase orders."""
+    return _report(request, "spend-by-supplier", query, fmt)
+
+
+@router.get(
+    "/reports/renewals-calendar",
+    operation_id="finance_renewals_calendar",
+    summary="Contract terms ending in the next months, with notice dates (JSON, CSV, XLSX)",
+)
+def renewals_calendar_report(
+    request: HttpRequest,
+    query: Query[ReportQuery],
+    fmt: str = params.Query("json", alias="format"),
+) -> Any:
+    """Every term ending from ``start`` for ``months`` (12), auto-renewals at each renewal.
+    Needs view on contracts."""
+    return _report(request, "renewals-calendar", query, fmt)
 
 
 @router.post(

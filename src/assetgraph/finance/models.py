@@ -550,6 +550,9 @@ class Contract(TimestampedModel):
     currency = models.CharField(max_length=3, default="EUR")
     assets = models.ManyToManyField("assets.Asset", blank=True, related_name="contracts")
     cis = models.ManyToManyField("cmdb.CI", blank=True, related_name="contracts")
+    licences = models.ManyToManyField(
+        "licences.Entitlement", blank=True, related_name="finance_contracts"
+    )
     notes = models.TextField(blank=True)
 
     class Meta:

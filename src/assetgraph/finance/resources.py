@@ -289,7 +289,8 @@ def _contract_documents(request: Any, contract: Contract) -> dict[str, Any] | No
 def _covered(contract: Contract) -> str:
     assets = [a.asset_tag for a in contract.assets.all()]
     cis = [c.name for c in contract.cis.all()]
-    return ", ".join(assets + cis) or "nothing yet"
+    licences = [f"licence {e.name}" for e in contract.licences.all()]
+    return ", ".join(assets + cis + licences) or "nothing yet"
 
 
 CONTRACT = Resource(
@@ -319,7 +320,7 @@ CONTRACT = Resource(
     orderings={"end_date": "end_date", "name": "name", "id": "pk"},
     default_ordering="end_date",
     select_related=("supplier",),
-    prefetch_related=("assets", "cis"),
+    prefetch_related=("assets", "cis", "licences"),
     search_fields=("name", "reference"),
     constraint_fields=("id", "kind", "supplier"),
     path="contracts",

@@ -370,6 +370,7 @@ class ContractIn(Schema):
     currency: str = Field("EUR", min_length=3, max_length=3)
     assets: list[int] = []
     cis: list[int] = []
+    licences: list[int] = []
     notes: str = ""
 
 
@@ -388,6 +389,7 @@ class ContractPatch(Schema):
     currency: str | None = Field(None, min_length=3, max_length=3)
     assets: list[int] | None = None
     cis: list[int] | None = None
+    licences: list[int] | None = None
     notes: str | None = None
 
 
@@ -407,6 +409,7 @@ class ContractOut(Schema):
     currency: str
     assets: list[int]
     cis: list[int]
+    licences: list[int]
     notes: str
 
     @staticmethod
@@ -416,6 +419,10 @@ class ContractOut(Schema):
     @staticmethod
     def resolve_cis(obj: Any) -> list[int]:
         return sorted(c.pk for c in obj.cis.all())
+
+    @staticmethod
+    def resolve_licences(obj: Any) -> list[int]:
+        return sorted(e.pk for e in obj.licences.all())
 
 
 class ContractFilter(FilterSchema):
