@@ -224,10 +224,63 @@ def period_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "finance/period_detail.html", {"closed": closed, "lines": lines})
 
 
+MAX_RECEIPT_CSV_BYTES = 2 * 1024 * 1024
+
+
+def _items_from_csv(upload: Any, lines: list[Any]) -> list[Any]:
+    """A receipt from a CSV: one row per unit with its ``serial_number``, and a ``line``
+    column (the order line's id) unless the order has a single hardware line. Any bad row
+    is a ``ServiceError`` naming the row; nothing is received then."""
+    import csv
+    import io
+
+    from assetgraph.core.errors import ValidationFailed
+
+    from .procurement import ReceiptItem
+
+    def refuse(message: str) -> ValidationFailed:
+        return ValidationFailed(f"serials: {message}", fields={"serials": [message]})
+
+    if upload.size > MAX_RECEIPT_CSV_BYTES:
+        raise refuse("the CSV is larger than 2 MB")
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise refuse("the CSV is not UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if "serial_number" not in columns:
+        raise refuse("the CSV needs a serial_number column")
+    hardware = [line for line in lines if line.asset_model_id is not None]
+    by_id = {str(line.pk): line for line in lines}
+    serials: dict[int, list[str]] = {}
+    for number, row in enumerate(reader, start=2):
+        if None in row:  # DictReader files surplus cells under the key None
+            raise refuse(f"row {number}: more cells than columns")
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        serial = row.get("serial_number", "")
+        if not serial:
+            raise refuse(f"row {number}: no serial number")
+        key = row.get("line", "")
+        if key:
+            line = by_id.get(key)
+            if line is None:
+                raise refuse(f"row {number}: line {key} is not on this order")
+        elif len(hardware) == 1:
+            line = hardware[0]
+        else:
+            raise refuse(f"row {number}: give the line (the order has several hardware lines)")
+        serials.setdefault(line.pk, []).append(serial)
+    if not serials:
+        raise refuse("the CSV has no rows")
+    return [ReceiptItem(pk, len(values), tuple(values)) for pk, values in serials.items()]
+
+
 @login_required
 def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
     """Receive goods against an order: a quantity per line (all that is left by default), a
-    location and a date; one submit receives everything ("50 laptops" is one action)."""
+    location and a date; one submit receives everything ("50 laptops" is one action). Or a
+    CSV of serial numbers, one row per unit: the receipt is then exactly its rows."""
     from .procurement import ReceiptItem, receive_order
 
     order = get_object_or_404(
@@ -241,10 +294,14 @@ def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            items = [
-                ReceiptItem(line.pk, int(request.POST.get(f"line-{line.pk}") or 0))
-                for line in lines
-            ]
+            upload = request.FILES.get("serials")
+            if upload is not None:
+                items = _items_from_csv(upload, lines)
+            else:
+                items = [
+                    ReceiptItem(line.pk, int(request.POST.get(f"line-{line.pk}") or 0))
+                    for line in lines
+                ]
             raw_location = request.POST.get("location") or ""
             location = (
                 visible_locations.filter(pk=int(raw_location)).first() if raw_location else None
