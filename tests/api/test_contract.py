@@ -70,6 +70,7 @@ def _model(path: str) -> type[models.Model]:
         ExchangeRate,
         PurchaseOrder,
         PurchaseOrderLine,
+        ReplacementPolicy,
     )
     from assetgraph.integrations.models import DirectorySyncRun, Offboarding
     from assetgraph.licences import models as licences
@@ -116,6 +117,7 @@ def _model(path: str) -> type[models.Model]:
         ("/api/finance/purchase-order-lines/", PurchaseOrderLine),
         ("/api/finance/budgets/", Budget),
         ("/api/finance/contracts/", Contract),
+        ("/api/finance/replacement-policies/", ReplacementPolicy),
         ("/api/licences/publishers/", licences.Publisher),
         ("/api/licences/families/", licences.ProductFamily),
         ("/api/licences/products/", licences.Product),

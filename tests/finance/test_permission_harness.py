@@ -1,6 +1,6 @@
 """The finance app's types under the permission harnesses.
 
-Seven types have generated CRUD under ``/api/finance/<path>/`` (and generic pages) and get
+Eight types have generated CRUD under ``/api/finance/<path>/`` (and generic pages) and get
 :class:`tests.harness.PermissionHarness`; closed periods are written only by the period close
 and read through the app's own ``/api/finance/periods`` endpoints, so they get
 :class:`tests.test_permission_coverage.ReadSurfaceHarness`. Objects are made through the
@@ -214,6 +214,20 @@ class TestContractPermissions(_FinanceHarness):
             "end_date": "2028-12-31",
             "assets": [self.w["assets"][1].pk],
         }
+
+
+class TestReplacementPolicyPermissions(_FinanceHarness):
+    object_type = "finance.replacementpolicy"
+    path = "/api/finance/replacement-policies/"
+    update_payload = {"replace_after_years": 5}
+
+    def make_object(self, site: dict[str, Any]) -> Any:
+        return services.create_replacement_policy(
+            Actor.system(), {"category": self.w["laptops"], "replace_after_years": 4}
+        )
+
+    def create_payload(self, site: dict[str, Any]) -> dict[str, Any]:
+        return {"asset_model_id": self.w["model"].pk, "replacement_price": "1500.00"}
 
 
 class TestClosedPeriodVisibility(ReadSurfaceHarness):

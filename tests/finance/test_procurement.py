@@ -256,3 +256,49 @@ def test_a_line_for_a_stock_item_is_received_into_the_storeroom_ledger(
     assert not Asset.objects.filter(order_number="PO-7").exists()
     po.refresh_from_db()
     assert po.status == "received"
+
+
+def test_receive_page_takes_a_csv_of_serial_numbers(
+    order: PurchaseOrder, catalogue: dict[str, Any], browser: Callable[..., Any], system: Actor
+) -> None:
+    """ "Receive 50 laptops" as one CSV: one row per unit with its serial number (the order
+    has one hardware line, so no line column is needed); each becomes an asset in stock with
+    its serial, the order number and the unit price. A bad row names itself and receives
+    nothing."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from assetgraph.assets.models import Asset
+
+    procurement.place_order(system, order)
+    client = browser("Procurement")
+    url = f"/finance/purchase-orders/{order.pk}/receive/"
+    bad = 'serial_number\nSN-A\n""\n'  # row 3 has an empty serial number
+    response = client.post(
+        url,
+        {
+            "location": str(catalogue["room"].pk),
+            "serials": SimpleUploadedFile("bad.csv", bad.encode(), content_type="text/csv"),
+        },
+    )
+    assert response.status_code == 422
+    assert "row 3: no serial number" in response.content.decode()
+    extra = SimpleUploadedFile("x.csv", b"serial_number\nSN-A,oops\n", content_type="text/csv")
+    response = client.post(url, {"serials": extra})
+    assert response.status_code == 422
+    assert "row 2: more cells than columns" in response.content.decode()
+    assert not Asset.objects.filter(order_number=order.number).exists()
+    rows = "serial_number\n" + "".join(f"SN-{n:03d}\n" for n in range(50))
+    response = client.post(
+        url,
+        {
+            "location": str(catalogue["room"].pk),
+            "received_on": "2025-03-05",
+            "serials": SimpleUploadedFile("serials.csv", rows.encode(), content_type="text/csv"),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    received = Asset.objects.filter(order_number=order.number)
+    assert received.count() == 50
+    assert received.filter(serial_number="SN-049", cost=D("1390.00")).exists()
+    order.refresh_from_db()
+    assert order.status == "partially_received"  # the imaging service is still open

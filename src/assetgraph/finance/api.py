@@ -20,7 +20,7 @@ from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import PermissionDenied, ValidationFailed
-from assetgraph.core.exporting import export_response
+from assetgraph.core.exporting import export_response, key_columns
 
 from . import crosslayer, schemas
 from .access import require_costs, visible_assets
@@ -33,7 +33,11 @@ from .depreciation import DepreciationError
 from .models import ClosedPeriod, Contract
 from .presenting import book_dict, preview
 from .register import EXPORT_COLUMNS, build_register, register_assets
+from .replacement import forecast
+from .reports import EXPORT_COLUMNS as REPORT_COLUMNS
+from .reports import run_report
 from .service_cost import service_cost_breakdown, service_costs
+from .tco import asset_tco
 
 router = Router(tags=["finance"])
 
@@ -59,6 +63,117 @@ def asset_schedule(
     base = visible_assets(None).select_related("model__category", "disposal")
     asset = get_object_or_404(base, request.user, "view_cost", pk=asset_id)
     return book_dict(asset_book(asset, book))
+
+
+@router.get(
+    "/assets/{int:asset_id}/tco",
+    response=schemas.TcoOut,
+    operation_id="finance_asset_tco",
+    summary="An asset's total cost of ownership as of a date, line by line",
+)
+def asset_tco_view(
+    request: HttpRequest,
+    asset_id: int,
+    as_of: dt.date | None = None,
+    base_currency: str | None = None,
+) -> Any:
+    """Purchase + contract shares + licence shares + repairs - disposal proceeds, each line
+    in its currency; the total in the base currency (a currency with no rate is named in
+    ``missing_rates`` and left out, never guessed). Needs ``view_cost``; hidden is 404."""
+    base = visible_assets(None).select_related("model__category", "disposal", "ci")
+    asset = get_object_or_404(base, request.user, "view_cost", pk=asset_id)
+    return asset_tco(asset, as_of or timezone.localdate(), base_currency).as_dict()
+
+
+@router.get(
+    "/replacement-forecast",
+    response=schemas.ForecastOut,
+    operation_id="finance_replacement_forecast",
+    summary="Hardware due for replacement in the next quarters: counts, budget, priority",
+)
+def replacement_forecast(
+    request: HttpRequest,
+    on: dt.date | None = None,
+    quarters: int = params.Query(12, ge=1, le=40),
+    base_currency: str | None = None,
+) -> Any:
+    """Per fiscal quarter from ``on`` (default today) the count and budget of the visible
+    assets falling due (policy per category or model; price per model), and every item with
+    the services that need it, most critical first. Needs ``view_cost``."""
+    require_costs(request.user)
+    assets = visible_assets(request.user)
+    return forecast(assets, on or timezone.localdate(), quarters, base_currency)
+
+
+class ReportQuery(Schema):
+    start: dt.date | None = None
+    end: dt.date | None = None
+    months: int | None = Field(None, ge=1, le=120)
+    book: BookChoices = BookChoices.BOOK
+    base_currency: str | None = None
+
+
+def _report(request: HttpRequest, name: str, query: ReportQuery, fmt: str) -> Any:
+    """Run a finance report (``reports.run_report`` checks its permission) and answer JSON
+    or the rows as CSV/XLSX (formula cells escaped)."""
+    data = run_report(
+        name,
+        request.user,
+        start=query.start or timezone.localdate(),
+        end=query.end,
+        months=query.months,
+        book=query.book,
+        base=query.base_currency,
+    )
+    if fmt == "json":
+        return data
+    return export_response(data["rows"], key_columns(*REPORT_COLUMNS[name]), name, fmt)
+
+
+@router.get(
+    "/reports/depreciation-forecast",
+    operation_id="finance_depreciation_forecast",
+    summary="Depreciation per month and fiscal year from a month on (JSON, CSV, XLSX)",
+)
+def depreciation_forecast_report(
+    request: HttpRequest,
+    query: Query[ReportQuery],
+    fmt: str = params.Query("json", alias="format"),
+) -> Any:
+    """Every schedule in ``book`` summed per month for ``months`` (36) from ``start``'s
+    month, per currency, with base-currency totals per month and fiscal year. Needs
+    ``view_cost``."""
+    return _report(request, "depreciation-forecast", query, fmt)
+
+
+@router.get(
+    "/reports/spend-by-supplier",
+    operation_id="finance_spend_by_supplier",
+    summary="Ordered and received amounts per supplier (JSON, CSV, XLSX)",
+)
+def spend_by_supplier_report(
+    request: HttpRequest,
+    query: Query[ReportQuery],
+    fmt: str = params.Query("json", alias="format"),
+) -> Any:
+    """Placed orders dated ``start`` to ``end`` (default the start's year end), per
+    supplier and currency. Needs view on purchase orders."""
+    return _report(request, "spend-by-supplier", query, fmt)
+
+
+@router.get(
+    "/reports/renewals-calendar",
+    operation_id="finance_renewals_calendar",
+    summary="Contract terms ending in the next months, with notice dates (JSON, CSV, XLSX)",
+)
+def renewals_calendar_report(
+    request: HttpRequest,
+    query: Query[ReportQuery],
+    fmt: str = params.Query("json", alias="format"),
+) -> Any:
+    """Every term ending from ``start`` for ``months`` (12), auto-renewals at each renewal.
+    Needs view on contracts."""
+    return _report(request, "renewals-calendar", query, fmt)
 
 
 @router.post(

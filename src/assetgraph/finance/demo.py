@@ -17,7 +17,9 @@ has its audit trail:
   the e-mail service — so the service-cost page shows Finance, HR and e-mail with
   depreciation and contract costs;
 * a budget per active cost centre for this fiscal year, an **ordered PO for 50 laptops**
-  (ready to receive: "receive 50 laptops" is one action) and a draft PO for four servers.
+  (ready to receive: "receive 50 laptops" is one action) and a draft PO for four servers;
+* replacement policies for laptops, desktops, servers, storage and network devices, with a
+  replacement price per model, so the replacement forecast has counts and a budget.
 """
 
 from __future__ import annotations
@@ -112,6 +114,53 @@ def load_demo(context: DemoContext) -> None:
     close_period(actor, last_closed_month(timezone.localdate()), "book")
     _orders(actor)
     _contracts(actor)
+    _replacement_policies(actor, categories)
+
+
+# Replacement triggers per category: (after N years, at warranty end, at end of life).
+REPLACEMENT_POLICIES: dict[str, tuple[int | None, bool, bool]] = {
+    "Laptops": (4, True, False),
+    "Desktops": (5, False, True),
+    "Servers": (5, False, True),
+    "Storage": (6, False, True),
+    "Network devices": (7, False, True),
+}
+
+
+def _replacement_policies(actor: Any, categories: dict[str, Category]) -> None:
+    """Replacement triggers for the main categories and a replacement price for each of
+    their models (10 % above the average cost paid for it), so the forecast has a budget."""
+    from django.db.models import Avg
+
+    for name, (years, warranty, eol) in REPLACEMENT_POLICIES.items():
+        category = categories.get(name)
+        if category is None:
+            continue
+        services.create_replacement_policy(
+            actor,
+            {
+                "category": category,
+                "replace_after_years": years,
+                "at_warranty_end": warranty,
+                "at_end_of_life": eol,
+            },
+        )
+        models = (
+            AssetModel.objects.filter(category=category, assets__cost__isnull=False)
+            .annotate(paid=Avg("assets__cost"))
+            .order_by("name")
+        )
+        for model in models:
+            services.create_replacement_policy(
+                actor,
+                {
+                    "asset_model": model,
+                    "replacement_price": (Decimal(model.paid) * Decimal("1.1")).quantize(
+                        Decimal("0.01")
+                    ),
+                    "currency": "EUR",
+                },
+            )
 
 
 def _contracts(actor: Any) -> None:

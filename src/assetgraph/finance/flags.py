@@ -6,9 +6,10 @@ and two money figures. Rules (docs/both-layers.md), on the day ``on``:
   through its CI) — the rule of the coverage-gaps report. Needs ``view`` on contracts.
 - ``replacement_due``: the asset reaches its **replacement date** within
   :func:`replacement_notice_months` (``ASSETGRAPH_REPLACEMENT_NOTICE_MONTHS``, default 3)
-  of ``on``, or has passed it. The replacement date is the end of its useful life in the
-  book (depreciation start + the book profile's life in years) or its end-of-life date,
-  whichever is earlier; the replacement budget is its original cost (like for like).
+  of ``on``, or has passed it. The replacement date and budget follow the replacement
+  policy of its model or category (:mod:`.replacement`); without one, the end of its useful
+  life in the book (depreciation start + the book profile's life in years) or its
+  end-of-life date, whichever is earlier, at its original cost (like for like).
   Needs ``view_cost`` on assets.
 - monthly cost of a business service: the service-cost roll-up of ``on``'s month
   (:mod:`.service_cost`), converted to the base currency;
@@ -41,10 +42,11 @@ from assetgraph.framework.flags import BusinessFigures, BusinessFlag, FlagSource
 
 from . import conf
 from .access import may_view_costs
-from .books import ProfileIndex, asset_book, depreciation_start
+from .books import ProfileIndex, asset_book
 from .choices import BookChoices
 from .contracts import SUPPORT_KINDS, active_covered_asset_ids
 from .money import quantum, rate_on
+from .replacement import PolicyIndex, due_date
 
 Flags = dict[int, list[BusinessFlag]]
 DEFAULT_NOTICE_MONTHS = 3
@@ -130,22 +132,16 @@ def replacements(
     horizon = add_months(on, replacement_notice_months() if months is None else months)
     rows = restrict_costs(user, _hardware(user, pks))
     index = ProfileIndex(BookChoices.BOOK, [asset.pk for _, asset in rows])
+    policies = PolicyIndex()
     out: list[Replacement] = []
     for ci, asset in rows:
-        candidates: list[tuple[dt.date, str]] = []
-        profile = index.profile_for(asset)
-        if profile is not None:
-            start = depreciation_start(asset, profile, index.overrides.get(asset.pk))
-            if start is not None:
-                end = add_months(start, 12 * profile.life_years)
-                candidates.append((end, f"useful life of {profile.life_years} years ends"))
-        if asset.eol_date is not None:
-            candidates.append((asset.eol_date, "end of life"))
-        if not candidates:
+        found = due_date(asset, policies, index)
+        if found is None:
             continue
-        date, reason = min(candidates)
+        date, reason = found
         if date <= horizon:
-            out.append(Replacement(asset, ci, date, reason, asset.cost, asset.currency))
+            price, currency, _ = policies.price(asset)
+            out.append(Replacement(asset, ci, date, reason, price, currency))
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -154,7 +154,9 @@ class DepreciationProfile(TimestampedModel):
 
         digits = minor_digits(currency)
         if salvage is None:
-            salvage = (cost * self.salvage_percent / 100).quantize(Decimal(1).scaleb(-digits))
+            salvage = (cost * self.salvage_percent / 100).quantize(
+                Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP
+            )
         method = Method(self.method)
         return DepreciationSpec(
             cost=cost,
@@ -548,6 +550,9 @@ class Contract(TimestampedModel):
     currency = models.CharField(max_length=3, default="EUR")
     assets = models.ManyToManyField("assets.Asset", blank=True, related_name="contracts")
     cis = models.ManyToManyField("cmdb.CI", blank=True, related_name="contracts")
+    licences = models.ManyToManyField(
+        "licences.Entitlement", blank=True, related_name="finance_contracts"
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -601,3 +606,84 @@ class ContractDocument(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ReplacementPolicy(TimestampedModel):
+    """When hardware of a category (or a model) is due for replacement, and at what price.
+
+    An asset is due at the earliest of the triggers its policy sets: ``replace_after_years``
+    after its purchase date, its warranty end, its end-of-life date. A model's policy wins
+    over its category's for the triggers when it sets any, and for the price when it has one
+    (the replacement price is per model; without one, the asset's original cost).
+    """
+
+    category = models.ForeignKey(
+        "assets.Category",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    asset_model = models.ForeignKey(
+        "assets.AssetModel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    replace_after_years = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    at_warranty_end = models.BooleanField(default=False)
+    at_end_of_life = models.BooleanField(default=False)
+    replacement_price = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(max_length=3, default="EUR")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "replacement policy"
+        verbose_name_plural = "replacement policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__isnull=True, asset_model__isnull=False)
+                | Q(category__isnull=False, asset_model__isnull=True),
+                name="finance_replacement_category_xor_model",
+                violation_error_message="a policy is for a category or for a model",
+            ),
+            models.UniqueConstraint(
+                fields=["category"],
+                condition=Q(category__isnull=False),
+                name="finance_replacement_one_per_category",
+                violation_error_message="this category already has a replacement policy",
+            ),
+            models.UniqueConstraint(
+                fields=["asset_model"],
+                condition=Q(asset_model__isnull=False),
+                name="finance_replacement_one_per_model",
+                violation_error_message="this model already has a replacement policy",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Replacement of {self.asset_model or self.category}"
+
+    @property
+    def has_trigger(self) -> bool:
+        return bool(self.replace_after_years or self.at_warranty_end or self.at_end_of_life)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if bool(self.category_id) == bool(self.asset_model_id):
+            errors["category"] = "give a category or a model, not both"
+        if self.category_id and not self.has_trigger:
+            errors["replace_after_years"] = (
+                "set an age, warranty end or end of life (or a policy has no effect)"
+            )
+        if self.replacement_price is not None and not (
+            len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()
+        ):
+            errors["currency"] = "use a three-letter upper-case ISO code, e.g. EUR"
+        if errors:
+            raise ValidationError(errors)

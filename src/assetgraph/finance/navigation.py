@@ -39,6 +39,24 @@ SECTIONS = [
                 "diagram-2",
             ),
             NavItem(
+                "Finance reports",
+                "ui:finance:reports",
+                "finance.depreciationprofile",
+                "bar-chart-line",
+            ),
+            NavItem(
+                "Replacement forecast",
+                "ui:finance:replacement_forecast",
+                "finance.replacementpolicy",
+                "arrow-repeat",
+            ),
+            NavItem(
+                "Replacement policies",
+                "ui:finance:replacementpolicy_list",
+                "finance.replacementpolicy",
+                "calendar-check",
+            ),
+            NavItem(
                 "Depreciation profiles",
                 "ui:finance:depreciationprofile_list",
                 "finance.depreciationprofile",

@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -133,11 +133,11 @@ def _add(total: Total, row: RegisterRow, rate: Decimal | None, base_quantum: Dec
     if rate is None:
         total.unconverted += 1
         return
-    total.cost += (row.cost * rate).quantize(base_quantum)
-    total.accumulated += (row.accumulated * rate).quantize(base_quantum)
-    total.net_book_value += (row.cost * rate).quantize(base_quantum) - (
-        row.accumulated * rate
-    ).quantize(base_quantum)
+    cost = (row.cost * rate).quantize(base_quantum, rounding=ROUND_HALF_UP)
+    accumulated = (row.accumulated * rate).quantize(base_quantum, rounding=ROUND_HALF_UP)
+    total.cost += cost
+    total.accumulated += accumulated
+    total.net_book_value += cost - accumulated
 
 
 def build_register(

@@ -20,8 +20,9 @@ from .models import (
     ExchangeRate,
     PurchaseOrder,
     PurchaseOrderLine,
+    ReplacementPolicy,
 )
-from .views import asset_depreciation_section
+from .views import asset_depreciation_section, asset_tco_section
 
 
 def _budget_figures(budget: Any) -> str:
@@ -288,7 +289,8 @@ def _contract_documents(request: Any, contract: Contract) -> dict[str, Any] | No
 def _covered(contract: Contract) -> str:
     assets = [a.asset_tag for a in contract.assets.all()]
     cis = [c.name for c in contract.cis.all()]
-    return ", ".join(assets + cis) or "nothing yet"
+    licences = [f"licence {e.name}" for e in contract.licences.all()]
+    return ", ".join(assets + cis + licences) or "nothing yet"
 
 
 CONTRACT = Resource(
@@ -318,7 +320,7 @@ CONTRACT = Resource(
     orderings={"end_date": "end_date", "name": "name", "id": "pk"},
     default_ordering="end_date",
     select_related=("supplier",),
-    prefetch_related=("assets", "cis"),
+    prefetch_related=("assets", "cis", "licences"),
     search_fields=("name", "reference"),
     constraint_fields=("id", "kind", "supplier"),
     path="contracts",
@@ -349,6 +351,45 @@ CONTRACT = Resource(
     cli_name="contracts",
 )
 
+REPLACEMENT_POLICY = Resource(
+    model=ReplacementPolicy,
+    filter_schema=schemas.ReplacementPolicyFilter,
+    create=services.create_replacement_policy,
+    update=services.update_replacement_policy,
+    delete=services.delete_replacement_policy,
+    out_schema=schemas.ReplacementPolicyOut,
+    in_schema=schemas.ReplacementPolicyIn,
+    patch_schema=schemas.ReplacementPolicyPatch,
+    orderings={"id": "pk"},
+    default_ordering="id",
+    select_related=("category", "asset_model"),
+    constraint_fields=("id", "category", "asset_model"),
+    path="replacement-policies",
+    tag="replacement policies",
+    columns=[
+        Column("Applies to", lambda p: str(p.asset_model or p.category), link=True),
+        Column("Replace after (years)", lambda p: p.replace_after_years or ""),
+        Column("At warranty end", lambda p: "Yes" if p.at_warranty_end else "No"),
+        Column("At end of life", lambda p: "Yes" if p.at_end_of_life else "No"),
+        Column(
+            "Replacement price",
+            lambda p: f"{p.replacement_price} {p.currency}" if p.replacement_price else "",
+        ),
+    ],
+    detail_fields=[
+        ("Category", lambda p: link(p.category, "ui:assets:category_detail")),
+        ("Model", lambda p: link(p.asset_model, "ui:assets:assetmodel_detail")),
+        ("Replace after (years)", lambda p: p.replace_after_years or ""),
+        ("At warranty end", lambda p: "Yes" if p.at_warranty_end else "No"),
+        ("At end of life", lambda p: "Yes" if p.at_end_of_life else "No"),
+        (
+            "Replacement price",
+            lambda p: f"{p.replacement_price} {p.currency}" if p.replacement_price else "",
+        ),
+    ],
+    cli_name="replacement-policies",
+)
+
 RESOURCES = [
     PROFILE,
     ASSET_FINANCE,
@@ -358,9 +399,11 @@ RESOURCES = [
     ORDER_LINE,
     BUDGET,
     CONTRACT,
+    REPLACEMENT_POLICY,
 ]
 SECTIONS = [
     DetailSection("assets.asset", asset_depreciation_section),
+    DetailSection("assets.asset", asset_tco_section),
     DetailSection("finance.contract", lapse_section),
 ]
 # Business facts for the technical views (impact, root cause, changes, CI pages, maps).

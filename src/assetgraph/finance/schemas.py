@@ -194,6 +194,26 @@ class DepreciationScheduleOut(Schema):
     periods: list[PeriodOut] = []
 
 
+class TcoLineOut(Schema):
+    source: str
+    reference: str
+    detail: str
+    currency: str
+    amount: Decimal
+
+
+class TcoOut(Schema):
+    asset_id: int
+    asset_tag: str
+    as_of: dt.date
+    base_currency: str
+    total: Decimal
+    missing_rates: list[str]
+    by_currency: dict[str, Decimal]
+    by_source: dict[str, dict[str, Decimal]]
+    lines: list[TcoLineOut]
+
+
 class PreviewIn(Schema):
     cost: Decimal = Field(ge=0, max_digits=14, decimal_places=4)
     method: MethodChoices
@@ -350,6 +370,7 @@ class ContractIn(Schema):
     currency: str = Field("EUR", min_length=3, max_length=3)
     assets: list[int] = []
     cis: list[int] = []
+    licences: list[int] = []
     notes: str = ""
 
 
@@ -368,6 +389,7 @@ class ContractPatch(Schema):
     currency: str | None = Field(None, min_length=3, max_length=3)
     assets: list[int] | None = None
     cis: list[int] | None = None
+    licences: list[int] | None = None
     notes: str | None = None
 
 
@@ -387,6 +409,7 @@ class ContractOut(Schema):
     currency: str
     assets: list[int]
     cis: list[int]
+    licences: list[int]
     notes: str
 
     @staticmethod
@@ -397,6 +420,10 @@ class ContractOut(Schema):
     def resolve_cis(obj: Any) -> list[int]:
         return sorted(c.pk for c in obj.cis.all())
 
+    @staticmethod
+    def resolve_licences(obj: Any) -> list[int]:
+        return sorted(e.pk for e in obj.licences.all())
+
 
 class ContractFilter(FilterSchema):
     q: Annotated[str | None, FilterLookup(["name__icontains", "reference__icontains"])] = Field(
@@ -405,3 +432,76 @@ class ContractFilter(FilterSchema):
     kind: ContractKindChoices | None = None
     supplier_id: int | None = None
     auto_renew: bool | None = None
+
+
+# --- replacement policies ---
+
+
+class ReplacementPolicyIn(Schema):
+    category_id: int | None = None
+    asset_model_id: int | None = None
+    replace_after_years: int | None = Field(None, ge=1, le=50)
+    at_warranty_end: bool = False
+    at_end_of_life: bool = False
+    replacement_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    currency: str = Field("EUR", min_length=3, max_length=3)
+
+
+class ReplacementPolicyPatch(Schema):
+    replace_after_years: int | None = Field(None, ge=1, le=50)
+    at_warranty_end: bool | None = None
+    at_end_of_life: bool | None = None
+    replacement_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class ReplacementPolicyOut(Schema):
+    id: int
+    category: Ref | None
+    asset_model: Ref | None
+    replace_after_years: int | None
+    at_warranty_end: bool
+    at_end_of_life: bool
+    replacement_price: Decimal | None
+    currency: str
+
+
+class ReplacementPolicyFilter(FilterSchema):
+    category_id: int | None = None
+    asset_model_id: int | None = None
+
+
+class ForecastQuarterOut(Schema):
+    quarter: str
+    start: dt.date
+    end: dt.date
+    count: int
+    budget: Decimal
+    budget_by_currency: dict[str, Decimal]
+
+
+class ForecastItemOut(Schema):
+    asset_id: int
+    asset_tag: str
+    name: str
+    category: str
+    model: str
+    due: dt.date
+    reason: str
+    quarter: str
+    overdue: bool
+    price: Decimal
+    currency: str
+    price_source: str
+    services: list[str]
+    priority: int | None
+
+
+class ForecastOut(Schema):
+    on: dt.date
+    quarters: list[ForecastQuarterOut]
+    items: list[ForecastItemOut]
+    base_currency: str
+    total_count: int
+    total_budget: Decimal
+    missing_rates: list[str]

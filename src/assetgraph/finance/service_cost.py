@@ -6,9 +6,11 @@ base currency at the rate on the month's last day:
 - ``depreciation``: the book depreciation of the CI's asset in that month;
 - ``contracts``: the CI's (or its asset's) share of the contracts in force that month;
 - ``maintenance``: repairs and other maintenance of the CI's asset started that month, not
-  covered by warranty (the stock app's maintenance log).
+  covered by warranty (the stock app's maintenance log);
+- ``licences``: its share of the licences with a term in force that month
+  (:func:`licence_source`).
 
-A new source (licence allocations, logged repairs) is one more function
+A new source is one more function
 ``(month) -> {("asset" | "ci", pk): {currency: amount}}`` appended to ``COST_SOURCES``: the
 roll-up, the breakdown and TCO pick it up unchanged.
 
@@ -81,10 +83,56 @@ def maintenance_source(month: dt.date) -> Amounts:
     return {("asset", pk): v for pk, v in monthly_maintenance_costs(first, last).items()}
 
 
+def licence_source(month: dt.date) -> Amounts:
+    """The monthly cost of licences with a term (a start and an end date) in force in
+    ``month``, shared by the assets and CIs they are allocated to: total cost ÷ the term's
+    months (start month to end month, both counted), x the allocation's quantity ÷ the
+    entitlement's quantity (÷ the allocated quantity when it has none). A perpetual licence
+    has no monthly cost: it is a one-off, counted in the TCO."""
+    from assetgraph.licences.models import Allocation, Entitlement
+
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    entitlements = Entitlement.objects.filter(
+        start_date__isnull=False, end_date__isnull=False, start_date__lte=last, end_date__gte=first
+    ).exclude(currency="")
+    out: Amounts = {}
+    rows = list(entitlements)
+    by_entitlement: dict[int, list[Allocation]] = {}
+    for allocation in Allocation.objects.filter(  # one query for all of them, not one each
+        entitlement__in=rows, allocated_at__date__lte=last, person__isnull=True
+    ).exclude(reclaimed_at__date__lt=first):
+        by_entitlement.setdefault(allocation.entitlement_id, []).append(allocation)
+    for entitlement in rows:
+        cost = entitlement.effective_total_cost
+        if not cost:
+            continue
+        start, end = entitlement.start_date, entitlement.end_date
+        if start is None or end is None:  # excluded by the query; narrows the types
+            continue
+        term_months = (end.year - start.year) * 12 + end.month - start.month + 1
+        allocations = by_entitlement.get(entitlement.pk, [])
+        seats = entitlement.quantity or sum(a.quantity for a in allocations)
+        if not seats:
+            continue
+        monthly = cost / term_months
+        for allocation in allocations:
+            key: Key = (
+                ("asset", allocation.asset_id)
+                if allocation.asset_id is not None
+                else ("ci", allocation.ci_id or 0)
+            )
+            bucket = out.setdefault(key, {})
+            share = monthly * allocation.quantity / seats
+            bucket[entitlement.currency] = bucket.get(entitlement.currency, Decimal(0)) + share
+    return out
+
+
 COST_SOURCES: dict[str, Callable[[dt.date], Amounts]] = {
     "depreciation": depreciation_source,
     "contracts": contract_source,
     "maintenance": maintenance_source,
+    "licences": licence_source,
 }
 
 

@@ -22,6 +22,7 @@ from .models import (
     ExchangeRate,
     PurchaseOrder,
     PurchaseOrderLine,
+    ReplacementPolicy,
 )
 
 # --- depreciation profiles ----------------------------------------------------------------
@@ -178,12 +179,14 @@ def delete_budget(actor: Actor, budget: Budget) -> None:
 
 
 def create_contract(actor: Actor, values: Mapping[str, Any]) -> Contract:
-    """Record a contract with a supplier (covered assets and CIs as lists of ids)."""
+    """Record a contract with a supplier (covered assets, CIs and licences as lists of
+    ids)."""
     values = dict(values)
     assets, cis = values.pop("assets", None), values.pop("cis", None)
+    licences = values.pop("licences", None)
     with transaction.atomic():
         contract = create_instance(actor, Contract, values)
-        _cover(contract, assets, cis)
+        _cover(contract, assets, cis, licences)
         return contract
 
 
@@ -193,18 +196,13 @@ def update_contract(
     """Change a contract's terms or what it covers."""
     changes = dict(changes)
     assets, cis = changes.pop("assets", None), changes.pop("cis", None)
+    licences = changes.pop("licences", None)
     with transaction.atomic():
         contract = update_instance(actor, contract, changes, expected_etag=expected_etag)
-        if assets is not None or cis is not None:
-            before = {
-                "assets": sorted(a.pk for a in contract.assets.all()),
-                "cis": sorted(c.pk for c in contract.cis.all()),
-            }
-            _cover(contract, assets, cis)
-            after = {
-                "assets": sorted(a.pk for a in contract.assets.all()),
-                "cis": sorted(c.pk for c in contract.cis.all()),
-            }
+        if assets is not None or cis is not None or licences is not None:
+            before = _coverage(contract)
+            _cover(contract, assets, cis, licences)
+            after = _coverage(contract)
             if after != before:
                 record_event(actor, "update", contract, before=before, after=after)
         return contract
@@ -215,9 +213,27 @@ def delete_contract(actor: Actor, contract: Contract) -> None:
     delete_instance(actor, contract)
 
 
-def _cover(contract: Contract, assets: Any, cis: Any) -> None:
+def _coverage(contract: Contract) -> dict[str, list[int]]:
+    return {
+        "assets": sorted(a.pk for a in contract.assets.all()),
+        "cis": sorted(c.pk for c in contract.cis.all()),
+        "licences": sorted(e.pk for e in contract.licences.all()),
+    }
+
+
+def _cover(contract: Contract, assets: Any, cis: Any, licences: Any = None) -> None:
     from assetgraph.assets.models import Asset
     from assetgraph.cmdb.models import CI
+    from assetgraph.licences.models import Entitlement
+
+    if licences is not None:
+        ids = [getattr(e, "pk", e) for e in licences]
+        found_licences = list(Entitlement.objects.filter(pk__in=ids))
+        if len(found_licences) != len(set(ids)):
+            raise ValidationFailed(
+                "licences: unknown licence id", fields={"licences": ["unknown id"]}
+            )
+        contract.licences.set(found_licences)
 
     if assets is not None:
         ids = [getattr(a, "pk", a) for a in assets]
@@ -231,3 +247,26 @@ def _cover(contract: Contract, assets: Any, cis: Any) -> None:
         if len(found_cis) != len(set(ids)):
             raise ValidationFailed("cis: unknown CI id", fields={"cis": ["unknown id"]})
         contract.cis.set(found_cis)
+
+
+# --- replacement policies -----------------------------------------------------------------
+
+
+def create_replacement_policy(actor: Actor, values: Mapping[str, Any]) -> ReplacementPolicy:
+    """Set when a category's (or a model's) hardware is replaced, and at what price."""
+    return create_instance(actor, ReplacementPolicy, values)
+
+
+def update_replacement_policy(
+    actor: Actor,
+    policy: ReplacementPolicy,
+    changes: Mapping[str, Any],
+    expected_etag: str | None = None,
+) -> ReplacementPolicy:
+    """Change a replacement policy's triggers or price."""
+    return update_instance(actor, policy, changes, expected_etag=expected_etag)
+
+
+def delete_replacement_policy(actor: Actor, policy: ReplacementPolicy) -> None:
+    """Remove a policy (the category's hardware then follows the default rule)."""
+    delete_instance(actor, policy)

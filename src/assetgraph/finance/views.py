@@ -27,6 +27,7 @@ from .choices import BookChoices
 from .closing import JOURNAL_COLUMNS, close_period
 from .models import ClosedPeriod, PurchaseOrder
 from .register import DIMENSIONS, EXPORT_COLUMNS, Register, build_register, register_assets
+from .tco import asset_tco
 
 
 def _as_of(request: HttpRequest) -> dt.date:
@@ -128,6 +129,30 @@ def asset_depreciation_section(request: HttpRequest, asset: Asset) -> dict[str, 
     }
 
 
+def asset_tco_section(request: HttpRequest, asset: Asset) -> dict[str, Any] | None:
+    """The asset page's "Total cost of ownership" section: today's TCO line by line (the
+    purchase, contract and licence shares, repairs, disposal proceeds). Costs only."""
+    if not may_view_costs(getattr(request, "user", None)):
+        return None
+    tco = asset_tco(asset, timezone.localdate())
+    if not tco.lines:
+        return None
+    totals = ", ".join(f"{amount} {currency}" for currency, amount in tco.by_currency.items())
+    fields: list[tuple[str, Any]] = [("By currency", totals)]
+    fields.append((f"Total ({tco.base_currency})", str(tco.total)))
+    if tco.missing_rates:
+        fields.append(("No rate for", ", ".join(tco.missing_rates) + " (left out of the total)"))
+    return {
+        "title": "Total cost of ownership",
+        "fields": fields,
+        "headers": ["Source", "Reference", "Detail", "Amount"],
+        "rows": [
+            [line.source, line.reference, line.detail, f"{line.amount} {line.currency}"]
+            for line in tco.lines
+        ],
+    }
+
+
 def _periods_visible(request: AuthedRequest) -> Any:
     if not may_view_costs(request.user) or not has_perm(
         request.user, "finance.closedperiod", "view"
@@ -199,10 +224,63 @@ def period_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "finance/period_detail.html", {"closed": closed, "lines": lines})
 
 
+MAX_RECEIPT_CSV_BYTES = 2 * 1024 * 1024
+
+
+def _items_from_csv(upload: Any, lines: list[Any]) -> list[Any]:
+    """A receipt from a CSV: one row per unit with its ``serial_number``, and a ``line``
+    column (the order line's id) unless the order has a single hardware line. Any bad row
+    is a ``ServiceError`` naming the row; nothing is received then."""
+    import csv
+    import io
+
+    from assetgraph.core.errors import ValidationFailed
+
+    from .procurement import ReceiptItem
+
+    def refuse(message: str) -> ValidationFailed:
+        return ValidationFailed(f"serials: {message}", fields={"serials": [message]})
+
+    if upload.size > MAX_RECEIPT_CSV_BYTES:
+        raise refuse("the CSV is larger than 2 MB")
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise refuse("the CSV is not UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if "serial_number" not in columns:
+        raise refuse("the CSV needs a serial_number column")
+    hardware = [line for line in lines if line.asset_model_id is not None]
+    by_id = {str(line.pk): line for line in lines}
+    serials: dict[int, list[str]] = {}
+    for number, row in enumerate(reader, start=2):
+        if None in row:  # DictReader files surplus cells under the key None
+            raise refuse(f"row {number}: more cells than columns")
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        serial = row.get("serial_number", "")
+        if not serial:
+            raise refuse(f"row {number}: no serial number")
+        key = row.get("line", "")
+        if key:
+            line = by_id.get(key)
+            if line is None:
+                raise refuse(f"row {number}: line {key} is not on this order")
+        elif len(hardware) == 1:
+            line = hardware[0]
+        else:
+            raise refuse(f"row {number}: give the line (the order has several hardware lines)")
+        serials.setdefault(line.pk, []).append(serial)
+    if not serials:
+        raise refuse("the CSV has no rows")
+    return [ReceiptItem(pk, len(values), tuple(values)) for pk, values in serials.items()]
+
+
 @login_required
 def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
     """Receive goods against an order: a quantity per line (all that is left by default), a
-    location and a date; one submit receives everything ("50 laptops" is one action)."""
+    location and a date; one submit receives everything ("50 laptops" is one action). Or a
+    CSV of serial numbers, one row per unit: the receipt is then exactly its rows."""
     from .procurement import ReceiptItem, receive_order
 
     order = get_object_or_404(
@@ -216,10 +294,14 @@ def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            items = [
-                ReceiptItem(line.pk, int(request.POST.get(f"line-{line.pk}") or 0))
-                for line in lines
-            ]
+            upload = request.FILES.get("serials")
+            if upload is not None:
+                items = _items_from_csv(upload, lines)
+            else:
+                items = [
+                    ReceiptItem(line.pk, int(request.POST.get(f"line-{line.pk}") or 0))
+                    for line in lines
+                ]
             raw_location = request.POST.get("location") or ""
             location = (
                 visible_locations.filter(pk=int(raw_location)).first() if raw_location else None
@@ -327,3 +409,70 @@ def hardware_risk_export(request: AuthedRequest) -> HttpResponse:
         )
     except ServiceError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+
+
+@login_required
+def replacement_forecast_page(request: AuthedRequest) -> HttpResponse:
+    """The next 12 fiscal quarters of replacements: counts and budget per quarter (charted),
+    the aging hardware on tier-1 service paths, and every item by priority."""
+    from .replacement import forecast
+
+    if not may_view_costs(request.user):
+        raise PermissionDenied("you may not view costs")
+    data = forecast(visible_assets(request.user), timezone.localdate())
+    chart = {
+        "labels": [q["quarter"] for q in data["quarters"]],
+        "counts": [q["count"] for q in data["quarters"]],
+        "budgets": [float(q["budget"]) for q in data["quarters"]],
+        "currency": data["base_currency"],
+    }
+    tier1 = [item for item in data["items"] if item["priority"] == 1]
+    return render(
+        request,
+        "finance/replacement_forecast.html",
+        {"data": data, "chart": chart, "tier1": tier1},
+    )
+
+
+@login_required
+def reports_page(request: AuthedRequest) -> HttpResponse:
+    """The depreciation forecast by month and fiscal year (charted), spend by supplier and
+    the contract renewals calendar, each with CSV/XLSX downloads (the API's rows); a report
+    the user may not read is left out."""
+    from assetgraph.core.errors import PermissionDenied as Refused
+
+    from .reports import REPORTS, run_report
+
+    today = timezone.localdate()
+    starts = {
+        "depreciation-forecast": today.replace(day=1),
+        "spend-by-supplier": today.replace(month=1, day=1),
+        "renewals-calendar": today,
+    }
+    reports: dict[str, Any] = {}
+    for name in REPORTS:
+        try:
+            reports[name.replace("-", "_")] = run_report(name, request.user, start=starts[name])
+        except Refused:
+            continue
+    if not reports:
+        raise PermissionDenied("you may not view finance reports")
+    chart: dict[str, Any] = {}
+    forecast = reports.get("depreciation_forecast")
+    if forecast is not None:
+        chart["forecast"] = {
+            "labels": [row["month"] for row in forecast["by_month"]],
+            "values": [float(row["amount"]) for row in forecast["by_month"]],
+            "currency": forecast["base_currency"],
+        }
+    spend = reports.get("spend_by_supplier")
+    if spend is not None:
+        chart["spend"] = {
+            "labels": [f"{row['supplier']} ({row['currency']})" for row in spend["rows"]],
+            "values": [float(row["ordered"]) for row in spend["rows"]],
+        }
+    return render(
+        request,
+        "finance/reports.html",
+        {"reports": reports, "chart": chart, "starts": starts},
+    )

@@ -444,6 +444,10 @@ def _deemed_kept_fraction(
     """For half-year and mid-quarter: the share of the disposal year's amount still
     allowed, measured in deemed time (disposal is deemed mid-year, or mid-quarter)."""
     start_month = spec.fiscal_year_start_month
+    if spec.method is Method.MACRS_GDS and year_index == 0:
+        # IRS Publication 946: no depreciation on property placed in service and disposed
+        # of in the same tax year (under either convention).
+        return ZERO
     if spec.convention is Convention.HALF_YEAR:
         deemed_start, deemed_end, deemed_out = HALF * 12, HALF * 12, HALF * 12
     else:

@@ -18,11 +18,11 @@ from assetgraph.core.exporting import render_export
 from ...access import visible_assets
 from ...choices import BookChoices
 from ...register import EXPORT_COLUMNS, build_register, register_assets
-from ._common import dump, parse_date, parse_month, require_costs
+from ._common import dump, find_asset, parse_date, parse_month, require_costs
 
 
 class Command(BaseCommand):
-    help = "Finance reports: the fixed-asset register as of a date."
+    help = "Finance reports: register, service cost, renewals, coverage gaps, TCO, forecast."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", help="act as this user (their permissions apply)")
@@ -46,6 +46,28 @@ class Command(BaseCommand):
         gaps = sub.add_parser("coverage-gaps", help="tier-1/2 hardware without support")
         gaps.add_argument("--on", help="YYYY-MM-DD (default today)")
         gaps.add_argument("--json", action="store_true")
+        plan = sub.add_parser("forecast", help="replacements due in the next quarters")
+        plan.add_argument("--on", help="YYYY-MM-DD (default today)")
+        plan.add_argument("--quarters", type=int, default=12, help="how many (default 12)")
+        plan.add_argument("--base-currency", dest="base")
+        plan.add_argument("--json", action="store_true")
+        rep = sub.add_parser("report", help="depreciation forecast, spend, renewals calendar")
+        rep.add_argument(
+            "name", choices=["depreciation-forecast", "spend-by-supplier", "renewals-calendar"]
+        )
+        rep.add_argument("--start", help="YYYY-MM-DD (default today)")
+        rep.add_argument("--end", help="YYYY-MM-DD (spend: default the start's year end)")
+        rep.add_argument("--months", type=int, help="forecast 36, renewals 12 by default")
+        rep.add_argument("--book", default=BookChoices.BOOK, choices=BookChoices.values)
+        rep.add_argument("--base-currency", dest="base")
+        rep.add_argument("--json", action="store_true")
+        rep.add_argument("--format", choices=["csv", "xlsx"], help="the rows as a file")
+        rep.add_argument("-o", "--output", help="file for --format (default stdout for csv)")
+        tco = sub.add_parser("tco", help="an asset's total cost of ownership, line by line")
+        tco.add_argument("asset", help="asset tag or id")
+        tco.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default today)")
+        tco.add_argument("--base-currency", dest="base")
+        tco.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = cli_actor(options.get("user"))
@@ -166,3 +188,96 @@ class Command(BaseCommand):
                 f"{g['asset_tag']}\t{g['name']}\twarranty {g['warranty_end'] or '?'}\t"
                 + ", ".join(g["services"])
             )
+
+    def _tco(self, actor: Any, options: dict[str, Any]) -> None:
+        from ...tco import asset_tco
+
+        require_costs(actor)
+        asset = find_asset(actor, options["asset"])
+        as_of = (
+            parse_date(options["as_of"], "as-of") if options.get("as_of") else timezone.localdate()
+        )
+        result = asset_tco(asset, as_of, options.get("base"))
+        if options["json"]:
+            self.stdout.write(dump(result.as_dict()))
+            return
+        self.stdout.write(
+            f"{asset.asset_tag} TCO as of {as_of}: {result.total} {result.base_currency}"
+        )
+        for line in result.lines:
+            self.stdout.write(
+                f"  {line.source}\t{line.reference}\t{line.detail}\t{line.amount} {line.currency}"
+            )
+        if result.missing_rates:
+            self.stdout.write(
+                f"no rate to {result.base_currency} for: {', '.join(result.missing_rates)}"
+            )
+
+    def _forecast(self, actor: Any, options: dict[str, Any]) -> None:
+        from ...replacement import forecast
+
+        require_costs(actor)
+        on = parse_date(options["on"], "on") if options.get("on") else timezone.localdate()
+        quarters = options["quarters"]
+        if not 1 <= quarters <= 40:
+            raise CommandError("--quarters: 1-40", returncode=2)
+        assets = visible_assets(None if actor.is_system else actor.user)
+        data = forecast(assets, on, quarters, options.get("base"))
+        if options["json"]:
+            self.stdout.write(dump(data))
+            return
+        self.stdout.write(
+            f"replacements from {on}: {data['total_count']} assets, "
+            f"{data['total_budget']} {data['base_currency']}"
+        )
+        for q in data["quarters"]:
+            self.stdout.write(f"  {q['quarter']}\t{q['count']}\t{q['budget']}")
+        if data["missing_rates"]:
+            self.stdout.write(
+                f"no rate to {data['base_currency']} for: {', '.join(data['missing_rates'])}"
+            )
+        for item in data["items"]:
+            tier = f"tier {item['priority']}" if item["priority"] else "-"
+            self.stdout.write(
+                f"{tier}\t{item['asset_tag']}\t{item['due']}\t{item['reason']}\t"
+                + ", ".join(item["services"])
+            )
+
+    def _report(self, actor: Any, options: dict[str, Any]) -> None:
+        from assetgraph.core.errors import ServiceError
+        from assetgraph.core.exporting import key_columns
+
+        from ...reports import EXPORT_COLUMNS as REPORT_COLUMNS
+        from ...reports import run_report
+
+        start = parse_date(options["start"], "start") if options.get("start") else None
+        end = parse_date(options["end"], "end") if options.get("end") else None
+        months = options.get("months")
+        if months is not None and not 1 <= months <= 120:
+            raise CommandError("--months: 1-120", returncode=2)
+        name = options["name"]
+        try:
+            data = run_report(
+                name,
+                None if actor.is_system else actor.user,
+                start=start or timezone.localdate(),
+                end=end,
+                months=months,
+                book=options["book"],
+                base=options.get("base"),
+            )
+        except ServiceError as exc:
+            raise CommandError(str(exc), returncode=1) from None
+        if options.get("format"):
+            columns = key_columns(*REPORT_COLUMNS[name])
+            body = render_export(data["rows"], columns, options["format"], title=name)
+            if options.get("output"):
+                Path(options["output"]).write_bytes(body)
+            else:
+                self.stdout.write(body.decode("utf-8", errors="replace"), ending="")
+            return
+        if options["json"]:
+            self.stdout.write(dump(data))
+            return
+        for row in data["rows"]:
+            self.stdout.write("\t".join(str(row[c]) for c in REPORT_COLUMNS[name]))
