@@ -31,6 +31,7 @@ from .connectors.cyclonedx import parse_cyclonedx
 from .connectors.ec2 import DEFAULT_TAG_RULES, parse_ec2
 from .connectors.nmap import parse_nmap
 from .engine import Planner
+from .hooks import run_written
 from .identify import fingerprint as _fingerprint
 from .models import (
     AttributeObservation,
@@ -73,7 +74,8 @@ def parse_file(
         return parse_ansible(hosts)
     if connector == ConnectorChoices.CYCLONEDX:
         assert isinstance(data, bytes)
-        return parse_cyclonedx(data, application=scope)
+        # cyclonedx-py environment writes no metadata.component: the scope, else the source
+        return parse_cyclonedx(data, application=scope or source.name)
     if connector == ConnectorChoices.EC2:
         assert isinstance(data, bytes)
         return parse_ec2(data, source.tag_rules or DEFAULT_TAG_RULES)
@@ -143,6 +145,7 @@ def run_discovery(
                     absent = mark_absent(source, scope, plan.seen, now)
         except PermissionDenied as exc:
             return _finish(run, errors=[str(exc)], counts=counts, diff=plan.diff)
+        run_written(run, plan.changed)
     software_changed = len(
         {c for c in plan.software.touched if c > 0} - {u[0] for u in plan.updates}
     )

@@ -1,6 +1,8 @@
 """The security app's background work (found by the events app by name): a nightly matching
-run (risk acceptances past their expiry reopen, findings refresh their exposure) and the
-nightly evaluation of every enabled policy."""
+run (risk acceptances past their expiry reopen, findings refresh their exposure), a matching
+run of the CIs a discovery run changed (queued by discovery's after-run hook, so a new
+package version is matched the same minute, not the next night) and the nightly evaluation
+of every enabled policy."""
 
 from __future__ import annotations
 
@@ -8,16 +10,27 @@ import datetime as dt
 from typing import Any
 
 from assetgraph.core.actor import Actor
-from assetgraph.events.queue import task
+from assetgraph.discovery.hooks import after_run
+from assetgraph.discovery.models import DiscoveryRun
+from assetgraph.events.queue import enqueue, task
 from assetgraph.events.schedules import Every, ScheduleSpec, register_schedule
 
 from . import policies, services
 
+# Above this many changed CIs a discovery run re-matches everything (one job, no huge list).
+REMATCH_ALL_ABOVE = 10_000
+
 
 @task("security.match")
-def match() -> dict[str, Any]:
-    """Match everything against the advisories now."""
-    return services.run_matching(Actor.system("security schedule")).as_dict()
+def match(ci_ids: list[int] | None = None) -> dict[str, Any]:
+    """Match against the advisories now: everything, or only these CIs (incremental)."""
+    return services.run_matching(Actor.system("security schedule"), ci_ids=ci_ids).as_dict()
+
+
+@after_run
+def rematch_after_discovery(run: DiscoveryRun, ci_ids: list[int]) -> None:
+    """Queue a matching run of the CIs a discovery run created or changed."""
+    enqueue("security.match", {"ci_ids": ci_ids if len(ci_ids) <= REMATCH_ALL_ABOVE else None})
 
 
 @task("security.evaluate_policies")

@@ -4,7 +4,9 @@ Reads the JSON ansible-core writes for ``ansible HOST -m setup`` (``{"ansible_fa
 one host) and ``-m package_facts`` (``ansible_facts.packages``), either as one file, as a
 ``--tree`` folder of per-host files (file name = host), or as several such folders (setup
 and package facts of the same host are merged by file name). The command line's
-``HOST | SUCCESS => {…}`` prefix is accepted too.
+``HOST | SUCCESS => {…}`` prefix is accepted too, and so is a ``jsonfile`` fact cache folder
+(``fact_caching_connection``: the facts at the top level, or, from ansible-core 2.19, inside a
+``__payload__`` JSON string).
 
 A host whose ``ansible_virtualization_role`` is ``guest`` is a Virtual Machine, else a
 Server. Mapping (docs/discovery.md): hostname, domain, default IPv4 address and MAC, OS
@@ -55,10 +57,23 @@ def facts_of(data: bytes | str, where: str) -> dict[str, Any]:
         document = load_json(data, "Ansible facts")
     except ParseError as exc:
         raise ParseError(exc.text, f"{where} {exc.where}".strip()) from None
-    if not isinstance(document, dict) or not isinstance(document.get("ansible_facts"), dict):
-        raise ParseError("no ansible_facts object (run `ansible HOST -m setup`)", where)
-    facts: dict[str, Any] = document["ansible_facts"]
-    return facts
+    if isinstance(document, dict) and isinstance(document.get("__payload__"), str):
+        # ansible-core 2.19's jsonfile fact cache wraps the facts in a JSON string
+        try:
+            document = load_json(document["__payload__"], "Ansible cached facts")
+        except ParseError as exc:
+            raise ParseError(exc.text, f"{where} __payload__ {exc.where}".strip()) from None
+    if isinstance(document, dict) and isinstance(document.get("ansible_facts"), dict):
+        facts: dict[str, Any] = document["ansible_facts"]
+        return facts
+    if isinstance(document, dict) and (
+        "ansible_hostname" in document or "ansible_nodename" in document or "packages" in document
+    ):
+        return document  # a fact cache file (fact_caching = jsonfile): the facts themselves
+    raise ParseError(
+        "no ansible_facts object (run `ansible HOST -m setup`, or give a jsonfile fact cache)",
+        where,
+    )
 
 
 def read_output(data: bytes | str, name: str = "file") -> dict[str, dict[str, Any]]:
