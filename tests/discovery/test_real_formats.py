@@ -258,3 +258,95 @@ def test_security_rematch_is_queued_after_a_discovery_run(
     app = CI.objects.get(name="billing-api")
     job = Job.objects.get(task="security.match")
     assert job.arguments == {"ci_ids": [app.pk]}
+
+
+# --- EC2 as moto answers describe-instances ---------------------------------------------------
+
+
+def test_ec2_running_stopped_and_terminated_instances(system: Any, sources: Any) -> None:
+    import json
+
+    from assetgraph.org.models import Department
+
+    Department.objects.create(name="Platform", code="PLAT")
+    data = fixture_bytes("ec2-moto-describe-instances.json")
+    run = _run(system, sources["ec2"], data)
+    assert run.created == 8  # 5 instances, 2 subnets, 1 VPC
+    states = sorted(
+        CI.objects.filter(attributes__resource_type="ec2:instance").values_list(
+            "attributes__state", flat=True
+        )
+    )
+    assert states == ["running", "running", "running", "stopped", "terminated"]
+    tagged = CI.objects.filter(name="web-a")
+    assert tagged.count() == 2
+    assert {ci.owning_team.name for ci in tagged if ci.owning_team} == {"Platform"}
+    assert {ci.environment for ci in tagged} == {"production"}
+    cost = AttributeObservation.objects.get(ci=tagged[0], key="fact.cost_centre").value
+    assert cost == "CC-1001"
+    # what the real API returns once an instance is gone: no subnet, VPC or address
+    document = json.loads(data)
+    for reservation in document["Reservations"]:
+        for instance in reservation["Instances"]:
+            if instance["State"]["Name"] == "terminated":
+                for key in ("SubnetId", "VpcId", "PrivateIpAddress", "NetworkInterfaces"):
+                    instance.pop(key, None)
+    document["NextToken"] = "eyJ2IjoyfQ=="
+    again = _run(system, sources["ec2"], json.dumps(document).encode())
+    assert (again.created, again.updated, again.events) == (0, 0, 0)
+
+
+# --- retiring by rule -------------------------------------------------------------------------
+
+
+def test_a_class_policy_rule_retires_cis_absent_and_unseen_for_its_days(
+    system: Any, sources: Any
+) -> None:
+    import datetime as dt
+
+    from assetgraph.discovery.models import ClassPolicy, Sighting
+
+    subnet = fixture_bytes("nmap-subnet.xml")
+    _run(system, sources["nmap"], subnet, scope="dc1", full_scan=True)
+    run = _run(
+        system, sources["nmap"], fixture_bytes("nmap-localhost.xml"), scope="dc1", full_scan=True
+    )
+    assert run.absent == 6
+    router = CI.objects.get(name="core-rtr-01.corp.example")
+    long_ago = router.valid_from - dt.timedelta(days=20)
+    Sighting.objects.filter(ci=router).update(last_seen=long_ago, absent_since=long_ago)
+    # no rule: never retired, however long it is absent
+    again = _run(
+        system, sources["nmap"], fixture_bytes("nmap-localhost.xml"), scope="dc1", full_scan=True
+    )
+    router.refresh_from_db()
+    assert router.valid_to is None and not any("retired" in m for m in again.messages)
+    policy = ClassPolicy.objects.filter(ci_class=router.ci_class).first()
+    if policy is None:
+        services.create_policy(
+            system, {"ci_class_id": router.ci_class_id, "retire_absent_after_days": 14}
+        )
+    else:
+        services.update_policy(system, policy, {"retire_absent_after_days": 14})
+    events = AuditEvent.objects.count()
+    last = _run(
+        system, sources["nmap"], fixture_bytes("nmap-localhost.xml"), scope="dc1", full_scan=True
+    )
+    router.refresh_from_db()
+    assert router.valid_to is not None and router.operational_status == "retired"
+    assert "retired: 1 absent CIs (class policy rule)" in last.messages
+    retired = AuditEvent.objects.filter(object_id=str(router.pk)).order_by("-id").first()
+    assert retired is not None and AuditEvent.objects.count() > events
+    assert retired.source == "discovery"
+    # the other absent CIs were seen recently: still current
+    assert CI.objects.current().filter(name="web-01.corp.example").exists()
+
+
+def test_retire_rule_must_be_at_least_a_day(system: Any) -> None:
+    from assetgraph.core.errors import ValidationFailed
+    from assetgraph.discovery.models import ClassPolicy
+
+    policy = ClassPolicy.objects.first()
+    assert policy is not None
+    with pytest.raises(ValidationFailed, match="retire_absent_after_days"):
+        services.update_policy(system, policy, {"retire_absent_after_days": 0})
