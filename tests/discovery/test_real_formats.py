@@ -350,3 +350,34 @@ def test_retire_rule_must_be_at_least_a_day(system: Any) -> None:
     assert policy is not None
     with pytest.raises(ValidationFailed, match="retire_absent_after_days"):
         services.update_policy(system, policy, {"retire_absent_after_days": 0})
+
+
+# --- the UI upload takes each new variant -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "created"),
+    [
+        ("sbom-ci", "cyclonedx-1.5.xml", 1),
+        ("nmap-dc1", "nmap-ipv6.xml", 2),
+        ("aws-prod", "ec2-moto-describe-instances.json", 8),
+    ],
+)
+def test_upload_page_takes_the_real_variants(
+    browser: Any, sources: Any, source: str, name: str, created: int
+) -> None:
+    client = browser("System Administrator")
+    chosen = next(s for s in sources.values() if s.name == source)
+    for _ in range(2):
+        response = client.post(
+            "/discovery/runs/new/",
+            {"source": chosen.pk, "file": SimpleUploadedFile(name, fixture_bytes(name))},
+        )
+        assert response.status_code == 302, response.content
+    assert CI.objects.count() == created  # the second upload created nothing
+    from assetgraph.discovery.models import DiscoveryRun
+
+    last = DiscoveryRun.objects.order_by("-id").first()
+    assert last is not None and (last.state, last.created, last.events) == ("succeeded", 0, 0)
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and b"unchanged " in page.content
