@@ -182,7 +182,7 @@ def retire_absent(actor: Actor, now: Any) -> list[int]:
     retired: list[int] = []
     rules = ClassPolicy.objects.filter(retire_absent_after_days__isnull=False)
     for class_id, days in rules.values_list("ci_class_id", "retire_absent_after_days"):
-        cutoff = now - dt.timedelta(days=days)
+        cutoff = now - dt.timedelta(days=days or 0)
         ids = (
             Sighting.objects.filter(ci__ci_class_id=class_id, ci__valid_to__isnull=True)
             .values("ci_id")
