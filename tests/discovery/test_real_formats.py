@@ -381,3 +381,30 @@ def test_upload_page_takes_the_real_variants(
     assert last is not None and (last.state, last.created, last.events) == ("succeeded", 0, 0)
     page = client.get(response["Location"])
     assert page.status_code == 200 and b"unchanged " in page.content
+
+
+# --- Ansible: the hosts it could not reach ------------------------------------------------------
+
+UNREACHABLE = (
+    b'{"changed": false, "msg": "Failed to connect to the host via ssh: ssh: connect to host'
+    b' db-9 port 22: No route to host", "unreachable": true}'
+)
+
+
+def test_unreachable_host_in_a_tree_is_skipped(system: Any, sources: Any, tmp_path: Any) -> None:
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "ansible-tree", tree)
+    (tree / "setup" / "db-9").write_bytes(UNREACHABLE)
+    run = _run(system, sources["ansible"], tree)
+    assert run.created == 2
+    assert not CI.objects.filter(name__startswith="db-9").exists()
+
+
+def test_unreachable_block_in_command_line_output_is_skipped(system: Any, sources: Any) -> None:
+    setup = fixture_bytes("ansible-setup-localhost.json")
+    output = b"vm | SUCCESS => " + setup + b"\ndb-9 | UNREACHABLE! => " + UNREACHABLE + b"\n"
+    run = _run(system, sources["ansible"], output)
+    assert run.created == 1
+    _failed(system, sources["ansible"], b"db-9 | UNREACHABLE! => " + UNREACHABLE, "db-9")

@@ -36,9 +36,12 @@ PURL_TYPES = {
     "apk": "apk",
     "pacman": "alpm",
 }
-_PREFIX = re.compile(r"^\s*[^\s{]+ \| [A-Z]+ => ", re.ASCII)
-# ``ansible all -m setup`` on a terminal: one ``HOST | SUCCESS => {…}`` block per host.
-_HOST_BLOCK = re.compile(r"^([^\s{|]+) \| (?:SUCCESS|CHANGED) => ", re.ASCII | re.MULTILINE)
+_PREFIX = re.compile(r"^\s*[^\s{]+ \| [A-Z]+!? => ", re.ASCII)
+# ``ansible all -m setup`` on a terminal: one ``HOST | SUCCESS => {…}`` block per host (and
+# ``HOST | UNREACHABLE! => {…}`` or ``FAILED!`` for the hosts it could not read).
+_HOST_BLOCK = re.compile(
+    r"^([^\s{|]+) \| (?:SUCCESS|CHANGED|UNREACHABLE!|FAILED!) => ", re.ASCII | re.MULTILINE
+)
 
 
 def _known(value: Any) -> str:
@@ -47,7 +50,9 @@ def _known(value: Any) -> str:
 
 
 def facts_of(data: bytes | str, where: str) -> dict[str, Any]:
-    """The ``ansible_facts`` object of one host's file."""
+    """The ``ansible_facts`` object of one host's file; empty for a host Ansible could not
+    reach or whose module failed (``{"unreachable": true, "msg": …}`` in a ``--tree``
+    folder): a fleet always has one, and it is skipped, not an error."""
     if isinstance(data, bytes | str):
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
         match = _PREFIX.match(text)
@@ -66,6 +71,10 @@ def facts_of(data: bytes | str, where: str) -> dict[str, Any]:
     if isinstance(document, dict) and isinstance(document.get("ansible_facts"), dict):
         facts: dict[str, Any] = document["ansible_facts"]
         return facts
+    if isinstance(document, dict) and (
+        document.get("unreachable") is True or document.get("failed") is True
+    ):
+        return {}
     if isinstance(document, dict) and (
         "ansible_hostname" in document or "ansible_nodename" in document or "packages" in document
     ):
@@ -142,9 +151,18 @@ def _host_key(facts: dict[str, Any]) -> str:
 
 
 def parse_ansible(hosts: dict[str, dict[str, Any]]) -> list[DiscoveredItem]:
-    """One item per host (with its packages when package facts were given)."""
+    """One item per host (with its packages when package facts were given); hosts that were
+    unreachable or failed are skipped, but a run where every host did is an error."""
     items = []
+    unread = sorted(key for key, facts in hosts.items() if not facts)
+    if unread and len(unread) == len(hosts):
+        raise ParseError(
+            "Ansible reached no host (unreachable or failed): " + ", ".join(unread[:10]),
+            unread[0],
+        )
     for key, facts in sorted(hosts.items()):
+        if not facts:
+            continue
         if "ansible_hostname" in facts or "ansible_nodename" in facts:
             items.append(_host(key, facts))
         elif "packages" in facts:
