@@ -408,3 +408,35 @@ def test_unreachable_block_in_command_line_output_is_skipped(system: Any, source
     run = _run(system, sources["ansible"], output)
     assert run.created == 1
     _failed(system, sources["ansible"], b"db-9 | UNREACHABLE! => " + UNREACHABLE, "db-9")
+
+
+def test_nmap_multi_homed_host_is_one_device(system: Any, sources: Any) -> None:
+    # web-01 answers on a second address that resolves to the same name
+    data = fixture_bytes("nmap-subnet.xml")
+    start = data.rindex(b"<host ", 0, data.index(b"web-01"))
+    end = data.index(b"</host>", start) + len(b"</host>")
+    second = (
+        data[start:end]
+        .replace(b"10.10.0.5", b"10.10.0.9")
+        .replace(b"3C:EC:EF:10:20:30", b"3C:EC:EF:10:20:31")
+    )
+    data = data[:end] + second + data[end:]
+    run = _run(system, sources["nmap"], data)
+    web = CI.objects.get(name="web-01.corp.example")
+    linked = set(
+        CI.objects.filter(ci_class__name="IP Address", pk__in=_targets(web)).values_list(
+            "name", flat=True
+        )
+    )
+    assert {"10.10.0.9"} <= linked and len(linked) == 2
+    facts = AttributeObservation.objects.get(ci=web, key="fact.mac_addresses").value
+    assert len(facts) == 2
+    assert run.created == 7  # 3 devices, 4 addresses
+    again = _run(system, sources["nmap"], data)
+    assert (again.created, again.updated, again.events) == (0, 0, 0)
+
+
+def _targets(ci: Any) -> list[int]:
+    from assetgraph.cmdb.models import Relationship
+
+    return list(Relationship.objects.filter(source=ci).values_list("target_id", flat=True))

@@ -46,16 +46,22 @@ def parse_nmap(data: bytes | str) -> list[DiscoveredItem]:
     if root.tag != "nmaprun":
         raise ParseError(f"not an nmap report: the root element is <{root.tag}>, not <nmaprun>")
     items: dict[str, DiscoveredItem] = {}
+    by_name: dict[str, str] = {}  # host name → the ref of the device that has it
     for number, host in enumerate(root.iter("host"), start=1):
         status = host.find("status")
         if status is not None and status.get("state") != "up":
             continue
         for item in _host(host, f"<host> #{number}"):
-            if item.ref in items:
-                # The same address listed twice (``nmap localhost 127.0.0.1``): one device.
-                _merge(items[item.ref], item)
+            named = item.ci_class != "IP Address" and "hostname" in item.attributes
+            ref = by_name.get(item.name, item.ref) if named else item.ref
+            if ref in items:
+                # The same address listed twice (``nmap localhost 127.0.0.1``), or a
+                # multi-homed host whose addresses resolve to one name: one device.
+                _merge(items[ref], item)
             else:
-                items[item.ref] = item
+                items[ref] = item
+                if named:
+                    by_name[item.name] = ref
     return list(items.values())
 
 
@@ -81,6 +87,10 @@ def _merge(kept: DiscoveredItem, again: DiscoveredItem) -> None:
         if relation not in kept.relations:
             kept.relations.append(relation)
     kept.hardware = kept.hardware or again.hardware
+    for key in ("ip_address", "mac_address"):
+        values = kept.identifiers.get(key) or []
+        if len(values) > 1:
+            kept.facts["addresses" if key == "ip_address" else "mac_addresses"] = list(values)
 
 
 def _addresses(host: Element, where: str) -> tuple[list[str], list[str], str]:
