@@ -440,3 +440,61 @@ def _targets(ci: Any) -> list[int]:
     from assetgraph.cmdb.models import Relationship
 
     return list(Relationship.objects.filter(source=ci).values_list("target_id", flat=True))
+
+
+# --- a large run in the background --------------------------------------------------------------
+
+
+def _many_hosts(count: int) -> bytes:
+    hosts = "".join(
+        f'<host><status state="up" reason="echo-reply" reason_ttl="63"/>'
+        f'<address addr="10.50.{i // 250}.{i % 250 + 1}" addrtype="ipv4"/>'
+        f'<hostnames><hostname name="node-{i:04d}.lab.example" type="PTR"/></hostnames>'
+        f"</host>\n"
+        for i in range(count)
+    )
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n'
+        b'<nmaprun scanner="nmap" args="nmap -sn 10.50.0.0/22" version="7.93" '
+        b'xmloutputversion="1.05">\n' + hosts.encode() + b"</nmaprun>\n"
+    )
+
+
+def test_a_large_run_goes_to_the_background_with_progress(
+    system: Any,
+    sources: Any,
+    settings: Any,
+    monkeypatch: Any,
+    tmp_path: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from types import SimpleNamespace
+
+    from assetgraph.discovery import jobs
+    from assetgraph.discovery.models import DiscoveryRun
+    from assetgraph.framework.jobs import read_progress
+
+    class Thread:
+        """The background thread, run when started but in this test's transaction."""
+
+        def __init__(self, target: Any, name: str, daemon: bool) -> None:
+            self.target, self.name = target, name
+
+        def start(self) -> None:
+            self.target()
+
+    settings.IMPORT_JOBS_INLINE = False
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setattr(jobs, "threading", SimpleNamespace(Thread=Thread))
+    monkeypatch.setattr(jobs, "connections", SimpleNamespace(close_all=lambda: None))
+    data = _many_hosts(300)  # 600 items: progress is reported every 500
+    monkeypatch.setattr(jobs, "BACKGROUND_BYTES", len(data) - 1)
+    with django_capture_on_commit_callbacks(execute=True) as started:
+        run = jobs.start_run(system, sources["nmap"], data, filename="big.xml")
+        assert run.state == "running"  # the caller gets the run at once
+        assert run.created == 0 and not CI.objects.exists()
+    assert len(started) >= 1  # the thread starts once the run row is committed
+    run = DiscoveryRun.objects.get(pk=run.pk)
+    assert (run.state, run.created, run.items) == ("succeeded", 600, 600), run.messages
+    progress = read_progress(run.job_id)
+    assert progress is not None and (progress.processed, progress.total) == (500, 600)
