@@ -258,6 +258,11 @@ def test_security_rematch_is_queued_after_a_discovery_run(
     app = CI.objects.get(name="billing-api")
     job = Job.objects.get(task="security.match")
     assert job.arguments == {"ci_ids": [app.pk]}
+    # what the worker then runs: an incremental match of that CI
+    from assetgraph.events.queue import TASKS
+
+    summary = TASKS[job.task](**job.arguments)
+    assert isinstance(summary, dict) and summary["matched"] == 0
 
 
 # --- EC2 as moto answers describe-instances ---------------------------------------------------
