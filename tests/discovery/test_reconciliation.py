@@ -165,3 +165,41 @@ def test_unmanaged_hardware_becomes_an_asset_or_is_linked(
     Sighting.objects.filter(ci=other).update(last_seen=timezone.now() - dt.timedelta(days=31))
     missing = discovery_assets.missing(admin, 30)
     assert [a.pk for a, _, _ in missing] == [registered.pk]
+
+
+def test_missing_assets_lead_to_a_physical_audit_of_their_location(
+    system: Any, sources: Any, site: Any, browser: Any, api: Any
+) -> None:
+    from assetgraph.assets.models import Asset, AssetModel, Category
+    from assetgraph.org.models import Company
+
+    maker = Company.objects.create(name="Dell", is_manufacturer=True)
+    model = AssetModel.objects.create(
+        name="R650", category=Category.objects.create(name="Servers"), manufacturer=maker
+    )
+    box = _server(system, "old-box", serial_number="SN-GONE-1")
+    Sighting.objects.create(
+        ci=box,
+        source=sources["ansible"],
+        first_seen=timezone.now() - dt.timedelta(days=90),
+        last_seen=timezone.now() - dt.timedelta(days=45),
+    )
+    asset = Asset.objects.create(
+        asset_tag="A-GONE",
+        model=model,
+        manufacturer=maker,
+        serial_number="SN-GONE-1",
+        location=site["room"],
+    )
+    discovery_assets.link_by_serial(system, box)
+    compliance = browser("Compliance")  # who starts physical audits
+    page = compliance.get("/discovery/missing/")
+    assert page.status_code == 200
+    start = f"/assets/audits/start/?location={site['room'].pk}".encode()
+    assert f"/assets/assets/{asset.pk}/".encode() in page.content and start in page.content
+    # the link opens the campaign form with the location chosen
+    form = compliance.get(start.decode())
+    assert form.status_code == 200
+    assert f'<option value="{site["room"].pk}" selected'.encode() in form.content
+    body = api("System Administrator").get("/api/discovery/missing").json()
+    assert [(r["asset_id"], r["location_id"]) for r in body] == [(asset.pk, site["room"].pk)]

@@ -190,6 +190,12 @@ def missing(request: HttpRequest, days: int = assets.MISSING_AFTER_DAYS) -> Any:
     if not has_perm(request.user, "assets.asset", "view"):
         raise PermissionDenied("you may not view assets")
     return [
-        {"asset_id": a.pk, "asset_tag": a.asset_tag, "ci_id": ci.pk, "last_seen": seen}
+        {
+            "asset_id": a.pk,
+            "asset_tag": a.asset_tag,
+            "ci_id": ci.pk,
+            "location_id": a.location_id,
+            "last_seen": seen,
+        }
         for a, ci, seen in assets.missing(request.user, max(1, days))
     ]

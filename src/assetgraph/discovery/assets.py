@@ -63,7 +63,9 @@ def missing(user: Any, days: int = MISSING_AFTER_DAYS, now: dt.datetime | None =
     late = [ci for ci, last in seen.items() if last < cutoff]
     cis = {ci.asset_id: ci for ci in CI.objects.current().filter(pk__in=late, asset__isnull=False)}
     assets = restrict(
-        Asset.objects.filter(pk__in=list(cis)).exclude(state="retired").select_related("model"),
+        Asset.objects.filter(pk__in=list(cis))
+        .exclude(state="retired")
+        .select_related("model", "location"),
         user,
         "view",
     )

@@ -79,6 +79,8 @@ class Plan:
     software: SoftwarePlan = field(default_factory=SoftwarePlan)
     seen: set[int] = field(default_factory=set)
     diff: list[dict[str, Any]] = field(default_factory=list)
+    # After writing: the ids of the CIs created or changed (for the after-run hooks).
+    changed: set[int] = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
         created = {i for i in self.item_ci.values() if i < 0}

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -173,6 +174,9 @@ class ClassPolicy(TimestampedModel):
 
     ``stale_after_days``: a CI no source has seen for this many days is stale.
     ``expects_relationship``: a CI of the class with no current relationship is an orphan.
+    ``retire_absent_after_days``: the rule that lets discovery retire a CI: one that full
+    scans have missed (absent) and no source has seen for this many days is retired at the
+    end of the next full scan. Empty (the default): never; absent CIs are only reported.
     """
 
     ci_class = models.OneToOneField(
@@ -180,6 +184,13 @@ class ClassPolicy(TimestampedModel):
     )
     stale_after_days = models.PositiveIntegerField(default=60)
     expects_relationship = models.BooleanField(default=False)
+    retire_absent_after_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Retire a CI absent from full scans and unseen for this many days "
+        "(empty: never retire automatically).",
+    )
 
     class Meta:
         ordering = ["ci_class__name"]

@@ -88,11 +88,13 @@ class PolicyIn(Schema):
     ci_class_id: int
     stale_after_days: int = Field(60, ge=0)
     expects_relationship: bool = False
+    retire_absent_after_days: int | None = Field(None, ge=1)
 
 
 class PolicyPatch(Schema):
     stale_after_days: int | None = Field(None, ge=0)
     expects_relationship: bool | None = None
+    retire_absent_after_days: int | None = Field(None, ge=1)
 
 
 class PolicyOut(Schema):
@@ -100,6 +102,7 @@ class PolicyOut(Schema):
     ci_class_id: int
     stale_after_days: int
     expects_relationship: bool
+    retire_absent_after_days: int | None
 
 
 class PolicyFilter(FilterSchema):

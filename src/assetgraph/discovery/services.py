@@ -31,6 +31,7 @@ from .connectors.cyclonedx import parse_cyclonedx
 from .connectors.ec2 import DEFAULT_TAG_RULES, parse_ec2
 from .connectors.nmap import parse_nmap
 from .engine import Planner
+from .hooks import run_written
 from .identify import fingerprint as _fingerprint
 from .models import (
     AttributeObservation,
@@ -43,6 +44,7 @@ from .models import (
     QueueStateChoices,
     ReconciliationItem,
     RunStateChoices,
+    Sighting,
 )
 from .writer import apply, mark_absent
 
@@ -73,7 +75,8 @@ def parse_file(
         return parse_ansible(hosts)
     if connector == ConnectorChoices.CYCLONEDX:
         assert isinstance(data, bytes)
-        return parse_cyclonedx(data, application=scope)
+        # cyclonedx-py environment writes no metadata.component: the scope, else the source
+        return parse_cyclonedx(data, application=scope or source.name)
     if connector == ConnectorChoices.EC2:
         assert isinstance(data, bytes)
         return parse_ec2(data, source.tag_rules or DEFAULT_TAG_RULES)
@@ -141,8 +144,10 @@ def run_discovery(
                 _queue(run, source, plan)
                 if full_scan and scope:
                     absent = mark_absent(source, scope, plan.seen, now)
+            retired = retire_absent(job_actor, now) if full_scan and scope else []
         except PermissionDenied as exc:
             return _finish(run, errors=[str(exc)], counts=counts, diff=plan.diff)
+        run_written(run, plan.changed | set(retired))
     software_changed = len(
         {c for c in plan.software.touched if c > 0} - {u[0] for u in plan.updates}
     )
@@ -156,9 +161,39 @@ def run_discovery(
         )
     if plan.relations:
         messages.append(f"relationships: {len(plan.relations)} added")
+    if not dry_run and full_scan and scope and retired:
+        messages.append(f"retired: {len(retired)} absent CIs (class policy rule)")
     return _finish(
         run, counts=counts, diff=plan.diff, events=events, absent=absent, messages=messages
     )
+
+
+def retire_absent(actor: Actor, now: Any) -> list[int]:
+    """Retire the CIs a class policy's rule says to: current CIs of a class with
+    ``retire_absent_after_days`` that a full scan found absent and that no source has seen
+    for that many days. Each goes through the CMDB's ``retire_ci`` (audited, its
+    relationships ended); without a rule nothing is ever retired. Returns their ids."""
+    import datetime as dt
+
+    from django.db.models import Count, Max
+
+    from assetgraph.cmdb.services import retire_ci
+
+    retired: list[int] = []
+    rules = ClassPolicy.objects.filter(retire_absent_after_days__isnull=False)
+    for class_id, days in rules.values_list("ci_class_id", "retire_absent_after_days"):
+        cutoff = now - dt.timedelta(days=days or 0)
+        ids = (
+            Sighting.objects.filter(ci__ci_class_id=class_id, ci__valid_to__isnull=True)
+            .values("ci_id")
+            .annotate(last=Max("last_seen"), absent=Count("absent_since"))
+            .filter(last__lte=cutoff, absent__gt=0)
+            .values_list("ci_id", flat=True)
+        )
+        for ci in CI.objects.filter(pk__in=list(ids)).order_by("pk"):
+            retire_ci(actor, ci, now)
+            retired.append(ci.pk)
+    return retired
 
 
 def _queue(run: DiscoveryRun, source: DataSource, plan: Any) -> None:

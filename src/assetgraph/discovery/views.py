@@ -399,8 +399,25 @@ def missing_list(request: AuthedRequest) -> HttpResponse:
         days = max(1, int(request.GET.get("days", assets.MISSING_AFTER_DAYS)))
     except ValueError:
         days = assets.MISSING_AFTER_DAYS
+    may_audit = has_perm(request.user, "assets.auditcampaign", "add")
+
+    def where(asset: Any) -> Any:
+        # the physical audit of the asset's location starts from here (prefilled)
+        if asset.location_id is None:
+            return "—"
+        if not may_audit:
+            return str(asset.location)
+        url = reverse("ui:assets:audit_start") + f"?location={asset.location_id}"
+        return {"url": url, "text": f"{asset.location}: start a physical audit"}
+
     rows = [
-        [link(asset, "ui:assets:asset_detail"), _ci_link(ci), asset.get_state_display(), seen]
+        [
+            link(asset, "ui:assets:asset_detail"),
+            _ci_link(ci),
+            asset.get_state_display(),
+            where(asset),
+            seen,
+        ]
         for asset, ci, seen in assets.missing(request.user, days)
     ]
     return render(
@@ -412,7 +429,7 @@ def missing_list(request: AuthedRequest) -> HttpResponse:
             "tables": [
                 {
                     "title": f"{len(rows)} assets",
-                    "headers": ["Asset", "CI", "State", "Last seen"],
+                    "headers": ["Asset", "CI", "State", "Location", "Last seen"],
                     "rows": rows,
                 }
             ],

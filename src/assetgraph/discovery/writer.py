@@ -83,6 +83,12 @@ def apply(actor: Actor, source: DataSource, plan: Plan, scope: str, now: dt.date
         _observations(plan, now, resolve)
         _sightings(source, plan, scope, now, resolve, ids)
         plan.seen = {resolve(ci) for ci in plan.item_ci.values()}
+        plan.changed = (
+            set(ids)
+            | {pk for pk, _, _, _ in plan.updates}
+            | {resolve(ci) for ci in plan.software.touched}
+            | {resolve(s) for s, _, _ in plan.relations}
+        )
     return events
 
 

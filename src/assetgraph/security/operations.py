@@ -1,6 +1,8 @@
 """The security app's background work (found by the events app by name): a nightly matching
-run (risk acceptances past their expiry reopen, findings refresh their exposure), the nightly
-evaluation of every enabled policy, and the notification of a team when findings land on it."""
+run (risk acceptances past their expiry reopen, findings refresh their exposure), a matching
+run of the CIs a discovery run changed (queued by discovery's after-run hook, so a new
+package version is matched the same minute, not the next night), the nightly evaluation of
+every enabled policy, and the notification of a team when findings land on it."""
 
 from __future__ import annotations
 
@@ -11,20 +13,31 @@ from django.urls import reverse
 
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core.actor import Actor
+from assetgraph.discovery.hooks import after_run
+from assetgraph.discovery.models import DiscoveryRun
 from assetgraph.events.delivery import register_event_hook
 from assetgraph.events.notifications import notify
-from assetgraph.events.queue import task
+from assetgraph.events.queue import enqueue, task
 from assetgraph.events.schedules import Every, ScheduleSpec, register_schedule
 from assetgraph.org.models import Department, Person
 
 from . import policies, reads, services
 from .models import Finding
 
+# Above this many changed CIs a discovery run re-matches everything (one job, no huge list).
+REMATCH_ALL_ABOVE = 10_000
+
 
 @task("security.match")
-def match() -> dict[str, Any]:
-    """Match everything against the advisories now."""
-    return services.run_matching(Actor.system("security schedule")).as_dict()
+def match(ci_ids: list[int] | None = None) -> dict[str, Any]:
+    """Match against the advisories now: everything, or only these CIs (incremental)."""
+    return services.run_matching(Actor.system("security schedule"), ci_ids=ci_ids).as_dict()
+
+
+@after_run
+def rematch_after_discovery(run: DiscoveryRun, ci_ids: list[int]) -> None:
+    """Queue a matching run of the CIs a discovery run created or changed."""
+    enqueue("security.match", {"ci_ids": ci_ids if len(ci_ids) <= REMATCH_ALL_ABOVE else None})
 
 
 @task("security.evaluate_policies")

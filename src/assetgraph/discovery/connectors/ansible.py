@@ -4,7 +4,9 @@ Reads the JSON ansible-core writes for ``ansible HOST -m setup`` (``{"ansible_fa
 one host) and ``-m package_facts`` (``ansible_facts.packages``), either as one file, as a
 ``--tree`` folder of per-host files (file name = host), or as several such folders (setup
 and package facts of the same host are merged by file name). The command line's
-``HOST | SUCCESS => {…}`` prefix is accepted too.
+``HOST | SUCCESS => {…}`` prefix is accepted too, and so is a ``jsonfile`` fact cache folder
+(``fact_caching_connection``: the facts at the top level, or, from ansible-core 2.19, inside a
+``__payload__`` JSON string).
 
 A host whose ``ansible_virtualization_role`` is ``guest`` is a Virtual Machine, else a
 Server. Mapping (docs/discovery.md): hostname, domain, default IPv4 address and MAC, OS
@@ -34,9 +36,12 @@ PURL_TYPES = {
     "apk": "apk",
     "pacman": "alpm",
 }
-_PREFIX = re.compile(r"^\s*[^\s{]+ \| [A-Z]+ => ", re.ASCII)
-# ``ansible all -m setup`` on a terminal: one ``HOST | SUCCESS => {…}`` block per host.
-_HOST_BLOCK = re.compile(r"^([^\s{|]+) \| (?:SUCCESS|CHANGED) => ", re.ASCII | re.MULTILINE)
+_PREFIX = re.compile(r"^\s*[^\s{]+ \| [A-Z]+!? => ", re.ASCII)
+# ``ansible all -m setup`` on a terminal: one ``HOST | SUCCESS => {…}`` block per host (and
+# ``HOST | UNREACHABLE! => {…}`` or ``FAILED!`` for the hosts it could not read).
+_HOST_BLOCK = re.compile(
+    r"^([^\s{|]+) \| (?:SUCCESS|CHANGED|UNREACHABLE!|FAILED!) => ", re.ASCII | re.MULTILINE
+)
 
 
 def _known(value: Any) -> str:
@@ -45,7 +50,9 @@ def _known(value: Any) -> str:
 
 
 def facts_of(data: bytes | str, where: str) -> dict[str, Any]:
-    """The ``ansible_facts`` object of one host's file."""
+    """The ``ansible_facts`` object of one host's file; empty for a host Ansible could not
+    reach or whose module failed (``{"unreachable": true, "msg": …}`` in a ``--tree``
+    folder): a fleet always has one, and it is skipped, not an error."""
     if isinstance(data, bytes | str):
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
         match = _PREFIX.match(text)
@@ -55,10 +62,27 @@ def facts_of(data: bytes | str, where: str) -> dict[str, Any]:
         document = load_json(data, "Ansible facts")
     except ParseError as exc:
         raise ParseError(exc.text, f"{where} {exc.where}".strip()) from None
-    if not isinstance(document, dict) or not isinstance(document.get("ansible_facts"), dict):
-        raise ParseError("no ansible_facts object (run `ansible HOST -m setup`)", where)
-    facts: dict[str, Any] = document["ansible_facts"]
-    return facts
+    if isinstance(document, dict) and isinstance(document.get("__payload__"), str):
+        # ansible-core 2.19's jsonfile fact cache wraps the facts in a JSON string
+        try:
+            document = load_json(document["__payload__"], "Ansible cached facts")
+        except ParseError as exc:
+            raise ParseError(exc.text, f"{where} __payload__ {exc.where}".strip()) from None
+    if isinstance(document, dict) and isinstance(document.get("ansible_facts"), dict):
+        facts: dict[str, Any] = document["ansible_facts"]
+        return facts
+    if isinstance(document, dict) and (
+        document.get("unreachable") is True or document.get("failed") is True
+    ):
+        return {}
+    if isinstance(document, dict) and (
+        "ansible_hostname" in document or "ansible_nodename" in document or "packages" in document
+    ):
+        return document  # a fact cache file (fact_caching = jsonfile): the facts themselves
+    raise ParseError(
+        "no ansible_facts object (run `ansible HOST -m setup`, or give a jsonfile fact cache)",
+        where,
+    )
 
 
 def read_output(data: bytes | str, name: str = "file") -> dict[str, dict[str, Any]]:
@@ -127,9 +151,18 @@ def _host_key(facts: dict[str, Any]) -> str:
 
 
 def parse_ansible(hosts: dict[str, dict[str, Any]]) -> list[DiscoveredItem]:
-    """One item per host (with its packages when package facts were given)."""
+    """One item per host (with its packages when package facts were given); hosts that were
+    unreachable or failed are skipped, but a run where every host did is an error."""
     items = []
+    unread = sorted(key for key, facts in hosts.items() if not facts)
+    if unread and len(unread) == len(hosts):
+        raise ParseError(
+            "Ansible reached no host (unreachable or failed): " + ", ".join(unread[:10]),
+            unread[0],
+        )
     for key, facts in sorted(hosts.items()):
+        if not facts:
+            continue
         if "ansible_hostname" in facts or "ansible_nodename" in facts:
             items.append(_host(key, facts))
         elif "packages" in facts:

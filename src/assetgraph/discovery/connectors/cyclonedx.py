@@ -1,7 +1,9 @@
-"""CycloneDX JSON SBOMs (spec 1.4, 1.5, 1.6) → an application CI and its components.
+"""CycloneDX SBOMs (spec 1.4, 1.5, 1.6; JSON or XML) → an application CI and its components.
 
-The document is checked (``bomFormat`` CycloneDX, ``specVersion`` one of 1.4-1.6: any
-other version is refused by name) and read with ``cyclonedx-python-lib``. The application is
+The document is checked (JSON: ``bomFormat`` CycloneDX and ``specVersion``; XML: a
+``<bom>`` root in the ``http://cyclonedx.org/schema/bom/1.x`` namespace, parsed with
+``defusedxml`` so an XML bomb or external entity is refused; a version other than 1.4-1.6 is
+refused by name) and read with ``cyclonedx-python-lib``. The application is
 ``metadata.component`` (name, version) or, when the SBOM has none, the run's scope; each
 component (nested ones too) becomes a software install of that application with its
 version, package URL (normalised by ``packageurl-python``), licences (SPDX ids, names or
@@ -15,23 +17,74 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from .base import DiscoveredItem, ParseError, SoftwareItem, load_json
+from .base import DiscoveredItem, ParseError, SoftwareItem, load_json, read_limited
 
 SUPPORTED = ("1.4", "1.5", "1.6")
+NAMESPACE = "http://cyclonedx.org/schema/bom/"
 
 
 def parse_cyclonedx(data: bytes | str, application: str = "") -> list[DiscoveredItem]:
-    """The application of an SBOM with its components as software."""
-    document = load_json(data, "a CycloneDX SBOM")
+    """The application of an SBOM (JSON or XML, told apart by the first character) with
+    its components as software."""
+    raw = read_limited(data)
+    if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        bom, version = _from_xml(raw)
+    else:
+        bom, version = _from_json(raw)
+    return _items(bom, version, application)
+
+
+def _unsupported(version: str, where: str) -> ParseError:
+    return ParseError(
+        f"CycloneDX spec version {version or '(missing)'} is not supported; "
+        f"use {', '.join(SUPPORTED)} (cyclonedx-py --spec-version 1.6)",
+        where,
+    )
+
+
+def _from_xml(raw: bytes) -> tuple[Any, str]:
+    """The BOM of an XML SBOM; the version is the namespace's (``…/schema/bom/1.5``)."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError as XMLParseError
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(raw, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise ParseError(
+            f"refused: {type(exc).__name__} (entity declarations are not allowed)"
+        ) from None
+    except XMLParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        raise ParseError(f"broken XML ({exc})", f"line {line} column {column}") from None
+    namespace, _, tag = root.tag.rpartition("}")
+    if tag != "bom" or not namespace.lstrip("{").startswith(NAMESPACE):
+        raise ParseError(
+            f"not a CycloneDX SBOM: the root element is <{tag}> in namespace "
+            f"{namespace.lstrip('{') or '(none)'}, not <bom> in {NAMESPACE}1.x",
+            "<bom>",
+        )
+    version = namespace.lstrip("{").removeprefix(NAMESPACE)
+    if version not in SUPPORTED:
+        raise _unsupported(version, "<bom xmlns>")
+    from cyclonedx.model.bom import Bom
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bom = Bom.from_xml(root)  # type: ignore[attr-defined]
+    except Exception as exc:
+        raise ParseError(f"not a valid CycloneDX {version} XML document ({exc})") from None
+    return bom, version
+
+
+def _from_json(raw: bytes) -> tuple[Any, str]:
+    document = load_json(raw, "a CycloneDX SBOM")
     if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
         raise ParseError('not a CycloneDX SBOM: bomFormat is not "CycloneDX"', "bomFormat")
     version = str(document.get("specVersion", ""))
     if version not in SUPPORTED:
-        raise ParseError(
-            f"CycloneDX spec version {version or '(missing)'} is not supported; "
-            f"use {', '.join(SUPPORTED)} (cyclonedx-py --spec-version 1.6)",
-            "specVersion",
-        )
+        raise _unsupported(version, "specVersion")
     from cyclonedx.model.bom import Bom
 
     try:
@@ -41,6 +94,10 @@ def parse_cyclonedx(data: bytes | str, application: str = "") -> list[Discovered
             bom = Bom.from_json(document)  # type: ignore[attr-defined]
     except Exception as exc:
         raise ParseError(f"not a valid CycloneDX {version} document ({exc})") from None
+    return bom, version
+
+
+def _items(bom: Any, version: str, application: str) -> list[DiscoveredItem]:
     root = bom.metadata.component
     name = (root.name if root is not None else "") or application
     if not name:
@@ -52,9 +109,10 @@ def parse_cyclonedx(data: bytes | str, application: str = "") -> list[Discovered
     attributes: dict[str, Any] = {}
     if root is not None and root.version:
         attributes["version"] = root.version
+    # Not the serial number nor the timestamp: cyclonedx-py writes new ones on every run
+    # (and the library invents a serial when the file has none), so keeping them would turn
+    # an unchanged project's regenerated SBOM into an update.
     facts: dict[str, Any] = {"sbom_spec": version, "components": len(software)}
-    if bom.serial_number:
-        facts["sbom_serial"] = str(bom.serial_number)
     if root is not None and root.purl:
         facts["purl"] = str(root.purl)
     return [
