@@ -45,6 +45,8 @@ from assetgraph.framework.spec import BulkAction, Column, Resource, render_secti
 
 from .history import describe
 from .paging import keyset_page
+from .pickers import pick_url, pickable, use_pickers
+from .pickers import search as search_references
 from .viewer import current_viewer
 
 MAX_FILTER_OPTIONS = 200
@@ -64,6 +66,17 @@ def link(obj: Any, url_name: str) -> dict[str, str] | str:
     return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])}
 
 
+def name_of(obj: Any) -> str:
+    """A reference's name as plain text: ``""`` for none, ``(hidden)`` for an object the
+    viewer may not see (the rule of :func:`link`, for text such as a picker's detail line)."""
+    if obj is None:
+        return ""
+    viewer = current_viewer()
+    if viewer is not None and registry.for_model(obj) is not None and not can_view(viewer, obj):
+        return str(HIDDEN)
+    return str(obj)
+
+
 @dataclass(frozen=True)
 class FilterField:
     """A filter input rendered from a ``FilterSchema`` field."""
@@ -73,6 +86,7 @@ class FilterField:
     kind: str  # "text" | "select"
     value: str
     options: list[tuple[str, str]] = field(default_factory=list)
+    url: str = ""  # a "picker": where it asks for suggestions
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -107,7 +121,20 @@ def filter_fields(
             )
         elif annotation is int and name.endswith("_id"):
             options = _related_options(request, model, name)
-            if options is None:
+            related = _related_model(model, name)
+            picker = pickable(registry.object_type_key(related)) if related else None
+            if options is None and picker is not None:
+                # A long list: type-ahead by name (the id travels in the hidden input).
+                chosen = ""
+                if value.isdigit():
+                    obj = picker.queryset(request).filter(pk=int(value)).first()
+                    chosen = str(obj) if obj is not None else ""
+                result.append(
+                    FilterField(
+                        name, label, "picker", value, [(value, chosen)], pick_url(picker.key)
+                    )
+                )
+            elif options is None:
                 result.append(FilterField(name, label, "text", value))
             else:
                 result.append(FilterField(name, label, "select", value, options))
@@ -139,16 +166,22 @@ def attribute_filter_fields(request: HttpRequest, definitions: Sequence[Any]) ->
     return fields
 
 
-def _related_options(
-    request: HttpRequest, model: type[models.Model] | None, name: str
-) -> list[tuple[str, str]] | None:
+def _related_model(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
+    """The model a ``<field>_id`` filter refers to (None when it is not a relation)."""
     if model is None:
         return None
     try:
         related = model._meta.get_field(name.removesuffix("_id")).related_model
     except Exception:
         return None
-    if not isinstance(related, type):
+    return related if isinstance(related, type) else None
+
+
+def _related_options(
+    request: HttpRequest, model: type[models.Model] | None, name: str
+) -> list[tuple[str, str]] | None:
+    related = _related_model(model, name)
+    if related is None:
         return None
     # A drop-down only while it stays short; beyond that the filter takes an id.
     rows = list(
@@ -159,11 +192,55 @@ def _related_options(
     return [(str(obj.pk), str(obj)) for obj in rows]
 
 
+def _names_to_ids(
+    request: HttpRequest, model: type[models.Model] | None, raw: dict[str, Any]
+) -> dict[str, list[str]]:
+    """Reference filters given by name (``?category_id=laptop``, ``?custodian_id=Minh``)
+    become the one visible object's id; none or several is a field error naming the closest
+    matches. Why: people filter by what they read, never by a database id."""
+    errors: dict[str, list[str]] = {}
+    for name, value in list(raw.items()):
+        if not name.endswith("_id") or str(value).strip().lstrip("#").isdigit():
+            continue
+        related = _related_model(model, name)
+        resource = pickable(registry.object_type_key(related)) if related else None
+        if resource is None:
+            continue
+        rows, _ = search_references(request, resource, str(value), limit=10)
+        exact = [obj for obj in rows if str(obj).lower() == str(value).strip().lower()]
+        chosen = exact if exact else rows
+        if len(chosen) == 1:
+            raw[name] = chosen[0].pk
+            continue
+        del raw[name]
+        label = related._meta.verbose_name if related else name
+        if not chosen:
+            errors[name] = [f"no {label} named {value!r}"]
+        else:
+            names = ", ".join(str(obj) for obj in chosen[:5])
+            errors[name] = [f"{value!r} matches several: {names}"]
+    return errors
+
+
 def parse_filters(
-    request: HttpRequest, schema: type[FilterSchema]
+    request: HttpRequest, schema: type[FilterSchema], model: type[models.Model] | None = None
 ) -> tuple[FilterSchema, dict[str, list[str]]]:
-    """Validate the query string with the API's filter schema; bad values become field errors."""
-    raw = {k: v for k, v in request.GET.items() if k in schema.model_fields and v != ""}
+    """Validate the query string with the API's filter schema; bad values become field errors
+    (``model``: the listed model, whose reference filters then also take names)."""
+    raw: dict[str, Any] = {
+        k: v for k, v in request.GET.items() if k in schema.model_fields and v != ""
+    }
+    name_errors = _names_to_ids(request, model, raw)
+    if name_errors:
+        schema_obj, errors = parse_filters_raw(schema, raw)
+        return schema_obj, {**name_errors, **errors}
+    return parse_filters_raw(schema, raw)
+
+
+def parse_filters_raw(
+    schema: type[FilterSchema], raw: dict[str, Any]
+) -> tuple[FilterSchema, dict[str, list[str]]]:
+    """Validate already-collected filter values with the schema."""
     try:
         return schema(**raw), {}
     except PydanticValidationError as exc:
@@ -179,7 +256,7 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
     """The list page; HTMX requests get only the table partial."""
     if not has_perm(request.user, resource.key, "view"):
         raise PermissionDenied(f"you may not view {resource.model._meta.verbose_name_plural}")
-    filters, filter_errors = parse_filters(request, resource.filters)
+    filters, filter_errors = parse_filters(request, resource.filters, resource.model)
     queryset = filters.filter(resource.queryset(request))
     orderings = dict(resource.orderings)
     definitions = list(resource.attribute_definitions()) if resource.attribute_definitions else []
@@ -338,6 +415,7 @@ def prepare_form(form: forms.BaseForm, request: HttpRequest) -> None:
         else:
             css = "form-control"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+    use_pickers(form)
 
 
 def apply_service_errors(form: forms.BaseForm, exc: ServiceError) -> None:
@@ -440,4 +518,4 @@ def resource_urls(resource: Resource) -> list[URLPattern]:
     return [pattern for page, pattern in patterns.items() if page in resource.pages]
 
 
-__all__ = ["BulkAction", "Column", "Resource", "link", "resource_urls"]
+__all__ = ["BulkAction", "Column", "Resource", "link", "name_of", "resource_urls"]

@@ -26,6 +26,7 @@ from assetgraph.core.actor import ui_actor
 from assetgraph.core.clientaddr import client_address
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.framework.redaction import visible_events
+from assetgraph.framework.spec import resource_for
 
 from .context_processors import dashboard_cards
 from .forms import LoginForm, TokenForm
@@ -136,6 +137,12 @@ def search(request: AuthedRequest) -> HttpResponse:
             condition = Q()
             for name in entry.search_fields:
                 condition |= Q(**{f"{name}__icontains": query})
+            resource = resource_for(entry.key)
+            if resource is not None and resource.reference_lookup is not None:
+                # A quoted reference finds its object (``CHG00002`` → that change).
+                reference = resource.reference_lookup(query)
+                if reference is not None:
+                    condition |= reference
             found = list(
                 restrict(entry.model._default_manager.filter(condition), request.user, "view")[
                     : SEARCH_LIMIT_PER_TYPE + 1
