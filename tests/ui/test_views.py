@@ -40,10 +40,10 @@ def test_list_detail_history_and_search(site: dict[str, Any], browser: Any, syst
         and b"History" in detail.content
     )
     history = client.get(f"/org/people/{site['ana'].pk}/history/")
-    assert b"job_title" in history.content and b"Network Engineer" in history.content
-    # References read by name: department IT → Finance, not 2 → 1.
+    assert b"Job title" in history.content and b"Network Engineer" in history.content
+    # References read by name: department IT → Finance, not 2 → 1; labels, not keys.
     assert re.search(
-        rb"<code>department</code>: <span[^>]*>IT</span> \xe2\x86\x92 Finance", history.content
+        rb"Department</span>: <span[^>]*>IT</span> \xe2\x86\x92 Finance", history.content
     )
     found = client.get("/search/", {"q": "berlin"})
     assert b"EMEA / Berlin" in found.content

@@ -1,0 +1,60 @@
+"""History in words: what an event did ("Checked out to Minh Nguyen"), labels instead of
+keys, choices by their label, typed attributes key by key, and no internal counters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from assetgraph.assets import services as assets
+from assetgraph.cmdb import services as cmdb
+from assetgraph.cmdb.models import CIClass
+from assetgraph.core.actor import Actor
+from assetgraph.ui.history import humanize
+from tests.assets.conftest import catalogue, make_asset
+
+__all__ = ["catalogue", "make_asset"]  # the assets tests' fixtures
+
+pytestmark = pytest.mark.django_db
+
+
+def test_generated_labels_read_like_labels() -> None:
+    assert humanize("ram_gb") == "RAM (GB)"
+    assert humanize("eol_date") == "End of life date"
+    assert humanize("os_version") == "OS version"
+    assert humanize("hostname") == "Hostname"
+
+
+def test_a_checkout_reads_as_a_sentence_with_states_by_label(
+    make_asset: Callable[..., Any],
+    site: dict[str, Any],
+    system: Actor,
+    browser: Callable[..., Client],
+) -> None:
+    asset = make_asset()
+    assets.check_out_asset(system, asset, to_person=site["minh"])
+    html = browser("Admin").get(f"/assets/assets/{asset.pk}/history/").content.decode()
+    assert f"Checked out to {site['minh']}" in html
+    assert "In stock</span> → In use" in html  # the state's label, not "in_stock"
+    assert 'title="version"' not in html and 'title="custody_record"' not in html
+    assert ">Custodian</span>" in html
+
+
+def test_typed_attributes_change_key_by_key(
+    site: dict[str, Any], system: Actor, browser: Callable[..., Client]
+) -> None:
+    vm = cmdb.create_ci(
+        system,
+        {
+            "name": "vm-words",
+            "ci_class": CIClass.objects.get(name="Virtual Machine"),
+            "attributes": {"hostname": "vm-words", "ram_gb": 16},
+        },
+    )
+    cmdb.update_ci(system, vm, {"attributes": {"hostname": "vm-words", "ram_gb": 32}})
+    html = browser("Admin").get(f"/cmdb/cis/{vm.pk}/history/").content.decode()
+    assert 'RAM (GB)</span>: <span class="text-body-secondary">16</span> → 32' in html
+    assert ">Hostname</span>" not in html  # unchanged keys are not listed
