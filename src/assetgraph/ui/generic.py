@@ -50,6 +50,17 @@ from .pickers import search as search_references
 from .viewer import current_viewer
 
 MAX_FILTER_OPTIONS = 200
+# Lists count their rows up to this many; past it the count reads "more than 10,000" (an exact
+# count of a million CIs would cost more than the page).
+COUNT_CAP = 10_000
+MAX_BACK = 50  # pages "Previous" can walk back through
+MAX_BACK_CHARS = 4000
+
+
+def count_rows(queryset: models.QuerySet[Any]) -> tuple[int, bool]:
+    """How many rows a filtered list has, counted up to :data:`COUNT_CAP` (capped: True)."""
+    found = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return min(found, COUNT_CAP), found > COUNT_CAP
 
 
 def link(obj: Any, url_name: str) -> dict[str, str] | str:
@@ -275,7 +286,23 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
         paging = page_request({}, resource.orderings, resource.default_ordering)
         rows, next_cursor = paginate(queryset, paging, resource.orderings)
     prime_references(request.user, resource.model, rows)
-    params = {k: v for k, v in request.GET.items() if k not in {"cursor", "select"} and v != ""}
+    params = {
+        k: v for k, v in request.GET.items() if k not in {"cursor", "select", "back"} and v != ""
+    }
+    # Previous pages: the cursors that led here ("0" for the first page), newest last.
+    back = [c for c in request.GET.get("back", "").split(",") if c][-MAX_BACK:]
+    if not paging.cursor:
+        back = []
+    offset = len(back) * paging.limit
+    count, count_capped = count_rows(queryset)
+    next_back = ",".join([*back, paging.cursor or "0"])[-MAX_BACK_CHARS:]
+    previous_url = None
+    if paging.cursor:
+        previous = back[-1] if back else "0"
+        query = {**params, **({"cursor": previous} if previous != "0" else {})}
+        if back[:-1]:
+            query["back"] = ",".join(back[:-1])
+        previous_url = "?" + urlencode(query)
     bulk = _bulk_actions(request, resource)
     current = dict(params, **({"cursor": paging.cursor} if paging.cursor else {}))
     context = {
@@ -283,8 +310,15 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
         "meta": resource.model._meta,
         "rows": [(obj, [_cell(c, obj) for c in resource.columns]) for obj in rows],
         "columns": [_header(c, paging.ordering, params) for c in resource.columns],
-        "next_url": "?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None,
+        "next_url": "?" + urlencode({**params, "cursor": next_cursor, "back": next_back})
+        if next_cursor
+        else None,
         "first_url": "?" + urlencode(params) if paging.cursor else None,
+        "previous_url": previous_url,
+        "count": count,
+        "count_capped": count_capped,
+        "first_row": offset + 1 if rows else 0,
+        "last_row": offset + len(rows),
         "filters": filter_fields(request, resource.filters, resource.model)
         + attribute_filter_fields(request, definitions),
         "filter_errors": filter_errors,
