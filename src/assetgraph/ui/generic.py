@@ -44,6 +44,7 @@ from assetgraph.framework.redaction import history_events
 from assetgraph.framework.spec import BulkAction, Column, Resource, render_sections
 
 from .history import describe
+from .models import ListLayout, SavedFilter
 from .paging import keyset_page
 from .pickers import pick_url, pickable, use_pickers
 from .pickers import search as search_references
@@ -286,6 +287,9 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
         paging = page_request({}, resource.orderings, resource.default_ordering)
         rows, next_cursor = paginate(queryset, paging, resource.orderings)
     prime_references(request.user, resource.model, rows)
+    layout = ListLayout.objects.filter(user=request.user, list_key=resource.key).first()
+    hidden = set(layout.hidden_columns if layout else ())
+    columns = [c for c in resource.columns if c.label not in hidden] or list(resource.columns[:1])
     params = {
         k: v for k, v in request.GET.items() if k not in {"cursor", "select", "back"} and v != ""
     }
@@ -308,8 +312,11 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
     context = {
         "resource": resource,
         "meta": resource.model._meta,
-        "rows": [(obj, [_cell(c, obj) for c in resource.columns]) for obj in rows],
-        "columns": [_header(c, paging.ordering, params) for c in resource.columns],
+        "rows": [(obj, [_cell(c, obj) for c in columns]) for obj in rows],
+        "columns": [_header(c, paging.ordering, params) for c in columns],
+        "all_columns": [(c.label, c.label not in hidden) for c in resource.columns],
+        "saved_filters": list(SavedFilter.objects.filter(user=request.user, list_key=resource.key)),
+        "filter_query": urlencode(params),
         "next_url": "?" + urlencode({**params, "cursor": next_cursor, "back": next_back})
         if next_cursor
         else None,
@@ -330,7 +337,7 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
         "select_all_url": "?" + urlencode({**current, "select": "all"}),
         "select_none_url": "?" + urlencode(current),
         "current_url": resource.url("list") + (f"?{urlencode(current)}" if current else ""),
-        "colspan": len(resource.columns) + (1 if bulk else 0),
+        "colspan": len(columns) + (1 if bulk else 0),
     }
     if request.htmx:
         response = render(request, "ui/partials/object_table.html", context)

@@ -28,6 +28,7 @@ from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.framework.redaction import visible_events
 from assetgraph.framework.spec import resource_for
 
+from . import services as list_services
 from .context_processors import dashboard_cards
 from .forms import LoginForm, TokenForm
 from .history import describe
@@ -309,3 +310,59 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
             "types": [t.key for t in registry.all_types()],
         },
     )
+
+
+def _back_to(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = fallback
+    return HttpResponseRedirect(target or fallback)
+
+
+def _list_resource(request: AuthedRequest, key: str) -> Any:
+    resource = resource_for(key)
+    if resource is None or not resource.has_pages or not has_perm(request.user, key, "view"):
+        raise Http404
+    return resource
+
+
+@require_POST
+@login_required
+def list_columns(request: AuthedRequest, key: str) -> HttpResponse:
+    """Keep which columns of a list the user wants (``show``: the labels to show)."""
+    resource = _list_resource(request, key)
+    labels = [c.label for c in resource.columns]
+    shown = set(request.POST.getlist("show"))
+    hidden = [label for label in labels if label not in shown]
+    if len(hidden) == len(labels):
+        hidden = hidden[1:]  # a list keeps at least its first column
+    list_services.set_hidden_columns(ui_actor(request), key, hidden)
+    messages.success(request, "Columns saved.")
+    return _back_to(request, resource.url("list"))
+
+
+@require_POST
+@login_required
+def save_list_filter(request: AuthedRequest, key: str) -> HttpResponse:
+    """Save the list's current filters under a name."""
+    resource = _list_resource(request, key)
+    try:
+        saved = list_services.save_filter(
+            ui_actor(request), key, request.POST.get("name", ""), request.POST.get("query", "")
+        )
+        messages.success(request, f"Saved the filter {saved.name!r}.")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return _back_to(request, resource.url("list"))
+
+
+@require_POST
+@login_required
+def delete_list_filter(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Forget one of the user's saved filters."""
+    try:
+        list_services.delete_saved_filter(ui_actor(request), pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    messages.success(request, "Saved filter deleted.")
+    return _back_to(request, reverse("ui:dashboard"))
