@@ -43,7 +43,7 @@ from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.framework.redaction import history_events
 from assetgraph.framework.spec import BulkAction, Column, Resource, render_sections
 
-from .history import describe
+from .history import describe, humanize
 from .models import ListLayout, SavedFilter
 from .paging import keyset_page
 from .pickers import pick_url, pickable, use_pickers
@@ -101,6 +101,20 @@ class FilterField:
     url: str = ""  # a "picker": where it asks for suggestions
 
 
+def _filter_label(model: type[models.Model] | None, name: str) -> str:
+    """A filter's label: the model field's verbose name ("End of life"), else the key in
+    words ("ram_gb" → "RAM (GB)")."""
+    key = name.removesuffix("_id")
+    if model is not None:
+        try:
+            verbose = str(getattr(model._meta.get_field(key), "verbose_name", "") or "")
+        except Exception:
+            verbose = ""
+        if verbose:
+            return verbose[:1].upper() + verbose[1:]
+    return humanize(key)
+
+
 def _unwrap(annotation: Any) -> Any:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -116,7 +130,7 @@ def filter_fields(
     result: list[FilterField] = []
     for name, info in schema.model_fields.items():
         value = request.GET.get(name, "")
-        label = (info.description or name.replace("_id", "").replace("_", " ")).capitalize()
+        label = info.description.capitalize() if info.description else _filter_label(model, name)
         annotation = _unwrap(info.annotation)
         if annotation is bool:
             result.append(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.urls import NoReverseMatch, reverse
 
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core import registry
@@ -166,6 +167,7 @@ def describe(events: list[AuditEvent], user: Any) -> list[tuple[AuditEvent, list
                     Change(name, _text(values[0]), _text(values[1]), _label(owner, name))
                 )
         event.summary = _sentence(event, after_names)  # type: ignore[attr-defined]
+        event.type_label, event.object_url = _where(event)  # type: ignore[attr-defined]
         described.append((event, changes))
     return described
 
@@ -177,6 +179,21 @@ def _dict_changes(name: str, before: dict[str, Any], after: dict[str, Any]) -> l
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     ]
+
+
+def _where(event: AuditEvent) -> tuple[str, str]:
+    """The event's object type in words and a link to the object (none once it is deleted:
+    the events are shown only to those who may see them, see ``framework.redaction``)."""
+    entry = registry.find(event.object_type)
+    if entry is None:
+        return event.object_type, ""
+    label = entry.label[:1].upper() + entry.label[1:]
+    if event.action == "delete" or not entry.detail_url_name or not str(event.object_id).isdigit():
+        return label, ""
+    try:
+        return label, reverse(entry.detail_url_name, args=[int(event.object_id)])
+    except NoReverseMatch:
+        return label, ""
 
 
 def _model(object_type: str) -> type[models.Model] | None:
