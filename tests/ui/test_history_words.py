@@ -15,8 +15,9 @@ from assetgraph.cmdb.models import CIClass
 from assetgraph.core.actor import Actor
 from assetgraph.ui.history import humanize
 from tests.assets.conftest import catalogue, make_asset
+from tests.cmdb.conftest import estate
 
-__all__ = ["catalogue", "make_asset"]  # the assets tests' fixtures
+__all__ = ["catalogue", "estate", "make_asset"]  # the assets and CMDB tests' fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +59,26 @@ def test_typed_attributes_change_key_by_key(
     html = browser("Admin").get(f"/cmdb/cis/{vm.pk}/history/").content.decode()
     assert 'RAM (GB)</span>: <span class="text-body-secondary">16</span> → 32' in html
     assert ">Hostname</span>" not in html  # unchanged keys are not listed
+
+
+def test_a_retirement_substate_is_chosen_not_typed(
+    make_asset: Callable[..., Any], browser: Callable[..., Client]
+) -> None:
+    asset = make_asset()
+    client = browser("Admin")
+    url = f"/assets/assets/{asset.pk}/transition/"
+    page = client.get(url).content.decode()
+    assert '<select name="substate"' in page and '<option value="sold">Sold</option>' in page
+    refused = client.post(url, {"transition": "retire", "substate": "melted"})
+    assert refused.status_code in (200, 422)
+    assert "Select a valid choice" in refused.content.decode()
+    asset.refresh_from_db()
+    assert asset.state == "in_stock"
+
+
+def test_root_cause_reads_in_plain_words(
+    estate: dict[str, Any], browser: Callable[..., Client]
+) -> None:
+    page = browser("Admin").get("/impact/root-cause/", {"symptom": "Finance"}).content.decode()
+    assert "explains 1 of 1 symptom" in page and "point" in page and "also affects" in page
+    assert "collateral" not in page
