@@ -17,8 +17,11 @@ from assetgraph.core.actor import Actor
 from assetgraph.org import services as org
 from assetgraph.org.models import Person
 from assetgraph.ui import pickers
+from tests.assets.conftest import catalogue, make_asset
 
 from ..harness import NEVER
+
+__all__ = ["catalogue", "make_asset"]  # the assets tests' fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +159,37 @@ def test_list_filters_take_names(
     page = client.get(listing, {"department_id": site["finance"].pk}).content.decode()
     assert 'data-picker="/pick/org.department/"' in page
     assert 'value="Finance"' in page
+
+
+def test_kit_recipients_are_picked_as_chips_on_a_long_list(
+    catalogue: dict[str, Any],
+    make_asset: Callable[..., Any],
+    browser: Callable[..., Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assetgraph.assets import services as asset_services
+
+    for _ in range(3):
+        make_asset(model="u27")
+    from assetgraph.assets.models import Asset
+
+    kit = asset_services.create_kit(
+        Actor.system(),
+        {"name": "Desk", "items": [{"model_id": catalogue["u27"].pk, "quantity": 1}]},
+    )
+    monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
+    client = browser("Helpdesk")
+    url = f"/assets/kits/{kit.pk}/issue/"
+    page = client.get(url).content.decode()
+    assert 'data-picker-multiple="people"' in page
+    assert f">{catalogue['ana']}</option>" not in page
+    assert 'for="id_people_search"' in page
+    issued = client.post(url, {"people": [catalogue["ana"].pk, catalogue["ben"].pk]})
+    assert issued.status_code == 302, issued.content.decode()[:3000]
+    assert Asset.objects.filter(state="in_use").count() == 2
+    # A form sent back with an error shows the chosen people as chips, by name.
+    again = client.post(url, {"people": [catalogue["ana"].pk], "expected_return": "soon"})
+    assert again.status_code in (200, 422)
+    assert f'<input type="hidden" name="people" value="{catalogue["ana"].pk}">' in (
+        again.content.decode()
+    )
