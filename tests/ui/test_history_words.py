@@ -77,8 +77,11 @@ def test_a_retirement_substate_is_chosen_not_typed(
 
 
 def test_root_cause_reads_in_plain_words(
-    estate: dict[str, Any], browser: Callable[..., Client]
+    estate: dict[str, Any], system: Actor, browser: Callable[..., Client]
 ) -> None:
+    cmdb.update_ci(system, estate["db"], {"attributes": {"version": "16.3"}})
     page = browser("Admin").get("/impact/root-cause/", {"symptom": "Finance"}).content.decode()
     assert "explains 1 of 1 symptom" in page and "point" in page and "also affects" in page
     assert "collateral" not in page
+    # The count of recent changes is the rows listed under it (it read 0 above a change).
+    assert "Recent changes (0)" not in page and "Recent changes (1)" in page
