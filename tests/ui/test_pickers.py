@@ -193,3 +193,36 @@ def test_kit_recipients_are_picked_as_chips_on_a_long_list(
     assert f'<input type="hidden" name="people" value="{catalogue["ana"].pk}">' in (
         again.content.decode()
     )
+
+
+def test_a_formset_asks_once_whether_a_list_is_long(
+    catalogue: dict[str, Any], browser: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetgraph.assets import services as asset_services
+
+    kit = asset_services.create_kit(
+        Actor.system(),
+        {"name": "Desk", "items": [{"model_id": catalogue["u27"].pk, "quantity": 1}]},
+    )
+    monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
+    client = browser("Admin")
+    url = f"/assets/kits/{kit.pk}/items/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as one_kit_line:
+        page = client.get(url).content.decode()
+    assert 'data-picker="/pick/assets.assetmodel/"' in page
+    asset_services.update_kit(
+        Actor.system(),
+        kit,
+        {
+            "items": [
+                {"model_id": catalogue["u27"].pk, "quantity": 1},
+                {"model_id": catalogue["latitude"].pk, "quantity": 2},
+            ]
+        },
+    )
+    with CaptureQueriesContext(connection) as two_kit_lines:
+        assert client.get(url).status_code == 200
+    # A second row costs one query (its chosen model's name); the long-list check is not
+    # repeated per row, and the picker's detail line is not read for a chosen value.
+    assert len(two_kit_lines.captured_queries) <= len(one_kit_line.captured_queries) + 1

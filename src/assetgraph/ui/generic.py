@@ -470,7 +470,11 @@ def prepare_form(form: forms.BaseForm, request: HttpRequest) -> None:
         else:
             css = "form-control"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-    use_pickers(form)
+    memo = getattr(request, "_picker_lists", None)
+    if memo is None:
+        memo = {}
+        setattr(request, "_picker_lists", memo)  # noqa: B010 - a request-scoped cache
+    use_pickers(form, memo)
 
 
 def apply_service_errors(form: forms.BaseForm, exc: ServiceError) -> None:

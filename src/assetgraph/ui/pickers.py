@@ -20,6 +20,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import EmptyResultSet
 from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, JsonResponse
@@ -169,15 +170,12 @@ class PickerWidget(forms.Widget):
         values = value if isinstance(value, (list, tuple)) else [value]
         pks = [int(v) for v in values if str(v).strip().isdigit()]
         chosen = list(self.queryset.filter(pk__in=pks)) if pks else []
-        resource = pickable(self.object_type)
         context["widget"].update(
             {
                 "url": pick_url(self.object_type),
                 "multiple": self.allow_multiple_selected,
-                "chosen": [
-                    suggestion(resource, obj) if resource else Suggestion(obj.pk, str(obj), "", "")
-                    for obj in chosen
-                ],
+                # The chosen object by name (its detail line is for suggestions only).
+                "chosen": [Suggestion(obj.pk, str(obj), "", "") for obj in chosen],
                 "label": registry.get(self.object_type).label
                 if registry.find(self.object_type)
                 else "",
@@ -186,11 +184,12 @@ class PickerWidget(forms.Widget):
         return context
 
 
-def use_pickers(form: forms.BaseForm) -> None:
+def use_pickers(form: forms.BaseForm, memo: dict[str, bool] | None = None) -> None:
     """Swap the drop-downs of long reference lists for type-ahead pickers.
 
     Called by ``prepare_form`` after the choices were limited to what the user may view; a
-    list of at most :data:`SELECT_LIMIT` options stays a drop-down.
+    list of at most :data:`SELECT_LIMIT` options stays a drop-down. ``memo`` (one per
+    request) keeps the answer per choice list, so a formset asks once, not once per row.
     """
     for form_field in form.fields.values():
         if not isinstance(form_field, forms.ModelChoiceField) or form_field.queryset is None:
@@ -198,9 +197,18 @@ def use_pickers(form: forms.BaseForm) -> None:
         key = registry.object_type_key(form_field.queryset.model)
         if pickable(key) is None:
             continue
-        if len(form_field.queryset.values_list("pk", flat=True)[: SELECT_LIMIT + 1]) <= (
-            SELECT_LIMIT
-        ):
+        try:
+            sql = str(form_field.queryset.query)
+        except EmptyResultSet:  # an empty queryset (``.none()``): a drop-down of nothing
+            continue
+        if memo is not None and sql in memo:
+            long_list = memo[sql]
+        else:
+            sample = form_field.queryset.values_list("pk", flat=True)[: SELECT_LIMIT + 1]
+            long_list = len(sample) > SELECT_LIMIT
+            if memo is not None:
+                memo[sql] = long_list
+        if not long_list:
             continue
         multiple = isinstance(form_field, forms.ModelMultipleChoiceField)
         widget = PickerWidget(key, form_field.queryset, multiple, form_field.widget.attrs)
