@@ -53,7 +53,7 @@ def test_flags_money_and_a_retirement_that_asks_first(
     )
     expect(page.locator("#outage-reasons")).to_contain_text("Farm A is left with no spare capacity")
     page.select_option("#id_transition", "decommission")
-    page.fill("#id_substate", "disposed")
+    page.select_option("#id_substate", "disposed")
     page.fill("#id_reason", "end of life")
     page.fill("#id_recipient", "Green Recycling")
     page.get_by_role("button", name="Confirm").click()

@@ -11,6 +11,7 @@ from assetgraph.core.errors import ValidationFailed
 from assetgraph.org.choices import PersonStatusChoices
 from assetgraph.org.models import Location, Person
 
+from .choices import AssetSubstateChoices
 from .lifecycle import TRANSITIONS
 from .models import Asset, AssetModel, Category, CustomField, Kit
 
@@ -232,7 +233,13 @@ class TransitionForm(forms.Form):
     """A lifecycle transition; disposal fields apply to retirements that need a record."""
 
     transition = forms.ChoiceField(choices=[])
-    substate = forms.CharField(required=False, help_text="e.g. disposed, sold, lost")
+    # A choice, not free text: the substates a transition can land in (the service checks
+    # which one fits the target state and names the field if it does not).
+    substate = forms.ChoiceField(
+        required=False,
+        choices=[("", "—")] + [(c.value, c.label) for c in AssetSubstateChoices if c.value],
+        help_text="Retiring: disposed, sold, donated, lost or stolen.",
+    )
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     recipient = forms.CharField(required=False, label="Disposal: recipient")
     certificate_number = forms.CharField(required=False, label="Disposal: certificate number")

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from assetgraph.accounts.permissions import restrict
 from assetgraph.framework.spec import ALL_PAGES, BulkAction, Column, Resource
-from assetgraph.ui.generic import link
+from assetgraph.ui.generic import link, name_of
 
 from . import api, exports, forms, schemas, services
 from .importers import AssetImporter
@@ -102,6 +102,10 @@ MODEL = Resource(
     api_path="models",
     tag="asset models",
     search_fields=("name", "model_number"),
+    picker_detail=lambda m: " · ".join(
+        part for part in (name_of(m.manufacturer), name_of(m.category), m.model_number) if part
+    ),
+    picker_related=("manufacturer", "category"),
     constraint_fields=("id", "name", "category", "category__kind", "manufacturer"),
     export_columns=exports.MODEL_COLUMNS,
     cli_name="asset-models",
@@ -207,6 +211,12 @@ ASSET = Resource(
     actions=ASSET_ACTIONS,
     field_permissions={"cost": "view_cost", "disposal.proceeds": "view_cost"},
     search_fields=("asset_tag", "serial_number", "name"),
+    picker_detail=lambda a: " · ".join(
+        part
+        for part in (name_of(a.model), name_of(a.custodian), name_of(a.location), a.serial_number)
+        if part
+    ),
+    picker_related=("model", "custodian", "location"),
     constraint_fields=(
         "id",
         "asset_tag",

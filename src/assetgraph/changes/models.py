@@ -8,6 +8,8 @@ transition table of :mod:`assetgraph.changes.lifecycle` (``state`` is not editab
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -15,6 +17,25 @@ from django.db.models import F, Q
 from assetgraph.core.models import TimestampedModel
 
 from .lifecycle import ChangeStateChoices, ChangeTypeChoices
+
+# ``CHG00002``, ``chg2``, ``CHG-2``: the number people quote for a change.
+_CHANGE_NUMBER = re.compile(r"^\s*CHG[-\s]?0*(\d+)\s*$", re.IGNORECASE)
+
+
+def parse_change_number(text: str) -> int | None:
+    """The id behind a change number (``CHG00002`` → 2), or None when ``text`` is not one.
+
+    Why: people quote changes by number, in tickets and chat; every surface that names a
+    change (pages, pickers, search, the CLI) takes the number as well as the id.
+    """
+    match = _CHANGE_NUMBER.match(str(text))
+    return int(match.group(1)) if match else None
+
+
+def change_number_condition(text: str) -> Q | None:
+    """The filter a change number stands for (None when ``text`` is not one)."""
+    pk = parse_change_number(text)
+    return None if pk is None else Q(pk=pk)
 
 
 class ChangeRecord(TimestampedModel):

@@ -12,7 +12,7 @@ from assetgraph.ui.generic import link
 
 from . import api, services
 from . import schemas as change_schemas
-from .models import BlackoutWindow, ChangeRecord
+from .models import BlackoutWindow, ChangeRecord, change_number_condition
 from .views import (
     BlackoutForm,
     ChangeForm,
@@ -55,6 +55,7 @@ CHANGE_RESOURCE = Resource(
     api_routes=api.change_routes,
     tag="changes",
     search_fields=("title", "description"),
+    reference_lookup=change_number_condition,
     constraint_fields=("id", "change_type", "state", "requester", "owner", "team", "team__code"),
     pages=ALL_PAGES - {"detail"},
     aliases=("impact.changerecord",),

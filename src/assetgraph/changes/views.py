@@ -28,9 +28,11 @@ from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import Actor, ui_actor
+from assetgraph.core.closest import closest_names, did_you_mean
 from assetgraph.core.errors import NotFound, ServiceError, ValidationFailed
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.ui.generic import link
+from assetgraph.ui.pickers import TextPickerWidget
 
 from . import services
 from .api import CHANGE_PREFETCH, CHANGE_RELATED
@@ -65,7 +67,11 @@ def resolve_ci_lines(user: Any, text: str, field: str) -> list[int]:
         else:
             found = list(visible.filter(name=line).values_list("pk", flat=True)[:2])
             if len(found) != 1:
-                problem = "not found" if not found else "is ambiguous: use its id (name #id)"
+                problem = (
+                    "not found" + did_you_mean(closest_names(visible, ("name",), line))
+                    if not found
+                    else "is ambiguous: use its id (name #id)"
+                )
                 raise ValidationFailed(
                     f"{field}: {line!r} {problem}", fields={field: [f"{line!r} {problem}"]}
                 )
@@ -81,13 +87,13 @@ class ChangeForm(forms.ModelForm[ChangeRecord]):
     cis_down = forms.CharField(
         label="CIs taken down",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: an id, 'name #id' or an exact name.",
+        widget=TextPickerWidget("cmdb.ci", attrs={"rows": 3}),
+        help_text="One per line: type a name and pick it, or paste names.",
     )
     cis_up = forms.CharField(
         label="CIs changed but kept up",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=TextPickerWidget("cmdb.ci", attrs={"rows": 2}),
         help_text="Touched by the change without an outage (still count for conflicts).",
     )
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from assetgraph.core.actor import Actor
 from assetgraph.framework.spec import Column, DetailSection, Resource
-from assetgraph.ui.generic import link
+from assetgraph.ui.generic import link, name_of
 
 from . import context, exports, flags, forms, schemas, services
 from .importers import CIImporter, RelationshipImporter
@@ -72,6 +72,11 @@ CI_RESOURCE = Resource(
     pages=frozenset({"list", "history"}),
     url_names={"delete": "ui:cmdb:ci_delete"},
     search_fields=("name", "description"),
+    picker_detail=lambda c: " · ".join(
+        part
+        for part in (name_of(c.ci_class), c.get_environment_display(), name_of(c.location))
+        if part
+    ),
     constraint_fields=(
         "id",
         "name",

@@ -165,6 +165,13 @@ class Resource:
     # filters and orderings on lists, the API and exports.
     attribute_definitions: Callable[[], Iterable[Any]] | None = None
     attributes_field: str = "attributes"
+    # Type-ahead pickers (``/pick/<type>/``): the line under a suggestion that tells two
+    # objects apart (a person's e-mail, department and employee number) and the relations it
+    # reads, fetched with the suggestions (no query per row).
+    picker_detail: Callable[[Any], str] | None = None
+    picker_related: Sequence[str] = ()
+    # A human reference people type (``CHG00002``): the condition it stands for, or None.
+    reference_lookup: Callable[[str], Any] | None = None
 
     @property
     def key(self) -> str:

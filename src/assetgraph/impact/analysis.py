@@ -29,6 +29,7 @@ Scale: the result can hold 500k CIs. Counts are computed over lookup columns in 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ from assetgraph.accounts.permissions import restrict
 from assetgraph.cmdb.choices import ClassSlug
 from assetgraph.cmdb.history import cis_as_of, parse_when
 from assetgraph.cmdb.models import CI, CIClass
+from assetgraph.core.closest import closest_names, did_you_mean
 from assetgraph.core.errors import NotFound, ValidationFailed
 
 from .affected import INFRA_STATES, Affected, affect
@@ -85,8 +87,12 @@ I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 
 
+_NAME_ID = re.compile(r"^(.*?)\s*#(\d+)\s*$")
+
+
 def resolve_cis(who: Any, refs: Sequence[str | int], when: dt.datetime | None = None) -> list[CI]:
-    """CIs by id or exact name (case-insensitive), among those the caller may view.
+    """CIs by id, ``name #id`` or exact name (case-insensitive), among those the caller may
+    view; an unknown name is answered with the closest visible names.
 
     Why: people name CIs ("stor-aus1-01"); scripts pass ids. A name matching several CIs is
     a 422 listing their ids; an unknown or hidden one is a 404 naming it. ``who`` is a user
@@ -101,6 +107,10 @@ def resolve_cis(who: Any, refs: Sequence[str | int], when: dt.datetime | None = 
         ci: CI | None = None
         if text.lstrip("#").isdigit():
             ci = visible.filter(pk=int(text.lstrip("#"))).first()
+        elif token := _NAME_ID.match(text):  # "name #id", as the pickers fill it in
+            ci = visible.filter(pk=int(token.group(2))).first()
+            if ci is None:
+                raise NotFound(f"CI {text!r} not found")
         if ci is None:
             matches = list(visible.filter(name__iexact=text)[:6])
             if len(matches) > 1:
@@ -111,7 +121,10 @@ def resolve_cis(who: Any, refs: Sequence[str | int], when: dt.datetime | None = 
                 )
             ci = matches[0] if matches else None
         if ci is None:
-            raise NotFound(f"CI {text!r} not found")
+            hint = did_you_mean(closest_names(visible, ("name",), text))
+            raise NotFound(
+                f"CI {text!r} not found{hint}", fields={"ci": [f"{text!r} not found{hint}"]}
+            )
         if ci not in found:
             found.append(ci)
     return found

@@ -41,6 +41,7 @@ Permissions: one check (:class:`~assetgraph.impact.viewer.Viewer`); symptoms mus
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ from assetgraph.assets.models import Asset
 from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.choices import OperationalStatusChoices
 from assetgraph.cmdb.models import CI, Relationship
+from assetgraph.core.closest import closest_names, did_you_mean
 from assetgraph.core.errors import NotFound, ValidationFailed
 from assetgraph.framework.flags import BusinessFlag, business_flags
 from assetgraph.org.models import Person
@@ -231,6 +233,9 @@ class RootCauseReport:
 
 
 # ------------------------------------------------------------------------------ person path
+_PERSON_ID = re.compile(r"^.*?#(\d+)\s*$")
+
+
 def resolve_person(who: Any, text: str) -> Person:
     """A visible person by employee number, full name, first or last name (case-insensitive).
 
@@ -243,6 +248,12 @@ def resolve_person(who: Any, text: str) -> Person:
     if not wanted:
         raise ValidationFailed("person: required", fields={"person": ["required"]})
     people = restrict(Person.objects.all(), user, "view")
+    token = _PERSON_ID.match(wanted)  # "Lan Tran #12", as the person picker fills it in
+    if token:
+        chosen = people.filter(pk=int(token.group(1))).first()
+        if chosen is None:
+            raise NotFound(f"person {wanted!r} not found")
+        return chosen
     tries = [
         Q(employee_number__iexact=wanted),
         Q(email__iexact=wanted),
@@ -261,7 +272,8 @@ def resolve_person(who: Any, text: str) -> Person:
                 f"person: {wanted!r} matches several people: {names}",
                 fields={"person": [f"ambiguous: {names}"]},
             )
-    raise NotFound(f"person {wanted!r} not found")
+    hint = did_you_mean(closest_names(people, ("first_name", "last_name"), wanted))
+    raise NotFound(f"person {wanted!r} not found{hint}", fields={"person": [f"not found{hint}"]})
 
 
 def person_symptoms(who: Any, person_text: str, service_text: str) -> PersonPath:

@@ -4,7 +4,7 @@ CLI kinds are derived from these (see :mod:`assetgraph.framework.spec`)."""
 from __future__ import annotations
 
 from assetgraph.framework.spec import Column, Resource
-from assetgraph.ui.generic import link
+from assetgraph.ui.generic import link, name_of
 
 from . import exports, forms, schemas, services
 from .importers import LocationImporter, PersonImporter
@@ -24,6 +24,10 @@ PERSON = Resource(
     default_ordering="last_name",
     select_related=("department", "cost_centre", "manager", "location"),
     search_fields=("first_name", "last_name", "email", "employee_number"),
+    picker_detail=lambda p: " · ".join(
+        part for part in (p.email, name_of(p.department), p.employee_number) if part
+    ),
+    picker_related=("department",),
     constraint_fields=(
         "id",
         "employee_number",
@@ -144,6 +148,7 @@ LOCATION = Resource(
     default_ordering="path",
     select_related=("parent",),
     search_fields=("name", "path", "city"),
+    picker_detail=lambda loc: " · ".join(part for part in (loc.path, loc.city) if part),
     constraint_fields=("id", "path", "kind", "country"),
     tag="locations",
     form_class=forms.LocationForm,

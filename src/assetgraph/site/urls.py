@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import include, path
 
 from assetgraph.framework.spec import app_resources
-from assetgraph.ui import views
+from assetgraph.ui import pickers, views
 from assetgraph.ui.generic import resource_urls
 
 from . import domain_modules
@@ -19,6 +19,10 @@ urlpatterns: list[Any] = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("search/", views.search, name="search"),
+    path("pick/<str:object_type>/", pickers.pick, name="pick"),
+    path("lists/<str:key>/columns/", views.list_columns, name="list_columns"),
+    path("lists/<str:key>/filters/", views.save_list_filter, name="save_list_filter"),
+    path("lists/filters/<int:pk>/delete/", views.delete_list_filter, name="delete_list_filter"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
     path("users/", views.user_list, name="user_list"),

@@ -43,11 +43,25 @@ from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.framework.redaction import history_events
 from assetgraph.framework.spec import BulkAction, Column, Resource, render_sections
 
-from .history import describe
+from .history import describe, humanize
+from .models import ListLayout, SavedFilter
 from .paging import keyset_page
+from .pickers import pick_url, pickable, use_pickers
+from .pickers import search as search_references
 from .viewer import current_viewer
 
 MAX_FILTER_OPTIONS = 200
+# Lists count their rows up to this many; past it the count reads "more than 10,000" (an exact
+# count of a million CIs would cost more than the page).
+COUNT_CAP = 10_000
+MAX_BACK = 50  # pages "Previous" can walk back through
+MAX_BACK_CHARS = 4000
+
+
+def count_rows(queryset: models.QuerySet[Any]) -> tuple[int, bool]:
+    """How many rows a filtered list has, counted up to :data:`COUNT_CAP` (capped: True)."""
+    found = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return min(found, COUNT_CAP), found > COUNT_CAP
 
 
 def link(obj: Any, url_name: str) -> dict[str, str] | str:
@@ -64,6 +78,17 @@ def link(obj: Any, url_name: str) -> dict[str, str] | str:
     return {"text": str(obj), "url": reverse(url_name, args=[obj.pk])}
 
 
+def name_of(obj: Any) -> str:
+    """A reference's name as plain text: ``""`` for none, ``(hidden)`` for an object the
+    viewer may not see (the rule of :func:`link`, for text such as a picker's detail line)."""
+    if obj is None:
+        return ""
+    viewer = current_viewer()
+    if viewer is not None and registry.for_model(obj) is not None and not can_view(viewer, obj):
+        return str(HIDDEN)
+    return str(obj)
+
+
 @dataclass(frozen=True)
 class FilterField:
     """A filter input rendered from a ``FilterSchema`` field."""
@@ -73,6 +98,21 @@ class FilterField:
     kind: str  # "text" | "select"
     value: str
     options: list[tuple[str, str]] = field(default_factory=list)
+    url: str = ""  # a "picker": where it asks for suggestions
+
+
+def _filter_label(model: type[models.Model] | None, name: str) -> str:
+    """A filter's label: the model field's verbose name ("End of life"), else the key in
+    words ("ram_gb" → "RAM (GB)")."""
+    key = name.removesuffix("_id")
+    if model is not None:
+        try:
+            verbose = str(getattr(model._meta.get_field(key), "verbose_name", "") or "")
+        except Exception:
+            verbose = ""
+        if verbose:
+            return verbose[:1].upper() + verbose[1:]
+    return humanize(key)
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -90,7 +130,7 @@ def filter_fields(
     result: list[FilterField] = []
     for name, info in schema.model_fields.items():
         value = request.GET.get(name, "")
-        label = (info.description or name.replace("_id", "").replace("_", " ")).capitalize()
+        label = info.description.capitalize() if info.description else _filter_label(model, name)
         annotation = _unwrap(info.annotation)
         if annotation is bool:
             result.append(
@@ -107,7 +147,20 @@ def filter_fields(
             )
         elif annotation is int and name.endswith("_id"):
             options = _related_options(request, model, name)
-            if options is None:
+            related = _related_model(model, name)
+            picker = pickable(registry.object_type_key(related)) if related else None
+            if options is None and picker is not None:
+                # A long list: type-ahead by name (the id travels in the hidden input).
+                chosen = ""
+                if value.isdigit():
+                    obj = picker.queryset(request).filter(pk=int(value)).first()
+                    chosen = str(obj) if obj is not None else ""
+                result.append(
+                    FilterField(
+                        name, label, "picker", value, [(value, chosen)], pick_url(picker.key)
+                    )
+                )
+            elif options is None:
                 result.append(FilterField(name, label, "text", value))
             else:
                 result.append(FilterField(name, label, "select", value, options))
@@ -139,16 +192,22 @@ def attribute_filter_fields(request: HttpRequest, definitions: Sequence[Any]) ->
     return fields
 
 
-def _related_options(
-    request: HttpRequest, model: type[models.Model] | None, name: str
-) -> list[tuple[str, str]] | None:
+def _related_model(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
+    """The model a ``<field>_id`` filter refers to (None when it is not a relation)."""
     if model is None:
         return None
     try:
         related = model._meta.get_field(name.removesuffix("_id")).related_model
     except Exception:
         return None
-    if not isinstance(related, type):
+    return related if isinstance(related, type) else None
+
+
+def _related_options(
+    request: HttpRequest, model: type[models.Model] | None, name: str
+) -> list[tuple[str, str]] | None:
+    related = _related_model(model, name)
+    if related is None:
         return None
     # A drop-down only while it stays short; beyond that the filter takes an id.
     rows = list(
@@ -159,11 +218,55 @@ def _related_options(
     return [(str(obj.pk), str(obj)) for obj in rows]
 
 
+def _names_to_ids(
+    request: HttpRequest, model: type[models.Model] | None, raw: dict[str, Any]
+) -> dict[str, list[str]]:
+    """Reference filters given by name (``?category_id=laptop``, ``?custodian_id=Minh``)
+    become the one visible object's id; none or several is a field error naming the closest
+    matches. Why: people filter by what they read, never by a database id."""
+    errors: dict[str, list[str]] = {}
+    for name, value in list(raw.items()):
+        if not name.endswith("_id") or str(value).strip().lstrip("#").isdigit():
+            continue
+        related = _related_model(model, name)
+        resource = pickable(registry.object_type_key(related)) if related else None
+        if resource is None:
+            continue
+        rows, _ = search_references(request, resource, str(value), limit=10)
+        exact = [obj for obj in rows if str(obj).lower() == str(value).strip().lower()]
+        chosen = exact if exact else rows
+        if len(chosen) == 1:
+            raw[name] = chosen[0].pk
+            continue
+        del raw[name]
+        label = related._meta.verbose_name if related else name
+        if not chosen:
+            errors[name] = [f"no {label} named {value!r}"]
+        else:
+            names = ", ".join(str(obj) for obj in chosen[:5])
+            errors[name] = [f"{value!r} matches several: {names}"]
+    return errors
+
+
 def parse_filters(
-    request: HttpRequest, schema: type[FilterSchema]
+    request: HttpRequest, schema: type[FilterSchema], model: type[models.Model] | None = None
 ) -> tuple[FilterSchema, dict[str, list[str]]]:
-    """Validate the query string with the API's filter schema; bad values become field errors."""
-    raw = {k: v for k, v in request.GET.items() if k in schema.model_fields and v != ""}
+    """Validate the query string with the API's filter schema; bad values become field errors
+    (``model``: the listed model, whose reference filters then also take names)."""
+    raw: dict[str, Any] = {
+        k: v for k, v in request.GET.items() if k in schema.model_fields and v != ""
+    }
+    name_errors = _names_to_ids(request, model, raw)
+    if name_errors:
+        schema_obj, errors = parse_filters_raw(schema, raw)
+        return schema_obj, {**name_errors, **errors}
+    return parse_filters_raw(schema, raw)
+
+
+def parse_filters_raw(
+    schema: type[FilterSchema], raw: dict[str, Any]
+) -> tuple[FilterSchema, dict[str, list[str]]]:
+    """Validate already-collected filter values with the schema."""
     try:
         return schema(**raw), {}
     except PydanticValidationError as exc:
@@ -179,7 +282,7 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
     """The list page; HTMX requests get only the table partial."""
     if not has_perm(request.user, resource.key, "view"):
         raise PermissionDenied(f"you may not view {resource.model._meta.verbose_name_plural}")
-    filters, filter_errors = parse_filters(request, resource.filters)
+    filters, filter_errors = parse_filters(request, resource.filters, resource.model)
     queryset = filters.filter(resource.queryset(request))
     orderings = dict(resource.orderings)
     definitions = list(resource.attribute_definitions()) if resource.attribute_definitions else []
@@ -198,16 +301,45 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
         paging = page_request({}, resource.orderings, resource.default_ordering)
         rows, next_cursor = paginate(queryset, paging, resource.orderings)
     prime_references(request.user, resource.model, rows)
-    params = {k: v for k, v in request.GET.items() if k not in {"cursor", "select"} and v != ""}
+    layout = ListLayout.objects.filter(user=request.user, list_key=resource.key).first()
+    hidden = set(layout.hidden_columns if layout else ())
+    columns = [c for c in resource.columns if c.label not in hidden] or list(resource.columns[:1])
+    params = {
+        k: v for k, v in request.GET.items() if k not in {"cursor", "select", "back"} and v != ""
+    }
+    # Previous pages: the cursors that led here ("0" for the first page), newest last.
+    back = [c for c in request.GET.get("back", "").split(",") if c][-MAX_BACK:]
+    if not paging.cursor:
+        back = []
+    offset = len(back) * paging.limit
+    count, count_capped = count_rows(queryset)
+    next_back = ",".join([*back, paging.cursor or "0"])[-MAX_BACK_CHARS:]
+    previous_url = None
+    if paging.cursor:
+        previous = back[-1] if back else "0"
+        query = {**params, **({"cursor": previous} if previous != "0" else {})}
+        if back[:-1]:
+            query["back"] = ",".join(back[:-1])
+        previous_url = "?" + urlencode(query)
     bulk = _bulk_actions(request, resource)
     current = dict(params, **({"cursor": paging.cursor} if paging.cursor else {}))
     context = {
         "resource": resource,
         "meta": resource.model._meta,
-        "rows": [(obj, [_cell(c, obj) for c in resource.columns]) for obj in rows],
-        "columns": [_header(c, paging.ordering, params) for c in resource.columns],
-        "next_url": "?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None,
+        "rows": [(obj, [_cell(c, obj) for c in columns]) for obj in rows],
+        "columns": [_header(c, paging.ordering, params) for c in columns],
+        "all_columns": [(c.label, c.label not in hidden) for c in resource.columns],
+        "saved_filters": list(SavedFilter.objects.filter(user=request.user, list_key=resource.key)),
+        "filter_query": urlencode(params),
+        "next_url": "?" + urlencode({**params, "cursor": next_cursor, "back": next_back})
+        if next_cursor
+        else None,
         "first_url": "?" + urlencode(params) if paging.cursor else None,
+        "previous_url": previous_url,
+        "count": count,
+        "count_capped": count_capped,
+        "first_row": offset + 1 if rows else 0,
+        "last_row": offset + len(rows),
         "filters": filter_fields(request, resource.filters, resource.model)
         + attribute_filter_fields(request, definitions),
         "filter_errors": filter_errors,
@@ -219,7 +351,7 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
         "select_all_url": "?" + urlencode({**current, "select": "all"}),
         "select_none_url": "?" + urlencode(current),
         "current_url": resource.url("list") + (f"?{urlencode(current)}" if current else ""),
-        "colspan": len(resource.columns) + (1 if bulk else 0),
+        "colspan": len(columns) + (1 if bulk else 0),
     }
     if request.htmx:
         response = render(request, "ui/partials/object_table.html", context)
@@ -338,6 +470,11 @@ def prepare_form(form: forms.BaseForm, request: HttpRequest) -> None:
         else:
             css = "form-control"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+    memo = getattr(request, "_picker_lists", None)
+    if memo is None:
+        memo = {}
+        setattr(request, "_picker_lists", memo)  # noqa: B010 - a request-scoped cache
+    use_pickers(form, memo)
 
 
 def apply_service_errors(form: forms.BaseForm, exc: ServiceError) -> None:
@@ -440,4 +577,4 @@ def resource_urls(resource: Resource) -> list[URLPattern]:
     return [pattern for page, pattern in patterns.items() if page in resource.pages]
 
 
-__all__ = ["BulkAction", "Column", "Resource", "link", "resource_urls"]
+__all__ = ["BulkAction", "Column", "Resource", "link", "name_of", "resource_urls"]

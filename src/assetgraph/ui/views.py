@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
@@ -25,8 +27,11 @@ from assetgraph.core import registry
 from assetgraph.core.actor import ui_actor
 from assetgraph.core.clientaddr import client_address
 from assetgraph.core.errors import NotFound, ServiceError
+from assetgraph.core.exporting import export_response
 from assetgraph.framework.redaction import visible_events
+from assetgraph.framework.spec import resource_for
 
+from . import services as list_services
 from .context_processors import dashboard_cards
 from .forms import LoginForm, TokenForm
 from .history import describe
@@ -136,6 +141,12 @@ def search(request: AuthedRequest) -> HttpResponse:
             condition = Q()
             for name in entry.search_fields:
                 condition |= Q(**{f"{name}__icontains": query})
+            resource = resource_for(entry.key)
+            if resource is not None and resource.reference_lookup is not None:
+                # A quoted reference finds its object (``CHG00002`` → that change).
+                reference = resource.reference_lookup(query)
+                if reference is not None:
+                    condition |= reference
             found = list(
                 restrict(entry.model._default_manager.filter(condition), request.user, "view")[
                     : SEARCH_LIMIT_PER_TYPE + 1
@@ -272,14 +283,27 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
+AUDIT_EXPORT_CAP = 50_000
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 @login_required
 def audit_log(request: AuthedRequest) -> HttpResponse:
-    """The audit trail, filterable by object type, action, source and actor."""
+    """The audit trail, filterable by object type, action, source, actor (part of the name)
+    and a date range; ``?format=csv|xlsx`` exports the filtered events (capped, and the
+    export says so in its file name)."""
     if not has_perm(request.user, "audit.auditevent", "view"):
         raise Http404
     events = _visible_events(request)
     filters = {
-        k: request.GET.get(k, "").strip() for k in ("object_type", "action", "source", "actor")
+        k: request.GET.get(k, "").strip()
+        for k in ("object_type", "action", "source", "actor", "since", "until")
     }
     if filters["object_type"]:
         events = events.filter(object_type=filters["object_type"])
@@ -288,9 +312,18 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
     if filters["source"]:
         events = events.filter(source=filters["source"])
     if filters["actor"]:
-        events = events.filter(actor_repr__iexact=filters["actor"])
-    rows, older = keyset_page(events, request.GET.get("before"))
+        events = events.filter(actor_repr__icontains=filters["actor"])
+    zone = timezone.get_current_timezone()
+    if since := _day(filters["since"]):
+        events = events.filter(timestamp__gte=dt.datetime.combine(since, dt.time(), zone))
+    if until := _day(filters["until"]):
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone)
+        events = events.filter(timestamp__lt=end)
     query = {k: v for k, v in filters.items() if v}
+    fmt = request.GET.get("format", "")
+    if fmt:
+        return _audit_export(request, events, fmt)
+    rows, older = keyset_page(events, request.GET.get("before"))
     older_url = "?" + urlencode({**query, "before": str(older)}) if older else None
     return render(
         request,
@@ -299,6 +332,94 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
             "events": describe(rows, request.user),
             "older_url": older_url,
             "filters": filters,
-            "types": [t.key for t in registry.all_types()],
+            "types": sorted(
+                ((t.key, t.label[:1].upper() + t.label[1:]) for t in registry.all_types()),
+                key=lambda pair: pair[1].lower(),
+            ),
+            "export_query": urlencode(query),
         },
     )
+
+
+def _audit_export(request: AuthedRequest, events: Any, fmt: str) -> HttpResponse:
+    """The filtered events as CSV/XLSX (formula cells escaped), redacted for the viewer."""
+    rows = list(events[: AUDIT_EXPORT_CAP + 1])
+    capped = len(rows) > AUDIT_EXPORT_CAP
+    rows = rows[:AUDIT_EXPORT_CAP]
+    described = describe(rows, request.user)
+    labels = {t.key: t.label for t in registry.all_types()}
+    columns: list[tuple[str, Any]] = [
+        ("time", lambda pair: pair[0].timestamp.isoformat()),
+        ("who", lambda pair: pair[0].actor_repr or pair[0].actor_type),
+        ("via", lambda pair: pair[0].source),
+        ("action", lambda pair: pair[0].action),
+        ("type", lambda pair: labels.get(pair[0].object_type, pair[0].object_type)),
+        ("object", lambda pair: pair[0].object_repr),
+        ("object id", lambda pair: pair[0].object_id),
+        ("what happened", lambda pair: getattr(pair[0], "summary", "")),
+        (
+            "changes",
+            lambda pair: "; ".join(f"{c.label}: {c.before} → {c.after}" for c in pair[1]),
+        ),
+    ]
+    name = "audit-log-first-50000" if capped else "audit-log"
+    try:
+        return export_response(described, columns, name, fmt)
+    except ServiceError as exc:
+        raise Http404(exc.message) from exc
+
+
+def _back_to(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = fallback
+    return HttpResponseRedirect(target or fallback)
+
+
+def _list_resource(request: AuthedRequest, key: str) -> Any:
+    resource = resource_for(key)
+    if resource is None or not resource.has_pages or not has_perm(request.user, key, "view"):
+        raise Http404
+    return resource
+
+
+@require_POST
+@login_required
+def list_columns(request: AuthedRequest, key: str) -> HttpResponse:
+    """Keep which columns of a list the user wants (``show``: the labels to show)."""
+    resource = _list_resource(request, key)
+    labels = [c.label for c in resource.columns]
+    shown = set(request.POST.getlist("show"))
+    hidden = [label for label in labels if label not in shown]
+    if len(hidden) == len(labels):
+        hidden = hidden[1:]  # a list keeps at least its first column
+    list_services.set_hidden_columns(ui_actor(request), key, hidden)
+    messages.success(request, "Columns saved.")
+    return _back_to(request, resource.url("list"))
+
+
+@require_POST
+@login_required
+def save_list_filter(request: AuthedRequest, key: str) -> HttpResponse:
+    """Save the list's current filters under a name."""
+    resource = _list_resource(request, key)
+    try:
+        saved = list_services.save_filter(
+            ui_actor(request), key, request.POST.get("name", ""), request.POST.get("query", "")
+        )
+        messages.success(request, f"Saved the filter {saved.name!r}.")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return _back_to(request, resource.url("list"))
+
+
+@require_POST
+@login_required
+def delete_list_filter(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Forget one of the user's saved filters."""
+    try:
+        list_services.delete_saved_filter(ui_actor(request), pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    messages.success(request, "Saved filter deleted.")
+    return _back_to(request, reverse("ui:dashboard"))

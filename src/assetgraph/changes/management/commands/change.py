@@ -19,7 +19,20 @@ from assetgraph.core.errors import ServiceError
 from ... import services
 from ...assessment import assess_change, assessment_dict
 from ...lifecycle import ChangeStateChoices, ChangeTypeChoices
-from ...models import ChangeRecord
+from ...models import ChangeRecord, parse_change_number
+
+
+def _change_ref(value: str) -> int:
+    """A change named by number (``CHG00002``) or id (``2``, ``#2``)."""
+    pk = parse_change_number(value)
+    if pk is None and value.lstrip("#").isdigit():
+        pk = int(value.lstrip("#"))
+    if pk is None:
+        raise ValueError(value)
+    return pk
+
+
+_change_ref.__name__ = "change number (CHG00002) or id"
 
 
 def _when(value: str | None, name: str) -> dt.datetime | None:
@@ -43,8 +56,9 @@ class Command(BaseCommand):
         listing.add_argument("--state", choices=[c.value for c in ChangeStateChoices])
         listing.add_argument("--ci", type=int, help="changes touching this CI id")
         listing.add_argument("--limit", type=int, default=100)
+        listing.add_argument("--json", action="store_true", help="JSON lines instead of a table")
         show = sub.add_parser("show", help="a change with its CIs (JSON)")
-        show.add_argument("id", type=int)
+        show.add_argument("id", type=_change_ref, help="CHG00002 or the id")
         create = sub.add_parser("create", help="record a change (in draft)")
         create.add_argument("title")
         create.add_argument(
@@ -61,11 +75,11 @@ class Command(BaseCommand):
         )
         create.add_argument("--touch", type=int, action="append", default=[], help="CI id kept up")
         move = sub.add_parser("transition", help="schedule, start, complete, fail, cancel, …")
-        move.add_argument("id", type=int)
+        move.add_argument("id", type=_change_ref, help="CHG00002 or the id")
         move.add_argument("name")
         move.add_argument("--reason", default="")
         assess = sub.add_parser("assess", help="impact, conflicts, blackouts and risk")
-        assess.add_argument("id", type=int)
+        assess.add_argument("id", type=_change_ref, help="CHG00002 or the id")
         assess.add_argument("--json", action="store_true", help="the API's JSON instead of text")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -86,7 +100,7 @@ class Command(BaseCommand):
     def _change(self, actor: Actor, pk: int) -> ChangeRecord:
         found = self._visible(actor).filter(pk=pk).first()
         if found is None:
-            raise CommandError(f"change {pk} not found", returncode=1)
+            raise CommandError(f"change CHG{pk:05d} not found", returncode=1)
         return found
 
     def _list(self, actor: Actor, options: dict[str, Any]) -> None:
@@ -95,7 +109,16 @@ class Command(BaseCommand):
             rows = rows.filter(state=options["state"])
         if options.get("ci"):
             rows = rows.filter(items__ci_id=options["ci"])
-        for c in rows.order_by("-planned_start", "-pk")[: options["limit"]]:
+        found = list(rows.order_by("-planned_start", "-pk")[: options["limit"]])
+        if options.get("json"):
+            for c in found:
+                record = {"id": c.pk, "number": c.number, "state": c.state, "title": c.title}
+                record["planned_start"] = c.planned_start
+                record["planned_end"] = c.planned_end
+                self.stdout.write(json.dumps(record, default=str))
+            return
+        self.stdout.write("id\tnumber\tstate\tplanned start\tplanned end\ttitle")
+        for c in found:
             start = f"{c.planned_start:%Y-%m-%d %H:%M}" if c.planned_start else "-"
             end = f"{c.planned_end:%Y-%m-%d %H:%M}" if c.planned_end else "-"
             self.stdout.write(f"{c.pk}\t{c.number}\t{c.state}\t{start}\t{end}\t{c.title}")

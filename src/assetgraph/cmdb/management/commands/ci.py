@@ -30,6 +30,7 @@ class Command(BaseCommand):
         listing.add_argument("--q", help="name contains")
         listing.add_argument("--as-of", help="ISO timestamp")
         listing.add_argument("--limit", type=int, default=100)
+        listing.add_argument("--json", action="store_true", help="JSON lines instead of a table")
         show = sub.add_parser("show", help="a CI with its attributes and relationships")
         show.add_argument("id", type=int)
         show.add_argument("--as-of", help="ISO timestamp")
@@ -84,6 +85,13 @@ class Command(BaseCommand):
         page = list(rows.order_by("name", "pk")[: options["limit"]])
         if when is not None:
             page = cis_as_of(page, when)
+        if options.get("json"):
+            for ci in page:
+                record = {"id": ci.pk, "class": str(ci.ci_class), "name": ci.name}
+                record["status"] = ci.operational_status
+                self.stdout.write(json.dumps(record))
+            return
+        self.stdout.write("id\tclass\tname\tstatus")
         for ci in page:
             self.stdout.write(f"{ci.pk}\t{ci.ci_class}\t{ci.name}\t{ci.operational_status}")
 

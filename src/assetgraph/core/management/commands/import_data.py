@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import cli_actor, on_terminal
 from assetgraph.core.errors import ServiceError
 
 
@@ -37,6 +37,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file", returncode=2)
         actor = self._actor(options.get("user"))
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         with Progress(
@@ -44,7 +45,9 @@ class Command(BaseCommand):
             BarColumn(),
             MofNCompleteColumn(),
             transient=True,
-            disable=options["json"] or options["verbosity"] == 0,
+            console=Console(stderr=True),
+            # On a terminal only: piped output stays the report alone.
+            disable=options["json"] or options["verbosity"] == 0 or not on_terminal(),
         ) as bar:
             task = bar.add_task(f"checking {path.name}", total=None)
 

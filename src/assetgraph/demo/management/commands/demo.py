@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from assetgraph.core.commandline import working
 from assetgraph.demo.generator import load_demo
 
 
@@ -21,7 +22,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        result = load_demo(seed=options["seed"], people=options["people"])
+        with working("Loading the demo company…"):
+            result = load_demo(seed=options["seed"], people=options["people"])
         if result.created:
             self.stdout.write(
                 f"Loaded the demo company: {result.people} people, {result.locations} locations."

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from assetgraph.core.commandline import working
+
 from ...analysis import STATES, ImpactReport, run_impact
 from ...schemas import impact_document
 from ._common import add_user_argument, asking_user, run
@@ -24,24 +26,86 @@ class Command(BaseCommand):
         parser.add_argument("--state", choices=STATES, help="detail filter")
         parser.add_argument("--limit", type=int, default=50, help="detail rows (max 500)")
         parser.add_argument("--offset", type=int, default=0)
+        parser.add_argument(
+            "--details",
+            action="store_true",
+            help="every table (services, users, teams, people, flags, affected CIs)",
+        )
         add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = asking_user(options.get("user"))
-        report = run(
-            lambda: run_impact(
-                user,
-                options["cis"],
-                options.get("as_of"),
-                state=options.get("state"),
-                limit=options["limit"],
-                offset=options["offset"],
+        with working("Analysing the impact…"):
+            report = run(
+                lambda: run_impact(
+                    user,
+                    options["cis"],
+                    options.get("as_of"),
+                    state=options.get("state"),
+                    limit=options["limit"],
+                    offset=options["offset"],
+                )
             )
-        )
         if options["json"]:
             self.stdout.write(json.dumps(impact_document(report), indent=2, default=str))
             return
-        self.stdout.write(render(report))
+        self.stdout.write(render(report) if options["details"] else summary(report))
+
+
+def _names(items: list[Any], cap: int = 5) -> str:
+    """The first few names and how many more ("Finance, Payroll and 3 more")."""
+    names = [item.ci.name for item in items]
+    if len(names) <= cap:
+        return ", ".join(names)
+    return f"{', '.join(names[:cap])} and {len(names) - cap} more"
+
+
+def summary(report: ImpactReport) -> str:
+    """The answer first, in a few lines: what goes down, who is affected, who to tell.
+
+    Why: at an incident the first question is "how bad is it"; the tables follow with
+    ``--details`` (or ``--json`` for a script).
+    """
+    failed = ", ".join(f"{c.name} (#{c.pk})" for c in report.failed)
+    when = f" as of {report.as_of:%Y-%m-%d %H:%M}" if report.as_of else ""
+    verb = "fails" if len(report.failed) == 1 else "fail"
+    hidden = f", {report.hidden} hidden" if report.hidden else ""
+    lines = [
+        f"If {failed} {verb}{when}:",
+        f"  infrastructure: {report.total} affected ({report.down} down, "
+        f"{report.degraded} degraded{hidden})",
+    ]
+    for title, rows in (
+        ("business services", report.services),
+        ("applications", report.applications),
+    ):
+        down = [r for r in rows if r.state == "down"]
+        degraded = [r for r in rows if r.state != "down"]
+        if down:
+            lines.append(f"  {title} down: {_names(down)}")
+        if degraded:
+            lines.append(f"  {title} degraded: {_names(degraded)}")
+        if not rows:
+            lines.append(f"  {title}: none affected")
+    users = report.users
+    lines.append(
+        f"  users: {users.people} people on {users.endpoints} devices "
+        f"({users.service_lost} lost a service, {users.service_degraded} degraded)"
+    )
+    lines.append(f"  notify: {len(report.teams)} teams, {len(report.people)} people")
+    expired = sum(1 for f in report.flags if f.warranty_expired)
+    lines.append(
+        f"  flags on the path: {len(report.flags)} ITAM ({expired} out of warranty), "
+        f"{len(report.business_flags)} business"
+    )
+    money = report.money
+    if money.down_monthly_cost:
+        cost = " + ".join(f"{m.amount} {m.currency}" for m in money.down_monthly_cost)
+        lines.append(f"  monthly cost of the services that go down: {cost}")
+    if report.truncated:
+        lines.append(f"  (lists cut: {', '.join(report.truncated)})")
+    lines.append("details: --details (tables), --json (the API's document)")
+    return "\n".join(lines) + "\n"
 
 
 def render(report: ImpactReport) -> str:

@@ -1,0 +1,228 @@
+"""Type-ahead pickers: suggestions by name with what tells two apart, only objects the user
+may view, a constant number of queries, forms that swap long drop-downs for a picker, and
+list filters that take names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assetgraph.core.actor import Actor
+from assetgraph.org import services as org
+from assetgraph.org.models import Person
+from assetgraph.ui import pickers
+from tests.assets.conftest import catalogue, make_asset
+
+from ..harness import NEVER
+
+__all__ = ["catalogue", "make_asset"]  # the assets tests' fixtures
+
+pytestmark = pytest.mark.django_db
+
+
+def _pick(client: Client, object_type: str, q: str = "") -> Any:
+    return client.get(reverse("ui:pick", args=[object_type]), {"q": q})
+
+
+def test_a_person_is_found_by_words_of_the_name_and_told_apart(
+    site: dict[str, Any], browser: Callable[..., Client]
+) -> None:
+    client = browser("Helpdesk")
+    response = _pick(client, "org.person", "minh ngu")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == [site["minh"].pk]
+    assert results[0]["text"] == str(site["minh"])
+    assert results[0]["detail"] == "minh@example.com · Finance · E1"
+    assert results[0]["token"] == f"{site['minh']} #{site['minh'].pk}"
+    # By employee number, and by the first letters of a last name.
+    assert [r["id"] for r in _pick(client, "org.person", "E2").json()["results"]] == [
+        site["ana"].pk
+    ]
+    assert [r["id"] for r in _pick(client, "org.person", "Beck").json()["results"]] == [
+        site["ben"].pk
+    ]
+    assert _pick(client, "org.person", "nobody-like-this").json()["results"] == []
+
+
+def test_a_picker_never_suggests_what_the_user_may_not_view(
+    site: dict[str, Any], make_user: Callable[..., Any]
+) -> None:
+    client = Client()
+    client.force_login(
+        make_user(
+            permissions=[
+                (["org.person"], ["view"], {"department__code": "IT"}),
+                (["org.department"], ["view"], NEVER),
+            ]
+        )
+    )
+    found = _pick(client, "org.person", "").json()["results"]
+    assert {r["id"] for r in found} == {site["ana"].pk, site["ben"].pk}
+    assert _pick(client, "org.person", "Minh").json()["results"] == []
+    assert _pick(client, "org.person", str(site["minh"].pk)).json()["results"] == []
+    # A reference the user may not see reads "(hidden)" in the detail line, never its name.
+    ana = next(r for r in found if r["id"] == site["ana"].pk)
+    assert "(hidden)" in ana["detail"] and "IT" not in ana["detail"].split(" · ")
+    # A type the user may not view at all, or one that is not a type: 404 like every surface.
+    assert _pick(client, "org.location", "HQ").status_code == 404
+    assert _pick(client, "no.such", "x").status_code == 404
+    anonymous = Client().get(reverse("ui:pick", args=["org.person"]), {"q": "Minh"})
+    assert anonymous.status_code == 302
+
+
+def test_the_picker_costs_the_same_queries_for_three_or_twenty_suggestions(
+    site: dict[str, Any], make_user: Callable[..., Any], system: Actor
+) -> None:
+    client = Client()
+    # A constrained user: the hidden-reference check must not cost a query per row either.
+    client.force_login(
+        make_user(
+            permissions=[
+                (["org.person"], ["view"], None),
+                (["org.department"], ["view"], {"code": "FIN"}),
+            ]
+        )
+    )
+    _pick(client, "org.person", "")  # warm the session
+    with CaptureQueriesContext(connection) as few:
+        assert len(_pick(client, "org.person", "").json()["results"]) == 3
+    for index in range(25):
+        department = org.create_department(system, {"name": f"Dept {index}", "code": f"D{index}"})
+        org.create_person(
+            system,
+            {
+                "employee_number": f"Q{index}",
+                "first_name": "Row",
+                "last_name": f"Person {index:02d}",
+                "department": department,
+            },
+        )
+    with CaptureQueriesContext(connection) as many:
+        answer = _pick(client, "org.person", "").json()
+    assert len(answer["results"]) == pickers.PICK_LIMIT and answer["more"] is True
+    assert len(many.captured_queries) == len(few.captured_queries)
+    with CaptureQueriesContext(connection) as words:
+        assert len(_pick(client, "org.person", "row person").json()["results"]) == 20
+    # An exact pass would add one; prefix and contains: at most two more than the listing.
+    assert len(words.captured_queries) <= len(few.captured_queries) + 2
+
+
+def test_a_long_reference_list_becomes_a_picker_on_forms(
+    site: dict[str, Any], browser: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = browser("Admin")
+    add = reverse("ui:org:person_add")
+    short = client.get(add).content.decode()
+    assert f">{site['minh']}</option>" in short  # three people: a drop-down
+    monkeypatch.setattr(pickers, "SELECT_LIMIT", 2)
+    page = client.get(add).content.decode()
+    assert 'data-picker="/pick/org.person/"' in page
+    assert f">{site['minh']}</option>" not in page  # no person is rendered as an option
+    assert 'for="id_manager_search"' in page  # the label points at the search box
+    response = client.post(
+        add,
+        {
+            "employee_number": "E9",
+            "first_name": "Lan",
+            "last_name": "Tran",
+            "manager": str(site["minh"].pk),
+            "status": "active",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Person.objects.get(employee_number="E9").manager == site["minh"]
+    # Editing shows the chosen manager by name, not by id.
+    lan = Person.objects.get(employee_number="E9")
+    edit = client.get(reverse("ui:org:person_edit", args=[lan.pk])).content.decode()
+    assert f'value="{site["minh"]}"' in edit
+
+
+def test_list_filters_take_names(
+    site: dict[str, Any], browser: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = browser("Admin")
+    listing = reverse("ui:org:person_list")
+    table = client.get(listing, {"department_id": "finance"}, HTTP_HX_REQUEST="true")
+    assert "Nguyen, Minh" in table.content.decode()
+    assert "Costa, Ana" not in table.content.decode()
+    unknown = client.get(listing, {"department_id": "Marketing"}).content.decode()
+    assert "no department named &#x27;Marketing&#x27;" in unknown
+    # A long list of departments: the filter is a type-ahead that shows the chosen name.
+    monkeypatch.setattr("assetgraph.ui.generic.MAX_FILTER_OPTIONS", 1)
+    page = client.get(listing, {"department_id": site["finance"].pk}).content.decode()
+    assert 'data-picker="/pick/org.department/"' in page
+    assert 'value="Finance"' in page
+
+
+def test_kit_recipients_are_picked_as_chips_on_a_long_list(
+    catalogue: dict[str, Any],
+    make_asset: Callable[..., Any],
+    browser: Callable[..., Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assetgraph.assets import services as asset_services
+
+    for _ in range(3):
+        make_asset(model="u27")
+    from assetgraph.assets.models import Asset
+
+    kit = asset_services.create_kit(
+        Actor.system(),
+        {"name": "Desk", "items": [{"model_id": catalogue["u27"].pk, "quantity": 1}]},
+    )
+    monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
+    client = browser("Helpdesk")
+    url = f"/assets/kits/{kit.pk}/issue/"
+    page = client.get(url).content.decode()
+    assert 'data-picker-multiple="people"' in page
+    assert f">{catalogue['ana']}</option>" not in page
+    assert 'for="id_people_search"' in page
+    issued = client.post(url, {"people": [catalogue["ana"].pk, catalogue["ben"].pk]})
+    assert issued.status_code == 302, issued.content.decode()[:3000]
+    assert Asset.objects.filter(state="in_use").count() == 2
+    # A form sent back with an error shows the chosen people as chips, by name.
+    again = client.post(url, {"people": [catalogue["ana"].pk], "expected_return": "soon"})
+    assert again.status_code in (200, 422)
+    assert f'<input type="hidden" name="people" value="{catalogue["ana"].pk}">' in (
+        again.content.decode()
+    )
+
+
+def test_a_formset_asks_once_whether_a_list_is_long(
+    catalogue: dict[str, Any], browser: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetgraph.assets import services as asset_services
+
+    kit = asset_services.create_kit(
+        Actor.system(),
+        {"name": "Desk", "items": [{"model_id": catalogue["u27"].pk, "quantity": 1}]},
+    )
+    monkeypatch.setattr(pickers, "SELECT_LIMIT", 1)
+    client = browser("Admin")
+    url = f"/assets/kits/{kit.pk}/items/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as one_kit_line:
+        page = client.get(url).content.decode()
+    assert 'data-picker="/pick/assets.assetmodel/"' in page
+    asset_services.update_kit(
+        Actor.system(),
+        kit,
+        {
+            "items": [
+                {"model_id": catalogue["u27"].pk, "quantity": 1},
+                {"model_id": catalogue["latitude"].pk, "quantity": 2},
+            ]
+        },
+    )
+    with CaptureQueriesContext(connection) as two_kit_lines:
+        assert client.get(url).status_code == 200
+    # A second row costs one query (its chosen model's name); the long-list check is not
+    # repeated per row, and the picker's detail line is not read for a chosen value.
+    assert len(two_kit_lines.captured_queries) <= len(one_kit_line.captured_queries) + 1
