@@ -132,7 +132,7 @@ def test_admin_walks_the_ui(
     expect(heading(page)).to_have_text("Grace Hopper")
     page.locator("#history-tab").click()
     expect(history_rows(page, "create")).to_have_count(1)
-    expect(history_rows(page, "create").first).to_contain_text("created")
+    expect(history_rows(page, "create").first).to_contain_text("created", ignore_case=True)
 
     # Global search in the navbar finds a location by name; the result opens it.
     navbar_search = page.locator("nav.navbar input[name='q']")
