@@ -40,6 +40,8 @@ SHELL_NAVIGATION: list[tuple[str, list[NavItem]]] = [
         "Administration",
         [
             NavItem("Users", "ui:user_list", "accounts.user", "person-badge"),
+            NavItem("Roles and permissions", "ui:role_list", "accounts.role", "shield-lock"),
+            NavItem("API tokens", "ui:token_list", "accounts.apitoken", "key"),
             NavItem("Audit log", "ui:audit_log", "audit.auditevent", "journal-text"),
         ],
     ),
