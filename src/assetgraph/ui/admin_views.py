@@ -56,7 +56,7 @@ def user_add(request: AuthedRequest) -> HttpResponse:
                 roles=chosen,
             )
         except ServiceError as exc:
-            errors = exc.fields or {"__all__": [exc.message]}
+            errors = {**exc.fields, "message": [exc.message]}
             status = exc.status if exc.status >= 400 else 422
         else:
             messages.success(request, f"Created user {user.username}.")
@@ -143,7 +143,8 @@ def permission_add(request: AuthedRequest) -> HttpResponse:
             try:
                 constraints = json.loads(values["constraints"])
             except json.JSONDecodeError as exc:
-                errors["constraints"] = [f"not valid JSON ({exc.msg}, line {exc.lineno})"]
+                message = f"not valid JSON ({exc.msg}, line {exc.lineno})"
+                errors = {"constraints": [message], "message": [f"constraints: {message}"]}
         if not errors:
             try:
                 permission = account_services.create_object_permission(
@@ -157,7 +158,7 @@ def permission_add(request: AuthedRequest) -> HttpResponse:
                     description=values["description"],
                 )
             except ServiceError as exc:
-                errors = exc.fields or {"__all__": [exc.message]}
+                errors = {**exc.fields, "message": [exc.message]}
             else:
                 messages.success(request, f"Created permission {permission.name}.")
                 return HttpResponseRedirect(reverse("ui:role_list"))
