@@ -28,7 +28,19 @@ def minh_holds(
     monitor = make_asset("u27", serial_number="M1", location=catalogue["berlin"])
     for asset in (laptop, monitor):
         asset_services.check_out_asset(system, asset, to_person=catalogue["minh"])
-    return {"laptop": laptop, "monitor": monitor, "minh": catalogue["minh"]}
+    from assetgraph.cmdb import services as cmdb_services
+    from assetgraph.cmdb.models import CIClass
+
+    ci = cmdb_services.create_ci(
+        system,
+        {
+            "name": "lt-minh",
+            "ci_class": CIClass.objects.get(name="Laptop"),
+            "asset": laptop,
+            "attributes": {"serial_number": "L1"},
+        },
+    )
+    return {"laptop": laptop, "monitor": monitor, "minh": catalogue["minh"], "ci": ci}
 
 
 def test_person_page_shows_holdings_acceptance_link_and_actions(
@@ -45,6 +57,9 @@ def test_person_page_shows_holdings_acceptance_link_and_actions(
     assert f"http://testserver/assets/accept/{record.acceptance_token}/" in html
     assert 'data-copy="#accept-link-' in html
     assert f'href="/assets/people/{minh.pk}/custody/"' in html  # check in all
+    assert 'id="section-endpoints"' in html  # their devices in the CMDB
+    endpoints = html.split('id="section-endpoints"')[1][:1500]
+    assert "lt-minh" in endpoints and 'href="/cmdb/cis/' in endpoints, endpoints
 
 
 def test_holdings_hide_assets_the_viewer_may_not_see(
@@ -61,6 +76,7 @@ def test_holdings_hide_assets_the_viewer_may_not_see(
     assert minh_holds["laptop"].asset_tag not in html
     assert "/assets/accept/" not in html
     assert 'id="check-in-all"' not in html  # no check-in permission
+    assert 'id="section-endpoints"' not in html  # no CI view
 
 
 def test_start_offboarding_from_the_person_page(

@@ -1,6 +1,6 @@
 """The person page's "What they hold" section: assets in their custody, each with its
 acceptance state (a pending one shows its full link, to send by hand until notifications
-e-mail it) and the CI of an endpoint, plus the check-in-all action.
+e-mail it), plus the check-in-all action. (Their endpoints' CIs are the CMDB's section.)
 
 Why on the person page: the helpdesk starts from the person (a leaver, a caller), not from an
 asset; one page answers "what does Minh hold and what is still to accept".
@@ -23,7 +23,7 @@ MAX_ROWS = 100
 
 
 def person_holdings_section(request: HttpRequest, person: Any) -> dict[str, Any] | None:
-    """Assets the person holds (as far as the viewer may see), acceptances and endpoint CIs."""
+    """Assets the person holds (as far as the viewer may see) and their acceptances."""
     user = request.user
     if not has_perm(user, "assets.asset", "view"):
         return None
@@ -38,12 +38,6 @@ def person_holdings_section(request: HttpRequest, person: Any) -> dict[str, Any]
             asset__in=[a.pk for a in rows_of], checked_in_at__isnull=True
         )
     }
-    cis: dict[int, Any] = {}
-    if has_perm(user, "cmdb.ci", "view"):
-        from assetgraph.cmdb.models import CI
-
-        visible = restrict(CI.objects.current().filter(asset__in=[a.pk for a in rows_of]), user)
-        cis = {ci.asset_id: ci for ci in visible if ci.asset_id is not None}
     rows = []
     pending = 0
     for asset in rows_of:
@@ -55,18 +49,16 @@ def person_holdings_section(request: HttpRequest, person: Any) -> dict[str, Any]
                 pending += 1
                 url = reverse("ui:assets:accept", args=[record.acceptance_token])
                 acceptance = {
-                    "copy": request.build_absolute_uri(url),
+                    "copy_text": request.build_absolute_uri(url),
                     "id": f"accept-link-{record.pk}",
                     "text": "Pending",
                 }
-        ci = cis.get(asset.pk)
         rows.append(
             [
                 link(asset, "ui:assets:asset_detail"),
                 str(asset.model),
                 record.checked_out_at.date() if record is not None else "",
                 acceptance,
-                link(ci, "ui:cmdb:ci_detail") if ci is not None else "",
             ]
         )
     if not rows:
@@ -87,7 +79,7 @@ def person_holdings_section(request: HttpRequest, person: Any) -> dict[str, Any]
     return {
         "title": title,
         "id": "holdings",
-        "headers": ["Asset", "Model", "Since", "Acceptance", "Endpoint CI"],
+        "headers": ["Asset", "Model", "Since", "Acceptance"],
         "rows": rows,
         "actions": actions,
         "more_url": reverse("ui:assets:person_custody", args=[person.pk])
