@@ -28,6 +28,7 @@ from .context_processors import dashboard_cards
 
 CACHE_SECONDS = 300
 ADMIN = "Admin"
+EVERYONE = "*"
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,9 @@ def role_names(user: Any) -> set[str]:
 
 
 def cards_for_roles(roles: Iterable[str]) -> list[DashboardCard]:
-    """The cards a user with these roles lands on (before permissions and pins)."""
-    wanted = set(roles)
+    """The cards a user with these roles lands on (before permissions and pins); a card for
+    ``EVERYONE`` is on every dashboard (its ``build`` answers None when it has nothing)."""
+    wanted = set(roles) | {EVERYONE}
     return [card for card in all_cards().values() if wanted & set(card.roles)]
 
 
