@@ -134,6 +134,40 @@ MANIFEST: tuple[PackageSpec, ...] = (
         directory="cytoscape",
         files=(FileSpec(("dist/cytoscape.min.js",), "cytoscape.min.js"),),
     ),
+    # Layered (Sugiyama) layout for dependency maps: dagre computes ranks, cytoscape-dagre
+    # plugs it into Cytoscape as the "dagre" layout (it finds window.dagre and registers).
+    PackageSpec(
+        name="dagre",
+        version="0.8.5",
+        integrity=(
+            "sha512-/aTqmnRta7x7MCCpExk7HQL2O4owCT2h8NT//9I1OQ9vt29Pa0BzSAkR5lwFUcQ7491yVi/3CXU9"
+            "jQ5o0Mn2Sw=="
+        ),
+        directory="dagre",
+        files=(FileSpec(("dist/dagre.min.js",), "dagre.min.js"),),
+    ),
+    PackageSpec(
+        name="cytoscape-dagre",
+        version="2.5.0",
+        integrity=(
+            "sha512-VG2Knemmshop4kh5fpLO27rYcyUaaDkRw+6PiX4bstpB+QFt0p2oauMrsjVbUamGWQ6YNavh7x2e"
+            "m2uZlzV44g=="
+        ),
+        directory="cytoscape-dagre",
+        files=(FileSpec(("cytoscape-dagre.js",), "cytoscape-dagre.js"),),
+    ),
+    # Accessibility checks of the browser tests (tests/e2e/test_accessibility.py); served as
+    # a static file so the page's CSP ('self' scripts only) allows injecting it.
+    PackageSpec(
+        name="axe-core",
+        version="4.11.1",
+        integrity=(
+            "sha512-BASOg+YwO2C+346x3LZOeoovTIoTrRqEsqMa6fmfAV0P+U9mFr9NsyOEpiYvFjbc64NMrSswhV50"
+            "WdXzdb/Z5A=="
+        ),
+        directory="axe-core",
+        files=(FileSpec(("axe.min.js",), "axe.min.js"),),
+    ),
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

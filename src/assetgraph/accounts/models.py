@@ -135,3 +135,27 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DashboardPin(models.Model):
+    """A dashboard card the user pinned: shown first on their dashboard, whatever their roles.
+
+    Cards are declared in code (``navigation.DASHBOARD_CARDS``); a pin names one by its id, so
+    a card that disappears with an app leaves a pin that is simply skipped.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboard_pins"
+    )
+    card = models.CharField(max_length=100)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = "dashboard pin"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "card"], name="accounts_pin_one_per_card"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.card}"

@@ -22,7 +22,7 @@ from assetgraph.core.actor import Actor
 from assetgraph.core.errors import MissingReference, ValidationFailed
 from assetgraph.core.modelwrites import assign_editable, full_clean, save_or_conflict
 
-from .models import APIToken, LoginThrottle, ObjectPermission, Role, User
+from .models import APIToken, DashboardPin, LoginThrottle, ObjectPermission, Role, User
 from .permissions import authorize, clear_cache, validate_constraints
 from .roles import ROLE_DESCRIPTIONS, builtin_grants
 
@@ -102,6 +102,28 @@ def set_password(actor: Actor, user: User, password: str) -> None:
         user.set_password(password)
         user.save(update_fields=["password"])
         record_event(actor, "set_password", user)
+
+
+def reset_password(actor: Actor, user: User) -> str:
+    """An administrator's password reset: a random temporary password, returned once (to hand
+    over out of band) and never stored in clear; the user's sessions and tokens are untouched
+    but every other session ends with the password hash change.
+
+    Until notifications can e-mail a reset link, this is how a locked-out user gets back in.
+    """
+    temporary = secrets.token_urlsafe(12)
+    with transaction.atomic():
+        authorize(actor, "change", user)
+        if not user.is_active:
+            raise ValidationFailed(
+                "user: reactivate the user before resetting the password",
+                fields={"user": ["inactive"]},
+            )
+        user.set_password(temporary)
+        user.save(update_fields=["password"])
+        _end_sessions(user)
+        record_event(actor, "reset_password", user)
+    return temporary
 
 
 def set_user_roles(actor: Actor, user: User, role_names: Iterable[str]) -> None:
@@ -204,6 +226,51 @@ def create_object_permission(
         permission.roles.set(Role.objects.filter(name__in=list(roles)))
         permission.users.set(list(users))
         return permission
+
+
+def set_object_permission_enabled(
+    actor: Actor, permission: ObjectPermission, enabled: bool
+) -> ObjectPermission:
+    """Switch a custom permission on or off (built-in ones follow the code: refused)."""
+    with transaction.atomic():
+        current = ObjectPermission.objects.select_for_update().get(pk=permission.pk)
+        authorize(actor, "change", current)
+        if current.builtin:
+            raise ValidationFailed(
+                "permission: built-in permissions follow the code and cannot be changed",
+                fields={"permission": ["built-in"]},
+            )
+        if current.enabled != enabled:
+            before = snapshot(current)
+            current.enabled = enabled
+            current.save(update_fields=["enabled"])
+            record_event(actor, "update", current, before=before, after=snapshot(current))
+        _clear_all_caches(actor)
+        return current
+
+
+def delete_object_permission(actor: Actor, permission: ObjectPermission) -> None:
+    """Delete a custom permission; its grants end at once (built-in ones cannot be deleted)."""
+    with transaction.atomic():
+        current = ObjectPermission.objects.select_for_update().get(pk=permission.pk)
+        authorize(actor, "delete", current)
+        if current.builtin:
+            raise ValidationFailed(
+                "permission: built-in permissions follow the code and cannot be deleted",
+                fields={"permission": ["built-in"]},
+            )
+        before = {**snapshot(current), "roles": sorted(r.name for r in current.roles.all())}
+        pk = current.pk
+        current.delete()
+        current.pk = pk
+        record_event(actor, "delete", current, before=before)
+        _clear_all_caches(actor)
+
+
+def _clear_all_caches(actor: Actor) -> None:
+    """Grants are cached per request on the user object: drop the acting user's copy."""
+    if not actor.is_system:
+        clear_cache(actor.user)
 
 
 def _validate_permission(
@@ -437,3 +504,48 @@ def record_login_success(username: str, address: str) -> None:
     """Clear the username's counter from this address (the address's own counter stays: one
     good password does not vouch for the other names tried from there)."""
     LoginThrottle.objects.filter(key=_throttle_keys(username, address)[0]).delete()
+
+
+# --- dashboard pins --------------------------------------------------------------------------
+
+MAX_PINS = 24
+
+
+def pin_dashboard_card(actor: Actor, user: User, card: str) -> DashboardPin:
+    """Pin a card to the user's dashboard (idempotent); only the user pins their own cards."""
+    card = card.strip()
+    if not card or len(card) > 100:
+        raise ValidationFailed("card: required (at most 100 characters)", fields={"card": ["bad"]})
+    _own(actor, user)
+    with transaction.atomic():
+        existing = DashboardPin.objects.filter(user=user, card=card).first()
+        if existing is not None:
+            return existing
+        if DashboardPin.objects.filter(user=user).count() >= MAX_PINS:
+            raise ValidationFailed(
+                f"card: at most {MAX_PINS} pinned cards", fields={"card": ["too many pins"]}
+            )
+        pin = DashboardPin.objects.create(user=user, card=card)
+        record_event(actor, "pin", pin, after=snapshot(pin))
+        return pin
+
+
+def unpin_dashboard_card(actor: Actor, user: User, card: str) -> None:
+    """Take a card off the user's pinned cards (idempotent)."""
+    _own(actor, user)
+    with transaction.atomic():
+        pin = DashboardPin.objects.filter(user=user, card=card).first()
+        if pin is None:
+            return
+        before = snapshot(pin)
+        pk = pin.pk
+        pin.delete()
+        pin.pk = pk
+        record_event(actor, "unpin", pin, before=before)
+
+
+def _own(actor: Actor, user: User) -> None:
+    if not actor.is_system and actor.user.pk != user.pk:
+        raise ValidationFailed(
+            "user: a dashboard is arranged by its owner", fields={"user": ["not yours"]}
+        )

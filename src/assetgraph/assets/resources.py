@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from assetgraph.accounts.permissions import restrict
-from assetgraph.framework.spec import ALL_PAGES, BulkAction, Column, Resource
+from assetgraph.framework.spec import ALL_PAGES, BulkAction, Column, DetailSection, Resource
 from assetgraph.ui.generic import link, name_of
 
 from . import api, exports, forms, schemas, services
@@ -282,3 +282,13 @@ AUDIT_CAMPAIGN = Resource(
 )
 
 RESOURCES = [ASSET, MODEL, CATEGORY, CUSTOM_FIELD, KIT, AUDIT_CAMPAIGN]
+
+
+def _person_holdings(request: HttpRequest, person: Any) -> dict[str, Any] | None:
+    from .person_section import person_holdings_section
+
+    return person_holdings_section(request, person)
+
+
+# The person page's "What they hold" (org cannot import assets: assets contributes it).
+SECTIONS = [DetailSection("org.person", _person_holdings)]

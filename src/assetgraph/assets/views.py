@@ -31,6 +31,7 @@ from assetgraph.ui.generic import (
 )
 
 from . import forms, reports, services
+from .choices import AcceptanceChoices
 from .lifecycle import TRANSITIONS, available_transitions, state_label
 from .models import (
     Asset,
@@ -409,6 +410,29 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "assets/accept.html", {"record": record})
 
 
+def _pending_acceptances(request: HttpRequest, visible: Any) -> list[dict[str, Any]]:
+    """Open check-outs waiting for the custodian's acceptance, each with its full link (to send
+    by hand until notifications e-mail it)."""
+    records = (
+        CustodyRecord.objects.filter(
+            checked_in_at__isnull=True, acceptance=AcceptanceChoices.PENDING, asset__in=visible
+        )
+        .select_related("asset", "person")
+        .order_by("checked_out_at", "pk")[:200]
+    )
+    return [
+        {
+            "record": r,
+            "link": request.build_absolute_uri(
+                reverse("ui:assets:accept", args=[r.acceptance_token])
+            )
+            if r.acceptance_token
+            else "",
+        }
+        for r in records
+    ]
+
+
 @login_required
 def alerts(request: AuthedRequest) -> HttpResponse:
     """Warranty, overdue-return and end-of-life alerts, and leavers still holding assets."""
@@ -429,20 +453,24 @@ def alerts(request: AuthedRequest) -> HttpResponse:
         "months": months,
         "groups": [
             (
+                "warranty-expiring",
                 f"Warranty ends within {days} days",
                 reports.warranty_expiring(visible, days, today)[:200],
             ),
-            ("Overdue returns", reports.overdue_returns(visible, today)[:200]),
+            ("overdue-returns", "Overdue returns", reports.overdue_returns(visible, today)[:200]),
             (
+                "end-of-life",
                 f"End of life within {months} months",
                 reports.end_of_life_within(visible, months, today)[:200],
             ),
             (
+                "audits-due",
                 f"Audits due within {audit_days} days (or overdue, or never audited)",
                 reports.audits_due(visible, audit_days, today)[:200],
             ),
         ],
         "audit_days": audit_days,
         "leavers": reports.leavers_with_assets(people, visible),
+        "pending": _pending_acceptances(request, visible),
     }
     return render(request, "assets/alerts.html", context)

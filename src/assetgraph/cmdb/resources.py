@@ -279,11 +279,42 @@ RESOURCES = [
     SOFTWARE_PRODUCT,
     SOFTWARE_INSTALL,
 ]
+
+
 # One record, two halves: the CI page shows the asset's business facts (the asset page's CI
 # section, with the services that depend on it, is the impact app's: a graph answer).
+def person_endpoints_section(request: HttpRequest, person: Any) -> dict[str, Any] | None:
+    """The person page's "Their devices in the CMDB": the CIs of the assets they hold (their
+    endpoints), as far as the viewer may see both."""
+    from assetgraph.accounts.permissions import has_perm, restrict
+    from assetgraph.assets.models import Asset
+
+    user = request.user
+    if not (has_perm(user, "cmdb.ci", "view") and has_perm(user, "assets.asset", "view")):
+        return None
+    held = restrict(Asset.objects.filter(custodian=person), user).values("pk")
+    cis = list(
+        restrict(
+            CI.objects.current().filter(asset__in=held).select_related("ci_class"), user
+        ).order_by("name")[:100]
+    )
+    if not cis:
+        return None
+    return {
+        "title": f"Their devices in the CMDB ({len(cis)})",
+        "id": "endpoints",
+        "headers": ["CI", "Class", "Status"],
+        "rows": [
+            [link(ci, "ui:cmdb:ci_detail"), str(ci.ci_class), ci.get_operational_status_display()]
+            for ci in cis
+        ],
+    }
+
+
 SECTIONS = [
     DetailSection("cmdb.ci", context.ci_business_section),
     DetailSection("cmdb.ci", context.ci_flags_section),
+    DetailSection("org.person", person_endpoints_section),
 ]
 # Business flags the CMDB and ITAM answer (warranty, end of life, planned decommissioning).
 FLAG_SOURCES = flags.FLAG_SOURCES

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from assetgraph.accounts.permissions import has_perm
 from assetgraph.ui.context_processors import NavItem
+from assetgraph.ui.dashboards import DashboardCard
 
 SECTIONS = [
     (
@@ -89,12 +90,51 @@ def hardware_risk_card(request: HttpRequest) -> dict[str, Any] | None:
 
     count = len(hardware_risk(request.user, months=12, max_tier=1)["services"])
     return {
-        "id": "hardware-risk",
-        "label": "Tier-1 services on at-risk hardware",
         "count": count,
         "url": reverse("ui:finance:hardware_risk"),
         "alert": count > 0,
     }
 
 
-DASHBOARD_CARDS = [hardware_risk_card]
+def contracts_expiring_card(request: HttpRequest) -> dict[str, Any] | None:
+    """Dashboard card (Procurement): contracts ending within 90 days (renew or let go)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from assetgraph.accounts.permissions import restrict
+
+    from .models import Contract
+
+    today = timezone.localdate()
+    count = (
+        restrict(Contract.objects.all(), request.user)
+        .filter(end_date__gte=today, end_date__lte=today + dt.timedelta(days=90))
+        .count()
+    )
+    return {
+        "count": count,
+        "note": "within 90 days",
+        "url": reverse("ui:finance:contract_list"),
+        "alert": False,
+    }
+
+
+DASHBOARD_CARDS = [
+    DashboardCard(
+        "hardware-risk",
+        "Tier-1 services on at-risk hardware",
+        ("IT Operations (NOC)", "Finance", "Compliance", "Security"),
+        hardware_risk_card,
+        needs=("cmdb.ci", "assets.asset"),
+        description="out of support, past end of life or due within 12 months",
+    ),
+    DashboardCard(
+        "contracts-expiring",
+        "Contracts expiring",
+        ("Procurement", "Finance"),
+        contracts_expiring_card,
+        needs=("finance.contract",),
+        description="within 90 days",
+    ),
+]

@@ -81,7 +81,7 @@ MAX_FAILED = 1_000
 MAX_LIMIT = 500
 # Services and applications listed in the summary (DOWN first); the rest are in the details.
 SUMMARY_CAP = 100
-STATES = ("down", "degraded", "service_lost", "service_degraded")
+STATES = ("down", "degraded", "service_lost", "service_degraded", "infrastructure", "devices")
 
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -266,7 +266,11 @@ def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
         "applications",
     )
     detail = np.ones(affected.pks.size, dtype=np.bool_)
-    if options.state:
+    if options.state == "infrastructure":  # everything but end-user devices
+        detail &= ~affected.endpoint
+    elif options.state == "devices":  # end-user devices only, lost or degraded
+        detail &= affected.endpoint
+    elif options.state:
         detail &= affected.endpoint == options.state.startswith("service_")
         detail &= affected.down == (options.state in ("down", "service_lost"))
     if options.class_filter is not None:

@@ -64,7 +64,11 @@ def ci_map(request: AuthedRequest, pk: int) -> HttpResponse:
         "depth": depth,
         "depths": range(MIN_DEPTH, MAX_DEPTH + 1),
         "direction": direction,
-        "directions": [("both", "Both"), ("down", "Down (impact)"), ("up", "Up (needs)")],
+        "directions": [
+            ("both", "Both ways"),
+            ("up", "What it needs"),
+            ("down", "What needs it (its failure's impact)"),
+        ],
         "limit": limit,
         "limits": sorted({*LIMIT_CHOICES, limit}),
         "impact": impact,

@@ -145,12 +145,13 @@ def build_map(user: Any, ci_pk: int, options: MapOptions) -> DependencyMap:
         eg.pks_of(hood.edge_src).tolist(),
         eg.pks_of(hood.edge_dst).tolist(),
     )
-    all_classes = sorted({(c.ci_class_id, c.class_name) for c in rows}, key=lambda x: x[1])
+    all_classes = sorted({(c.ci_class_id, c.class_name, c.icon) for c in rows}, key=lambda x: x[1])
     if options.classes is not None:
         wanted = set(options.classes)
         rows = [c for c in rows if c.ci_class_id in wanted or c.pk == centre.pk]
     shown = {c.pk for c in rows}
     states = _states(eg, start, rows) if options.impact else {}
+    kind_of = _kinds()
     sample = reverse("ui:cmdb:ci_detail", args=[0])  # one reverse, not one per node
     url_prefix = sample[: sample.rindex("0/")]
     nodes = [
@@ -160,6 +161,7 @@ def build_map(user: Any, ci_pk: int, options: MapOptions) -> DependencyMap:
             "ci_class": c.class_name,
             "class_id": c.ci_class_id,
             "icon": c.icon,
+            "kind": kind_of.get(c.ci_class_id, "other"),
             "criticality": c.criticality,
             "depth": depth_of.get(c.pk, 0),
             "state": "failed" if c.pk == centre.pk and options.impact else states.get(c.pk, "ok"),
@@ -171,12 +173,23 @@ def build_map(user: Any, ci_pk: int, options: MapOptions) -> DependencyMap:
     flags = business_flags(user, [n["id"] for n in nodes])
     for n in nodes:
         n["flags"] = [f.kind for f in flags.get(n["id"], [])]
+    # ``needs``: which end depends on the other ("source" needs the target for an application
+    # running on a VM), so the page can lay out dependents above what they need.
     edges = [
-        {"id": pk, "source": s, "target": t, "type": name, "type_id": type_id}
-        for pk, s, t, type_id, name in visible_relationships(user)
+        {
+            "id": pk,
+            "source": s,
+            "target": t,
+            "type": name,
+            "type_id": type_id,
+            "needs": _NEEDS.get(direction, "none"),
+        }
+        for pk, s, t, type_id, name, direction in visible_relationships(user)
         .filter(source_id__in=list(shown), target_id__in=list(shown))
         .order_by("pk")
-        .values_list("pk", "source_id", "target_id", "type_id", "type__name")
+        .values_list(
+            "pk", "source_id", "target_id", "type_id", "type__name", "type__impact_direction"
+        )
     ]
     result = DependencyMap(
         centre=centre,
@@ -184,11 +197,34 @@ def build_map(user: Any, ci_pk: int, options: MapOptions) -> DependencyMap:
         nodes=nodes,
         edges=edges,
         truncated=bool(hood.truncated),
-        classes=[{"id": pk, "name": name} for pk, name in all_classes],
+        classes=[{"id": pk, "name": name, "icon": icon} for pk, name, icon in all_classes],
     )
     if hood.truncated:
         _cluster(result, user, eg, start, set(node_pks), shown)
     return result
+
+
+def _kinds() -> dict[int, str]:
+    """What each class is to a reader of the map (its shape): service, application, endpoint
+    (end-user device), group (farm, cluster) or other infrastructure. Built-in meanings come
+    from the class slugs, so a renamed class keeps its shape."""
+    from assetgraph.cmdb.choices import ClassSlug
+    from assetgraph.cmdb.models import semantic_class_ids
+
+    kinds = dict.fromkeys(
+        CIClass.objects.filter(is_group=True).values_list("pk", flat=True), "group"
+    )
+    for slug, kind in (
+        (ClassSlug.END_USER_DEVICE, "endpoint"),
+        (ClassSlug.APPLICATION, "application"),
+        (ClassSlug.BUSINESS_SERVICE, "service"),
+    ):
+        kinds.update(dict.fromkeys(semantic_class_ids(slug), kind))
+    return kinds
+
+
+# reverse: the target's failure impacts the source, so the source needs the target
+_NEEDS = {"reverse": "source", "forward": "target"}
 
 
 def _connected(rows: list[_Row], centre: int, src: list[int], dst: list[int]) -> list[_Row]:

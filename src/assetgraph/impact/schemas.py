@@ -36,7 +36,9 @@ class ImpactIn(Schema):
     cis: list[int | str] = Field(min_length=1, description="failed CIs: ids or exact names")
     as_of: str | None = Field(None, description="ISO timestamp: the estate as it was then")
     state: str | None = Field(
-        None, description="detail filter: down, degraded, service_lost or service_degraded"
+        None,
+        description="detail filter: down, degraded, service_lost, service_degraded, "
+        "infrastructure (no end-user devices) or devices (end-user devices only)",
     )
     ci_class: int | None = Field(None, description="detail filter: class id (subclasses too)")
     limit: int = 50

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -48,10 +48,13 @@ def impact_page(request: AuthedRequest) -> HttpResponse:
     """Choose failed CIs (and a time), see services, users, classes, teams, people, flags."""
     viewer = _viewer(request)
     refs = _refs(request, "ci")
+    # The page lists infrastructure by default: end-user devices are counted by site and
+    # department in the summary, and listed only on request (there may be thousands).
+    state = request.GET.get("state", "infrastructure")
     context: dict[str, Any] = {
         "refs": ", ".join(refs),
         "as_of_value": request.GET.get("as_of", ""),
-        "state": request.GET.get("state", ""),
+        "state": state,
         "report": None,
         "error": None,
     }
@@ -62,11 +65,16 @@ def impact_page(request: AuthedRequest) -> HttpResponse:
                 viewer,
                 refs,
                 request.GET.get("as_of") or None,
-                state=request.GET.get("state") or None,
+                state=state or None,
                 limit=_int(request, "limit", 50),
                 offset=_int(request, "offset", 0),
             )
             context["report"] = report
+            # "showing 51-100 of 240" (never "1-0": an empty page shows no range)
+            context["shown_from"] = report.offset + 1 if report.details else 0
+            context["shown_to"] = report.offset + len(report.details)
+            context["export_query"] = _export_query(request)
+            context["devices_query"] = _state_query(request, "devices")
             context["page_query"] = _page_query(request, report.next_offset)
             context["prev_query"] = (
                 _page_query(request, max(report.offset - report.limit, 0))
@@ -76,6 +84,89 @@ def impact_page(request: AuthedRequest) -> HttpResponse:
         except ServiceError as exc:
             context["error"], status = exc.message, exc.status
     return render(request, "impact/analyse.html", context, status=status)
+
+
+def _export_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for name in ("offset", "limit", "format"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _state_query(request: HttpRequest, state: str) -> str:
+    query = request.GET.copy()
+    query.pop("offset", None)
+    query["state"] = state
+    return query.urlencode()
+
+
+EXPORT_CAP = 20_000
+EXPORT_PAGE = 500
+
+
+@login_required
+def impact_export(request: AuthedRequest) -> HttpResponse:
+    """The affected CIs of the analysis as on the page (same CIs, time and detail filter), as
+    CSV, XLSX or JSON: state, CI, class, depth and the chain that explains it. At most
+    ``EXPORT_CAP`` rows; a larger answer says so in its last row (CSV/XLSX) or ``truncated``."""
+    from assetgraph.core.exporting import export_response
+
+    viewer = _viewer(request)
+    refs = _refs(request, "ci")
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "xlsx", "json"):
+        return HttpResponse("format: use csv, xlsx or json", status=422, content_type="text/plain")
+    rows: list[dict[str, Any]] = []
+    offset: int | None = 0
+    total = 0
+    try:
+        while offset is not None and len(rows) < EXPORT_CAP:
+            report = run_impact(
+                viewer,
+                refs,
+                request.GET.get("as_of") or None,
+                state=request.GET.get("state", "infrastructure") or None,
+                limit=EXPORT_PAGE,
+                offset=offset or 0,
+            )
+            total = report.details_count
+            rows.extend(
+                {
+                    "state": item.state,
+                    "ci": item.ci.name,
+                    "ci_id": item.ci.pk,
+                    "class": str(item.ci.ci_class),
+                    "depth": item.depth,
+                    "why": " → ".join(step.display for step in item.path),
+                }
+                for item in report.details
+            )
+            offset = report.next_offset
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    truncated = total > len(rows)
+    if fmt == "json":
+        return JsonResponse({"count": total, "truncated": truncated, "results": rows})
+    if truncated:
+        rows.append(
+            {
+                "state": "",
+                "ci": f"(cut at {len(rows)} of {total} rows)",
+                "ci_id": "",
+                "class": "",
+                "depth": "",
+                "why": "",
+            }
+        )
+    columns = [
+        ("State", lambda r: r["state"]),
+        ("CI", lambda r: r["ci"]),
+        ("CI id", lambda r: r["ci_id"]),
+        ("Class", lambda r: r["class"]),
+        ("Depth", lambda r: r["depth"]),
+        ("Why (one chain from a failed CI)", lambda r: r["why"]),
+    ]
+    return export_response(rows, columns, "impact", fmt)
 
 
 def _page_query(request: HttpRequest, offset: int | None) -> str | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
-from assetgraph.accounts.permissions import restrict
-from assetgraph.framework.spec import Column, Resource
+from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.framework.spec import Column, DetailSection, Resource
 from assetgraph.ui.generic import link
 
 from . import schemas, services
@@ -135,3 +136,48 @@ OFFBOARDING = Resource(
 )
 
 RESOURCES = [SYNC_RUN, OFFBOARDING]
+
+
+def person_offboarding_section(request: HttpRequest, person: Any) -> dict[str, Any] | None:
+    """The person page's "Offboarding": the open one (a link), or a button to start one."""
+    from .models import OffboardingState
+
+    user = request.user
+    if not has_perm(user, "integrations.offboarding", "view"):
+        return None
+    current = (
+        restrict(Offboarding.objects.filter(person=person), user)
+        .order_by("-started", "-pk")
+        .first()
+    )
+    fields: list[tuple[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    if current is not None:
+        fields.append(
+            (
+                "Offboarding",
+                {
+                    "text": f"{current.get_state_display()} since {current.started:%Y-%m-%d}",
+                    "url": reverse("ui:integrations:offboarding_detail", args=[current.pk]),
+                },
+            )
+        )
+    if (current is None or current.state != OffboardingState.OPEN) and has_perm(
+        user, "integrations.offboarding", "add"
+    ):
+        actions.append(
+            {
+                "label": "Start offboarding",
+                "url": reverse("ui:integrations:person_offboard", args=[person.pk]),
+                "method": "post",
+                "id": "start-offboarding",
+                "icon": "door-open",
+                "confirm": f"Start offboarding {person}? Their return and reclaim lists open.",
+            }
+        )
+    if not fields and not actions:
+        return None
+    return {"title": "Offboarding", "id": "offboarding", "fields": fields, "actions": actions}
+
+
+SECTIONS = [DetailSection("org.person", person_offboarding_section)]

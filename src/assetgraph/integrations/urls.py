@@ -8,6 +8,7 @@ from . import views
 app_name = "integrations"
 
 urlpatterns = [
+    path("people/<int:pk>/offboard/", views.person_offboard, name="person_offboard"),
     path("directory-sync/run/", views.directory_sync, name="directory_sync"),
     path(
         "offboardings/<int:pk>/<str:action>/",

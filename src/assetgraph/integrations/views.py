@@ -82,3 +82,27 @@ def offboarding_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
     except ServiceError as exc:
         messages.error(request, str(exc))
     return redirect("ui:integrations:offboarding_detail", pk=pk)
+
+
+@login_required
+def person_offboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST from the person page: open the person's offboarding (or go to the open one)."""
+    from assetgraph.org.models import Person
+
+    if request.method != "POST":
+        raise Http404("not found")
+    try:
+        person = get_object_or_404(Person.objects.all(), request.user, "view", pk=pk)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    try:
+        offboarding = services.start_offboarding(ui_actor(request), person)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("ui:org:person_detail", pk=pk)
+    messages.success(request, f"Offboarding of {person} started.")
+    return redirect("ui:integrations:offboarding_detail", pk=offboarding.pk)

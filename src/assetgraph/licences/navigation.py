@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from assetgraph.accounts.permissions import has_perm
 from assetgraph.ui.context_processors import NavItem
+from assetgraph.ui.dashboards import DashboardCard
 
 SECTIONS = [
     (
@@ -50,12 +51,19 @@ def unlicensed_services_card(request: HttpRequest) -> dict[str, Any] | None:
 
     count = len(unlicensed_services(request.user)["services"])
     return {
-        "id": "unlicensed-services",
-        "label": "Services running unlicensed software",
         "count": count,
         "url": reverse("ui:licences:unlicensed_services"),
         "alert": count > 0,
     }
 
 
-DASHBOARD_CARDS = [unlicensed_services_card]
+DASHBOARD_CARDS = [
+    DashboardCard(
+        "unlicensed-services",
+        "Services running unlicensed software",
+        ("Compliance", "Finance", "Procurement"),
+        unlicensed_services_card,
+        needs=("licences.entitlement", "cmdb.ci"),
+        description="business services whose dependency path runs unlicensed software",
+    ),
+]

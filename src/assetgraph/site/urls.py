@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import include, path
 
 from assetgraph.framework.spec import app_resources
-from assetgraph.ui import pickers, views
+from assetgraph.ui import admin_views, pickers, views
 from assetgraph.ui.generic import resource_urls
 
 from . import domain_modules
@@ -16,6 +16,7 @@ app_name = "ui"
 
 urlpatterns: list[Any] = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/pin/", views.dashboard_pin, name="dashboard_pin"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("search/", views.search, name="search"),
@@ -26,7 +27,18 @@ urlpatterns: list[Any] = [
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
     path("users/", views.user_list, name="user_list"),
+    path("users/add/", admin_views.user_add, name="user_add"),
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
+    path(
+        "users/<int:pk>/reset-password/",
+        admin_views.user_reset_password,
+        name="user_reset_password",
+    ),
+    path("roles/", admin_views.role_list, name="role_list"),
+    path("roles/permissions/add/", admin_views.permission_add, name="permission_add"),
+    path("roles/permissions/<int:pk>/", admin_views.permission_action, name="permission_action"),
+    path("tokens/", admin_views.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", admin_views.token_revoke, name="token_revoke"),
     path("audit/", views.audit_log, name="audit_log"),
 ]
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from assetgraph.accounts.permissions import has_perm
 from assetgraph.ui.context_processors import NavItem
+from assetgraph.ui.dashboards import DashboardCard
 
 SECTIONS = [
     (
@@ -52,8 +53,6 @@ def reorder_card(request: HttpRequest) -> dict[str, Any] | None:
 
     count = below_minimum(request.user).count()
     return {
-        "id": "reorder-alerts",
-        "label": "Reorder alerts (below minimum)",
         "count": count,
         "url": reverse("ui:stock:alerts"),
         "alert": count > 0,
@@ -72,12 +71,26 @@ def queue_card(request: HttpRequest) -> dict[str, Any] | None:
     if not waiting:
         return None
     return {
-        "id": "approval-queue",
-        "label": "Requests waiting for you",
         "count": len(waiting),
         "url": reverse("ui:stock:queue"),
         "alert": False,
     }
 
 
-DASHBOARD_CARDS = [reorder_card, queue_card]
+DASHBOARD_CARDS = [
+    DashboardCard(
+        "reorder-alerts",
+        "Reorder alerts (below minimum)",
+        ("Procurement", "Helpdesk"),
+        reorder_card,
+        needs=("stock.stockitem",),
+        description="storeroom stock to reorder",
+    ),
+    DashboardCard(
+        "approval-queue",
+        "Requests waiting for you",
+        ("*",),  # approvers and fulfillers hold any role; nothing waiting: no card
+        queue_card,
+        description="to approve or to fulfil",
+    ),
+]

@@ -40,6 +40,8 @@ SHELL_NAVIGATION: list[tuple[str, list[NavItem]]] = [
         "Administration",
         [
             NavItem("Users", "ui:user_list", "accounts.user", "person-badge"),
+            NavItem("Roles and permissions", "ui:role_list", "accounts.role", "shield-lock"),
+            NavItem("API tokens", "ui:token_list", "accounts.apitoken", "key"),
             NavItem("Audit log", "ui:audit_log", "audit.auditevent", "journal-text"),
         ],
     ),
@@ -64,9 +66,9 @@ def all_sections() -> list[tuple[str, list[NavItem]]]:
 
 @functools.cache
 def dashboard_cards() -> list[Any]:
-    """Each installed app's ``navigation.DASHBOARD_CARDS``: callables ``(request) -> {"label",
-    "count", "url", "alert"} | None`` that add a card to the dashboard (None: not for this
-    user)."""
+    """Each installed app's ``navigation.DASHBOARD_CARDS``: ``ui.dashboards.DashboardCard``
+    declarations (id, the roles it is for, and a ``build(request)`` that counts with the
+    viewer's permissions; see ``ui.dashboards``)."""
     cards: list[Any] = []
     for config in apps.get_app_configs():
         if config.name.startswith("assetgraph."):

@@ -343,6 +343,8 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
         "filters": filter_fields(request, resource.filters, resource.model)
         + attribute_filter_fields(request, definitions),
         "filter_errors": filter_errors,
+        # On a phone the filters fold away (rows first) unless some are in use.
+        "filters_active": len([k for k in params if k != "ordering"]),
         "can_add": has_perm(request.user, resource.key, "add"),
         "export_query": urlencode(params),
         "list_url": resource.url("list"),

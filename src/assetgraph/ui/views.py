@@ -32,7 +32,6 @@ from assetgraph.framework.redaction import visible_events
 from assetgraph.framework.spec import resource_for
 
 from . import services as list_services
-from .context_processors import dashboard_cards
 from .forms import LoginForm, TokenForm
 from .history import describe
 from .paging import keyset_page
@@ -101,7 +100,66 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    """Landing page: counts of what the user can see and the latest activity."""
+    """Landing page: the cards of the user's roles and the ones they pinned, then counts of
+    what they can see and the latest activity. Every number is cached per user and audit
+    revision (see ``ui.dashboards``), so a reload after no write runs no count query."""
+    from assetgraph.accounts.models import DashboardPin
+    from assetgraph.audit.services import current_revision
+
+    from . import dashboards
+
+    user = request.user
+    revision = current_revision()
+    declared = dashboards.all_cards()
+    pinned_ids = list(DashboardPin.objects.filter(user=user).values_list("card", flat=True))
+    roles = dashboards.role_names(user)
+    role_cards = [c for c in dashboards.cards_for_roles(roles) if c.id not in pinned_ids]
+
+    def built(cards: list[dashboards.DashboardCard]) -> list[dict[str, Any]]:
+        return [v for c in cards if (v := dashboards.compute(c, request, revision)) is not None]
+
+    pinned = built([declared[i] for i in pinned_ids if i in declared])
+    for_roles = built(role_cards)
+    shown = {c["id"] for c in pinned + for_roles}
+    more = [
+        {"id": c.id, "label": c.label, "description": c.description}
+        for c in declared.values()
+        if c.id not in shown and c.offered_to(user)
+    ]
+    for card in pinned:
+        card["pinned"] = True
+    can_audit = has_perm(user, "audit.auditevent", "view")
+    recent = describe(list(_visible_events(request)[:10]), user) if can_audit else []
+    charts = [
+        {
+            "id": f"chart-{c['id']}",
+            "labels": [r["label"] for r in c["rows"]],
+            "counts": [r["count"] for r in c["rows"]],
+            "urls": [r["url"] for r in c["rows"]],
+        }
+        for c in pinned + for_roles
+        if c.get("rows") and c.get("chart", True)
+    ]
+    context = {
+        "tiles": _tiles(request, revision),
+        "pinned": pinned,
+        "cards": for_roles,
+        "more": more,
+        "roles": sorted(roles),
+        "recent": recent,
+        "charts": charts,
+    }
+    return render(request, "ui/dashboard.html", context)
+
+
+def _tiles(request: AuthedRequest, revision: int) -> list[dict[str, Any]]:
+    """How many objects of each type the user may view (one count per type, cached)."""
+    from django.core.cache import cache
+
+    key = f"ui:dashboard:{request.user.pk}:tiles:{revision}"
+    tiles = cache.get(key)
+    if tiles is not None:
+        return list(tiles)
     tiles = []
     for entry in registry.all_types():
         if not entry.list_url_name or not has_perm(request.user, entry.key, "view"):
@@ -114,11 +172,27 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
                 "url": reverse(entry.list_url_name),
             }
         )
-    cards = [card for make in dashboard_cards() if (card := make(request)) is not None]
-    can_audit = has_perm(request.user, "audit.auditevent", "view")
-    recent = describe(list(_visible_events(request)[:10]), request.user) if can_audit else []
-    context = {"tiles": tiles, "cards": cards, "recent": recent}
-    return render(request, "ui/dashboard.html", context)
+    cache.set(key, tiles, 300)
+    return tiles
+
+
+@login_required
+@require_POST
+def dashboard_pin(request: AuthedRequest) -> HttpResponse:
+    """Pin or unpin one card on the user's own dashboard."""
+    from . import dashboards
+
+    card = request.POST.get("card", "")
+    if card not in dashboards.all_cards():
+        raise Http404
+    try:
+        if request.POST.get("action") == "unpin":
+            account_services.unpin_dashboard_card(ui_actor(request), request.user, card)
+        else:
+            account_services.pin_dashboard_card(ui_actor(request), request.user, card)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("ui:dashboard"))
 
 
 def _visible_events(request: AuthedRequest) -> Any:
@@ -232,9 +306,26 @@ def user_list(request: AuthedRequest) -> HttpResponse:
             Q(username__icontains=query)
             | Q(first_name__icontains=query)
             | Q(last_name__icontains=query)
+            | Q(email__icontains=query)
         )
+    status = request.GET.get("status", "")
+    if status == "active":
+        users = users.filter(is_active=True)
+    elif status == "inactive":
+        users = users.filter(is_active=False)
+    elif status == "norole":
+        users = users.filter(is_active=True, roles__isnull=True)
     page = Paginator(users, 50).get_page(request.GET.get("page"))
-    return render(request, "ui/users.html", {"page": page, "query": query})
+    return render(
+        request,
+        "ui/users.html",
+        {
+            "page": page,
+            "query": query,
+            "status": status,
+            "can_add": has_perm(request.user, "accounts.user", "add"),
+        },
+    )
 
 
 @login_required
@@ -270,6 +361,11 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     events = describe(
         list(AuditEvent.objects.for_object("accounts.user", user.pk)[:50]), request.user
     )
+    tokens = (
+        list(restrict(APIToken.objects.filter(user=user), request.user, "view"))
+        if has_perm(request.user, "accounts.apitoken", "view")
+        else []
+    )
     return render(
         request,
         "ui/user_detail.html",
@@ -279,6 +375,8 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "all_roles": Role.objects.all(),
             "user_roles": {r.name for r in user.roles.all()},
             "events": events,
+            "tokens": tokens,
+            "can_revoke": has_perm(request.user, "accounts.apitoken", "change"),
         },
     )
 
