@@ -90,6 +90,24 @@ def read_limited(data: bytes | str) -> bytes:
     return raw
 
 
+def load_xml(raw: bytes) -> Any:
+    """Parse XML with defusedxml: entity declarations (billion laughs, external entities)
+    are refused by name, a broken file names its line and column."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError as XMLParseError
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return fromstring(raw, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise ParseError(
+            f"refused: {type(exc).__name__} (entity declarations are not allowed)"
+        ) from None
+    except XMLParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        raise ParseError(f"broken XML ({exc})", f"line {line} column {column}") from None
+
+
 def load_json(data: bytes | str, what: str) -> Any:
     """Parse JSON, naming the line and column of a syntax error (a truncated file)."""
     import json

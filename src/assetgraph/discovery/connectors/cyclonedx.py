@@ -17,7 +17,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from .base import DiscoveredItem, ParseError, SoftwareItem, load_json, read_limited
+from .base import DiscoveredItem, ParseError, SoftwareItem, load_json, load_xml, read_limited
 
 SUPPORTED = ("1.4", "1.5", "1.6")
 NAMESPACE = "http://cyclonedx.org/schema/bom/"
@@ -44,19 +44,7 @@ def _unsupported(version: str, where: str) -> ParseError:
 
 def _from_xml(raw: bytes) -> tuple[Any, str]:
     """The BOM of an XML SBOM; the version is the namespace's (``…/schema/bom/1.5``)."""
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import ParseError as XMLParseError
-    from defusedxml.ElementTree import fromstring
-
-    try:
-        root = fromstring(raw, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise ParseError(
-            f"refused: {type(exc).__name__} (entity declarations are not allowed)"
-        ) from None
-    except XMLParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
-        raise ParseError(f"broken XML ({exc})", f"line {line} column {column}") from None
+    root = load_xml(raw)
     namespace, _, tag = root.tag.rpartition("}")
     if tag != "bom" or not namespace.lstrip("{").startswith(NAMESPACE):
         raise ParseError(

@@ -14,11 +14,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError as XMLParseError
-from defusedxml.ElementTree import fromstring
-
-from .base import DiscoveredItem, ParseError, Relation, normal_mac, read_limited
+from .base import DiscoveredItem, ParseError, Relation, load_xml, normal_mac, read_limited
 
 NETWORK_CLASSES = {
     "router": "Router",
@@ -34,15 +30,7 @@ EMBEDDED = frozenset(
 def parse_nmap(data: bytes | str) -> list[DiscoveredItem]:
     """The devices and IP addresses of an nmap XML report."""
     raw = read_limited(data)
-    try:
-        root = fromstring(raw, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise ParseError(
-            f"refused: {type(exc).__name__} (entity declarations are not allowed)"
-        ) from None
-    except XMLParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
-        raise ParseError(f"broken XML ({exc})", f"line {line} column {column}") from None
+    root = load_xml(raw)
     if root.tag != "nmaprun":
         raise ParseError(f"not an nmap report: the root element is <{root.tag}>, not <nmaprun>")
     items: dict[str, DiscoveredItem] = {}
