@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from assetgraph.accounts import services as account_services
@@ -167,7 +168,7 @@ def _tiles(request: AuthedRequest, revision: int) -> list[dict[str, Any]]:
         count = restrict(entry.model._default_manager.all(), request.user, "view").count()
         tiles.append(
             {
-                "label": entry.label_plural.capitalize(),
+                "label": capfirst(entry.label_plural),
                 "count": count,
                 "url": reverse(entry.list_url_name),
             }
@@ -229,7 +230,7 @@ def search(request: AuthedRequest) -> HttpResponse:
             if found:
                 groups.append(
                     {
-                        "label": entry.label_plural.capitalize(),
+                        "label": capfirst(entry.label_plural),
                         "items": [
                             {"text": str(o), "url": reverse(entry.detail_url_name, args=[o.pk])}
                             for o in found[:SEARCH_LIMIT_PER_TYPE]
