@@ -68,7 +68,7 @@ coverage: dev
 e2e: dev
 	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -q tests/e2e
 
-## make schemathesis: every check, every phase (stateful included) against a real server, ~3 min
+## make schemathesis: every check, every phase (stateful included) against a real server, ~4 min
 schemathesis: dev
 	$(BIN)/python scripts/schemathesis_run.py
 
