@@ -10,6 +10,7 @@ violations.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -73,7 +74,10 @@ def test_receive_close_export_register_service_cost_and_forecast(
         page.fill("#period", f"{nxt:%Y-%m}")
     # Closing computes every asset's schedule of the demo: allow for a loaded machine.
     page.get_by_role("button", name="Close month").click(no_wait_after=True)
-    expect(page.locator("main")).to_contain_text("journal lines", timeout=120_000)
+    # The page's own intro mentions journal lines: wait for the success message itself.
+    expect(page.get_by_role("alert")).to_contain_text(
+        re.compile(r"Closed \d{4}-\d{2}: \d+ journal lines"), timeout=120_000
+    )
     assert ClosedPeriod.objects.count() == closed_before + 1
     closed = ClosedPeriod.objects.order_by("-closed_at", "-pk").first()
     assert closed is not None
