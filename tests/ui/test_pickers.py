@@ -226,3 +226,29 @@ def test_a_formset_asks_once_whether_a_list_is_long(
     # A second row costs one query (its chosen model's name); the long-list check is not
     # repeated per row, and the picker's detail line is not read for a chosen value.
     assert len(two_kit_lines.captured_queries) <= len(one_kit_line.captured_queries) + 1
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["\x00", "a\x00b", "\x1b[31m", "x" * 100_000, "%", "_", "' OR 1=1 --", "🙂" * 500],
+)
+def test_hostile_queries_never_end_in_a_server_error(
+    site: dict[str, Any], browser: Callable[..., Client], q: str
+) -> None:
+    """NUL and control characters, a lone surrogate, LIKE wildcards, SQL and a huge value:
+    an answer (suggestions or a 4xx naming the problem), never a 500, never every row."""
+    response = _pick(browser("Helpdesk"), "org.person", q)
+    assert response.status_code < 500
+    if response.status_code == 200:
+        ids = {r["id"] for r in response.json()["results"]}
+        assert site["minh"].pk not in ids  # a wildcard is a character, not "match anything"
+
+
+def test_invalid_utf8_in_the_query_is_not_a_server_error(browser: Callable[..., Client]) -> None:
+    url = reverse("ui:pick", args=["org.person"])
+    for raw in ("%ED%A0%80", "%FF%FE", "%C0%AF"):  # a lone surrogate, not UTF-8, overlong
+        assert browser("Helpdesk").get(f"{url}?q={raw}").status_code < 500
+
+
+def test_an_unknown_type_is_404(browser: Callable[..., Client]) -> None:
+    assert _pick(browser("Helpdesk"), "no.such-type", "a").status_code == 404
