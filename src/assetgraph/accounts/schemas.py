@@ -64,8 +64,8 @@ class PermissionOut(Schema):
 class PermissionIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
-    object_types: list[str]
-    actions: list[str]
+    object_types: list[str] = Field(min_length=1)
+    actions: list[str] = Field(min_length=1)
     constraints: Any = Field(
         None,
         description="An object or list of objects: field[__lookup] → value; tokens $user, $person",

@@ -23,6 +23,7 @@ from typing import Any
 
 from ninja import NinjaAPI
 
+from . import formats
 from .validation import INT64, MAX_QUERY_VALUE
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -95,7 +96,137 @@ class DocumentedAPI(NinjaAPI):
         document = super().get_openapi_schema(*args, **kwargs)
         complete(document)
         document_non_null_fields(document)
+        document_decimal_inputs(self, document)
         return document
+
+
+def document_decimal_inputs(api: NinjaAPI, document: dict[str, Any]) -> None:
+    """Each Decimal input field as an integer or a string of its precision (``formats``).
+
+    The precision comes from the pydantic field (``max_digits``, ``decimal_places``), else
+    from the model column of a declared resource's field, else the money default.
+    """
+    from decimal import Decimal
+
+    from pydantic import BaseModel
+
+    components = document.get("components", {}).get("schemas", {})
+    columns = _resource_columns()
+    for model in _input_models(api, BaseModel):
+        component = components.get(model.__name__)
+        if not isinstance(component, dict):
+            continue
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            prop = component.get("properties", {}).get(key)
+            if isinstance(prop, dict) and key in formats.CURRENCY_FIELDS:
+                _text_form(prop, formats.optional(formats.CURRENCY_PATTERN))
+            if not isinstance(prop, dict) or not _annotation_has(field.annotation, Decimal):
+                continue
+            rules = _decimal_rules([*field.metadata, *_annotated_metadata(field.annotation)])
+            column = columns.get((model, name))
+            if rules["max_digits"] is None and column is not None:
+                rules["max_digits"] = column.max_digits
+                rules["decimal_places"] = column.decimal_places
+            integer, text = formats.decimal_schema(**rules)
+            options = [o for o in prop.get("anyOf", [prop]) if o.get("type") == "null"]
+            for extra in ("anyOf", "type", "pattern", "minimum", "maximum"):
+                prop.pop(extra, None)
+            prop["anyOf"] = [integer, text, *options]
+
+
+def _annotation_has(annotation: Any, wanted: type[Any]) -> bool:
+    import typing
+
+    queue = [annotation]
+    while queue:
+        item = queue.pop()
+        if item is wanted:
+            return True
+        queue.extend(typing.get_args(item))
+    return False
+
+
+def _annotated_metadata(annotation: Any) -> list[Any]:
+    """Constraints inside the annotation (``Money | None`` where ``Money`` is ``Annotated``)."""
+    import typing
+
+    found: list[Any] = []
+    queue = [annotation]
+    while queue:
+        item = queue.pop()
+        if typing.get_origin(item) is typing.Annotated:
+            for extra in item.__metadata__:
+                found.extend(getattr(extra, "metadata", [extra]))
+            queue.append(typing.get_args(item)[0])
+        else:
+            queue.extend(typing.get_args(item))
+    return found
+
+
+def _decimal_rules(metadata: list[Any]) -> dict[str, Any]:
+    rules: dict[str, Any] = {
+        "max_digits": None,
+        "decimal_places": None,
+        "lower": None,
+        "lower_strict": False,
+        "upper": None,
+        "upper_strict": False,
+    }
+    for item in metadata:
+        for attribute, key, strict in (
+            ("ge", "lower", False),
+            ("gt", "lower", True),
+            ("le", "upper", False),
+            ("lt", "upper", True),
+        ):
+            value = getattr(item, attribute, None)
+            if value is not None:
+                rules[key], rules[f"{key}_strict"] = float(value), strict
+        for attribute in ("max_digits", "decimal_places"):
+            value = getattr(item, attribute, None)
+            if value is not None:
+                rules[attribute] = int(value)
+    return rules
+
+
+def _resource_columns() -> dict[tuple[type[Any], str], Any]:
+    """(input schema, field name) → the declared resource's model column, for Decimals."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.db import models
+
+    from assetgraph.framework.spec import all_resources
+
+    found: dict[tuple[type[Any], str], Any] = {}
+    for resource in all_resources():
+        for schema_class in (resource.in_schema, resource.patch_schema):
+            for name in getattr(schema_class, "model_fields", {}):
+                try:
+                    column = resource.model._meta.get_field(name)
+                except FieldDoesNotExist:
+                    continue
+                if isinstance(column, models.DecimalField):
+                    found[(schema_class, name)] = column
+    return found
+
+
+def _input_models(api: NinjaAPI, base: type[Any]) -> list[type[Any]]:
+    """Every pydantic model an operation reads (its parameters and body), nested included."""
+    found: dict[type[Any], None] = {}
+    for router in _routers(api):
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in getattr(operation, "models", []):
+                    if isinstance(model, type):
+                        found.update(dict.fromkeys(_nested_models(model, base)))
+    return list(found)
+
+
+def _routers(api: NinjaAPI) -> list[Any]:
+    routers = [entry[1] for entry in api._routers]
+    for router in routers:
+        routers.extend(entry[1] for entry in router._routers)
+    return list(dict.fromkeys(routers))
 
 
 def document_non_null_fields(document: dict[str, Any]) -> None:
@@ -143,10 +274,7 @@ def check_unique_schema_names(api: NinjaAPI) -> None:
     from pydantic import BaseModel
 
     seen: dict[str, type[Any]] = {}
-    routers = [entry[1] for entry in api._routers]
-    for router in routers:
-        routers.extend(entry[1] for entry in router._routers)
-    for router in dict.fromkeys(routers):
+    for router in _routers(api):
         for path_view in router.path_operations.values():
             for operation in path_view.operations:
                 for model in _models_of(operation):
@@ -219,6 +347,12 @@ def complete(document: dict[str, Any]) -> None:
                     continue
                 if parameter.get("in") == "path" and schema.get("type") == "integer":
                     schema.setdefault("minimum", 0)
+                if parameter.get("in") == "query" and parameter.get("name") in (
+                    formats.INSTANT_PARAMETERS
+                ):
+                    _text_form(schema, formats.INSTANT_PATTERN)
+                if parameter.get("in") == "query" and parameter.get("name") == "month":
+                    _text_form(schema, formats.MONTH_PATTERN)
                 _constrain(schema, query=parameter.get("in") == "query")
             body = operation.get("requestBody", {}).get("content", {})
             for content in body.values():
@@ -244,6 +378,13 @@ def _add_errors(operation: dict[str, Any]) -> None:
             responses[status] = _error_response(description)
     responses.setdefault("414", URI_TOO_LONG)
     operation["responses"] = responses
+
+
+def _text_form(schema: dict[str, Any], pattern: str) -> None:
+    """A text parameter states its exact form (an instant, a month: see ``formats``)."""
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") == "string" and "format" not in option:
+            option["pattern"] = pattern
 
 
 def _time_of_day(schema: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -26,6 +26,8 @@ from .lifecycle import TRANSITIONS
 from .models import Asset, CustodyRecord, Kit
 from .querysets import ASSET_RELATED
 
+#: ``?ids=1,2,3``: one to MAX_LABELS asset ids.
+LABEL_IDS = "^[0-9]{1,18}(?:,[0-9]{1,18}){0," + str(labels.MAX_LABELS - 1) + "}$"
 router = Router()
 # Endpoints on the paths of the asset and kit resources (mounted by their declarations).
 asset_routes = Router()
@@ -282,7 +284,11 @@ def leavers(request: HttpRequest) -> Any:
     tags=["assets"],
     summary="Asset counts by state, category, location, department, custodian; aging",
 )
-def report(request: HttpRequest, name: str, fmt: str = params.Query("", alias="format")) -> Any:
+def report(
+    request: HttpRequest,
+    name: str,
+    fmt: Literal["", "csv", "xlsx"] = params.Query("", alias="format"),
+) -> Any:
     """Counts over the assets you may see; ``?format=csv|xlsx`` downloads the table."""
     require_view(request, "assets.asset")
     make = reports.REPORTS.get(name)
@@ -347,7 +353,10 @@ def _alert_row(asset: Asset) -> dict[str, Any]:
     operation_id="asset_labels",
     summary="Label data with QR codes for the given asset ids (hidden ids are skipped)",
 )
-def asset_labels(request: HttpRequest, ids: str) -> Any:
+def asset_labels(
+    request: HttpRequest,
+    ids: str = params.Query(..., pattern=LABEL_IDS),
+) -> Any:
     """``?ids=1,2,3`` (at most 500): what the printable label sheet shows, for other tools."""
     wanted = [int(part) for part in ids.replace(" ", "").split(",") if part.isdigit()]
     if not wanted or len(wanted) > labels.MAX_LABELS:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from assetgraph.accounts.permissions import has_perm
+from assetgraph.api.formats import NAME_PATTERN
 from assetgraph.api.schemas import Ref
 from assetgraph.core.attributes import ATTRIBUTE_KEY_PATTERN, AttributeType, public_values
 
@@ -441,7 +442,7 @@ class AuditItemOut(Schema):
 
 
 class ScanIn(Schema):
-    tag: str = Field(max_length=200)
+    tag: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
 
 
 class ScanOut(Schema):

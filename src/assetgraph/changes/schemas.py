@@ -6,7 +6,7 @@ The filter schemas serve the API list endpoints and the HTMX list pages alike.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
@@ -14,7 +14,10 @@ from ninja import Field, FilterLookup, FilterSchema, Schema
 from assetgraph.api.schemas import Ref
 from assetgraph.impact.schemas import FlaggedCIOut, ImpactMoneyOut
 
-from .lifecycle import ChangeStateChoices, ChangeTypeChoices
+from .lifecycle import TRANSITIONS, ChangeStateChoices, ChangeTypeChoices
+
+#: The names of the change lifecycle's transitions (schedule, start, complete, ...).
+TransitionName = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
 
 
 class ChangeCIIn(Schema):
@@ -107,7 +110,7 @@ class ChangeFilter(FilterSchema):
 
 
 class ChangeTransitionIn(Schema):
-    transition: str = Field(min_length=1, max_length=30)
+    transition: TransitionName = Field(description="one of the change lifecycle's transitions")
     reason: str = Field("", max_length=2000)
 
 

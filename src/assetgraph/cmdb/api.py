@@ -7,7 +7,7 @@ read accepts ``as_of`` and deleting means ending an interval, never removing a r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Query, Router
@@ -185,7 +185,10 @@ def delete_ci(request: HttpRequest, ci_id: int) -> tuple[int, None]:
     operation_id="ci_relationships",
 )
 def ci_relationships(
-    request: HttpRequest, ci_id: int, direction: str = "both", as_of: str | None = None
+    request: HttpRequest,
+    ci_id: int,
+    direction: Literal["up", "down", "both"] = "both",
+    as_of: str | None = None,
 ) -> list[Any]:
     """One level of the graph: ``down`` = what this CI runs on / depends on / contains,
     ``up`` = what runs on / depends on it. Only relationships whose other end is visible."""

@@ -24,6 +24,9 @@ from .choices import (
 
 # --- classes and attributes ---
 
+#: An allowed (source class id, target class id) pair of a relationship type.
+ClassPair = Annotated[list[int], Field(min_length=2, max_length=2)]
+
 
 class CIClassIn(Schema):
     name: str = Field(min_length=1, max_length=100)
@@ -128,7 +131,7 @@ class RelationshipTypeIn(Schema):
     reverse_name: str = Field(min_length=1, max_length=100)
     impact_direction: ImpactDirectionChoices = ImpactDirectionChoices.NONE
     is_membership: bool = False
-    allowed_pairs: list[list[int]] = []
+    allowed_pairs: list[ClassPair] = []
     description: str = ""
 
 
@@ -137,7 +140,7 @@ class RelationshipTypePatch(Schema):
     reverse_name: str | None = Field(None, min_length=1, max_length=100)
     impact_direction: ImpactDirectionChoices | None = None
     is_membership: bool | None = None
-    allowed_pairs: list[list[int]] | None = None
+    allowed_pairs: list[ClassPair] | None = None
     description: str | None = None
 
 

@@ -185,7 +185,9 @@ def link_asset(request: HttpRequest, pk: int) -> Any:
 
 
 @router.get("/missing", response=list[dict[str, Any]], summary="Assets discovery no longer sees")
-def missing(request: HttpRequest, days: int = assets.MISSING_AFTER_DAYS) -> Any:
+def missing(
+    request: HttpRequest, days: int = params.Query(assets.MISSING_AFTER_DAYS, ge=1, le=36500)
+) -> Any:
     """Registered assets whose CI no source has seen for ``days`` days."""
     if not has_perm(request.user, "assets.asset", "view"):
         raise PermissionDenied("you may not view assets")

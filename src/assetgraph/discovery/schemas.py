@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, FilterSchema, Schema
+from pydantic import StringConstraints
 
-from .models import ConnectorChoices
+from assetgraph.core.attributes import ATTRIBUTE_KEY_PATTERN
+
+from .models import TAG_FIELDS, ConnectorChoices
+
+#: The CI fields a data source's tag rules may fill (``models.TAG_FIELDS``).
+TagField = Literal[TAG_FIELDS]  # type: ignore[valid-type]
+#: An attribute key of an identification rule.
+AttributeKey = Annotated[str, StringConstraints(pattern=ATTRIBUTE_KEY_PATTERN, max_length=63)]
 
 # --- data sources ---
 
@@ -20,7 +28,7 @@ class DataSourceIn(Schema):
     priority: int = Field(100, ge=0)
     priorities: dict[str, int] = Field(default_factory=dict)
     may_create: bool = True
-    tag_rules: dict[str, list[str]] = Field(default_factory=dict)
+    tag_rules: dict[TagField, list[str]] = Field(default_factory=dict)
 
 
 class DataSourcePatch(Schema):
@@ -30,7 +38,7 @@ class DataSourcePatch(Schema):
     priority: int | None = Field(None, ge=0)
     priorities: dict[str, int] | None = None
     may_create: bool | None = None
-    tag_rules: dict[str, list[str]] | None = None
+    tag_rules: dict[TagField, list[str]] | None = None
 
 
 class DataSourceOut(Schema):
@@ -55,14 +63,14 @@ class DataSourceFilter(FilterSchema):
 class IdentificationRuleIn(Schema):
     ci_class_id: int
     priority: int = Field(10, ge=0)
-    attributes: list[str] = Field(min_length=1)
+    attributes: list[AttributeKey] = Field(min_length=1)
     active: bool = True
     description: str = Field("", max_length=200)
 
 
 class IdentificationRulePatch(Schema):
     priority: int | None = Field(None, ge=0)
-    attributes: list[str] | None = None
+    attributes: list[AttributeKey] | None = Field(None, min_length=1)
     active: bool | None = None
     description: str | None = Field(None, max_length=200)
 

@@ -146,12 +146,14 @@ class ScheduleOut(Schema):
 
 
 class SchedulePatch(Schema):
-    every: str | None = None
+    """Absent fields stay as they are; ``null`` is refused where the schedule needs a value."""
+
+    every: str = Field(None, min_length=1)  # type: ignore[assignment]
     interval_seconds: int | None = Field(None, ge=1)
     at_time: dt.time | None = None
     weekday: int | None = Field(None, ge=0, le=6)
     day_of_month: int | None = Field(None, ge=1, le=31)
-    enabled: bool | None = None
+    enabled: bool = Field(None)  # type: ignore[assignment]
 
 
 class JobOut(Schema):

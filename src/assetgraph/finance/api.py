@@ -5,7 +5,7 @@ CSV or XLSX). Costs need ``view_cost`` on assets (403 without it); a hidden asse
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -15,11 +15,12 @@ from ninja.files import UploadedFile
 from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.api.formats import MONTH_PATTERN
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import api_actor
-from assetgraph.core.errors import PermissionDenied, ValidationFailed
+from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response, key_columns
 
 from . import crosslayer, schemas
@@ -36,8 +37,12 @@ from .register import EXPORT_COLUMNS, build_register, register_assets
 from .replacement import forecast
 from .reports import EXPORT_COLUMNS as REPORT_COLUMNS
 from .reports import run_report
-from .service_cost import service_cost_breakdown, service_costs
+from .service_cost import WEIGHT_ATTRIBUTE, service_cost_breakdown, service_costs
 from .tco import asset_tco
+
+ReportFormat = Literal["json", "csv", "xlsx"]
+#: The weight attribute's name, or nothing (split equally).
+WEIGHT = params.Query(None, pattern=f"^(?:{WEIGHT_ATTRIBUTE.pattern[1:-1]})?$")
 
 router = Router(tags=["finance"])
 
@@ -138,7 +143,7 @@ def _report(request: HttpRequest, name: str, query: ReportQuery, fmt: str) -> An
 def depreciation_forecast_report(
     request: HttpRequest,
     query: Query[ReportQuery],
-    fmt: str = params.Query("json", alias="format"),
+    fmt: ReportFormat = params.Query("json", alias="format"),
 ) -> Any:
     """Every schedule in ``book`` summed per month for ``months`` (36) from ``start``'s
     month, per currency, with base-currency totals per month and fiscal year. Needs
@@ -154,7 +159,7 @@ def depreciation_forecast_report(
 def spend_by_supplier_report(
     request: HttpRequest,
     query: Query[ReportQuery],
-    fmt: str = params.Query("json", alias="format"),
+    fmt: ReportFormat = params.Query("json", alias="format"),
 ) -> Any:
     """Placed orders dated ``start`` to ``end`` (default the start's year end), per
     supplier and currency. Needs view on purchase orders."""
@@ -169,7 +174,7 @@ def spend_by_supplier_report(
 def renewals_calendar_report(
     request: HttpRequest,
     query: Query[ReportQuery],
-    fmt: str = params.Query("json", alias="format"),
+    fmt: ReportFormat = params.Query("json", alias="format"),
 ) -> Any:
     """Every term ending from ``start`` for ``months`` (12), auto-renewals at each renewal.
     Needs view on contracts."""
@@ -227,7 +232,7 @@ def register_export(
 
 
 class CloseIn(Schema):
-    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+    period: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM")
     book: BookChoices = BookChoices.BOOK
 
 
@@ -285,7 +290,7 @@ def close(request: HttpRequest, payload: CloseIn) -> Any:
     operation_id="finance_period_journal",
     summary="A closed period's journal lines (JSON, or ?format=csv|xlsx for the ledger)",
 )
-def journal(request: HttpRequest, period_id: int, format: str = "json") -> Any:
+def journal(request: HttpRequest, period_id: int, format: ReportFormat = "json") -> Any:
     """A period the caller may not view is 404 (hidden = absent), before the cost check."""
     closed = get_object_or_404(ClosedPeriod.objects.all(), request.user, "view", pk=period_id)
     require_costs(request.user)
@@ -369,7 +374,7 @@ def _month(raw: str | None) -> dt.date:
     summary="Monthly cost of each business service, rolled up the dependency graph",
 )
 def service_costs_endpoint(
-    request: HttpRequest, month: str | None = None, weight: str | None = None
+    request: HttpRequest, month: str | None = None, weight: str | None = WEIGHT
 ) -> Any:
     """Depreciation and contract costs of every CI, split among dependents equally (or by
     the ``weight`` attribute), up to the services; costs need ``view_cost``."""
@@ -385,13 +390,14 @@ def service_costs_endpoint(
     summary="One business service's monthly cost by layer and by CI",
 )
 def service_cost_detail(
-    request: HttpRequest, ci_id: int, month: str | None = None, weight: str | None = None
+    request: HttpRequest, ci_id: int, month: str | None = None, weight: str | None = WEIGHT
 ) -> Any:
     require_costs(request.user)
     visible = restrict(CI.objects.current(), request.user, "view")
     service = get_object_or_404(visible.select_related("ci_class"), request.user, "view", pk=ci_id)
     if service.ci_class_id not in set(service_class_ids()):
-        raise ValidationFailed("ci_id: not a business service", fields={"ci_id": ["not a service"]})
+        # /service-costs/{id} names services only: another CI has no service cost to show.
+        raise NotFound(f"no business service {ci_id}")
     return service_cost_breakdown(_month(month), service, visible, weight)
 
 

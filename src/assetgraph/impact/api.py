@@ -54,7 +54,7 @@ router.add_router("/map", map_router)
 @router.get("/", response=schemas.ImpactOut, operation_id="impact_get")
 def impact_get(
     request: HttpRequest,
-    ci: Query[list[str]],
+    ci: Query[list[schemas.CIName]],
     as_of: str | None = None,
     state: str | None = None,
     ci_class: int | None = None,

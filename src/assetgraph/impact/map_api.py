@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema
 
 from assetgraph.api.crud import require_view
+from assetgraph.api.formats import ID_LIST_PATTERN
 
 from .maps import (
     DEFAULT_DEPTH,
@@ -32,7 +33,9 @@ map_router = Router(tags=["dependency maps"])
 class MapQuery(Schema):
     depth: int = Field(DEFAULT_DEPTH, ge=MIN_DEPTH, le=MAX_DEPTH)
     direction: Literal["up", "down", "both"] = "both"
-    classes: str | None = Field(None, description="Comma-separated CI class ids to show")
+    classes: str | None = Field(
+        None, pattern=ID_LIST_PATTERN, description="Comma-separated CI class ids to show"
+    )
     limit: int = Field(DEFAULT_LIMIT, ge=MIN_LIMIT, le=MAX_LIMIT)
     impact: bool = Field(True, description="Colour what the centre's failure takes down")
     format: Literal["json", "dot", "graphml"] = "json"

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from assetgraph.api.fast import Sources, dump
+from assetgraph.api.formats import INSTANT_PATTERN, NAME_PATTERN
 
 from .analysis import ImpactReport
 from .rootcause import RootCauseReport
+
+#: A CI named by a person: its id or exact name, never blank.
+CIName = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=300)]
 
 
 class ImpactRef(Schema):
@@ -33,8 +37,10 @@ class ImpactRef(Schema):
 class ImpactIn(Schema):
     """What fails (ids or exact names) and which page of details to return."""
 
-    cis: list[int | str] = Field(min_length=1, description="failed CIs: ids or exact names")
-    as_of: str | None = Field(None, description="ISO timestamp: the estate as it was then")
+    cis: list[int | CIName] = Field(min_length=1, description="failed CIs: ids or exact names")
+    as_of: str | None = Field(
+        None, pattern=INSTANT_PATTERN, description="ISO timestamp: the estate as it was then"
+    )
     state: str | None = Field(
         None,
         description="detail filter: down, degraded, service_lost, service_degraded, "

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from assetgraph.accounts.permissions import has_perm
+from assetgraph.api.formats import URL_PATTERN, optional
 from assetgraph.api.schemas import Ref
 
 from .choices import MetricChoices, ScopeChoices, TermChoices, VersionRightsChoices
@@ -29,12 +30,12 @@ def may_see_cost(context: Any) -> bool:
 # --- publisher ---
 class PublisherIn(Schema):
     name: str = Field(min_length=1, max_length=200)
-    website: str = ""
+    website: str = Field("", max_length=200, pattern=optional(URL_PATTERN))
 
 
 class PublisherPatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=200)
-    website: str | None = None
+    website: str | None = Field(None, max_length=200, pattern=optional(URL_PATTERN))
 
 
 class PublisherOut(Schema):

@@ -23,7 +23,12 @@ from assetgraph.assets.models import Asset
 from assetgraph.audit.services import EventSpec, record_event, record_events, snapshot
 from assetgraph.cmdb.models import CI, SoftwareProduct
 from assetgraph.core.actor import Actor
-from assetgraph.core.errors import Conflict, PreconditionFailed, ValidationFailed
+from assetgraph.core.errors import (
+    Conflict,
+    MissingReference,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from assetgraph.core.registry import object_type_key
 from assetgraph.framework.crud import (
     assign_editable,
@@ -129,7 +134,7 @@ def _product_ids(raw: Iterable[Any] | None) -> list[int] | None:
     missing = [pk for pk in ids if pk not in found]
     if missing:
         message = f"product {', '.join(map(str, missing))} not found"
-        raise ValidationFailed(f"products: {message}", fields={"products": [message]})
+        raise MissingReference(f"products: {message}", fields={"products": [message]})
     return sorted(set(ids))
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from assetgraph.api.formats import COUNTRY_PATTERN, EMAIL_PATTERN, URL_PATTERN, optional
 from assetgraph.api.schemas import Ref
 
 from .choices import LocationKindChoices, PersonStatusChoices
@@ -21,8 +22,8 @@ class CompanyIn(Schema):
     is_supplier: bool = False
     is_manufacturer: bool = False
     is_service_provider: bool = False
-    website: str = ""
-    email: str = Field("", max_length=254)
+    website: str = Field("", max_length=200, pattern=optional(URL_PATTERN))
+    email: str = Field("", max_length=254, pattern=optional(EMAIL_PATTERN))
     phone: str = Field("", max_length=50)
     notes: str = ""
 
@@ -32,8 +33,8 @@ class CompanyPatch(Schema):
     is_supplier: bool | None = None
     is_manufacturer: bool | None = None
     is_service_provider: bool | None = None
-    website: str | None = None
-    email: str | None = Field(None, max_length=254)
+    website: str | None = Field(None, max_length=200, pattern=optional(URL_PATTERN))
+    email: str | None = Field(None, max_length=254, pattern=optional(EMAIL_PATTERN))
     phone: str | None = Field(None, max_length=50)
     notes: str | None = None
 
@@ -134,7 +135,7 @@ class LocationIn(Schema):
     address: str = ""
     city: str = Field("", max_length=100)
     postcode: str = Field("", max_length=20)
-    country: str = Field("", max_length=2)
+    country: str = Field("", max_length=2, pattern=optional(COUNTRY_PATTERN))
     notes: str = ""
 
 
@@ -145,7 +146,7 @@ class LocationPatch(Schema):
     address: str | None = None
     city: str | None = Field(None, max_length=100)
     postcode: str | None = Field(None, max_length=20)
-    country: str | None = Field(None, max_length=2)
+    country: str | None = Field(None, max_length=2, pattern=optional(COUNTRY_PATTERN))
     notes: str | None = None
 
 
@@ -188,7 +189,7 @@ class PersonIn(Schema):
     employee_number: str = Field(min_length=1, max_length=30)
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    email: str = Field("", max_length=254)
+    email: str = Field("", max_length=254, pattern=optional(EMAIL_PATTERN))
     job_title: str = Field("", max_length=150)
     phone: str = Field("", max_length=50)
     department_id: int | None = None
@@ -204,7 +205,7 @@ class PersonPatch(Schema):
     employee_number: str | None = Field(None, min_length=1, max_length=30)
     first_name: str | None = Field(None, min_length=1, max_length=100)
     last_name: str | None = Field(None, min_length=1, max_length=100)
-    email: str | None = Field(None, max_length=254)
+    email: str | None = Field(None, max_length=254, pattern=optional(EMAIL_PATTERN))
     job_title: str | None = Field(None, max_length=150)
     phone: str | None = Field(None, max_length=50)
     department_id: int | None = None
