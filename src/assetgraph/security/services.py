@@ -8,6 +8,7 @@ End of life, policies and evidence have their own modules (``eol``, ``policies``
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,21 +22,29 @@ from assetgraph.accounts.permissions import authorize, has_perm
 from assetgraph.audit.services import EventSpec, record_event, record_events, snapshot
 from assetgraph.cmdb.models import CI, SoftwareInstall
 from assetgraph.core.actor import Actor
+from assetgraph.core.batching import in_batches
 from assetgraph.core.errors import Conflict, PermissionDenied, ValidationFailed
 from assetgraph.impact.exposure import CIExposure, exposure_of
 
 from .choices import ACTIVE_STATUSES, FindingStatusChoices, SeverityChoices
+from .distros import SOURCE_TYPES, normal_distro
 from .feeds import ParsedAdvisory, ParseOutcome
+from .gitrefs import git_only
 from .matching import (
     AdvisoryIndex,
     AffectedEntry,
     Match,
+    ParsedPurl,
     Target,
+    Why,
     cpe_key,
+    package_key,
     parse_cpe,
     parse_purl,
 )
 from .models import Advisory, AffectedPackage, Finding
+from .nvdconfig import Fact
+from .nvdconfig import evaluate as evaluate_configuration
 
 ADVISORY_TYPE = "security.advisory"
 FINDING_TYPE = "security.finding"
@@ -65,6 +74,10 @@ class ImportResult:
     unchanged: int = 0
     withdrawn: int = 0
     identifiers: list[str] = field(default_factory=list)
+    # Advisories of the upload whose only evidence is GIT ranges (no ECOSYSTEM or SEMVER
+    # range, no versions list): kept, but offline they match only a component at an
+    # event's commit (docs/security.md, "GIT ranges").
+    git_only: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +86,8 @@ class ImportResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "withdrawn": self.withdrawn,
+            "git_only": len(self.git_only),
+            "git_only_advisories": self.git_only[:100],
         }
 
 
@@ -113,6 +128,11 @@ def import_advisories(actor: Actor, outcome: ParseOutcome) -> ImportResult:
         if current is None or (parsed.modified or _EPOCH) >= (current.modified or _EPOCH):
             latest[parsed.identifier] = parsed
     result = ImportResult(files=outcome.files)
+    result.git_only = sorted(
+        identifier
+        for identifier, parsed in latest.items()
+        if parsed.affected and all(git_only(a.ranges, a.versions) for a in parsed.affected)
+    )
     with transaction.atomic():
         existing = {a.identifier: a for a in Advisory.objects.filter(identifier__in=list(latest))}
         specs: list[EventSpec] = []
@@ -238,6 +258,10 @@ class MatchSummary:
     reopened: int = 0
     closed: int = 0
     expired_acceptances: int = 0
+    # CPE matches dropped because the platform their NVD configuration needs is absent.
+    platform_unmet: int = 0
+    # Advisories in the run whose only evidence is GIT ranges: matched by commit only.
+    git_only: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -248,6 +272,7 @@ class _Installed:
     ci: int
     install: int | None
     label: str
+    note: str = ""
 
 
 def load_index(advisory_ids: Iterable[int] | None = None) -> AdvisoryIndex:
@@ -256,10 +281,14 @@ def load_index(advisory_ids: Iterable[int] | None = None) -> AdvisoryIndex:
     if advisory_ids is not None:
         rows = rows.filter(advisory_id__in=list(advisory_ids))
     index = AdvisoryIndex()
+    git_state: dict[str, bool] = {}
     for pk, advisory, kind, key, ecosystem, distro, ranges, versions in rows.order_by(
         "advisory_id", "pk"
     ).values_list("pk", "advisory_id", "kind", "key", "ecosystem", "distro", "ranges", "versions"):
-        purl_type = "cpe" if kind == "cpe" else key.split("/", 1)[0]
+        purl_type = kind if kind in {"cpe", "git"} else key.split("/", 1)[0]
+        git_state[str(advisory)] = git_state.get(str(advisory), True) and git_only(
+            ranges or [], versions or []
+        )
         index.add(
             AffectedEntry(
                 ref=pk,
@@ -273,13 +302,16 @@ def load_index(advisory_ids: Iterable[int] | None = None) -> AdvisoryIndex:
                 versions=tuple(versions or ()),
             )
         )
+    index.git_only = {advisory for advisory, only in git_state.items() if only}
     return index
 
 
 def load_targets(ci_ids: Iterable[int] | None = None) -> tuple[list[Target], dict[int, _Installed]]:
     """What runs on the current CIs: each install by package URL (from discovery's package
-    evidence) or, without one, by CPE vendor:product from its publisher and name; and each
-    CI's ``cpe`` attribute (an OS or appliance). Refs: install pks, or -CI pk for a CPE."""
+    evidence; a distribution binary by its source package when the evidence names one) or,
+    without one, by CPE vendor:product from its publisher and name; an install whose
+    package URL names a repository also by that repository and revision; and each CI's
+    ``cpe`` attribute (an OS or appliance). Refs: install pks, or -CI pk for a CPE."""
     installs = SoftwareInstall.objects.filter(ci__valid_to__isnull=True)
     cis = CI.objects.current().exclude(attributes__cpe=None).filter(attributes__has_key="cpe")
     if ci_ids is not None:
@@ -288,17 +320,28 @@ def load_targets(ci_ids: Iterable[int] | None = None) -> tuple[list[Target], dic
         cis = cis.filter(pk__in=wanted)
     targets: list[Target] = []
     where: dict[int, _Installed] = {}
-    for pk, ci, version, purl, publisher, name in installs.values_list(
-        "pk", "ci_id", "version", "evidence__purl", "product__publisher", "product__name"
-    ).iterator(chunk_size=5000):
+    releases: list[tuple[int, int, ParsedPurl, str]] = []  # target index, CI, purl, version
+    for pk, ci, version, purl, publisher, name in (
+        installs.order_by("pk")
+        .values_list(
+            "pk", "ci_id", "version", "evidence__purl", "product__publisher", "product__name"
+        )
+        .iterator(chunk_size=5000)
+    ):
         parsed = parse_purl(purl) if purl else None
-        if parsed is not None:
-            targets.append(Target(pk, "purl", parsed.key, parsed.version or version, parsed.distro))
-            where[pk] = _Installed(ci, pk, purl)
+        if parsed is not None and parsed.repo:
+            targets.append(Target(pk, "git", parsed.repo, parsed.revision))
+        if parsed is not None and parsed.purl_type != "generic":
+            target, note = _package_target(pk, parsed, version)
+            if not target.distro and parsed.purl_type in DISTRO_TYPES:
+                releases.append((len(targets), ci, parsed, note))
+            targets.append(target)
+            where[pk] = _Installed(ci, pk, purl, note)
         else:
             key = cpe_key(publisher, name)
             targets.append(Target(pk, "cpe", key, version))
             where[pk] = _Installed(ci, pk, f"{publisher} {name} {version}".strip())
+    _release_from_os(targets, releases)
     for pk, attributes in cis.values_list("pk", "attributes"):
         values = attributes.get("cpe")
         for text in values if isinstance(values, list) else [values]:
@@ -308,6 +351,77 @@ def load_targets(ci_ids: Iterable[int] | None = None) -> tuple[list[Target], dic
                 targets.append(Target(-pk, "cpe", key, "" if version == "*" else version))
                 where[-pk] = _Installed(pk, None, str(text))
     return targets, where
+
+
+# Package URL types of distributions whose advisories are per release.
+DISTRO_TYPES = frozenset({"deb", "apk", "rpm"})
+
+
+def _package_target(pk: int, parsed: ParsedPurl, version: str) -> tuple[Target, str]:
+    """The target of a package URL: a Debian or Alpine binary whose source package is known
+    (the ``upstream`` qualifier) is matched as its source at the source's version (the
+    binary's when the source's is not given), because those distributions' advisories name
+    source packages; the note says which binary it was."""
+    installed = parsed.version or version
+    source = parsed.source
+    if source is None or parsed.purl_type not in SOURCE_TYPES:
+        return Target(pk, "purl", parsed.key, installed, parsed.distro), ""
+    key = package_key(parsed.purl_type, parsed.namespace, source.name)
+    source_version = source.version or installed
+    note = (
+        f"binary package {parsed.name} {installed} is built from source package "
+        f"{source.name} {source_version}"
+    )
+    return Target(pk, "purl", key, source_version, parsed.distro), note
+
+
+def _release_from_os(
+    targets: list[Target], pending: list[tuple[int, int, ParsedPurl, str]]
+) -> None:
+    """The release of distribution packages whose package URL names none (Ansible's package
+    facts): the CI's ``os`` and ``os_version`` attributes, when ``os`` names the package URL's
+    distribution (``Debian`` 12.4 → ``debian-12``)."""
+    if not pending:
+        return
+    systems: dict[int, tuple[str, str]] = {}
+    for chunk in in_batches(sorted({ci for _i, ci, _p, _n in pending})):
+        for pk, attributes in CI.objects.filter(pk__in=chunk).values_list("pk", "attributes"):
+            attributes = attributes if isinstance(attributes, dict) else {}
+            systems[pk] = (str(attributes.get("os") or ""), str(attributes.get("os_version") or ""))
+    for index, ci, parsed, _note in pending:
+        os_name, os_version = systems.get(ci, ("", ""))
+        if os_version and parsed.namespace and os_name.lower().startswith(parsed.namespace):
+            release = normal_distro(parsed.namespace, os_version)
+            targets[index] = dataclasses.replace(targets[index], distro=release)
+
+
+def _cpe_facts(targets: Iterable[Target], where: Mapping[int, _Installed]) -> dict[int, list[Fact]]:
+    """Per CI, what NVD configurations may name: its ``cpe`` attribute and its installs known
+    by CPE vendor:product, with their versions (the platform part of an ``AND``)."""
+    facts: dict[int, list[Fact]] = defaultdict(list)
+    for target in targets:
+        if target.kind == "cpe":
+            installed = where[target.ref]
+            origin = "CI cpe attribute" if installed.install is None else "installed"
+            facts[installed.ci].append(
+                Fact(target.key, target.version, f"{origin} {installed.label}")
+            )
+    return facts
+
+
+def _decide_platform(why: Why, facts: list[Fact]) -> Why | None:
+    """A conditional CPE match decided on its CI: the first configuration that holds gives
+    the reason, naming what satisfied each node; None when none holds."""
+    for condition in why.detail.get("conditions") or []:
+        verdict = evaluate_configuration(condition["config"], facts)
+        if verdict.holds:
+            detail = {k: v for k, v in why.detail.items() if k != "conditions"}
+            detail["cpe"] = condition["cpe"]
+            detail["configuration"] = list(verdict.parts)
+            text = f"{condition['text']}; configuration ({condition['config']['operator']}): "
+            text += " | ".join(verdict.parts)
+            return Why(text, detail, condition["fixed"])
+    return None
 
 
 def priority_of(advisory: Advisory, exposure: CIExposure | None) -> tuple[int, str, dict[str, Any]]:
@@ -387,11 +501,9 @@ def run_matching(
     with transaction.atomic():
         index = load_index(adv_scope)
         targets, where = load_targets(ci_scope)
-        desired: dict[tuple[int, int, str], Match] = {}
-        for match in index.match(targets):
-            installed = where[match.target.ref]
-            desired.setdefault((int(match.entry.advisory), installed.ci, match.target.key), match)
+        desired = _desired(index, targets, where, summary)
         summary.matched = len(desired)
+        summary.git_only = len(index.git_only)
         existing_qs = Finding.objects.select_related("advisory")
         if ci_scope is not None:
             existing_qs = existing_qs.filter(ci_id__in=ci_scope)
@@ -424,7 +536,9 @@ def run_matching(
                 "package": installed.label[:500],
                 "installed_version": match.target.version[:200],
                 "matched_by": match.entry.kind,
-                "reason": match.why.text,
+                "reason": f"{match.why.text}; {installed.note}"
+                if installed.note
+                else match.why.text,
                 "match_detail": {**match.why.detail, "affected": match.entry.ref},
                 "fixed_version": match.why.fixed[:200],
                 "severity": advisory.severity,
@@ -507,6 +621,32 @@ def run_matching(
             )
         record_events(actor, specs)
     return summary
+
+
+def _desired(
+    index: AdvisoryIndex,
+    targets: list[Target],
+    where: Mapping[int, _Installed],
+    summary: MatchSummary,
+) -> dict[tuple[int, int, str], Match]:
+    """The matches a run wants as findings, one per (advisory, CI, package key): a CPE match
+    that needs a platform is kept only when its NVD configuration holds on the CI."""
+    facts: dict[int, list[Fact]] | None = None
+    desired: dict[tuple[int, int, str], Match] = {}
+    for match in index.match(targets):
+        installed = where[match.target.ref]
+        key = (int(match.entry.advisory), installed.ci, match.target.key)
+        if key in desired:
+            continue
+        if "conditions" in match.why.detail:
+            facts = facts if facts is not None else _cpe_facts(targets, where)
+            decided = _decide_platform(match.why, facts.get(installed.ci, []))
+            if decided is None:
+                summary.platform_unmet += 1
+                continue
+            match = Match(match.entry, match.target, decided)
+        desired[key] = match
+    return desired
 
 
 def _service_owner(exposure: CIExposure | None) -> int | None:
