@@ -231,7 +231,7 @@ def _with_evidence(purl: str, component: Any) -> str:
     (unless the URL has one), and a repository commit as ``vcs_url`` (a component without a
     package URL gets ``pkg:generic/<name>@<version>`` to carry it)."""
     parsed = PackageURL.from_string(purl) if purl else None
-    qualifiers = dict(parsed.qualifiers or {}) if parsed is not None else {}  # type: ignore[arg-type]
+    qualifiers = dict(parsed.qualifiers or {}) if parsed is not None else {}
     changed = False
     if parsed is not None and parsed.type in {"deb", "apk"} and "upstream" not in qualifiers:
         source = _source_of(component, parsed.type)
