@@ -263,3 +263,32 @@ def test_ansible_host_release_comes_from_its_os_attributes() -> None:
     [finding] = Finding.objects.all()
     assert finding.match_detail["ecosystem"] == "Debian:12"
     assert finding.fixed_version == "2.38.1-5+deb12u1"
+
+
+@pytest.mark.django_db
+def test_entries_imported_before_releases_get_theirs() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from assetgraph.security.models import Advisory, AffectedPackage
+
+    migration = importlib.import_module("assetgraph.security.migrations.0003_add_git_match_kind")
+    advisory = Advisory.objects.create(identifier="DSA-5514-1", source="osv")
+    old = [
+        ("deb/debian/glibc", "Debian:12", ""),
+        ("deb/ubuntu/vim", "Ubuntu:22.04:LTS", "jammy"),
+        ("apk/alpine/busybox", "Alpine:v3.18", ""),
+        ("pypi/jinja2", "PyPI", ""),
+    ]
+    for key, ecosystem, distro in old:
+        AffectedPackage.objects.create(
+            advisory=advisory, kind="purl", key=key, ecosystem=ecosystem, distro=distro
+        )
+    migration.fill_releases(apps, None)
+    assert dict(AffectedPackage.objects.values_list("key", "distro")) == {
+        "deb/debian/glibc": "debian-12",
+        "deb/ubuntu/vim": "jammy",
+        "apk/alpine/busybox": "alpine-3.18",
+        "pypi/jinja2": "",
+    }
