@@ -13,7 +13,7 @@ import pytest
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import Actor
 from assetgraph.discovery import services as discovery
-from assetgraph.security import feeds, services
+from assetgraph.security import feeds, services, targets
 from assetgraph.security.distros import distro_of_ecosystem, normal_distro, parse_source_field
 from assetgraph.security.matching import AdvisoryIndex, AffectedEntry, parse_purl
 from assetgraph.security.models import Finding
@@ -54,7 +54,7 @@ INDEX = _index("debian", "osv")
 def _hits(purl: str) -> list[tuple[str, str]]:
     parsed = parse_purl(purl)
     assert parsed is not None
-    target, _note = services._package_target(1, parsed, "")
+    target, _note = targets.package_target(1, parsed, "")
     return [
         (e.advisory, e.ecosystem)
         for e, _w in INDEX.evaluate("purl", target.key, target.version, target.distro)
@@ -173,7 +173,7 @@ def test_hand_worked_binary_to_source(purl: str, expected: list[tuple[str, str]]
 def test_unknown_release_is_said_in_the_reason() -> None:
     parsed = parse_purl("pkg:deb/debian/libc6@2.31-13%2Bdeb11u5?upstream=glibc")
     assert parsed is not None
-    target, note = services._package_target(1, parsed, "")
+    target, note = targets.package_target(1, parsed, "")
     [(_entry, why)] = INDEX.evaluate("purl", target.key, target.version, target.distro)
     assert "host release unknown; the entry is for debian-11" in why.text
     assert why.detail["host_distro"] == "unknown"
