@@ -25,10 +25,12 @@ class AdvisorySourceChoices(models.TextChoices):
 
 
 class MatchKindChoices(models.TextChoices):
-    """How an affected entry identifies software: a package URL or a CPE."""
+    """How an affected entry identifies software: a package URL, a CPE, or a source
+    repository (an OSV GIT range, matched by commit)."""
 
     PURL = "purl", "Package URL"
     CPE = "cpe", "CPE"
+    GIT = "git", "Git repository"
 
 
 class FindingStatusChoices(models.TextChoices):

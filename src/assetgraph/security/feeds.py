@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 from cvss import CVSS2, CVSS3, CVSS4
 
+from . import gitrefs, nvdconfig
+from .distros import distro_of_ecosystem
 from .matching import osv_package_key, parse_cpe, parse_purl
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -145,9 +147,7 @@ def parse_osv(doc: Any, where: str) -> ParsedAdvisory:
     if not isinstance(affected, list):
         raise FeedError(where, "affected: must be a list")
     for position, entry in enumerate(affected):
-        parsed = _osv_affected(entry, f"{where} affected[{position}]")
-        if parsed is not None:
-            advisory.affected.append(parsed)
+        advisory.affected.extend(_osv_affected(entry, f"{where} affected[{position}]"))
     return advisory
 
 
@@ -170,10 +170,60 @@ def _osv_severity(doc: dict[str, Any], advisory: ParsedAdvisory) -> None:
         advisory.severity = QUALITATIVE.get(str(specific.get("severity", "")).upper(), "unknown")
 
 
-def _osv_affected(entry: Any, where: str) -> ParsedAffected | None:
-    if not isinstance(entry, dict) or not isinstance(entry.get("package"), dict):
-        raise FeedError(where, "package: required")
-    package = entry["package"]
+def _osv_affected(entry: Any, where: str) -> list[ParsedAffected]:
+    """The entries one OSV affected object gives: its package's (by package URL key, when the
+    ecosystem has a package URL type) and, for each ``GIT`` range, one keyed by the range's
+    repository (matched by commit or listed version, docs/security.md "GIT ranges"). The
+    package may be absent only when a GIT range names the repository."""
+    if not isinstance(entry, dict):
+        raise FeedError(where, "must be an object")
+    package = entry.get("package")
+    if package is not None and not isinstance(package, dict):
+        raise FeedError(where, "package: must be an object")
+    ranges = entry.get("ranges") or []
+    versions = entry.get("versions") or []
+    if not isinstance(ranges, list) or not isinstance(versions, list):
+        raise FeedError(where, "ranges and versions must be lists")
+    clean = []
+    for position, rng in enumerate(ranges):
+        if not isinstance(rng, dict) or not isinstance(rng.get("events"), list):
+            raise FeedError(f"{where} ranges[{position}]", "events: required")
+        kind = str(rng.get("type", "")).upper()
+        if kind == "GIT" and not str(rng.get("repo") or "").strip():
+            raise FeedError(f"{where} ranges[{position}]", "repo: required for a GIT range")
+        if kind == "GIT" and not gitrefs.repo_key(str(rng["repo"])):
+            raise FeedError(
+                f"{where} ranges[{position}]",
+                f"repo: not a repository URL: {str(rng['repo'])[:100]}",
+            )
+        clean.append(
+            {
+                "type": kind,
+                "events": rng["events"],
+                **({"repo": str(rng["repo"])} if kind == "GIT" else {}),
+            }
+        )
+    listed = [str(v) for v in versions]
+    found = []
+    if package:
+        parsed = _osv_package(package, clean, listed)
+        if parsed is not None:
+            found.append(parsed)
+    elif not any(r["type"] == "GIT" for r in clean):
+        raise FeedError(where, "package: required (or a GIT range naming the repository)")
+    ecosystem = str((package or {}).get("ecosystem") or "GIT")[:100]
+    for rng in clean:
+        if rng["type"] == "GIT":
+            key = gitrefs.repo_key(rng["repo"])
+            found.append(ParsedAffected("git", key[:300], ecosystem, ranges=[rng], versions=listed))
+    return found
+
+
+def _osv_package(
+    package: dict[str, Any], ranges: list[dict[str, Any]], versions: list[str]
+) -> ParsedAffected | None:
+    """The entry of an OSV package: key from its ``purl`` or ecosystem and name; the release
+    from the purl's ``distro`` or the ecosystem (``Debian:12`` → ``debian-12``)."""
     ecosystem, name = str(package.get("ecosystem") or ""), str(package.get("name") or "")
     distro = ""
     key: str | None = None
@@ -184,23 +234,17 @@ def _osv_affected(entry: Any, where: str) -> ParsedAffected | None:
     if key is None:
         found = osv_package_key(ecosystem, name)
         if found is None:
-            return None  # an ecosystem without package URLs (e.g. OSS-Fuzz, GIT-only)
+            return None  # an ecosystem without package URLs (e.g. OSS-Fuzz)
         key = found[0]
-    ranges = entry.get("ranges") or []
-    versions = entry.get("versions") or []
-    if not isinstance(ranges, list) or not isinstance(versions, list):
-        raise FeedError(where, "ranges and versions must be lists")
-    for position, rng in enumerate(ranges):
-        if not isinstance(rng, dict) or not isinstance(rng.get("events"), list):
-            raise FeedError(f"{where} ranges[{position}]", "events: required")
-    clean = [{"type": str(r.get("type", "")).upper(), "events": r["events"]} for r in ranges]
+    if not distro and key.startswith(("deb/", "apk/")):
+        distro = distro_of_ecosystem(ecosystem)
     return ParsedAffected(
         kind="purl",
         key=key[:300],
         ecosystem=ecosystem[:100],
         distro=distro[:50],
-        ranges=clean,
-        versions=[str(v) for v in versions],
+        ranges=ranges,
+        versions=versions,
     )
 
 
@@ -258,34 +302,35 @@ def _nvd_cve(cve: dict[str, Any], where: str) -> ParsedAdvisory:
     return advisory
 
 
-def _nvd_configurations(configurations: list[Any], where: str) -> list[ParsedAffected]:
-    """Every vulnerable cpeMatch as one CPE entry (platform conditions of AND nodes are not
-    evaluated: a vulnerable product matches wherever it runs)."""
+def _nvd_configurations(configurations: Any, where: str) -> list[ParsedAffected]:
+    """One CPE entry per vulnerable ``vendor:product``. A cpeMatch that affects wherever it
+    runs is a plain bound (or an exact version); one that needs a platform (an ``AND``
+    configuration, a negated node) keeps its whole configuration, which matching decides
+    against the CI (docs/security.md, "NVD configurations")."""
+    if not isinstance(configurations, list):
+        raise FeedError(where, "configurations: must be a list")
     by_key: dict[str, ParsedAffected] = {}
-    for configuration in configurations:
-        for node in (configuration or {}).get("nodes") or []:
-            for match in (node or {}).get("cpeMatch") or []:
-                if not isinstance(match, dict) or not match.get("vulnerable"):
+    for position, raw in enumerate(configurations):
+        try:
+            configuration = nvdconfig.normalise(raw, f"configurations[{position}]")
+        except nvdconfig.ConfigurationError as exc:
+            raise FeedError(f"{where} {exc.where}", exc.message) from None
+        for node in configuration["nodes"]:
+            if node["negate"]:
+                continue  # a negated node names what must be absent, never the vulnerable part
+            plain = nvdconfig.unconditional(configuration, node)
+            for cpe in node["cpe"]:
+                if not cpe["vulnerable"]:
                     continue
-                criteria = str(match.get("criteria", ""))
-                parsed = parse_cpe(criteria)
-                if parsed is None:
-                    raise FeedError(where, f"criteria: not a CPE 2.3 name: {criteria[:100]}")
-                part, key, version = parsed
-                entry = by_key.setdefault(key, ParsedAffected("cpe", key, f"cpe:{part}"))
-                bounds = {
-                    "criteria": criteria,
-                    "start": match.get("versionStartIncluding")
-                    or match.get("versionStartExcluding")
-                    or "",
-                    "start_incl": "versionStartIncluding" in match,
-                    "end": match.get("versionEndIncluding")
-                    or match.get("versionEndExcluding")
-                    or "",
-                    "end_incl": "versionEndIncluding" in match,
-                }
-                if version != "*":
-                    entry.versions.append(version)
+                part = parse_cpe(cpe["criteria"])
+                entry = by_key.setdefault(
+                    cpe["key"], ParsedAffected("cpe", cpe["key"], f"cpe:{part[0] if part else 'a'}")
+                )
+                bounds = {k: v for k, v in cpe.items() if k not in {"key", "vulnerable"}}
+                if not plain:
+                    entry.ranges.append({**bounds, "config": configuration})
+                elif "exact" in bounds:
+                    entry.versions.append(bounds["exact"])
                 else:
                     entry.ranges.append(bounds)
     return list(by_key.values())

@@ -19,6 +19,9 @@ from typing import Any
 from packageurl import PackageURL
 from univers import versions as uv
 
+from .distros import SOURCE_TYPES, SourcePackage, normal_distro, parse_source_field
+from .gitrefs import REPO_HOSTS, explain_git, looks_like_commit, repo_key, split_vcs_url
+
 # OSV ecosystem (the part before any ":release") → package URL type.
 ECOSYSTEM_PURL_TYPE = {
     "pypi": "pypi",
@@ -95,34 +98,55 @@ def _cpe_token(text: str) -> str:
 
 @dataclass(frozen=True)
 class ParsedPurl:
-    """A package URL reduced to what matching needs."""
+    """A package URL reduced to what matching needs: its key, type, version (with the
+    ``epoch`` qualifier Trivy writes put in front), release (``distro``, normalised), the
+    source package of a distribution binary (``upstream``), and a repository and revision
+    (``pkg:github/owner/repo@commit``, or a ``vcs_url`` qualifier)."""
 
     key: str
     purl_type: str
     version: str
     distro: str
+    namespace: str = ""
+    name: str = ""
+    source: SourcePackage | None = None
+    repo: str = ""
+    revision: str = ""
 
 
 def parse_purl(text: str) -> ParsedPurl | None:
-    """Key, type, version and ``distro`` qualifier of a package URL (None if invalid)."""
+    """The parts of a package URL matching uses (None if invalid)."""
     try:
         purl = PackageURL.from_string(text)
     except ValueError:
         return None
     qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    purl_type = purl.type.lower()
+    namespace = (purl.namespace or "").lower()
+    version = purl.version or ""
+    epoch = str(qualifiers.get("epoch") or "").strip()
+    if version and epoch and epoch != "0" and purl_type in {"deb", "rpm"} and ":" not in version:
+        version = f"{epoch}:{version}"
+    source = None
+    if purl_type in SOURCE_TYPES and qualifiers.get("upstream"):
+        source = parse_source_field(str(qualifiers["upstream"]))
+    repo, revision = "", ""
+    if purl_type in REPO_HOSTS and namespace:
+        repo = repo_key(f"{REPO_HOSTS[purl_type]}/{namespace}/{purl.name}")
+        revision = version
+    elif qualifiers.get("vcs_url"):
+        repo, revision = split_vcs_url(str(qualifiers["vcs_url"]))
     return ParsedPurl(
         key=package_key(purl.type, purl.namespace, purl.name),
-        purl_type=purl.type.lower(),
-        version=purl.version or "",
-        distro=_distro(str(qualifiers.get("distro") or "")),
+        purl_type=purl_type,
+        version=version,
+        distro=normal_distro(namespace, str(qualifiers.get("distro") or "")),
+        namespace=namespace,
+        name=purl.name,
+        source=source,
+        repo=repo,
+        revision=revision,
     )
-
-
-def _distro(text: str) -> str:
-    """A distribution codename from a ``distro`` qualifier (``esm-infra/bionic`` → bionic)."""
-    parts = [p for p in re.split(r"[/]", text.lower()) if p and p not in {"esm", "esm-infra"}]
-    parts = [p.removeprefix("esm-infra-") for p in parts]
-    return parts[0] if parts else ""
 
 
 def osv_package_key(ecosystem: str, name: str) -> tuple[str, str] | None:
@@ -207,6 +231,8 @@ def compile_events(purl_type: str, events: Sequence[dict[str, Any]]) -> Compiled
         if kind == "introduced" and text == "0":
             parsed.append(((0, position), kind, text))
             continue
+        if looks_like_commit(text):
+            continue  # a commit is never a version (a GIT event put in the wrong range)
         bound = parse_version(purl_type, text)
         if bound is None:
             continue
@@ -262,7 +288,7 @@ class AffectedEntry:
 
     ref: int
     advisory: str
-    kind: str  # "purl" | "cpe"
+    kind: str  # "purl" | "cpe" | "git"
     key: str
     purl_type: str
     ecosystem: str = ""
@@ -305,6 +331,11 @@ def explain(entry: AffectedEntry, version_text: str) -> Why | None:
     """Why ``version_text`` is affected by ``entry`` (None when it is not)."""
     if entry.kind == "cpe":
         return _explain_cpe(entry, version_text)
+    if entry.kind == "git":
+        git = explain_git(entry.ranges, entry.versions, version_text)
+        return None if git is None else Why(git[0], {**git[1], "repo": entry.key})
+    if looks_like_commit(version_text):
+        return None  # a commit is compared only with GIT events (kind "git")
     purl_type = entry.purl_type
     for index, rng in enumerate(entry.ranges):
         range_type = str(rng.get("type", "")).upper()
@@ -347,30 +378,56 @@ def explain(entry: AffectedEntry, version_text: str) -> Why | None:
     return None
 
 
+def cpe_checks(bounds: dict[str, Any], version_text: str) -> list[str] | None:
+    """The bounds of one NVD cpeMatch that ``version_text`` satisfies, as text (``≥ 8.6``,
+    ``< 9.8``, ``= 8.5p1``), or None when it does not: an exact version must be equal, a
+    bound must hold, and an unknown version satisfies only a cpeMatch with neither."""
+    version = parse_version("cpe", version_text) if version_text not in {"", "*", "-"} else None
+    exact = str(bounds.get("exact") or "")
+    if version is None:
+        return None if exact or bounds.get("start") or bounds.get("end") else []
+    if exact:
+        return (
+            [f"= {exact}"]
+            if exact == version_text or parse_version("cpe", exact) == version
+            else None
+        )
+    checks = []
+    start, end = bounds.get("start"), bounds.get("end")
+    if start:
+        low = parse_version("cpe", str(start))
+        if low is None or (version < low if bounds.get("start_incl") else version <= low):
+            return None
+        checks.append(f"{'≥' if bounds.get('start_incl') else '>'} {start}")
+    if end:
+        high = parse_version("cpe", str(end))
+        if high is None or (version > high if bounds.get("end_incl") else version >= high):
+            return None
+        checks.append(f"{'≤' if bounds.get('end_incl') else '<'} {end}")
+    return checks
+
+
 def _explain_cpe(entry: AffectedEntry, version_text: str) -> Why | None:
-    version = parse_version("cpe", version_text) if version_text not in {"", "*"} else None
+    """The first unconditional cpeMatch the version satisfies; failing that, every one that
+    holds only together with a platform ("running on/with", an NVD ``AND`` configuration),
+    returned as ``conditions`` for the caller to check against the rest of the CI."""
+    conditional: list[dict[str, Any]] = []
+    first: Why | None = None
     for index, bounds in enumerate(entry.ranges):
-        checks = []
-        if version is None:
-            if any(bounds.get(k) for k in ("start", "end")):
-                continue
-        else:
-            start, end = bounds.get("start"), bounds.get("end")
-            if start:
-                low = parse_version("cpe", start)
-                if low is None or (version < low if bounds.get("start_incl") else version <= low):
-                    continue
-                checks.append(f"{'≥' if bounds.get('start_incl') else '>'} {start}")
-            if end:
-                high = parse_version("cpe", end)
-                if high is None or (version > high if bounds.get("end_incl") else version >= high):
-                    continue
-                checks.append(f"{'≤' if bounds.get('end_incl') else '<'} {end}")
+        checks = cpe_checks(bounds, version_text)
+        if checks is None:
+            continue
         text = f"{version_text or 'any version'} matches {bounds.get('criteria', entry.key)}"
         if checks:
             text += " (" + ", ".join(checks) + ")"
         fixed = "" if bounds.get("end_incl") else str(bounds.get("end") or "")
-        return Why(text, {"cpe": index, **bounds, "version": version_text}, fixed)
+        detail = {k: v for k, v in bounds.items() if k != "config"}
+        why = Why(text, {"cpe": index, **detail, "version": version_text}, fixed)
+        if not bounds.get("config"):
+            return why
+        conditional.append({"cpe": index, "text": text, "fixed": fixed, "config": bounds["config"]})
+        first = first or why
+    version = parse_version("cpe", version_text) if version_text not in {"", "*"} else None
     if version is not None:
         for listed in entry.versions:
             if listed == version_text or parse_version("cpe", listed) == version:
@@ -378,6 +435,8 @@ def _explain_cpe(entry: AffectedEntry, version_text: str) -> Why | None:
                     f"{version_text} is listed by CPE {entry.key}:{listed}",
                     {"versions": "listed", "version": version_text},
                 )
+    if first is not None:
+        return Why(first.text, {**first.detail, "conditions": conditional}, first.fixed)
     return None
 
 
@@ -386,6 +445,8 @@ class AdvisoryIndex:
 
     def __init__(self, entries: Iterable[AffectedEntry] = ()) -> None:
         self.by_key: dict[tuple[str, str], list[AffectedEntry]] = defaultdict(list)
+        # Advisories whose only evidence is GIT ranges (reported, matched by commit only).
+        self.git_only: set[str] = set()
         for entry in entries:
             self.add(entry)
 
@@ -429,6 +490,12 @@ class AdvisoryIndex:
                 continue
             why = explain(entry, version)
             if why is not None:
+                if entry.distro and not distro:
+                    why = Why(
+                        f"{why.text} (host release unknown; the entry is for {entry.distro})",
+                        {**why.detail, "distro": entry.distro, "host_distro": "unknown"},
+                        why.fixed,
+                    )
                 seen.add(entry.advisory)
                 found.append((entry, why))
         return found

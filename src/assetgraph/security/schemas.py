@@ -49,6 +49,12 @@ class SecurityImportOut(Schema):
     updated: int
     unchanged: int
     withdrawn: int
+    git_only: int = Field(
+        0, description="Advisories whose only evidence is GIT ranges (matched by commit only)"
+    )
+    git_only_advisories: list[str] = Field(
+        default_factory=list, description="Their ids (100 at most)"
+    )
     matching: dict[str, int] | None = None
 
 

@@ -19,23 +19,17 @@ from django.utils import timezone
 
 from assetgraph.accounts.permissions import authorize, has_perm
 from assetgraph.audit.services import EventSpec, record_event, record_events, snapshot
-from assetgraph.cmdb.models import CI, SoftwareInstall
+from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import Actor
 from assetgraph.core.errors import Conflict, PermissionDenied, ValidationFailed
 from assetgraph.impact.exposure import CIExposure, exposure_of
 
 from .choices import ACTIVE_STATUSES, FindingStatusChoices, SeverityChoices
 from .feeds import ParsedAdvisory, ParseOutcome
-from .matching import (
-    AdvisoryIndex,
-    AffectedEntry,
-    Match,
-    Target,
-    cpe_key,
-    parse_cpe,
-    parse_purl,
-)
+from .gitrefs import git_only
+from .matching import AdvisoryIndex, AffectedEntry
 from .models import Advisory, AffectedPackage, Finding
+from .targets import desired_matches, load_targets
 
 ADVISORY_TYPE = "security.advisory"
 FINDING_TYPE = "security.finding"
@@ -65,6 +59,10 @@ class ImportResult:
     unchanged: int = 0
     withdrawn: int = 0
     identifiers: list[str] = field(default_factory=list)
+    # Advisories of the upload whose only evidence is GIT ranges (no ECOSYSTEM or SEMVER
+    # range, no versions list): kept, but offline they match only a component at an
+    # event's commit (docs/security.md, "GIT ranges").
+    git_only: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +71,8 @@ class ImportResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "withdrawn": self.withdrawn,
+            "git_only": len(self.git_only),
+            "git_only_advisories": self.git_only[:100],
         }
 
 
@@ -113,6 +113,11 @@ def import_advisories(actor: Actor, outcome: ParseOutcome) -> ImportResult:
         if current is None or (parsed.modified or _EPOCH) >= (current.modified or _EPOCH):
             latest[parsed.identifier] = parsed
     result = ImportResult(files=outcome.files)
+    result.git_only = sorted(
+        identifier
+        for identifier, parsed in latest.items()
+        if parsed.affected and all(git_only(a.ranges, a.versions) for a in parsed.affected)
+    )
     with transaction.atomic():
         existing = {a.identifier: a for a in Advisory.objects.filter(identifier__in=list(latest))}
         specs: list[EventSpec] = []
@@ -238,16 +243,13 @@ class MatchSummary:
     reopened: int = 0
     closed: int = 0
     expired_acceptances: int = 0
+    # CPE matches dropped because the platform their NVD configuration needs is absent.
+    platform_unmet: int = 0
+    # Advisories in the run whose only evidence is GIT ranges: matched by commit only.
+    git_only: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class _Installed:
-    ci: int
-    install: int | None
-    label: str
 
 
 def load_index(advisory_ids: Iterable[int] | None = None) -> AdvisoryIndex:
@@ -256,10 +258,14 @@ def load_index(advisory_ids: Iterable[int] | None = None) -> AdvisoryIndex:
     if advisory_ids is not None:
         rows = rows.filter(advisory_id__in=list(advisory_ids))
     index = AdvisoryIndex()
+    git_state: dict[str, bool] = {}
     for pk, advisory, kind, key, ecosystem, distro, ranges, versions in rows.order_by(
         "advisory_id", "pk"
     ).values_list("pk", "advisory_id", "kind", "key", "ecosystem", "distro", "ranges", "versions"):
-        purl_type = "cpe" if kind == "cpe" else key.split("/", 1)[0]
+        purl_type = kind if kind in {"cpe", "git"} else key.split("/", 1)[0]
+        git_state[str(advisory)] = git_state.get(str(advisory), True) and git_only(
+            ranges or [], versions or []
+        )
         index.add(
             AffectedEntry(
                 ref=pk,
@@ -273,41 +279,8 @@ def load_index(advisory_ids: Iterable[int] | None = None) -> AdvisoryIndex:
                 versions=tuple(versions or ()),
             )
         )
+    index.git_only = {advisory for advisory, only in git_state.items() if only}
     return index
-
-
-def load_targets(ci_ids: Iterable[int] | None = None) -> tuple[list[Target], dict[int, _Installed]]:
-    """What runs on the current CIs: each install by package URL (from discovery's package
-    evidence) or, without one, by CPE vendor:product from its publisher and name; and each
-    CI's ``cpe`` attribute (an OS or appliance). Refs: install pks, or -CI pk for a CPE."""
-    installs = SoftwareInstall.objects.filter(ci__valid_to__isnull=True)
-    cis = CI.objects.current().exclude(attributes__cpe=None).filter(attributes__has_key="cpe")
-    if ci_ids is not None:
-        wanted = list(ci_ids)
-        installs = installs.filter(ci_id__in=wanted)
-        cis = cis.filter(pk__in=wanted)
-    targets: list[Target] = []
-    where: dict[int, _Installed] = {}
-    for pk, ci, version, purl, publisher, name in installs.values_list(
-        "pk", "ci_id", "version", "evidence__purl", "product__publisher", "product__name"
-    ).iterator(chunk_size=5000):
-        parsed = parse_purl(purl) if purl else None
-        if parsed is not None:
-            targets.append(Target(pk, "purl", parsed.key, parsed.version or version, parsed.distro))
-            where[pk] = _Installed(ci, pk, purl)
-        else:
-            key = cpe_key(publisher, name)
-            targets.append(Target(pk, "cpe", key, version))
-            where[pk] = _Installed(ci, pk, f"{publisher} {name} {version}".strip())
-    for pk, attributes in cis.values_list("pk", "attributes"):
-        values = attributes.get("cpe")
-        for text in values if isinstance(values, list) else [values]:
-            parsed_cpe = parse_cpe(str(text or ""))
-            if parsed_cpe is not None:
-                _part, key, version = parsed_cpe
-                targets.append(Target(-pk, "cpe", key, "" if version == "*" else version))
-                where[-pk] = _Installed(pk, None, str(text))
-    return targets, where
 
 
 def priority_of(advisory: Advisory, exposure: CIExposure | None) -> tuple[int, str, dict[str, Any]]:
@@ -387,11 +360,11 @@ def run_matching(
     with transaction.atomic():
         index = load_index(adv_scope)
         targets, where = load_targets(ci_scope)
-        desired: dict[tuple[int, int, str], Match] = {}
-        for match in index.match(targets):
-            installed = where[match.target.ref]
-            desired.setdefault((int(match.entry.advisory), installed.ci, match.target.key), match)
+        unmet = [0]
+        desired = desired_matches(index, targets, where, unmet)
+        summary.platform_unmet = unmet[0]
         summary.matched = len(desired)
+        summary.git_only = len(index.git_only)
         existing_qs = Finding.objects.select_related("advisory")
         if ci_scope is not None:
             existing_qs = existing_qs.filter(ci_id__in=ci_scope)
@@ -424,7 +397,9 @@ def run_matching(
                 "package": installed.label[:500],
                 "installed_version": match.target.version[:200],
                 "matched_by": match.entry.kind,
-                "reason": match.why.text,
+                "reason": f"{match.why.text}; {installed.note}"
+                if installed.note
+                else match.why.text,
                 "match_detail": {**match.why.detail, "affected": match.entry.ref},
                 "fixed_version": match.why.fixed[:200],
                 "severity": advisory.severity,

@@ -167,7 +167,8 @@ def _upload(request: AuthedRequest) -> HttpResponse:
     messages.success(
         request,
         f"Imported {result.files} file(s): {result.created} new, {result.updated} updated, "
-        f"{result.unchanged} unchanged, {result.withdrawn} withdrawn. Matching: "
+        f"{result.unchanged} unchanged, {result.withdrawn} withdrawn, {len(result.git_only)} "
+        "with GIT ranges only (matched by commit only). Matching: "
         f"{summary.created} new finding(s), {summary.closed} closed, {summary.reopened} reopened.",
     )
     return HttpResponseRedirect(target)

@@ -12,6 +12,7 @@ expressions) and hashes (the component's own and its distribution references').
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -20,6 +21,8 @@ from packageurl import PackageURL
 from .base import DiscoveredItem, ParseError, SoftwareItem, load_json, load_xml, read_limited
 
 SUPPORTED = ("1.4", "1.5", "1.6")
+# A git commit id (full, or abbreviated with both a digit and a letter: see security.gitrefs).
+_COMMIT = re.compile(r"^(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}$")
 NAMESPACE = "http://cyclonedx.org/schema/bom/"
 
 
@@ -152,6 +155,7 @@ def _component(component: Any, where: str) -> SoftwareItem:
             purl = PackageURL.from_string(str(component.purl)).to_string()
         except ValueError as exc:
             raise ParseError(f"invalid package URL ({exc})", f"{where}.purl") from None
+    purl = _with_evidence(purl, component)
     publisher = component.publisher or component.group or ""
     if not publisher and component.purl is not None:
         publisher = component.purl.namespace or component.purl.type or ""
@@ -163,3 +167,83 @@ def _component(component: Any, where: str) -> SoftwareItem:
         licences=_licences(component),
         hashes=_hashes(component),
     )
+
+
+def _properties(component: Any) -> dict[str, str]:
+    return {str(p.name): str(p.value or "") for p in component.properties if p.name}
+
+
+def _source_of(component: Any, purl_type: str) -> str:
+    """The source package of a distribution binary from the component's properties, as
+    syft's ``upstream`` qualifier writes it (``name`` or ``name@version``): Trivy's
+    ``aquasecurity:trivy:SrcName`` with ``SrcEpoch``/``SrcVersion``/``SrcRelease``, syft's
+    ``syft:metadata:source`` with ``sourceVersion`` (``originPackage`` for apk)."""
+    props = _properties(component)
+    name = props.get("aquasecurity:trivy:SrcName", "")
+    if name:
+        version = props.get("aquasecurity:trivy:SrcVersion", "")
+        release = props.get("aquasecurity:trivy:SrcRelease", "")
+        epoch = props.get("aquasecurity:trivy:SrcEpoch", "")
+        if version and release:
+            version = f"{version}-{release}"
+        if version and epoch and epoch != "0":
+            version = f"{epoch}:{version}"
+        return f"{name}@{version}" if version else name
+    key = "syft:metadata:originPackage" if purl_type == "apk" else "syft:metadata:source"
+    name = props.get(key, "")
+    version = props.get("syft:metadata:sourceVersion", "") if purl_type == "deb" else ""
+    return f"{name}@{version}" if name and version else name
+
+
+def _commit_of(component: Any, url: str) -> str:
+    """The commit of a component built from a repository: the VCS reference's ``#commit``
+    or ``@commit``, else a version that is a commit id, else its pedigree's first commit."""
+    tail = url.rsplit("#", 1)[1] if "#" in url else url.rsplit("@", 1)[-1] if "@" in url else ""
+    for candidate in (tail, str(component.version or "")):
+        if _COMMIT.match(candidate.strip().lower()):
+            return candidate.strip().lower()
+    pedigree = getattr(component, "pedigree", None)
+    for commit in getattr(pedigree, "commits", None) or []:
+        if commit.uid and _COMMIT.match(str(commit.uid).lower()):
+            return str(commit.uid).lower()
+    return ""
+
+
+def _vcs_url(component: Any) -> str:
+    """``git+<repository>@<commit>`` from a ``vcs`` external reference that names a
+    commit (the package URL ``vcs_url`` qualifier's form); empty without one."""
+    for reference in component.external_references:
+        if str(getattr(reference.type, "value", reference.type)) != "vcs":
+            continue
+        url = str(reference.url)
+        commit = _commit_of(component, url)
+        if commit:
+            base = re.split(r"[#]", url, maxsplit=1)[0]
+            if base.rsplit("@", 1)[-1].lower() == commit:
+                base = base.rsplit("@", 1)[0]
+            return f"{base if base.startswith('git+') else 'git+' + base}@{commit}"
+    return ""
+
+
+def _with_evidence(purl: str, component: Any) -> str:
+    """The package URL with what the component says beside it, in the qualifiers matching
+    reads (docs/security.md): a Debian or Alpine binary's source package as ``upstream``
+    (unless the URL has one), and a repository commit as ``vcs_url`` (a component without a
+    package URL gets ``pkg:generic/<name>@<version>`` to carry it)."""
+    parsed = PackageURL.from_string(purl) if purl else None
+    qualifiers = dict(parsed.qualifiers or {}) if parsed is not None else {}
+    changed = False
+    if parsed is not None and parsed.type in {"deb", "apk"} and "upstream" not in qualifiers:
+        source = _source_of(component, parsed.type)
+        if source:
+            qualifiers["upstream"], changed = source, True
+    vcs = _vcs_url(component) if "vcs_url" not in qualifiers else ""
+    if vcs and (parsed is None or parsed.type not in {"github", "gitlab", "bitbucket"}):
+        qualifiers["vcs_url"], changed = vcs, True
+    if not changed:
+        return purl
+    if parsed is None:
+        return PackageURL(
+            "generic", None, component.name, component.version or None, qualifiers
+        ).to_string()
+    return parsed._replace(qualifiers=qualifiers).to_string()

@@ -77,7 +77,8 @@ class Command(BaseCommand):
         result = services.import_advisories(actor, outcome)
         self.stdout.write(
             f"{result.files} file(s): {result.created} new, {result.updated} updated, "
-            f"{result.unchanged} unchanged, {result.withdrawn} withdrawn"
+            f"{result.unchanged} unchanged, {result.withdrawn} withdrawn, "
+            f"{len(result.git_only)} GIT-only (matched by commit only)"
         )
         if not options["no_match"] and result.identifiers:
             ids = Advisory.objects.filter(identifier__in=result.identifiers).values_list(
@@ -231,5 +232,7 @@ def _when(text: str | None) -> dt.datetime | None:
 def _summary(summary: services.MatchSummary) -> str:
     return (
         f"matching: {summary.matched} match(es), {summary.created} new, {summary.reopened} "
-        f"reopened, {summary.closed} closed, {summary.expired_acceptances} acceptance(s) expired"
+        f"reopened, {summary.closed} closed, {summary.expired_acceptances} acceptance(s) expired, "
+        f"{summary.platform_unmet} without their NVD platform, {summary.git_only} GIT-only "
+        "advisories"
     )
