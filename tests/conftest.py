@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -56,14 +57,43 @@ def _own_audit_checkpoint(request: pytest.FixtureRequest, tmp_path: Any) -> None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the tests that want the shared demo company last, together, on one worker."""
+    """Run the tests that want the shared demo company last, in as many xdist groups as
+    there are workers (each group's worker loads the demo once).
+
+    One group for all of them left the other worker idle while the last one ran every demo
+    story; the modules are dealt into the groups by their number of tests, largest first.
+    """
     wants_demo = [item for item in items if shared_demo.FIXTURE in _fixtures_of(item)]
     if not wants_demo:
         return
+    groups = _demo_groups(wants_demo, _worker_count(config))
     for item in wants_demo:
-        item.add_marker(pytest.mark.xdist_group("demo"))
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::")[0]]))
     chosen = {id(item) for item in wants_demo}
-    items[:] = [item for item in items if id(item) not in chosen] + wants_demo
+    rest = [item for item in items if id(item) not in chosen]
+    items[:] = rest + sorted(wants_demo, key=lambda item: groups[item.nodeid.split("::")[0]])
+
+
+def _worker_count(config: pytest.Config) -> int:
+    # xdist tells its workers how many there are; the controller knows it from ``-n``.
+    told = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    workers = int(told) if told.isdigit() else getattr(config.option, "numprocesses", None)
+    return workers if isinstance(workers, int) and workers > 1 else 1
+
+
+def _demo_groups(items: list[pytest.Item], workers: int) -> dict[str, str]:
+    """Module path → "demo-N": modules dealt into ``workers`` groups, largest first."""
+    sizes: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        sizes[module] = sizes.get(module, 0) + 1
+    loads = [0] * workers
+    groups: dict[str, str] = {}
+    for module, size in sorted(sizes.items(), key=lambda entry: (-entry[1], entry[0])):
+        lightest = loads.index(min(loads))
+        loads[lightest] += size
+        groups[module] = f"demo-{lightest}"
+    return groups
 
 
 def _fixtures_of(item: pytest.Item) -> tuple[str, ...]:

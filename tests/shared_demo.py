@@ -7,8 +7,8 @@ demo test runs inside that transaction (its own changes roll back to a savepoint
 pytest-django's ``db`` fixture always does), and the transaction is rolled back when the
 worker moves on to a test that does not want the demo, or at the end of the session.
 
-``conftest.pytest_collection_modifyitems`` puts the demo tests last and in one xdist group,
-so a worker loads the demo once; this module only has to keep the state honest if the
+``conftest.pytest_collection_modifyitems`` puts the demo tests last, in one xdist group per
+worker (whole modules each), so a worker loads the demo once; this module only has to keep the state honest if the
 order is ever different (it then loads the demo again rather than leak it).
 """
 

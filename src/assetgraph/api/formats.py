@@ -14,8 +14,9 @@ agree in both directions (ADR 0008).
 - **Decimals** in request bodies: a JSON string of digits with at most the field's decimal
   places (``"1390.00"``), or a JSON integer. A JSON float (``1390.5``) is refused: its binary
   value is not the decimal the client meant, and the field's precision could not be stated.
-- **Months** (``YYYY-MM``), **currencies** (three capitals), **countries** (ISO 3166 alpha-2 in capitals) and **e-mail
-  addresses** (a dot-atom local part, a host name with a letters-only top-level domain).
+- **Months** (``YYYY-MM``), **currencies** (three capitals), **countries** (ISO 3166
+  alpha-2 in capitals) and **e-mail addresses** (a dot-atom local part, a host name with a
+  letters-only top-level domain).
 """
 
 from __future__ import annotations

@@ -200,6 +200,8 @@ def _resource_columns() -> dict[tuple[type[Any], str], Any]:
     found: dict[tuple[type[Any], str], Any] = {}
     for resource in all_resources():
         for schema_class in (resource.in_schema, resource.patch_schema):
+            if schema_class is None:
+                continue
             for name in getattr(schema_class, "model_fields", {}):
                 try:
                     column = resource.model._meta.get_field(name)

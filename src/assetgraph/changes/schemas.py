@@ -6,7 +6,7 @@ The filter schemas serve the API list endpoints and the HTMX list pages alike.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
@@ -17,7 +17,10 @@ from assetgraph.impact.schemas import FlaggedCIOut, ImpactMoneyOut
 from .lifecycle import TRANSITIONS, ChangeStateChoices, ChangeTypeChoices
 
 #: The names of the change lifecycle's transitions (schedule, start, complete, ...).
-TransitionName = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    TransitionName = str
+else:
+    TransitionName = Literal[tuple(TRANSITIONS)]
 
 
 class ChangeCIIn(Schema):

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from ninja import Field, FilterSchema, Schema
 from pydantic import StringConstraints
 
+from assetgraph.api.formats import NAME_PATTERN
 from assetgraph.core.attributes import ATTRIBUTE_KEY_PATTERN
 
 from .models import TAG_FIELDS, ConnectorChoices
 
 #: The CI fields a data source's tag rules may fill (``models.TAG_FIELDS``).
-TagField = Literal[TAG_FIELDS]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    TagField = str
+else:
+    TagField = Literal[TAG_FIELDS]
+#: A tag key a tag rule reads (not blank).
+TagKey = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=128)]
 #: An attribute key of an identification rule.
 AttributeKey = Annotated[str, StringConstraints(pattern=ATTRIBUTE_KEY_PATTERN, max_length=63)]
 
@@ -28,7 +34,7 @@ class DataSourceIn(Schema):
     priority: int = Field(100, ge=0)
     priorities: dict[str, int] = Field(default_factory=dict)
     may_create: bool = True
-    tag_rules: dict[TagField, list[str]] = Field(default_factory=dict)
+    tag_rules: dict[TagField, list[TagKey]] = Field(default_factory=dict)
 
 
 class DataSourcePatch(Schema):
@@ -38,7 +44,7 @@ class DataSourcePatch(Schema):
     priority: int | None = Field(None, ge=0)
     priorities: dict[str, int] | None = None
     may_create: bool | None = None
-    tag_rules: dict[TagField, list[str]] | None = None
+    tag_rules: dict[TagField, list[TagKey]] | None = None
 
 
 class DataSourceOut(Schema):

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from .models import Schedule
+
 # --- webhook ---
 
 
@@ -148,7 +150,7 @@ class ScheduleOut(Schema):
 class SchedulePatch(Schema):
     """Absent fields stay as they are; ``null`` is refused where the schedule needs a value."""
 
-    every: str = Field(None, min_length=1)  # type: ignore[assignment]
+    every: Schedule.Every = Field(None)  # type: ignore[assignment]
     interval_seconds: int | None = Field(None, ge=1)
     at_time: dt.time | None = None
     weekday: int | None = Field(None, ge=0, le=6)
