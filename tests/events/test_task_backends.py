@@ -204,3 +204,27 @@ def test_kill_9_of_a_worker_mid_task_loses_nothing_and_a_new_worker_finishes_the
     for n, result in enumerate(more):
         result.refresh()
         assert result.return_value == {"sum": 2 * n}
+
+
+def test_with_redis_down_a_job_is_still_queued_and_run_and_readiness_says_why(
+    db: None,
+    settings: Any,
+    client: Any,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """No Redis needed: the broker is unreachable. The row is the record, so the job is
+    queued (the announcement fails, logged) and a worker's sweep of the table runs it."""
+    settings.ASSETGRAPH_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.ASSETGRAPH_REDIS_PREFIX = f"assetgraph-test-{uuid.uuid4().hex[:12]}"
+    settings.TASKS = {"default": {"BACKEND": BACKENDS["redis"]}}
+    with django_capture_on_commit_callbacks(execute=True):
+        result = add.enqueue(a=20, b=22)
+    worker = Worker()
+    assert _announced(worker) == []
+    worker.run_once()
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL and result.return_value == {"sum": 42}
+    worker.beat()
+    ready = client.get("/health/ready")
+    assert ready.status_code == 503
+    assert [p for p in ready.json()["problems"] if p.startswith("broker: Redis")]

@@ -69,6 +69,11 @@ class DatabaseBackend(BaseTaskBackend):
         stopping.wait(timeout)
         return []
 
+    def problem(self) -> str | None:
+        """What keeps this backend from working (for ``/health/ready``); None when fine.
+        The database is checked by the caller."""
+        return None
+
     def get_result(self, result_id: str) -> TaskResult[Any]:
         from .models import Job
         from .queue import django_task
@@ -126,6 +131,15 @@ class RedisBackend(DatabaseBackend):
                 settings.ASSETGRAPH_REDIS_URL, socket_connect_timeout=5, socket_timeout=30
             )
         return self._client
+
+    def problem(self) -> str | None:
+        """The broker does not answer ``PING``: jobs still run (the workers sweep the table),
+        only later."""
+        try:
+            self.client().ping()
+        except Exception as exc:
+            return f"broker: Redis at {settings.ASSETGRAPH_REDIS_URL} ({type(exc).__name__})"
+        return None
 
     def announce(self, job_id: int) -> None:
         """Push the id once the row is committed (a rolled-back job is never announced)."""
