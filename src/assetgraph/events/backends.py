@@ -152,16 +152,13 @@ class RedisBackend(DatabaseBackend):
             logger.warning("cannot announce job %s on Redis", job_id, exc_info=True)
 
     def wait(self, timeout: float, stopping: threading.Event) -> list[int]:
-        """Block on the list up to ``timeout`` seconds; the ids announced, oldest first."""
+        """Block on the list up to ``timeout`` seconds; the id announced first, if any."""
         try:
             popped = self.client().brpop([self.key], timeout=max(0.05, timeout))
         except Exception:
             logger.warning("cannot read the Redis job list", exc_info=True)
             stopping.wait(timeout)
             return []
-        if popped is None:
-            return []
-        ids = [int(popped[1])]
-        more = self.client().rpop(self.key, 99) or []
-        ids.extend(int(value) for value in more)
-        return ids
+        # One id per wake-up, so that idle workers on every host share the announcements; the
+        # jobs behind it are found by the sweep that follows in the same pass, oldest first.
+        return [] if popped is None else [int(popped[1])]

@@ -402,12 +402,6 @@ def run_import(
     return {"state": job.state, "counts": job.counts}
 
 
-def wait_for_jobs(timeout: float = 60.0) -> bool:
-    """Kept for callers that waited for import threads: imports now run in workers, so
-    nothing of this process is left to wait for."""
-    return True
-
-
 def _run(
     job: ImportJob,
     importer: ImportBase,
