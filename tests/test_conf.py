@@ -24,6 +24,28 @@ def test_defaults(tmp_path: Path) -> None:
     assert conf.load({"ASSETGRAPH_DATA_DIR": str(tmp_path)}).secret_key == key  # kept across runs
 
 
+def test_task_backend_settings(tmp_path: Path) -> None:
+    default = conf.load({"ASSETGRAPH_DATA_DIR": str(tmp_path)})
+    assert (default.task_backend, default.redis_url, default.redis_prefix) == (
+        "database",
+        "redis://127.0.0.1:6379/0",
+        "assetgraph",
+    )
+    redis = conf.load(
+        {
+            "ASSETGRAPH_DATA_DIR": str(tmp_path),
+            "ASSETGRAPH_TASK_BACKEND": "Redis",
+            "ASSETGRAPH_REDIS_URL": "redis://broker:6380/2",
+            "ASSETGRAPH_REDIS_PREFIX": "site-a",
+        }
+    )
+    assert (redis.task_backend, redis.redis_url, redis.redis_prefix) == (
+        "redis",
+        "redis://broker:6380/2",
+        "site-a",
+    )
+
+
 def test_audit_settings(tmp_path: Path) -> None:
     config = conf.load({"ASSETGRAPH_DATA_DIR": str(tmp_path)})
     assert (config.audit_checkpoint_seconds, config.audit_syslog) == (60, "")
@@ -72,6 +94,7 @@ def test_postgres_url(tmp_path: Path) -> None:
         ("ASSETGRAPH_AUDIT_SYSLOG", "syslog.example", "ASSETGRAPH_AUDIT_SYSLOG"),
         ("ASSETGRAPH_AUDIT_SYSLOG", "udp://host", "ASSETGRAPH_AUDIT_SYSLOG"),
         ("ASSETGRAPH_TRUSTED_PROXIES", "10.0.0.1, proxy.local", "ASSETGRAPH_TRUSTED_PROXIES"),
+        ("ASSETGRAPH_TASK_BACKEND", "rabbitmq", "ASSETGRAPH_TASK_BACKEND"),
     ],
 )
 def test_bad_values_name_the_variable(

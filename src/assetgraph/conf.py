@@ -58,6 +58,9 @@ class Config:
     email_use_tls: bool = False
     email_from: str = "assetgraph@localhost"
     log_json: bool = False
+    task_backend: str = "database"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "assetgraph"
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -287,7 +290,18 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         email_use_tls=_bool(env, "EMAIL_USE_TLS", False),
         email_from=env.get(PREFIX + "EMAIL_FROM", "assetgraph@localhost"),
         log_json=_bool(env, "LOG_JSON", False),
+        task_backend=_task_backend(env),
+        redis_url=env.get(PREFIX + "REDIS_URL", "redis://127.0.0.1:6379/0"),
+        redis_prefix=env.get(PREFIX + "REDIS_PREFIX", "assetgraph").strip() or "assetgraph",
     )
+
+
+def _task_backend(env: Mapping[str, str]) -> str:
+    """``ASSETGRAPH_TASK_BACKEND``: ``database`` (the default, nothing extra) or ``redis``."""
+    raw = env.get(PREFIX + "TASK_BACKEND", "database").strip().lower() or "database"
+    if raw not in {"database", "redis"}:
+        raise ConfigError(f"{PREFIX}TASK_BACKEND={raw!r} is not a task backend (database or redis)")
+    return raw
 
 
 def _networks(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "django_tasks",
     "assetgraph.core",
     "assetgraph.audit",
     "assetgraph.accounts",
@@ -193,6 +194,21 @@ ASSETGRAPH_WORKER_POLL_SECONDS = 1.0
 ASSETGRAPH_WORKER_HEARTBEAT_SECONDS = 5.0
 ASSETGRAPH_WORKER_STALE_SECONDS = 60.0
 ASSETGRAPH_OPERATIONS_RETENTION_DAYS = 30
+# Background work is Django tasks (the django-tasks backport, ADR 0014). Both backends keep the
+# job table as the record of truth; "redis" adds the broker that wakes workers on any host.
+ASSETGRAPH_TASK_BACKEND = CONFIG.task_backend
+ASSETGRAPH_REDIS_URL = CONFIG.redis_url
+ASSETGRAPH_REDIS_PREFIX = CONFIG.redis_prefix
+TASKS: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": (
+            "assetgraph.events.backends.RedisBackend"
+            if CONFIG.task_backend == "redis"
+            else "assetgraph.events.backends.DatabaseBackend"
+        ),
+        "OPTIONS": {},
+    }
+}
 ASSETGRAPH_METRICS_TOKEN = CONFIG.metrics_token
 ASSETGRAPH_BACKUP_DIR = DATA_DIR / "backups"
 ASSETGRAPH_BACKUP_KEEP = CONFIG.backup_keep

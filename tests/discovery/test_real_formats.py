@@ -473,32 +473,25 @@ def test_a_large_run_goes_to_the_background_with_progress(
     tmp_path: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from types import SimpleNamespace
-
     from assetgraph.discovery import jobs
     from assetgraph.discovery.models import DiscoveryRun
+    from assetgraph.events.models import Job
+    from assetgraph.events.worker import Worker
     from assetgraph.framework.jobs import read_progress
-
-    class Thread:
-        """The background thread, run when started but in this test's transaction."""
-
-        def __init__(self, target: Any, name: str, daemon: bool) -> None:
-            self.target, self.name = target, name
-
-        def start(self) -> None:
-            self.target()
 
     settings.IMPORT_JOBS_INLINE = False
     settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(jobs, "threading", SimpleNamespace(Thread=Thread))
-    monkeypatch.setattr(jobs, "connections", SimpleNamespace(close_all=lambda: None))
     data = _many_hosts(300)  # 600 items: progress is reported every 500
     monkeypatch.setattr(jobs, "BACKGROUND_BYTES", len(data) - 1)
-    with django_capture_on_commit_callbacks(execute=True) as started:
-        run = jobs.start_run(system, sources["nmap"], data, filename="big.xml")
-        assert run.state == "running"  # the caller gets the run at once
-        assert run.created == 0 and not CI.objects.exists()
-    assert len(started) >= 1  # the thread starts once the run row is committed
+    run = jobs.start_run(system, sources["nmap"], data, filename="big.xml")
+    assert run.state == "running"  # the caller gets the run at once; a worker runs it
+    assert run.created == 0 and not CI.objects.exists()
+    task = Job.objects.get(task="discovery.run_upload")
+    assert task.arguments["run_id"] == run.pk and task.state == "queued"
+    Worker().drain()
+    task.refresh_from_db()
+    assert task.state == "succeeded" and task.result == {"state": "succeeded", "items": 600}
+    assert not list((tmp_path / "uploads").iterdir())  # the stored upload is removed
     run = DiscoveryRun.objects.get(pk=run.pk)
     assert (run.state, run.created, run.items) == ("succeeded", 600, 600), run.messages
     progress = read_progress(run.job_id)

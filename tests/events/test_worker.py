@@ -176,3 +176,22 @@ def test_the_user_who_started_a_job_is_told_when_it_ends(db: None, make_user: An
         f"Your job #{ok.pk} (tests.record) finished": "",
         f"Your job #{bad.pk} (tests.explode) failed": "RuntimeError: no space",
     }
+
+
+def test_the_cleanup_task_removes_old_uploads_and_progress_files_only(
+    db: None, settings: Any, tmp_path: Any
+) -> None:
+    import os
+
+    from assetgraph.events.tasks import cleanup
+
+    settings.DATA_DIR = tmp_path
+    old = timezone.now() - dt.timedelta(days=settings.ASSETGRAPH_OPERATIONS_RETENTION_DAYS + 1)
+    for folder in ("uploads", "jobs"):
+        (tmp_path / folder).mkdir()
+        stale, fresh = tmp_path / folder / "stale.csv", tmp_path / folder / "fresh.csv"
+        stale.write_text("x")
+        fresh.write_text("x")
+        os.utime(stale, (old.timestamp(), old.timestamp()))
+    assert cleanup.call()["files"] == 2
+    assert sorted(p.name for p in tmp_path.rglob("*.csv")) == ["fresh.csv", "fresh.csv"]

@@ -70,10 +70,10 @@ def test_contracts_at_their_notice_date_notify_the_contract_managers(
             "notice_days": 30,
         },
     )
-    assert daily_alerts() == {"expiring": 1}
+    assert daily_alerts.call() == {"expiring": 1}
     note = Notification.objects.get(user=procurement)
     assert note.kind == "expiring"
     assert note.subject == f"The contract Printer lease ends on {ending.end_date}"
     assert note.url == f"/finance/contracts/{ending.pk}/"
     assert not Notification.objects.filter(user=finance).exists()  # reads, does not manage
-    assert daily_alerts() == {"expiring": 0}  # once per contract and term end
+    assert daily_alerts.call() == {"expiring": 0}  # once per contract and term end

@@ -34,7 +34,7 @@ def test_shortfalls_and_ending_licences_notify_the_licence_managers(
             "end_date": timezone.localdate() + dt.timedelta(days=20),
         },
     )
-    assert daily_alerts() == {"licence_shortfall": 1, "expiring": 1}
+    assert daily_alerts.call() == {"licence_shortfall": 1, "expiring": 1}
     told = {n.kind: n for n in Notification.objects.filter(user=compliance).order_by("pk")}
     assert set(told) == {"licence_shortfall", "expiring"}
     assert (
@@ -45,10 +45,10 @@ def test_shortfalls_and_ending_licences_notify_the_licence_managers(
     assert told["expiring"].subject.startswith(f"The licence {shop['seats'].name} ends on ")
     assert not Notification.objects.filter(user=helpdesk).exists()  # reads, does not manage
     # the next day: nothing new, nobody told again
-    assert daily_alerts() == {"licence_shortfall": 0, "expiring": 0}
+    assert daily_alerts.call() == {"licence_shortfall": 0, "expiring": 0}
     # the shortfall grows: that is news
     lic.install(lic.device("pc-9"), "Word")
-    assert daily_alerts()["licence_shortfall"] == 1
+    assert daily_alerts.call()["licence_shortfall"] == 1
     latest = (
         Notification.objects.filter(user=compliance, kind="licence_shortfall").order_by("pk").last()
     )

@@ -196,5 +196,5 @@ def test_scheduled_tasks_run() -> None:
         SYSTEM, {"name": "All tagged", "condition": {"attribute": "environment", "exists": True}}
     )
     _ci("srv-x")
-    assert operations.evaluate_policies() == {"policies": 1, "failed": 0}
-    assert operations.match()["matched"] == 0
+    assert operations.evaluate_policies.call() == {"policies": 1, "failed": 0}
+    assert operations.match.call()["matched"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,10 +11,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 from django.test import Client
 
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core.models import ImportJob
+from assetgraph.events.models import Job
+from assetgraph.events.queue import claim_next, run_job
+from assetgraph.events.worker import Worker
 from assetgraph.framework import jobs
 from assetgraph.org.models import Person
 from assetgraph.ui import importing
@@ -55,9 +60,28 @@ def inline_jobs(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def _no_leftover_threads() -> Iterator[None]:
+def _worker_thread() -> Iterator[None]:
+    """A worker (as ``assetgraph worker`` runs jobs) in a thread of its own: imports are
+    Django tasks run by workers, never by the web request."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        try:
+            while not stop.is_set():
+                job = claim_next("test-import-worker")
+                if job is None:
+                    stop.wait(0.05)
+                else:
+                    run_job(job)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=loop, name="test-import-worker", daemon=True)
+    thread.start()
     yield
-    assert jobs.wait_for_jobs(timeout=120), "an import job thread did not finish"
+    stop.set()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the worker thread did not stop"
 
 
 @pytest.mark.django_db
@@ -307,9 +331,9 @@ def test_stored_report_keeps_error_rows_first(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_no_leftover_threads")
-def test_real_thread_preview_and_apply_of_a_large_file(browser: Callable[..., Client]) -> None:
-    """The default threshold, a real background thread with its own connection, polling."""
+@pytest.mark.usefixtures("_worker_thread")
+def test_real_worker_preview_and_apply_of_a_large_file(browser: Callable[..., Client]) -> None:
+    """The default threshold, a real worker with its own connection, polling."""
     client = browser("Helpdesk")
     rows = importing.LARGE_IMPORT_ROWS + 500
     seen: list[tuple[str, int, int | None]] = []
@@ -341,6 +365,42 @@ def test_real_thread_preview_and_apply_of_a_large_file(browser: Callable[..., Cl
     assert applied.report is not None and applied.report["rows_omitted"] == rows - 1000
     assert AuditEvent.objects.filter(job_id=applied.report["job_id"]).count() == rows
     assert all(total in (rows, None) for _, _, total in seen)
-    # the outcome is stored before the runner's ``finally`` removes the file: wait for the thread
-    assert jobs.wait_for_jobs(30)
+    # the outcome is stored before the runner's ``finally`` removes the file: wait for the task
+    task_jobs = Job.objects.filter(task="assetgraph.framework.jobs.run_import")
+    deadline = time.monotonic() + 30
+    while task_jobs.exclude(state="succeeded").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(task_jobs.values_list("state", flat=True)) == ["succeeded", "succeeded"]
     assert jobs.read_progress(applied.pk) is None  # progress files are removed at the end
+
+
+@pytest.mark.django_db
+def test_a_large_import_is_a_task_for_the_worker_not_work_for_the_request(
+    browser: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request only queues: the job stays queued (however long) until a worker runs it."""
+    monkeypatch.setattr(importing, "LARGE_IMPORT_ROWS", 5)
+    client = browser("Helpdesk")
+    preview = _job_from(_upload(client, _people(20)))
+    assert preview.state == "queued" and not Person.objects.filter(employee_number__startswith="J")
+    task = Job.objects.get(task="assetgraph.framework.jobs.run_import")
+    assert task.arguments["job_id"] == preview.pk.hex and task.state == "queued"
+    stale = time.time() - jobs.STALE_AFTER_SECONDS - 5
+    jobs.write_progress(preview.pk, jobs.JobProgress("reading", 0, 20, stale))
+    data = client.get(f"{URL}jobs/{preview.pk}/status/", HTTP_ACCEPT="application/json").json()
+    assert data["state"] == "queued"  # waiting for a worker is not "interrupted"
+    Worker().drain()
+    preview.refresh_from_db()
+    assert preview.state == "succeeded" and preview.counts["create"] == 20, preview.error
+    task.refresh_from_db()
+    assert task.state == "succeeded" and task.result["state"] == "succeeded"
+    upload_id = client.get(f"{URL}jobs/{preview.pk}/").context["upload_id"]
+    applied = _job_from(client.post(URL, {"upload_id": upload_id}))
+    assert applied.state == "queued" and not Person.objects.filter(employee_number__startswith="J")
+    Worker().drain()
+    applied.refresh_from_db()
+    assert applied.state == "succeeded", applied.error
+    assert Person.objects.filter(employee_number__startswith="J").count() == 20
+    events = AuditEvent.objects.filter(job_id=applied.report["job_id"])
+    starter = int(client.session["_auth_user_id"])  # the worker acts as the user who started it
+    assert events.count() == 20 and set(events.values_list("actor_id", flat=True)) == {starter}

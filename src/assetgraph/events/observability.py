@@ -27,6 +27,7 @@ from django.db.models import Avg, Count, F, Max, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -40,6 +41,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core.models import ImportJob
 
+from .backends import DatabaseBackend
 from .delivery import CURSOR
 from .models import Cursor, Delivery, DeliveryState, Job, JobState, WorkerHeartbeat
 
@@ -204,7 +206,8 @@ def live(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
-    """The database answers and a worker heartbeat is fresh; 503 naming what is not."""
+    """The database answers, a worker heartbeat is fresh and (Redis task backend) the broker
+    answers; 503 naming what is not."""
     problems: list[str] = []
     try:
         with connection.cursor() as cursor:
@@ -218,6 +221,10 @@ def ready(request: HttpRequest) -> JsonResponse:
                 "worker: no worker has reported in the last "
                 f"{settings.ASSETGRAPH_WORKER_STALE_SECONDS:.0f} s"
             )
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    broker = backend.problem() if isinstance(backend, DatabaseBackend) else None
+    if broker:
+        problems.append(broker)
     status = 503 if problems else 200
     return JsonResponse(
         {"status": "unavailable" if problems else "ok", "problems": problems}, status=status

@@ -18,6 +18,7 @@ half-written.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import traceback
@@ -27,23 +28,81 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks import task as django_tasks_task
+from django_tasks.base import Task
 
 from .models import Job, JobState, Schedule, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
 TaskFunction = Callable[..., Any]
+# name → the plain function (what a worker calls; tests call it directly)
 TASKS: dict[str, TaskFunction] = {}
+# name → the Django task (``.enqueue()`` goes through the configured backend)
+DJANGO_TASKS: dict[str, Task[Any, Any]] = {}
+_NAMES: dict[str, str] = {}  # a Django task's module path → its registered name
+# What ``enqueue()`` adds to a job beyond Django's task API (attempts, starter, schedule).
+_EXTRAS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "assetgraph_job_extras", default=None
+)
 
 
-def task(name: str) -> Callable[[TaskFunction], TaskFunction]:
-    """Register a function as the task ``name`` (keyword arguments, JSON values)."""
+def task(name: str) -> Callable[[TaskFunction], Task[Any, Any]]:
+    """Make a function the Django task ``name`` (keyword arguments, JSON values).
 
-    def register(function: TaskFunction) -> TaskFunction:
+    The decorated name is a ``django_tasks`` Task: queue it with ``.enqueue(**kwargs)`` (or
+    :func:`enqueue` by name), run it inline with ``.call(**kwargs)``.
+    """
+
+    def register(function: TaskFunction) -> Task[Any, Any]:
+        django = django_tasks_task(function)
         TASKS[name] = function
-        return function
+        DJANGO_TASKS[name] = django
+        _NAMES[django.module_path] = name
+        return django
 
     return register
+
+
+def task_name(django: Task[Any, Any]) -> str:
+    """The name a job row stores for a Django task: its registered name, else its module
+    path (a task declared with ``django_tasks.task`` in a layer below events)."""
+    return _NAMES.get(django.module_path, django.module_path)
+
+
+def django_task(name: str) -> Task[Any, Any] | None:
+    """The Django task a job row names: registered by name, or a module path that resolves
+    to a Django task (anything else, e.g. a plain function, is refused)."""
+    found = DJANGO_TASKS.get(name)
+    if found is not None or "." not in name:
+        return found
+    try:
+        candidate = import_string(name)
+    except ImportError:
+        return None
+    return candidate if isinstance(candidate, Task) else None
+
+
+def _function(name: str) -> TaskFunction | None:
+    if name in TASKS:
+        return TASKS[name]
+    found = django_task(name)
+    return found.func if found is not None else None
+
+
+def create_job(name: str, arguments: dict[str, Any], *, run_after: dt.datetime | None) -> Job:
+    """The job row for a task being enqueued (the backends call this)."""
+    extras = _EXTRAS.get() or {}
+    user = extras.get("user")
+    return Job.objects.create(
+        task=name,
+        arguments=arguments,
+        run_after=run_after or timezone.now(),
+        max_attempts=max(1, int(extras.get("max_attempts", 3))),
+        user=user if getattr(user, "pk", None) else None,
+        schedule=extras.get("schedule"),
+    )
 
 
 def enqueue(
@@ -55,22 +114,35 @@ def enqueue(
     user: Any = None,
     schedule: Schedule | None = None,
 ) -> Job:
-    """Queue a run of task ``name``; inside a transaction it becomes visible on commit."""
-    if name not in TASKS:
+    """Queue a run of task ``name`` through its Django task's ``.enqueue()``; inside a
+    transaction it becomes visible (and is announced to workers) on commit."""
+    django = django_task(name)
+    if django is None:
         raise ValueError(f"unknown task {name!r}")
-    return Job.objects.create(
-        task=name,
-        arguments=arguments or {},
-        run_after=run_after or timezone.now(),
-        max_attempts=max(1, max_attempts),
-        user=user if getattr(user, "pk", None) else None,
-        schedule=schedule,
-    )
+    token = _EXTRAS.set({"max_attempts": max_attempts, "user": user, "schedule": schedule})
+    try:
+        result = django.using(run_after=run_after).enqueue(**(arguments or {}))
+    finally:
+        _EXTRAS.reset(token)
+    return Job.objects.get(pk=int(result.id))
 
 
 def queue_depth() -> int:
     """Jobs waiting to run (due or not)."""
     return Job.objects.filter(state=JobState.QUEUED).count()
+
+
+def claim(worker: str, job_id: int) -> Job | None:
+    """Claim job ``job_id`` for ``worker`` if it is queued and due (the id a broker
+    announced); None when another worker won it, or it is not due."""
+    now = timezone.now()
+    won = Job.objects.filter(pk=job_id, state=JobState.QUEUED, run_after__lte=now).update(
+        state=JobState.RUNNING,
+        worker=worker[:100],
+        attempts=F("attempts") + 1,
+        started=now,
+    )
+    return Job.objects.get(pk=job_id) if won else None
 
 
 def claim_next(worker: str) -> Job | None:
@@ -79,14 +151,9 @@ def claim_next(worker: str) -> Job | None:
     for candidate in Job.objects.filter(state=JobState.QUEUED, run_after__lte=now).order_by(
         "run_after", "id"
     )[:10]:
-        won = Job.objects.filter(pk=candidate.pk, state=JobState.QUEUED).update(
-            state=JobState.RUNNING,
-            worker=worker[:100],
-            attempts=F("attempts") + 1,
-            started=now,
-        )
-        if won:
-            return Job.objects.get(pk=candidate.pk)
+        won = claim(worker, candidate.pk)
+        if won is not None:
+            return won
     return None
 
 
@@ -130,7 +197,7 @@ def _failed_attempt(job: Job, reason: str) -> None:
 
 def run_job(job: Job) -> bool:
     """Run a claimed job; True when it succeeded."""
-    function = TASKS.get(job.task)
+    function = _function(job.task)
     if function is None:
         job.attempts = job.max_attempts
         _failed_attempt(job, f"unknown task {job.task!r}")

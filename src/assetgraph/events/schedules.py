@@ -94,6 +94,18 @@ def next_run_after(schedule: Schedule, moment: dt.datetime) -> dt.datetime:
     raise ValueError(f"schedule {schedule.name} never runs")
 
 
+def _queue(schedule: Schedule, now: dt.datetime) -> Job:
+    """The schedule's job, through its Django task's ``.enqueue()``; a task no installed app
+    registers still gets a row, which the worker fails at once with that reason."""
+    from .queue import django_task, enqueue
+
+    if django_task(schedule.task) is not None:
+        return enqueue(schedule.task, schedule.arguments, schedule=schedule)
+    return Job.objects.create(
+        task=schedule.task, arguments=schedule.arguments, run_after=now, schedule=schedule
+    )
+
+
 def run_due_schedules() -> list[Job]:
     """Queue one job for every enabled schedule whose next run has come."""
     now = timezone.now()
@@ -104,14 +116,7 @@ def run_due_schedules() -> list[Job]:
             next_run=following, last_run=now
         )
         if won:
-            queued.append(
-                Job.objects.create(
-                    task=schedule.task,
-                    arguments=schedule.arguments,
-                    run_after=now,
-                    schedule=schedule,
-                )
-            )
+            queued.append(_queue(schedule, now))
     for schedule in Schedule.objects.filter(enabled=True, next_run__isnull=True):
         Schedule.objects.filter(pk=schedule.pk, next_run__isnull=True).update(
             next_run=next_run_after(schedule, now)

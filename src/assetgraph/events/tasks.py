@@ -2,13 +2,16 @@
 
 ``events.run_command`` lets a schedule run any management command by name (``audit seal``),
 so an app can schedule work without events importing it; ``events.cleanup`` deletes finished
-jobs, deliveries and read notifications older than ``ASSETGRAPH_OPERATIONS_RETENTION_DAYS``.
+jobs, deliveries, read notifications, and upload and progress files older than
+``ASSETGRAPH_OPERATIONS_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +33,7 @@ def run_command(command: str, args: list[str] | None = None) -> dict[str, Any]:
 
 @task("events.cleanup")
 def cleanup() -> dict[str, Any]:
-    """Delete old finished jobs, deliveries and read notifications."""
+    """Delete old finished jobs, deliveries, read notifications and import files."""
     cutoff = timezone.now() - dt.timedelta(days=settings.ASSETGRAPH_OPERATIONS_RETENTION_DAYS)
     jobs, _ = Job.objects.filter(
         state__in=[JobState.SUCCEEDED, JobState.FAILED], finished__lt=cutoff
@@ -39,7 +42,25 @@ def cleanup() -> dict[str, Any]:
         state__in=[DeliveryState.SUCCEEDED, DeliveryState.FAILED], created__lt=cutoff
     ).delete()
     notes, _ = Notification.objects.filter(read__lt=cutoff, digest_pending=False).delete()
-    return {"jobs": jobs, "deliveries": deliveries, "notifications": notes}
+    files = _remove_old_files(cutoff)
+    return {"jobs": jobs, "deliveries": deliveries, "notifications": notes, "files": files}
+
+
+def _remove_old_files(cutoff: dt.datetime) -> int:
+    """Delete uploads never applied and progress files left by a dead import, older than the
+    cutoff (an upload waiting for *Apply* is hours old, not a month)."""
+    removed = 0
+    oldest = cutoff.timestamp()
+    for folder in ("uploads", "jobs"):
+        directory = Path(settings.DATA_DIR) / folder
+        if not directory.is_dir():
+            continue
+        for path in directory.iterdir():
+            with contextlib.suppress(OSError):
+                if path.is_file() and path.stat().st_mtime < oldest:
+                    path.unlink()
+                    removed += 1
+    return removed
 
 
 register_schedule(

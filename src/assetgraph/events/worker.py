@@ -1,7 +1,8 @@
 """The worker: one loop that heartbeats, recovers the jobs of dead workers, queues due
 schedules, dispatches new audit events to webhooks and hooks, sends due deliveries and runs
 queued jobs. ``assetgraph worker`` runs it; ``assetgraph serve`` starts one beside the web
-server. Any number may run, on any hosts sharing the database.
+server. Any number may run, on any hosts sharing the database (and, with the Redis task
+backend, the broker: an idle worker blocks on it and starts an announced job at once).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import uuid
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 
+from .backends import DatabaseBackend
 from .delivery import dispatch_new_events, send_due_deliveries
-from .models import WorkerHeartbeat
-from .queue import claim_next, recover_orphaned_jobs, run_job
+from .models import Job, WorkerHeartbeat
+from .queue import claim, claim_next, recover_orphaned_jobs, run_job
 from .schedules import run_due_schedules, sync_schedules
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ class Worker:
         self.hostname = host
         self.stopping = threading.Event()
         self.started = timezone.now()
+        self.announced: list[int] = []  # job ids the broker woke us for, oldest first
 
     def beat(self) -> None:
         """Record that this worker is alive."""
@@ -59,12 +63,29 @@ class Worker:
         for _ in range(max_jobs):
             if self.stopping.is_set():
                 break
-            job = claim_next(self.name)
+            job = self._next_job()
             if job is None:
                 break
             run_job(job)
             done += 1
         return done
+
+    def _next_job(self) -> Job | None:
+        """An announced job first (in the broker's order), else the oldest due one in the
+        table (a retry, a recovered job, or one whose announcement was lost)."""
+        while self.announced:
+            job = claim(self.name, self.announced.pop(0))
+            if job is not None:
+                return job
+        return claim_next(self.name)
+
+    def idle(self, timeout: float) -> None:
+        """Wait for work: block on the task backend's broker, or just sleep."""
+        backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+        if isinstance(backend, DatabaseBackend):
+            self.announced.extend(backend.wait(timeout, self.stopping))
+        else:
+            self.stopping.wait(timeout)
 
     def drain(self, rounds: int = 50) -> None:
         """Run passes until nothing is left to do now (or ``rounds`` passes)."""
@@ -101,7 +122,7 @@ class Worker:
                     logger.exception("worker %s: pass failed", self.name)
                     busy = 0
                 if not busy:
-                    self.stopping.wait(poll)
+                    self.idle(poll)
         finally:
             self.stopping.set()
             WorkerHeartbeat.objects.filter(name=self.name).delete()

@@ -1,8 +1,10 @@
-"""Background import jobs: run a large import in a thread of the web process, with live progress.
+"""Background import jobs: a large import runs in a worker (``assetgraph worker``), with live
+progress, never in a thread of the web process.
 
-Why a thread and not the task queue: nothing else has to run (``make demo`` starts only the web
-server), and an import is one process-bound piece of work whose result lands in the database.
-Django gives each thread its own database connection; the runner closes it when it ends.
+The page creates the job row and enqueues :func:`run_import`, a Django task (ADR 0014), in the
+same transaction; the worker rebuilds the importer for the user who started it and runs it. So
+a web restart cannot abandon an import, and an import on one node can be applied by a worker on
+another (their data directories must be shared: the upload and the progress file live there).
 
 Where progress lives: an import holds one long transaction, so a progress row written inside
 it is invisible to everyone else until the end, and on SQLite a second connection cannot write
@@ -12,10 +14,12 @@ progress goes to one small JSON file per job in ``DATA_DIR/jobs/``, replaced ato
 and a reader never sees half a file. The job row holds only the lifecycle (queued → running →
 succeeded / failed) and the final counts and report, written outside the import's transaction.
 
-A job whose process died (a worker restart, a crash) would stay ``running`` forever: the runner
+A job whose worker died (``kill -9``, a crash) would stay ``running`` forever: the runner
 rewrites its progress file every :data:`HEARTBEAT_SECONDS`, and a reader that finds the file
-older than :data:`STALE_AFTER_SECONDS` marks the job failed ("interrupted"). The import itself
-is all-or-nothing, so an interrupted job wrote nothing.
+older than :data:`STALE_AFTER_SECONDS` marks the job failed ("interrupted"); until someone
+looks, the task queue runs the job again on another worker. The import itself is
+all-or-nothing, so an interrupted attempt wrote nothing. A job still ``queued`` waits for a
+worker, however long: it is not interrupted.
 
 Auditing: the job row is not audited. It is operational bookkeeping (like a session), not part
 of the estate; it already records who started which file and when, and every object the import
@@ -44,11 +48,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import django_tasks
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from assetgraph.audit.models import AuditEvent
+from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import ServiceError
 from assetgraph.core.models import ImportJob, ImportJobState
 from assetgraph.framework.importing import ImportBase, ImportReport
@@ -68,9 +76,6 @@ WRITTEN_REPORT_LOST = (
     "see the audit log for its changes"
 )
 ACTIVE_STATES = (ImportJobState.QUEUED, ImportJobState.RUNNING)
-
-_threads: dict[str, threading.Thread] = {}
-_threads_lock = threading.Lock()
 
 
 class JobConflict(Exception):
@@ -284,8 +289,8 @@ def stored_report(report: ImportReport) -> dict[str, Any]:
 
 def refresh(job: ImportJob) -> ImportJob:
     """The job as it stands, with a dead runner's job turned into failed ("interrupted")."""
-    if job.done:
-        return job
+    if job.done or job.state == ImportJobState.QUEUED:
+        return job  # a queued job waits for a worker; the task queue keeps it
     progress = read_progress(job.pk)
     last = progress.updated if progress else job.created.timestamp()
     if time.time() - last > STALE_AFTER_SECONDS:
@@ -328,37 +333,73 @@ def start_import_job(
     *,
     on_done: Callable[[ImportJob, ImportReport | None], None] | None = None,
 ) -> None:
-    """Run the import of ``path`` for ``job`` in a background thread (started once the job
-    row is committed), or inline when ``settings.IMPORT_JOBS_INLINE`` is true.
+    """Queue the import of ``path`` for ``job`` as a Django task that ``assetgraph worker``
+    runs (it is enqueued with the job row: when that commits, workers see it), or run it
+    inline when ``settings.IMPORT_JOBS_INLINE`` is true (tests, inside their transaction).
 
-    ``on_done`` runs in the job's thread after the outcome is stored (e.g. to delete the
-    upload); it gets the report, or None when the import raised.
+    ``on_done`` (a module-level function: the worker finds it by its dotted path) runs after
+    the outcome is stored (e.g. to delete the upload); it gets the report, or None when the
+    import raised.
     """
     if getattr(settings, "IMPORT_JOBS_INLINE", False):
         _run(job, importer, path, on_done, own_connection=False)
         return
-    thread = threading.Thread(
-        target=_run,
-        args=(job, importer, path, on_done),
-        kwargs={"own_connection": True},
-        name=f"import-job-{job.pk.hex[:8]}",
-        daemon=True,  # a stopping process abandons the job: its transaction rolls back
+    actor = importer.actor
+    run_import.enqueue(
+        job_id=job.pk.hex,
+        importer=_dotted(type(importer)),
+        user_id=getattr(actor.user, "pk", None),
+        source=str(actor.source),
+        token_id=actor.token_id,
+        request_id=actor.request_id,
+        upload=str(path),
+        on_done=_dotted(on_done) if on_done is not None else "",
     )
-    with _threads_lock:
-        _threads[job.pk.hex] = thread
-    transaction.on_commit(thread.start)
 
 
-def wait_for_jobs(timeout: float = 60.0) -> bool:
-    """Wait for this process's running jobs to end (tests, graceful shutdown); True if all did."""
-    deadline = time.monotonic() + timeout
-    with _threads_lock:
-        threads = list(_threads.values())
-    for thread in threads:
-        if thread.ident is None:  # not started (its transaction never committed)
-            continue
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return not any(t.is_alive() for t in threads)
+def _dotted(thing: Any) -> str:
+    return f"{thing.__module__}.{thing.__qualname__}"
+
+
+@django_tasks.task
+def run_import(
+    *,
+    job_id: str,
+    importer: str,
+    user_id: int | None,
+    source: str,
+    token_id: int | None,
+    request_id: str,
+    upload: str,
+    on_done: str,
+) -> dict[str, Any]:
+    """The worker's side of :func:`start_import_job`: rebuild the importer for the user who
+    started the job (their permissions, as when they clicked) and run it.
+
+    A job re-run after its worker died (``kill -9``) finds its row ``running``: the import is
+    all-or-nothing, so nothing of the first attempt was written and it runs again from the
+    start. Declared with django-tasks' own ``@task`` (the framework sits below the events app).
+    """
+    job = ImportJob.objects.filter(pk=uuid.UUID(job_id)).first()
+    if job is None or job.done:
+        return {"skipped": True}
+    importer_class = import_string(importer)
+    if not (isinstance(importer_class, type) and issubclass(importer_class, ImportBase)):
+        raise ValueError(f"{importer!r} is not an importer")
+    user = None
+    if user_id is not None:
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            _fail(job.pk, "the user who started this import is no longer active")
+            return {"state": ImportJobState.FAILED}
+    actor = Actor(user=user, source=Source(source), token_id=token_id, request_id=request_id)
+    callback = import_string(on_done) if on_done else None
+    ImportJob.objects.filter(pk=job.pk, state=ImportJobState.RUNNING).update(
+        state=ImportJobState.QUEUED
+    )
+    _run(job, importer_class(actor), Path(upload), callback, own_connection=False)
+    job.refresh_from_db()
+    return {"state": job.state, "counts": job.counts}
 
 
 def _run(
@@ -405,7 +446,5 @@ def _run(
     finally:
         tracker.stop()
         _remove_progress(job.pk)
-        with _threads_lock:
-            _threads.pop(job.pk.hex, None)
         if own_connection:
             connections.close_all()  # this thread's connections only
