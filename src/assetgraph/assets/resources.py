@@ -263,7 +263,23 @@ ASSET = Resource(
         Column("Warranty end", lambda a: a.warranty_end, order="warranty_end"),
     ],
     attribute_definitions=all_definitions,
+    bulk_edit_fields=(
+        "location",
+        "supplier",
+        "purchase_date",
+        "warranty_end",
+        "eol_date",
+        "order_number",
+        "invoice_number",
+    ),
     bulk_actions=[
+        BulkAction(
+            "transition",
+            "Change state of selected",
+            "change",
+            "ui:assets:bulk_transition",
+            "arrow-left-right",
+        ),
         BulkAction(
             "checkin", "Check in selected", "checkin", "ui:assets:bulk_checkin", "box-arrow-in-left"
         ),

@@ -11,8 +11,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
@@ -27,7 +25,6 @@ from assetgraph.ui.generic import (
     apply_service_errors,
     link,
     prepare_form,
-    selected_ids,
 )
 
 from . import forms, reports, services
@@ -303,47 +300,6 @@ def person_custody(request: AuthedRequest, pk: int) -> HttpResponse:
         "can_checkin": has_perm(request.user, "assets.asset", "checkin"),
     }
     return render(request, "assets/person_custody.html", context)
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
-@login_required
-@require_POST
-def bulk_checkin(request: AuthedRequest) -> HttpResponse:
-    """Check in the assets selected on the list, all or nothing (the list's bulk action)."""
-    if not has_perm(request.user, "assets.asset", "checkin"):
-        raise PermissionDenied("you may not check in assets")
-    back = _safe_next(request, ASSET.url("list"))
-    ids = selected_ids(request)
-    chosen = list(restrict(Asset.objects.filter(pk__in=ids), request.user, "checkin"))
-    error = ""
-    status = 200
-    if not ids:
-        error, status = "ids: select at least one asset", 422
-    elif len(chosen) != len(ids):
-        missing = sorted(set(ids) - {a.pk for a in chosen})
-        error, status = f"ids: asset {missing[0]} not found", 422
-    else:
-        try:
-            services.check_in_assets(
-                ui_actor(request),
-                sorted(chosen, key=lambda a: a.asset_tag),
-                condition_notes=request.POST.get("condition_notes", "")[:2000],
-            )
-        except ServiceError as exc:
-            error, status = exc.message, exc.status
-    if error:
-        context = {"error": error, "back": back, "title": "Check in selected"}
-        return render(request, "assets/bulk_result.html", context, status=status)
-    messages.success(request, f"Checked in {len(chosen)} asset(s).")
-    return HttpResponseRedirect(back)
 
 
 @login_required

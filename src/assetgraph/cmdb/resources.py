@@ -68,6 +68,15 @@ CI_RESOURCE = Resource(
     # CIs have their own endpoints (api.py): every read takes ``as_of``.
     generate_api=False,
     base_filter=_current_unless_asked,
+    # "Edit selected" on the list; the status is the CI's state (retiring stays its own action).
+    bulk_edit_fields=(
+        "operational_status",
+        "environment",
+        "criticality",
+        "owning_team",
+        "support_group",
+        "location",
+    ),
     path="cis",
     pages=frozenset({"list", "history"}),
     url_names={"delete": "ui:cmdb:ci_delete"},

@@ -364,7 +364,14 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
 
 
 def _bulk_actions(request: HttpRequest, resource: Resource) -> list[dict[str, str]]:
-    """The bulk actions this user may use on the list (none: no checkboxes)."""
+    """The bulk actions this user may use on the list (none: no checkboxes); a resource with
+    ``bulk_edit_fields`` gets "Edit selected" first."""
+    actions = list(resource.bulk_actions)
+    if resource.bulk_edit_fields and "list" in resource.pages:
+        edit = BulkAction(
+            "edit", "Edit selected", "change", resource.url_name("bulk_edit"), "pencil"
+        )
+        actions.insert(0, edit)
     return [
         {
             "name": action.name,
@@ -372,7 +379,7 @@ def _bulk_actions(request: HttpRequest, resource: Resource) -> list[dict[str, st
             "url": reverse(action.url_name),
             "icon": action.icon,
         }
-        for action in resource.bulk_actions
+        for action in actions
         if has_perm(request.user, resource.key, action.permission)
     ]
 
@@ -576,7 +583,12 @@ def resource_urls(resource: Resource) -> list[URLPattern]:
         "delete": path(f"{base}<int:pk>/delete/", delete_view, kwargs, name=f"{name}_delete"),
         "history": path(f"{base}<int:pk>/history/", history_view, kwargs, name=f"{name}_history"),
     }
-    return [pattern for page, pattern in patterns.items() if page in resource.pages]
+    found = [pattern for page, pattern in patterns.items() if page in resource.pages]
+    if resource.bulk_edit_fields and "list" in resource.pages:
+        from .bulk import bulk_edit_view
+
+        found.append(path(f"{base}bulk/edit/", bulk_edit_view, kwargs, name=f"{name}_bulk_edit"))
+    return found
 
 
 __all__ = ["BulkAction", "Column", "Resource", "link", "name_of", "resource_urls"]
