@@ -246,7 +246,7 @@ ASSET = Resource(
     delete=services.delete_asset,
     orderings={
         "asset_tag": "asset_tag",
-        "name": "name",
+        "name": "name_key",
         "purchase_date": "purchase_date",
         "warranty_end": "warranty_end",
         "id": "pk",

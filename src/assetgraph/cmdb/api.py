@@ -38,7 +38,7 @@ from .querysets import attribute_definitions, neighbours, visible_cis, visible_r
 router = Router()
 
 UNSHOWN = ("created", "updated")  # not in CIOut: not read (nor converted) for it
-CI_ORDERINGS = {"name": "name", "id": "pk", "criticality": "criticality"}
+CI_ORDERINGS = {"name": "name_key", "id": "pk", "criticality": "criticality"}
 REL_ORDERINGS = {"id": "pk"}
 
 
