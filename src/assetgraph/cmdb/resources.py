@@ -305,7 +305,7 @@ def person_endpoints_section(request: HttpRequest, person: Any) -> dict[str, Any
     cis = list(
         restrict(
             CI.objects.current().filter(asset__in=held).select_related("ci_class"), user
-        ).order_by("name")[:100]
+        ).order_by("name_key", "pk")[:100]
     )
     if not cis:
         return None
