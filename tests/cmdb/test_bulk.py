@@ -44,3 +44,35 @@ def test_ci_bulk_edit_names_each_refused_row_and_field_and_changes_nothing(
     assert "fin-vm-01" in table and "hv-01" in table and "operational_status" in table
     assert CI.objects.get(pk=vm.pk).criticality != 1  # the other field was not kept either
     assert not CI.objects.filter(operational_status="retired").exists()
+
+
+def test_ci_bulk_update_api_is_all_or_nothing_and_names_each_refused_ci(
+    api: Callable[..., Client], estate: dict[str, Any]
+) -> None:
+    vm, hv = estate["vm"], estate["hv"]
+    client = api("IT Operations (NOC)")
+    done = client.post(
+        "/api/cmdb/cis/bulk-update",
+        {"cis": [vm.pk, hv.pk], "changes": {"environment": "staging"}},
+        content_type="application/json",
+    )
+    assert done.status_code == 200, done.content
+    assert {r["environment"] for r in done.json()} == {"staging"}
+    refused = client.post(
+        "/api/cmdb/cis/bulk-update",
+        {"cis": [vm.pk, hv.pk], "changes": {"operational_status": "retired", "criticality": 1}},
+        content_type="application/json",
+    )
+    assert refused.status_code == 422
+    fields = refused.json()["error"]["fields"]
+    assert (
+        f"ids.{vm.pk}.operational_status" in fields and f"ids.{hv.pk}.operational_status" in fields
+    )
+    assert CI.objects.get(pk=vm.pk).criticality != 1
+    reader = api("Read-only").post(
+        "/api/cmdb/cis/bulk-update",
+        {"cis": [vm.pk], "changes": {"environment": "production"}},
+        content_type="application/json",
+    )
+    assert reader.status_code in (403, 404)
+    assert CI.objects.get(pk=vm.pk).environment == "staging"

@@ -302,15 +302,17 @@ def person_endpoints_section(request: HttpRequest, person: Any) -> dict[str, Any
     if not (has_perm(user, "cmdb.ci", "view") and has_perm(user, "assets.asset", "view")):
         return None
     held = restrict(Asset.objects.filter(custodian=person), user).values("pk")
-    cis = list(
-        restrict(
-            CI.objects.current().filter(asset__in=held).select_related("ci_class"), user
-        ).order_by("name_key", "pk")[:100]
-    )
+    visible = restrict(
+        CI.objects.current().filter(asset__in=held).select_related("ci_class"), user
+    ).order_by("name_key", "pk")
+    cis = list(visible[:101])
     if not cis:
         return None
+    total = visible.count() if len(cis) > 100 else len(cis)
+    cis = cis[:100]
+    shown = f"{len(cis)} of {total}" if total > len(cis) else str(total)
     return {
-        "title": f"Their devices in the CMDB ({len(cis)})",
+        "title": f"Their devices in the CMDB ({shown})",
         "id": "endpoints",
         "headers": ["CI", "Class", "Status"],
         "rows": [
