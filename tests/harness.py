@@ -275,6 +275,14 @@ class CrossTypeSurface:
     session: bool = True  # a browser session (UI) or a bearer token (API)
 
 
+def _compare_url(asset: Any) -> str:
+    """The compare page from the asset's first version to its last."""
+    from assetgraph.audit.models import AuditEvent
+
+    ids = list(AuditEvent.objects.for_object("assets.asset", asset.pk).values_list("id", flat=True))
+    return f"/assets/assets/{asset.pk}/history/compare/?from={min(ids)}&to={max(ids)}"
+
+
 def _campaign(s: dict[str, Any]) -> int:
     return int(s["campaign"].pk)
 
@@ -316,6 +324,13 @@ CROSS_TYPE_SURFACES: tuple[CrossTypeSurface, ...] = (
         "ui asset history",
         lambda s: f"/assets/assets/{s['in_asset'].pk}/history/",
         ("assetgraph.ui.generic.history_view",),
+        control=("Inga", "4321.99", "420.00"),
+        in_scope=("Inga",),
+    ),
+    CrossTypeSurface(
+        "ui asset history compare (first version to last)",
+        lambda s: _compare_url(s["in_asset"]),
+        ("assetgraph.ui.generic.compare_view",),
         control=("Inga", "4321.99", "420.00"),
         in_scope=("Inga",),
     ),

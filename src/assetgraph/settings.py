@@ -96,6 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "assetgraph.ui.context_processors.navigation",
             ],
+            # ``|when`` (every date on a page, in the reader's locale) without a {% load %}.
+            "builtins": ["assetgraph.ui.templatetags.ui_tags"],
         },
     }
 ]

@@ -11,10 +11,12 @@ from ninja.files import UploadedFile
 from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
-from assetgraph.api.crud import require_view
+from assetgraph.api.crud import check_references, require_view
+from assetgraph.api.validation import refuse_nulls
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import MissingReference, NotFound, PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
+from assetgraph.framework.bulk import apply_each
 from assetgraph.framework.flags import outage_preview
 from assetgraph.org.models import Location, Person
 from assetgraph.org.schemas import PersonOut
@@ -99,20 +101,78 @@ def checkin(request: HttpRequest, asset_id: int, payload: schemas.CheckinIn) -> 
     summary="Check several assets in at once (all or nothing)",
 )
 def bulk_checkin(request: HttpRequest, payload: schemas.BulkCheckinIn) -> Any:
-    visible = restrict(Asset.objects.filter(pk__in=payload.assets), request.user, "checkin")
+    """Each refused asset is named in ``fields`` (``ids.<id>.<field>``); nothing changes."""
+    actor = api_actor(request)
+    chosen = _bulk_assets(request, payload.assets, "checkin")
+    done = apply_each(
+        chosen,
+        lambda a: services.check_in_asset(
+            actor, a, condition_notes=payload.condition_notes, defective=payload.defective
+        ),
+    )
+    return _reload_all(done)
+
+
+def _bulk_assets(request: HttpRequest, ids: list[int], action: str) -> list[Asset]:
+    """The assets a bulk request names, in its order; one the caller may not ``action`` is a
+    404 naming it (hidden and absent alike), before anything changes."""
+    visible = restrict(Asset.objects.filter(pk__in=ids), request.user, action)
     found = {a.pk: a for a in visible}
-    missing = [pk for pk in payload.assets if pk not in found]
+    missing = [pk for pk in ids if pk not in found]
     if missing:
         raise MissingReference(
-            f"assets: asset {missing[0]} not found", fields={"assets": [f"{missing[0]} not found"]}
+            f"assets: asset {missing[0]} not found",
+            fields={"assets": [f"{pk} not found" for pk in missing]},
         )
-    done = services.check_in_assets(
-        api_actor(request),
-        [found[pk] for pk in payload.assets],
-        condition_notes=payload.condition_notes,
-        defective=payload.defective,
-    )
+    return [found[pk] for pk in dict.fromkeys(ids)]
+
+
+def _reload_all(done: list[Asset]) -> list[Asset]:
     return list(Asset.objects.select_related(*ASSET_RELATED).filter(pk__in=[a.pk for a in done]))
+
+
+@asset_routes.post(
+    "/bulk-update",
+    response=list[schemas.AssetOut],
+    operation_id="bulk_update_assets",
+    summary="Apply the same partial update to several assets (all or nothing)",
+)
+def bulk_update(request: HttpRequest, payload: schemas.BulkUpdateIn) -> Any:
+    """One ``update`` (and audit event) per asset; refused rows are named in ``fields``."""
+    values = payload.changes.model_dump(exclude_unset=True)
+    if not values:
+        raise ValidationFailed("changes: name at least one field", fields={"changes": ["empty"]})
+    refuse_nulls(Asset, values)
+    check_references(request, Asset, values)
+    actor = api_actor(request)
+    chosen = _bulk_assets(request, payload.assets, "change")
+    return _reload_all(apply_each(chosen, lambda a: services.update_asset(actor, a, values)))
+
+
+@asset_routes.post(
+    "/bulk-transition",
+    response=list[schemas.AssetOut],
+    operation_id="bulk_transition_assets",
+    summary="Move several assets along the same lifecycle transition (all or nothing)",
+)
+def bulk_transition(request: HttpRequest, payload: schemas.BulkTransitionIn) -> Any:
+    """409 naming each asset the lifecycle table refuses; nothing changes then."""
+    actor = api_actor(request)
+    chosen = _bulk_assets(request, payload.assets, "change")
+    disposal = payload.disposal.model_dump() if payload.disposal else None
+
+    def move(asset: Asset) -> Asset:
+        return services.transition_asset(
+            actor,
+            asset,
+            payload.transition,
+            substate=payload.substate,
+            reason=payload.reason,
+            disposal=disposal,
+            confirm_impact=payload.confirm_impact,
+        )
+
+    return _reload_all(apply_each(chosen, move))
 
 
 @asset_routes.get(

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 
 from assetgraph.core.attributes import AbstractAttributeDefinition
 from assetgraph.core.models import TimestampedModel
+from assetgraph.core.natural import NaturalSortKeyField
 
 from .choices import (
     AcceptanceChoices,
@@ -168,6 +169,8 @@ class Asset(TimestampedModel):
 
     asset_tag = models.CharField(max_length=50, unique=True)
     name = models.CharField(max_length=200, blank=True)
+    # "server2" before "server10", case-insensitive: what lists sort by (core.natural).
+    name_key = NaturalSortKeyField(source="name")
     model = models.ForeignKey(AssetModel, on_delete=models.PROTECT, related_name="assets")
     manufacturer = models.ForeignKey(
         "org.Company", on_delete=models.PROTECT, related_name="+", editable=False

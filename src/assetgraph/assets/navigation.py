@@ -124,45 +124,6 @@ def warranties_expiring(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def asset_value_by_cost_centre(request: HttpRequest) -> dict[str, Any] | None:
-    """Purchase cost of the assets in service by the custodian's cost centre (the person's, or
-    their department's), one grouped query; book value is on the fixed-asset register."""
-    from django.db.models import Count, F, Sum
-    from django.db.models.functions import Coalesce
-
-    from assetgraph.accounts.permissions import has_perm
-
-    from .choices import AssetStateChoices
-
-    if not has_perm(request.user, "org.costcentre", "view"):
-        return None
-    active = _assets(request).exclude(state=AssetStateChoices.RETIRED).filter(cost__isnull=False)
-    grouped = (
-        active.annotate(
-            centre=Coalesce(
-                F("custodian__cost_centre__code"), F("custodian__department__cost_centre__code")
-            )
-        )
-        .values("centre", "currency")
-        .annotate(total=Sum("cost"), n=Count("pk"))
-        .order_by("-total")[:8]
-    )
-    rows = [
-        {
-            "label": f"{g['centre'] or 'unassigned'} ({g['currency']})",
-            "count": int(g["total"] or 0),
-            "url": reverse("ui:assets:reports"),
-        }
-        for g in grouped
-    ]
-    return {
-        "count": active.count(),
-        "note": "assets with a cost; purchase cost by cost centre",
-        "url": reverse("ui:assets:reports"),
-        "rows": rows,
-    }
-
-
 DASHBOARD_CARDS = [
     DashboardCard(
         "pending-acceptances",
@@ -203,13 +164,5 @@ DASHBOARD_CARDS = [
         warranties_expiring,
         needs=("assets.asset",),
         description="within 90 days",
-    ),
-    DashboardCard(
-        "value-by-cost-centre",
-        "Asset spend by cost centre",
-        ("Finance",),
-        asset_value_by_cost_centre,
-        needs=("assets.asset",),
-        description="purchase cost of assets in service",
     ),
 ]

@@ -43,14 +43,21 @@ def holder(asset: Asset) -> dict[str, str] | str:
 
 
 def _models_table(request: HttpRequest, category: Category) -> dict[str, Any] | None:
-    rows = list(restrict(category.models.select_related("manufacturer"), request.user)[:100])
+    visible = restrict(category.models.select_related("manufacturer"), request.user)
+    rows = list(visible[:101])
     if not rows:
         return None
+    capped = len(rows) > 100
     return {
         "title": "Models",
         "headers": ["Model", "Manufacturer"],
-        "rows": [[link(m, "ui:assets:assetmodel_detail"), m.manufacturer.name] for m in rows],
-        "more_url": None,
+        "rows": [[link(m, "ui:assets:assetmodel_detail"), m.manufacturer.name] for m in rows[:100]],
+        # Capped: "Showing 100 of N", the full filtered list and its export (issue 17).
+        "more_url": reverse("ui:assets:assetmodel_list") + f"?category_id={category.pk}"
+        if capped
+        else None,
+        "total": visible.count() if capped else len(rows),
+        "export_url": f"/api/assets/models/export?format=csv&category_id={category.pk}",
     }
 
 
@@ -246,7 +253,7 @@ ASSET = Resource(
     delete=services.delete_asset,
     orderings={
         "asset_tag": "asset_tag",
-        "name": "name",
+        "name": "name_key",
         "purchase_date": "purchase_date",
         "warranty_end": "warranty_end",
         "id": "pk",
@@ -263,7 +270,23 @@ ASSET = Resource(
         Column("Warranty end", lambda a: a.warranty_end, order="warranty_end"),
     ],
     attribute_definitions=all_definitions,
+    bulk_edit_fields=(
+        "location",
+        "supplier",
+        "purchase_date",
+        "warranty_end",
+        "eol_date",
+        "order_number",
+        "invoice_number",
+    ),
     bulk_actions=[
+        BulkAction(
+            "transition",
+            "Change state of selected",
+            "change",
+            "ui:assets:bulk_transition",
+            "arrow-left-right",
+        ),
         BulkAction(
             "checkin", "Check in selected", "checkin", "ui:assets:bulk_checkin", "box-arrow-in-left"
         ),

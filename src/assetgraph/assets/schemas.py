@@ -361,6 +361,19 @@ class AssetTransitionIn(Schema):
     )
 
 
+class BulkTransitionIn(AssetTransitionIn):
+    """One transition for several assets (all or nothing; errors name each asset)."""
+
+    assets: list[int] = Field(min_length=1, max_length=1000)
+
+
+class BulkUpdateIn(Schema):
+    """The same partial update for several assets (all or nothing; errors name each asset)."""
+
+    assets: list[int] = Field(min_length=1, max_length=1000)
+    changes: AssetPatch
+
+
 class BulkCheckinIn(Schema):
     assets: list[int] = Field(min_length=1, max_length=1000)
     condition_notes: str = ""

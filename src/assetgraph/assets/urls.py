@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import asset_form_views, audits_views, kit_views, labels, reports_views, views
+from . import asset_form_views, audits_views, bulk_views, kit_views, labels, reports_views, views
 from .imports_views import import_view
 
 app_name = "assets"
@@ -37,6 +37,7 @@ urlpatterns = [
     path("audits/<int:pk>/history/", audits_views.audit_history, name="audit_history"),
     path("reports/", reports_views.reports_page, name="reports"),
     path("reports/<str:name>/export/", reports_views.report_export, name="report_export"),
-    path("bulk/checkin/", views.bulk_checkin, name="bulk_checkin"),
+    path("bulk/checkin/", bulk_views.bulk_checkin, name="bulk_checkin"),
+    path("bulk/transition/", bulk_views.bulk_transition, name="bulk_transition"),
 ]
 urlpatterns += import_view.urls()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,8 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
@@ -20,6 +19,7 @@ from assetgraph.core.actor import Actor, Source, ui_actor
 from assetgraph.core.attributes import public_values
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+from assetgraph.core.exporting import export_response
 from assetgraph.framework.flags import OutagePreview, outage_preview
 from assetgraph.framework.spec import render_sections
 from assetgraph.org.models import Person
@@ -27,7 +27,6 @@ from assetgraph.ui.generic import (
     apply_service_errors,
     link,
     prepare_form,
-    selected_ids,
 )
 
 from . import forms, reports, services
@@ -305,47 +304,6 @@ def person_custody(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "assets/person_custody.html", context)
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
-@login_required
-@require_POST
-def bulk_checkin(request: AuthedRequest) -> HttpResponse:
-    """Check in the assets selected on the list, all or nothing (the list's bulk action)."""
-    if not has_perm(request.user, "assets.asset", "checkin"):
-        raise PermissionDenied("you may not check in assets")
-    back = _safe_next(request, ASSET.url("list"))
-    ids = selected_ids(request)
-    chosen = list(restrict(Asset.objects.filter(pk__in=ids), request.user, "checkin"))
-    error = ""
-    status = 200
-    if not ids:
-        error, status = "ids: select at least one asset", 422
-    elif len(chosen) != len(ids):
-        missing = sorted(set(ids) - {a.pk for a in chosen})
-        error, status = f"ids: asset {missing[0]} not found", 422
-    else:
-        try:
-            services.check_in_assets(
-                ui_actor(request),
-                sorted(chosen, key=lambda a: a.asset_tag),
-                condition_notes=request.POST.get("condition_notes", "")[:2000],
-            )
-        except ServiceError as exc:
-            error, status = exc.message, exc.status
-    if error:
-        context = {"error": error, "back": back, "title": "Check in selected"}
-        return render(request, "assets/bulk_result.html", context, status=status)
-    messages.success(request, f"Checked in {len(chosen)} asset(s).")
-    return HttpResponseRedirect(back)
-
-
 @login_required
 def kit_issue(request: AuthedRequest, pk: int) -> HttpResponse:
     """Issue a kit to several people at once (all or nothing)."""
@@ -433,11 +391,25 @@ def _pending_acceptances(request: HttpRequest, visible: Any) -> list[dict[str, A
     ]
 
 
-@login_required
-def alerts(request: AuthedRequest) -> HttpResponse:
-    """Warranty, overdue-return and end-of-life alerts, and leavers still holding assets."""
-    if not has_perm(request.user, "assets.asset", "view"):
-        raise PermissionDenied("you may not view assets")
+# Rows per alert section; a longer section says "Showing 200 of N" and links to its full,
+# paged list (``?only=<section>``) and its export (issue 17: no list is cut silently).
+ALERT_CAP = 200
+ALERT_COLUMNS = [
+    ("id", lambda a: a.pk),
+    ("asset_tag", lambda a: a.asset_tag),
+    ("model", lambda a: a.model.name),
+    ("state", lambda a: a.state),
+    ("custodian", lambda a: str(a.custodian) if a.custodian else ""),
+    ("warranty_end", lambda a: a.warranty_end),
+    ("expected_return", lambda a: a.expected_return),
+    ("eol_date", lambda a: a.eol_date),
+    ("next_audit_due", lambda a: a.next_audit_due),
+]
+
+
+def _alert_groups(request: AuthedRequest) -> tuple[dict[str, int], list[tuple[str, str, Any]]]:
+    """The windows asked for and the alert sections (id, title, queryset) of the visible
+    assets."""
 
     def number(name: str, default: int) -> int:
         value = request.GET.get(name, "")
@@ -447,30 +419,86 @@ def alerts(request: AuthedRequest) -> HttpResponse:
     audit_days = number("audit_days", 30)
     visible = restrict(Asset.objects.all(), request.user)
     today = timezone.localdate()
+    windows = {"warranty_days": days, "eol_months": months, "audit_days": audit_days}
+    return windows, [
+        (
+            "warranty-expiring",
+            f"Warranty ends within {days} days",
+            reports.warranty_expiring(visible, days, today),
+        ),
+        ("overdue-returns", "Overdue returns", reports.overdue_returns(visible, today)),
+        (
+            "end-of-life",
+            f"End of life within {months} months",
+            reports.end_of_life_within(visible, months, today),
+        ),
+        (
+            "audits-due",
+            f"Audits due within {audit_days} days (or overdue, or never audited)",
+            reports.audits_due(visible, audit_days, today),
+        ),
+    ]
+
+
+@login_required
+def alerts(request: AuthedRequest) -> HttpResponse:
+    """Warranty, overdue-return and end-of-life alerts, and leavers still holding assets.
+
+    Each section shows at most :data:`ALERT_CAP` rows and says when it has more; ``?only=<id>``
+    pages through one section in full, ``&format=csv|xlsx`` exports all of it.
+    """
+    if not has_perm(request.user, "assets.asset", "view"):
+        raise PermissionDenied("you may not view assets")
+    windows, groups = _alert_groups(request)
+    only = request.GET.get("only", "")
+    if only and only not in {g[0] for g in groups}:
+        return HttpResponse("only: no such alert section", status=422, content_type="text/plain")
+    if only and request.GET.get("format"):
+        queryset = next(q for gid, _t, q in groups if gid == only)
+        try:
+            return export_response(
+                queryset.select_related("model", "custodian"),
+                ALERT_COLUMNS,
+                f"alerts-{only}",
+                request.GET["format"],
+            )
+        except ServiceError as exc:
+            return HttpResponse(exc.message, status=422, content_type="text/plain")
+    raw_offset = request.GET.get("offset", "")
+    offset = int(raw_offset) if raw_offset.isdigit() else 0
+    sections = []
+    for gid, title, queryset in groups:
+        if only and gid != only:
+            continue
+        start = offset if only else 0
+        rows = list(queryset[start : start + ALERT_CAP])
+        total = queryset.count()
+        query = {**windows, "only": gid}
+        sections.append(
+            {
+                "id": gid,
+                "title": title,
+                "rows": rows,
+                "total": total,
+                "first": start + 1 if rows else 0,
+                "last": start + len(rows),
+                "full_url": "?" + urlencode(query),
+                "export_url": "?" + urlencode({**query, "format": "csv"}),
+                "next_url": "?" + urlencode({**query, "offset": start + ALERT_CAP})
+                if only and start + ALERT_CAP < total
+                else "",
+            }
+        )
     people = restrict(Person.objects.all(), request.user)
+    visible = restrict(Asset.objects.all(), request.user)
     context = {
-        "days": days,
-        "months": months,
-        "groups": [
-            (
-                "warranty-expiring",
-                f"Warranty ends within {days} days",
-                reports.warranty_expiring(visible, days, today)[:200],
-            ),
-            ("overdue-returns", "Overdue returns", reports.overdue_returns(visible, today)[:200]),
-            (
-                "end-of-life",
-                f"End of life within {months} months",
-                reports.end_of_life_within(visible, months, today)[:200],
-            ),
-            (
-                "audits-due",
-                f"Audits due within {audit_days} days (or overdue, or never audited)",
-                reports.audits_due(visible, audit_days, today)[:200],
-            ),
-        ],
-        "audit_days": audit_days,
-        "leavers": reports.leavers_with_assets(people, visible),
-        "pending": _pending_acceptances(request, visible),
+        "days": windows["warranty_days"],
+        "months": windows["eol_months"],
+        "audit_days": windows["audit_days"],
+        "only": only,
+        "sections": sections,
+        "all_url": "?" + urlencode(windows),
+        "leavers": [] if only else reports.leavers_with_assets(people, visible),
+        "pending": [] if only else _pending_acceptances(request, visible),
     }
     return render(request, "assets/alerts.html", context)

@@ -56,6 +56,8 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     for model_field in instance._meta.concrete_fields:
         if model_field.name in excluded or model_field.name in {"created", "updated"}:
             continue
+        if not getattr(model_field, "audited", True):  # derived (sort keys): not a fact
+            continue
         data[model_field.name] = json_value(getattr(instance, model_field.attname))
     return data
 

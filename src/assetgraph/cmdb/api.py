@@ -19,8 +19,14 @@ from assetgraph.api.crud import check_references, if_match, require_view
 from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.core.actor import api_actor
 from assetgraph.core.attributes import apply_attribute_params
-from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assetgraph.core.errors import (
+    MissingReference,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from assetgraph.core.exporting import export_response
+from assetgraph.framework.bulk import apply_each
 from assetgraph.framework.etags import etag_for
 
 from . import exports, reads, schemas, services
@@ -38,7 +44,7 @@ from .querysets import attribute_definitions, neighbours, visible_cis, visible_r
 router = Router()
 
 UNSHOWN = ("created", "updated")  # not in CIOut: not read (nor converted) for it
-CI_ORDERINGS = {"name": "name", "id": "pk", "criticality": "criticality"}
+CI_ORDERINGS = {"name": "name_key", "id": "pk", "criticality": "criticality"}
 REL_ORDERINGS = {"id": "pk"}
 
 
@@ -160,6 +166,35 @@ def update_ci(
     result = _ci(request, ci_id)
     response["ETag"] = etag_for(result)
     return _out(request, [result])[0]
+
+
+@router.post(
+    "/cis/bulk-update",
+    response=list[schemas.CIOut],
+    tags=["CIs"],
+    operation_id="bulk_update_cis",
+    summary="Apply the same partial update to several CIs (all or nothing)",
+)
+def bulk_update_cis(request: HttpRequest, payload: schemas.CIBulkUpdateIn) -> Any:
+    """One ``update_ci`` (and audit event) per CI in one transaction; a CI you may not change
+    is a 404 naming it, and any refusal names every refused CI (``ids.<id>.<field>``)."""
+    values = payload.changes.model_dump(exclude_unset=True)
+    if not values:
+        raise ValidationFailed("changes: name at least one field", fields={"changes": ["empty"]})
+    check_references(request, CI, values)
+    ids = list(dict.fromkeys(payload.cis))
+    found = {
+        c.pk: c
+        for c in restrict(visible_cis(request.user).filter(pk__in=ids), request.user, "change")
+    }
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise MissingReference(
+            f"cis: CI {missing[0]} not found", fields={"cis": [f"{pk} not found" for pk in missing]}
+        )
+    actor = api_actor(request)
+    done = apply_each([found[pk] for pk in ids], lambda ci: services.update_ci(actor, ci, values))
+    return _out(request, [_ci(request, ci.pk) for ci in done])
 
 
 @router.post(

@@ -64,18 +64,18 @@ def find_drift(limit: int | None = None) -> list[Drift]:
         .select_related("asset__location", "location")
     )
     found: list[Drift] = []
-    for ci in hardware.filter(asset__state=AssetStateChoices.RETIRED).order_by("name"):
+    for ci in hardware.filter(asset__state=AssetStateChoices.RETIRED).order_by("name_key", "pk"):
         found.append(Drift(ci, "retired_asset", f"asset {_tag(ci)} is retired"))
     moved = hardware.filter(asset__location__isnull=False).filter(
         Q(location__isnull=True) | ~Q(location_id=F("asset__location_id"))
     )
-    for ci in moved.order_by("name"):
+    for ci in moved.order_by("name_key", "pk"):
         asset_at = _path(ci.asset.location if ci.asset is not None else None)
         found.append(Drift(ci, "location", f"CI at {_path(ci.location)}, asset at {asset_at}"))
     repair = hardware.filter(
         asset__state=AssetStateChoices.IN_REPAIR, operational_status=OperationalStatusChoices.LIVE
     )
-    for ci in repair.order_by("name"):
+    for ci in repair.order_by("name_key", "pk"):
         found.append(Drift(ci, "repair", f"asset {_tag(ci)} is in repair, CI live"))
     return found[:limit] if limit is not None else found
 

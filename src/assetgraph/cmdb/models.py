@@ -23,6 +23,7 @@ from assetgraph.core.attributes import (
 )
 from assetgraph.core.errors import ValidationFailed
 from assetgraph.core.models import TimestampedModel
+from assetgraph.core.natural import NaturalSortKeyField
 
 from .choices import (
     CriticalityChoices,
@@ -208,6 +209,8 @@ class CI(TimestampedModel):
     """A configuration item: anything whose configuration and dependencies matter."""
 
     name = models.CharField(max_length=200)
+    # "server2" before "server10", case-insensitive: what lists sort by (core.natural).
+    name_key = NaturalSortKeyField(source="name")
     ci_class = models.ForeignKey(CIClass, on_delete=models.PROTECT, related_name="cis")
     operational_status = models.CharField(
         max_length=20,

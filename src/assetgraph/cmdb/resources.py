@@ -48,7 +48,7 @@ CI_RESOURCE = Resource(
     create=services.create_ci,
     update=services.update_ci,
     delete=_retire,
-    orderings={"name": "name", "id": "pk", "criticality": "criticality"},
+    orderings={"name": "name_key", "id": "pk", "criticality": "criticality"},
     default_ordering="name",
     select_related=("ci_class", "owning_team", "location"),
     columns=[
@@ -68,6 +68,15 @@ CI_RESOURCE = Resource(
     # CIs have their own endpoints (api.py): every read takes ``as_of``.
     generate_api=False,
     base_filter=_current_unless_asked,
+    # "Edit selected" on the list; the status is the CI's state (retiring stays its own action).
+    bulk_edit_fields=(
+        "operational_status",
+        "environment",
+        "criticality",
+        "owning_team",
+        "support_group",
+        "location",
+    ),
     path="cis",
     pages=frozenset({"list", "history"}),
     url_names={"delete": "ui:cmdb:ci_delete"},
@@ -293,15 +302,17 @@ def person_endpoints_section(request: HttpRequest, person: Any) -> dict[str, Any
     if not (has_perm(user, "cmdb.ci", "view") and has_perm(user, "assets.asset", "view")):
         return None
     held = restrict(Asset.objects.filter(custodian=person), user).values("pk")
-    cis = list(
-        restrict(
-            CI.objects.current().filter(asset__in=held).select_related("ci_class"), user
-        ).order_by("name")[:100]
-    )
+    visible = restrict(
+        CI.objects.current().filter(asset__in=held).select_related("ci_class"), user
+    ).order_by("name_key", "pk")
+    cis = list(visible[:101])
     if not cis:
         return None
+    total = visible.count() if len(cis) > 100 else len(cis)
+    cis = cis[:100]
+    shown = f"{len(cis)} of {total}" if total > len(cis) else str(total)
     return {
-        "title": f"Their devices in the CMDB ({len(cis)})",
+        "title": f"Their devices in the CMDB ({shown})",
         "id": "endpoints",
         "headers": ["CI", "Class", "Status"],
         "rows": [

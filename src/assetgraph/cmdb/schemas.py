@@ -390,3 +390,10 @@ class DiffOut(Schema):
     cis_changed: list[CIChange]
     relationships_added: list[RelationshipBrief]
     relationships_removed: list[RelationshipBrief]
+
+
+class CIBulkUpdateIn(Schema):
+    """The same partial update for several CIs (all or nothing; errors name each CI)."""
+
+    cis: list[int] = Field(min_length=1, max_length=1000)
+    changes: CIPatch

@@ -199,7 +199,7 @@ def relationship_add(request: AuthedRequest, pk: int) -> HttpResponse:
             return HttpResponseRedirect(reverse("ui:cmdb:ci_detail", args=[pk]))
         except ServiceError as exc:
             error = exc.message
-    candidates = visible_cis(request.user).exclude(pk=ci.pk).order_by("name")[:500]
+    candidates = visible_cis(request.user).exclude(pk=ci.pk).order_by("name_key", "pk")[:500]
     return render(
         request,
         "cmdb/relationship_add.html",

@@ -120,7 +120,61 @@ def contracts_expiring_card(request: HttpRequest) -> dict[str, Any] | None:
     }
 
 
+def spend_and_book_value_card(request: HttpRequest) -> dict[str, Any] | None:
+    """Dashboard card (Finance): purchase cost and net book value today by cost centre.
+
+    The numbers are the fixed-asset register's (``build_register``: the same assets, the same
+    depreciation, the same base-currency conversion), so the card's total equals the
+    register's total for the viewer. Only for those who may read costs (``view_cost``); the
+    dashboard caches it per audit revision like every card.
+    """
+    from django.utils import timezone
+
+    from .access import may_view_costs, visible_assets
+    from .choices import BookChoices
+    from .register import build_register, register_assets
+
+    if not may_view_costs(request.user):
+        return None
+    today = timezone.localdate()
+    register = build_register(
+        register_assets(visible_assets(request.user), today), today, BookChoices.BOOK
+    )
+    url = reverse("ui:finance:register")
+    base = register.base_currency
+    centres = sorted(register.totals["cost_centre"].items(), key=lambda item: -item[1].cost)
+    rows = [
+        {
+            "label": centre,
+            "count": int(total.cost),
+            "values": [f"{total.cost:,.0f}", f"{total.net_book_value:,.0f}"],
+            "url": url + "#by-cost-centre",
+        }
+        for centre, total in centres[:8]
+    ]
+    shown = f"top 8 of {len(centres)} cost centres; " if len(centres) > 8 else ""
+    return {
+        "count": f"{register.grand_total.net_book_value:,.0f} {base}",
+        "note": (
+            f"book value of {register.grand_total.assets} assets; spend "
+            f"{register.grand_total.cost:,.0f} {base}; {shown}as of today, book depreciation"
+        ),
+        "url": url,
+        "rows": rows,
+        "columns": ["Spend", "Book value"],
+        "chart": False,
+    }
+
+
 DASHBOARD_CARDS = [
+    DashboardCard(
+        "value-by-cost-centre",
+        "Spend and book value by cost centre",
+        ("Finance",),
+        spend_and_book_value_card,
+        needs=("assets.asset",),
+        description="purchase cost and net book value of the assets on the books",
+    ),
     DashboardCard(
         "hardware-risk",
         "Tier-1 services on at-risk hardware",

@@ -147,6 +147,8 @@ class Resource:
     detail_fields: Sequence[tuple[str, Callable[[Any], Any]]] = ()
     related_tables: Sequence[Callable[[HttpRequest, Any], dict[str, Any] | None]] = ()
     bulk_actions: Sequence[BulkAction] = ()
+    # Fields the list's "Edit selected" sets on many rows at once (through ``update``, per row).
+    bulk_edit_fields: Sequence[str] = ()
     form_class: type[forms.ModelForm[Any]] | None = None
     form_fields: Sequence[str] = ()
     # The pages' writes, where the form's values need shaping first (default: the services).

@@ -248,6 +248,7 @@ def _ordered(
     order = np.lexsort((depths, -states.astype(np.int16)))
     if order.size > SUMMARY_CAP:
         report.truncated.append(name)
+        report.totals[name] = int(order.size)
     return selection[order[:SUMMARY_CAP]]
 
 
@@ -360,6 +361,7 @@ def _flags(affected: Affected, report: ImpactReport) -> list[AssetFlag]:
     out.sort(key=lambda f: (order[f.state], f.ci.name))
     if len(out) > LIST_CAP:
         report.truncated.append("flags")
+        report.totals["flags"] = len(out)
     return out[:LIST_CAP]
 
 

@@ -317,6 +317,7 @@ def _by_service(report: ImpactReport, uses: _Uses, person: I64) -> list[ServiceU
     )
     if len(order) > LIST_CAP:
         report.truncated.append("users.by_service")
+        report.totals["users.by_service"] = len(order)
     chosen = [int(keys[i]) for i in order[:LIST_CAP]]
     found = CI.objects.select_related("ci_class").defer("attributes").in_bulk(chosen)
     return [
@@ -356,6 +357,7 @@ def _people(
     users = [int(pk) for pk in people[order].tolist() if int(pk) not in owners]
     if len(owners) + len(users) > MAX_PEOPLE:
         report.truncated.append("people")
+        report.totals["people"] = len(owners) + len(users)
     users = users[: max(MAX_PEOPLE - len(owners), 0)]
     found = Person.objects.in_bulk([*owners, *users])
     reasons = _Reasons(affected, devices, uses, [*owners, *users])

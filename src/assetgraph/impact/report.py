@@ -214,6 +214,8 @@ class ImpactReport:
     business_flags: list[FlaggedCI] = field(default_factory=list)
     money: ImpactMoney = field(default_factory=ImpactMoney)
     truncated: list[str] = field(default_factory=list)
+    # For each list in ``truncated``: how many it had before the cap (pages say "N of M").
+    totals: dict[str, int] = field(default_factory=dict)
     details: list[ImpactedCI] = field(default_factory=list)
     details_count: int = 0
     limit: int = DEFAULT_LIMIT

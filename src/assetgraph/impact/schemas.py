@@ -236,6 +236,9 @@ class ImpactOut(Schema):
     )
     money: ImpactMoneyOut
     truncated: list[str] = Field(description="lists cut at their cap (services, flags…)")
+    totals: dict[str, int] = Field(
+        default_factory=dict, description="for each cut list, how many it had before the cap"
+    )
     details: DetailsOut
 
 

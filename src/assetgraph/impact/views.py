@@ -75,6 +75,15 @@ def impact_page(request: AuthedRequest) -> HttpResponse:
             context["shown_to"] = report.offset + len(report.details)
             context["export_query"] = _export_query(request)
             context["devices_query"] = _state_query(request, "devices")
+            # Capped lists (services, applications, flags, people) link to the paged list of
+            # every affected infrastructure CI and to its export (issue 17).
+            context["infra_query"] = _state_query(request, "infrastructure")
+            context["infra_export"] = (
+                reverse("ui:impact:analyse_export")
+                + "?"
+                + _state_query(request, "infrastructure")
+                + "&format=csv"
+            )
             context["page_query"] = _page_query(request, report.next_offset)
             context["prev_query"] = (
                 _page_query(request, max(report.offset - report.limit, 0))

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from assetgraph.core.models import TimestampedModel
+from assetgraph.core.natural import NaturalSortKeyField
 
 from .choices import LOCATION_DEPTH, LocationKindChoices, PersonStatusChoices
 
@@ -104,6 +105,8 @@ class Location(TimestampedModel):
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=LocationKindChoices.choices)
+    # "server2" before "server10", case-insensitive: what lists sort by (core.natural).
+    name_key = NaturalSortKeyField(source="name")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )

@@ -15,10 +15,11 @@ from .models import Location, Person
 
 def people_table(title: str, field: str) -> Any:
     def make(request: HttpRequest, obj: Any) -> dict[str, Any] | None:
-        people = restrict(Person.objects.filter(**{field: obj}), request.user, "view")[:51]
-        rows = list(people)
+        visible = restrict(Person.objects.filter(**{field: obj}), request.user, "view")
+        rows = list(visible[:51])
         if not rows:
             return None
+        query = f"{field}_id={obj.pk}"
         return {
             "title": title,
             "headers": ["Name", "Employee number", "Status"],
@@ -26,21 +27,26 @@ def people_table(title: str, field: str) -> Any:
                 [link(p, "ui:org:person_detail"), p.employee_number, p.get_status_display()]
                 for p in rows[:50]
             ],
-            "more_url": reverse("ui:org:person_list") + f"?{field}_id={obj.pk}"
-            if len(rows) > 50
-            else None,
+            "more_url": reverse("ui:org:person_list") + f"?{query}" if len(rows) > 50 else None,
+            # A capped table says "Showing 50 of N" with the full list and an export.
+            "total": visible.count() if len(rows) > 50 else len(rows),
+            "export_url": f"/api/org/people/export?format=csv&{query}",
         }
 
     return make
 
 
 def children_table(request: HttpRequest, obj: Location) -> dict[str, Any] | None:
-    rows = list(restrict(obj.children.all(), request.user, "view")[:200])
+    visible = restrict(obj.children.all(), request.user, "view")
+    rows = list(visible[:201])
     if not rows:
         return None
+    capped = len(rows) > 200
     return {
         "title": "Contains",
         "headers": ["Location", "Kind"],
-        "rows": [[link(c, "ui:org:location_detail"), c.get_kind_display()] for c in rows],
-        "more_url": None,
+        "rows": [[link(c, "ui:org:location_detail"), c.get_kind_display()] for c in rows[:200]],
+        "more_url": reverse("ui:org:location_list") + f"?parent_id={obj.pk}" if capped else None,
+        "total": visible.count() if capped else len(rows),
+        "export_url": f"/api/org/locations/export?format=csv&parent_id={obj.pk}",
     }

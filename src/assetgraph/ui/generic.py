@@ -43,6 +43,7 @@ from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.framework.redaction import history_events
 from assetgraph.framework.spec import BulkAction, Column, Resource, render_sections
 
+from .compare import compare_versions
 from .history import describe, humanize
 from .models import ListLayout, SavedFilter
 from .paging import keyset_page
@@ -364,7 +365,14 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
 
 
 def _bulk_actions(request: HttpRequest, resource: Resource) -> list[dict[str, str]]:
-    """The bulk actions this user may use on the list (none: no checkboxes)."""
+    """The bulk actions this user may use on the list (none: no checkboxes); a resource with
+    ``bulk_edit_fields`` gets "Edit selected" first."""
+    actions = list(resource.bulk_actions)
+    if resource.bulk_edit_fields and "list" in resource.pages:
+        edit = BulkAction(
+            "edit", "Edit selected", "change", resource.url_name("bulk_edit"), "pencil"
+        )
+        actions.insert(0, edit)
     return [
         {
             "name": action.name,
@@ -372,7 +380,7 @@ def _bulk_actions(request: HttpRequest, resource: Resource) -> list[dict[str, st
             "url": reverse(action.url_name),
             "icon": action.icon,
         }
-        for action in resource.bulk_actions
+        for action in actions
         if has_perm(request.user, resource.key, action.permission)
     ]
 
@@ -455,8 +463,59 @@ def history_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpRes
         request.GET.get("before"),
     )
     older_url = f"{resource.url('history', pk)}?before={older}" if older else None
-    context = {"events": describe(events, request.user), "object": obj, "older_url": older_url}
+    context = {
+        "events": describe(events, request.user),
+        "object": obj,
+        "older_url": older_url,
+        "compare_url": resource.url("compare", pk),
+    }
     return render(request, "ui/partials/history.html", context)
+
+
+# Versions offered in the compare page's drop-downs (older ones: by event number in the URL).
+MAX_VERSIONS = 200
+
+
+def _version(events: Any, raw: str | None, name: str) -> AuditEvent:
+    """The event a compare parameter names, among the object's visible events (else 422)."""
+    found = events.filter(pk=int(raw)).first() if raw and raw.isdigit() else None
+    if found is None:
+        raise ServiceError(f"{name}: no such version of this object", fields={name: ["unknown"]})
+    return found  # type: ignore[no-any-return]
+
+
+@login_required
+def compare_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResponse:
+    """Two versions of the object side by side: what changed between them, field by field in
+    the words of History (``?from=<event>&to=<event>``; default: the last change)."""
+    obj = _get(request, resource, pk)
+    events = history_events(
+        AuditEvent.objects.for_object(resource.key, obj.pk), resource.key, request.user
+    )
+    recent = list(events.order_by("-id")[:MAX_VERSIONS])
+    status, error, comparison = 200, "", None
+    raw_from, raw_to = request.GET.get("from"), request.GET.get("to")
+    if raw_from is None and raw_to is None and recent:
+        raw_to = str(recent[0].pk)
+        raw_from = str(recent[1].pk if len(recent) > 1 else recent[0].pk)
+    try:
+        newer = _version(events, raw_to, "to")
+        older = _version(events, raw_from, "from")
+        comparison = compare_versions(events, older, newer, resource.model, request.user)
+    except ServiceError as exc:
+        status, error = 422, exc.message
+    context = {
+        "resource": resource,
+        "meta": resource.model._meta,
+        "object": obj,
+        "versions": describe(recent, request.user),
+        "comparison": comparison,
+        "error": error,
+        "chosen_from": raw_from or "",
+        "chosen_to": raw_to or "",
+        "detail_url": resource.url("detail", pk) if "detail" in resource.pages else "",
+    }
+    return render(request, "ui/history_compare.html", context, status=status)
 
 
 def prepare_form(form: forms.BaseForm, request: HttpRequest) -> None:
@@ -576,7 +635,18 @@ def resource_urls(resource: Resource) -> list[URLPattern]:
         "delete": path(f"{base}<int:pk>/delete/", delete_view, kwargs, name=f"{name}_delete"),
         "history": path(f"{base}<int:pk>/history/", history_view, kwargs, name=f"{name}_history"),
     }
-    return [pattern for page, pattern in patterns.items() if page in resource.pages]
+    if "history" in resource.pages:
+        compare = path(
+            f"{base}<int:pk>/history/compare/", compare_view, kwargs, name=f"{name}_compare"
+        )
+    found = [pattern for page, pattern in patterns.items() if page in resource.pages]
+    if "history" in resource.pages:
+        found.append(compare)
+    if resource.bulk_edit_fields and "list" in resource.pages:
+        from .bulk import bulk_edit_view
+
+        found.append(path(f"{base}bulk/edit/", bulk_edit_view, kwargs, name=f"{name}_bulk_edit"))
+    return found
 
 
 __all__ = ["BulkAction", "Column", "Resource", "link", "name_of", "resource_urls"]

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from .dates import locale_for, reset_locale, use_locale
+
 _VIEWER: contextvars.ContextVar[Any] = contextvars.ContextVar("assetgraph_viewer", default=None)
 
 
@@ -30,7 +32,10 @@ class ViewerMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = _VIEWER.set(getattr(request, "user", None))
+        # The reader's date formats (ui.dates), for the same reason: cells cannot see the request.
+        locale = use_locale(locale_for(request))
         try:
             return self.get_response(request)
         finally:
+            reset_locale(locale)
             _VIEWER.reset(token)

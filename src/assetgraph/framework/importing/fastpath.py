@@ -44,7 +44,11 @@ _IDENTITY_TYPES = frozenset(
 def snapshot_fields(model: type[models.Model]) -> list[tuple[str, str]]:
     """``(name, attname)`` of the fields :func:`audit.services.snapshot` records for a model."""
     excluded = set(getattr(model, "audit_exclude", ())) | {"created", "updated"}
-    return [(f.name, f.attname) for f in model._meta.concrete_fields if f.name not in excluded]
+    return [
+        (f.name, f.attname)
+        for f in model._meta.concrete_fields
+        if f.name not in excluded and getattr(f, "audited", True)
+    ]
 
 
 def fast_snapshot(instance: models.Model, fields: list[tuple[str, str]]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from assetgraph.core.actor import Actor
 from assetgraph.core.batching import UPDATE_BATCH, in_batches
 from assetgraph.core.errors import ValidationFailed
+from assetgraph.core.natural import sort_key_updates
 from assetgraph.core.tabular import Row, read_table
 
 from .base import ImportBase, Progress
@@ -205,8 +206,10 @@ class Importer(ImportBase):
                 {k for r in updates for k in r.changes if k not in self.deferred_fields()}
             )
             if update_fields:
+                changed = [r.instance for r in updates]
+                update_fields += sort_key_updates(self.model, changed, update_fields)
                 self.model._default_manager.bulk_update(
-                    [r.instance for r in updates], update_fields, batch_size=UPDATE_BATCH
+                    changed, update_fields, batch_size=UPDATE_BATCH
                 )
             self.apply_deferred(results)
             self.verify([r.instance.pk for r in creates], "add")

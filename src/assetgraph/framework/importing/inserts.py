@@ -108,7 +108,13 @@ def insert_rows(model: type[models.Model], instances: list[Any], max_rows: int =
         model._default_manager.bulk_create(instances)
         return
     fields = [f for f in meta.concrete_fields if f is not pk and not getattr(f, "generated", False)]
-    auto = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    auto = [
+        f
+        for f in fields
+        if getattr(f, "auto_now", False)
+        or getattr(f, "auto_now_add", False)
+        or getattr(f, "derived", False)  # sort keys (core.natural) are computed on save
+    ]
     db = connections[connection.alias]  # the wrapper itself: the proxy costs a lookup per value
     adapters = [_column_adapter(f, db) for f in fields]
     preps = [f.get_db_prep_save for f in fields]

@@ -25,6 +25,7 @@ from django.db import connections, models
 from django.utils import timezone
 
 from assetgraph.audit.services import json_value
+from assetgraph.core.natural import natural_key
 from assetgraph.core.registry import object_type_key
 
 from .fastpath import _IDENTITY_TYPES, snapshot_fields
@@ -93,11 +94,17 @@ class PlannedTable:
         self.now_fields: list[models.Field[Any, Any]] = []
         self.constants: list[tuple[models.Field[Any, Any], Any]] = []
         self.nulls: list[models.Field[Any, Any]] = []
+        # Sort keys (core.natural) computed from a planned column: (field, its index).
+        self.derived: list[tuple[models.Field[Any, Any], int]] = []
         missing = []
         for model_field in meta.concrete_fields:
             if model_field is pk or model_field.attname in self.position:
                 continue
             if getattr(model_field, "generated", False):
+                continue
+            source = getattr(model_field, "source", None)
+            if getattr(model_field, "derived", False) and source in self.position:
+                self.derived.append((model_field, self.position[source]))
                 continue
             default = model_field.default
             if _is_now(model_field):
@@ -121,6 +128,7 @@ class PlannedTable:
             *(str(f.column) for f in self.fields),
             *(str(f.column) for f in self.now_fields),
             *(str(f.column) for f, _ in self.constants),
+            *(str(f.column) for f, _ in self.derived),
         )
 
     # -- database values ----------------------------------------------------------------------
@@ -171,6 +179,8 @@ class PlannedTable:
         for index, (model_field, value) in enumerate(self.constants):
             namespace[f"_const{index}"] = self._constant(model_field, value)
             parts.append(f"_const{index}")
+        namespace["_natural"] = natural_key
+        parts += [f"_natural(r[{index}])" for _, index in self.derived]
         build = _compile("pk, r", "(" + ", ".join(parts) + ",)", namespace)
         write_rows(
             self.model._meta.db_table,
@@ -192,9 +202,13 @@ class PlannedTable:
         values = self._value_expressions(namespace)
         stamped = [f for f in self.now_fields if getattr(f, "auto_now", False)]
         parts = [values[self.position[name]] for name in chosen]
+        derived = [(f, i) for f, i in self.derived if self.columns[i] in chosen]
+        namespace["_natural"] = natural_key
+        parts += [f"_natural(r[{index}])" for _, index in derived]
         parts += ["_stamp"] * len(stamped) + ["pk"]
         build = _compile("pk, r", "(" + ", ".join(parts) + ",)", namespace)
         columns = [str(self.fields[self.position[name]].column) for name in chosen]
+        columns += [str(f.column) for f, _ in derived]
         columns += [str(f.column) for f in stamped]
         update_rows(self.model, columns, (build(pk, row) for pk, row in rows))
 

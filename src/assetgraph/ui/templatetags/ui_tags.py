@@ -6,7 +6,12 @@ from typing import Any
 
 from django import template
 
+from assetgraph.ui.dates import when
+
 register = template.Library()
+
+# ``{{ value|when }}``: every date and time on a page, in the reader's locale (ui.dates).
+register.filter("when", when)
 
 
 @register.filter
