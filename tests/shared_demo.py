@@ -8,8 +8,9 @@ pytest-django's ``db`` fixture always does), and the transaction is rolled back 
 worker moves on to a test that does not want the demo, or at the end of the session.
 
 ``conftest.pytest_collection_modifyitems`` puts the demo tests last, in one xdist group per
-worker (whole modules each), so a worker loads the demo once; this module only has to keep the state honest if the
-order is ever different (it then loads the demo again rather than leak it).
+worker (whole modules each), so a worker loads the demo once; this module only has to keep
+the state honest if the order is ever different (it then loads the demo again rather than
+leak it).
 """
 
 from __future__ import annotations
