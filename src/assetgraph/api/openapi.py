@@ -419,6 +419,11 @@ def _constrain(schema: Any, *, query: bool = False) -> None:
             schema[key] = dict(_ANY_VALUE)  # free-form, but strings still obey the rules
         else:
             _constrain(child, query=query)
+    if schema.get("type") == "object" and "patternProperties" in schema:
+        # A mapping whose keys must match (pydantic's dict[Key, V]): other keys are refused.
+        schema.setdefault("additionalProperties", False)
+        for child in schema["patternProperties"].values():
+            _constrain(child, query=query)
     if schema.get("type") == "object" and "additionalProperties" not in schema:
         # Extra keys are ignored, but their values are checked like any other.
         schema["additionalProperties"] = dict(_ANY_VALUE)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from assetgraph.api.formats import NAME_PATTERN
 from assetgraph.api.schemas import Ref
 from assetgraph.core.attributes import ATTRIBUTE_KEY_PATTERN, AttributeType, public_values
 
@@ -324,7 +325,7 @@ class NeighbourOut(Schema):
 
 
 class SoftwareInstallIn(Schema):
-    publisher: str = Field("", max_length=200)
+    publisher: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
     product: str = Field(min_length=1, max_length=200)
     version: str = Field("", max_length=100)
     install_date: dt.date | None = None

@@ -32,7 +32,7 @@ class DataSourceIn(Schema):
     description: str = ""
     default_scope: str = Field("", max_length=200)
     priority: int = Field(100, ge=0)
-    priorities: dict[str, int] = Field(default_factory=dict)
+    priorities: dict[AttributeKey, int] = Field(default_factory=dict)
     may_create: bool = True
     tag_rules: dict[TagField, list[TagKey]] = Field(default_factory=dict)
 
@@ -42,7 +42,7 @@ class DataSourcePatch(Schema):
     description: str | None = None
     default_scope: str | None = Field(None, max_length=200)
     priority: int | None = Field(None, ge=0)
-    priorities: dict[str, int] | None = None
+    priorities: dict[AttributeKey, int] | None = None
     may_create: bool | None = None
     tag_rules: dict[TagField, list[TagKey]] | None = None
 

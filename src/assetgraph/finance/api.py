@@ -21,7 +21,7 @@ from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import NotFound, PermissionDenied, ValidationFailed
-from assetgraph.core.exporting import export_response, key_columns
+from assetgraph.core.exporting import CONTENT_TYPES, export_response, key_columns
 
 from . import crosslayer, schemas
 from .access import require_costs, visible_assets
@@ -289,6 +289,17 @@ def close(request: HttpRequest, payload: CloseIn) -> Any:
     response=dict[str, Any],
     operation_id="finance_period_journal",
     summary="A closed period's journal lines (JSON, or ?format=csv|xlsx for the ledger)",
+    # ``format=csv`` and ``format=xlsx`` answer files, not JSON: the document says so.
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                }
+            }
+        }
+    },
 )
 def journal(request: HttpRequest, period_id: int, format: ReportFormat = "json") -> Any:
     """A period the caller may not view is 404 (hidden = absent), before the cost check."""
