@@ -23,6 +23,8 @@ from typing import Any
 
 from ninja import NinjaAPI
 
+from .examples import add_examples
+from .operation_ids import assign_operation_ids
 from .validation import INT64, MAX_QUERY_VALUE
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -65,20 +67,32 @@ TIME_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?$"
 TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
 # Any JSON value whose strings obey TEXT_PATTERN: what a free-form value (an attributes
 # object, an ignored extra key) may hold, since the input check looks inside them too.
-JSON_VALUE: dict[str, Any] = {
-    "title": "JSONValue",
-    "anyOf": [
-        {"type": "string", "pattern": TEXT_PATTERN},
-        {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
-        {"type": "number"},
-        {"type": "boolean"},
-        {"type": "null"},
-        {"type": "array", "items": {"$ref": "#/components/schemas/JSONValue"}},
-        {
-            "type": "object",
-            "additionalProperties": {"$ref": "#/components/schemas/JSONValue"},
-        },
-    ],
+# Recursion goes through the JSONObject *object* component only: client generators
+# (openapi-python-client) build recursive models but not a union or an array that names
+# itself, so arrays nested directly in arrays are spelled out to ARRAY_NESTING levels (and
+# the document guard refuses deeper ones, so the server and the document agree).
+ARRAY_NESTING = 3
+_SCALARS: list[dict[str, Any]] = [
+    {"type": "string", "pattern": TEXT_PATTERN},
+    {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+    {"type": "number"},
+    {"type": "boolean"},
+    {"type": "null"},
+]
+
+
+def _json_value(arrays: int) -> dict[str, Any]:
+    options = [*copy.deepcopy(_SCALARS), {"$ref": "#/components/schemas/JSONObject"}]
+    if arrays > 0:
+        options.append({"type": "array", "items": _json_value(arrays - 1)})
+    return {"anyOf": options}
+
+
+JSON_VALUE: dict[str, Any] = {"title": "JSONValue", **_json_value(ARRAY_NESTING)}
+JSON_OBJECT: dict[str, Any] = {
+    "title": "JSONObject",
+    "type": "object",
+    "additionalProperties": {"$ref": "#/components/schemas/JSONValue"},
 }
 _ANY_VALUE = {"$ref": "#/components/schemas/JSONValue"}
 
@@ -95,6 +109,8 @@ class DocumentedAPI(NinjaAPI):
         document = super().get_openapi_schema(*args, **kwargs)
         complete(document)
         document_non_null_fields(document)
+        assign_operation_ids(document)
+        add_examples(document)
         return document
 
 
@@ -202,6 +218,7 @@ def complete(document: dict[str, Any]) -> None:
         _constrain(schema)
     components["Error"] = copy.deepcopy(ERROR_SCHEMA)  # echoes input: no constraints
     components["JSONValue"] = copy.deepcopy(JSON_VALUE)
+    components["JSONObject"] = copy.deepcopy(JSON_OBJECT)
     for path, methods in document.get("paths", {}).items():
         for _method, operation in methods.items():
             if not isinstance(operation, dict):
@@ -224,6 +241,11 @@ def complete(document: dict[str, Any]) -> None:
             for content in body.values():
                 _constrain(content.get("schema", {}))
             if "multipart/form-data" in body:
+                form = body["multipart/form-data"].get("schema", {})
+                if isinstance(form.get("additionalProperties"), dict):
+                    # A form's extra parts are text, never nested JSON (and client generators
+                    # cannot write a union into a multipart body).
+                    form["additionalProperties"] = {"type": "string", "pattern": TEXT_PATTERN}
                 for status, text in UPLOAD_STATUSES.items():
                     operation["responses"].setdefault(status, _error_response(text))
 
