@@ -13,13 +13,6 @@ import copy
 from typing import Any
 
 SCHEMA_EXAMPLES: dict[str, dict[str, Any]] = {
-    "Error": {
-        "error": {
-            "code": "validation_error",
-            "message": "end_date: a person who has left needs an end date",
-            "fields": {"end_date": ["a person who has left needs an end date"]},
-        }
-    },
     "PersonIn": {
         "employee_number": "E1042",
         "first_name": "Ada",

@@ -45,6 +45,15 @@ ERROR_SCHEMA: dict[str, Any] = {
             },
         }
     },
+    "examples": [
+        {
+            "error": {
+                "code": "validation_error",
+                "message": "end_date: a person who has left needs an end date",
+                "fields": {"end_date": ["a person who has left needs an end date"]},
+            }
+        }
+    ],
 }
 ERROR_STATUSES = {
     "400": "Malformed request (JSON that does not parse)",
@@ -250,10 +259,13 @@ def complete(document: dict[str, Any]) -> None:
                     operation["responses"].setdefault(status, _error_response(text))
 
 
+_ERROR_REF = "#/components/schemas/Error"
+
+
 def _error_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},
     }
 
 
@@ -264,6 +276,13 @@ def _add_errors(operation: dict[str, Any]) -> None:
         current = responses.get(status)
         if current is None or "content" not in current:
             responses[status] = _error_response(description)
+            continue
+        # An operation's own body for an error status (an import's report of row errors)
+        # does not stop a refused request from answering with the error body.
+        for content in current["content"].values():
+            schema = content.get("schema", {})
+            if schema.get("$ref") != _ERROR_REF and "anyOf" not in schema:
+                content["schema"] = {"anyOf": [schema, {"$ref": _ERROR_REF}]}
     responses.setdefault("414", URI_TOO_LONG)
     operation["responses"] = responses
 

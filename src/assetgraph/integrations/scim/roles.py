@@ -65,12 +65,19 @@ def user_members(group: ScimResource, groups: dict[int, ScimResource] | None = N
     return found
 
 
-def _keys_of(user_pk: int, groups: dict[int, ScimResource]) -> set[str]:
-    """The mapping keys of every Group the User is in, directly or through nesting."""
+def _parents(groups: dict[int, ScimResource]) -> dict[int, set[int]]:
+    """Member id → the ids of the Groups it is directly in (built once per request)."""
     parents: dict[int, set[int]] = {}
     for group in groups.values():
         for member in _member_ids(group):
             parents.setdefault(member, set()).add(group.pk)
+    return parents
+
+
+def _keys_of(
+    user_pk: int, groups: dict[int, ScimResource], parents: dict[int, set[int]]
+) -> set[str]:
+    """The mapping keys of every Group the User is in, directly or through nesting."""
     keys: set[str] = set()
     seen: set[int] = set()
     stack = list(parents.get(user_pk, ()))
@@ -124,8 +131,12 @@ def reconcile(actor: Actor, user_pks: Iterable[int]) -> None:
     if not pks or (not mapping and not ScimRoleGrant.objects.exists()):
         return
     groups = _groups()
+    parents = _parents(groups)
     users = ScimResource.objects.filter(pk__in=pks, kind=ScimResourceType.USER)
+    holders = set(ScimRoleGrant.objects.values_list("user_id", flat=True))
     for resource in users.select_related("person__user"):
+        wanted = mapped_roles(mapping, _keys_of(resource.pk, groups, parents))
         login = login_of(resource)
-        if login is not None:
-            apply_grants(actor, login, mapped_roles(mapping, _keys_of(resource.pk, groups)))
+        # Nothing to grant and nothing of ours to take back (an unmapped group of thousands).
+        if login is not None and (wanted or login.pk in holders):
+            apply_grants(actor, login, wanted)
