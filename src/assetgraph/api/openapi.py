@@ -10,7 +10,9 @@ tool such as schemathesis, expects what the API really does):
 - what :mod:`assetgraph.api.validation` refuses for every field: control characters in text
   (a ``pattern``), integers beyond 64 bits (``minimum``/``maximum``), query values over
   4,096 characters (``maxLength``);
-- export operations' ``format`` (``csv`` or ``xlsx``), and numeric path ids (digits only).
+- export operations' ``format`` (``csv`` or ``xlsx``), and numeric path ids (digits only);
+- every operation's id, derived from its route (:mod:`assetgraph.api.operation_ids`), and
+  the key schemas' examples (:mod:`assetgraph.api.examples`).
 
 It also refuses to describe two different schemas under one name (ninja would silently keep
 one of them and document the other operations wrongly).
