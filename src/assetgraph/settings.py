@@ -229,6 +229,7 @@ if CONFIG.log_json:
 # Directory sync and LDAP login (assetgraph.integrations, docs/integrations.md).
 try:
     ASSETGRAPH_DIRECTORY = integrations_conf.directory(os.environ)
+    ASSETGRAPH_SCIM_GROUP_ROLES = integrations_conf.scim_group_roles(os.environ)
     AUTHENTICATION_BACKENDS = integrations_conf.authentication_backends(os.environ)
     _OIDC = integrations_conf.oidc(os.environ)
     ASSETGRAPH_OIDC = _OIDC.pop("ASSETGRAPH_OIDC")

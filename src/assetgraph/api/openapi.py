@@ -10,7 +10,9 @@ tool such as schemathesis, expects what the API really does):
 - what :mod:`assetgraph.api.validation` refuses for every field: control characters in text
   (a ``pattern``), integers beyond 64 bits (``minimum``/``maximum``), query values over
   4,096 characters (``maxLength``);
-- export operations' ``format`` (``csv`` or ``xlsx``), and numeric path ids (digits only).
+- export operations' ``format`` (``csv`` or ``xlsx``), and numeric path ids (digits only);
+- every operation's id, derived from its route (:mod:`assetgraph.api.operation_ids`), and
+  the key schemas' examples (:mod:`assetgraph.api.examples`).
 
 It also refuses to describe two different schemas under one name (ninja would silently keep
 one of them and document the other operations wrongly).
@@ -24,6 +26,8 @@ from typing import Any
 from ninja import NinjaAPI
 
 from . import formats
+from .examples import add_examples
+from .operation_ids import assign_operation_ids
 from .validation import INT64, MAX_QUERY_VALUE
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -44,6 +48,15 @@ ERROR_SCHEMA: dict[str, Any] = {
             },
         }
     },
+    "examples": [
+        {
+            "error": {
+                "code": "validation_error",
+                "message": "end_date: a person who has left needs an end date",
+                "fields": {"end_date": ["a person who has left needs an end date"]},
+            }
+        }
+    ],
 }
 ERROR_STATUSES = {
     "400": "Malformed request (JSON that does not parse)",
@@ -66,20 +79,32 @@ TIME_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?$"
 TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
 # Any JSON value whose strings obey TEXT_PATTERN: what a free-form value (an attributes
 # object, an ignored extra key) may hold, since the input check looks inside them too.
-JSON_VALUE: dict[str, Any] = {
-    "title": "JSONValue",
-    "anyOf": [
-        {"type": "string", "pattern": TEXT_PATTERN},
-        {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
-        {"type": "number"},
-        {"type": "boolean"},
-        {"type": "null"},
-        {"type": "array", "items": {"$ref": "#/components/schemas/JSONValue"}},
-        {
-            "type": "object",
-            "additionalProperties": {"$ref": "#/components/schemas/JSONValue"},
-        },
-    ],
+# Recursion goes through the JSONObject *object* component only: client generators
+# (openapi-python-client) build recursive models but not a union or an array that names
+# itself, so arrays nested directly in arrays are spelled out to ARRAY_NESTING levels (and
+# the document guard refuses deeper ones, so the server and the document agree).
+ARRAY_NESTING = 3
+_SCALARS: list[dict[str, Any]] = [
+    {"type": "string", "pattern": TEXT_PATTERN},
+    {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+    {"type": "number"},
+    {"type": "boolean"},
+    {"type": "null"},
+]
+
+
+def _json_value(arrays: int) -> dict[str, Any]:
+    options = [*copy.deepcopy(_SCALARS), {"$ref": "#/components/schemas/JSONObject"}]
+    if arrays > 0:
+        options.append({"type": "array", "items": _json_value(arrays - 1)})
+    return {"anyOf": options}
+
+
+JSON_VALUE: dict[str, Any] = {"title": "JSONValue", **_json_value(ARRAY_NESTING)}
+JSON_OBJECT: dict[str, Any] = {
+    "title": "JSONObject",
+    "type": "object",
+    "additionalProperties": {"$ref": "#/components/schemas/JSONValue"},
 }
 _ANY_VALUE = {"$ref": "#/components/schemas/JSONValue"}
 
@@ -97,6 +122,8 @@ class DocumentedAPI(NinjaAPI):
         complete(document)
         document_non_null_fields(document)
         document_decimal_inputs(self, document)
+        assign_operation_ids(document)
+        add_examples(document)
         return document
 
 
@@ -332,6 +359,7 @@ def complete(document: dict[str, Any]) -> None:
         _constrain(schema)
     components["Error"] = copy.deepcopy(ERROR_SCHEMA)  # echoes input: no constraints
     components["JSONValue"] = copy.deepcopy(JSON_VALUE)
+    components["JSONObject"] = copy.deepcopy(JSON_OBJECT)
     for path, methods in document.get("paths", {}).items():
         for _method, operation in methods.items():
             if not isinstance(operation, dict):
@@ -360,14 +388,22 @@ def complete(document: dict[str, Any]) -> None:
             for content in body.values():
                 _constrain(content.get("schema", {}))
             if "multipart/form-data" in body:
+                form = body["multipart/form-data"].get("schema", {})
+                if isinstance(form.get("additionalProperties"), dict):
+                    # A form's extra parts are text, never nested JSON (and client generators
+                    # cannot write a union into a multipart body).
+                    form["additionalProperties"] = {"type": "string", "pattern": TEXT_PATTERN}
                 for status, text in UPLOAD_STATUSES.items():
                     operation["responses"].setdefault(status, _error_response(text))
+
+
+_ERROR_REF = "#/components/schemas/Error"
 
 
 def _error_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},
     }
 
 
@@ -378,6 +414,13 @@ def _add_errors(operation: dict[str, Any]) -> None:
         current = responses.get(status)
         if current is None or "content" not in current:
             responses[status] = _error_response(description)
+            continue
+        # An operation's own body for an error status (an import's report of row errors)
+        # does not stop a refused request from answering with the error body.
+        for content in current["content"].values():
+            schema = content.get("schema", {})
+            if schema.get("$ref") != _ERROR_REF and "anyOf" not in schema:
+                content["schema"] = {"anyOf": [schema, {"$ref": _ERROR_REF}]}
     responses.setdefault("414", URI_TOO_LONG)
     operation["responses"] = responses
 
@@ -419,14 +462,7 @@ def _constrain(schema: Any, *, query: bool = False) -> None:
             schema[key] = dict(_ANY_VALUE)  # free-form, but strings still obey the rules
         else:
             _constrain(child, query=query)
-    if schema.get("type") == "object" and "patternProperties" in schema:
-        # A mapping whose keys must match (pydantic's dict[Key, V]): other keys are refused.
-        schema.setdefault("additionalProperties", False)
-        for child in schema["patternProperties"].values():
-            _constrain(child, query=query)
-    if schema.get("type") == "object" and "additionalProperties" not in schema:
-        # Extra keys are ignored, but their values are checked like any other.
-        schema["additionalProperties"] = dict(_ANY_VALUE)
+    _object_keys(schema, query=query)
     if isinstance(schema.get("properties"), dict):
         for name, child in list(schema["properties"].items()):
             if child == {}:
@@ -434,6 +470,20 @@ def _constrain(schema: Any, *, query: bool = False) -> None:
     for key in ("anyOf", "oneOf", "allOf"):
         for child in schema.get(key, []):
             _constrain(child, query=query)
+
+
+def _object_keys(schema: dict[str, Any], *, query: bool) -> None:
+    """What an object says of keys it does not name."""
+    if schema.get("type") != "object":
+        return
+    if "patternProperties" in schema:
+        # A mapping whose keys must match (pydantic's dict[Key, V]): other keys are refused.
+        schema.setdefault("additionalProperties", False)
+        for child in schema["patternProperties"].values():
+            _constrain(child, query=query)
+    if "additionalProperties" not in schema:
+        # Extra keys are ignored, but their values are checked like any other.
+        schema["additionalProperties"] = dict(_ANY_VALUE)
 
 
 def documented(document: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Schemas shared by every app's API."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Model
 from ninja import Schema
+from pydantic import Field
 
 from assetgraph.accounts.permissions import can_view
 
@@ -31,3 +32,39 @@ class Ref(Schema):
         if request is not None and isinstance(obj, Model) and not can_view(request.user, obj):
             return HIDDEN
         return str(obj)
+
+
+class ImportCountsOut(Schema):
+    """How many rows of an import each action takes."""
+
+    create: int
+    update: int
+    unchanged: int
+    error: int
+
+
+class ImportRowOut(Schema):
+    """One row of an import report: what it does (or would do) and why."""
+
+    row: int
+    key: str
+    action: Literal["create", "update", "unchanged", "error"]
+    changes: dict[str, list[Any]] = Field(
+        description="field → [old value, new value]", examples=[{"name": ["Lon", "London"]}]
+    )
+    errors: list[str]
+
+
+class ImportReportOut(Schema):
+    """What a file import did or would do (``ImportReport.as_dict()``): the same body for a
+    clean preview or write (200) and for a file with row errors (422, nothing written), so a
+    client reads both with one type."""
+
+    object_type: str
+    dry_run: bool
+    applied: bool
+    ok: bool
+    job_id: str
+    counts: ImportCountsOut
+    file_errors: list[str]
+    rows: list[ImportRowOut]

@@ -12,6 +12,7 @@ from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import check_references, require_view
+from assetgraph.api.schemas import ImportReportOut
 from assetgraph.api.validation import refuse_nulls
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import MissingReference, NotFound, PermissionDenied, ValidationFailed
@@ -411,6 +412,7 @@ def _alert_row(asset: Asset) -> dict[str, Any]:
     "/labels",
     response=list[schemas.LabelOut],
     operation_id="asset_labels",
+    tags=["assets"],
     summary="Label data with QR codes for the given asset ids (hidden ids are skipped)",
 )
 def asset_labels(
@@ -443,7 +445,7 @@ def asset_labels(
 
 @router.post(
     "/import/assets",
-    response={200: dict[str, Any], 422: dict[str, Any]},
+    response={200: ImportReportOut, 422: ImportReportOut},
     tags=["import"],
     summary="Import assets from CSV/XLSX (all-or-nothing; dry_run previews)",
 )

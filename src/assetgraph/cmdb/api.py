@@ -17,6 +17,7 @@ from ninja.params import functions as params
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import check_references, if_match, require_view
 from assetgraph.api.pagination import Page, page_request, paginate
+from assetgraph.api.schemas import ImportReportOut
 from assetgraph.core.actor import api_actor
 from assetgraph.core.attributes import apply_attribute_params
 from assetgraph.core.errors import (
@@ -474,7 +475,7 @@ IMPORTERS = {"cis": CIImporter, "relationships": RelationshipImporter}
 
 @router.post(
     "/import/{kind}",
-    response={200: dict[str, Any], 422: dict[str, Any]},
+    response={200: ImportReportOut, 422: ImportReportOut},
     tags=["import"],
     summary="Import CIs or relationships from CSV/XLSX/JSON (all-or-nothing; dry_run previews)",
 )

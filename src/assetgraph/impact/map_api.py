@@ -47,6 +47,17 @@ class MapQuery(Schema):
     operation_id="dependency_map",
     summary="The neighbourhood of a CI (JSON for Cytoscape, DOT or GraphML)",
     response={200: dict[str, Any]},
+    # ``format=dot`` and ``format=graphml`` answer files, not JSON: the document says so.
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {
+                    "text/vnd.graphviz": {"schema": {"type": "string"}},
+                    "application/graphml+xml": {"schema": {"type": "string"}},
+                }
+            }
+        }
+    },
 )
 def dependency_map(request: HttpRequest, ci_id: int, query: Query[MapQuery]) -> Any:
     """Only CIs the caller may view appear; a hidden or retired centre is a 404. Past

@@ -44,6 +44,12 @@ def _json(env: Mapping[str, str], name: str) -> dict[str, str]:
     return value
 
 
+def scim_group_roles(env: Mapping[str, str]) -> dict[str, str]:
+    """``ASSETGRAPH_SCIM_GROUP_ROLES``: SCIM Group (``displayName`` or ``externalId``) → role
+    name, matched case-insensitively like ``ASSETGRAPH_LDAP_GROUP_ROLES``' group DNs."""
+    return {key.lower(): role for key, role in _json(env, "SCIM_GROUP_ROLES").items()}
+
+
 def directory(env: Mapping[str, str]) -> dict[str, Any]:
     """``ASSETGRAPH_DIRECTORY``: where the directory is and how its attributes map to people."""
     attributes = dict(DEFAULT_ATTRIBUTES)

@@ -27,6 +27,8 @@ from assetgraph.core.actor import Actor
 from assetgraph.org import services as org_services
 from assetgraph.org.models import Person
 
+from .role_mapping import follow_mapping
+
 LOGIN_ACTOR = Actor.system("directory login")
 
 
@@ -113,12 +115,7 @@ class DirectoryBackend(LDAPBackend):  # type: ignore[misc]  # django-auth-ldap i
         mapped: dict[str, str] = config.get("group_roles") or {}
         if mapped:
             groups = {dn.lower() for dn in ldap_user.group_dns}
-            granted = {role for dn, role in mapped.items() if dn in groups}
-            managed = set(mapped.values())
-            current = set(user.roles.values_list("name", flat=True))
-            wanted = (current - managed) | granted
-            if wanted != current:
-                account_services.set_user_roles(LOGIN_ACTOR, user, wanted)
+            follow_mapping(LOGIN_ACTOR, user, mapped, groups)
         number = _first(ldap_user, config["attributes"]["employee_number"])
         if number:
             person = Person.objects.filter(employee_number=number, user__isnull=True).first()

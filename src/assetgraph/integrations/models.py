@@ -147,3 +147,27 @@ class ScimResource(models.Model):
 
     def __str__(self) -> str:
         return f"SCIM {self.kind} {self.name}"
+
+
+class ScimRoleGrant(models.Model):
+    """A role that SCIM group membership granted to a login (``ASSETGRAPH_SCIM_GROUP_ROLES``).
+
+    The provenance is what lets SCIM revoke only what it granted: a role the login already
+    held (given by an administrator, or by LDAP or OIDC mapping) is never recorded here, so
+    leaving a mapped group does not take it away.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_role_grants"
+    )
+    role = models.ForeignKey("accounts.Role", on_delete=models.CASCADE, related_name="+")
+    granted = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="integrations_scim_grant_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"SCIM grant of {self.role_id} to {self.user_id}"

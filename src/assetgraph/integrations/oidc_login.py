@@ -23,6 +23,8 @@ from assetgraph.core.actor import Actor
 from assetgraph.org import services as org_services
 from assetgraph.org.models import Person
 
+from .role_mapping import follow_mapping
+
 LOGGER = logging.getLogger(__name__)
 SSO_ACTOR = Actor.system("single sign-on")
 
@@ -101,12 +103,7 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):  # type: ignore[misc]  # u
         mapping: dict[str, str] = self.config.get("claim_roles") or {}
         if mapping:
             values = _claim_values(claims, self.config["roles_claim"])
-            granted = {role for value, role in mapping.items() if value in values}
-            managed = set(mapping.values())
-            current = set(user.roles.values_list("name", flat=True))
-            wanted = (current - managed) | granted
-            if wanted != current:
-                account_services.set_user_roles(SSO_ACTOR, user, wanted)
+            follow_mapping(SSO_ACTOR, user, mapping, values)
         self._link_person(user, claims)
         return user
 

@@ -7,6 +7,7 @@ from ninja import Router
 from ninja.files import UploadedFile
 from ninja.params import functions as params
 
+from assetgraph.api.schemas import ImportReportOut
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound
 
@@ -19,7 +20,7 @@ IMPORTERS = {"people": PersonImporter, "locations": LocationImporter}
 
 @router.post(
     "/import/{kind}",
-    response={200: dict[str, Any], 422: dict[str, Any]},
+    response={200: ImportReportOut, 422: ImportReportOut},
     tags=["import"],
     summary="Import people or locations from CSV/XLSX (all-or-nothing; dry_run previews)",
 )

@@ -17,6 +17,7 @@ from assetgraph.org.models import Department, Person
 
 from ..models import ScimResource, ScimResourceType
 from ..services import deactivate_person
+from . import roles
 from .filters import Compare
 from .schemas import ENTERPRISE
 
@@ -170,6 +171,8 @@ def create(actor: Actor, kind: str, data: dict[str, Any], base: str) -> ScimReso
     resource.data = data
     resource.save()
     record_event(actor, "create", resource, after=_snapshot(resource))
+    if kind == ScimResourceType.GROUP:
+        roles.reconcile(actor, roles.user_members(resource))
     return resource
 
 
@@ -186,6 +189,9 @@ def replace(actor: Actor, resource: ScimResource, data: dict[str, Any], base: st
     """Replace a resource's attributes (PUT, and PATCH after its operations are applied)."""
     before = _snapshot(resource)
     name, external, active = _prepare(resource.kind, data, resource.pk)
+    members_before = (
+        roles.user_members(resource) if resource.kind == ScimResourceType.GROUP else set()
+    )
     if resource.kind == ScimResourceType.USER and resource.person is not None:
         person = resource.person
         number = _text(data, ENTERPRISE, "employeeNumber").strip()
@@ -207,6 +213,10 @@ def replace(actor: Actor, resource: ScimResource, data: dict[str, Any], base: st
     resource.version += 1
     resource.save()
     record_event(actor, "update", resource, before=before, after=_snapshot(resource))
+    if resource.kind == ScimResourceType.GROUP:
+        roles.reconcile(actor, members_before | roles.user_members(resource))
+    else:  # its login may have appeared since the last push
+        roles.reconcile(actor, [resource.pk])
     return resource
 
 
@@ -214,6 +224,8 @@ def delete(actor: Actor, resource: ScimResource) -> None:
     """Deprovision: a User's person becomes a leaver (kept, offboarded); the SCIM resource and
     its group memberships go."""
     before = _snapshot(resource)
+    affected = roles.user_members(resource) if resource.kind == ScimResourceType.GROUP else set()
+    login = roles.login_of(resource) if resource.kind == ScimResourceType.USER else None
     if resource.person is not None:
         deactivate_person(actor, resource.person)
     pk = str(resource.pk)
@@ -229,3 +241,6 @@ def delete(actor: Actor, resource: ScimResource) -> None:
             record_event(actor, "update", group, before=_snapshot(group), after=_snapshot(group))
     record_event(actor, "delete", resource, before=before)
     resource.delete()
+    roles.reconcile(actor, affected)
+    if login is not None:  # a deleted User is in no group: what SCIM granted goes
+        roles.apply_grants(actor, login, set())
