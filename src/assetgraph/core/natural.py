@@ -83,3 +83,22 @@ def sort_key_updates(
 
 
 __all__ = ["NaturalSortKeyField", "natural_key", "sort_key_updates"]
+
+
+def fill_name_keys(app_label: str, model_name: str) -> Any:
+    """A data migration's forward function: existing rows of the model get their natural sort
+    key (new and changed rows get it on save). Works on the migration's historical model."""
+
+    def forward(apps: Any, schema_editor: Any) -> None:
+        model = apps.get_model(app_label, model_name)
+        pending: list[Any] = []
+        for row in model.objects.only("pk", "name").iterator(chunk_size=2000):
+            row.name_key = natural_key(row.name)
+            pending.append(row)
+            if len(pending) >= 2000:
+                model.objects.bulk_update(pending, ["name_key"])
+                pending = []
+        if pending:
+            model.objects.bulk_update(pending, ["name_key"])
+
+    return forward

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     TagField = str
 else:
     TagField = Literal[TAG_FIELDS]
+#: A value in a run's diff line: ``changes`` maps each field to its [before, after] pair
+#: (either side may itself be a list, such as open ports); the other keys are plain values.
+DiffValue = dict[str, list[Any]] | Any
 #: A tag key a tag rule reads (not blank).
 TagKey = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=128)]
 #: An attribute key of an identification rule.
@@ -178,7 +181,7 @@ class RunOut(Schema):
     absent: int
     events: int
     messages: list[str]
-    diff: list[dict[str, Any]]
+    diff: list[dict[str, DiffValue]]
 
     @staticmethod
     def resolve_job_id(obj: Any) -> str:
