@@ -35,7 +35,6 @@ USER_ORDERINGS = {"username": "username", "id": "pk"}
     "/me",
     response=MeOut,
     summary="The caller and what they may do",
-    operation_id="assetgraph_accounts_api_me",
 )
 def me(request: AuthedRequest) -> dict[str, Any]:
     user = request.user
@@ -49,7 +48,6 @@ def me(request: AuthedRequest) -> dict[str, Any]:
     "/tokens",
     response=list[TokenOut],
     summary="My API tokens",
-    operation_id="assetgraph_accounts_api_list_tokens",
 )
 def list_tokens(request: AuthedRequest) -> Any:
     return APIToken.objects.filter(user=request.user)
@@ -59,7 +57,6 @@ def list_tokens(request: AuthedRequest) -> Any:
     "/tokens",
     response={201: TokenCreatedOut},
     summary="Create an API token (the secret is shown once)",
-    operation_id="assetgraph_accounts_api_create_token",
 )
 def create_token(request: AuthedRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
     if getattr(request, "auth_token", None) is not None and not request.user.is_superuser:
@@ -80,7 +77,6 @@ def create_token(request: AuthedRequest, payload: TokenIn) -> tuple[int, dict[st
     "/tokens/{int:token_id}",
     response={204: None},
     summary="Revoke one of my tokens",
-    operation_id="assetgraph_accounts_api_revoke_token",
 )
 def revoke_token(request: AuthedRequest, token_id: int) -> tuple[int, None]:
     token = APIToken.objects.filter(user=request.user, pk=token_id).first()
@@ -94,7 +90,6 @@ def revoke_token(request: AuthedRequest, token_id: int) -> tuple[int, None]:
     "/users",
     response=Page[UserOut],
     summary="List users",
-    operation_id="assetgraph_accounts_api_list_users",
 )
 def list_users(request: AuthedRequest, filters: Query[UserFilter]) -> dict[str, Any]:
     users = restrict(User.objects.prefetch_related("roles"), request.user, "view")
@@ -107,7 +102,6 @@ def list_users(request: AuthedRequest, filters: Query[UserFilter]) -> dict[str, 
     "/users",
     response={201: UserOut},
     summary="Create a user",
-    operation_id="assetgraph_accounts_api_create_user",
 )
 def create_user(request: AuthedRequest, payload: UserIn) -> tuple[int, User]:
     if not has_perm(request.user, "accounts.user", "add"):
@@ -128,7 +122,6 @@ def create_user(request: AuthedRequest, payload: UserIn) -> tuple[int, User]:
     "/users/{int:user_id}",
     response=UserOut,
     summary="Get a user",
-    operation_id="assetgraph_accounts_api_get_user",
 )
 def get_user(request: AuthedRequest, user_id: int) -> User:
     return get_object_or_404(
@@ -140,7 +133,6 @@ def get_user(request: AuthedRequest, user_id: int) -> User:
     "/users/{int:user_id}/roles",
     response=UserOut,
     summary="Replace a user's roles",
-    operation_id="assetgraph_accounts_api_set_roles",
 )
 def set_roles(request: AuthedRequest, user_id: int, payload: RolesIn) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
@@ -152,7 +144,6 @@ def set_roles(request: AuthedRequest, user_id: int, payload: RolesIn) -> User:
     "/users/{int:user_id}/deactivate",
     response=UserOut,
     summary="Deactivate a user (ends sessions, revokes tokens)",
-    operation_id="assetgraph_accounts_api_deactivate",
 )
 def deactivate(request: AuthedRequest, user_id: int) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
@@ -164,7 +155,6 @@ def deactivate(request: AuthedRequest, user_id: int) -> User:
     "/users/{int:user_id}/reactivate",
     response=UserOut,
     summary="Reactivate a user",
-    operation_id="assetgraph_accounts_api_reactivate",
 )
 def reactivate(request: AuthedRequest, user_id: int) -> User:
     user = get_object_or_404(User.objects.all(), request.user, "change", pk=user_id)
@@ -176,7 +166,6 @@ def reactivate(request: AuthedRequest, user_id: int) -> User:
     "/roles",
     response=list[RoleOut],
     summary="Roles and their permissions",
-    operation_id="assetgraph_accounts_api_list_roles",
 )
 def list_roles(request: AuthedRequest) -> Any:
     return restrict(Role.objects.prefetch_related("permissions"), request.user, "view")
@@ -186,7 +175,6 @@ def list_roles(request: AuthedRequest) -> Any:
     "/permissions",
     response=list[PermissionOut],
     summary="Object permissions",
-    operation_id="assetgraph_accounts_api_list_permissions",
 )
 def list_permissions(request: AuthedRequest) -> Any:
     return restrict(ObjectPermission.objects.all(), request.user, "view")
@@ -196,7 +184,6 @@ def list_permissions(request: AuthedRequest) -> Any:
     "/permissions",
     response={201: PermissionOut},
     summary="Create an object permission (with constraints)",
-    operation_id="assetgraph_accounts_api_create_permission",
 )
 def create_permission(
     request: AuthedRequest, payload: PermissionIn

@@ -22,7 +22,6 @@ ORDERINGS = {"id": "pk", "timestamp": "timestamp"}
     "/events",
     response=Page[AuditEventOut],
     summary="List audit events",
-    operation_id="assetgraph_audit_api_list_events",
 )
 def list_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> dict[str, Any]:
     """Events newest first, filtered by object, actor, action, source and time range.
@@ -42,7 +41,6 @@ def list_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> dict[
     "/revision",
     response=RevisionOut,
     summary="Current audit revision",
-    operation_id="assetgraph_audit_api_revision",
 )
 def revision(request: HttpRequest) -> dict[str, int]:
     """The newest event id: it only grows, so caches key on it."""

@@ -102,7 +102,6 @@ def build_router(resource: Resource) -> Router:
     In = resource.in_schema
     Patch = resource.patch_schema
     Filters = resource.filter_schema
-    name = model._meta.model_name
 
     def base(request: HttpRequest, action: str = "view") -> models.QuerySet[Any]:
         return resource.queryset(request, action)
@@ -110,7 +109,6 @@ def build_router(resource: Resource) -> Router:
     @router.get(
         "/",
         response=Page[Out],
-        operation_id=f"list_{name}",
         summary=f"List {model._meta.verbose_name_plural}",
     )
     def list_objects(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]:
@@ -123,7 +121,6 @@ def build_router(resource: Resource) -> Router:
 
     @router.get(
         "/export",
-        operation_id=f"export_{name}",
         summary=f"Export {model._meta.verbose_name_plural} (CSV or XLSX)",
     )
     def export_objects(
@@ -146,7 +143,6 @@ def build_router(resource: Resource) -> Router:
     @router.get(
         "/{int:object_id}",
         response=Out,
-        operation_id=f"get_{name}",
         summary=f"Get one {model._meta.verbose_name}",
     )
     def get_object(request: HttpRequest, object_id: int, response: HttpResponse) -> Any:
@@ -162,7 +158,6 @@ def build_router(resource: Resource) -> Router:
     @router.post(
         "/",
         response={201: Out},
-        operation_id=f"create_{name}",
         summary=f"Create a {model._meta.verbose_name}",
     )
     def create_object(request: HttpRequest, payload: In) -> tuple[int, Any]:
@@ -176,7 +171,6 @@ def build_router(resource: Resource) -> Router:
     @router.patch(
         "/{int:object_id}",
         response=Out,
-        operation_id=f"update_{name}",
         summary=f"Update a {model._meta.verbose_name}",
     )
     def update_object(
@@ -196,7 +190,6 @@ def build_router(resource: Resource) -> Router:
     @router.delete(
         "/{int:object_id}",
         response={204: None},
-        operation_id=f"delete_{name}",
         summary=f"Delete a {model._meta.verbose_name}",
     )
     def delete_object(request: HttpRequest, object_id: int) -> tuple[int, None]:

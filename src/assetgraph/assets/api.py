@@ -60,7 +60,6 @@ def _reload(request: HttpRequest, asset: Asset) -> Asset:
 @asset_routes.post(
     "/{int:asset_id}/checkout",
     response={200: schemas.CustodyRecordOut},
-    operation_id="checkout_asset",
     summary="Check an asset out to a person, a location or another asset",
 )
 def checkout(request: HttpRequest, asset_id: int, payload: schemas.CheckoutIn) -> Any:
@@ -80,7 +79,6 @@ def checkout(request: HttpRequest, asset_id: int, payload: schemas.CheckoutIn) -
 @asset_routes.post(
     "/{int:asset_id}/checkin",
     response=schemas.AssetOut,
-    operation_id="checkin_asset",
     summary="Check an asset back into stock, with condition notes",
 )
 def checkin(request: HttpRequest, asset_id: int, payload: schemas.CheckinIn) -> Any:
@@ -98,7 +96,6 @@ def checkin(request: HttpRequest, asset_id: int, payload: schemas.CheckinIn) -> 
 @asset_routes.post(
     "/bulk-checkin",
     response=list[schemas.AssetOut],
-    operation_id="bulk_checkin_assets",
     summary="Check several assets in at once (all or nothing)",
 )
 def bulk_checkin(request: HttpRequest, payload: schemas.BulkCheckinIn) -> Any:
@@ -135,7 +132,6 @@ def _reload_all(done: list[Asset]) -> list[Asset]:
 @asset_routes.post(
     "/bulk-update",
     response=list[schemas.AssetOut],
-    operation_id="bulk_update_assets",
     summary="Apply the same partial update to several assets (all or nothing)",
 )
 def bulk_update(request: HttpRequest, payload: schemas.BulkUpdateIn) -> Any:
@@ -153,7 +149,6 @@ def bulk_update(request: HttpRequest, payload: schemas.BulkUpdateIn) -> Any:
 @asset_routes.post(
     "/bulk-transition",
     response=list[schemas.AssetOut],
-    operation_id="bulk_transition_assets",
     summary="Move several assets along the same lifecycle transition (all or nothing)",
 )
 def bulk_transition(request: HttpRequest, payload: schemas.BulkTransitionIn) -> Any:
@@ -179,7 +174,6 @@ def bulk_transition(request: HttpRequest, payload: schemas.BulkTransitionIn) -> 
 @asset_routes.get(
     "/{int:asset_id}/outage-preview",
     response=dict[str, Any],
-    operation_id="asset_outage_preview",
     summary="What taking the asset's CI out of service breaks (before retiring or repairing)",
 )
 def outage_preview_endpoint(request: HttpRequest, asset_id: int) -> Any:
@@ -204,7 +198,6 @@ def outage_preview_endpoint(request: HttpRequest, asset_id: int) -> Any:
 @asset_routes.post(
     "/{int:asset_id}/transition",
     response=schemas.AssetOut,
-    operation_id="transition_asset",
     summary="Move an asset along the lifecycle (receive, repair, retire…)",
 )
 def transition(request: HttpRequest, asset_id: int, payload: schemas.AssetTransitionIn) -> Any:
@@ -225,7 +218,6 @@ def transition(request: HttpRequest, asset_id: int, payload: schemas.AssetTransi
 @asset_routes.get(
     "/{int:asset_id}/custody",
     response=list[schemas.CustodyRecordOut],
-    operation_id="asset_custody_history",
     summary="The asset's custody history, newest first",
 )
 def custody_history(request: HttpRequest, asset_id: int) -> Any:
@@ -262,7 +254,6 @@ def lifecycle(request: HttpRequest) -> Any:
 @kit_routes.post(
     "/{int:kit_id}/issue",
     response=list[schemas.CustodyRecordOut],
-    operation_id="issue_kit",
     summary="Issue a kit to people (all or nothing; 409 lists what is short)",
 )
 def issue(request: HttpRequest, kit_id: int, payload: schemas.IssueKitIn) -> Any:
@@ -411,7 +402,6 @@ def _alert_row(asset: Asset) -> dict[str, Any]:
 @router.get(
     "/labels",
     response=list[schemas.LabelOut],
-    operation_id="asset_labels",
     tags=["assets"],
     summary="Label data with QR codes for the given asset ids (hidden ids are skipped)",
 )

@@ -43,7 +43,6 @@ def _fresh(request: HttpRequest, campaign: AuditCampaign) -> AuditCampaign:
 @router.get(
     "/",
     response=Page[schemas.AuditCampaignOut],
-    operation_id="list_auditcampaign",
     summary="List audit campaigns",
 )
 def list_campaigns(
@@ -59,7 +58,6 @@ def list_campaigns(
 @router.post(
     "/",
     response={201: schemas.AuditCampaignOut},
-    operation_id="start_auditcampaign",
     summary="Start an audit campaign at a location (snapshots the expected list)",
 )
 def start(request: HttpRequest, payload: schemas.AuditCampaignIn) -> tuple[int, Any]:
@@ -80,7 +78,6 @@ def start(request: HttpRequest, payload: schemas.AuditCampaignIn) -> tuple[int, 
 @router.get(
     "/due",
     response=list[schemas.AssetOut],
-    operation_id="assets_audit_due",
     summary="Assets whose audit is due within N days (or overdue, or never audited)",
 )
 def due(
@@ -103,7 +100,6 @@ def due(
 @router.get(
     "/{int:campaign_id}",
     response=schemas.AuditCampaignOut,
-    operation_id="get_auditcampaign",
     summary="One audit campaign with its counts",
 )
 def detail(request: HttpRequest, campaign_id: int) -> Any:
@@ -113,7 +109,6 @@ def detail(request: HttpRequest, campaign_id: int) -> Any:
 @router.get(
     "/{int:campaign_id}/items",
     response=list[schemas.AuditItemOut],
-    operation_id="auditcampaign_items",
     summary="The campaign's items: expected assets and scanned tags, by result",
 )
 def items(request: HttpRequest, campaign_id: int, result: AuditResultChoices | None = None) -> Any:
@@ -124,7 +119,6 @@ def items(request: HttpRequest, campaign_id: int, result: AuditResultChoices | N
 @router.post(
     "/{int:campaign_id}/scan",
     response=schemas.ScanOut,
-    operation_id="auditcampaign_scan",
     summary="Record a scanned asset tag: found, unexpected or unknown",
 )
 def scan(request: HttpRequest, campaign_id: int, payload: schemas.ScanIn) -> Any:
@@ -143,7 +137,6 @@ def scan(request: HttpRequest, campaign_id: int, payload: schemas.ScanIn) -> Any
 @router.post(
     "/{int:campaign_id}/items/{int:item_id}/relocate",
     response=schemas.AssetOut,
-    operation_id="auditcampaign_relocate",
     summary="Register an unexpected asset at the audited location",
 )
 def relocate(request: HttpRequest, campaign_id: int, item_id: int) -> Any:
@@ -168,7 +161,6 @@ def relocate(request: HttpRequest, campaign_id: int, item_id: int) -> Any:
 @router.post(
     "/{int:campaign_id}/close",
     response=schemas.CloseOut,
-    operation_id="auditcampaign_close",
     summary="Close: unscanned assets become missing; seen assets get audit dates",
 )
 def close(request: HttpRequest, campaign_id: int) -> Any:

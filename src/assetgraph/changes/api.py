@@ -52,7 +52,6 @@ def _change(request: HttpRequest, change_id: int, action: str = "view") -> Chang
 @change_routes.post(
     "/{int:change_id}/transition",
     response=schemas.ChangeOut,
-    operation_id="transition_changerecord",
     summary="Move a change along its lifecycle (schedule, start, complete, fail, cancel, …)",
 )
 def transition(request: HttpRequest, change_id: int, payload: schemas.ChangeTransitionIn) -> Any:
@@ -67,7 +66,6 @@ def transition(request: HttpRequest, change_id: int, payload: schemas.ChangeTran
 @change_routes.get(
     "/{int:change_id}/assess",
     response=schemas.AssessmentOut,
-    operation_id="assess_changerecord",
     summary="Impact, redundancy lost, conflicts, blackouts and risk of a change",
 )
 def assess(request: HttpRequest, change_id: int) -> Any:

@@ -62,7 +62,7 @@ def _filtered_cis(request: HttpRequest, filters: schemas.CIFilter) -> tuple[Any,
 # --- CIs ---------------------------------------------------------------------------------------
 
 
-@router.get("/cis/", response=Page[schemas.CIOut], tags=["CIs"], operation_id="list_ci")
+@router.get("/cis/", response=Page[schemas.CIOut], tags=["CIs"])
 def list_cis(
     request: HttpRequest,
     filters: Query[schemas.CIFilter],
@@ -84,7 +84,7 @@ def list_cis(
     return reads.respond(request, {"results": results, "next": next_cursor})
 
 
-@router.get("/cis/export", tags=["CIs"], operation_id="export_ci")
+@router.get("/cis/export", tags=["CIs"])
 def export_cis(
     request: HttpRequest, filters: Query[schemas.CIFilter], format: str = "csv"
 ) -> HttpResponse:
@@ -116,7 +116,7 @@ def _one(request: HttpRequest, ci_id: int) -> dict[str, Any]:
     return _out(request, [ci])[0]
 
 
-@router.get("/cis/{int:ci_id}", response=schemas.CIOut, tags=["CIs"], operation_id="get_ci")
+@router.get("/cis/{int:ci_id}", response=schemas.CIOut, tags=["CIs"])
 def get_ci(
     request: HttpRequest, ci_id: int, response: HttpResponse, as_of: str | None = None
 ) -> Any:
@@ -143,7 +143,7 @@ def get_ci(
     return fast
 
 
-@router.post("/cis/", response={201: schemas.CIOut}, tags=["CIs"], operation_id="create_ci")
+@router.post("/cis/", response={201: schemas.CIOut}, tags=["CIs"])
 def create_ci(request: HttpRequest, payload: schemas.CIIn) -> tuple[int, Any]:
     """Register a CI; attributes are validated against the class (errors name
     ``attributes.<key>``)."""
@@ -155,7 +155,7 @@ def create_ci(request: HttpRequest, payload: schemas.CIIn) -> tuple[int, Any]:
     return 201, _one(request, ci.pk)
 
 
-@router.patch("/cis/{int:ci_id}", response=schemas.CIOut, tags=["CIs"], operation_id="update_ci")
+@router.patch("/cis/{int:ci_id}", response=schemas.CIOut, tags=["CIs"])
 def update_ci(
     request: HttpRequest, ci_id: int, payload: schemas.CIPatch, response: HttpResponse
 ) -> Any:
@@ -173,7 +173,6 @@ def update_ci(
     "/cis/bulk-update",
     response=list[schemas.CIOut],
     tags=["CIs"],
-    operation_id="bulk_update_cis",
     summary="Apply the same partial update to several CIs (all or nothing)",
 )
 def bulk_update_cis(request: HttpRequest, payload: schemas.CIBulkUpdateIn) -> Any:
@@ -198,16 +197,14 @@ def bulk_update_cis(request: HttpRequest, payload: schemas.CIBulkUpdateIn) -> An
     return _out(request, [_ci(request, ci.pk) for ci in done])
 
 
-@router.post(
-    "/cis/{int:ci_id}/retire", response=schemas.CIOut, tags=["CIs"], operation_id="retire_ci"
-)
+@router.post("/cis/{int:ci_id}/retire", response=schemas.CIOut, tags=["CIs"])
 def retire_ci(request: HttpRequest, ci_id: int) -> Any:
     """Retire a CI: its interval closes and its relationships end; the row stays."""
     services.retire_ci(api_actor(request), _ci(request, ci_id, "change"))
     return _one(request, ci_id)
 
 
-@router.delete("/cis/{int:ci_id}", response={204: None}, tags=["CIs"], operation_id="delete_ci")
+@router.delete("/cis/{int:ci_id}", response={204: None}, tags=["CIs"])
 def delete_ci(request: HttpRequest, ci_id: int) -> tuple[int, None]:
     """Same as retire: CIs are never deleted, so history and as-of views stay whole."""
     services.retire_ci(api_actor(request), _ci(request, ci_id, "change"))
@@ -218,7 +215,6 @@ def delete_ci(request: HttpRequest, ci_id: int) -> tuple[int, None]:
     "/cis/{int:ci_id}/relationships",
     response=list[schemas.NeighbourOut],
     tags=["CIs"],
-    operation_id="ci_relationships",
 )
 def ci_relationships(
     request: HttpRequest,
@@ -263,7 +259,6 @@ def ci_relationships(
     "/cis/{int:ci_id}/software",
     response=list[schemas.SoftwareInstallOut],
     tags=["software"],
-    operation_id="ci_software",
 )
 def ci_software(request: HttpRequest, ci_id: int) -> list[Any]:
     """Software installed on a CI, by catalogue product."""
@@ -282,7 +277,6 @@ def ci_software(request: HttpRequest, ci_id: int) -> list[Any]:
     "/cis/{int:ci_id}/software",
     response={201: schemas.SoftwareInstallOut},
     tags=["software"],
-    operation_id="add_ci_software",
 )
 def add_ci_software(
     request: HttpRequest, ci_id: int, payload: schemas.SoftwareInstallIn
@@ -299,7 +293,6 @@ def add_ci_software(
     "/software-installs/{int:install_id}",
     response={204: None},
     tags=["software"],
-    operation_id="delete_software_install",
 )
 def delete_software_install(request: HttpRequest, install_id: int) -> tuple[int, None]:
     """Forget an install (the audit spine keeps it)."""
@@ -314,7 +307,6 @@ def delete_software_install(request: HttpRequest, install_id: int) -> tuple[int,
     "/software-products",
     response=Page[schemas.SoftwareProductOut],
     tags=["software"],
-    operation_id="list_softwareproduct",
 )
 def list_software_products(request: HttpRequest, q: str = "") -> dict[str, Any]:
     """The normalised software catalogue."""
@@ -340,7 +332,6 @@ def _relationship(request: HttpRequest, rel_id: int, action: str = "view") -> Re
     "/relationships/",
     response=Page[schemas.RelationshipOut],
     tags=["relationships"],
-    operation_id="list_relationship",
 )
 def list_relationships(
     request: HttpRequest,
@@ -359,7 +350,7 @@ def list_relationships(
     return {"results": rows, "next": next_cursor}
 
 
-@router.get("/relationships/export", tags=["relationships"], operation_id="export_relationship")
+@router.get("/relationships/export", tags=["relationships"])
 def export_relationships(
     request: HttpRequest, filters: Query[schemas.RelationshipFilter], format: str = "csv"
 ) -> HttpResponse:
@@ -377,7 +368,6 @@ def export_relationships(
     "/relationships/{int:rel_id}",
     response=schemas.RelationshipOut,
     tags=["relationships"],
-    operation_id="get_relationship",
 )
 def get_relationship(request: HttpRequest, rel_id: int, response: HttpResponse) -> Any:
     """One relationship (ended ones too)."""
@@ -390,7 +380,6 @@ def get_relationship(request: HttpRequest, rel_id: int, response: HttpResponse) 
     "/relationships/",
     response={201: schemas.RelationshipOut},
     tags=["relationships"],
-    operation_id="create_relationship",
 )
 def create_relationship(request: HttpRequest, payload: schemas.RelationshipIn) -> tuple[int, Any]:
     """Relate two current CIs (409 if already related this way)."""
@@ -406,7 +395,6 @@ def create_relationship(request: HttpRequest, payload: schemas.RelationshipIn) -
     "/relationships/{int:rel_id}",
     response=schemas.RelationshipOut,
     tags=["relationships"],
-    operation_id="update_relationship",
 )
 def update_relationship(
     request: HttpRequest, rel_id: int, payload: schemas.RelationshipPatch, response: HttpResponse
@@ -425,7 +413,6 @@ def update_relationship(
     "/relationships/{int:rel_id}",
     response={204: None},
     tags=["relationships"],
-    operation_id="delete_relationship",
 )
 def delete_relationship(request: HttpRequest, rel_id: int) -> tuple[int, None]:
     """End the relationship (its interval closes; the row stays for history)."""
@@ -436,7 +423,7 @@ def delete_relationship(request: HttpRequest, rel_id: int) -> tuple[int, None]:
 # --- time, import, export ---------------------------------------------------------------------
 
 
-@router.get("/diff", response=schemas.DiffOut, tags=["CIs"], operation_id="cmdb_diff")
+@router.get("/diff", response=schemas.DiffOut, tags=["CIs"])
 def estate_diff(
     request: HttpRequest,
     start_at: str = params.Query(..., alias="from", description="ISO date or timestamp"),
@@ -490,7 +477,7 @@ def import_file(
     return (200 if report.ok else 422), report.as_dict()
 
 
-@router.get("/estate", tags=["import"], operation_id="cmdb_estate_export")
+@router.get("/estate", tags=["import"])
 def export_estate(request: HttpRequest) -> JsonResponse:
     """The whole visible estate as JSON: classes, attributes, relationship types, current CIs
     and relationships (re-importable)."""

@@ -30,16 +30,14 @@ def _require(request: HttpRequest, object_type: str, action: str = "view") -> No
         raise PermissionDenied(f"you may not {action} {object_type}")
 
 
-@router.get("/schedules", response=list[schemas.ScheduleOut], operation_id="list_schedules")
+@router.get("/schedules", response=list[schemas.ScheduleOut])
 def list_schedules(request: HttpRequest, filters: Query[schemas.ScheduleFilter]) -> Any:
     """Schedules with their last and next run."""
     _require(request, "events.schedule")
     return list(filters.filter(restrict(Schedule.objects.all(), request.user)))
 
 
-@router.patch(
-    "/schedules/{int:schedule_id}", response=schemas.ScheduleOut, operation_id="update_schedule"
-)
+@router.patch("/schedules/{int:schedule_id}", response=schemas.ScheduleOut)
 def update_schedule(request: HttpRequest, schedule_id: int, payload: schemas.SchedulePatch) -> Any:
     """Change when (or whether) a schedule runs."""
     schedule = get_object_or_404(Schedule.objects.all(), request.user, "change", pk=schedule_id)
@@ -48,20 +46,20 @@ def update_schedule(request: HttpRequest, schedule_id: int, payload: schemas.Sch
     )
 
 
-@router.get("/jobs", response=list[schemas.JobOut], operation_id="list_jobs")
+@router.get("/jobs", response=list[schemas.JobOut])
 def list_jobs(request: HttpRequest, filters: Query[schemas.JobFilter]) -> Any:
     """The newest jobs (200 at most), filtered by state, task or schedule."""
     _require(request, "events.job")
     return list(filters.filter(restrict(Job.objects.all(), request.user))[:LIST_LIMIT])
 
 
-@router.get("/jobs/{int:job_id}", response=schemas.JobOut, operation_id="get_job")
+@router.get("/jobs/{int:job_id}", response=schemas.JobOut)
 def get_job(request: HttpRequest, job_id: int) -> Any:
     """One job with its result or failure reason."""
     return get_object_or_404(Job.objects.all(), request.user, "view", pk=job_id)
 
 
-@router.post("/jobs/{int:job_id}/retry", response={201: schemas.JobOut}, operation_id="retry_job")
+@router.post("/jobs/{int:job_id}/retry", response={201: schemas.JobOut})
 def retry_job(request: HttpRequest, job_id: int) -> tuple[int, Any]:
     """Queue a failed job again (as a new job)."""
     job = get_object_or_404(Job.objects.all(), request.user, "change", pk=job_id)
@@ -70,16 +68,14 @@ def retry_job(request: HttpRequest, job_id: int) -> tuple[int, Any]:
     return 201, enqueue(job.task, job.arguments, max_attempts=job.max_attempts, user=request.user)
 
 
-@router.get("/deliveries", response=list[schemas.DeliveryOut], operation_id="list_deliveries")
+@router.get("/deliveries", response=list[schemas.DeliveryOut])
 def list_deliveries(request: HttpRequest, filters: Query[schemas.DeliveryFilter]) -> Any:
     """The delivery log (200 newest): state, attempts, status and response time."""
     _require(request, "events.delivery")
     return list(filters.filter(restrict(Delivery.objects.all(), request.user))[:LIST_LIMIT])
 
 
-@router.get(
-    "/notifications", response=list[schemas.NotificationOut], operation_id="list_notifications"
-)
+@router.get("/notifications", response=list[schemas.NotificationOut])
 def list_notifications(request: HttpRequest, unread: bool = False) -> Any:
     """The caller's own notifications, newest first (200 at most)."""
     owner: Any = request.user
@@ -89,7 +85,7 @@ def list_notifications(request: HttpRequest, unread: bool = False) -> Any:
     return list(mine[:LIST_LIMIT])
 
 
-@router.post("/notifications/read", operation_id="mark_notifications_read")
+@router.post("/notifications/read")
 def read_notifications(request: HttpRequest, payload: schemas.MarkReadIn) -> dict[str, int]:
     """Mark the caller's notifications read (these, or all)."""
     return {"marked": mark_read(request.user, payload.ids)}
@@ -98,7 +94,6 @@ def read_notifications(request: HttpRequest, payload: schemas.MarkReadIn) -> dic
 @router.get(
     "/notifications/preferences",
     response=schemas.PreferencesOut,
-    operation_id="get_notification_preferences",
 )
 def get_preferences(request: HttpRequest) -> Any:
     """The caller's channels."""
@@ -108,7 +103,6 @@ def get_preferences(request: HttpRequest) -> Any:
 @router.put(
     "/notifications/preferences",
     response=schemas.PreferencesOut,
-    operation_id="set_notification_preferences",
 )
 def set_preferences(request: HttpRequest, payload: schemas.PreferencesIn) -> Any:
     """Choose channels: in the app, e-mail, and whether e-mails come as one daily digest."""

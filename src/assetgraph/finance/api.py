@@ -57,7 +57,6 @@ class RegisterQuery(Schema):
 @router.get(
     "/assets/{int:asset_id}/schedule",
     response=schemas.DepreciationScheduleOut,
-    operation_id="finance_asset_schedule",
     summary="An asset's depreciation schedule in one book, month by month",
 )
 def asset_schedule(
@@ -73,7 +72,6 @@ def asset_schedule(
 @router.get(
     "/assets/{int:asset_id}/tco",
     response=schemas.TcoOut,
-    operation_id="finance_asset_tco",
     summary="An asset's total cost of ownership as of a date, line by line",
 )
 def asset_tco_view(
@@ -93,7 +91,6 @@ def asset_tco_view(
 @router.get(
     "/replacement-forecast",
     response=schemas.ForecastOut,
-    operation_id="finance_replacement_forecast",
     summary="Hardware due for replacement in the next quarters: counts, budget, priority",
 )
 def replacement_forecast(
@@ -137,7 +134,6 @@ def _report(request: HttpRequest, name: str, query: ReportQuery, fmt: str) -> An
 
 @router.get(
     "/reports/depreciation-forecast",
-    operation_id="finance_depreciation_forecast",
     summary="Depreciation per month and fiscal year from a month on (JSON, CSV, XLSX)",
 )
 def depreciation_forecast_report(
@@ -153,7 +149,6 @@ def depreciation_forecast_report(
 
 @router.get(
     "/reports/spend-by-supplier",
-    operation_id="finance_spend_by_supplier",
     summary="Ordered and received amounts per supplier (JSON, CSV, XLSX)",
 )
 def spend_by_supplier_report(
@@ -168,7 +163,6 @@ def spend_by_supplier_report(
 
 @router.get(
     "/reports/renewals-calendar",
-    operation_id="finance_renewals_calendar",
     summary="Contract terms ending in the next months, with notice dates (JSON, CSV, XLSX)",
 )
 def renewals_calendar_report(
@@ -184,7 +178,6 @@ def renewals_calendar_report(
 @router.post(
     "/depreciation/preview",
     response=schemas.DepreciationScheduleOut,
-    operation_id="finance_depreciation_preview",
     summary="A what-if schedule from a cost, method, life and date; saves nothing",
 )
 def depreciation_preview(request: HttpRequest, payload: schemas.PreviewIn) -> Any:
@@ -206,7 +199,6 @@ def _register(request: HttpRequest, query: RegisterQuery) -> Any:
 @router.get(
     "/register",
     response=dict[str, Any],
-    operation_id="finance_register",
     summary="The fixed-asset register as of a date: cost, accumulated depreciation, NBV",
 )
 def register(request: HttpRequest, query: Query[RegisterQuery]) -> Any:
@@ -218,7 +210,6 @@ def register(request: HttpRequest, query: Query[RegisterQuery]) -> Any:
 
 @router.get(
     "/register/export",
-    operation_id="finance_register_export",
     summary="The fixed-asset register as CSV or XLSX",
 )
 def register_export(
@@ -246,7 +237,6 @@ def _periods(request: HttpRequest) -> QuerySet[ClosedPeriod]:
 @router.get(
     "/periods",
     response=list[dict[str, Any]],
-    operation_id="finance_closed_periods",
     summary="Closed periods, newest first",
 )
 def closed_periods(request: HttpRequest, book: BookChoices | None = None) -> Any:
@@ -269,7 +259,6 @@ def closed_periods(request: HttpRequest, book: BookChoices | None = None) -> Any
 @router.post(
     "/periods",
     response={201: dict[str, Any]},
-    operation_id="finance_close_period",
     summary="Run a month's depreciation, write its journal and lock the month",
 )
 def close(request: HttpRequest, payload: CloseIn) -> Any:
@@ -287,7 +276,6 @@ def close(request: HttpRequest, payload: CloseIn) -> Any:
 @router.get(
     "/periods/{int:period_id}/journal",
     response=dict[str, Any],
-    operation_id="finance_period_journal",
     summary="A closed period's journal lines (JSON, or ?format=csv|xlsx for the ledger)",
     # ``format=csv`` and ``format=xlsx`` answer files, not JSON: the document says so.
     openapi_extra={
@@ -319,7 +307,6 @@ def journal(request: HttpRequest, period_id: int, format: ReportFormat = "json")
 @router.post(
     "/contracts/{int:contract_id}/documents",
     response={201: dict[str, Any]},
-    operation_id="finance_contract_attach",
     summary="Attach a document (PDF, PNG, JPEG, DOCX, XLSX, TXT; at most 10 MB)",
 )
 def attach(
@@ -344,7 +331,6 @@ def attach(
 @router.get(
     "/contracts/renewals",
     response=list[dict[str, Any]],
-    operation_id="finance_contract_renewals",
     summary="Contracts whose notice date has come and whose term has not ended",
 )
 def renewals(request: HttpRequest, on: dt.date | None = None) -> Any:
@@ -357,7 +343,6 @@ def renewals(request: HttpRequest, on: dt.date | None = None) -> Any:
 @router.get(
     "/coverage-gaps",
     response=list[dict[str, Any]],
-    operation_id="finance_coverage_gaps",
     summary="Hardware tier-1/2 services depend on with no support contract or warranty",
 )
 def gaps(request: HttpRequest, on: dt.date | None = None, max_tier: int = 2) -> Any:
@@ -381,7 +366,6 @@ def _month(raw: str | None) -> dt.date:
 @router.get(
     "/service-costs",
     response=dict[str, Any],
-    operation_id="finance_service_costs",
     summary="Monthly cost of each business service, rolled up the dependency graph",
 )
 def service_costs_endpoint(
@@ -397,7 +381,6 @@ def service_costs_endpoint(
 @router.get(
     "/service-costs/{int:ci_id}",
     response=dict[str, Any],
-    operation_id="finance_service_cost_breakdown",
     summary="One business service's monthly cost by layer and by CI",
 )
 def service_cost_detail(
@@ -415,7 +398,6 @@ def service_cost_detail(
 @router.get(
     "/reports/hardware-risk",
     response=dict[str, Any],
-    operation_id="finance_hardware_risk",
     summary="Tier-1 services on hardware out of support, past end of life or due for replacement",
 )
 def hardware_risk_report(
@@ -431,7 +413,6 @@ def hardware_risk_report(
 
 @router.get(
     "/reports/hardware-risk/export",
-    operation_id="finance_hardware_risk_export",
     summary="The hardware-risk report as CSV or XLSX",
 )
 def hardware_risk_export(

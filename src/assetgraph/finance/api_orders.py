@@ -27,7 +27,6 @@ def _order(request: HttpRequest, order_id: int, action: str = "change") -> Purch
 @order_routes.post(
     "/{int:order_id}/place",
     response=schemas.OrderOut,
-    operation_id="place_purchaseorder",
     summary="Send a draft order to the supplier (draft → ordered)",
 )
 def place(request: HttpRequest, order_id: int) -> Any:
@@ -37,7 +36,6 @@ def place(request: HttpRequest, order_id: int) -> Any:
 @order_routes.post(
     "/{int:order_id}/cancel",
     response=schemas.OrderOut,
-    operation_id="cancel_purchaseorder",
     summary="Cancel an order of which nothing was received",
 )
 def cancel(request: HttpRequest, order_id: int) -> Any:
@@ -47,7 +45,6 @@ def cancel(request: HttpRequest, order_id: int) -> Any:
 @order_routes.post(
     "/{int:order_id}/receive",
     response={201: schemas.ReceiptOut},
-    operation_id="receive_purchaseorder",
     summary="Receive part or all of an order; hardware becomes assets in stock",
 )
 def receive(request: HttpRequest, order_id: int, payload: schemas.ReceiveIn) -> Any:
@@ -84,7 +81,6 @@ def receive(request: HttpRequest, order_id: int, payload: schemas.ReceiveIn) -> 
 @budget_routes.get(
     "/{int:budget_id}/status",
     response=dict[str, Any],
-    operation_id="budget_status",
     summary="A budget with committed (open orders) and actual (received) spend",
 )
 def status(request: HttpRequest, budget_id: int) -> Any:

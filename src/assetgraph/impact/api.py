@@ -51,7 +51,7 @@ NO_SYMPTOMS: list[str] = []  # shared default, never mutated (run_root_cause cop
 router.add_router("/map", map_router)
 
 
-@router.get("/", response=schemas.ImpactOut, operation_id="impact_get")
+@router.get("/", response=schemas.ImpactOut)
 def impact_get(
     request: HttpRequest,
     ci: Query[list[schemas.CIName]],
@@ -81,7 +81,7 @@ def impact_get(
     return _document(schemas.impact_document(report))
 
 
-@router.post("/analyse", response=schemas.ImpactOut, operation_id="impact_analyse")
+@router.post("/analyse", response=schemas.ImpactOut)
 def impact_analyse(request: HttpRequest, payload: schemas.ImpactIn) -> HttpResponse:
     """The same as ``GET /api/impact/`` with a JSON body."""
     report = run_impact(
@@ -97,7 +97,7 @@ def impact_analyse(request: HttpRequest, payload: schemas.ImpactIn) -> HttpRespo
     return _document(schemas.impact_document(report))
 
 
-@router.get("/root-cause", response=schemas.RootCauseOut, operation_id="root_cause_get")
+@router.get("/root-cause", response=schemas.RootCauseOut)
 def root_cause_get(
     request: HttpRequest,
     symptom: Query[list[str]] = NO_SYMPTOMS,  # optional: person + service instead
@@ -124,7 +124,7 @@ def root_cause_get(
     return _document(schemas.root_cause_document(report))
 
 
-@router.post("/root-cause", response=schemas.RootCauseOut, operation_id="root_cause_post")
+@router.post("/root-cause", response=schemas.RootCauseOut)
 def root_cause_post(request: HttpRequest, payload: schemas.RootCauseIn) -> HttpResponse:
     """The same as ``GET /api/impact/root-cause`` with a JSON body."""
     report = run_root_cause(

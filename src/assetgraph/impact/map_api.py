@@ -44,7 +44,6 @@ class MapQuery(Schema):
 
 @map_router.get(
     "/{int:ci_id}",
-    operation_id="dependency_map",
     summary="The neighbourhood of a CI (JSON for Cytoscape, DOT or GraphML)",
     response={200: dict[str, Any]},
     # ``format=dot`` and ``format=graphml`` answer files, not JSON: the document says so.

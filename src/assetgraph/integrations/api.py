@@ -69,7 +69,6 @@ def offboarding_out(request: HttpRequest | None, offboarding: Offboarding) -> di
 @router.get(
     "/directory/runs",
     response=list[schemas.DirectorySyncRunOut],
-    operation_id="list_directory_sync_runs",
     summary="Directory sync runs, newest first (200 at most)",
 )
 def list_runs(request: HttpRequest, filters: Query[schemas.DirectorySyncRunFilter]) -> Any:
@@ -80,7 +79,6 @@ def list_runs(request: HttpRequest, filters: Query[schemas.DirectorySyncRunFilte
 @router.get(
     "/directory/runs/{int:run_id}",
     response=schemas.DirectorySyncRunOut,
-    operation_id="get_directory_sync_run",
     summary="One directory sync run with its diff",
 )
 def get_run(request: HttpRequest, run_id: int) -> Any:
@@ -90,7 +88,6 @@ def get_run(request: HttpRequest, run_id: int) -> Any:
 @router.post(
     "/directory/sync",
     response={201: schemas.DirectorySyncRunOut},
-    operation_id="run_directory_sync",
     summary="Sync people from the directory now (or compute the diff with dry_run)",
 )
 def run_sync(request: HttpRequest, payload: schemas.DirectorySyncIn) -> tuple[int, Any]:
@@ -102,7 +99,6 @@ def run_sync(request: HttpRequest, payload: schemas.DirectorySyncIn) -> tuple[in
 @router.get(
     "/offboardings",
     response=list[schemas.OffboardingOut],
-    operation_id="list_offboardings",
     summary="Offboardings of leavers, newest first (200 at most)",
 )
 def list_offboardings(request: HttpRequest, filters: Query[schemas.OffboardingFilter]) -> Any:
@@ -116,7 +112,6 @@ def list_offboardings(request: HttpRequest, filters: Query[schemas.OffboardingFi
 @router.get(
     "/offboardings/{int:offboarding_id}",
     response=schemas.OffboardingOut,
-    operation_id="get_offboarding",
     summary="One offboarding: the assets to return and the seats to reclaim",
 )
 def get_offboarding(request: HttpRequest, offboarding_id: int) -> Any:
@@ -129,7 +124,6 @@ def get_offboarding(request: HttpRequest, offboarding_id: int) -> Any:
 @router.post(
     "/offboardings/{int:offboarding_id}/return",
     response=schemas.OffboardingOut,
-    operation_id="complete_offboarding_returns",
     summary="Check in every asset on the return list",
 )
 def complete_returns(request: HttpRequest, offboarding_id: int) -> Any:
@@ -146,7 +140,6 @@ def complete_returns(request: HttpRequest, offboarding_id: int) -> Any:
 @router.post(
     "/offboardings/{int:offboarding_id}/reclaim",
     response=schemas.OffboardingOut,
-    operation_id="reclaim_offboarding_seats",
     summary="Reclaim every licence seat on the reclaim list",
 )
 def reclaim_seats(request: HttpRequest, offboarding_id: int) -> Any:
@@ -172,7 +165,6 @@ def _inventory_query(filters: schemas.InventoryFilter) -> InventoryQuery:
 @router.get(
     "/inventory",
     response=dict[str, Any],
-    operation_id="ansible_inventory_list",
     summary="The CMDB as Ansible inventory JSON (what an inventory script prints for --list)",
 )
 def inventory_list(request: HttpRequest, filters: Query[schemas.InventoryFilter]) -> Any:
@@ -183,7 +175,6 @@ def inventory_list(request: HttpRequest, filters: Query[schemas.InventoryFilter]
 @router.get(
     "/inventory/hosts/{name}",
     response=dict[str, Any],
-    operation_id="ansible_inventory_host",
     summary="One host's variables (what an inventory script prints for --host); {} if unknown",
 )
 def inventory_host(request: HttpRequest, name: str, filters: Query[schemas.InventoryFilter]) -> Any:

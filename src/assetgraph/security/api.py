@@ -45,7 +45,6 @@ FINDING_ORDERINGS = {
 @router.get(
     "/advisories",
     response=Page[schemas.SecurityAdvisoryOut],
-    operation_id="list_security_advisories",
     summary="List advisories",
 )
 def list_advisories(
@@ -61,7 +60,6 @@ def list_advisories(
 @router.post(
     "/advisories/import",
     response={200: schemas.SecurityImportOut},
-    operation_id="import_security_advisories",
     summary="Import OSV (JSON/YAML, or a zip) or NVD CVE JSON 2.0 advisories; all or nothing",
 )
 def import_advisories(
@@ -85,7 +83,6 @@ def import_advisories(
 @router.post(
     "/advisories/exploit-data",
     response=schemas.SecurityExploitOut,
-    operation_id="import_security_exploit_data",
     summary="Import a CISA KEV catalogue (JSON) and/or an EPSS CSV",
 )
 def import_exploit_data(
@@ -110,7 +107,6 @@ def import_exploit_data(
 @router.get(
     "/advisories/{advisory_id}",
     response=schemas.SecurityAdvisoryOut,
-    operation_id="get_security_advisory",
     summary="One advisory",
 )
 def get_advisory(request: HttpRequest, advisory_id: int) -> Advisory:
@@ -120,7 +116,6 @@ def get_advisory(request: HttpRequest, advisory_id: int) -> Advisory:
 @router.get(
     "/advisories/{advisory_id}/blast-radius",
     response=schemas.SecurityBlastRadiusOut,
-    operation_id="security_advisory_blast_radius",
     summary="Every CI and business service an advisory touches",
 )
 def advisory_blast_radius(request: HttpRequest, advisory_id: int) -> dict[str, Any]:
@@ -131,7 +126,6 @@ def advisory_blast_radius(request: HttpRequest, advisory_id: int) -> dict[str, A
 @router.get(
     "/blast-radius",
     response=schemas.SecurityBlastRadiusOut,
-    operation_id="security_blast_radius_by_name",
     summary="Blast radius of an advisory by identifier or alias (e.g. a CVE id)",
 )
 def blast_radius_by_name(
@@ -152,7 +146,6 @@ def _findings(request: HttpRequest, filters: schemas.SecurityFindingFilter) -> A
 @router.get(
     "/findings",
     response=Page[schemas.SecurityFindingOut],
-    operation_id="list_security_findings",
     summary="List findings, most urgent first",
 )
 def list_findings(
@@ -166,7 +159,6 @@ def list_findings(
 
 @router.get(
     "/findings/export",
-    operation_id="export_security_findings",
     summary="Findings as CSV or XLSX (for auditors)",
     response={200: None},
 )
@@ -180,7 +172,6 @@ def export_findings(
 @router.post(
     "/findings/bulk-status",
     response=schemas.SecurityBulkOut,
-    operation_id="bulk_security_finding_status",
     summary="The same status on many findings (all or nothing)",
 )
 def bulk_status(request: HttpRequest, payload: schemas.SecurityBulkStatusIn) -> dict[str, int]:
@@ -195,7 +186,6 @@ def bulk_status(request: HttpRequest, payload: schemas.SecurityBulkStatusIn) -> 
 @router.get(
     "/findings/{finding_id}",
     response=schemas.SecurityFindingOut,
-    operation_id="get_security_finding",
     summary="One finding with why it matched and its priority",
 )
 def get_finding(request: HttpRequest, finding_id: int) -> Finding:
@@ -207,7 +197,6 @@ def get_finding(request: HttpRequest, finding_id: int) -> Finding:
 @router.post(
     "/findings/{finding_id}/status",
     response=schemas.SecurityFindingOut,
-    operation_id="set_security_finding_status",
     summary="Move a finding: open, in progress, fixed",
 )
 def set_status(request: HttpRequest, finding_id: int, payload: schemas.SecurityStatusIn) -> Finding:
@@ -218,7 +207,6 @@ def set_status(request: HttpRequest, finding_id: int, payload: schemas.SecurityS
 @router.post(
     "/findings/{finding_id}/accept-risk",
     response=schemas.SecurityFindingOut,
-    operation_id="accept_security_finding_risk",
     summary="Accept a finding's risk until a date (approver, reason)",
 )
 def accept_risk(
@@ -240,7 +228,6 @@ def accept_risk(
 @router.post(
     "/matching/run",
     response=dict[str, int],
-    operation_id="run_security_matching",
     summary="Match installed software against the advisories now",
 )
 def run_matching(request: HttpRequest) -> dict[str, int]:
@@ -251,7 +238,6 @@ def run_matching(request: HttpRequest) -> dict[str, int]:
 @router.get(
     "/eol/cycles",
     response=Page[schemas.SecurityEolCycleOut],
-    operation_id="list_security_eol_cycles",
     summary="Imported release cycles",
 )
 def list_cycles(request: HttpRequest, filters: Query[schemas.SecurityEolFilter]) -> dict[str, Any]:
@@ -267,7 +253,6 @@ def list_cycles(request: HttpRequest, filters: Query[schemas.SecurityEolFilter])
 @router.post(
     "/eol/import",
     response=dict[str, int],
-    operation_id="import_security_eol_cycles",
     summary="Import a product's release cycles (endoflife.date JSON)",
 )
 def import_cycles(
@@ -286,7 +271,6 @@ def import_cycles(
 @router.get(
     "/eol/report",
     response=list[schemas.SecurityEolRowOut],
-    operation_id="security_eol_report",
     summary="Software, operating systems and hardware nearing or past end of life",
 )
 def eol_report(
@@ -317,7 +301,6 @@ def eol_report(
 @router.post(
     "/policies/{policy_id}/evaluate",
     response=schemas.SecurityPolicyRunOut,
-    operation_id="evaluate_security_policy",
     summary="Evaluate a policy now",
 )
 def evaluate(request: HttpRequest, policy_id: int) -> PolicyRun:
@@ -328,7 +311,6 @@ def evaluate(request: HttpRequest, policy_id: int) -> PolicyRun:
 @router.get(
     "/policies/{policy_id}/runs",
     response=list[schemas.SecurityPolicyRunOut],
-    operation_id="list_security_policy_runs",
     summary="A policy's runs, newest first (its trend)",
 )
 def policy_runs(
@@ -341,7 +323,6 @@ def policy_runs(
 @router.get(
     "/policies/{policy_id}/results",
     response=list[schemas.SecurityPolicyResultOut],
-    operation_id="list_security_policy_results",
     summary="Failing and exempt CIs of the policy's latest run",
 )
 def policy_results(request: HttpRequest, policy_id: int) -> list[Any]:
@@ -359,7 +340,6 @@ def policy_results(request: HttpRequest, policy_id: int) -> list[Any]:
 @router.get(
     "/evidence",
     response=list[schemas.SecurityEvidenceOut],
-    operation_id="list_security_evidence",
     summary="Evidence packages exported so far",
 )
 def list_evidence(request: HttpRequest) -> list[EvidencePackage]:
@@ -371,7 +351,6 @@ def list_evidence(request: HttpRequest) -> list[EvidencePackage]:
 
 @router.post(
     "/evidence",
-    operation_id="export_security_evidence",
     summary="Export audit evidence as of a date: a zip with a manifest and checksums",
     response={200: None},
 )
@@ -389,7 +368,6 @@ def export_evidence(request: HttpRequest, payload: schemas.SecurityEvidenceIn) -
 @router.get(
     "/dashboard",
     response=schemas.SecurityDashboardOut,
-    operation_id="security_dashboard",
     summary="Counts for the security dashboard",
 )
 def dashboard(request: HttpRequest) -> dict[str, Any]:

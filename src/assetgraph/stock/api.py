@@ -60,7 +60,6 @@ def visible_ref(request: HttpRequest, model: type[Any], pk: int | None, field: s
 @router.get(
     "/movements",
     response=Page[schemas.MovementOut],
-    operation_id="list_stock_movements",
     summary="Ledger lines, newest first (filter by item, reason, location, person, period)",
 )
 def list_movements(request: HttpRequest, filters: Query[schemas.MovementFilter]) -> dict[str, Any]:
@@ -76,7 +75,6 @@ def list_movements(request: HttpRequest, filters: Query[schemas.MovementFilter])
 @router.post(
     "/movements",
     response={201: schemas.MovementOut, 200: None},
-    operation_id="post_stock_movement",
     summary="Receive, issue, return, transfer, write off or count stock (one ledger line)",
 )
 def post_movement(request: HttpRequest, payload: schemas.MovementIn) -> Any:
@@ -179,7 +177,6 @@ def _need(value: Any, field: str) -> Any:
 @router.get(
     "/on-hand",
     response=schemas.OnHandOut,
-    operation_id="stock_on_hand",
     summary="Stock on hand of an item at a location, now or as of a date (sum of the ledger)",
 )
 def get_on_hand(
@@ -199,7 +196,6 @@ def get_on_hand(
 @router.get(
     "/balances",
     response=list[schemas.BalanceOut],
-    operation_id="stock_balances",
     summary="Storeroom stock (with effective minimums), optionally for one location or item",
 )
 def list_balances(
@@ -219,7 +215,6 @@ def list_balances(
 @router.get(
     "/alerts",
     response=list[schemas.BalanceOut],
-    operation_id="stock_reorder_alerts",
     summary="Reorder alerts: storeroom stock below its minimum",
 )
 def alerts(request: HttpRequest) -> Any:
@@ -230,7 +225,6 @@ def alerts(request: HttpRequest) -> Any:
 @router.get(
     "/reorder",
     response=list[schemas.ReorderOut],
-    operation_id="stock_reorder_report",
     summary="What to order: minimum + last 90 days' consumption - on hand, per storeroom",
 )
 def reorder(request: HttpRequest) -> Any:
@@ -251,7 +245,6 @@ def reorder(request: HttpRequest) -> Any:
 @router.put(
     "/minimums",
     response=schemas.BalanceOut,
-    operation_id="set_stock_minimum",
     summary="Set (or clear with null) a storeroom's own minimum of an item",
 )
 def set_minimum(request: HttpRequest, payload: schemas.MinimumIn) -> Any:
@@ -264,7 +257,6 @@ def set_minimum(request: HttpRequest, payload: schemas.MinimumIn) -> Any:
 @router.get(
     "/mine",
     response=schemas.MineOut,
-    operation_id="what_i_hold",
     summary="What the signed-in employee holds: assets in their custody and stock issued",
 )
 def mine(request: HttpRequest) -> dict[str, Any]:
@@ -300,7 +292,6 @@ def _request(request: HttpRequest, request_id: int) -> StockRequest:
 @router.get(
     "/requests",
     response=Page[schemas.RequestOut],
-    operation_id="list_requests",
     summary="Requests the caller may see: their own, their reports', all with view",
 )
 def list_requests(request: HttpRequest, filters: Query[schemas.RequestFilter]) -> dict[str, Any]:
@@ -319,7 +310,6 @@ def list_requests(request: HttpRequest, filters: Query[schemas.RequestFilter]) -
 @router.post(
     "/requests",
     response={201: schemas.RequestOut},
-    operation_id="submit_request",
     summary="Request a catalogue entry with a reason (for yourself, or on behalf with add)",
 )
 def submit(request: HttpRequest, payload: schemas.RequestIn) -> Any:
@@ -340,7 +330,6 @@ def submit(request: HttpRequest, payload: schemas.RequestIn) -> Any:
 @router.get(
     "/requests/{int:request_id}",
     response=schemas.RequestOut,
-    operation_id="get_request",
     summary="One request (404 unless it is yours, your report's, or you may view all)",
 )
 def get_request(request: HttpRequest, request_id: int) -> Any:
@@ -350,7 +339,6 @@ def get_request(request: HttpRequest, request_id: int) -> Any:
 @router.post(
     "/requests/{int:request_id}/transition",
     response=schemas.RequestOut,
-    operation_id="transition_request",
     summary="Approve, reject (with a note), cancel or fulfil a request",
 )
 def transition(request: HttpRequest, request_id: int, payload: schemas.RequestTransitionIn) -> Any:
@@ -365,7 +353,6 @@ def transition(request: HttpRequest, request_id: int, payload: schemas.RequestTr
 @router.get(
     "/requests/{int:request_id}/history",
     response=list[dict[str, Any]],
-    operation_id="request_history",
     summary="Every step of a request (submitted, approved, fulfilled…), oldest first",
 )
 def request_history(request: HttpRequest, request_id: int) -> Any:
@@ -399,7 +386,6 @@ def _reservation(request: HttpRequest, reservation_id: int, action: str) -> Rese
 @router.get(
     "/reservations",
     response=Page[schemas.ReservationOut],
-    operation_id="list_reservations",
     summary="Bookings of loaners (filter by loaner, state, period)",
 )
 def list_reservations(
@@ -417,7 +403,6 @@ def list_reservations(
 @router.post(
     "/reservations",
     response={201: schemas.ReservationOut},
-    operation_id="book_loaner",
     summary="Book a loaner for a period; an overlap with an open booking is a 409",
 )
 def book(request: HttpRequest, payload: schemas.ReservationIn) -> Any:
@@ -432,7 +417,6 @@ def book(request: HttpRequest, payload: schemas.ReservationIn) -> Any:
 @router.post(
     "/reservations/{int:reservation_id}/cancel",
     response=schemas.ReservationOut,
-    operation_id="cancel_reservation",
     summary="Cancel an open booking",
 )
 def cancel(request: HttpRequest, reservation_id: int) -> Any:
@@ -443,7 +427,6 @@ def cancel(request: HttpRequest, reservation_id: int) -> Any:
 @router.post(
     "/reservations/{int:reservation_id}/pick-up",
     response=schemas.ReservationOut,
-    operation_id="pick_up_reservation",
     summary="Check the loaner out to the borrower; closes the booking",
 )
 def pick_up(request: HttpRequest, reservation_id: int) -> Any:
@@ -460,7 +443,6 @@ def _asset(request: HttpRequest, asset_id: int) -> Asset:
 @router.post(
     "/assets/{int:asset_id}/send-for-repair",
     response={201: schemas.MaintenanceOut},
-    operation_id="send_asset_for_repair",
     summary="Move an asset to repair (checking it in first if in use) and open a repair record",
 )
 def send_for_repair(request: HttpRequest, asset_id: int, payload: schemas.RepairSendIn) -> Any:
@@ -480,7 +462,6 @@ def send_for_repair(request: HttpRequest, asset_id: int, payload: schemas.Repair
 @router.post(
     "/assets/{int:asset_id}/return-from-repair",
     response=schemas.MaintenanceOut,
-    operation_id="return_asset_from_repair",
     summary="Bring an asset back from repair and close its repair record with the cost",
 )
 def return_from_repair(request: HttpRequest, asset_id: int, payload: schemas.RepairReturnIn) -> Any:
@@ -499,7 +480,6 @@ def return_from_repair(request: HttpRequest, asset_id: int, payload: schemas.Rep
 @router.get(
     "/assets/{int:asset_id}/maintenance-costs",
     response=dict[str, str],
-    operation_id="asset_maintenance_costs",
     summary="An asset's maintenance spend per currency (warranty-covered work excluded)",
 )
 def maintenance_costs(request: HttpRequest, asset_id: int) -> dict[str, str]:
@@ -512,7 +492,6 @@ def maintenance_costs(request: HttpRequest, asset_id: int) -> dict[str, str]:
 @router.get(
     "/repairs-per-model",
     response=list[schemas.RepairsPerModelOut],
-    operation_id="repairs_per_model",
     summary="Models by share of their assets repaired (the models that fail most)",
 )
 def repairs_report(request: HttpRequest) -> Any:
