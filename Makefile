@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo serve install dev test lint format typecheck importlint migrations-check pytest coverage e2e bench vendor clean schemathesis
+.PHONY: demo serve install dev test lint format typecheck importlint migrations-check pytest pytest-engine pytest-django coverage e2e bench vendor clean schemathesis
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,14 @@ demo: install
 serve: install
 	$(BIN)/assetgraph serve --host $(HOST) --port $(PORT)
 
-## make test: lint, format check, types, import contracts, migrations check, then the suite
+## make test: lint, format check, types, import contracts, migrations check, then the suite.
+## `make test TEST_SCOPE=database` runs only what depends on the database (the migrations check
+## and the Django suite): CI's second pass, on PostgreSQL, after a whole `make test` on SQLite.
+ifeq ($(TEST_SCOPE),database)
+test: dev migrations-check pytest-django
+else
 test: dev lint typecheck importlint migrations-check pytest
+endif
 
 lint: dev
 	$(BIN)/ruff check .
@@ -55,9 +61,13 @@ importlint: dev
 migrations-check: dev
 	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/check $(BIN)/assetgraph manage makemigrations --check --dry-run
 
-pytest: dev
-	# The pure graph engine's tests run without Django (ARCHITECTURE rule 5).
-	$(BIN)/pytest tests/graph -p no:django -q -W ignore::pytest.PytestConfigWarning
+pytest: pytest-engine pytest-django
+
+# The pure graph engine's tests run without Django (ARCHITECTURE rule 5), so without a database.
+pytest-engine: dev
+	$(BIN)/pytest tests/graph -p no:django -q -n $(PYTEST_WORKERS) -W ignore::pytest.PytestConfigWarning
+
+pytest-django: dev
 	ASSETGRAPH_DATA_DIR=$(CURDIR)/.data/test $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q --ignore=tests/graph
 
 ## make coverage: the Django suite with line coverage (report in the terminal and htmlcov/)

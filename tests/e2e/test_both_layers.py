@@ -9,15 +9,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.demo_snapshot import load_demo_once
+
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def demo_estate(e2e_roles: None) -> dict[str, Any]:
     from assetgraph.cmdb.models import CI
-    from assetgraph.demo.generator import load_demo
 
-    load_demo(seed=42)
+    load_demo_once(seed=42)
     return {
         "array": CI.objects.get(name="stor-aus1-01"),
         "hypervisor": CI.objects.current().get(name="hv-a01"),

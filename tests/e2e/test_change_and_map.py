@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.demo_snapshot import load_demo_once
+
 pytestmark = pytest.mark.e2e
 MAP_SCREENSHOT = "/tmp/e2e-dependency-map.png"  # noqa: S108 - for a human to look at
 
@@ -18,13 +20,8 @@ def demo_estate(e2e_roles: None) -> dict[str, Any]:
     """The demo company (story 4 included), written through the services."""
     from assetgraph.changes.models import ChangeRecord
     from assetgraph.cmdb.models import CI
-    from assetgraph.demo.generator import load_demo
-    from assetgraph.impact.catalogue import clear_catalogue
-    from assetgraph.impact.estate import clear_cache
 
-    clear_cache()  # the flush between tests resets audit ids: never trust a cached graph
-    clear_catalogue()
-    load_demo(seed=42, people=40)
+    load_demo_once(seed=42, people=40)
     return {
         "firmware": ChangeRecord.objects.get(title__startswith="Storage firmware"),
         "patching": ChangeRecord.objects.get(title__startswith="Patch hypervisors"),

@@ -17,16 +17,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.demo_snapshot import load_demo_once
+
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def demo_books(e2e_roles: None) -> dict[str, Any]:
     from assetgraph.cmdb.models import CI
-    from assetgraph.demo.generator import load_demo
     from assetgraph.finance.models import PurchaseOrder
 
-    load_demo(seed=42)
+    load_demo_once(seed=42)
     order = PurchaseOrder.objects.get(number="PO-FIN-0001")
     return {"order": order, "finance": CI.objects.current().get(name="Finance")}
 

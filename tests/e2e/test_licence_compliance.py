@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.demo_snapshot import load_demo_once
+
 pytestmark = pytest.mark.e2e
 SCREENSHOT = "/tmp/e2e-licence-dashboard.png"  # noqa: S108 - for a human to look at
 
@@ -19,13 +21,8 @@ SCREENSHOT = "/tmp/e2e-licence-dashboard.png"  # noqa: S108 - for a human to loo
 @pytest.fixture
 def demo_licences(e2e_roles: None) -> None:
     """The demo company with its licence stories, written through the services."""
-    from assetgraph.demo.generator import load_demo
-    from assetgraph.impact.catalogue import clear_catalogue
-    from assetgraph.impact.estate import clear_cache
 
-    clear_cache()
-    clear_catalogue()
-    load_demo(seed=42, people=40)
+    load_demo_once(seed=42, people=40)
 
 
 def test_compliance_walk(

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.demo_snapshot import load_demo_once
+
 PASSWORD = "e2e-Correct-Horse-42"  # the e2e conftest's password (sign_in uses it)
 
 pytestmark = pytest.mark.e2e
@@ -38,13 +40,8 @@ def demo(e2e_roles: None) -> dict[str, Any]:
     from assetgraph.accounts.services import set_password
     from assetgraph.cmdb.models import CI
     from assetgraph.core.actor import Actor
-    from assetgraph.demo.generator import load_demo
-    from assetgraph.impact.catalogue import clear_catalogue
-    from assetgraph.impact.estate import clear_cache
 
-    clear_cache()
-    clear_catalogue()
-    load_demo(seed=42)  # the full 300 people: the Finance map has its fan-out of laptops
+    load_demo_once(seed=42)  # the full 300 people: the Finance map has its fan-out of laptops
     from assetgraph.accounts.services import reactivate_user
 
     for user in User.objects.filter(username__in=list(ROLES)):

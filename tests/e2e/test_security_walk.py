@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.demo_snapshot import load_demo_once
+
 pytestmark = pytest.mark.e2e
 FIXTURES = Path(__file__).resolve().parent.parent / "security" / "fixtures"
 SCREENSHOT = "/tmp/e2e-security-finding.png"  # noqa: S108 - for a human to look at
@@ -23,13 +25,8 @@ SCREENSHOT = "/tmp/e2e-security-finding.png"  # noqa: S108 - for a human to look
 @pytest.fixture
 def demo_security(e2e_roles: None) -> None:
     """The demo company with its security story, written through the services."""
-    from assetgraph.demo.generator import load_demo
-    from assetgraph.impact.catalogue import clear_catalogue
-    from assetgraph.impact.estate import clear_cache
 
-    clear_cache()
-    clear_catalogue()
-    load_demo(seed=42, people=40)
+    load_demo_once(seed=42, people=40)
 
 
 def test_security_walk(
