@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
 
 from assetgraph.accounts.roles import ROLE_DESCRIPTIONS
 from assetgraph.audit.models import AuditEvent
+from assetgraph.cmdb.models import CI, Relationship
 from assetgraph.demo.generator import load_demo
 from assetgraph.org.models import Company, Location, Person
 
@@ -34,30 +37,34 @@ class _Rollback(Exception):
     pass
 
 
-def _people() -> list[tuple[str, str, str]]:
-    return list(
-        Person.objects.order_by("employee_number").values_list(
-            "first_name", "last_name", "location__path"
-        )
+def _company() -> tuple[list[Any], list[Any], list[Any]]:
+    """The people, the CIs and the relationships, in an order that does not depend on ids."""
+    people = Person.objects.order_by("employee_number").values_list(
+        "first_name", "last_name", "location__path"
     )
+    cis = CI.objects.values_list("name", "ci_class__name")  # names repeat across classes
+    rels = Relationship.objects.values_list("source__name", "type__name", "target__name")
+    return list(people), sorted(cis), sorted(rels)
 
 
-def _load_and_roll_back() -> list[tuple[str, str, str]]:
-    """Load the demo inside a transaction that is then rolled back; return its people."""
+def _load_and_roll_back() -> tuple[list[Any], list[Any], list[Any]]:
+    """Load the demo inside a transaction that is then rolled back; return what it made."""
     try:
         with transaction.atomic():
             load_demo(seed=7, people=40)
-            people = _people()
+            company = _company()
             raise _Rollback
     except _Rollback:
-        return people
+        return company
 
 
 def test_demo_is_deterministic_and_rerunning_resets_passwords() -> None:
+    """The same seed makes the same people and the same estate (CIs and relationships)."""
     first = _load_and_roll_back()
-    assert not Person.objects.exists()
+    assert not Person.objects.exists() and not CI.objects.exists()
     assert load_demo(seed=7, people=40).created
-    assert _people() == first
+    assert _company() == first
+    assert len(first[1]) > 300 and len(first[2]) > 500
     again = load_demo(seed=7, people=40)
     assert not again.created
     username, _, password = again.accounts[0]
