@@ -81,6 +81,8 @@ class AssetModel(TimestampedModel):
     """A manufacturer's product (Latitude 7440): defaults for warranty and end of life."""
 
     name = models.CharField(max_length=200)
+    # "Latitude 5440" before "Latitude 14000", case-insensitive: what lists sort by.
+    name_key = NaturalSortKeyField(source="name")
     model_number = models.CharField(max_length=100, blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="models")
     manufacturer = models.ForeignKey(
@@ -96,7 +98,7 @@ class AssetModel(TimestampedModel):
     specs = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name = "model"
         verbose_name_plural = "models"
         constraints = [
