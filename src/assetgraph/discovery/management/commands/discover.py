@@ -9,13 +9,12 @@ created on first use with the connector's defaults. Exit code 1 when the run fai
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import cli_actor, json_text
 from assetgraph.core.errors import ServiceError
 
 from ... import health, services
@@ -70,7 +69,7 @@ class Command(BaseCommand):
         except ServiceError as exc:
             raise CommandError(exc.message) from None
         if options["json"]:
-            self.stdout.write(json.dumps(_as_dict(run), indent=2, default=str))
+            self.stdout.write(json_text(_as_dict(run)))
         else:
             counts = ", ".join(f"{k} {v}" for k, v in run.counts().items())
             prefix = "dry run: " if run.dry_run else ""
