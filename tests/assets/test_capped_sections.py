@@ -145,3 +145,45 @@ def test_a_discovery_runs_diff_and_unmanaged_list_are_capped(
     rows = _csv(client.get(f"/discovery/runs/{run.pk}/diff/", {"only": "diff", "format": "csv"}))
     assert [r["item"] for r in rows] == ["host0", "host1", "host2"]
     assert browser().get(f"/discovery/runs/{run.pk}/diff/").status_code == 404
+
+
+def _vms(count: int) -> list[Any]:
+    from assetgraph.cmdb import services as cmdb
+    from assetgraph.cmdb.models import CIClass
+
+    vm = CIClass.objects.get(name="Virtual Machine")
+    return [
+        cmdb.create_ci(Actor.system(), {"name": f"cap-vm{i}", "ci_class": vm}) for i in range(count)
+    ]
+
+
+def test_health_offenders_and_unmanaged_hardware_are_capped(
+    browser: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetgraph.cmdb.models import CI
+    from assetgraph.discovery import assets as discovery_assets
+    from assetgraph.discovery import health
+
+    cis = _vms(3)
+    ids = [ci.pk for ci in cis]
+    class_id = cis[0].ci_class_id
+    monkeypatch.setattr(health, "compute", lambda: {"offenders": {class_id: {"stale": ids}}})
+    monkeypatch.setattr(discovery_views, "OFFENDERS_CAP", 2)
+    client = browser("Admin")
+    url = f"/discovery/health/{class_id}/stale/"
+    page = client.get(url).content.decode()
+    assert "Showing 2 of 3" in page and "only=offenders" in page
+    rows = _csv(client.get(url, {"only": "offenders", "format": "csv"}))
+    assert sorted(r["name"] for r in rows) == ["cap-vm0", "cap-vm1", "cap-vm2"]
+    monkeypatch.setattr(discovery_views, "UNMANAGED_CAP", 2)
+    monkeypatch.setattr(
+        discovery_assets,
+        "unmanaged",
+        lambda user: CI.objects.filter(pk__in=ids).select_related("ci_class").order_by("name_key"),
+    )
+    page = client.get("/discovery/unmanaged/").content.decode()
+    assert "3 devices" in page and "Showing 2 of 3" in page
+    alone = client.get("/discovery/unmanaged/", {"only": "unmanaged", "offset": 2}).content.decode()
+    assert f"3{DASH}3 of 3" in alone and "cap-vm2" in alone
+    rows = _csv(client.get("/discovery/unmanaged/", {"only": "unmanaged", "format": "csv"}))
+    assert [r["name"] for r in rows] == ["cap-vm0", "cap-vm1", "cap-vm2"]

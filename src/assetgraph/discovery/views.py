@@ -324,6 +324,16 @@ def _story(overall: dict[str, Any], history: list[dict[str, Any]]) -> str:
     )
 
 
+# CIs per page behind a health number; more say "Showing 500 of N" (issue 17).
+OFFENDERS_CAP = 500
+OFFENDER_COLUMNS = [
+    ("id", lambda ci: ci.pk),
+    ("name", lambda ci: ci.name),
+    ("class", lambda ci: ci.ci_class.name),
+    ("source", lambda ci: ci.source),
+]
+
+
 @login_required
 def health_offenders(request: AuthedRequest, class_id: int, measure: str) -> HttpResponse:
     """The CIs behind one number of the dashboard."""
@@ -332,12 +342,24 @@ def health_offenders(request: AuthedRequest, class_id: int, measure: str) -> Htt
         raise Http404("unknown measure")
     result = health.compute()
     ids = result["offenders"].get(class_id, {}).get(measure, [])
-    cis = restrict(CI.objects.filter(pk__in=ids[:500]), request.user).select_related("ci_class")
+    section = "offenders"
+
+    def visible(chunk: list[int]) -> Any:
+        return restrict(CI.objects.filter(pk__in=chunk), request.user).select_related("ci_class")
+
+    every = (ci for i in range(0, len(ids), 500) for ci in visible(ids[i : i + 500]))
+    exported = export_section(request, section, every, OFFENDER_COLUMNS, f"health-{measure}")
+    if exported is not None:
+        return exported
+    shown = cap_rows(request, section, ids, OFFENDERS_CAP)
+    cis = visible(shown.rows)
     return render(
         request,
         "discovery/page.html",
         {
             "title": f"{measure.replace('_', ' ').capitalize()} CIs",
+            "capped": shown,
+            "back_url": request.path if shown.full else "",
             "tables": [
                 {
                     "title": f"{len(ids)} CIs",
