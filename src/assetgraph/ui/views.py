@@ -368,7 +368,7 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         full = (
             reverse("ui:audit_log")
             + "?"
-            + urlencode({"object_type": "accounts.user", "object_id": user.pk})
+            + urlencode({"object_type": "accounts.user", "object_id": str(user.pk)})
         )
     tokens = (
         list(restrict(APIToken.objects.filter(user=user), request.user, "view"))
