@@ -108,7 +108,7 @@ def test_imported_people_get_their_key_on_create_and_on_update() -> None:
     assert keys == {"NATI1": joined_key("Node1", "Ann"), "NATI2": joined_key("node9", "Bo")}
 
 
-def test_departments_and_models_sort_naturally(api: Callable[..., Client]) -> None:
+def test_departments_models_and_categories_sort_naturally(api: Callable[..., Client]) -> None:
     for name in NAMES:
         org.create_department(SYSTEM, {"name": f"Team {name}"})
     body = api("Admin").get("/api/org/departments/", {"ordering": "name", "limit": 500}).json()
@@ -125,9 +125,15 @@ def test_departments_and_models_sort_naturally(api: Callable[..., Client]) -> No
     names = [r["name"] for r in body["results"] if r["name"].startswith("NM ")]
     assert names == [f"NM {n}" for n in ORDER]
     assert [m.name for m in AssetModel.objects.filter(name__startswith="NM ")] == names
+    for name in NAMES:
+        assets.create_category(SYSTEM, {"name": f"Kind {name}", "kind": "laptop"})
+    body = api("Admin").get("/api/assets/categories/", {"ordering": "name", "limit": 500}).json()
+    names = [r["name"] for r in body["results"] if r["name"].startswith("Kind ")]
+    assert names == [f"Kind {n}" for n in ORDER]
+    assert [c.name for c in Category.objects.filter(name__startswith="Kind ")] == names
 
 
 def test_the_new_sort_key_columns_are_indexed() -> None:
-    for model in (Person, Company, Department, AssetModel):
+    for model in (Person, Company, Department, AssetModel, Category):
         field: Any = model._meta.get_field("name_key")
         assert field.db_index and not field.editable

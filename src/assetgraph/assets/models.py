@@ -48,6 +48,7 @@ class Category(TimestampedModel):
     """A kind of hardware (Laptops, Monitors…): groups models, carries acceptance terms."""
 
     name = models.CharField(max_length=100)
+    name_key = NaturalSortKeyField(source="name")
     kind = models.CharField(max_length=20, choices=CategoryKindChoices.choices)
     requires_acceptance = models.BooleanField(
         default=False, help_text="Custodians must accept the terms when they receive one."
@@ -61,7 +62,7 @@ class Category(TimestampedModel):
     )
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name_plural = "categories"
         constraints = [
             models.UniqueConstraint(Lower("name"), name="assets_category_unique_name"),
