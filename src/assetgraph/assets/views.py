@@ -554,7 +554,8 @@ def alerts(request: AuthedRequest) -> HttpResponse:
             }
         )
     people = restrict(Person.objects.all(), request.user)
-    pending = _pending_acceptances(request, visible, windows)
+    shows_pending = only in ("", PENDING_SECTION)
+    pending = _pending_acceptances(request, visible, windows) if shows_pending else None
     context = {
         "days": windows["warranty_days"],
         "months": windows["eol_months"],
@@ -563,6 +564,6 @@ def alerts(request: AuthedRequest) -> HttpResponse:
         "sections": sections,
         "all_url": "?" + urlencode(windows),
         "leavers": [] if only else reports.leavers_with_assets(people, visible),
-        "pending": pending if only in ("", PENDING_SECTION) else None,
+        "pending": pending,
     }
     return render(request, "assets/alerts.html", context)
