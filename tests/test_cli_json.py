@@ -202,3 +202,11 @@ def test_uncapped_records_of_a_check_out_are_iso(
     )
     out = _json("custody", "checkin", asset.asset_tag)
     assert out["checked_in"] == [{"asset": asset.asset_tag, "state": "in_stock"}]
+
+
+def test_directory_runs() -> None:
+    from assetgraph.integrations.models import DirectorySyncRun
+
+    assert _json("directory", "runs") == []
+    fields = {f.name for f in DirectorySyncRun._meta.concrete_fields}
+    assert {"started", "state", "trigger"} <= fields  # what the document reports
