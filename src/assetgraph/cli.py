@@ -69,6 +69,9 @@ commands:
   roles [--markdown]            show the built-in roles and their permissions
   manage COMMAND ...            any Django management command
 
+--json on every command that prints results: one JSON document on standard output (ISO dates,
+decimals as strings); an error adds {"error": ..., "exit": N} (docs/cli.md).
+
 configuration comes from ASSETGRAPH_* environment variables (see docs/configuration.md)."""
 
 

@@ -38,7 +38,7 @@ def test_ci_list_has_a_header_and_json(estate: dict[str, Any]) -> None:
     lines = _cli("ci", "list").splitlines()
     assert lines[0] == "id\tclass\tname\tstatus"
     assert any("\tfin-vm-01\t" in line for line in lines[1:])
-    rows = [json.loads(line) for line in _cli("ci", "list", "--json").splitlines()]
+    rows = json.loads(_cli("ci", "list", "--json"))  # one document: an array
     vm = next(r for r in rows if r["name"] == "fin-vm-01")
     assert vm == {
         "id": estate["vm"].pk,

@@ -8,6 +8,7 @@ browser's ``BarcodeDetector`` where it exists (no inline script: the CSP forbids
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -27,6 +28,7 @@ from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.framework.redaction import history_events
 from assetgraph.org.models import Location
+from assetgraph.ui.capping import cap_rows, export_section
 from assetgraph.ui.generic import prepare_form
 from assetgraph.ui.history import describe
 from assetgraph.ui.paging import keyset_page
@@ -66,12 +68,50 @@ def _campaign(request: AuthedRequest, pk: int, action: str = "view") -> AuditCam
     return audits.attach_counts(campaign)
 
 
+# Rows per capped list of these pages; more say "Showing N of M", page and export (issue 17).
+CAMPAIGN_CAP = 200
+DUE_CAP = 500
+
+
+def _count(campaign: Any, result: str) -> int:
+    counts: dict[str, int] = getattr(audits.attach_counts(campaign), "result_counts", {})
+    return int(counts.get(result, 0))
+
+
+CAMPAIGN_COLUMNS = [
+    ("id", lambda c: c.pk),
+    ("name", lambda c: c.name),
+    ("location", lambda c: c.location.path),
+    ("status", lambda c: c.status),
+    ("started_at", lambda c: c.started_at),
+    ("started_by", lambda c: c.started_by),
+    ("closed_at", lambda c: c.closed_at),
+    *((result, lambda c, r=result: _count(c, r)) for result in ("expected", *audits.RESULTS)),
+]
+DUE_COLUMNS = [
+    ("id", lambda a: a.pk),
+    ("asset_tag", lambda a: a.asset_tag),
+    ("model", lambda a: a.model.name),
+    ("location", lambda a: a.location.path if a.location else ""),
+    ("last_audit_date", lambda a: a.last_audit_date),
+    ("next_audit_due", lambda a: a.next_audit_due),
+]
+
+
 @login_required
 def audit_list(request: AuthedRequest) -> HttpResponse:
-    """Campaigns, newest first, with their counts."""
+    """Campaigns, newest first, with their counts: the first :data:`CAMPAIGN_CAP`, saying so
+    when there are more (``?only=campaigns`` pages through all, ``&format=csv`` exports)."""
     if not has_perm(request.user, CAMPAIGN, "view"):
         raise PermissionDenied("you may not view audit campaigns")
-    campaigns = [audits.attach_counts(c) for c in audits.campaigns_for(request.user)[:200]]
+    every = (
+        audits.campaigns_for(request.user).select_related("location").order_by("-started_at", "-pk")
+    )
+    exported = export_section(request, "campaigns", every, CAMPAIGN_COLUMNS, "audit-campaigns")
+    if exported is not None:
+        return exported
+    campaigns = cap_rows(request, "campaigns", every, CAMPAIGN_CAP)
+    campaigns.rows = [audits.attach_counts(c) for c in campaigns.rows]
     context = {"campaigns": campaigns, "can_start": has_perm(request.user, CAMPAIGN, "add")}
     return render(request, "assets/audit_list.html", context)
 
@@ -202,10 +242,26 @@ def audits_due(request: AuthedRequest) -> HttpResponse:
     days = int(value) if value.isdigit() and int(value) <= 3650 else 30
     visible = restrict(Asset.objects.all(), request.user)
     today = timezone.localdate()
+    lists = {
+        "audits-overdue": reports.audits_overdue(visible, today),
+        "audits-due": reports.audits_due(visible, days, today).exclude(next_audit_due__lt=today),
+    }
+    for section, rows in lists.items():
+        related = rows.select_related("model", "location")
+        exported = export_section(request, section, related, DUE_COLUMNS, section)
+        if exported is not None:
+            return exported
+    only = request.GET.get("only", "")
+    shown = {
+        key: cap_rows(request, key, rows, DUE_CAP, params={"days": days})
+        for key, rows in lists.items()
+        if only in ("", key)
+    }
     context = {
         "days": days,
-        "overdue": reports.audits_overdue(visible, today)[:500],
-        "due": reports.audits_due(visible, days, today).exclude(next_audit_due__lt=today)[:500],
+        "overdue": shown.get("audits-overdue"),
+        "due": shown.get("audits-due"),
+        "all_url": "?" + urlencode({"days": days}),
     }
     return render(request, "assets/audits_due.html", context)
 

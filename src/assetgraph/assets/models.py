@@ -48,6 +48,7 @@ class Category(TimestampedModel):
     """A kind of hardware (Laptops, Monitors…): groups models, carries acceptance terms."""
 
     name = models.CharField(max_length=100)
+    name_key = NaturalSortKeyField(source="name")
     kind = models.CharField(max_length=20, choices=CategoryKindChoices.choices)
     requires_acceptance = models.BooleanField(
         default=False, help_text="Custodians must accept the terms when they receive one."
@@ -61,7 +62,7 @@ class Category(TimestampedModel):
     )
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name_plural = "categories"
         constraints = [
             models.UniqueConstraint(Lower("name"), name="assets_category_unique_name"),
@@ -81,6 +82,8 @@ class AssetModel(TimestampedModel):
     """A manufacturer's product (Latitude 7440): defaults for warranty and end of life."""
 
     name = models.CharField(max_length=200)
+    # "Latitude 5440" before "Latitude 14000", case-insensitive: what lists sort by.
+    name_key = NaturalSortKeyField(source="name")
     model_number = models.CharField(max_length=100, blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="models")
     manufacturer = models.ForeignKey(
@@ -96,7 +99,7 @@ class AssetModel(TimestampedModel):
     specs = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name = "model"
         verbose_name_plural = "models"
         constraints = [

@@ -88,7 +88,7 @@ CATEGORY = Resource(
     create=services.create_category,
     update=services.update_category,
     delete=services.delete_category,
-    orderings={"name": "name", "id": "pk"},
+    orderings={"name": "name_key", "id": "pk"},
     default_ordering="name",
     columns=[
         Column("Name", lambda c: c.name, order="name", link=True),
@@ -122,7 +122,7 @@ MODEL = Resource(
     create=services.create_model,
     update=services.update_model,
     delete=services.delete_model,
-    orderings={"name": "name", "id": "pk"},
+    orderings={"name": "name_key", "id": "pk"},
     default_ordering="name",
     select_related=("category", "manufacturer"),
     columns=[

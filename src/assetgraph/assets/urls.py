@@ -11,6 +11,7 @@ app_name = "assets"
 # point. The asset detail and form pages are its own (custody tabs, typed custom fields).
 urlpatterns = [
     path("assets/<int:pk>/", views.asset_detail, name="asset_detail"),
+    path("assets/<int:pk>/audits/", views.asset_audits, name="asset_audits"),
     path("assets/add/", asset_form_views.asset_edit, name="asset_add"),
     path("assets/<int:pk>/edit/", asset_form_views.asset_edit, name="asset_edit"),
     path("assets/custom-fields/", asset_form_views.asset_custom_fields, name="asset_custom_fields"),

@@ -23,6 +23,7 @@ from assetgraph.core.exporting import export_response
 from assetgraph.framework.flags import OutagePreview, outage_preview
 from assetgraph.framework.spec import render_sections
 from assetgraph.org.models import Person
+from assetgraph.ui.capping import Capped, cap_rows, export_section
 from assetgraph.ui.generic import (
     apply_service_errors,
     link,
@@ -63,6 +64,55 @@ def _money(asset: Asset, request: HttpRequest) -> str:
     return f"{asset.cost:,.2f} {asset.currency}"
 
 
+# An asset's audits shown on its page; more say "Showing 50 of N" and link to all (issue 17).
+AUDIT_ITEMS_CAP = 50
+AUDIT_ITEM_COLUMNS = [
+    ("campaign", lambda i: i.campaign.name),
+    ("location", lambda i: i.campaign.location.path),
+    ("status", lambda i: i.campaign.status),
+    ("result", lambda i: i.result),
+    ("relocated", lambda i: i.relocated),
+    ("scanned_at", lambda i: i.scanned_at),
+    ("scanned_by", lambda i: i.scanned_by),
+]
+
+
+def _audit_item_rows(request: AuthedRequest, asset: Asset) -> Any:
+    """The asset's audit items in campaigns the user may see, newest campaign first."""
+    if not has_perm(request.user, "assets.auditcampaign", "view"):
+        return AuditItem.objects.none()
+    return (
+        AuditItem.objects.filter(
+            asset=asset, campaign__in=restrict(AuditCampaign.objects.all(), request.user)
+        )
+        .select_related("campaign__location")
+        .order_by("-campaign__started_at", "-pk")
+    )
+
+
+def _audit_items(request: AuthedRequest, asset: Asset) -> Capped:
+    full = reverse("ui:assets:asset_audits", args=[asset.pk])
+    return cap_rows(
+        request, "audits", _audit_item_rows(request, asset), AUDIT_ITEMS_CAP, base_url=full
+    )
+
+
+@login_required
+def asset_audits(request: AuthedRequest, pk: int) -> HttpResponse:
+    """All the audits an asset was part of, paged (``?offset=``), and their export
+    (``?only=audits&format=csv``): where the asset page's capped Audits tab links."""
+    asset = _asset(request, pk)
+    rows = _audit_item_rows(request, asset)
+    exported = export_section(
+        request, "audits", rows, AUDIT_ITEM_COLUMNS, f"asset-{asset.asset_tag}-audits"
+    )
+    if exported is not None:
+        return exported
+    base = reverse("ui:assets:asset_audits", args=[asset.pk])
+    items = cap_rows(request, "audits", rows, AUDIT_ITEMS_CAP, base_url=base, alone=True)
+    return render(request, "assets/asset_audits.html", {"object": asset, "audit_items": items})
+
+
 @login_required
 def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """Overview (identity, custody, purchase, warranty, EOL, custom fields), custody, history."""
@@ -72,18 +122,7 @@ def asset_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         CustodyRecord.objects.filter(asset=asset).select_related("person", "location", "parent")
     )
     today = timezone.localdate()
-    audit_items = (
-        list(
-            AuditItem.objects.filter(
-                asset=asset,
-                campaign__in=restrict(AuditCampaign.objects.all(), user),
-            )
-            .select_related("campaign__location")
-            .order_by("-campaign__started_at")[:50]
-        )
-        if has_perm(user, "assets.auditcampaign", "view")
-        else []
-    )
+    audit_items = _audit_items(request, asset)
     overview = [
         ("Model", link(asset.model, "ui:assets:assetmodel_detail")),
         ("Category", link(asset.model.category, "ui:assets:category_detail")),
@@ -368,17 +407,34 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "assets/accept.html", {"record": record})
 
 
-def _pending_acceptances(request: HttpRequest, visible: Any) -> list[dict[str, Any]]:
-    """Open check-outs waiting for the custodian's acceptance, each with its full link (to send
-    by hand until notifications e-mail it)."""
-    records = (
+# Pending acceptances shown on the alerts page; more say "Showing 200 of N" (issue 17).
+PENDING_CAP = 200
+PENDING_SECTION = "pending-acceptances"
+PENDING_COLUMNS = [
+    ("asset_tag", lambda r: r.asset.asset_tag),
+    ("custodian", lambda r: str(r.person) if r.person else ""),
+    ("checked_out_at", lambda r: r.checked_out_at),
+    ("expected_return", lambda r: r.expected_return),
+]
+
+
+def _pending_records(visible: Any) -> Any:
+    return (
         CustodyRecord.objects.filter(
             checked_in_at__isnull=True, acceptance=AcceptanceChoices.PENDING, asset__in=visible
         )
         .select_related("asset", "person")
-        .order_by("checked_out_at", "pk")[:200]
+        .order_by("checked_out_at", "pk")
     )
-    return [
+
+
+def _pending_acceptances(request: HttpRequest, visible: Any, windows: dict[str, int]) -> Capped:
+    """Open check-outs waiting for the custodian's acceptance, each with its full link (to send
+    by hand until notifications e-mail it); capped, saying so, with the full list paged."""
+    pending = cap_rows(
+        request, PENDING_SECTION, _pending_records(visible), PENDING_CAP, params=windows
+    )
+    pending.rows = [
         {
             "record": r,
             "link": request.build_absolute_uri(
@@ -387,8 +443,9 @@ def _pending_acceptances(request: HttpRequest, visible: Any) -> list[dict[str, A
             if r.acceptance_token
             else "",
         }
-        for r in records
+        for r in pending.rows
     ]
+    return pending
 
 
 # Rows per alert section; a longer section says "Showing 200 of N" and links to its full,
@@ -451,7 +508,14 @@ def alerts(request: AuthedRequest) -> HttpResponse:
         raise PermissionDenied("you may not view assets")
     windows, groups = _alert_groups(request)
     only = request.GET.get("only", "")
-    if only and only not in {g[0] for g in groups}:
+    visible = restrict(Asset.objects.all(), request.user)
+    if only == PENDING_SECTION:
+        exported = export_section(
+            request, only, _pending_records(visible), PENDING_COLUMNS, "pending-acceptances"
+        )
+        if exported is not None:
+            return exported
+    elif only and only not in {g[0] for g in groups}:
         return HttpResponse("only: no such alert section", status=422, content_type="text/plain")
     if only and request.GET.get("format"):
         queryset = next(q for gid, _t, q in groups if gid == only)
@@ -490,7 +554,8 @@ def alerts(request: AuthedRequest) -> HttpResponse:
             }
         )
     people = restrict(Person.objects.all(), request.user)
-    visible = restrict(Asset.objects.all(), request.user)
+    shows_pending = only in ("", PENDING_SECTION)
+    pending = _pending_acceptances(request, visible, windows) if shows_pending else None
     context = {
         "days": windows["warranty_days"],
         "months": windows["eol_months"],
@@ -499,6 +564,6 @@ def alerts(request: AuthedRequest) -> HttpResponse:
         "sections": sections,
         "all_url": "?" + urlencode(windows),
         "leavers": [] if only else reports.leavers_with_assets(people, visible),
-        "pending": [] if only else _pending_acceptances(request, visible),
+        "pending": pending,
     }
     return render(request, "assets/alerts.html", context)

@@ -454,7 +454,7 @@ def _teams(user: Any, services: list[CI]) -> list[Department]:
     ids = {s.owning_team_id for s in services if s.owning_team_id}
     if not ids or (user is not None and not has_perm(user, "org.department", "view")):
         return []
-    return list(_visible(user, Department.objects.filter(pk__in=ids)).order_by("name"))
+    return list(_visible(user, Department.objects.filter(pk__in=ids)).order_by("name_key", "pk"))
 
 
 def _people(user: Any, impact: EstateImpact) -> tuple[list[Person], int]:
@@ -477,12 +477,12 @@ def _people(user: Any, impact: EstateImpact) -> tuple[list[Person], int]:
             )
         )
     ordered = sorted(custodians)
-    rows: list[tuple[str, str, int]] = []
+    rows: list[tuple[str, int]] = []
     for i in range(0, len(ordered), CHUNK):
         people = _visible(user, Person.objects.filter(pk__in=ordered[i : i + CHUNK]))
-        rows.extend(people.values_list("last_name", "first_name", "pk"))
+        rows.extend(people.values_list("name_key", "pk"))
     rows.sort()
-    first = [pk for _, _, pk in rows[:MAX_LISTED]]
+    first = [pk for _, pk in rows[:MAX_LISTED]]
     by_pk = Person.objects.in_bulk(first)
     return [by_pk[pk] for pk in first if pk in by_pk], len(rows)
 

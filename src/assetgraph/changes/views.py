@@ -313,19 +313,29 @@ def change_urls() -> list[URLPattern]:
 
 
 # ------------------------------------------------------------------------------ CI page
+CI_CHANGES_CAP = 10
+
+
 def ci_changes_section(request: HttpRequest, ci: CI) -> dict[str, Any] | None:
     """The CI page's "Changes" section: recent and planned changes touching it."""
     if not has_perm(request.user, "changes.changerecord", "view"):
         return None
-    changes = list(
+    visible = (
         restrict(ChangeRecord.objects.filter(items__ci=ci), request.user, "view")
         .exclude(state="cancelled")
-        .order_by("-planned_start", "-pk")[:10]
+        .order_by("-planned_start", "-pk")
     )
+    changes = list(visible[: CI_CHANGES_CAP + 1])
     if not changes:
         return None
+    capped = len(changes) > CI_CHANGES_CAP
+    changes = changes[:CI_CHANGES_CAP]
     return {
         "title": "Changes touching this CI",
+        # Capped: "Showing 10 of N", the CI's changes in the change list and their export.
+        "more_url": reverse("ui:changes:changerecord_list") + f"?ci_id={ci.pk}" if capped else None,
+        "total": visible.count() if capped else len(changes),
+        "export_url": f"/api/impact/changes/export?format=csv&ci_id={ci.pk}",
         "headers": ["Change", "State", "Planned window"],
         "rows": [
             [link(c, "ui:changes:changerecord_detail"), c.get_state_display(), change_window(c)]

@@ -35,8 +35,15 @@ def natural_key(text: str | None) -> str:
     return _DIGITS.sub(number, folded)
 
 
+def joined_key(*parts: object) -> str:
+    """The sort key of several text values read in order ("Tran", "Lan" → as "tran lan"): a
+    person sorts by last name, then first name, in one indexed column."""
+    return natural_key(" ".join(str(part) if part is not None else "" for part in parts))
+
+
 class NaturalSortKeyField(models.CharField):  # type: ignore[type-arg]
-    """The natural sort key of another text field of the same model (``source``).
+    """The natural sort key of another text field of the same model (``source``), or of
+    several read in order (a tuple: a person's last and first names).
 
     Not editable, not audited (it is derived), indexed; kept current by ``pre_save``.
     """
@@ -44,8 +51,9 @@ class NaturalSortKeyField(models.CharField):  # type: ignore[type-arg]
     audited = False
     derived = True
 
-    def __init__(self, *args: Any, source: str = "name", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, source: str | tuple[str, ...] = "name", **kwargs: Any) -> None:
         self.source = source
+        self.sources: tuple[str, ...] = (source,) if isinstance(source, str) else tuple(source)
         kwargs.setdefault("max_length", 600)
         kwargs.setdefault("db_index", True)
         kwargs.setdefault("default", "")
@@ -58,8 +66,14 @@ class NaturalSortKeyField(models.CharField):  # type: ignore[type-arg]
         kwargs.pop("editable", None)
         return name, path, args, kwargs
 
+    def key_for(self, instance: Any) -> str:
+        """The key of ``instance`` from its current source values."""
+        return joined_key(*(getattr(instance, name, "") for name in self.sources))[
+            : self.max_length
+        ]
+
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        value = natural_key(getattr(model_instance, self.source, ""))[: self.max_length]
+        value = self.key_for(model_instance)
         setattr(model_instance, self.attname, value)
         return value
 
@@ -73,7 +87,7 @@ def sort_key_updates(
     keys = [
         f
         for f in model._meta.concrete_fields
-        if isinstance(f, NaturalSortKeyField) and f.source in names
+        if isinstance(f, NaturalSortKeyField) and names.intersection(f.sources)
     ]
     if keys:
         for instance in instances:
@@ -82,18 +96,20 @@ def sort_key_updates(
     return [f.name for f in keys]
 
 
-__all__ = ["NaturalSortKeyField", "natural_key", "sort_key_updates"]
+__all__ = ["NaturalSortKeyField", "joined_key", "natural_key", "sort_key_updates"]
 
 
 def fill_name_keys(app_label: str, model_name: str) -> Any:
     """A data migration's forward function: existing rows of the model get their natural sort
-    key (new and changed rows get it on save). Works on the migration's historical model."""
+    key (new and changed rows get it on save). Works on the migration's historical model,
+    whose ``name_key`` field says which source fields it reads."""
 
     def forward(apps: Any, schema_editor: Any) -> None:
         model = apps.get_model(app_label, model_name)
+        field = model._meta.get_field("name_key")
         pending: list[Any] = []
-        for row in model.objects.only("pk", "name").iterator(chunk_size=2000):
-            row.name_key = natural_key(row.name)
+        for row in model.objects.only("pk", *field.sources).iterator(chunk_size=2000):
+            row.name_key = field.key_for(row)
             pending.append(row)
             if len(pending) >= 2000:
                 model.objects.bulk_update(pending, ["name_key"])

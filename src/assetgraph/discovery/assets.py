@@ -45,7 +45,7 @@ def unmanaged(user: Any) -> QuerySet[CI]:
         CI.objects.current()
         .filter(asset__isnull=True, ci_class_id__in=hardware_class_ids(), pk__in=seen)
         .select_related("ci_class")
-        .order_by("name", "pk")
+        .order_by("name_key", "pk")
     )
     return restrict(queryset, user, "view")
 

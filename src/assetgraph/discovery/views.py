@@ -22,6 +22,7 @@ from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import ui_actor
 from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
+from assetgraph.ui.capping import cap_rows, export_section
 from assetgraph.ui.generic import link
 
 from . import assets, health, jobs, services
@@ -48,12 +49,19 @@ def _ci_link(ci: CI) -> dict[str, str] | str:
 # --- related tables and the CI section --------------------------------------------------------
 
 
-def run_diff_table(request: HttpRequest, run: DiscoveryRun) -> dict[str, Any] | None:
-    """A run page's diff: what each item did (created, updated with changes, queued)."""
-    if not run.diff:
-        return None
+# Diff entries shown on a run's page; more say "Showing 200 of N" and link to all (issue 17).
+DIFF_CAP = 200
+DIFF_COLUMNS = [
+    ("item", lambda row: row[0]),
+    ("outcome", lambda row: row[1]),
+    ("changed", lambda row: row[2]),
+]
+
+
+def _diff_rows(run: DiscoveryRun) -> list[list[Any]]:
+    """Each diff entry as (item, outcome, changed fields)."""
     rows = []
-    for entry in run.diff[:200]:
+    for entry in run.diff or []:
         changes = entry.get("changes") or {}
         rows.append(
             [
@@ -62,7 +70,49 @@ def run_diff_table(request: HttpRequest, run: DiscoveryRun) -> dict[str, Any] | 
                 ", ".join(sorted(changes)) if isinstance(changes, dict) else "",
             ]
         )
-    return {"title": "Diff", "headers": ["Item", "Outcome", "Changed"], "rows": rows}
+    return rows
+
+
+def run_diff_table(request: HttpRequest, run: DiscoveryRun) -> dict[str, Any] | None:
+    """A run page's diff: what each item did (created, updated with changes, queued); capped,
+    saying so, with the full list and its export."""
+    if not run.diff:
+        return None
+    full = reverse("ui:discovery:run_diff", args=[run.pk])
+    shown = cap_rows(request, "diff", _diff_rows(run), DIFF_CAP, base_url=full)
+    return {
+        "title": "Diff",
+        "headers": ["Item", "Outcome", "Changed"],
+        "rows": shown.rows,
+        "total": shown.total,
+        "more_url": shown.full_url or None,
+        "export_url": shown.export_url,
+    }
+
+
+@login_required
+def run_diff(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A run's whole diff, paged (``?offset=``), and its export (``?only=diff&format=csv``)."""
+    try:
+        run = get_object_or_404(DiscoveryRun.objects.all(), request.user, "view", pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainPermissionDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+    rows = _diff_rows(run)
+    exported = export_section(request, "diff", rows, DIFF_COLUMNS, f"discovery-run-{run.pk}-diff")
+    if exported is not None:
+        return exported
+    base = reverse("ui:discovery:run_diff", args=[run.pk])
+    shown = cap_rows(request, "diff", rows, DIFF_CAP, base_url=base, alone=True)
+    table = {"title": "Diff", "headers": ["Item", "Outcome", "Changed"], "rows": shown.rows}
+    context = {
+        "title": f"Diff of {run}",
+        "capped": shown,
+        "back_url": reverse("ui:discovery:discoveryrun_detail", args=[run.pk]),
+        "tables": [table],
+    }
+    return render(request, "discovery/page.html", context)
 
 
 def queue_candidates_table(request: HttpRequest, item: ReconciliationItem) -> dict[str, Any] | None:
@@ -274,6 +324,16 @@ def _story(overall: dict[str, Any], history: list[dict[str, Any]]) -> str:
     )
 
 
+# CIs per page behind a health number; more say "Showing 500 of N" (issue 17).
+OFFENDERS_CAP = 500
+OFFENDER_COLUMNS = [
+    ("id", lambda ci: ci.pk),
+    ("name", lambda ci: ci.name),
+    ("class", lambda ci: ci.ci_class.name),
+    ("source", lambda ci: ci.source),
+]
+
+
 @login_required
 def health_offenders(request: AuthedRequest, class_id: int, measure: str) -> HttpResponse:
     """The CIs behind one number of the dashboard."""
@@ -282,12 +342,24 @@ def health_offenders(request: AuthedRequest, class_id: int, measure: str) -> Htt
         raise Http404("unknown measure")
     result = health.compute()
     ids = result["offenders"].get(class_id, {}).get(measure, [])
-    cis = restrict(CI.objects.filter(pk__in=ids[:500]), request.user).select_related("ci_class")
+    section = "offenders"
+
+    def visible(chunk: list[int]) -> Any:
+        return restrict(CI.objects.filter(pk__in=chunk), request.user).select_related("ci_class")
+
+    every = (ci for i in range(0, len(ids), 500) for ci in visible(ids[i : i + 500]))
+    exported = export_section(request, section, every, OFFENDER_COLUMNS, f"health-{measure}")
+    if exported is not None:
+        return exported
+    shown = cap_rows(request, section, ids, OFFENDERS_CAP)
+    cis = visible(shown.rows)
     return render(
         request,
         "discovery/page.html",
         {
             "title": f"{measure.replace('_', ' ').capitalize()} CIs",
+            "capped": shown,
+            "back_url": request.path if shown.full else "",
             "tables": [
                 {
                     "title": f"{len(ids)} CIs",
@@ -302,6 +374,17 @@ def health_offenders(request: AuthedRequest, class_id: int, measure: str) -> Htt
 # --- assets meet discovery ------------------------------------------------------------------------
 
 
+# Unmanaged devices per page; more say "Showing 500 of N", page and export (issue 17).
+UNMANAGED_CAP = 500
+UNMANAGED_COLUMNS = [
+    ("id", lambda ci: ci.pk),
+    ("name", lambda ci: ci.name),
+    ("class", lambda ci: ci.ci_class.name),
+    ("serial_number", lambda ci: ci.attributes.get("serial_number") or ""),
+    ("source", lambda ci: ci.source),
+]
+
+
 @login_required
 def unmanaged_list(request: AuthedRequest) -> HttpResponse:
     """Discovered hardware with no asset: make it an asset, or link it by serial number."""
@@ -310,8 +393,13 @@ def unmanaged_list(request: AuthedRequest) -> HttpResponse:
         request.user, "cmdb.ci", "change"
     )
     models = [(m.pk, str(m)) for m in restrict(AssetModel.objects.all(), request.user)[:200]]
+    every = assets.unmanaged(request.user)
+    exported = export_section(request, "unmanaged", every, UNMANAGED_COLUMNS, "unmanaged")
+    if exported is not None:
+        return exported
+    shown = cap_rows(request, "unmanaged", every, UNMANAGED_CAP)
     rows = []
-    for ci in assets.unmanaged(request.user)[:500]:
+    for ci in shown.rows:
         serial = ci.attributes.get("serial_number") or ""
         make = (
             {
@@ -338,9 +426,11 @@ def unmanaged_list(request: AuthedRequest) -> HttpResponse:
         {
             "title": "Unmanaged hardware",
             "intro": "Hardware discovery has seen that no asset in the register stands for.",
+            "capped": shown,
+            "back_url": request.path if shown.full else "",
             "tables": [
                 {
-                    "title": f"{len(rows)} devices",
+                    "title": f"{shown.total} devices",
                     "headers": ["CI", "Class", "Serial", "Source", "", ""],
                     "rows": rows,
                 }
@@ -484,6 +574,7 @@ def discovery_urls() -> list[URLPattern]:
         # the generic list pages link "Add" here: a run is added by uploading a file; queue
         # items are added by runs only
         path("runs/add/", upload, name="discoveryrun_add"),
+        path("runs/<int:pk>/diff/", run_diff, name="run_diff"),
         path("queue/add/", queue_add, name="reconciliationitem_add"),
         path("health/", health_dashboard, name="health"),
         path("health/<int:class_id>/<str:measure>/", health_offenders, name="health_offenders"),

@@ -263,7 +263,7 @@ def resolve_person(who: Any, text: str) -> Person:
         tries.append(Q(first_name__iexact=first, last_name__iexact=last.strip()))
     tries += [Q(first_name__iexact=wanted) | Q(last_name__iexact=wanted)]
     for condition in tries:
-        matches = list(people.filter(condition).order_by("last_name", "first_name", "pk")[:6])
+        matches = list(people.filter(condition).order_by("name_key", "pk")[:6])
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:

@@ -303,7 +303,7 @@ def leavers(request: AuthedRequest) -> HttpResponse:
             status__in=[PersonStatusChoices.LEAVING, PersonStatusChoices.LEFT],
             pk__in=Allocation.objects.filter(reclaimed_at__isnull=True).values("person_id"),
         )
-        .order_by("last_name", "first_name")
+        .order_by("name_key", "pk")
     )
     counts: dict[int, int] = {}
     for person_id in Allocation.objects.filter(

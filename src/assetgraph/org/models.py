@@ -19,6 +19,8 @@ class Company(TimestampedModel):
     """An external organisation: supplier, manufacturer and/or service provider."""
 
     name = models.CharField(max_length=200, unique=True)
+    # "Acme 2" before "Acme 10", case-insensitive: what lists sort by (core.natural).
+    name_key = NaturalSortKeyField(source="name")
     is_supplier = models.BooleanField(default=False)
     is_manufacturer = models.BooleanField(default=False)
     is_service_provider = models.BooleanField(default=False)
@@ -28,7 +30,7 @@ class Company(TimestampedModel):
     notes = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name_plural = "companies"
 
     def __str__(self) -> str:
@@ -65,6 +67,7 @@ class Department(TimestampedModel):
     """A department or team; teams nest under departments via ``parent``."""
 
     name = models.CharField(max_length=200)
+    name_key = NaturalSortKeyField(source="name")
     code = models.CharField(max_length=30, unique=True, null=True, blank=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
@@ -77,7 +80,7 @@ class Department(TimestampedModel):
     )
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"), "parent", name="org_department_unique_name_in_parent"
@@ -168,6 +171,8 @@ class Person(TimestampedModel):
     employee_number = models.CharField(max_length=64, unique=True)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
+    # Last name, then first name, natural and case-insensitive ("de Vries" with "De Vries").
+    name_key = NaturalSortKeyField(source=("last_name", "first_name"))
     email = models.EmailField(blank=True)
     job_title = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=50, blank=True)
@@ -197,7 +202,7 @@ class Person(TimestampedModel):
     )
 
     class Meta:
-        ordering = ["last_name", "first_name", "id"]
+        ordering = ["name_key", "id"]
         verbose_name_plural = "people"
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="org_person_name_idx"),

@@ -25,6 +25,7 @@ from assetgraph.accounts.permissions import get_object_or_404, has_perm, restric
 from assetgraph.core import registry
 from assetgraph.core.actor import ui_actor
 from assetgraph.core.errors import NotFound, ServiceError
+from assetgraph.ui.capping import cap_rows, export_section
 
 ACTIONS = ("view", "add", "change", "delete")
 
@@ -197,6 +198,22 @@ def permission_action(request: AuthedRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("ui:role_list"))
 
 
+# Tokens per page; more say "Showing 500 of N", page and export (issue 17).
+TOKEN_CAP = 500
+TOKEN_COLUMNS = [
+    ("id", lambda t: t.pk),
+    ("name", lambda t: t.name),
+    ("key_prefix", lambda t: t.key),  # the public prefix; the secret is never stored
+    ("user", lambda t: t.user.username),
+    ("write_enabled", lambda t: t.write_enabled),
+    ("scopes", lambda t: " ".join(t.scopes or [])),
+    ("created", lambda t: t.created),
+    ("last_used_at", lambda t: t.last_used_at),
+    ("expires_at", lambda t: t.expires_at),
+    ("revoked_at", lambda t: t.revoked_at),
+]
+
+
 @login_required
 def token_list(request: AuthedRequest) -> HttpResponse:
     """Every API token the administrator may see: owner, scopes, last use; revoke any."""
@@ -205,11 +222,15 @@ def token_list(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "active")
     if state == "active":
         tokens = tokens.filter(revoked_at__isnull=True)
+    tokens = tokens.order_by("-created", "-pk")
+    exported = export_section(request, "tokens", tokens, TOKEN_COLUMNS, "api-tokens")
+    if exported is not None:
+        return exported
     return render(
         request,
         "ui/tokens.html",
         {
-            "tokens": tokens.order_by("-created")[:500],
+            "tokens": cap_rows(request, "tokens", tokens, TOKEN_CAP, params={"state": state}),
             "state": state,
             "can_change": has_perm(request.user, "accounts.apitoken", "change"),
         },

@@ -359,9 +359,17 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("ui:user_detail", args=[pk]))
     from assetgraph.accounts.models import Role
 
-    events = describe(
-        list(AuditEvent.objects.for_object("accounts.user", user.pk)[:50]), request.user
-    )
+    history = AuditEvent.objects.for_object("accounts.user", user.pk)
+    recent = list(history[: USER_HISTORY_CAP + 1])
+    events = describe(recent[:USER_HISTORY_CAP], request.user)
+    # Capped: "Showing 50 of N" with the account's events in the audit log and their export.
+    full = ""
+    if len(recent) > USER_HISTORY_CAP and has_perm(request.user, "audit.auditevent", "view"):
+        full = (
+            reverse("ui:audit_log")
+            + "?"
+            + urlencode({"object_type": "accounts.user", "object_id": str(user.pk)})
+        )
     tokens = (
         list(restrict(APIToken.objects.filter(user=user), request.user, "view"))
         if has_perm(request.user, "accounts.apitoken", "view")
@@ -376,6 +384,9 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "all_roles": Role.objects.all(),
             "user_roles": {r.name for r in user.roles.all()},
             "events": events,
+            "history_total": history.count() if len(recent) > USER_HISTORY_CAP else len(recent),
+            "history_url": full,
+            "history_export": f"{full}&format=csv" if full else "",
             "tokens": tokens,
             "can_revoke": has_perm(request.user, "accounts.apitoken", "change"),
         },
@@ -383,6 +394,7 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 AUDIT_EXPORT_CAP = 50_000
+USER_HISTORY_CAP = 50
 
 
 def _day(text: str) -> dt.date | None:
@@ -402,10 +414,12 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
     events = _visible_events(request)
     filters = {
         k: request.GET.get(k, "").strip()
-        for k in ("object_type", "action", "source", "actor", "since", "until")
+        for k in ("object_type", "object_id", "action", "source", "actor", "since", "until")
     }
     if filters["object_type"]:
         events = events.filter(object_type=filters["object_type"])
+        if filters["object_id"]:  # one object's events (where a capped History links)
+            events = events.filter(object_id=filters["object_id"])
     if filters["action"]:
         events = events.filter(action=filters["action"])
     if filters["source"]:

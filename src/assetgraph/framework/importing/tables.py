@@ -25,7 +25,7 @@ from django.db import connections, models
 from django.utils import timezone
 
 from assetgraph.audit.services import json_value
-from assetgraph.core.natural import natural_key
+from assetgraph.core.natural import joined_key
 from assetgraph.core.registry import object_type_key
 
 from .fastpath import _IDENTITY_TYPES, snapshot_fields
@@ -54,6 +54,11 @@ def _compile(args: str, expression: str, namespace: dict[str, Any]) -> Callable[
     exec(source, namespace)  # noqa: S102 - built from model metadata (field indexes), never from data
     function: Callable[..., Any] = namespace["_compiled"]
     return function
+
+
+def _natural_call(indexes: tuple[int, ...]) -> str:
+    """The expression computing a sort key from the planned columns at ``indexes``."""
+    return "_natural(" + ", ".join(f"r[{i}]" for i in indexes) + ")"
 
 
 def _is_now(model_field: models.Field[Any, Any]) -> bool:
@@ -94,17 +99,17 @@ class PlannedTable:
         self.now_fields: list[models.Field[Any, Any]] = []
         self.constants: list[tuple[models.Field[Any, Any], Any]] = []
         self.nulls: list[models.Field[Any, Any]] = []
-        # Sort keys (core.natural) computed from a planned column: (field, its index).
-        self.derived: list[tuple[models.Field[Any, Any], int]] = []
+        # Sort keys (core.natural) computed from planned columns: (field, their indexes).
+        self.derived: list[tuple[models.Field[Any, Any], tuple[int, ...]]] = []
         missing = []
         for model_field in meta.concrete_fields:
             if model_field is pk or model_field.attname in self.position:
                 continue
             if getattr(model_field, "generated", False):
                 continue
-            source = getattr(model_field, "source", None)
-            if getattr(model_field, "derived", False) and source in self.position:
-                self.derived.append((model_field, self.position[source]))
+            sources = getattr(model_field, "sources", ())
+            if getattr(model_field, "derived", False) and all(s in self.position for s in sources):
+                self.derived.append((model_field, tuple(self.position[s] for s in sources)))
                 continue
             default = model_field.default
             if _is_now(model_field):
@@ -179,8 +184,8 @@ class PlannedTable:
         for index, (model_field, value) in enumerate(self.constants):
             namespace[f"_const{index}"] = self._constant(model_field, value)
             parts.append(f"_const{index}")
-        namespace["_natural"] = natural_key
-        parts += [f"_natural(r[{index}])" for _, index in self.derived]
+        namespace["_natural"] = joined_key
+        parts += [_natural_call(indexes) for _, indexes in self.derived]
         build = _compile("pk, r", "(" + ", ".join(parts) + ",)", namespace)
         write_rows(
             self.model._meta.db_table,
@@ -202,9 +207,13 @@ class PlannedTable:
         values = self._value_expressions(namespace)
         stamped = [f for f in self.now_fields if getattr(f, "auto_now", False)]
         parts = [values[self.position[name]] for name in chosen]
-        derived = [(f, i) for f, i in self.derived if self.columns[i] in chosen]
-        namespace["_natural"] = natural_key
-        parts += [f"_natural(r[{index}])" for _, index in derived]
+        derived = [
+            (f, indexes)
+            for f, indexes in self.derived
+            if any(self.columns[i] in chosen for i in indexes)
+        ]
+        namespace["_natural"] = joined_key
+        parts += [_natural_call(indexes) for _, indexes in derived]
         parts += ["_stamp"] * len(stamped) + ["pk"]
         build = _compile("pk, r", "(" + ", ".join(parts) + ",)", namespace)
         columns = [str(self.fields[self.position[name]].column) for name in chosen]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from assetgraph.accounts.roles import ROLE_DESCRIPTIONS, builtin_grants, roles_markdown
+from assetgraph.core.commandline import JsonCommand
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Show the built-in roles and their permission sets."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -18,6 +19,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["json"]:
+            self.write_json(
+                {
+                    "roles": [
+                        {
+                            "role": role,
+                            "description": ROLE_DESCRIPTIONS.get(role, ""),
+                            "grants": {kind: list(actions) for kind, actions in grants.items()},
+                        }
+                        for role, grants in builtin_grants().items()
+                    ]
+                }
+            )
+            return
         if options["markdown"]:
             self.stdout.write(roles_markdown(), ending="")
             return

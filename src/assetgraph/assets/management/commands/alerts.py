@@ -4,7 +4,6 @@ leavers with assets."""
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from assetgraph.assets import reports
 from assetgraph.assets.models import Asset
+from assetgraph.core.commandline import json_text
 from assetgraph.org.models import Person
 
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             for p in reports.leavers_with_assets(Person.objects.all(), assets)
         ]
         if options["json"]:
-            self.stdout.write(json.dumps(data, indent=2, default=str))
+            self.stdout.write(json_text(data))
             return
         from rich.console import Console
         from rich.table import Table

@@ -4,18 +4,18 @@ custodian, or aging by purchase date; as a table, JSON, CSV or XLSX."""
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from assetgraph.assets import reports
 from assetgraph.assets.models import Asset
+from assetgraph.core.commandline import JsonCommand
 from assetgraph.core.exporting import render_export
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Print an asset report (state, category, location, department, custodian, aging)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = reports.REPORTS[options["name"]](Asset.objects.all(), None)
-        fmt = options["format"]
+        fmt = "json" if options["json"] else options["format"]
         if fmt in ("csv", "xlsx"):
             body = render_export(result.rows, reports.report_columns(), fmt, title=result.name)
             if options["output"]:
@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 self.stdout.write(body.decode("utf-8-sig"), ending="")
             return
         if fmt == "json":
-            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+            self.write_json(result.as_dict())
             return
         from rich.console import Console
         from rich.table import Table

@@ -12,20 +12,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import models
 
 from assetgraph.accounts.permissions import restrict
 from assetgraph.assets import services
 from assetgraph.assets.models import Asset, Kit
 from assetgraph.core.actor import Actor
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import JsonCommand, cli_actor
 from assetgraph.core.errors import ServiceError
 from assetgraph.framework.importing import RowError, lookup
 from assetgraph.org.models import Location, Person
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Custody from a terminal: issue-kit KIT PERSON... | checkout TAG --to P | checkin TAG..."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -43,11 +43,13 @@ class Command(BaseCommand):
         self.actor = self._actor(options.get("user"))
         action = str(options["action"]).replace("-", "_")
         try:
-            getattr(self, f"_{action}")(options)
+            result = getattr(self, f"_{action}")(options)
         except RowError as exc:
             raise CommandError(exc.message, returncode=2) from exc
         except ServiceError as exc:
             raise CommandError(exc.message, returncode=1) from exc
+        if self.json_mode:
+            self.write_json(result)
 
     @staticmethod
     def _actor(username: str | None) -> Actor:
@@ -67,7 +69,19 @@ class Command(BaseCommand):
         )
         return found
 
-    def _issue_kit(self, options: dict[str, Any]) -> None:
+    @staticmethod
+    def _record(record: Any) -> dict[str, Any]:
+        return {
+            "id": record.pk,
+            "asset": record.asset.asset_tag,
+            "to": str(record.target),
+            "person": record.person_id,
+            "checked_out_at": record.checked_out_at,
+            "expected_return": record.expected_return,
+            "acceptance": record.acceptance,
+        }
+
+    def _issue_kit(self, options: dict[str, Any]) -> dict[str, Any]:
         kit = lookup(self._visible(Kit), options["target"], "kit", "name")
         if not options["more"]:
             raise CommandError("name the people to issue the kit to", returncode=2)
@@ -76,10 +90,11 @@ class Command(BaseCommand):
             self.actor, kit, people, expected_return=options["expected_return"]
         )
         for record in records:
-            self.stdout.write(f"{record.asset.asset_tag}\t{record.person}")
-        self.stdout.write(f"issued {kit} to {len(people)} people ({len(records)} assets)")
+            self.say(f"{record.asset.asset_tag}\t{record.person}")
+        self.say(f"issued {kit} to {len(people)} people ({len(records)} assets)")
+        return {"kit": kit.name, "records": [self._record(r) for r in records]}
 
-    def _checkout(self, options: dict[str, Any]) -> None:
+    def _checkout(self, options: dict[str, Any]) -> dict[str, Any]:
         if bool(options["to_person"]) == bool(options["to_location"]):
             raise CommandError("give exactly one of --to PERSON or --to-location", returncode=2)
         asset = self._asset(options["target"])
@@ -97,12 +112,14 @@ class Command(BaseCommand):
             expected_return=options["expected_return"],
             notes=options["notes"],
         )
-        self.stdout.write(f"checked out {asset.asset_tag} to {record.target}")
+        self.say(f"checked out {asset.asset_tag} to {record.target}")
+        return self._record(record)
 
-    def _checkin(self, options: dict[str, Any]) -> None:
+    def _checkin(self, options: dict[str, Any]) -> dict[str, Any]:
         assets = [self._asset(value) for value in [options["target"], *options["more"]]]
         done = services.check_in_assets(
             self.actor, assets, condition_notes=options["notes"], defective=options["defective"]
         )
         for asset in done:
-            self.stdout.write(f"checked in {asset.asset_tag} ({asset.state})")
+            self.say(f"checked in {asset.asset_tag} ({asset.state})")
+        return {"checked_in": [{"asset": a.asset_tag, "state": a.state} for a in done]}

@@ -11,16 +11,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from assetgraph.assets.labels import MAX_LABELS, qr_data_uri
 from assetgraph.assets.models import Asset
+from assetgraph.core.commandline import JsonCommand
 from assetgraph.framework.importing import RowError, lookup
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Write the label sheet (QR codes) of the given asset tags or ids to an HTML file."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -48,4 +49,15 @@ class Command(BaseCommand):
             items.append({"asset": asset, "qr": qr_data_uri(url), "url": url})
         html = render_to_string("assets/labels.html", {"items": items, "layout": options["layout"]})
         Path(options["output"]).write_text(html, encoding="utf-8")
+        if options["json"]:
+            self.write_json(
+                {
+                    "output": str(options["output"]),
+                    "labels": [
+                        {"id": i["asset"].pk, "asset_tag": i["asset"].asset_tag, "url": i["url"]}
+                        for i in items
+                    ],
+                }
+            )
+            return
         self.stdout.write(f"wrote {len(items)} label(s) to {options['output']}")

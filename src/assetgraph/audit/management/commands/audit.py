@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from assetgraph.audit.checkpoint import checkpoint_path, write_checkpoint
 from assetgraph.audit.services import seal_pending, verify_chain
+from assetgraph.core.commandline import JsonCommand
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = (
         "verify: check the audit chain, its unsealed events and the last checkpoint without "
         "writing (exit 1 naming the first problem); seal: link pending events into the chain "
@@ -42,13 +43,23 @@ class Command(BaseCommand):
         if action == "verify":
             self._verify()
             return
+        sealed = None
         if action == "seal":
             sealed = seal_pending()
-            self.stdout.write(f"sealed {sealed} pending event(s)")
+            self.say(f"sealed {sealed} pending event(s)")
         checkpoint, message = write_checkpoint(reset=options["reset"])
         if "not overwritten" in message or (checkpoint is None and "nothing sealed" not in message):
             raise CommandError(f"audit checkpoint: {message}", returncode=1)
-        self.stdout.write(f"{message} ({checkpoint_path()})")
+        self.say(f"{message} ({checkpoint_path()})")
+        if self.json_mode:
+            self.write_json(
+                {
+                    "action": action,
+                    "sealed": sealed,
+                    "checkpoint": message,
+                    "checkpoint_file": str(checkpoint_path()),
+                }
+            )
 
     def _verify(self) -> None:
         result = verify_chain()
@@ -60,11 +71,29 @@ class Command(BaseCommand):
                 where.append(f"chain position {result.broken_chain_seq}")
             at = f" at {' '.join(where[:1])}" if where else ""
             position = f" ({where[1]})" if len(where) > 1 else ""
+            self.error_details = {
+                "ok": False,
+                "broken_event_id": result.broken_event_id,
+                "broken_chain_seq": result.broken_chain_seq,
+                "reason": result.reason,
+                "checked": result.checked,
+            }
             raise CommandError(
                 f"audit chain broken{at}{position}: {result.reason}; "
                 f"{result.checked} event(s) before it verified",
                 returncode=1,
             )
+        if self.json_mode:
+            self.write_json(
+                {
+                    "ok": True,
+                    "checked": result.checked,
+                    "unsealed": result.unsealed,
+                    "checkpoint_seq": result.checkpoint_seq,
+                    "warnings": list(result.warnings),
+                }
+            )
+            return
         for warning in result.warnings:
             self.stdout.write(self.style.WARNING(f"warning: {warning}"))
         against = (

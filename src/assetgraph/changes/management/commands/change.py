@@ -4,7 +4,6 @@ thin over the services (the same validation, lifecycle rules and audit trail as 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from assetgraph.accounts.permissions import restrict
 from assetgraph.core.actor import Actor
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import cli_actor, json_text
 from assetgraph.core.errors import ServiceError
 
 from ... import services
@@ -110,12 +109,19 @@ class Command(BaseCommand):
         if options.get("ci"):
             rows = rows.filter(items__ci_id=options["ci"])
         found = list(rows.order_by("-planned_start", "-pk")[: options["limit"]])
-        if options.get("json"):
-            for c in found:
-                record = {"id": c.pk, "number": c.number, "state": c.state, "title": c.title}
-                record["planned_start"] = c.planned_start
-                record["planned_end"] = c.planned_end
-                self.stdout.write(json.dumps(record, default=str))
+        if options.get("json"):  # one document: an array of changes
+            records = [
+                {
+                    "id": c.pk,
+                    "number": c.number,
+                    "state": c.state,
+                    "title": c.title,
+                    "planned_start": c.planned_start,
+                    "planned_end": c.planned_end,
+                }
+                for c in found
+            ]
+            self.stdout.write(json_text(records))
             return
         self.stdout.write("id\tnumber\tstate\tplanned start\tplanned end\ttitle")
         for c in found:
@@ -142,7 +148,7 @@ class Command(BaseCommand):
             "outcome": c.outcome,
             "cis": [{"id": i.ci_id, "name": i.ci.name, "takes_down": i.takes_down} for i in items],
         }
-        self.stdout.write(json.dumps(data, indent=2, default=str))
+        self.stdout.write(json_text(data))
 
     def _create(self, actor: Actor, options: dict[str, Any]) -> None:
         cis = [{"ci_id": pk, "takes_down": True} for pk in options["down"]]
@@ -171,7 +177,7 @@ class Command(BaseCommand):
         assessment = assess_change(change, None if actor.is_system else actor.user)
         data = assessment_dict(assessment)
         if options["json"]:
-            self.stdout.write(json.dumps(data, indent=2, default=str))
+            self.stdout.write(json_text(data))
             return
         risk = data["risk"]
         lines = [f"{change}  [{change.state}]", f"risk: {risk['band']} ({risk['score']}/100)"]

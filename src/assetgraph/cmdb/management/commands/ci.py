@@ -3,14 +3,13 @@ services (the same validation and audit trail as the UI and API)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assetgraph.core.actor import Actor
 from assetgraph.core.attributes import public_values
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import cli_actor, json_text
 from assetgraph.core.errors import ServiceError
 
 from ... import services
@@ -82,14 +81,20 @@ class Command(BaseCommand):
             rows = rows.filter(ci_class_id__in=subclass_ids(ci_class.pk))
         if options.get("q"):
             rows = rows.filter(name__icontains=options["q"])
-        page = list(rows.order_by("name", "pk")[: options["limit"]])
+        page = list(rows.order_by("name_key", "pk")[: options["limit"]])
         if when is not None:
             page = cis_as_of(page, when)
-        if options.get("json"):
-            for ci in page:
-                record = {"id": ci.pk, "class": str(ci.ci_class), "name": ci.name}
-                record["status"] = ci.operational_status
-                self.stdout.write(json.dumps(record))
+        if options.get("json"):  # one document: an array of CIs
+            records = [
+                {
+                    "id": ci.pk,
+                    "class": str(ci.ci_class),
+                    "name": ci.name,
+                    "status": ci.operational_status,
+                }
+                for ci in page
+            ]
+            self.stdout.write(json_text(records))
             return
         self.stdout.write("id\tclass\tname\tstatus")
         for ci in page:
@@ -116,7 +121,7 @@ class Command(BaseCommand):
             data["relationships"] = [f"{n.direction}: {n.verb} {n.ci} (#{n.ci.pk})" for n in links]
         else:
             data["relationships"] = self._system_links(ci, when)
-        self.stdout.write(json.dumps(data, indent=2, default=str))
+        self.stdout.write(json_text(data))
 
     @staticmethod
     def _system_links(ci: CI, when: Any) -> list[str]:

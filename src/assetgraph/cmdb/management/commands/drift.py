@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from assetgraph.core.actor import Actor, Source
+from assetgraph.core.commandline import json_text
 
 from ...drift import find_drift, fix_drift
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             fixed = fix_drift(actor)
         if options["json"]:
             payload = {"drift": [d.as_dict() for d in found], "fixed": fixed}
-            self.stdout.write(json.dumps(payload, indent=2))
+            self.stdout.write(json_text(payload))
             return
         if not found:
             self.stdout.write("no drift: every hardware CI agrees with its asset")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor
-from assetgraph.core.commandline import cli_actor, on_terminal
+from assetgraph.core.commandline import cli_actor, json_text, on_terminal
 from assetgraph.core.errors import ServiceError
 
 
@@ -63,7 +62,7 @@ class Command(BaseCommand):
                 raise CommandError(exc.message, returncode=1) from exc
         data = report.as_dict()
         if options["json"]:
-            self.stdout.write(json.dumps(data, indent=2, default=str))
+            self.stdout.write(json_text(data))
         else:
             for error in data["file_errors"]:
                 self.stderr.write(f"file: {error}")

@@ -7,13 +7,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from assetgraph.core.commandline import working
+from assetgraph.core.commandline import JsonCommand, working
 from assetgraph.demo.generator import load_demo
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Load the deterministic demo company (or reset the demo logins' passwords if loaded)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,6 +24,22 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         with working("Loading the demo company…"):
             result = load_demo(seed=options["seed"], people=options["people"])
+        credentials = settings.DATA_DIR / "demo-logins.txt"
+        if options["json"]:
+            self._save(credentials, result.accounts)
+            self.write_json(
+                {
+                    "created": result.created,
+                    "people": result.people,
+                    "locations": result.locations,
+                    "logins": [
+                        {"username": username, "role": role, "password": password}
+                        for username, role, password in result.accounts
+                    ],
+                    "logins_file": str(credentials),
+                }
+            )
+            return
         if result.created:
             self.stdout.write(
                 f"Loaded the demo company: {result.people} people, {result.locations} locations."
@@ -37,8 +53,14 @@ class Command(BaseCommand):
         ]
         text = "Demo logins (username, password, role):\n" + "\n".join(lines)
         self.stdout.write(text)
-        credentials = settings.DATA_DIR / "demo-logins.txt"
+        self._save(credentials, result.accounts)
+        self.stdout.write(f"(also saved to {credentials})")
+
+    @staticmethod
+    def _save(credentials: Any, accounts: Any) -> None:
+        """The demo logins in a file only its owner may read."""
+        lines = [f"  {username:<12} {password:<20} {role}" for username, role, password in accounts]
+        text = "Demo logins (username, password, role):\n" + "\n".join(lines)
         fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(text + "\n")
-        self.stdout.write(f"(also saved to {credentials})")

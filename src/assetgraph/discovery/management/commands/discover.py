@@ -9,13 +9,12 @@ created on first use with the connector's defaults. Exit code 1 when the run fai
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import cli_actor, json_text, working
 from assetgraph.core.errors import ServiceError
 
 from ... import health, services
@@ -57,26 +56,30 @@ class Command(BaseCommand):
                 source = services.create_source(
                     actor, {"name": options["source"], "connector": connector}
                 )
-            run = services.run_discovery(
-                actor,
-                source,
-                path,
-                connector=connector,
-                scope=options["scope"],
-                full_scan=options["full_scan"],
-                dry_run=options["dry_run"],
-                filename=path.name,
-            )
+            with working(f"Reading {path.name}…"):
+                run = services.run_discovery(
+                    actor,
+                    source,
+                    path,
+                    connector=connector,
+                    scope=options["scope"],
+                    full_scan=options["full_scan"],
+                    dry_run=options["dry_run"],
+                    filename=path.name,
+                )
         except ServiceError as exc:
             raise CommandError(exc.message) from None
         if options["json"]:
-            self.stdout.write(json.dumps(_as_dict(run), indent=2, default=str))
+            self.stdout.write(json_text(_as_dict(run)))
         else:
             counts = ", ".join(f"{k} {v}" for k, v in run.counts().items())
             prefix = "dry run: " if run.dry_run else ""
             self.stdout.write(f"{prefix}run {run.pk} {run.state}: {counts}; {run.events} events")
             for message in run.messages[:50]:
                 self.stdout.write(f"  {message}")
+            if len(run.messages) > 50:
+                more = len(run.messages) - 50
+                self.stdout.write(f"  … and {more} more messages (--json prints them all)")
         if run.state != "succeeded":
             raise CommandError("nothing was written", returncode=1)
 

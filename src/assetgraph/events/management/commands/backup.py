@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from assetgraph.core.commandline import JsonCommand
 from assetgraph.events.backup import BackupError, create_backup, prune_backups
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Back up the database and data files into one archive with a checksummed manifest."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,9 +29,19 @@ class Command(BaseCommand):
             archive = create_backup(options["output"])
         except BackupError as exc:
             raise CommandError(str(exc), returncode=1) from exc
-        self.stdout.write(f"backup written to {archive}")
         keep = options["keep"]
+        removed = []
         if keep is not None or options["output"] is None:
             removed = prune_backups(keep or settings.ASSETGRAPH_BACKUP_KEEP)
-            for path in removed:
-                self.stdout.write(f"removed old backup {path.name}")
+        if options["json"]:
+            self.write_json(
+                {
+                    "archive": str(archive),
+                    "bytes": Path(archive).stat().st_size,
+                    "removed": [path.name for path in removed],
+                }
+            )
+            return
+        self.stdout.write(f"backup written to {archive}")
+        for path in removed:
+            self.stdout.write(f"removed old backup {path.name}")

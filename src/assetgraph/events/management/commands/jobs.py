@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from assetgraph.core.commandline import JsonCommand
 from assetgraph.events.models import Job, JobState, Schedule, WorkerHeartbeat
 from assetgraph.events.queue import TASKS, cancel_job, enqueue, queue_depth
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Inspect and manage background jobs and schedules."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,12 +35,20 @@ class Command(BaseCommand):
             jobs = Job.objects.order_by("-id")
             if options["state"]:
                 jobs = jobs.filter(state=options["state"])
+            page = list(jobs[: options["limit"]])
+            if self.json_mode:
+                self.write_json({"queued": queue_depth(), "jobs": [_job_data(j) for j in page]})
+                return
             self.stdout.write(f"{queue_depth()} queued")
-            for job in jobs[: options["limit"]]:
+            for job in page:
                 line = f"{job.pk}\t{job.task}\t{job.state}\tattempts {job.attempts}"
                 self.stdout.write(line + (f"\t{job.error.splitlines()[-1]}" if job.error else ""))
         elif action == "schedules":
-            for schedule in Schedule.objects.all():
+            schedules = list(Schedule.objects.all())
+            if self.json_mode:
+                self.write_json({"schedules": [_schedule_data(s) for s in schedules]})
+                return
+            for schedule in schedules:
                 self.stdout.write(
                     f"{schedule.name}\t{schedule.task}\t{schedule.every}\t"
                     f"last {schedule.last_run or '-'}\tnext {schedule.next_run or '-'}"
@@ -47,7 +56,15 @@ class Command(BaseCommand):
                 )
         elif action == "workers":
             now = timezone.now()
-            for beat in WorkerHeartbeat.objects.order_by("name"):
+            beats = list(WorkerHeartbeat.objects.order_by("name"))
+            if self.json_mode:
+                workers = [
+                    {"name": b.name, "seen": b.seen, "age_seconds": (now - b.seen).total_seconds()}
+                    for b in beats
+                ]
+                self.write_json({"workers": workers})
+                return
+            for beat in beats:
                 age = (now - beat.seen).total_seconds()
                 self.stdout.write(f"{beat.name}\tseen {age:.0f} s ago")
         elif action == "run":
@@ -66,21 +83,24 @@ class Command(BaseCommand):
     def _one(self, action: str, values: list[str]) -> None:
         job = self._job(values)
         if action == "show":
-            fields = ["id", "task", "arguments", "state", "attempts", "max_attempts", "worker"]
-            data = {name: getattr(job, name) for name in fields}
-            data |= {"error": job.error, "result": job.result, "created": str(job.created)}
-            self.stdout.write(json.dumps(data, indent=2, default=str))
+            # Always JSON (the job's document), with or without --json.
+            self.write_json(_job_data(job))
         elif action == "cancel":
             if not cancel_job(job):
                 raise CommandError(
                     f"job {job.pk} is {job.state}; only queued jobs can be cancelled"
                 )
-            self.stdout.write(f"job {job.pk} cancelled")
+            self.say(f"job {job.pk} cancelled")
+            if self.json_mode:
+                job.refresh_from_db()
+                self.write_json(_job_data(job))
         else:  # retry
             if job.state != JobState.FAILED:
                 raise CommandError(f"job {job.pk} is {job.state}; only failed jobs can be retried")
             again = enqueue(job.task, job.arguments, max_attempts=job.max_attempts)
-            self.stdout.write(f"job {again.pk} queued (a retry of {job.pk})")
+            self.say(f"job {again.pk} queued (a retry of {job.pk})")
+            if self.json_mode:
+                self.write_json({**_job_data(again), "retry_of": job.pk})
 
     def _run(self, values: list[str]) -> None:
         if not values or values[0] not in TASKS:
@@ -95,4 +115,24 @@ class Command(BaseCommand):
             except ValueError:
                 arguments[key] = value
         job = enqueue(values[0], arguments)
-        self.stdout.write(f"job {job.pk} queued")
+        self.say(f"job {job.pk} queued")
+        if self.json_mode:
+            self.write_json(_job_data(job))
+
+
+def _job_data(job: Job) -> dict[str, Any]:
+    """A job as ``jobs show`` and ``--json`` print it."""
+    fields = ["id", "task", "arguments", "state", "attempts", "max_attempts", "worker"]
+    data = {name: getattr(job, name) for name in fields}
+    return data | {"error": job.error, "result": job.result, "created": job.created}
+
+
+def _schedule_data(schedule: Schedule) -> dict[str, Any]:
+    return {
+        "name": schedule.name,
+        "task": schedule.task,
+        "every": schedule.every,
+        "enabled": schedule.enabled,
+        "last_run": schedule.last_run,
+        "next_run": schedule.next_run,
+    }

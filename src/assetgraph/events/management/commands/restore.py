@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from assetgraph.core.commandline import JsonCommand
 from assetgraph.events.backup import BackupError, read_verified, restore_backup
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Restore a backup archive; a damaged archive or chain changes nothing."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,6 +33,11 @@ class Command(BaseCommand):
 
                 with tempfile.TemporaryDirectory() as scratch:
                     manifest = read_verified(archive, Path(scratch))
+                if options["json"]:
+                    self.write_json(
+                        {"archive": str(archive), "intact": True, "members": len(manifest["files"])}
+                    )
+                    return
                 self.stdout.write(f"{archive}: intact ({len(manifest['files'])} members)")
                 return
             if not options["yes"]:
@@ -39,6 +45,9 @@ class Command(BaseCommand):
             summary = restore_backup(archive, target_database=options["target"])
         except BackupError as exc:
             raise CommandError(f"restore refused, nothing changed: {exc}", returncode=1) from exc
+        if options["json"]:
+            self.write_json({"archive": str(archive), "restored": True, **summary})
+            return
         self.stdout.write(
             f"restored {archive} (taken {summary['created']}); the previous database is kept "
             f"as {summary['previous_database']}"

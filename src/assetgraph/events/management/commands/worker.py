@@ -9,14 +9,15 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from assetgraph.core.commandline import JsonCommand
 from assetgraph.events.models import WorkerHeartbeat
 from assetgraph.events.schedules import sync_schedules
 from assetgraph.events.worker import Worker
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Run background jobs, schedules, webhook deliveries and notifications."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,6 +33,9 @@ class Command(BaseCommand):
                 worker.drain()
             finally:
                 WorkerHeartbeat.objects.filter(name=worker.name).delete()
+            if self.json_mode:
+                self.write_json({"worker": worker.name, "drained": True})
+                return
             self.stdout.write(f"worker {worker.name}: queue drained")
             return
 

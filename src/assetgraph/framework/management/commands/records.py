@@ -7,7 +7,6 @@ take the related object's id (``--set department=3``) and an empty value clears 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,6 +16,7 @@ from django.db import models
 from assetgraph.audit.services import snapshot
 from assetgraph.core import registry
 from assetgraph.core.actor import Actor, Source
+from assetgraph.core.commandline import json_text
 from assetgraph.core.errors import ServiceError
 
 LIST_LIMIT = 50
@@ -86,7 +86,7 @@ class Command(BaseCommand):
 
     def _print(self, rows: list[dict[str, Any]], as_json: bool) -> None:
         if as_json:
-            self.stdout.write(json.dumps(rows, indent=2, default=str))
+            self.stdout.write(json_text(rows))
             return
         for row in rows:
             self.stdout.write("  ".join(f"{k}={v}" for k, v in row.items() if v not in ("", None)))

@@ -5,12 +5,11 @@ of warranty."""
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from assetgraph.core.commandline import working
+from assetgraph.core.commandline import json_text, working
 
 from ...analysis import STATES, ImpactReport, run_impact
 from ...schemas import impact_document
@@ -47,7 +46,7 @@ class Command(BaseCommand):
                 )
             )
         if options["json"]:
-            self.stdout.write(json.dumps(impact_document(report), indent=2, default=str))
+            self.stdout.write(json_text(impact_document(report)))
             return
         self.stdout.write(render(report) if options["details"] else summary(report))
 

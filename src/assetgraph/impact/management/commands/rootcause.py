@@ -4,10 +4,11 @@ failure best explains the symptoms, ranked with evidence (recent changes, status
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from assetgraph.core.commandline import json_text
 
 from ...rootcause import RootCauseReport, run_root_cause
 from ...schemas import root_cause_document
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             )
         )
         if options["json"]:
-            self.stdout.write(json.dumps(root_cause_document(report), indent=2, default=str))
+            self.stdout.write(json_text(root_cause_document(report)))
             return
         self.stdout.write(render(report))
 

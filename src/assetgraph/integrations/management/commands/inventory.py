@@ -6,12 +6,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.core.serializers.json import DjangoJSONEncoder
 
+from assetgraph.core.commandline import JsonCommand
 from assetgraph.integrations.inventory import InventoryQuery, build_inventory, host_inventory
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
+    """Always JSON (Ansible reads it); ``--json`` is accepted like everywhere and makes an
+    error a JSON object too."""
+
     help = "Print the CMDB as Ansible inventory JSON (--list) or one host's variables (--host)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,4 +50,4 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(json.dumps(data, indent=options["indent"] or None, default=str))
+        self.stdout.write(json.dumps(data, indent=options["indent"] or None, cls=DjangoJSONEncoder))

@@ -5,16 +5,14 @@ licences from the shell, thin over the same services and reads as the UI and the
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.core.serializers.json import DjangoJSONEncoder
 
 from assetgraph.accounts.models import User
 from assetgraph.core.actor import Actor
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import cli_actor, json_text
 from assetgraph.core.errors import ServiceError
 
 from ... import services, usage
@@ -85,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message, returncode=1) from exc
 
     def _json(self, data: Any) -> None:
-        self.stdout.write(json.dumps(data, cls=DjangoJSONEncoder, indent=2))
+        self.stdout.write(json_text(data))
 
     def _position(self, actor: Actor, options: dict[str, Any]) -> None:
         as_of = parse_as_of(options.get("as_of"), "--as-of")

@@ -8,14 +8,13 @@ Exit codes: 0 success, 1 a refused import (every error printed), 2 usage errors.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import cli_actor, json_text
 from assetgraph.core.errors import ServiceError
 
 from ... import eol, evidence, feeds, policies, reads, services
@@ -137,7 +136,7 @@ class Command(BaseCommand):
             for f in findings.order_by("-priority", "pk")
         ]
         if options["json"]:
-            self.stdout.write(json.dumps(rows, indent=2))
+            self.stdout.write(json_text(rows))
             return
         for row in rows:
             exposed = " internet" if row["internet_exposed"] else ""
@@ -153,7 +152,7 @@ class Command(BaseCommand):
             raise CommandError(f"advisory {options['advisory']} not found")
         radius = reads.blast_radius(actor.user, found)
         if options["json"]:
-            self.stdout.write(json.dumps(radius, indent=2))
+            self.stdout.write(json_text(radius))
             return
         self.stdout.write(
             f"{radius['advisory']}: {radius['findings']} active finding(s), "
@@ -190,7 +189,7 @@ class Command(BaseCommand):
             for r in rows
         ]
         if options["json"]:
-            self.stdout.write(json.dumps(data, indent=2))
+            self.stdout.write(json_text(data))
             return
         for row in data:
             where = row["ci"] or row["asset"] or ""

@@ -3,13 +3,12 @@ requests from the shell, thin over the services (same lifecycle, permissions and
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from assetgraph.core.actor import Actor
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import JsonCommand, add_json_flag, cli_actor
 from assetgraph.core.errors import ServiceError
 from assetgraph.org.models import Location, Person
 
@@ -19,7 +18,7 @@ from ...choices import RequestStateChoices
 from ...models import CatalogueEntry, StockRequest
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "List, show, submit and move self-service requests along their lifecycle."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,17 +27,21 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="requests (newest first)")
         listing.add_argument("--state", choices=RequestStateChoices.values)
         listing.add_argument("--limit", type=int, default=100)
+        add_json_flag(listing)
         show = sub.add_parser("show", help="a request with its steps (JSON)")
         show.add_argument("id", type=int)
+        add_json_flag(show)  # show always prints JSON; accepted for uniformity
         submit = sub.add_parser("submit", help="request a catalogue entry")
         submit.add_argument("entry", help="catalogue entry title or id")
         submit.add_argument("--reason", required=True)
         submit.add_argument("--quantity", type=int, default=1)
         submit.add_argument("--for", dest="requester", help="employee number (on behalf)")
+        add_json_flag(submit)
         for name in ("approve", "reject", "cancel", "fulfil"):
             move = sub.add_parser(name, help=f"{name} a request")
             move.add_argument("id", type=int)
             move.add_argument("--note", default="")
+            add_json_flag(move)
             if name == "fulfil":
                 move.add_argument("--from", dest="source", help="storeroom location path")
 
@@ -67,25 +70,19 @@ class Command(BaseCommand):
         rows = self._visible(actor)
         if options.get("state"):
             rows = rows.filter(state=options["state"])
-        for r in rows.order_by("-created", "-pk")[: options["limit"]]:
+        page = list(rows.order_by("-created", "-pk")[: options["limit"]])
+        if self.json_mode:
+            self.write_json([_request_data(r) for r in page])
+            return
+        self.stdout.write("id\tnumber\tstate\trequester\tquantity\tentry")
+        for r in page:
             self.stdout.write(
                 f"{r.pk}\t{r.number}\t{r.state}\t{r.requester}\t{r.quantity}\t{r.entry.title}"
             )
 
     def _show(self, actor: Actor, options: dict[str, Any]) -> None:
         r = self._request(actor, options["id"])
-        data = {
-            "id": r.pk,
-            "number": r.number,
-            "requester": str(r.requester),
-            "entry": r.entry.title,
-            "quantity": r.quantity,
-            "reason": r.reason,
-            "state": r.state,
-            "fulfilment": r.fulfilment,
-            "steps": request_steps(r),
-        }
-        self.stdout.write(json.dumps(data, indent=2, default=str))
+        self.write_json({**_request_data(r), "steps": request_steps(r)})
 
     def _submit(self, actor: Actor, options: dict[str, Any]) -> None:
         raw = options["entry"]
@@ -106,7 +103,9 @@ class Command(BaseCommand):
             quantity=options["quantity"],
             requester=requester,
         )
-        self.stdout.write(f"submitted {made.number} ({made.state})")
+        self.say(f"submitted {made.number} ({made.state})")
+        if self.json_mode:
+            self.write_json(_request_data(made))
 
     def _transition(self, actor: Actor, name: str, options: dict[str, Any]) -> None:
         current = self._request(actor, options["id"])
@@ -118,4 +117,21 @@ class Command(BaseCommand):
         done = services.transition_request(
             actor, current, name, note=options["note"], from_location=source
         )
-        self.stdout.write(f"{done.number}: {done.state} {done.fulfilment}".rstrip())
+        self.say(f"{done.number}: {done.state} {done.fulfilment}".rstrip())
+        if self.json_mode:
+            self.write_json(_request_data(done))
+
+
+def _request_data(r: StockRequest) -> dict[str, Any]:
+    """A request as ``--json`` prints it."""
+    return {
+        "id": r.pk,
+        "number": r.number,
+        "requester": str(r.requester) if r.requester else None,
+        "entry": r.entry.title,
+        "quantity": r.quantity,
+        "reason": r.reason,
+        "state": r.state,
+        "fulfilment": r.fulfilment,
+        "created": r.created,
+    }

@@ -8,7 +8,6 @@ when any holder disagrees (run it after restores, or on a schedule).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,7 +16,7 @@ from django.utils import timezone
 from assetgraph.accounts.permissions import restrict
 from assetgraph.assets.models import Asset
 from assetgraph.core.actor import Actor
-from assetgraph.core.commandline import cli_actor
+from assetgraph.core.commandline import cli_actor, json_text
 from assetgraph.core.errors import ServiceError
 from assetgraph.org.models import Location, Person
 
@@ -132,7 +131,7 @@ class Command(BaseCommand):
 
     def _emit(self, rows: list[dict[str, Any]], options: dict[str, Any]) -> None:
         if options.get("json"):
-            self.stdout.write(json.dumps(rows, indent=2))
+            self.stdout.write(json_text(rows))
             return
         for row in rows:
             self.stdout.write("\t".join(str(v) for v in row.values()))
