@@ -23,6 +23,8 @@ from playwright.sync_api import expect
 CLICKS: dict[str, tuple[str, int, int]] = {
     "helpdesk": ("check a laptop out to a person, see it waiting for acceptance", 7, 4),
     "procurement": ("renew an expiring warranty", 5, 0),
+    "finance": ("net book value by cost centre, exported", 2, 0),
+    "security": ("accept the risk of the most urgent finding, with an expiry", 4, 0),
     "noc": ("what does a failing storage array take down?", 4, 8),
     "devops": ("raise a change on an application, read its assessment", 7, 7),
     "sysadmin": ("raise a change on a team service, read its assessment", 7, 7),
@@ -98,6 +100,32 @@ def procurement(walk: Walk, facts: dict[str, Any]) -> None:
     expect(page.locator("main")).to_contain_text("Warranty end")
     walk.home()
     expect(page.locator("#card-warranties-expiring .card-count")).to_have_text(str(expiring - 1))
+
+
+def finance(walk: Walk, facts: dict[str, Any]) -> None:
+    """Value by cost centre → the register's net book value by cost centre → CSV."""
+    page = walk.page
+    walk.click(page.locator("#card-value-by-cost-centre .card-count"))
+    expect(page.get_by_role("heading", name="By cost centre")).to_be_visible()
+    with page.expect_download() as download:
+        walk.click(page.get_by_role("link", name="CSV").first)
+    header = download.value.path().read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "cost_centre" in header, header
+
+
+def security(walk: Walk, facts: dict[str, Any]) -> None:
+    """Security ▸ Security dashboard → the most urgent finding → accept its risk until a date."""
+    page = walk.page
+    walk.click(page.locator("[data-nav-section=Security]"))
+    walk.click(
+        page.locator("#mainnav").get_by_role("link", name=re.compile(r"Security dashboard$"))
+    )
+    walk.click(page.locator("#urgent tbody tr").first.locator("a").first)
+    until = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    page.locator("#accept-form input[name=reason]").fill("WAF rule blocks it until the upgrade")
+    page.locator("#accept-form input[name=until]").fill(until)
+    walk.click(page.locator("#accept-form").get_by_role("button", name="Accept risk"))
+    expect(page.locator("#acceptance time")).to_have_attribute("datetime", until)
 
 
 def noc(walk: Walk, facts: dict[str, Any]) -> None:
@@ -225,8 +253,10 @@ STOREROOM_WALKS: dict[str, Callable[[Walk, dict[str, Any]], None]] = {
 WALKS: dict[str, Callable[[Walk, dict[str, Any]], None]] = {
     "helpdesk": helpdesk,
     "procurement": procurement,
+    "finance": finance,
     "noc": noc,
     "devops": devops,
     "sysadmin": sysadmin,
+    "security": security,
     "admin": admin,
 }
