@@ -45,13 +45,14 @@ def asset_scan(request: AuthedRequest) -> HttpResponse:
     if not has_perm(user, "assets.asset", "view"):
         raise PermissionDenied("you may not view assets")
     raw = request.GET.get("tag", "")
-    context: dict[str, object] = {"scanned": raw.strip()[:MAX_SCAN]}
+    context: dict[str, object] = {}
     status = 200
     if raw.strip():
         tag = tag_from_scan(raw)
         asset = None
         if len(raw) > MAX_SCAN:
             context["error"] = f"Asset tag: at most {MAX_SCAN} characters."
+            status = 422
         else:
             asset = (
                 restrict(Asset.objects.select_related(*ASSET_RELATED), user)
@@ -60,9 +61,8 @@ def asset_scan(request: AuthedRequest) -> HttpResponse:
             )
             if asset is None:
                 context["error"] = f"Asset tag: no asset you may see is tagged {tag!r}."
-        if asset is None:
-            status = 404
-        else:
+                status = 404
+        if asset is not None:
             context.update(
                 asset=asset,
                 state=state_label(asset.state, asset.substate),
