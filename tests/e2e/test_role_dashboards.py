@@ -1,5 +1,6 @@
-"""Real browser on the demo company: every built-in role signs in and reads its dashboard (the
-screenshots in docs/screenshots/ are taken here), pins a card, the Finance application's
+"""Real browser on the demo company: every built-in role signs in, reads its dashboard (the
+screenshots in docs/screenshots/ are taken here) and completes its main task with clicks counted
+(role_walks.py), pins a card, the Finance application's
 dependency map is laid out in layers with fan-outs grouped, the asset list works at 390 px,
 and axe-core (vendored) finds no serious or critical violation on the main pages."""
 
@@ -13,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.demo_snapshot import load_demo_once
+from tests.e2e.role_walks import CLICKS, PHONE_CLICKS, STOREROOM_WALKS, WALKS, Walk
 
 PASSWORD = "e2e-Correct-Horse-42"  # the e2e conftest's password (sign_in uses it)
 
@@ -47,12 +49,34 @@ def demo(e2e_roles: None) -> dict[str, Any]:
     for user in User.objects.filter(username__in=list(ROLES)):
         reactivate_user(Actor.system("e2e"), user)  # the demo's leaver story may end one
         set_password(Actor.system("e2e"), user, PASSWORD)
-    return {"finance_app": CI.objects.get(name="Finance application")}
+    return {"finance_app": CI.objects.get(name="Finance application"), "facts": _facts()}
 
 
-def _shot(page: Any, name: str) -> None:
+def _facts() -> dict[str, dict[str, Any]]:
+    """What each walk types or expects, read from the demo (names, never ids)."""
+    from assetgraph.accounts.models import User
+    from assetgraph.assets.models import AssetModel
+
+    def team(username: str) -> str:
+        return str(User.objects.get(username=username).person.department)
+
+    laptops = AssetModel.objects.filter(category__kind="laptop").values_list("name", flat=True)
+    return {
+        "helpdesk": {"laptop_models": sorted(laptops), "person": "Minh Nguyen", "typed": "minh"},
+        "devops": {"team": team("devops"), "service": "Finance"},
+        "sysadmin": {"team": team("sysadmin"), "ci": "Web shop DB", "service": "Web shop"},
+    }
+
+
+def _shot(page: Any, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def _phone_shot(page: Any, name: str) -> None:
+    """What the phone's screen shows: a full-page capture would draw the bar fixed to the
+    bottom of the screen in the middle of the page."""
+    _shot(page, name, full_page=False)
 
 
 def _axe_serious(page: Any) -> list[str]:
@@ -78,6 +102,7 @@ def _axe_serious(page: Any) -> list[str]:
 def test_every_role_reads_its_dashboard_and_the_finance_map(
     page: Any, sign_in: Any, demo: dict[str, Any], browser_problems: Any
 ) -> None:
+    counted: dict[str, tuple[int, int]] = {}
     for username, (role, card) in ROLES.items():
         page.context.clear_cookies()
         assert sign_in(page, username).status == 302
@@ -92,6 +117,11 @@ def test_every_role_reads_its_dashboard_and_the_finance_map(
         # The card's number is a link to the list it counts.
         href = count.get_attribute("href") or ""
         assert href.startswith("/"), href
+        if username in WALKS:
+            walk = Walk(page)
+            WALKS[username](walk, demo["facts"].get(username, {}))
+            counted[username] = (walk.clicks, walk.keys)
+    assert counted == {name: (clicks, keys) for name, (_, clicks, keys) in CLICKS.items()}
 
     # The helpdesk pins a card of another role: it comes first, and stays after a reload.
     page.context.clear_cookies()
@@ -214,4 +244,27 @@ def test_mobile_asset_list_and_accessibility_of_the_main_pages(
     _shot(page, "mobile-asset-list")
     page.locator(".filters-toggle").click()
     expect(page.locator("#list-filters")).to_be_visible()
+
+    # The storeroom, one-handed on the same phone: counted like the desk walks (role_walks).
+    counted = {}
+    for username, storeroom_walk in STOREROOM_WALKS.items():
+        page.context.clear_cookies()
+        assert sign_in(page, username).status == 302
+        walk = Walk(page, shoot=_phone_shot)
+        storeroom_walk(walk, _storeroom_facts())
+        counted[username] = (walk.clicks, walk.keys)
+    assert counted == {name: (clicks, keys) for name, (_, clicks, keys) in PHONE_CLICKS.items()}
+    _phone_shot(page, "mobile-audit-scan")
     browser_problems.assert_none()
+
+
+def _storeroom_facts() -> dict[str, Any]:
+    """A laptop someone holds (back at the desk) and a tag the open audit still expects."""
+    from assetgraph.assets.models import Asset, AuditCampaign
+
+    held = Asset.objects.filter(state="in_use", custodian__isnull=False).order_by("pk").first()
+    campaign = AuditCampaign.objects.filter(status="open").order_by("pk").first()
+    assert held is not None and campaign is not None
+    expected = campaign.items.filter(result="pending").order_by("tag").first()
+    assert expected is not None
+    return {"held": held.asset_tag, "campaign": campaign.name, "expected": expected.tag}

@@ -15,6 +15,7 @@ SECTIONS = [
         "Assets",
         [
             NavItem("Assets", "ui:assets:asset_list", "assets.asset", "laptop"),
+            NavItem("Scan", "ui:assets:scan", "assets.asset", "upc-scan"),
             NavItem("Models", "ui:assets:assetmodel_list", "assets.assetmodel", "box-seam"),
             NavItem("Categories", "ui:assets:category_list", "assets.category", "tags"),
             NavItem("Custom fields", "ui:assets:customfield_list", "assets.customfield", "sliders"),

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from . import asset_form_views, audits_views, bulk_views, kit_views, labels, reports_views, views
+from . import (
+    asset_form_views,
+    audits_views,
+    bulk_views,
+    kit_views,
+    labels,
+    reports_views,
+    scan_views,
+    views,
+)
 from .imports_views import import_view
 
 app_name = "assets"
@@ -12,6 +21,7 @@ app_name = "assets"
 urlpatterns = [
     path("assets/<int:pk>/", views.asset_detail, name="asset_detail"),
     path("assets/<int:pk>/audits/", views.asset_audits, name="asset_audits"),
+    path("assets/scan/", scan_views.asset_scan, name="scan"),
     path("assets/add/", asset_form_views.asset_edit, name="asset_add"),
     path("assets/<int:pk>/edit/", asset_form_views.asset_edit, name="asset_edit"),
     path("assets/custom-fields/", asset_form_views.asset_custom_fields, name="asset_custom_fields"),

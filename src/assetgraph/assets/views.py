@@ -182,6 +182,7 @@ def _action_page(
     preview: OutagePreview | None = None,
 ) -> HttpResponse:
     prepare_form(form, request)
+    back = _back_url(request, asset)
     return render(
         request,
         "assets/asset_action.html",
@@ -189,11 +190,19 @@ def _action_page(
             "object": asset,
             "form": form,
             "title": title,
-            "cancel_url": ASSET.url("detail", asset.pk),
+            "cancel_url": back,
             "preview": preview,
         },
         status=status if status != 200 else (422 if form.errors else 200),
     )
+
+
+def _back_url(request: HttpRequest, asset: Asset) -> str:
+    """Where a custody action returns: the scan page when it started there (the storeroom's
+    next scan is one tap away), else the asset's page."""
+    if request.GET.get("from") == "scan":
+        return reverse("ui:assets:scan")
+    return str(ASSET.url("detail", asset.pk))
 
 
 @login_required
@@ -223,7 +232,7 @@ def asset_checkout(request: AuthedRequest, pk: int) -> HttpResponse:
             if record.acceptance_token:
                 link = reverse("ui:assets:accept", args=[record.acceptance_token])
                 messages.info(request, f"Acceptance link for the custodian: {link}")
-            return HttpResponseRedirect(ASSET.url("detail", pk))
+            return HttpResponseRedirect(_back_url(request, asset))
     return _action_page(request, asset, form, f"Check out {asset.asset_tag}", status)
 
 
@@ -246,7 +255,7 @@ def asset_checkin(request: AuthedRequest, pk: int) -> HttpResponse:
             status = exc.status
         else:
             messages.success(request, f"Checked in {asset.asset_tag}.")
-            return HttpResponseRedirect(ASSET.url("detail", pk))
+            return HttpResponseRedirect(_back_url(request, asset))
     return _action_page(request, asset, form, f"Check in {asset.asset_tag}", status)
 
 
