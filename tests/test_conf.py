@@ -76,6 +76,25 @@ def test_postgres_url(tmp_path: Path) -> None:
     assert db["OPTIONS"] == {"sslmode": "require"}
 
 
+def test_postgres_urls_round_trip(tmp_path: Path) -> None:
+    for url in (
+        "postgresql://app:s%40c%2Fret@db.internal:6543/assets",
+        "postgresql://root@%2Fvar%2Frun%2Fpostgresql:5432/root",
+    ):
+        db = conf.parse_database_url(url, tmp_path)
+        assert conf.postgres_url(db, db["NAME"]) == url
+
+
+def test_postgres_url_with_a_unix_socket_directory(tmp_path: Path) -> None:
+    db = conf.parse_database_url("postgresql://root@%2FVar%2Frun%2Fpostgresql:5433/root", tmp_path)
+    assert (db["USER"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "root",
+        "/Var/run/postgresql",
+        "5433",
+        "root",
+    )
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [

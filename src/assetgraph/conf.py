@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 PREFIX = "ASSETGRAPH_"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -137,6 +137,34 @@ def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
     return entries
 
 
+def _postgres_host(netloc: str, hostname: str | None) -> str:
+    """The server's host name, or the directory of its Unix socket.
+
+    A socket directory is written percent-encoded in the host's place, as libpq's own URIs do
+    (``postgresql://user@%2Fvar%2Frun%2Fpostgresql/dbname``): on the database's own machine it
+    skips the TCP stack, about half the time of each round trip. Kept as written (a path is
+    case-sensitive; ``urlsplit``'s hostname is lower-cased).
+    """
+    written = netloc.rpartition("@")[2]
+    if written[:3].upper() == "%2F":
+        return unquote(written.split(":", 1)[0])
+    return hostname or ""
+
+
+def postgres_url(db: Mapping[str, Any], name: str) -> str:
+    """A ``postgresql://`` URL for database ``name`` on the server of Django settings ``db``.
+
+    The inverse of :func:`parse_database_url` for the parts a tool needs (``pg_dump``, a
+    worker, an admin connection): user and password percent-encoded, a Unix-socket directory
+    encoded in the host's place, and 127.0.0.1:5432 where the settings leave them empty.
+    """
+    user = quote(str(db.get("USER") or "postgres"), safe="")
+    password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
+    host = str(db.get("HOST") or "127.0.0.1")
+    host = quote(host, safe="") if host.startswith("/") else host
+    return f"postgresql://{user}{password}@{host}:{db.get('PORT') or 5432}/{quote(name, safe='')}"
+
+
 def parse_database_url(
     url: str, data_dir: Path, variable: str = PREFIX + "DATABASE_URL"
 ) -> dict[str, Any]:
@@ -184,7 +212,7 @@ def parse_database_url(
             "NAME": name,
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
+            "HOST": _postgres_host(parts.netloc, parts.hostname),
             "PORT": str(port or ""),
             "CONN_MAX_AGE": int(options.pop("conn_max_age", "60")),
             "CONN_HEALTH_CHECKS": True,

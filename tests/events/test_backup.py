@@ -14,6 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
+from assetgraph.conf import postgres_url
 from assetgraph.core.actor import Actor
 from assetgraph.events.backup import BackupError, create_backup, prune_backups, restore_backup
 from assetgraph.org import services as org_services
@@ -34,12 +35,6 @@ def _target(tmp_path: Path) -> str:
     return f"{connection.settings_dict['NAME']}_restored"
 
 
-def _server(db: dict[str, Any]) -> str:
-    return (
-        f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    )
-
-
 def _restored_rows(target: str, sql: str) -> list[tuple[Any, ...]]:
     if connection.vendor == "sqlite":
         with sqlite3.connect(target) as restored:
@@ -47,7 +42,7 @@ def _restored_rows(target: str, sql: str) -> list[tuple[Any, ...]]:
     import psycopg
 
     db = connection.settings_dict
-    url = f"{_server(db)}/{target}"
+    url = postgres_url(db, target)
     with psycopg.connect(url) as restored:
         return list(restored.execute(sql).fetchall())  # type: ignore[arg-type]
 
@@ -58,7 +53,7 @@ def _drop(target: str) -> None:
     import psycopg
 
     db = connection.settings_dict
-    url = f"{_server(db)}/postgres"
+    url = postgres_url(db, "postgres")
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{target}"')  # type: ignore[arg-type]
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from assetgraph.conf import postgres_url
 from assetgraph.events.models import Job, JobState, WorkerHeartbeat
 from assetgraph.events.queue import enqueue, recover_orphaned_jobs
 from tests.shared_demo import reseed_builtin_data
@@ -26,11 +27,7 @@ def _database_url() -> str:
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings['NAME']}"
-    user = settings["USER"] or "postgres"
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    host = settings["HOST"] or "127.0.0.1"
-    port = settings["PORT"] or 5432
-    return f"postgresql://{user}{password}@{host}:{port}/{settings['NAME']}"
+    return postgres_url(settings, settings["NAME"])
 
 
 @pytest.fixture

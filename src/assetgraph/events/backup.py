@@ -38,6 +38,7 @@ from django.conf import settings
 from django.db import connection, connections
 
 from assetgraph.audit.models import AuditEvent
+from assetgraph.conf import postgres_url
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -231,17 +232,10 @@ def _verify_aside(database_url: str, checkpoint: Path | None, work: Path) -> Non
         )
 
 
-def _pg_url(db: dict[str, Any], name: str) -> str:
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgresql://{user}{password}@{host}:{port}/{name}"
-
-
 def _admin_sql(db: dict[str, Any], statements: list[str]) -> None:
     import psycopg
 
-    with psycopg.connect(_pg_url(db, "postgres"), autocommit=True) as admin:
+    with psycopg.connect(postgres_url(db, "postgres"), autocommit=True) as admin:
         for statement in statements:
             admin.execute(statement)
 
@@ -285,14 +279,14 @@ def _restore_postgresql(work: Path, db: dict[str, Any], target_name: str, stamp:
         if result.returncode:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()[:500]}")
         checkpoint = work / "audit-checkpoint.json"
-        _verify_aside(_pg_url(db, aside), checkpoint if checkpoint.exists() else None, work)
+        _verify_aside(postgres_url(db, aside), checkpoint if checkpoint.exists() else None, work)
     except BaseException:
         _admin_sql(db, [f'DROP DATABASE IF EXISTS "{aside}"'])
         raise
     connections.close_all()
     import psycopg
 
-    with psycopg.connect(_pg_url(db, "postgres"), autocommit=True) as admin:
+    with psycopg.connect(postgres_url(db, "postgres"), autocommit=True) as admin:
         exists = admin.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [target_name]
         ).fetchone()
