@@ -64,7 +64,7 @@ def register_page(request: AuthedRequest) -> HttpResponse:
         "register": result,
         "groups": groups,
         "books": BookChoices.choices,
-        "rows": result.rows[:500],
+        "rows": result.head(500),
     }
     return render(request, "finance/register.html", context)
 
