@@ -173,8 +173,8 @@ def test_bulk_register_equals_the_per_asset_register_to_the_cent(
         assert bulk.head(5) == naive.rows[:5]
     # Both paths were exercised: bulk rows carry no per-asset Decimal.
     columns = load_columns(register_assets(Asset.objects.all(), dates[4]), dates[4], book)
-    bulk_rows = sum(1 for value in columns.accumulated if value is None)
-    assert 0 < bulk_rows < len(columns)
+    assert 0 < columns.bulk < len(columns)
+    assert columns.exact
 
 
 def test_register_totals_convert_each_row_and_flag_missing_rates(estate: list[Asset]) -> None:

@@ -154,7 +154,7 @@ def build_register(
 def _rows_of(columns: RegisterColumns, count: int | None) -> list[RegisterRow]:
     rows = []
     for i in range(len(columns) if count is None else min(count, len(columns))):
-        cost = columns.costs[i]
+        cost = columns.cost_at(i)
         accumulated = columns.accumulated_at(i)
         rows.append(
             RegisterRow(

@@ -21,15 +21,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.db import connections
 from django.db.models import QuerySet
 
-from assetgraph.assets.models import Asset
+from assetgraph.assets.models import Asset, AssetModel
 from assetgraph.core.batching import in_batches
-from assetgraph.org.models import Company, CostCentre
+from assetgraph.org.models import Company, CostCentre, Location
 
 from . import conf
 from .books import ProfileIndex, asset_book
@@ -49,11 +51,7 @@ _FIELDS = (
     "asset_tag",
     "name",
     "model_id",
-    "model__category_id",
-    "model__category__name",
     "location_id",
-    "location__path",
-    "location__name",
     "custodian__cost_centre_id",
     "custodian__department__cost_centre_id",
     "cost",
@@ -62,15 +60,24 @@ _FIELDS = (
     "deployed_date",
     "disposal__disposed_on",
 )
+_OVERRIDE_FIELDS = (
+    "asset_id",
+    "book_profile_id",
+    "tax_profile_id",
+    "depreciation_start",
+    "salvage",
+    "cost_centre_id",
+    "company_id",
+)
 
 
 @dataclass
 class RegisterColumns:
-    """One entry per asset, in register order. ``cost_u``/``accumulated_u`` are integers of
-    10**-3 of the currency; ``accumulated`` holds the exact Decimal where the per-asset
-    path produced it (else None: built from ``accumulated_u`` on demand);
-    ``accumulated_exp`` is that Decimal's exponent (0 for "nothing booked yet"), so sums
-    render as the per-asset path's do."""
+    """One entry per asset, in register order. ``cents`` is the cost in hundredths;
+    ``accumulated_u`` the depreciation booked in thousandths (``MILLI``) and
+    ``accumulated_exp`` the exponent the per-asset path writes it with (0 for "nothing booked
+    yet"), so sums render as the per-asset path's do; ``exact`` holds the Decimals the
+    per-asset path computed (its rows), ``bulk`` counts the rows computed in bulk."""
 
     ids: list[int] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -80,11 +87,12 @@ class RegisterColumns:
     location: list[str] = field(default_factory=list)
     company: list[str] = field(default_factory=list)
     currencies: list[str] = field(default_factory=list)
-    costs: list[Decimal] = field(default_factory=list)
+    cents: list[int] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
     starts: list[dt.date | None] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    accumulated: list[Decimal | None] = field(default_factory=list)
+    exact: dict[int, Decimal] = field(default_factory=dict)
+    bulk: int = 0
     cost_u: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     accumulated_u: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     accumulated_exp: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -92,17 +100,20 @@ class RegisterColumns:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def cost_at(self, i: int) -> Decimal:
+        """Row ``i``'s cost as the database gives it (two decimals)."""
+        return Decimal(self.cents[i]).scaleb(-COST_DIGITS)
+
     def accumulated_at(self, i: int) -> Decimal:
         """Row ``i``'s accumulated depreciation as the per-asset path writes it."""
-        exact = self.accumulated[i]
+        exact = self.exact.get(i)
         if exact is not None:
             return exact
         exponent = int(self.accumulated_exp[i])
         if exponent == 0 and not self.accumulated_u[i]:
             return Decimal(0)
-        return (
-            Decimal(int(self.accumulated_u[i])).scaleb(-MILLI).quantize(Decimal(1).scaleb(exponent))
-        )
+        value = Decimal(int(self.accumulated_u[i])).scaleb(-MILLI)
+        return value.quantize(Decimal(1).scaleb(exponent))
 
 
 @dataclass
@@ -125,133 +136,209 @@ class _Profiles:
             {p.pk: str(p) for p in profiles},
         )
 
+    def bulk(self, profile: DepreciationProfile) -> bool:
+        """Whether the bulk computation covers this profile's method and convention."""
+        return (
+            profile.method == MethodChoices.STRAIGHT_LINE
+            and profile.convention == ConventionChoices.FULL_MONTH
+            and 1 <= profile.life_years <= 100
+        )
 
-@dataclass
-class _Fast:
-    """The assets computed in bulk: row index, minor-unit cost and salvage, start month,
-    life and minor digits."""
 
-    rows: list[int] = field(default_factory=list)
-    cost: list[int] = field(default_factory=list)
-    salvage: list[int] = field(default_factory=list)
-    start: list[int] = field(default_factory=list)
-    life: list[int] = field(default_factory=list)
-    digits: list[int] = field(default_factory=list)
+def _fetch(queryset: QuerySet[Asset]) -> list[tuple[Any, ...]]:
+    """The register's columns as the driver returns them: Django's per-value converters
+    (a Decimal and a date parse per cell, most of a values() query's time at 100,000 rows)
+    are skipped; :func:`_cents` and :func:`_date` read what either backend returns."""
+    values = queryset.values_list(*_FIELDS)
+    sql, params = values.query.get_compiler(using=values.db).as_sql()
+    with connections[values.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _cents(value: Any) -> int:
+    """A stored cost (a Decimal, or on SQLite an int or float) in hundredths."""
+    if isinstance(value, Decimal):
+        return int(value.scaleb(COST_DIGITS))
+    return round(float(value) * 100)
+
+
+def _date(value: Any) -> dt.date | None:
+    """A stored date (a date, or on SQLite an ISO string)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _minor(value: Decimal, digits: int) -> int | None:
     """``value`` in the currency's minor units, or None when it is not a whole number of
-    them (a 0-digit currency with cents: left to the per-asset path)."""
+    them."""
     scaled = value.scaleb(digits)
     return int(scaled) if scaled == scaled.to_integral_value() else None
 
 
-def _salvage(
-    cost: int, profile: DepreciationProfile, own: Decimal | None, digits: int
-) -> int | None:
-    """The salvage in minor units as ``DepreciationProfile.spec`` computes it (its own,
-    else the profile's percentage of cost rounded half up)."""
-    if own is not None:
-        return _minor(own, digits)
-    basis_points = int(profile.salvage_percent * 100)
-    return (2 * cost * basis_points + 10_000) // 20_000
+def _labels(queryset: Any, label: Any) -> dict[Any, str]:
+    labels: dict[Any, str] = {None: UNALLOCATED}
+    labels.update((obj.pk, label(obj)) for obj in queryset)
+    return labels
+
+
+@dataclass
+class _Rows:
+    """The fetched columns, transposed."""
+
+    pk: list[int]
+    tag: list[str]
+    name: list[str]
+    model: list[int]
+    location: list[int | None]
+    person_centre: list[int | None]
+    department_centre: list[int | None]
+    cost: list[Any]
+    currency: list[str]
+    purchased: list[Any]
+    deployed: list[Any]
+    disposed: list[Any]
+
+    @classmethod
+    def of(cls, raw: list[tuple[Any, ...]]) -> _Rows:
+        return cls(*(list(map(itemgetter(k), raw)) for k in range(len(_FIELDS))))
 
 
 def load_columns(queryset: QuerySet[Asset], as_of: dt.date, book: str) -> RegisterColumns:
     """The register's columns for the assets of ``queryset`` (:func:`register_assets`)."""
+    rows = _Rows.of(_fetch(queryset))
+    n = len(rows.pk)
     profiles = _Profiles.load(book)
-    override_fields = (
-        "asset_id",
-        "book_profile_id",
-        "tax_profile_id",
-        "depreciation_start",
-        "salvage",
-        "cost_centre_id",
-        "company_id",
-    )
     overrides = {
         row[0]: row
         for row in AssetFinance.objects.filter(asset__in=queryset.order_by().values("pk"))
         .order_by()
-        .values_list(*override_fields)
+        .values_list(*_OVERRIDE_FIELDS)
     }
-    centres = {c.pk: str(c) for c in CostCentre.objects.all()}
-    companies = {c.pk: str(c) for c in Company.objects.all()}
-    fiscal_month = conf.fiscal_year_start_month()
-    columns = RegisterColumns()
-    fast = _Fast()
-    slow: dict[int, int] = {}  # asset id -> row
-    cost_u: list[int] = []
-    for i, values in enumerate(queryset.values_list(*_FIELDS)):
-        (pk, tag, name, model_id, category_id, category, location_id, path, place,
-         person_centre, department_centre, cost, currency, purchased, deployed,
-         disposed) = values  # fmt: skip
-        override = overrides.get(pk)
-        columns.ids.append(pk)
-        columns.tags.append(tag)
-        columns.names.append(name)
-        columns.category.append(category)
-        centre = (override[5] if override else None) or person_centre or department_centre
-        columns.cost_centre.append(centres[centre] if centre else UNALLOCATED)
-        columns.location.append((path or place) if location_id else UNALLOCATED)
-        company = override[6] if override else None
-        columns.company.append(companies[company] if company else UNALLOCATED)
-        columns.currencies.append(currency)
-        columns.costs.append(cost)
-        cost_u.append(int(cost.scaleb(MILLI)))
-        columns.accumulated.append(Decimal(0))
-        profile = None
-        if override:
-            own = override[1] if book == BookChoices.BOOK else override[2]
-            profile = profiles.by_id.get(own) if own else None
-        if profile is None:
-            profile = profiles.by_model.get(model_id) or profiles.by_category.get(category_id)
-        if profile is None:
-            columns.profiles.append("")
-            columns.starts.append(None)
-            columns.notes.append(f"no {book} profile for its model or category")
-            continue
-        columns.profiles.append(profiles.labels[profile.pk])
-        start = override[3] if override and override[3] else None
-        purchase_basis = profile.start_basis == StartBasisChoices.PURCHASE
-        start = start or (purchased if purchase_basis else deployed)
-        columns.starts.append(start)
-        if start is None:
-            basis = "purchase date" if purchase_basis else "in-service date"
-            columns.notes.append(f"no {basis} yet")
-            continue
-        columns.notes.append("")
-        digits = minor_digits(currency)
-        minor_cost = _minor(cost, digits)
-        salvage = (
-            None
-            if minor_cost is None
-            else _salvage(minor_cost, profile, override[4] if override else None, digits)
-        )
-        if (
-            digits < COST_DIGITS
-            or not 1 <= profile.life_years <= 100
-            or profile.method != MethodChoices.STRAIGHT_LINE
-            or profile.convention != ConventionChoices.FULL_MONTH
-            or (disposed is not None and disposed >= start)
-            or minor_cost is None
-            or salvage is None
-            or not 0 <= salvage <= minor_cost
-        ):
-            slow[pk] = i
-            continue
-        fast.rows.append(i)
-        fast.cost.append(minor_cost)
-        fast.salvage.append(salvage)
-        fast.start.append(month_ordinal(start))
-        fast.life.append(profile.life_years)
-        fast.digits.append(digits)
-    columns.cost_u = np.array(cost_u, dtype=np.int64)
-    columns.accumulated_u = np.zeros(len(columns), dtype=np.int64)
-    columns.accumulated_exp = np.zeros(len(columns), dtype=np.int64)
-    _compute_fast(columns, fast, as_of, fiscal_month)
+    override_rows = [i for i, pk in enumerate(rows.pk) if pk in overrides] if overrides else []
+    models = {m.pk: m for m in AssetModel.objects.select_related("category")}
+    columns = RegisterColumns(ids=rows.pk, tags=rows.tag, names=rows.name)
+    columns.currencies = rows.currency
+    category_of = {pk: m.category.name for pk, m in models.items()}
+    columns.category = list(map(category_of.__getitem__, rows.model))
+    places = _labels(Location.objects.only("path", "name"), lambda loc: loc.path or loc.name)
+    columns.location = list(map(places.__getitem__, rows.location))
+    centres = _labels(CostCentre.objects.all(), str)
+    companies = _labels(Company.objects.filter(pk__in=[o[6] for o in overrides.values()]), str)
+    centre_ids = [a or b for a, b in zip(rows.person_centre, rows.department_centre, strict=True)]
+    columns.company = [UNALLOCATED] * n
+    for i in override_rows:
+        override = overrides[rows.pk[i]]
+        centre_ids[i] = override[5] or centre_ids[i]
+        columns.company[i] = companies[override[6]]
+    columns.cost_centre = list(map(centres.__getitem__, centre_ids))
+    columns.cents = list(map(_cents, rows.cost))
+    # The profile of each row (its model's, else its category's, or the asset's own), as an
+    # index into ``table`` (None: no profile).
+    table: list[DepreciationProfile | None] = [None, *profiles.by_id.values()]
+    code = {p.pk if p else None: k for k, p in enumerate(table)}
+    of_model = {
+        pk: code[
+            getattr(
+                profiles.by_model.get(pk) or profiles.by_category.get(m.category_id), "pk", None
+            )
+        ]
+        for pk, m in models.items()
+    }
+    row_code = list(map(of_model.__getitem__, rows.model))
+    for i in override_rows:
+        own = overrides[rows.pk[i]][1 if book == BookChoices.BOOK else 2]
+        if own:
+            row_code[i] = code[own]
+    purchase = [p is not None and p.start_basis == StartBasisChoices.PURCHASE for p in table]
+    starts: list[dt.date | None] = [
+        _date(bought if purchase[k] else deployed) if k else None
+        for k, bought, deployed in zip(row_code, rows.purchased, rows.deployed, strict=True)
+    ]
+    for i in override_rows:
+        if overrides[rows.pk[i]][3] and row_code[i]:
+            starts[i] = overrides[rows.pk[i]][3]
+    columns.starts = starts
+    labels = ["", *(profiles.labels[p.pk] for p in table[1:] if p)]
+    columns.profiles = list(map(labels.__getitem__, row_code))
+    notes = [[_note(p, start, book) for start in (None, dt.date.min)] for p in table]
+    columns.notes = [notes[k][s is not None] for k, s in zip(row_code, starts, strict=True)]
+    columns.cost_u = np.array(columns.cents, dtype=np.int64) * 10 ** (MILLI - COST_DIGITS)
+    columns.accumulated_u = np.zeros(n, dtype=np.int64)
+    columns.accumulated_exp = np.zeros(n, dtype=np.int64)
+    codes = np.array(row_code, dtype=np.int64)
+    bulk, slow = _split(columns, rows, codes, table, profiles, (overrides, override_rows))
+    _compute_bulk(columns, bulk, as_of, conf.fiscal_year_start_month())
     _compute_slow(columns, slow, queryset, as_of, book)
     return columns
+
+
+def _note(profile: DepreciationProfile | None, start: dt.date | None, book: str) -> str:
+    """Why a row has no schedule, as the per-asset path says it ("" when it has one)."""
+    if profile is None:
+        return f"no {book} profile for its model or category"
+    if start is None:
+        purchase = profile.start_basis == StartBasisChoices.PURCHASE
+        return f"no {'purchase date' if purchase else 'in-service date'} yet"
+    return ""
+
+
+@dataclass
+class _Bulk:
+    """The rows computed in bulk, with their minor-unit cost and salvage, start month, life
+    and minor digits."""
+
+    rows: I64
+    cost: I64
+    salvage: I64
+    start: I64
+    life: I64
+    digits: I64
+
+
+def _split(
+    columns: RegisterColumns,
+    rows: _Rows,
+    codes: I64,
+    table: list[DepreciationProfile | None],
+    profiles: _Profiles,
+    own: tuple[dict[int, tuple[Any, ...]], list[int]],
+) -> tuple[_Bulk, dict[int, int]]:
+    """Which rows the bulk computation covers (and their inputs), and the others with a
+    schedule (asset id -> row) for the per-asset path."""
+    n = len(columns)
+    overrides, override_rows = own
+    by_currency = {c: minor_digits(c) for c in set(columns.currencies)}
+    digits = np.fromiter(map(by_currency.__getitem__, columns.currencies), np.int64, n)
+    bulk_profile = np.array([p is not None and profiles.bulk(p) for p in table], dtype=np.bool_)
+    basis_points = np.array([int(p.salvage_percent * 100) if p else 0 for p in table], np.int64)
+    lives = np.array([p.life_years if p else 1 for p in table], dtype=np.int64)
+    started = np.fromiter((s is not None for s in columns.starts), np.bool_, n)
+    scheduled = (codes > 0) & started
+    ok = scheduled & (digits >= COST_DIGITS) & bulk_profile[codes]
+    cost = np.array(columns.cents, dtype=np.int64) * 10 ** np.maximum(digits - COST_DIGITS, 0)
+    salvage = (2 * cost * basis_points[codes] + 10_000) // 20_000
+    for i, disposed in enumerate(rows.disposed):
+        start, out = columns.starts[i], _date(disposed)
+        if out is not None and start is not None and out >= start:
+            ok[i] = False  # the disposal cuts the schedule: the per-asset path
+    for i in override_rows:
+        value = overrides[rows.pk[i]][4]
+        if value is not None and ok[i]:
+            minor = _minor(Decimal(value), int(digits[i]))
+            ok[i] = minor is not None
+            salvage[i] = minor or 0
+    ok &= (salvage >= 0) & (salvage <= cost)
+    chosen = np.flatnonzero(ok)
+    months = np.fromiter(
+        (d.year * 12 + d.month - 1 for d in map(columns.starts.__getitem__, chosen.tolist()) if d),
+        np.int64,
+        chosen.size,
+    )
+    slow = {rows.pk[i]: i for i in np.flatnonzero(scheduled & ~ok).tolist()}
+    bulk = _Bulk(
+        chosen, cost[chosen], salvage[chosen], months, lives[codes[chosen]], digits[chosen]
+    )
+    return bulk, slow
 
 
 def _through_month(as_of: dt.date) -> int:
@@ -260,25 +347,19 @@ def _through_month(as_of: dt.date) -> int:
     return month if as_of == month_end(month) else month - 1
 
 
-def _compute_fast(columns: RegisterColumns, fast: _Fast, as_of: dt.date, fiscal_month: int) -> None:
-    if not fast.rows:
+def _compute_bulk(columns: RegisterColumns, bulk: _Bulk, as_of: dt.date, fiscal_month: int) -> None:
+    if not bulk.rows.size:
         return
-    rows = np.array(fast.rows, dtype=np.int64)
-    cost = np.array(fast.cost, dtype=np.int64)
-    salvage = np.array(fast.salvage, dtype=np.int64)
-    start = np.array(fast.start, dtype=np.int64)
-    digits = np.array(fast.digits, dtype=np.int64)
     through = _through_month(as_of)
     accumulated = straight_line_accumulated(
-        cost, salvage, start, np.array(fast.life, dtype=np.int64), through, fiscal_month
+        bulk.cost, bulk.salvage, bulk.start, bulk.life, through, fiscal_month
     )
     # A schedule with months (cost above salvage) that has booked one has the currency's
     # exponent; otherwise the per-asset path's figure is a plain zero.
-    booked = (cost > salvage) & (start <= through)
-    columns.accumulated_u[rows] = accumulated * 10 ** (MILLI - digits)
-    columns.accumulated_exp[rows] = np.where(booked, -digits, 0)
-    for row in fast.rows:
-        columns.accumulated[row] = None
+    booked = (bulk.cost > bulk.salvage) & (bulk.start <= through)
+    columns.accumulated_u[bulk.rows] = accumulated * 10 ** (MILLI - bulk.digits)
+    columns.accumulated_exp[bulk.rows] = np.where(booked, -bulk.digits, 0)
+    columns.bulk = int(bulk.rows.size)
 
 
 def _compute_slow(
@@ -298,7 +379,7 @@ def _compute_slow(
             entry = asset_book(asset, book, index)
             i = slow[asset.pk]
             accumulated = entry.schedule.accumulated_as_of(as_of) if entry.schedule else Decimal(0)
-            columns.accumulated[i] = accumulated
+            columns.exact[i] = accumulated
             columns.accumulated_u[i] = int(accumulated.scaleb(MILLI))
             exponent: Any = accumulated.as_tuple().exponent
             columns.accumulated_exp[i] = min(0, int(exponent))

@@ -123,11 +123,9 @@ def _convert(
 
 def _codes(labels: Sequence[str]) -> tuple[I64, list[str]]:
     """Labels as integer codes, and the labels in code order."""
-    index: dict[str, int] = {}
-    codes = np.fromiter(
-        (index.setdefault(label, len(index)) for label in labels), np.int64, len(labels)
-    )
-    return codes, list(index)
+    keys = list(dict.fromkeys(labels))
+    index = {label: k for k, label in enumerate(keys)}
+    return np.fromiter(map(index.__getitem__, labels), np.int64, len(labels)), keys
 
 
 def _totals(
