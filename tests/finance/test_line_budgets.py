@@ -24,7 +24,7 @@ D = Decimal
 
 
 @pytest.fixture
-def setup(catalogue: dict[str, Any], system: Actor) -> dict[str, Any]:
+def estate(catalogue: dict[str, Any], system: Actor) -> dict[str, Any]:
     """PO-7 (CC-1, March 2025): 10 laptops on the order's cost centre and 5 monitors on
     CC-2 with CC-2's FY2025 budget; budgets for CC-1 and CC-2 in FY2025, CC-2 in FY2026."""
     from assetgraph.org import services as org
@@ -35,9 +35,9 @@ def setup(catalogue: dict[str, Any], system: Actor) -> dict[str, Any]:
             system, {"cost_centre": centre, "fiscal_year": year, "amount": D("50000")}
         )
         for key, centre, year in (
-            ("cc1", catalogue["cc"], 2025),
-            ("cc2", cc2, 2025),
-            ("cc2_2026", cc2, 2026),
+            ("budget_cc1", catalogue["cc"], 2025),
+            ("budget_cc2", cc2, 2025),
+            ("budget_cc2_2026", cc2, 2026),
         )
     }
     order = services.create_order(
@@ -57,42 +57,42 @@ def setup(catalogue: dict[str, Any], system: Actor) -> dict[str, Any]:
     monitors = services.create_line(
         system,
         {"order": order, "asset_model": catalogue["u27"], "quantity": 5,
-         "unit_price": D("300.00"), "cost_centre": cc2, "budget": budgets["cc2"]},
+         "unit_price": D("300.00"), "cost_centre": cc2, "budget": budgets["budget_cc2"]},
     )  # fmt: skip
     return {"cc2": cc2, "order": order, "laptops": laptops, "monitors": monitors, **budgets}
 
 
-def test_budgets_count_committed_and_actual_per_line(setup: dict[str, Any], system: Actor) -> None:
-    order: PurchaseOrder = setup["order"]
+def test_budgets_count_committed_and_actual_per_line(estate: dict[str, Any], system: Actor) -> None:
+    order: PurchaseOrder = estate["order"]
     procurement.place_order(system, order)
     procurement.receive_order(
         system,
         order,
         [
-            procurement.ReceiptItem(setup["laptops"].pk, 4),
-            procurement.ReceiptItem(setup["monitors"].pk, 2),
+            procurement.ReceiptItem(estate["laptops"].pk, 4),
+            procurement.ReceiptItem(estate["monitors"].pk, 2),
         ],
         received_on=dt.date(2025, 3, 10),
     )
-    cc1 = procurement.budget_status(setup["cc1"])
+    cc1 = procurement.budget_status(estate["budget_cc1"])
     assert (cc1.actual, cc1.committed) == (D("4000.00"), D("6000.00"))  # laptops only
-    cc2 = procurement.budget_status(setup["cc2"])
+    cc2 = procurement.budget_status(estate["budget_cc2"])
     assert (cc2.actual, cc2.committed) == (D("600.00"), D("900.00"))  # monitors only
-    later = procurement.budget_status(setup["cc2_2026"])
+    later = procurement.budget_status(estate["budget_cc2_2026"])
     assert (later.actual, later.committed) == (0, 0)
 
 
 def test_received_assets_take_the_line_cost_centre(
-    setup: dict[str, Any], catalogue: dict[str, Any], system: Actor
+    estate: dict[str, Any], catalogue: dict[str, Any], system: Actor
 ) -> None:
-    order: PurchaseOrder = setup["order"]
+    order: PurchaseOrder = estate["order"]
     procurement.place_order(system, order)
     procurement.receive_order(
         system,
         order,
         [
-            procurement.ReceiptItem(setup["laptops"].pk, 2),
-            procurement.ReceiptItem(setup["monitors"].pk, 3),
+            procurement.ReceiptItem(estate["laptops"].pk, 2),
+            procurement.ReceiptItem(estate["monitors"].pk, 3),
         ],
     )
     centres = {
@@ -101,26 +101,26 @@ def test_received_assets_take_the_line_cost_centre(
     }
     assert centres == {
         (catalogue["latitude"].pk, catalogue["cc"].pk),
-        (catalogue["u27"].pk, setup["cc2"].pk),
+        (catalogue["u27"].pk, estate["cc2"].pk),
     }
     events = AuditEvent.objects.filter(object_type="finance.assetfinance", action="create")
     assert events.count() == 5
 
 
 def test_a_budget_of_another_cost_centre_or_year_is_refused(
-    setup: dict[str, Any], system: Actor
+    estate: dict[str, Any], system: Actor
 ) -> None:
-    order: PurchaseOrder = setup["order"]
+    order: PurchaseOrder = estate["order"]
     before = AuditEvent.objects.count()
     with pytest.raises(ValidationFailed) as wrong_centre:
         services.create_line(
             system,
             {"order": order, "kind": "service", "description": "Imaging", "quantity": 1,
-             "unit_price": D("10"), "budget": setup["cc2"]},
+             "unit_price": D("10"), "budget": estate["budget_cc2"]},
         )  # fmt: skip
     assert "budget" in wrong_centre.value.fields
     with pytest.raises(ValidationFailed) as wrong_year:
-        services.update_line(system, setup["monitors"], {"budget": setup["cc2_2026"]})
+        services.update_line(system, estate["monitors"], {"budget": estate["budget_cc2_2026"]})
     assert "FY2026" in str(wrong_year.value.fields["budget"])
     # Moving the order into FY2026 would orphan the monitors' FY2025 budget.
     with pytest.raises(ValidationFailed) as moved:
@@ -129,9 +129,9 @@ def test_a_budget_of_another_cost_centre_or_year_is_refused(
     assert AuditEvent.objects.count() == before
 
 
-def test_api_line_cost_centre_and_budget(setup: dict[str, Any], api: Callable[..., Any]) -> None:
+def test_api_line_cost_centre_and_budget(estate: dict[str, Any], api: Callable[..., Any]) -> None:
     client = api("Procurement")
-    order, cc2, budget = setup["order"], setup["cc2"], setup["cc2"]
+    order, cc2, budget = estate["order"], estate["cc2"], estate["budget_cc2"]
     assert isinstance(budget, Budget)
     created = client.post(
         "/api/finance/purchase-order-lines/",
@@ -153,7 +153,7 @@ def test_api_line_cost_centre_and_budget(setup: dict[str, Any], api: Callable[..
     assert refused.status_code == 422
     assert "budget" in str(refused.json())
     listed = client.get(f"/api/finance/purchase-order-lines/?budget_id={budget.pk}").json()
-    assert {line["id"] for line in listed["results"]} == {setup["monitors"].pk, body["id"]}
+    assert {line["id"] for line in listed["results"]} == {estate["monitors"].pk, body["id"]}
 
 
 def test_the_line_form_has_cost_centre_and_budget() -> None:
