@@ -152,29 +152,28 @@ def build_register(
 
 
 def _rows_of(columns: RegisterColumns, count: int | None) -> list[RegisterRow]:
-    rows = []
-    for i in range(len(columns) if count is None else min(count, len(columns))):
-        cost = columns.cost_at(i)
-        accumulated = columns.accumulated_at(i)
-        rows.append(
-            RegisterRow(
-                asset_id=columns.ids[i],
-                asset_tag=columns.tags[i],
-                name=columns.names[i],
-                category=columns.category[i],
-                cost_centre=columns.cost_centre[i],
-                location=columns.location[i],
-                company=columns.company[i],
-                currency=columns.currencies[i],
-                cost=cost,
-                accumulated=accumulated,
-                net_book_value=cost - accumulated,
-                profile=columns.profiles[i],
-                in_service=columns.starts[i],
-                note=columns.notes[i],
-            )
+    count = len(columns) if count is None else min(count, len(columns))
+    accumulated = columns.accumulated_head(count)
+    costs = [Decimal(cents).scaleb(-2) for cents in columns.cents[:count]]
+    return [
+        RegisterRow(
+            asset_id=columns.ids[i],
+            asset_tag=columns.tags[i],
+            name=columns.names[i],
+            category=columns.category[i],
+            cost_centre=columns.cost_centre[i],
+            location=columns.location[i],
+            company=columns.company[i],
+            currency=columns.currencies[i],
+            cost=costs[i],
+            accumulated=accumulated[i],
+            net_book_value=costs[i] - accumulated[i],
+            profile=columns.profiles[i],
+            in_service=columns.starts[i],
+            note=columns.notes[i],
         )
-    return rows
+        for i in range(count)
+    ]
 
 
 def build_register_per_asset(

@@ -106,14 +106,22 @@ class RegisterColumns:
 
     def accumulated_at(self, i: int) -> Decimal:
         """Row ``i``'s accumulated depreciation as the per-asset path writes it."""
-        exact = self.exact.get(i)
-        if exact is not None:
-            return exact
-        exponent = int(self.accumulated_exp[i])
-        if exponent == 0 and not self.accumulated_u[i]:
-            return Decimal(0)
-        value = Decimal(int(self.accumulated_u[i])).scaleb(-MILLI)
-        return value.quantize(Decimal(1).scaleb(exponent))
+        return self.accumulated_head(i + 1)[i]
+
+    def accumulated_head(self, count: int) -> list[Decimal]:
+        """The first ``count`` rows' accumulated depreciation as the per-asset path writes
+        it: the per-asset Decimal where there is one, else the bulk figure with its
+        exponent (a plain 0 when nothing is booked)."""
+        units = self.accumulated_u[:count].tolist()
+        exponents = self.accumulated_exp[:count].tolist()
+        values = [
+            Decimal(u // 10 ** (MILLI + e)).scaleb(e) if e or u else Decimal(0)
+            for u, e in zip(units, exponents, strict=True)
+        ]
+        for i, exact in self.exact.items():
+            if i < count:
+                values[i] = exact
+        return values
 
 
 @dataclass
