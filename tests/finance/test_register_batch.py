@@ -212,3 +212,13 @@ def test_closed_form_accumulated_equals_the_months_and_build_schedule() -> None:
 def test_closed_form_refuses_salvage_above_cost() -> None:
     with pytest.raises(ValueError, match="salvage"):
         straight_line_accumulated([100], [101], [2025 * 12], [3], 2026 * 12)
+
+
+def test_an_empty_register_has_zero_totals(db: None) -> None:
+    """Nothing visible (``.none()``, an empty ``IN``): no query, zero totals, no rows."""
+    for assets in (Asset.objects.none(), Asset.objects.filter(pk__in=[])):
+        result = build_register(
+            register_assets(assets, dt.date(2025, 1, 1)), dt.date(2025, 1, 1), "book"
+        )
+        assert result.rows == [] and result.grand_total.assets == 0
+        assert result.grand_total.net_book_value == 0 and result.totals["category"] == {}

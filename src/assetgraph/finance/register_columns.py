@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -158,7 +159,10 @@ def _fetch(queryset: QuerySet[Asset]) -> list[tuple[Any, ...]]:
     (a Decimal and a date parse per cell, most of a values() query's time at 100,000 rows)
     are skipped; :func:`_cents` and :func:`_date` read what either backend returns."""
     values = queryset.values_list(*_FIELDS)
-    sql, params = values.query.get_compiler(using=values.db).as_sql()
+    try:
+        sql, params = values.query.get_compiler(using=values.db).as_sql()
+    except EmptyResultSet:  # ``.none()``, or an empty ``IN`` list: no query to run
+        return []
     with connections[values.db].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
