@@ -21,6 +21,7 @@ BENCHMARKS = [
     ["cmdb/bench_import.py"],
     ["licences/bench_position.py"],
     ["finance/bench_schedules.py"],
+    ["finance/bench_register.py"],
     ["finance/bench_service_cost.py"],
     ["stock/bench_on_hand.py"],
     ["discovery/bench_ansible.py"],

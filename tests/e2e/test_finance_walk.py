@@ -93,6 +93,8 @@ def test_receive_close_export_register_service_cost_and_forecast(
     page.goto("/finance/register/")
     expect(page.locator("#register-total")).to_contain_text("net book value")
     expect(page.get_by_role("heading", name="By cost centre")).to_be_visible()
+    expect(page.locator("#chart-cost-centre")).to_be_visible()
+    expect(page.locator("#chart-category")).to_be_visible()
 
     page.goto("/finance/service-costs/")
     page.locator("#service-costs").get_by_role("link", name="Finance", exact=True).click()
@@ -107,4 +109,5 @@ def test_receive_close_export_register_service_cost_and_forecast(
 
     page.goto("/finance/reports/")
     expect(page.locator("#forecast-chart")).to_be_visible()
+    expect(page.locator("#renewals-chart")).to_be_visible()
     browser_problems.assert_none()

@@ -180,3 +180,56 @@ def test_reports_page_shows_what_the_user_may_read(
         assert f'id="{anchor}"' in html
     assert "forecast-chart" in html
     assert browser("Helpdesk").get("/finance/reports/").status_code == 403
+
+
+def test_renewals_calendar_costs_each_month_per_currency(
+    books: dict[str, Any], system: Actor
+) -> None:
+    """The annual cost of each term ending in a month (1,200 a year each), per currency."""
+    out = io.StringIO()
+    call_command(
+        "finance", "report", "renewals-calendar", "--start", "2026-11-01", "--json", stdout=out
+    )
+    report = json.loads(out.getvalue())
+    assert [(r["month"], r["currency"], r["annual_cost"]) for r in report["cost_by_month"]] == [
+        ("2026-12", "EUR", "1200.00"),
+        ("2027-03", "EUR", "1200.00"),
+        ("2027-06", "EUR", "1200.00"),
+    ]
+    assert {r["annual_cost"] for r in report["rows"]} == {"1200.00"}
+
+
+def test_renewals_chart_links_each_month_to_its_first_calendar_row() -> None:
+    from assetgraph.finance.views import renewals_chart
+
+    report = {
+        "rows": [{"month": "2027-01"}, {"month": "2027-02"}, {"month": "2027-01"}],
+        "cost_by_month": [
+            {"month": "2027-01", "currency": "EUR", "annual_cost": D("100.00")},
+            {"month": "2027-01", "currency": "USD", "annual_cost": D("50.00")},
+            {"month": "2027-02", "currency": "EUR", "annual_cost": D("20.50")},
+        ],
+    }
+    chart = renewals_chart(report)
+    assert chart["labels"] == ["2027-01", "2027-02"]
+    assert chart["links"] == ["#renewals-2027-01", "#renewals-2027-02"]
+    assert chart["series"] == [
+        {"label": "EUR", "values": [100.0, 20.5]},
+        {"label": "USD", "values": [50.0, 0.0]},
+    ]
+    assert [row["anchor"] for row in report["rows"]] == [True, True, False]
+
+
+def test_pages_chart_the_register_and_the_renewals_with_table_alternatives(
+    books: dict[str, Any], browser: Callable[..., Any]
+) -> None:
+    client = browser("Finance")
+    register = client.get("/finance/register/?as_of=2026-06-30").content.decode()
+    assert 'id="register-charts"' in register and "finance/register.js" in register
+    assert 'id="chart-cost-centre"' in register and 'id="chart-category"' in register
+    assert '"links": ["#category-laptops"]' in register
+    assert 'id="category-laptops"' in register  # the bar's target row: its text alternative
+    assert "<script>" not in register  # data only as JSON; code in static files (CSP)
+    reports = client.get("/finance/reports/").content.decode()
+    assert 'id="renewals-chart"' in reports and 'id="renewal-costs"' in reports
+    assert '"renewals": {' in reports

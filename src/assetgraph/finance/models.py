@@ -404,6 +404,27 @@ class Budget(TimestampedModel):
             raise ValidationError(errors)
 
 
+def budget_mismatch(
+    budget: Budget | None, line_cost_centre_id: int | None, order: PurchaseOrder
+) -> str:
+    """Why ``budget`` cannot fund a line of ``order`` whose own cost centre is
+    ``line_cost_centre_id`` (None: the order's), or "" when it can: a budget belongs to one
+    cost centre and one fiscal year, the order date's."""
+    from .conf import fiscal_year_start_month
+    from .depreciation.calendar import fiscal_year_label, month_ordinal
+
+    if budget is None:
+        return ""
+    centre = line_cost_centre_id or order.cost_centre_id
+    if centre != budget.cost_centre_id:
+        return "the budget belongs to another cost centre than the line's"
+    if order.order_date:
+        year = fiscal_year_label(month_ordinal(order.order_date), fiscal_year_start_month())
+        if year != budget.fiscal_year:
+            return f"the budget is for FY{budget.fiscal_year}; the order is dated in FY{year}"
+    return ""
+
+
 class PurchaseOrder(TimestampedModel):
     """An order to a supplier (an ``org.Company`` marked as supplier). Its status moves
     draft → ordered by :func:`.procurement.place_order`, then follows the receipts."""
@@ -442,6 +463,13 @@ class PurchaseOrder(TimestampedModel):
             errors["currency"] = "use a three-letter upper-case ISO 4217 code"
         if self.supplier_id and self.supplier and not self.supplier.is_supplier:
             errors["supplier"] = "this company is not marked as a supplier"
+        if self.pk and self.order_date:
+            for line in self.lines.filter(budget__isnull=False).select_related("budget"):
+                problem = budget_mismatch(line.budget, line.cost_centre_id, self)
+                if problem:
+                    field = "order_date" if "FY" in problem else "cost_centre"
+                    errors[field] = f"line {line.pk}: {problem}"
+                    break
         if errors:
             raise ValidationError(errors)
 
@@ -465,6 +493,23 @@ class PurchaseOrderLine(models.Model):
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(max_digits=14, decimal_places=2)
     received_quantity = models.PositiveIntegerField(default=0, editable=False)
+    cost_centre = models.ForeignKey(
+        "org.CostCentre",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Overrides the order's cost centre for this line.",
+    )
+    budget = models.ForeignKey(
+        Budget,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        help_text="The budget this line spends: of the line's cost centre and the order's "
+        "fiscal year.",
+    )
 
     class Meta:
         ordering = ["order", "id"]
@@ -491,8 +536,17 @@ class PurchaseOrderLine(models.Model):
             errors["unit_price"] = "cannot be negative"
         if self.quantity is not None and self.quantity < self.received_quantity:
             errors["quantity"] = f"{self.received_quantity} are already received"
+        if self.budget_id and self.order_id:
+            problem = budget_mismatch(self.budget, self.cost_centre_id, self.order)
+            if problem:
+                errors["budget"] = problem
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def effective_cost_centre_id(self) -> int | None:
+        """The line's own cost centre, else the order's (the default for its lines)."""
+        return self.cost_centre_id or self.order.cost_centre_id
 
 
 class Receipt(models.Model):

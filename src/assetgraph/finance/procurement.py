@@ -25,12 +25,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 
 from assetgraph.accounts.permissions import authorize
 from assetgraph.assets.importers import AssetImporter
 from assetgraph.assets.models import Asset
-from assetgraph.audit.services import record_event
+from assetgraph.audit.services import record_event, snapshot
 from assetgraph.core.actor import Actor
 from assetgraph.core.errors import Conflict, ValidationFailed
 from assetgraph.org.models import Location
@@ -40,7 +40,7 @@ from assetgraph.stock.services import receive_stock
 from . import conf
 from .choices import LineKindChoices, OrderStatusChoices
 from .depreciation.calendar import fiscal_year_label, month_ordinal
-from .models import Budget, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine
+from .models import AssetFinance, Budget, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine
 from .money import rate_on
 
 OPEN = (OrderStatusChoices.ORDERED, OrderStatusChoices.PARTIALLY_RECEIVED)
@@ -185,6 +185,18 @@ def _create_assets(actor: Actor, rows: list[dict[str, str]]) -> list[Asset]:
     return list(Asset.objects.filter(asset_tag__in=tags).order_by("pk"))
 
 
+def _book_to_cost_centre(actor: Actor, assets: list[Asset], centre: int | None) -> None:
+    """Received assets are booked to their line's cost centre (the order's when the line
+    has none): their finance settings name it, one audit event per asset, so the
+    register and the monthly run charge the right centre from day one. Part of receiving
+    (authorised on the order), not a separate edit of finance settings."""
+    if centre is None:
+        return
+    for asset in assets:
+        settings = AssetFinance.objects.create(asset=asset, cost_centre_id=centre)
+        record_event(actor, "create", settings, after=snapshot(settings))
+
+
 def receive_order(
     actor: Actor,
     order: PurchaseOrder,
@@ -255,6 +267,7 @@ def receive_order(
                     actor, _asset_rows(order, line, item, location, received_on)
                 )
                 receipt_line.assets.set(assets)
+                _book_to_cost_centre(actor, assets, line.cost_centre_id or order.cost_centre_id)
             summary.append(entry)
         before = order.status
         status = _status_after(order)
@@ -300,22 +313,36 @@ class BudgetStatus:
         }
 
 
+def budget_lines(budget: Budget) -> QuerySet[PurchaseOrderLine]:
+    """The lines that may spend ``budget``, counted per line: those naming it, and those
+    naming no budget whose cost centre (their own, else their order's) is the budget's.
+    The fiscal year of the order date is checked by :func:`budget_status`."""
+    centre = budget.cost_centre_id
+    return PurchaseOrderLine.objects.filter(
+        Q(budget=budget)
+        | Q(budget__isnull=True, cost_centre=centre)
+        | Q(budget__isnull=True, cost_centre__isnull=True, order__cost_centre=centre)
+    )
+
+
 def budget_status(budget: Budget) -> BudgetStatus:
     """Committed = the not-yet-received part of open orders; actual = what was received (at
-    the line's unit price); both for orders of the budget's cost centre dated in its fiscal
-    year, converted to its currency at the order date's rate (a missing rate is flagged and
-    the amount left out)."""
+    the line's unit price); both counted per line (:func:`budget_lines`: a line's own cost
+    centre and budget win over its order's cost centre) for orders dated in the budget's
+    fiscal year, converted to its currency at the order date's rate (a missing rate is
+    flagged and the amount left out)."""
     start_month = conf.fiscal_year_start_month()
     committed = actual = Decimal(0)
     missing: set[str] = set()
     lines = (
-        PurchaseOrderLine.objects.filter(order__cost_centre=budget.cost_centre_id)
+        budget_lines(budget)
         .exclude(order__status__in=[OrderStatusChoices.DRAFT, OrderStatusChoices.CANCELLED])
         .select_related("order")
     )
     for line in lines:
         order = line.order
-        if fiscal_year_label(month_ordinal(order.order_date), start_month) != budget.fiscal_year:
+        year = fiscal_year_label(month_ordinal(order.order_date), start_month)
+        if line.budget_id is None and year != budget.fiscal_year:
             continue
         rate = rate_on(order.currency, budget.currency, order.order_date)
         if rate is None:

@@ -18,7 +18,7 @@ from assetgraph.assets.models import Asset, add_months
 
 from . import conf
 from .books import asset_books
-from .choices import BookChoices, OrderStatusChoices
+from .choices import BILLING_MONTHS, BookChoices, OrderStatusChoices
 from .contracts import term_end
 from .depreciation import calendar as cal
 from .models import Contract, PurchaseOrder
@@ -196,19 +196,33 @@ def renewals_calendar(
                     "auto_renew": contract.auto_renew,
                     "cost_per_period": contract.cost_per_period,
                     "billing_period": contract.billing_period,
+                    "annual_cost": annual_cost(contract),
                     "currency": contract.currency,
                 }
             )
     rows.sort(key=lambda r: (r["notice_date"], r["name"]))
     by_month: dict[str, int] = defaultdict(int)
+    cost: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for row in rows:
         by_month[row["month"]] += 1
+        cost[row["month"], row["currency"]] += row["annual_cost"]
     return {
         "start": start,
         "months": months,
         "rows": rows,
         "by_month": [{"month": m, "count": c} for m, c in sorted(by_month.items())],
+        "cost_by_month": [
+            {"month": month, "currency": currency, "annual_cost": amount}
+            for (month, currency), amount in sorted(cost.items())
+        ],
     }
+
+
+def annual_cost(contract: Contract) -> Decimal:
+    """What a year of the contract costs at its current rate (cost per billing period x
+    periods in a year), the figure a renewal decision weighs; rounded to the cent."""
+    periods = Decimal(12) / BILLING_MONTHS[contract.billing_period]
+    return (contract.cost_per_period * periods).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 EXPORT_COLUMNS: dict[str, list[str]] = {
@@ -231,6 +245,7 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
         "auto_renew",
         "cost_per_period",
         "billing_period",
+        "annual_cost",
         "currency",
     ],
 }

@@ -153,6 +153,11 @@ CLOSED_PERIOD = Resource(
 )
 
 
+def _line_centre(line: PurchaseOrderLine) -> Any:
+    """The cost centre a line is booked to: its own, else its order's."""
+    return line.cost_centre or line.order.cost_centre
+
+
 def _order_lines(request: Any, order: PurchaseOrder) -> dict[str, Any] | None:
     rows = [
         [
@@ -161,12 +166,14 @@ def _order_lines(request: Any, order: PurchaseOrder) -> dict[str, Any] | None:
             line.quantity,
             line.received_quantity,
             f"{line.unit_price} {order.currency}",
+            str(line.cost_centre or order.cost_centre or ""),
+            f"FY{line.budget.fiscal_year}" if line.budget else "",
         ]
-        for line in order.lines.select_related("asset_model")
+        for line in order.lines.select_related("asset_model", "cost_centre", "budget")
     ]
     return {
         "title": "Lines",
-        "headers": ["Item", "Kind", "Ordered", "Received", "Unit price"],
+        "headers": ["Item", "Kind", "Ordered", "Received", "Unit price", "Cost centre", "Budget"],
         "rows": rows,
     }
 
@@ -222,7 +229,7 @@ ORDER_LINE = Resource(
     patch_schema=schemas.LinePatch,
     orderings={"id": "pk"},
     default_ordering="id",
-    select_related=("order", "asset_model"),
+    select_related=("order__cost_centre", "asset_model", "cost_centre", "budget"),
     constraint_fields=("id", "order", "kind"),
     path="purchase-order-lines",
     tag="purchase order lines",
@@ -232,6 +239,7 @@ ORDER_LINE = Resource(
         Column("Quantity", lambda line: line.quantity),
         Column("Received", lambda line: line.received_quantity),
         Column("Unit price", lambda line: line.unit_price),
+        Column("Cost centre", lambda line: str(_line_centre(line) or "")),
     ],
     detail_fields=[
         ("Order", lambda line: link(line.order, "ui:finance:purchaseorder_detail")),
@@ -241,6 +249,8 @@ ORDER_LINE = Resource(
         ("Quantity", lambda line: line.quantity),
         ("Received", lambda line: line.received_quantity),
         ("Unit price", lambda line: line.unit_price),
+        ("Cost centre", lambda line: link(_line_centre(line), "ui:org:costcentre_detail")),
+        ("Budget", lambda line: link(line.budget, "ui:finance:budget_detail")),
     ],
 )
 

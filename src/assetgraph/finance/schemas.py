@@ -279,6 +279,14 @@ class LineIn(Schema):
     description: str = Field("", max_length=200)
     quantity: int = Field(ge=1, le=100000)
     unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    cost_centre_id: int | None = Field(
+        None, description="The line's own cost centre; empty: the order's"
+    )
+    budget_id: int | None = Field(
+        None,
+        description="The budget the line spends: of the line's cost centre and of the fiscal "
+        "year of the order date",
+    )
 
 
 class LinePatch(Schema):
@@ -287,6 +295,10 @@ class LinePatch(Schema):
     description: str | None = Field(None, max_length=200)
     quantity: int | None = Field(None, ge=1, le=100000)
     unit_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    cost_centre_id: int | None = Field(
+        None, description="The line's own cost centre; null: the order's"
+    )
+    budget_id: int | None = Field(None, description="The budget the line spends; null: none")
 
 
 class LineOut(Schema):
@@ -298,11 +310,14 @@ class LineOut(Schema):
     quantity: int
     unit_price: Decimal
     received_quantity: int
+    cost_centre: Ref | None
+    budget: Ref | None
 
 
 class LineFilter(FilterSchema):
     order_id: int | None = None
     kind: LineKindChoices | None = None
+    budget_id: int | None = None
 
 
 class BudgetIn(Schema):

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import has_perm, restrict
@@ -57,16 +58,38 @@ def register_page(request: AuthedRequest) -> HttpResponse:
     """Net book value by category, cost centre, location and company as of a date."""
     result = _register(request)
     groups = [
-        (dimension.replace("_", " ").capitalize(), sorted(result.totals[dimension].items()))
+        (
+            dimension.replace("_", " ").capitalize(),
+            sorted(result.totals[dimension].items()),
+            dimension,
+        )
         for dimension in DIMENSIONS
     ]
     context: dict[str, Any] = {
         "register": result,
         "groups": groups,
         "books": BookChoices.choices,
-        "rows": result.rows[:500],
+        "rows": result.head(500),
+        "chart": register_chart(result),
     }
     return render(request, "finance/register.html", context)
+
+
+def register_chart(result: Register, top: int = 15) -> dict[str, Any]:
+    """Net book value by cost centre and by category (the largest ``top`` of each, in the
+    base currency) for the page's charts; each bar links to its group's table row, which
+    is the text alternative."""
+    chart: dict[str, Any] = {"currency": result.base_currency}
+    for dimension in ("cost_centre", "category"):
+        biggest = sorted(
+            result.totals[dimension].items(), key=lambda item: -item[1].net_book_value
+        )[:top]
+        chart[dimension] = {
+            "labels": [key for key, _ in biggest],
+            "values": [float(total.net_book_value) for _, total in biggest],
+            "links": [f"#{dimension}-{slugify(key)}" for key, _ in biggest],
+        }
+    return chart
 
 
 @login_required
@@ -471,8 +494,31 @@ def reports_page(request: AuthedRequest) -> HttpResponse:
             "labels": [f"{row['supplier']} ({row['currency']})" for row in spend["rows"]],
             "values": [float(row["ordered"]) for row in spend["rows"]],
         }
+    renewals = reports.get("renewals_calendar")
+    if renewals is not None:
+        chart["renewals"] = renewals_chart(renewals)
     return render(
         request,
         "finance/reports.html",
         {"reports": reports, "chart": chart, "starts": starts},
     )
+
+
+def renewals_chart(report: dict[str, Any]) -> dict[str, Any]:
+    """The annual cost of the contract terms ending each month, one bar series per
+    currency (amounts keep their currency); each month links to its rows of the calendar."""
+    seen: set[str] = set()
+    for row in report["rows"]:  # the calendar's first row of each month is its anchor
+        row["anchor"] = row["month"] not in seen
+        seen.add(row["month"])
+    months = sorted({row["month"] for row in report["cost_by_month"]})
+    currencies = sorted({row["currency"] for row in report["cost_by_month"]})
+    cost = {(r["month"], r["currency"]): float(r["annual_cost"]) for r in report["cost_by_month"]}
+    return {
+        "labels": months,
+        "links": [f"#renewals-{month}" for month in months],
+        "series": [
+            {"label": currency, "values": [cost.get((m, currency), 0.0) for m in months]}
+            for currency in currencies
+        ],
+    }

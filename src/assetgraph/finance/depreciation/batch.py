@@ -99,3 +99,62 @@ def straight_line_full_month(
     monthly_rounded = _round_half_up(yearly[group], in_year[group])
     amounts = _clamped(monthly_rounded, group, starts, yearly)
     return BatchSchedules(offsets, months, amounts)
+
+
+def straight_line_accumulated(
+    cost: npt.ArrayLike,
+    salvage: npt.ArrayLike,
+    start_month: npt.ArrayLike,
+    life_years: npt.ArrayLike,
+    through_month: int,
+    fiscal_year_start_month: int = 1,
+) -> I64:
+    """Per asset, the depreciation booked up to and including the month ordinal
+    ``through_month``: the same figure as summing :func:`straight_line_full_month`'s months
+    (and :func:`build_schedule`'s), without building the months.
+
+    The register needs one number per asset, not 48 months, so this works on fiscal years:
+    a year's cumulative amount is ``min(sum of rounded years, total)`` (the last year
+    ``total``), and inside the year being booked ``j`` equal monthly amounts accumulate to
+    ``min(j x monthly, year)`` (the year's last month the year). Memory is one row of at
+    most ``life + 1`` years per asset, grouped by life.
+    """
+    cost_a = np.asarray(cost, dtype=np.int64)
+    base = cost_a - np.asarray(salvage, dtype=np.int64)
+    m0 = np.asarray(start_month, dtype=np.int64)
+    life = np.asarray(life_years, dtype=np.int64)
+    if (base < 0).any() or (life < 1).any():
+        raise ValueError("salvage must not exceed cost and life must be at least 1 year")
+    result = np.zeros(cost_a.size, dtype=np.int64)
+    fy0 = m0 - ((m0 % 12 + 1 - fiscal_year_start_month) % 12)
+    first = fy0 + 12 - m0  # months of the first fiscal year, 1..12
+    elapsed = np.clip(through_month - m0 + 1, 0, 12 * life)
+    for years in np.unique(life).tolist():
+        rows = np.flatnonzero(life == years)
+        result[rows] = _accumulated_one_life(base[rows], first[rows], elapsed[rows], years)
+    return result
+
+
+def _accumulated_one_life(base: I64, first: I64, elapsed: I64, life: int) -> I64:
+    """:func:`straight_line_accumulated` for assets sharing one life (columns = years)."""
+    n = base.size
+    in_year = np.full((n, life + 1), 12, dtype=np.int64)
+    in_year[:, 0] = first
+    in_year[:, life] = 12 - first  # no months when the asset starts with a fiscal year
+    rounded = _round_half_up(base[:, None] * in_year, np.full_like(in_year, 12 * life))
+    cumulative = np.minimum(np.cumsum(rounded, axis=1), base[:, None])
+    cumulative[:, life] = base  # the last year absorbs the remainder ...
+    cumulative[first == 12, life - 1] = base[first == 12]  # ... when it is the life-th
+    before = np.concatenate((np.zeros((n, 1), dtype=np.int64), cumulative[:, :-1]), axis=1)
+    yearly = cumulative - before
+    # The fiscal year holding the last booked month, and the months booked in it.
+    year = np.where(elapsed <= first, 0, 1 + (elapsed - first - 1) // 12)
+    year = np.minimum(year, life)
+    months_before = np.where(year == 0, 0, first + 12 * (year - 1))
+    booked = elapsed - months_before
+    rows = np.arange(n)
+    amount = yearly[rows, year]
+    months = in_year[rows, year]
+    monthly = _round_half_up(amount, np.maximum(months, 1))
+    partial = np.where(booked >= months, amount, np.minimum(booked * monthly, amount))
+    return np.where(elapsed <= 0, 0, before[rows, year] + partial)

@@ -1,6 +1,7 @@
-// Finance reports: the depreciation forecast per month (bars) and the amount ordered per
-// supplier (horizontal bars), from the JSON the page embeds, with the vendored Chart.js.
-// A file: the CSP forbids inline scripts.
+// Finance reports: the depreciation forecast per month (bars), the amount ordered per
+// supplier (horizontal bars) and the annual cost of contract renewals per month (stacked
+// bars, one series per currency), from the JSON the page embeds, with the vendored
+// Chart.js. A file: the CSP forbids inline scripts.
 (function () {
   "use strict";
 
@@ -20,6 +21,32 @@
     });
   }
 
+  // One stacked series per currency (amounts keep their currency); a month's bar links to
+  // its rows of the renewals calendar.
+  function renewals(id, data) {
+    var canvas = document.getElementById(id);
+    if (!canvas) { return; }
+    var colours = ["#0d6efd", "#fd7e14", "#198754", "#6f42c1", "#dc3545"];
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: data.series.map(function (series, index) {
+          return { label: series.label, data: series.values, backgroundColor: colours[index % colours.length] };
+        })
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { x: { stacked: true }, y: { stacked: true } },
+        onClick: function (event, elements) {
+          if (elements.length) { window.location.hash = data.links[elements[0].index]; }
+        }
+      }
+    });
+  }
+
   function draw() {
     var source = document.getElementById("report-charts");
     if (!source || !window.Chart) { return; }
@@ -30,6 +57,9 @@
     }
     if (charts.spend) {
       bar("spend-chart", charts.spend.labels, charts.spend.values, "Ordered", true);
+    }
+    if (charts.renewals) {
+      renewals("renewals-chart", charts.renewals);
     }
   }
 
