@@ -16,6 +16,7 @@ from assetgraph.audit.models import AuditEvent
 from assetgraph.core.actor import Actor
 from assetgraph.org.importers import LocationImporter, PersonImporter
 from assetgraph.org.models import Location, Person
+from tests.importjobs import post_import
 
 pytestmark = pytest.mark.django_db
 
@@ -160,20 +161,22 @@ def test_import_respects_the_importers_permissions(site: dict[str, Any], make_us
 
 def test_api_import_endpoint(site: dict[str, Any], api: Any) -> None:
     client = api("Helpdesk")
-    dry = client.post(
-        "/api/org/import/people", {"file": SimpleUploadedFile("p.csv", PEOPLE.encode())}
+    dry = post_import(
+        client, "/api/org/import/people", {"file": SimpleUploadedFile("p.csv", PEOPLE.encode())}
     )
     assert (
         dry.status_code == 200
         and dry.json()["counts"]["create"] == 2
         and not Person.objects.filter(employee_number="E10").exists()
     )
-    applied = client.post(
+    applied = post_import(
+        client,
         "/api/org/import/people?dry_run=false",
         {"file": SimpleUploadedFile("p.csv", PEOPLE.encode())},
     )
     assert applied.status_code == 200 and applied.json()["applied"] is True
-    bad = client.post(
+    bad = post_import(
+        client,
         "/api/org/import/people?dry_run=false",
         {"file": SimpleUploadedFile("p.csv", b"employee_number,first_name,last_name\nE40,,\n")},
     )
