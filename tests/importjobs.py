@@ -88,3 +88,15 @@ def _status_of(job: dict[str, Any]) -> int:
 def post_import(client: Client, path: str, data: Any, **extra: Any) -> Finished:
     """``finish(client, client.post(path, data))``: one import, run to its end."""
     return finish(client, client.post(path, data, **extra))
+
+
+def finish_page(client: Client, response: Any) -> Any:
+    """A UI import: the page redirects to its job's page (every import runs on the worker);
+    run the job and return the job page, which then shows the report."""
+    assert response.status_code == 302, response.content[:2000]
+    location = response["Location"]
+    assert "/jobs/" in location, location
+    run_jobs()
+    page = client.get(location)
+    assert page.status_code == 200
+    return page
