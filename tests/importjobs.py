@@ -100,3 +100,15 @@ def finish_page(client: Client, response: Any) -> Any:
     page = client.get(location)
     assert page.status_code == 200
     return page
+
+
+def finish_run(client: Client, response: Any) -> Any:
+    """A discovery upload: 202 with the run (``Location`` is the run); run the queued run in
+    the worker and return ``GET`` of it."""
+    assert response.status_code == 202, response.content[:2000]
+    url = f"/api/discovery/runs/{response.json()['id']}"
+    assert response["Location"] == url
+    run_jobs()
+    run = client.get(url)
+    assert run.status_code == 200 and run.json()["state"] != "running", run.content[:2000]
+    return run
