@@ -1,10 +1,10 @@
 """Discovery runs in a worker, with progress (the import jobs' machinery).
 
 Every upload (API and pages, issue 15; other callers above :data:`BACKGROUND_BYTES`) is
-stored under ``DATA_DIR/uploads`` and queued as the Django task ``discovery.run_upload`` with its run row, so ``assetgraph worker`` runs it
-(never a thread of the web process); progress goes to the same per-job progress file as
-imports (``DATA_DIR/jobs``) and the run page shows it. Tests set ``IMPORT_JOBS_INLINE`` to run
-inline.
+stored under ``DATA_DIR/uploads`` and queued as the Django task ``discovery.run_upload``
+with its run row, so ``assetgraph worker`` runs it (never a thread of the web process);
+progress goes to the same per-job progress file as imports (``DATA_DIR/jobs``) and the run
+page shows it. Tests set ``IMPORT_JOBS_INLINE`` to run inline.
 """
 
 from __future__ import annotations
