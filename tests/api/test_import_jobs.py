@@ -112,6 +112,8 @@ def test_cheap_checks_refuse_in_the_request_and_queue_nothing(
     wrong = client.post(IMPORT, _upload(b"%PDF-1.4", "people.pdf"))
     assert wrong.status_code == 422
     assert "unsupported file type" in wrong.json()["error"]["fields"]["file"][0]
+    control = client.post(IMPORT, {**_upload(), "note": "a\x00b"})
+    assert control.status_code == 422 and "note" in control.json()["error"]["fields"]
     viewer = api(permissions=[(["org.person"], ["view"], None)])
     assert viewer.post(IMPORT, _upload()).status_code == 403
     assert not ImportJob.objects.exists() and not Job.objects.exists()

@@ -48,6 +48,20 @@ def _upload_dir() -> Path:
     return directory
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def check_form(request: HttpRequest) -> None:
+    """Refuse a text part of the form holding control characters (the document's rule for
+    every form value, ``api.openapi.TEXT_PATTERN``) before the upload is queued: 422 naming
+    the part. A synchronous import found such input while it ran; a queued one must not
+    accept it first."""
+    for name, values in request.POST.lists():
+        if any(_CONTROL.search(value) for value in values):
+            message = "control characters are not allowed"
+            raise ValidationFailed(f"{name}: {message}", fields={name: [message]})
+
+
 def check_type(file: UploadedFile, field: str, suffixes: tuple[str, ...]) -> str:
     """The upload's suffix, or a 422 naming ``field`` when the import cannot read that type."""
     name = (file.name or "").lower()
@@ -84,6 +98,7 @@ def queue_import(
     dry_run: bool,
 ) -> JsonResponse:
     """Queue a table import (:class:`ImportBase`) of ``file``; answer 202."""
+    check_form(request)
     suffix = check_type(file, "file", TABLE_SUFFIXES)
     actor = Actor.from_request(request, Source.API)
     importer = importer_class(actor)
@@ -120,6 +135,7 @@ def queue_upload(
 ) -> JsonResponse:
     """Queue ``runner`` over the uploads ``files`` (form field → file) with JSON-able
     ``options``; the caller has already checked who may send them. Answer 202."""
+    check_form(request)
     stored = {
         field: StoredFile(store(f, _suffix(f)), f.name or field) for field, f in files.items()
     }

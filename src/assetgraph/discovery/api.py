@@ -16,6 +16,7 @@ from ninja.files import UploadedFile
 from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.api.importjobs import check_form
 from assetgraph.assets.models import AssetModel
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import api_actor
@@ -54,6 +55,7 @@ def run_file(
     request); ``Location`` is the run, ``GET /api/discovery/runs/{id}``: poll it while
     ``state`` is running. It ends succeeded (counts, diff) or failed (``messages`` name the
     element or row; nothing was written)."""
+    check_form(request)
     run = jobs.start_run(
         api_actor(request),
         _source(request, source),
