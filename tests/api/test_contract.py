@@ -223,6 +223,29 @@ def _queries(path: str) -> list[dict[str, str]]:
     return [{}]
 
 
+def _finished_import_job() -> str:
+    """An ended import job with its report (the demo runs none), as its status shows it."""
+    from django.utils import timezone
+
+    from assetgraph.core.models import ImportJob
+
+    now = timezone.now()
+    report = {"object_type": "org.person", "ok": True, "counts": {"create": 1}, "rows": []}
+    job = ImportJob.objects.create(
+        kind="people",
+        object_type="org.person",
+        filename="people.csv",
+        upload="contract.csv",
+        dry_run=True,
+        state="succeeded",
+        counts={"create": 1},
+        report=report,
+        started=now,
+        finished=now,
+    )
+    return job.pk.hex
+
+
 def _url(path: str, query_index: int) -> str:
     """The path with its parameters filled by real ids (or a report's name)."""
     from assetgraph.assets import reports
@@ -234,6 +257,8 @@ def _url(path: str, query_index: int) -> str:
 
         service = CI.objects.get(name="Finance")
         return re.sub(r"\{[a-z_]+\}", str(service.pk), path)
+    if path.startswith("/api/jobs/"):
+        return f"/api/jobs/{_finished_import_job()}"
     return re.sub(r"\{[a-z_]+\}", lambda _: str(_real_id(_model(path))), path)
 
 

@@ -20,6 +20,7 @@ from assetgraph.assets.importers import AssetImporter
 from assetgraph.assets.models import Asset, CustodyRecord
 from assetgraph.audit.models import AuditEvent
 from assetgraph.core.actor import Actor
+from tests.importjobs import post_import
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,9 @@ def test_import_through_api_ui_and_cli_and_xlsx(
     tmp_path: Any,
 ) -> None:
     upload = SimpleUploadedFile("a.csv", CSV.encode(), content_type="text/csv")
-    response = api("Procurement").post("/api/assets/import/assets?dry_run=false", {"file": upload})
+    response = post_import(
+        api("Procurement"), "/api/assets/import/assets?dry_run=false", {"file": upload}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["counts"]["create"] == 3
     assert (

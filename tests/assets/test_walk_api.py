@@ -18,6 +18,7 @@ from assetgraph.assets import services
 from assetgraph.assets.models import Asset
 from assetgraph.core.actor import Actor
 from assetgraph.org import services as org
+from tests.importjobs import post_import
 
 pytestmark = pytest.mark.django_db
 
@@ -79,13 +80,15 @@ def test_itam_walk_through_the_api(
 
     # 2. Receive 50 laptops from a CSV: preview, then apply.
     data = walk_csv("ThinkPad X1").encode()
-    preview = procurement.post(
+    preview = post_import(
+        procurement,
         "/api/assets/import/assets?dry_run=true",
         {"file": SimpleUploadedFile("delivery.csv", data, content_type="text/csv")},
     )
     assert preview.status_code == 200 and preview.json()["counts"]["create"] == 50
     assert Asset.objects.count() == 0
-    applied = procurement.post(
+    applied = post_import(
+        procurement,
         "/api/assets/import/assets?dry_run=false",
         {"file": SimpleUploadedFile("delivery.csv", data, content_type="text/csv")},
     )

@@ -13,6 +13,7 @@ from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.importers import CIImporter, RelationshipImporter
 from assetgraph.cmdb.models import CI, Relationship
 from assetgraph.core.actor import Actor
+from tests.importjobs import post_import
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,6 @@ def test_cli_and_api_import(estate: dict[str, Any], tmp_path: Any, api: Any) -> 
 
     client = api("DevOps")
     upload = SimpleUploadedFile("r.csv", b"source,type,target\nweb-01,depends on,fin-db\n")
-    response = client.post("/api/cmdb/import/relationships?dry_run=false", {"file": upload})
+    response = post_import(client, "/api/cmdb/import/relationships?dry_run=false", {"file": upload})
     assert response.status_code == 200, response.content
     assert Relationship.objects.current().filter(source__name="web-01").count() == 1

@@ -19,6 +19,7 @@ from assetgraph.discovery.connectors.base import ParseError
 from assetgraph.discovery.connectors.cyclonedx import parse_cyclonedx
 from assetgraph.discovery.connectors.nmap import parse_nmap
 from assetgraph.discovery.models import AttributeObservation, PackageEvidence
+from tests.importjobs import finish_run, run_jobs
 
 from .conftest import FIXTURES, fixture_bytes
 
@@ -133,8 +134,8 @@ def test_cyclonedx_xml_through_the_api(api: Any, sources: Any) -> None:
         "/api/discovery/run?source=sbom-ci",
         {"file": SimpleUploadedFile("bom.xml", fixture_bytes("cyclonedx-1.6.xml"))},
     )
-    assert response.status_code == 201, response.content
-    assert response.json()["created"] == 1
+    run = finish_run(client, response)
+    assert run.json()["state"] == "succeeded" and run.json()["created"] == 1
     assert CI.objects.filter(name="billing-api").exists()
 
 
@@ -379,6 +380,7 @@ def test_upload_page_takes_the_real_variants(
             {"source": chosen.pk, "file": SimpleUploadedFile(name, fixture_bytes(name))},
         )
         assert response.status_code == 302, response.content
+        run_jobs()  # every upload is a run for the worker (issue 15)
     assert CI.objects.count() == created  # the second upload created nothing
     from assetgraph.discovery.models import DiscoveryRun
 

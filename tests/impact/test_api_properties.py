@@ -26,6 +26,7 @@ from assetgraph.impact.estate import clear_cache
 from tests.conftest import bearer
 from tests.graph.reference import DOWN, ref_down_distance, ref_impact
 from tests.graph.reference import make_ref as reference_graph
+from tests.importjobs import post_import
 
 pytestmark = pytest.mark.django_db
 
@@ -88,15 +89,18 @@ def load(client: Any, estate: Estate) -> None:
     for i, (name, kind) in enumerate(zip(estate.names, estate.kinds, strict=True)):
         mode, value = estate.policy.get(i, ("", 0))
         cis.append([classes[kind], name, mode, str(value) if mode else ""])
-    response = client.post(
-        "/api/cmdb/import/cis?dry_run=false", {"file": _csv(cis)}, format="multipart"
+    response = post_import(
+        client, "/api/cmdb/import/cis?dry_run=false", {"file": _csv(cis)}, format="multipart"
     )
     assert response.status_code == 200, response.json()
     if estate.rels:
         rels = [["source", "type", "target"]]
         rels += [[estate.names[s], kind, estate.names[t]] for s, t, kind in estate.rels]
-        response = client.post(
-            "/api/cmdb/import/relationships?dry_run=false", {"file": _csv(rels)}, format="multipart"
+        response = post_import(
+            client,
+            "/api/cmdb/import/relationships?dry_run=false",
+            {"file": _csv(rels)},
+            format="multipart",
         )
         assert response.status_code == 200, response.json()
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from assetgraph.licences import services
 from assetgraph.licences.models import Allocation, Entitlement, SaasUsage
+from tests.importjobs import post_import
 
 from .conftest import Lic
 
@@ -144,7 +145,9 @@ def test_usage_import_through_the_api(shop: dict[str, Any], api: Any) -> None:
     assert done.json()["matched_people"] == 1
     upload = io.BytesIO(b"user,last_active\nq@y.z,not-a-date\n")
     upload.name = "console.csv"
-    bad = client.post(f"{API}/usage/import-file?product_id={shop['viewer'].pk}", {"file": upload})
+    bad = post_import(
+        client, f"{API}/usage/import-file?product_id={shop['viewer'].pk}", {"file": upload}
+    )
     assert bad.status_code == 422 and "row 1.last_active" in bad.json()["error"]["message"]
     assert SaasUsage.objects.count() == 2
     assert post(api("Helpdesk"), f"{API}/usage/import", body).status_code == 403
@@ -313,11 +316,15 @@ def test_concurrency_log_import_feeds_the_concurrent_peak(
     client = api("Compliance")
     bad = io.BytesIO(b"time,users\n2026-01-01T10:00,-3\n")
     bad.name = "flexlm.csv"
-    refused = client.post(f"{API}/usage/concurrency-file?product_id={cad.pk}", {"file": bad})
+    refused = post_import(
+        client, f"{API}/usage/concurrency-file?product_id={cad.pk}", {"file": bad}
+    )
     assert refused.status_code == 422 and "row 1.users" in refused.json()["error"]["message"]
     upload = io.BytesIO(log.encode())
     upload.name = "flexlm.csv"
-    done = client.post(f"{API}/usage/concurrency-file?product_id={cad.pk}", {"file": upload})
+    done = post_import(
+        client, f"{API}/usage/concurrency-file?product_id={cad.pk}", {"file": upload}
+    )
     assert done.status_code == 200 and done.json()["created"] == 3
     # The peak of the last 90 days is 8 (the 20 is older): shortfall 3, true-up 900 EUR.
     row = lic.position(cad)[("concurrent", "org")]

@@ -21,6 +21,7 @@ from assetgraph.cmdb.models import CI, CIClass
 from assetgraph.core.actor import Actor
 from assetgraph.security import feeds, services
 from assetgraph.security.models import Advisory, EvidencePackage, Finding
+from tests.importjobs import post_import
 
 from .conftest import FIXTURES
 
@@ -49,14 +50,14 @@ def test_upload_imports_and_matches(api: Any) -> None:
         SYSTEM, host, {"publisher": "OpenBSD", "product": "OpenSSH", "version": "9.6p1"}
     )
     data = (FIXTURES / "nvd" / "nvdcve-2.0-sample.json").read_bytes()
-    response = client.post(
-        "/api/security/advisories/import", {"file": SimpleUploadedFile("nvd.json", data)}
+    response = post_import(
+        client, "/api/security/advisories/import", {"file": SimpleUploadedFile("nvd.json", data)}
     )
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["created"], body["matching"]["created"]) == (1, 1)
-    again = client.post(
-        "/api/security/advisories/import", {"file": SimpleUploadedFile("nvd.json", data)}
+    again = post_import(
+        client, "/api/security/advisories/import", {"file": SimpleUploadedFile("nvd.json", data)}
     )
     assert again.json()["unchanged"] == 1
 
@@ -68,7 +69,8 @@ def test_upload_with_an_error_is_a_422_naming_it_and_writes_nothing(api: Any) ->
         archive.writestr("broken.json", b"{oops")
     client = api("Security")
     before = AuditEvent.objects.count()
-    response = client.post(
+    response = post_import(
+        client,
         "/api/security/advisories/import",
         {"file": SimpleUploadedFile("osv.zip", buffer.getvalue())},
     )
@@ -174,12 +176,14 @@ def test_end_of_life_import_and_report(api: Any) -> None:
         ]
     ).encode()
     client = api("Security")
-    response = client.post(
+    response = post_import(
+        client,
         "/api/security/eol/import",
         {"product": "ubuntu", "file": SimpleUploadedFile("ubuntu.json", cycles)},
     )
     assert response.json() == {"created": 2, "updated": 0}
-    bad = client.post(
+    bad = post_import(
+        client,
         "/api/security/eol/import",
         {
             "product": "ubuntu",
@@ -341,7 +345,8 @@ def test_exploit_data_upload_raises_priority(api: Any) -> None:
     client = api("Security")
     kev = (FIXTURES / "kev" / "known_exploited_vulnerabilities.json").read_bytes()
     epss = (FIXTURES / "kev" / "epss_scores.csv").read_bytes()
-    response = client.post(
+    response = post_import(
+        client,
         "/api/security/advisories/exploit-data",
         {"kev": SimpleUploadedFile("kev.json", kev), "epss": SimpleUploadedFile("epss.csv", epss)},
     )
@@ -351,7 +356,8 @@ def test_exploit_data_upload_raises_priority(api: Any) -> None:
     finding = Finding.objects.get(ci=host)
     # 100 * 0.81 * (1 + 0.5 * 0.94277) * 1 * 0.9 / 2.535 = 42.3
     assert (before, finding.priority) == (29, 42)
-    bad = client.post(
+    bad = post_import(
+        client,
         "/api/security/advisories/exploit-data",
         {"epss": SimpleUploadedFile("epss.csv", b"cve,epss\nCVE-1,2.5\n")},
     )

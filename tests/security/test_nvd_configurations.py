@@ -17,6 +17,7 @@ from assetgraph.cmdb.models import CI, CIClass
 from assetgraph.core.actor import Actor
 from assetgraph.security import feeds, nvdconfig, services
 from assetgraph.security.models import Advisory, Finding
+from tests.importjobs import post_import
 
 from .conftest import FIXTURES
 
@@ -179,7 +180,8 @@ def test_a_bad_configuration_is_a_422_naming_it_and_writes_nothing(api: Any) -> 
     doc["vulnerabilities"][0]["cve"]["configurations"][0]["nodes"][1]["operator"] = "XOR"
     client = api("Security")
     before = AuditEvent.objects.count()
-    response = client.post(
+    response = post_import(
+        client,
         "/api/security/advisories/import",
         {"file": SimpleUploadedFile("nvd.json", json.dumps(doc).encode())},
     )
@@ -193,8 +195,10 @@ def test_a_bad_configuration_is_a_422_naming_it_and_writes_nothing(api: Any) -> 
 @pytest.mark.django_db
 def test_api_import_reports_git_only_advisories(api: Any) -> None:
     data = (FIXTURES / "git" / "OSV-2024-555.yaml").read_bytes()
-    response = api("Security").post(
-        "/api/security/advisories/import", {"file": SimpleUploadedFile("osv.yaml", data)}
+    response = post_import(
+        api("Security"),
+        "/api/security/advisories/import",
+        {"file": SimpleUploadedFile("osv.yaml", data)},
     )
     assert response.status_code == 200, response.content
     body = response.json()

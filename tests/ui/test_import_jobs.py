@@ -21,7 +21,7 @@ from assetgraph.events.queue import claim_next, run_job
 from assetgraph.events.worker import Worker
 from assetgraph.framework import jobs
 from assetgraph.org.models import Person
-from assetgraph.ui import importing
+from tests.importjobs import finish_page
 
 URL = "/org/import/people/"
 
@@ -56,7 +56,6 @@ def _own_data_dir(settings: Any, tmp_path: Path) -> None:
 def inline_jobs(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Jobs run in the request's thread (inside the test transaction); 5 rows count as large."""
     settings.IMPORT_JOBS_INLINE = True
-    monkeypatch.setattr(importing, "LARGE_IMPORT_ROWS", 5)
 
 
 @pytest.fixture
@@ -186,10 +185,14 @@ def test_file_level_error_fails_the_job(inline_jobs: None, browser: Callable[...
 
 
 @pytest.mark.django_db
-def test_small_files_stay_inline(browser: Callable[..., Client]) -> None:
-    response = _upload(browser("Helpdesk"), _people(3))
-    assert response.status_code == 200 and b"3 to create" in response.content
-    assert not ImportJob.objects.exists()
+def test_small_files_run_on_the_worker_too(browser: Callable[..., Client]) -> None:
+    """Issue 15: no import is checked in the request, however small."""
+    client = browser("Helpdesk")
+    job = _job_from(_upload(client, _people(3)))
+    assert job.state == "queued" and job.total_rows == 3
+    page = finish_page(client, _upload(client, _people(3, start=10)))
+    assert b"3 to create" in page.content and 'id="apply-import"' in page.content.decode()
+    assert not Person.objects.filter(employee_number__startswith="J").exists()
 
 
 @pytest.mark.django_db
@@ -335,7 +338,7 @@ def test_stored_report_keeps_error_rows_first(monkeypatch: pytest.MonkeyPatch) -
 def test_real_worker_preview_and_apply_of_a_large_file(browser: Callable[..., Client]) -> None:
     """The default threshold, a real worker with its own connection, polling."""
     client = browser("Helpdesk")
-    rows = importing.LARGE_IMPORT_ROWS + 500
+    rows = 2_500
     seen: list[tuple[str, int, int | None]] = []
 
     def wait(job: ImportJob) -> dict[str, Any]:
@@ -379,7 +382,6 @@ def test_a_large_import_is_a_task_for_the_worker_not_work_for_the_request(
     browser: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The request only queues: the job stays queued (however long) until a worker runs it."""
-    monkeypatch.setattr(importing, "LARGE_IMPORT_ROWS", 5)
     client = browser("Helpdesk")
     preview = _job_from(_upload(client, _people(20)))
     assert preview.state == "queued" and not Person.objects.filter(employee_number__startswith="J")

@@ -1,5 +1,6 @@
 """Schemas shared by every app's API."""
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -68,3 +69,44 @@ class ImportReportOut(Schema):
     counts: ImportCountsOut
     file_errors: list[str]
     rows: list[ImportRowOut]
+
+
+class JobAcceptedOut(Schema):
+    """The answer of an import endpoint (202 Accepted): the job that will run it. Poll
+    ``url`` (also the response's ``Location`` header) until ``state`` is succeeded or failed."""
+
+    id: str = Field(description="the job's id (32 hex digits)", pattern="^[0-9a-f]{32}$")
+    state: Literal["queued", "running", "succeeded", "failed"]
+    url: str = Field(description="the job's status endpoint, GET /api/jobs/{id}")
+
+
+class JobProgressOut(Schema):
+    """How far a job has got (live while it runs; the final counts once it is done)."""
+
+    phase: str = Field(description="reading, checking, writing or done")
+    processed: int
+    total: int | None
+    percent: int
+
+
+class ImportJobOut(Schema):
+    """A background import (or other upload) and, once it ended, its report.
+
+    ``report`` is what the synchronous endpoint used to answer: for a table import the import
+    report (counts, file errors, row-level errors; rows capped at 1,000, error rows first,
+    ``rows_omitted`` says how many are not listed), for other uploads the endpoint's body, or
+    its error body (``{"error": {code, message, fields}}``) when the file was refused. A failed
+    job wrote nothing."""
+
+    id: str = Field(pattern="^[0-9a-f]{32}$")
+    kind: str
+    object_type: str
+    filename: str
+    dry_run: bool
+    state: Literal["queued", "running", "succeeded", "failed"]
+    progress: JobProgressOut
+    created: dt.datetime
+    started: dt.datetime | None
+    finished: dt.datetime | None
+    error: str = Field(description="why the job failed (empty while it has not)")
+    report: dict[str, Any] | None

@@ -12,7 +12,8 @@ from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import check_references, require_view
-from assetgraph.api.schemas import ImportReportOut
+from assetgraph.api.importjobs import queue_import
+from assetgraph.api.schemas import JobAcceptedOut
 from assetgraph.api.validation import refuse_nulls
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import MissingReference, NotFound, PermissionDenied, ValidationFailed
@@ -435,13 +436,13 @@ def asset_labels(
 
 @router.post(
     "/import/assets",
-    response={200: ImportReportOut, 422: ImportReportOut},
+    response={202: JobAcceptedOut},
     tags=["import"],
-    summary="Import assets from CSV/XLSX (all-or-nothing; dry_run previews)",
+    summary="Import assets from CSV/XLSX in a worker job (all-or-nothing; dry_run previews)",
 )
 def import_assets(
     request: HttpRequest, file: UploadedFile = params.File(...), dry_run: bool = True
-) -> tuple[int, dict[str, Any]]:
-    """Upsert by asset tag, else serial + manufacturer; 422 with row errors writes nothing."""
-    report = AssetImporter(api_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)
-    return (200 if report.ok else 422), report.as_dict()
+) -> Any:
+    """Upsert by asset tag, else serial + manufacturer. Answers 202 with the job; its report
+    (``GET /api/jobs/{id}``) lists row errors, in which case nothing was written."""
+    return queue_import(request, AssetImporter, "assets", file, dry_run=dry_run)

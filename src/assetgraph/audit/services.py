@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from assetgraph.core.actor import Actor
+from assetgraph.core.middleware import in_request
 from assetgraph.core.registry import object_type_key
 
 from .checkpoint import checkpoint_if_due, database_identity, read_checkpoint
@@ -223,7 +224,11 @@ def record_events(actor: Actor, specs: Iterable[EventSpec], batch_size: int = 50
 
 
 def schedule_seal() -> None:
-    """Seal after the surrounding transaction commits (once per transaction)."""
+    """Seal after the surrounding transaction commits (once per transaction), except in a web
+    request: there the worker seals (each pass of its loop, and the "Seal the audit chain"
+    schedule), so no request spends its time hashing the chain (issue 15, ADR 0014 §5)."""
+    if in_request():
+        return
     if not connection.in_atomic_block:
         _seal_after_commit()
         return
@@ -233,8 +238,8 @@ def schedule_seal() -> None:
 
 
 def _seal_after_commit() -> None:
-    # Bounded, so a request that committed a huge import does not seal 100k events inline;
-    # `assetgraph audit seal` finishes the rest.
+    # Bounded, so a command or job that committed a huge import does not seal 100k events at
+    # once; the worker's next pass (or `assetgraph audit seal`) finishes the rest.
     if seal_pending(limit=SEAL_BATCH):
         checkpoint_if_due()
 

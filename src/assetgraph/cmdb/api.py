@@ -16,8 +16,9 @@ from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import check_references, if_match, require_view
+from assetgraph.api.importjobs import queue_import
 from assetgraph.api.pagination import Page, page_request, paginate
-from assetgraph.api.schemas import ImportReportOut
+from assetgraph.api.schemas import JobAcceptedOut
 from assetgraph.core.actor import api_actor
 from assetgraph.core.attributes import apply_attribute_params
 from assetgraph.core.errors import (
@@ -462,19 +463,19 @@ IMPORTERS = {"cis": CIImporter, "relationships": RelationshipImporter}
 
 @router.post(
     "/import/{kind}",
-    response={200: ImportReportOut, 422: ImportReportOut},
+    response={202: JobAcceptedOut},
     tags=["import"],
-    summary="Import CIs or relationships from CSV/XLSX/JSON (all-or-nothing; dry_run previews)",
+    summary="Import CIs or relationships from CSV/XLSX/JSON in a worker job (all-or-nothing)",
 )
 def import_file(
     request: HttpRequest, kind: str, file: UploadedFile = params.File(...), dry_run: bool = True
-) -> tuple[int, dict[str, Any]]:
-    """Upsert from a file; with ``dry_run`` (the default) nothing is written."""
+) -> Any:
+    """Upsert from a file; with ``dry_run`` (the default) nothing is written. Answers 202 with
+    the job; its report (``GET /api/jobs/{id}``) has the per-row plan or row errors."""
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise NotFound(f"nothing to import called {kind!r} (use cis or relationships)")
-    report = importer(api_actor(request)).run(file, file.name or "upload.csv", dry_run=dry_run)
-    return (200 if report.ok else 422), report.as_dict()
+    return queue_import(request, importer, kind, file, dry_run=dry_run)
 
 
 @router.get("/estate", tags=["import"])

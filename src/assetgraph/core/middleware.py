@@ -1,14 +1,25 @@
-"""Request-wide middleware: a request id for the audit spine and a strict CSP."""
+"""Request-wide middleware: a request id for the audit spine (and the knowledge that code runs
+inside a request), and a strict CSP."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# True while a web request is being answered: work that belongs to the worker (sealing the
+# audit chain) is left to it (issue 15: nothing long runs in a request or web thread).
+_IN_REQUEST: ContextVar[bool] = ContextVar("assetgraph_in_request", default=False)
+
+
+def in_request() -> bool:
+    """Whether this code runs inside a web request (not the CLI, a worker or a test body)."""
+    return _IN_REQUEST.get()
+
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -37,7 +48,11 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        token = _IN_REQUEST.set(True)
+        try:
+            response = self.get_response(request)
+        finally:
+            _IN_REQUEST.reset(token)
         response["X-Request-ID"] = request_id
         return response
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from ninja import Router
 from ninja.files import UploadedFile
 from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.api.importjobs import check_form
 from assetgraph.assets.models import AssetModel
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import api_actor
@@ -39,7 +40,7 @@ def _source(request: HttpRequest, name: str) -> DataSource:
 
 @router.post(
     "/run",
-    response={201: schemas.RunOut, 202: schemas.RunOut, 422: schemas.RunOut},
+    response={202: schemas.RunOut},
     summary="Run discovery on a file (nmap XML, Ansible facts, CycloneDX, EC2 JSON, CSV)",
 )
 def run_file(
@@ -49,10 +50,12 @@ def run_file(
     scope: str = "",
     full_scan: bool = False,
     dry_run: bool = False,
-) -> tuple[int, Any]:
-    """Answers 201 with the run (counts, diff), 422 when the file or an item is wrong (nothing
-    written; ``messages`` name the element or row), or 202 for a large file running in the
-    background (poll ``/api/discovery/runs/{id}``)."""
+) -> Any:
+    """Answers 202 with the run, queued for a worker (issue 15: no upload is processed in the
+    request); ``Location`` is the run, ``GET /api/discovery/runs/{id}``: poll it while
+    ``state`` is running. It ends succeeded (counts, diff) or failed (``messages`` name the
+    element or row; nothing was written)."""
+    check_form(request)
     run = jobs.start_run(
         api_actor(request),
         _source(request, source),
@@ -61,13 +64,13 @@ def run_file(
         full_scan=full_scan,
         dry_run=dry_run,
         filename=file.name or "",
+        background=True,
     )
-    if run.state == "running":
-        return 202, run
-    if run.state == "succeeded":
-        return 201, run
-    # The document adds the error body a refused request gets (api.openapi).
-    return 422, run
+    url = f"/api/discovery/runs/{run.pk}"
+    body = schemas.RunOut.from_orm(run).model_dump(mode="json")
+    response = JsonResponse(body, status=202)
+    response["Location"] = url
+    return response
 
 
 @router.get("/runs", response=list[schemas.RunOut], summary="Recent discovery runs")

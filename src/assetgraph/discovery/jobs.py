@@ -1,10 +1,10 @@
-"""Large discovery runs in a worker, with progress (the import jobs' machinery).
+"""Discovery runs in a worker, with progress (the import jobs' machinery).
 
-A run of a file above :data:`BACKGROUND_BYTES` is stored under ``DATA_DIR/uploads`` and queued
-as the Django task ``discovery.run_upload`` with its run row, so ``assetgraph worker`` runs it
-(never a thread of the web process); progress goes to the same per-job progress file as
-imports (``DATA_DIR/jobs``) and the run page shows it. Tests set ``IMPORT_JOBS_INLINE`` to run
-inline.
+Every upload (API and pages, issue 15; other callers above :data:`BACKGROUND_BYTES`) is
+stored under ``DATA_DIR/uploads`` and queued as the Django task ``discovery.run_upload``
+with its run row, so ``assetgraph worker`` runs it (never a thread of the web process);
+progress goes to the same per-job progress file as imports (``DATA_DIR/jobs``) and the run
+page shows it. Tests set ``IMPORT_JOBS_INLINE`` to run inline.
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ def start_run(
     full_scan: bool = False,
     dry_run: bool = False,
     filename: str = "",
+    background: bool = False,
 ) -> DiscoveryRun:
-    """Run now (small files, tests) or queue it for a worker (large files)."""
+    """Queue the run for a worker (``background``: every API upload; else large files), or
+    run it now (a small file from a page; tests with ``IMPORT_JOBS_INLINE``)."""
     size = len(data) if isinstance(data, bytes) else 0
     options = {
         "connector": connector,
@@ -54,7 +56,8 @@ def start_run(
         "dry_run": dry_run,
         "filename": filename,
     }
-    if size < BACKGROUND_BYTES or getattr(settings, "IMPORT_JOBS_INLINE", False):
+    inline = not background and size < BACKGROUND_BYTES
+    if inline or getattr(settings, "IMPORT_JOBS_INLINE", False):
         return services.run_discovery(actor, source, data, **options)  # type: ignore[arg-type]
     services.check_may_run(actor)
     run = DiscoveryRun.objects.create(

@@ -176,7 +176,8 @@ class UploadForm(forms.Form):
 
 @login_required
 def upload(request: AuthedRequest) -> HttpResponse:
-    """Upload a file and start a run (dry run by default); large files run in background."""
+    """Upload a file and queue its run (a dry run by default) for the worker; the run's page
+    shows its progress, then its outcome."""
     _require(request, "discovery.discoveryrun", "add")
     form = UploadForm(request.POST or None, request.FILES or None)
     form.fields["source"].queryset = restrict(DataSource.objects.all(), request.user)  # type: ignore[attr-defined]
@@ -191,6 +192,7 @@ def upload(request: AuthedRequest) -> HttpResponse:
                 full_scan=form.cleaned_data["full_scan"],
                 dry_run=form.cleaned_data["dry_run"],
                 filename=uploaded.name or "",
+                background=True,
             )
         except ServiceError as exc:
             messages.error(request, exc.message)

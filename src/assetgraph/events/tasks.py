@@ -2,7 +2,7 @@
 
 ``events.run_command`` lets a schedule run any management command by name (``audit seal``),
 so an app can schedule work without events importing it; ``events.cleanup`` deletes finished
-jobs, deliveries, read notifications, and upload and progress files older than
+jobs and import jobs, deliveries, read notifications, and upload and progress files older than
 ``ASSETGRAPH_OPERATIONS_RETENTION_DAYS``.
 """
 
@@ -17,6 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
+
+from assetgraph.core.models import ImportJob, ImportJobState
 
 from .models import Delivery, DeliveryState, Job, JobState, Notification
 from .queue import task
@@ -33,7 +35,8 @@ def run_command(command: str, args: list[str] | None = None) -> dict[str, Any]:
 
 @task("events.cleanup")
 def cleanup() -> dict[str, Any]:
-    """Delete old finished jobs, deliveries, read notifications and import files."""
+    """Delete old finished jobs and import jobs (with their reports), deliveries, read
+    notifications and upload files."""
     cutoff = timezone.now() - dt.timedelta(days=settings.ASSETGRAPH_OPERATIONS_RETENTION_DAYS)
     jobs, _ = Job.objects.filter(
         state__in=[JobState.SUCCEEDED, JobState.FAILED], finished__lt=cutoff
@@ -42,8 +45,17 @@ def cleanup() -> dict[str, Any]:
         state__in=[DeliveryState.SUCCEEDED, DeliveryState.FAILED], created__lt=cutoff
     ).delete()
     notes, _ = Notification.objects.filter(read__lt=cutoff, digest_pending=False).delete()
+    imports, _ = ImportJob.objects.filter(
+        state__in=[ImportJobState.SUCCEEDED, ImportJobState.FAILED], finished__lt=cutoff
+    ).delete()
     files = _remove_old_files(cutoff)
-    return {"jobs": jobs, "deliveries": deliveries, "notifications": notes, "files": files}
+    return {
+        "jobs": jobs,
+        "import_jobs": imports,
+        "deliveries": deliveries,
+        "notifications": notes,
+        "files": files,
+    }
 
 
 def _remove_old_files(cutoff: dt.datetime) -> int:

@@ -14,12 +14,14 @@ from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import require_view
+from assetgraph.api.importjobs import queue_upload
+from assetgraph.api.schemas import JobAcceptedOut
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import NotFound, PermissionDenied
 from assetgraph.core.exporting import export_response
 from assetgraph.org.models import Person
 
-from . import crosslayer, schemas, services, usage
+from . import crosslayer, schemas, services, uploads, usage
 from .crosslayer import unlicensed_services
 from .crypto import decrypt_key
 from .exports import parse_as_of, position_columns
@@ -179,37 +181,57 @@ def import_usage_json(request: HttpRequest, payload: schemas.SaasUsageImportIn) 
     return {"product_id": product.pk, **counts}
 
 
+def _may_add(request: HttpRequest, object_type: str) -> None:
+    if not has_perm(request.user, object_type, "add"):
+        raise PermissionDenied(f"you may not add {object_type}")
+
+
 @router.post(
     "/usage/import-file",
-    response=schemas.SaasUsageImportOut,
-    summary="Import a SaaS console's export file (CSV or JSON)",
+    response={202: JobAcceptedOut},
+    summary="Import a SaaS console's export file (CSV or JSON) in a worker job",
 )
 def import_usage_file(
     request: HttpRequest,
     product_id: int,
     file: UploadedFile = params.File(...),
     replace: bool = True,
-) -> dict[str, Any]:
+) -> Any:
+    """Answers 202 with the job; its report (``GET /api/jobs/{id}``) holds the counts, or the
+    error naming the row and field (all or nothing: then nothing was written)."""
     product = get_object_or_404(Product.objects.all(), request.user, "view", pk=product_id)
-    rows = usage.parse_file(file.read(), file.name or "")
-    counts = usage.import_usage(api_actor(request), product, rows, replace=replace)
-    return {"product_id": product.pk, **counts}
+    _may_add(request, "licences.saasusage")
+    return queue_upload(
+        request,
+        kind="saas-usage",
+        object_type="licences.saasusage",
+        files={"file": file},
+        runner=uploads.usage_file,
+        options={"product_id": product.pk, "replace": replace},
+    )
 
 
 @router.post(
     "/usage/concurrency-file",
-    response=dict[str, int],
-    summary="Import a licence server's concurrency log (CSV or JSON: measured_at, users)",
+    response={202: JobAcceptedOut},
+    summary="Import a licence server's concurrency log (CSV or JSON) in a worker job",
 )
 def import_concurrency_file(
     request: HttpRequest, product_id: int, file: UploadedFile = params.File(...)
-) -> dict[str, int]:
-    """The samples behind the concurrent-users metric (its peak over 90 days). All or
-    nothing: a bad row is a 422 naming the row and field."""
+) -> Any:
+    """The samples behind the concurrent-users metric (its peak over 90 days). Answers 202
+    with the job; its report holds ``created``, or the error naming the row and field (all
+    or nothing)."""
     product = get_object_or_404(Product.objects.all(), request.user, "view", pk=product_id)
-    samples = usage.parse_concurrency_file(file.read(), file.name or "")
-    created = usage.record_concurrency(api_actor(request), product, samples)
-    return {"product_id": product.pk, "created": created}
+    _may_add(request, "licences.concurrencysample")
+    return queue_upload(
+        request,
+        kind="concurrency",
+        object_type="licences.concurrencysample",
+        files={"file": file},
+        runner=uploads.concurrency_file,
+        options={"product_id": product.pk},
+    )
 
 
 @router.post("/rules/apply", response=dict[str, int], summary="Apply the normalisation rules")

@@ -7,8 +7,8 @@ from ninja import Router
 from ninja.files import UploadedFile
 from ninja.params import functions as params
 
-from assetgraph.api.schemas import ImportReportOut
-from assetgraph.core.actor import Actor, Source
+from assetgraph.api.importjobs import queue_import
+from assetgraph.api.schemas import JobAcceptedOut
 from assetgraph.core.errors import NotFound
 
 from .importers import LocationImporter, PersonImporter
@@ -20,22 +20,20 @@ IMPORTERS = {"people": PersonImporter, "locations": LocationImporter}
 
 @router.post(
     "/import/{kind}",
-    response={200: ImportReportOut, 422: ImportReportOut},
+    response={202: JobAcceptedOut},
     tags=["import"],
-    summary="Import people or locations from CSV/XLSX (all-or-nothing; dry_run previews)",
+    summary="Import people or locations from CSV/XLSX in a worker job (all-or-nothing)",
 )
 def import_file(
     request: HttpRequest, kind: str, file: UploadedFile = params.File(...), dry_run: bool = True
-) -> tuple[int, dict[str, Any]]:
+) -> Any:
     """Upsert from a file; with ``dry_run`` (the default) nothing is written.
 
-    Answers 200 with the per-row plan (creates, updates with field diffs, unchanged) or 422
-    with row-level errors, in which case nothing was written.
+    Answers 202 with the job; its report (``GET /api/jobs/{id}``) has the per-row plan
+    (creates, updates with field diffs, unchanged) or the row-level errors, in which case
+    nothing was written.
     """
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise NotFound(f"nothing to import called {kind!r} (use people or locations)")
-    report = importer(Actor.from_request(request, Source.API)).run(
-        file, file.name or "upload.csv", dry_run=dry_run
-    )
-    return (200 if report.ok else 422), report.as_dict()
+    return queue_import(request, importer, kind, file, dry_run=dry_run)

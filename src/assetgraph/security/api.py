@@ -14,16 +14,19 @@ from ninja.files import UploadedFile
 from ninja.params import functions as params
 
 from assetgraph.accounts.models import User
-from assetgraph.accounts.permissions import get_object_or_404, restrict
+from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import require_view
+from assetgraph.api.importjobs import queue_upload
 from assetgraph.api.pagination import Page, page_request, paginate
+from assetgraph.api.schemas import JobAcceptedOut
 from assetgraph.core.actor import api_actor
-from assetgraph.core.errors import MissingReference, NotFound, ValidationFailed
+from assetgraph.core.errors import MissingReference, NotFound, PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
 
-from . import eol, evidence, feeds, policies, reads, schemas, services
+from . import eol, evidence, policies, reads, schemas, services, uploads
 from .exports import FINDING_COLUMNS
 from .models import Advisory, EndOfLifeCycle, EvidencePackage, Finding, Policy, PolicyRun
+from .services import ADVISORY_TYPE
 
 router = Router(tags=["security"])
 ADVISORY_ORDERINGS = {
@@ -57,51 +60,57 @@ def list_advisories(
     return {"results": results, "next": next_cursor}
 
 
+def _may(request: HttpRequest, action: str, object_type: str = ADVISORY_TYPE) -> None:
+    """The cheap check before a feed is queued (the job checks again, as the sender)."""
+    if not has_perm(request.user, object_type, action):
+        raise PermissionDenied(f"you may not {action} {object_type}")
+
+
 @router.post(
     "/advisories/import",
-    response={200: schemas.SecurityImportOut},
-    summary="Import OSV (JSON/YAML, or a zip) or NVD CVE JSON 2.0 advisories; all or nothing",
+    response={202: JobAcceptedOut},
+    summary="Import OSV (JSON/YAML, or a zip) or NVD CVE JSON 2.0 advisories in a worker job",
 )
 def import_advisories(
     request: HttpRequest, file: UploadedFile = params.File(...), match: bool = True
-) -> dict[str, Any]:
-    """A file or record error is a 422 naming each one; nothing is written. ``match`` runs
-    matching for the imported advisories afterwards."""
-    actor = api_actor(request)
-    data = file.read(feeds.MAX_FILE_BYTES + 1)
-    outcome = feeds.parse_files(feeds.read_files(file.name or "upload.json", data))
-    result = services.import_advisories(actor, outcome)
-    body: dict[str, Any] = result.as_dict()
-    if match and result.identifiers:
-        ids = Advisory.objects.filter(identifier__in=result.identifiers).values_list(
-            "pk", flat=True
-        )
-        body["matching"] = services.run_matching(actor, advisory_ids=list(ids)).as_dict()
-    return body
+) -> Any:
+    """Answers 202 with the job. Its report (``GET /api/jobs/{id}``) is the import's counts
+    (and, with ``match``, the matching run's), or the error naming each bad file or record:
+    all or nothing."""
+    _may(request, "add")
+    return queue_upload(
+        request,
+        kind="advisories",
+        object_type=ADVISORY_TYPE,
+        files={"file": file},
+        runner=uploads.advisories,
+        options={"match": match},
+    )
 
 
 @router.post(
     "/advisories/exploit-data",
-    response=schemas.SecurityExploitOut,
-    summary="Import a CISA KEV catalogue (JSON) and/or an EPSS CSV",
+    response={202: JobAcceptedOut},
+    summary="Import a CISA KEV catalogue (JSON) and/or an EPSS CSV in a worker job",
 )
 def import_exploit_data(
     request: HttpRequest,
     kev: UploadedFile | None = params.File(None),
     epss: UploadedFile | None = params.File(None),
-) -> dict[str, int]:
+) -> Any:
+    """Answers 202 with the job; its report holds ``changed`` (advisories changed)."""
     if kev is None and epss is None:
         raise ValidationFailed("kev or epss: a file is required", fields={"kev": ["required"]})
-    try:
-        known = feeds.parse_kev(kev.read(), kev.name or "kev.json") if kev is not None else None
-        scores = (
-            feeds.parse_epss(epss.read(), epss.name or "epss.csv") if epss is not None else None
-        )
-    except feeds.FeedError as exc:
-        raise ValidationFailed(
-            f"{exc.where}: {exc.message}", fields={exc.where: [exc.message]}
-        ) from None
-    return {"changed": services.import_exploit_data(api_actor(request), kev=known, epss=scores)}
+    _may(request, "change")
+    files = {name: f for name, f in (("kev", kev), ("epss", epss)) if f is not None}
+    return queue_upload(
+        request,
+        kind="exploit-data",
+        object_type=ADVISORY_TYPE,
+        files=files,
+        runner=uploads.exploit_data,
+        options={},
+    )
 
 
 @router.get(
@@ -252,20 +261,29 @@ def list_cycles(request: HttpRequest, filters: Query[schemas.SecurityEolFilter])
 
 @router.post(
     "/eol/import",
-    response=dict[str, int],
-    summary="Import a product's release cycles (endoflife.date JSON)",
+    response={202: JobAcceptedOut},
+    summary="Import a product's release cycles (endoflife.date JSON) in a worker job",
 )
 def import_cycles(
     request: HttpRequest,
     product: str = params.Form(..., max_length=100),
     names: str = params.Form(""),
     file: UploadedFile = params.File(...),
-) -> dict[str, int]:
-    rows = eol.parse_cycles(file.read(5 * 1024 * 1024))
-    created, updated = eol.import_cycles(
-        api_actor(request), product, rows, [n.strip() for n in names.split(",") if n.strip()]
+) -> Any:
+    """Answers 202 with the job; its report holds ``created`` and ``updated``, or the error
+    naming each bad cycle (all or nothing)."""
+    _may(request, "add", "security.endoflifecycle")
+    return queue_upload(
+        request,
+        kind="eol-cycles",
+        object_type="security.endoflifecycle",
+        files={"file": file},
+        runner=uploads.cycles,
+        options={
+            "product": product,
+            "names": [n.strip() for n in names.split(",") if n.strip()],
+        },
     )
-    return {"created": created, "updated": updated}
 
 
 @router.get(

@@ -13,6 +13,7 @@ from assetgraph.api.audit import router as audit_router
 from assetgraph.api.auth import ActiveSessionAuth, BearerTokenAuth
 from assetgraph.api.crud import build_router
 from assetgraph.api.guard import DocumentGuard
+from assetgraph.api.importjobs import router as jobs_router
 from assetgraph.api.openapi import DocumentedAPI
 from assetgraph.framework.spec import app_resources
 
@@ -38,6 +39,7 @@ errors.install(api)
 validation.install(api, errors.error_response)
 api.add_router("/audit", audit_router)
 api.add_router("/accounts", accounts_router)
+api.add_router("/jobs", jobs_router)
 
 for label, module in domain_modules("api"):
     for resource in app_resources(label):

@@ -3,10 +3,11 @@
 The uploaded file is kept in the data directory between the preview and the apply step, named
 by a random id tied to the user's session, and deleted once applied.
 
-A file of more than :data:`LARGE_IMPORT_ROWS` rows is not checked or applied inside the
-request: the page starts a background job (:mod:`assetgraph.framework.jobs`) and redirects to the
-job's page, which polls a status partial with HTMX and shows a progress bar, then the same
-report as the inline path. Only the job's owner (or an admin) sees a job; others get 404.
+No file is checked or applied inside the request, however small (issue 15): the page starts a
+job (:mod:`assetgraph.framework.jobs`) that ``assetgraph worker`` runs, and redirects to the
+job's page, which polls a status partial with HTMX and shows a progress bar, then the report
+(the preview with its *Apply* button, or the row errors). Only the job's owner (or an admin)
+sees a job; others get 404.
 """
 
 from __future__ import annotations
@@ -29,18 +30,12 @@ from django.urls import URLPattern, path, reverse
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import has_perm
 from assetgraph.core.actor import Actor, Source
-from assetgraph.core.errors import ServiceError
 from assetgraph.core.models import ImportJob
 from assetgraph.core.tabular import check_xlsx_archive
 from assetgraph.framework import jobs
 from assetgraph.framework.importing import ImportBase, ImportReport
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-# Files with more data rows than this are checked and applied by a background job; smaller
-# ones inline (a 2,000-row file takes well under a second).
-LARGE_IMPORT_ROWS = 2_000
-# Without a row count in its dimension record, an XLSX file this large counts as large.
-_LARGE_XLSX_BYTES = 256 * 1024
 
 
 class UploadForm(forms.Form):
@@ -74,8 +69,9 @@ def _upload_dir() -> Path:
     return directory
 
 
-def estimate_rows(stored: Path) -> int:
-    """Roughly how many data rows a stored upload holds (to choose inline or background).
+def estimate_rows(stored: Path) -> int | None:
+    """Roughly how many data rows a stored upload holds (the progress bar's total; None when
+    unknown).
 
     CSV: non-blank lines after the header (a quoted cell spanning lines counts twice, which
     only matters near the threshold). XLSX: the sheet's recorded dimension, else the size.
@@ -89,11 +85,9 @@ def estimate_rows(stored: Path) -> int:
             workbook = load_workbook(stored, read_only=True)
             rows = workbook.worksheets[0].max_row
             workbook.close()
-        except Exception:  # an unreadable file: the importer reports it, inline
-            return 0
-        if rows is None:
-            return LARGE_IMPORT_ROWS + 1 if stored.stat().st_size > _LARGE_XLSX_BYTES else 0
-        return max(0, int(rows) - 1)
+        except Exception:  # an unreadable file: the import job reports it
+            return None
+        return None if rows is None else max(0, int(rows) - 1)
     with stored.open("rb") as handle:
         lines = sum(1 for line in handle if line.strip())
     return max(0, lines - 1)
@@ -125,30 +119,13 @@ class ImportPages:
     def view(self, request: AuthedRequest, kind: str) -> HttpResponse:
         spec = self._spec(request, kind)
         form = UploadForm(request.POST or None, request.FILES or None)
-        report = None
-        upload_id = None
-        status = 200
         actor = Actor.from_request(request, Source.UI)
         if request.method == "POST" and request.POST.get("upload_id"):
-            upload_id = request.POST["upload_id"]
-            stored = self._stored(request, upload_id)
-            rows = estimate_rows(stored)
-            if rows > LARGE_IMPORT_ROWS:
-                return self._start_job(request, spec, actor, stored, None, rows, dry_run=False)
-            try:
-                with stored.open("rb") as handle:
-                    report = spec.importer(actor).run(handle, stored.name, dry_run=False)
-            except ServiceError as exc:
-                messages.error(request, exc.message)
-            else:
-                if report.applied:
-                    stored.unlink(missing_ok=True)
-                    request.session.pop(f"upload:{upload_id}", None)
-                    messages.success(request, f"Imported: {_summary(report.counts())}.")
-                    upload_id = None
-                else:
-                    status = 422
-        elif request.method == "POST" and form.is_valid():
+            stored = self._stored(request, request.POST["upload_id"])
+            return self._start_job(
+                request, spec, actor, stored, None, estimate_rows(stored), dry_run=False
+            )
+        if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             suffix = Path(upload.name).suffix.lower()
             suffix = suffix if suffix in {".xlsx", ".json"} else ".csv"
@@ -158,27 +135,12 @@ class ImportPages:
                 for chunk in upload.chunks():
                     out.write(chunk)
             request.session[f"upload:{upload_id}"] = target.name
-            rows = estimate_rows(target)
-            if rows > LARGE_IMPORT_ROWS:
-                return self._start_job(
-                    request, spec, actor, target, upload.name, rows, dry_run=True
-                )
-            try:
-                with target.open("rb") as handle:
-                    report = spec.importer(actor).run(handle, upload.name, dry_run=True)
-            except ServiceError as exc:
-                messages.error(request, exc.message)
-                report = None
-            if report is None or not report.ok:
-                target.unlink(missing_ok=True)
-                upload_id = None
-                status = 422 if report is not None else 403
-        context = {
-            "spec": spec,
-            "form": form,
-            "report": report.as_dict() if report else None,
-            "upload_id": upload_id,
-        }
+            return self._start_job(
+                request, spec, actor, target, upload.name, estimate_rows(target), dry_run=True
+            )
+        context = {"spec": spec, "form": form, "report": None, "upload_id": None}
+        # A form without its file is refused naming the field (nothing is queued).
+        status = 422 if request.method == "POST" else 200
         return render(request, "ui/import.html", context, status=status)
 
     def _spec(self, request: AuthedRequest, kind: str) -> ImportKind:
@@ -202,7 +164,7 @@ class ImportPages:
         actor: Actor,
         stored: Path,
         filename: str | None,
-        rows: int,
+        rows: int | None,
         *,
         dry_run: bool,
     ) -> HttpResponse:
@@ -337,4 +299,4 @@ def _discard_upload(job: ImportJob, report: ImportReport | None) -> None:
         (_upload_dir() / job.upload).unlink(missing_ok=True)
 
 
-__all__ = ["LARGE_IMPORT_ROWS", "ImportKind", "ImportPages", "UploadForm", "estimate_rows"]
+__all__ = ["ImportKind", "ImportPages", "UploadForm", "estimate_rows"]
