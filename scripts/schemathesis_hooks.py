@@ -6,10 +6,16 @@ operations too (its stateful phase follows ``GET /accounts/me`` to ``/users/{id}
 after which every request would be a 401 and most of the API would go untested. So each
 request checks that the token still works and mints a new superuser and token if not, straight
 in the database the server uses (``ASSETGRAPH_DATA_DIR`` / ``ASSETGRAPH_DATABASE_URL``).
+
+It also serialises ``ast.parse`` across schemathesis's worker threads: CPython 3.11 (this
+machine's 3.11.7) can fail two concurrent parses with ``SystemError: AST constructor recursion depth
+mismatch`` (cpython#106905), and hypothesis parses source files to describe the lambdas of
+the strategies schemathesis builds, so a run could end in a spurious error.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import secrets
 import threading
@@ -27,6 +33,18 @@ from assetgraph.core.actor import Actor  # noqa: E402
 
 _current: dict[str, str] = {}
 _lock = threading.Lock()  # schemathesis's workers are threads
+
+_parse_lock = threading.Lock()
+_parse = ast.parse
+
+
+def _serialised_parse(*args: Any, **kwargs: Any) -> Any:
+    """``ast.parse``, one thread at a time (see the module's docstring)."""
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _serialised_parse  # type: ignore[assignment]
 
 
 def valid_token() -> str:
