@@ -176,10 +176,17 @@ def entitlement_facts(
     return facts
 
 
-def product_facts() -> dict[int, ProductFact]:
-    """Every licensable product (name with edition and version)."""
+def product_facts(ids: Iterable[int] | None = None) -> dict[int, ProductFact]:
+    """Every licensable product (name with edition and version); with ``ids``, those products
+    and every member of their families (what downgrade rights can reach), not the whole
+    catalogue (one product's position need not read 5,000 products)."""
+    queryset = Product.objects.all()
+    if ids is not None:
+        wanted = list(ids)
+        families = Product.objects.filter(pk__in=wanted, family__isnull=False).values("family")
+        queryset = queryset.filter(Q(pk__in=wanted) | Q(family__in=families))
     result = {}
-    for pk, name, edition, version, family, rank in Product.objects.values_list(
+    for pk, name, edition, version, family, rank in queryset.values_list(
         "pk", "name", "edition", "version", "family_id", "version_rank"
     ):
         label = " ".join(p for p in (name, edition, version) if p)
@@ -941,7 +948,7 @@ def compute(
     now or as of a past time; ``product_ids`` narrows it to some products. ``reference``
     measures with the plain queries (see :class:`Evidence`), for tests."""
     evidence = Evidence(as_of, reference=reference)
-    products = product_facts()
+    products = product_facts(product_ids)
     suites = suite_members()
     related: set[int] = set()
     if product_ids is not None:
