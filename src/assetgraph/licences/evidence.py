@@ -75,6 +75,8 @@ def _scope_of(scope: str, department: int | None, location: int | None) -> str:
 
 
 def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, Decimal):  # a row's value (20,000 of them at scale): as it is
+        return value
     return None if value in (None, "") else Decimal(str(value))
 
 
