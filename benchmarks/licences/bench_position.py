@@ -280,7 +280,11 @@ def _naive_page(offset: int) -> None:
 def _stats(samples: list[float]) -> tuple[float, float, float]:
     """p50, p95 and max, in milliseconds."""
     ordered = sorted(samples)
-    p95 = statistics.quantiles(ordered, n=20, method="inclusive")[-1] if len(ordered) >= 2 else ordered[0]
+    p95 = (
+        statistics.quantiles(ordered, n=20, method="inclusive")[-1]
+        if len(ordered) >= 2
+        else ordered[0]
+    )
     return statistics.median(ordered) * 1000, p95 * 1000, ordered[-1] * 1000
 
 
