@@ -188,7 +188,9 @@ def _build(scale: float, rng: random.Random) -> dict[str, int]:
                 name=f"E{n}",
                 product_id=pool[n % len(pool)],
                 metric=metric,
-                quantity=rng.randint(10, 500) + (seats // entitlements if metric == "user" else 0),
+                # Named-user licences (a ninth) hold the seats: room for 100,000 of them.
+                quantity=rng.randint(10, 500)
+                + (seats * 10 // entitlements if metric == "user" else 0),
                 unit_cost=10,
                 currency="EUR",
             )

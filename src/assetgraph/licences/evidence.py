@@ -337,9 +337,17 @@ class Evidence:
         """Whether a question over these products is answered by :class:`InstallScan`."""
         return self._summarised(scope) and len(products) > LARGE_PRODUCT_SET
 
-    def allocations(self, entitlement_ids: Iterable[int]) -> QuerySet[Allocation]:
-        """Allocations active at the time."""
-        queryset = Allocation.objects.filter(entitlement_id__in=list(entitlement_ids))
+    def allocations(
+        self, entitlement_ids: Iterable[int], *, selective: bool = False
+    ) -> QuerySet[Allocation]:
+        """Allocations active at the time. ``selective``: the caller adds selective conditions
+        and skips the rows of other entitlements itself, so a long list of ids (20,000 at
+        scale: costlier to compile and probe than the few rows it removes) is left out."""
+        ids = list(entitlement_ids)
+        if selective and self.scan is not None and len(ids) > LARGE_PRODUCT_SET:
+            queryset = Allocation.objects.all()
+        else:
+            queryset = Allocation.objects.filter(entitlement_id__in=ids)
         if self.as_of is None:
             return queryset.filter(reclaimed_at__isnull=True).order_by()
         return queryset.filter(
@@ -382,11 +390,13 @@ class Evidence:
         """Seats allocated to devices that show no installation of the row's product (they
         hold a right anyway: counted on top of the installations)."""
         wanted = {e: k for k, p in keys.items() for e in p.entitlement_ids}
-        rows = list(
-            self.allocations(wanted)
+        rows = [
+            row
+            for row in self.allocations(wanted, selective=True)
             .filter(person__isnull=True)
             .values_list("entitlement_id", "ci_id", "asset__ci__id", "quantity")
-        )
+            if row[0] in wanted
+        ]
         ci_ids = {ci or aci for _, ci, aci, _ in rows if ci or aci}
         installed = set(
             self.installs({k.product_id for k in keys})
@@ -704,7 +714,7 @@ def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measu
     ent_key = {e: k for k, p in keys.items() for e in p.entitlement_ids}
     # Seats held by leavers or retired devices.
     for pk, ent, person, status, name, ci, tag in (
-        evidence.allocations(ent_key)
+        evidence.allocations(ent_key, selective=True)
         .filter(
             Q(person__status__in=LEAVER_STATES)
             | Q(ci__valid_to__isnull=False)
@@ -721,6 +731,8 @@ def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measu
         )
         .order_by("pk")
     ):
+        if ent not in ent_key:
+            continue
         reason = (
             f"allocated to a leaver ({name}, {status})"
             if person
