@@ -2,21 +2,26 @@
 per-entitlement ORM loop in the same run.
 
 The estate: devices (CIs), installations spread over products (each mapped to a licensable
-product), entitlements (per device, per installation, per named user, subscription, a few per
-core on servers), 100,000 allocated seats at full scale. Figures:
+product; one device in 200 holds a product twice, one in 100 is stale), entitlements (per
+device, per installation, per named user, subscription, a few per core on servers), 100,000
+allocated seats at full scale. Figures (wall time, and the process's CPU time: SQLite runs in
+it, and the shared machine's load does not inflate it):
 
-- the whole position (:func:`assetgraph.licences.evidence.compute`) against a loop that asks
-  the ORM, entitlement by entitlement, for its product's consumption (run on a sample of
-  entitlements and projected to all of them);
-- one product's position, p95 over 30 products;
-- a page of the licence list (API, 50 rows) with the allocated seats: ours reads the
-  maintained counter; the baseline loads the page's seat rows (Snipe-IT's way), p95 over 30
-  pages.
+- the whole position (:func:`assetgraph.licences.evidence.compute`), ``--runs`` times, against
+  a loop that asks the ORM, entitlement by entitlement, for its product's consumption (run on
+  ``--baseline`` entitlements and projected to all of them), and against the previous grouped
+  queries (``compute(reference=True)``, once; ``--no-previous`` skips it);
+- one product's position, p50/p95/max over ``--samples`` products, against the loop over the
+  product's entitlements;
+- a page of the licence list (API, 50 rows, keyset cursor from a random licence) with the
+  allocated seats: ours reads the maintained counter; the baseline loads the page's seat rows
+  (Snipe-IT's way), p50/p95/max over ``--samples`` pages.
 
 Full scale is the issue's: 100,000 devices, 2,000,000 installations, 5,000 products, 20,000
-entitlements, 100,000 seats. ``--scale 0.05`` runs a twentieth of it (a quick run).
+entitlements, 100,000 seats (built in about 5 minutes). ``--scale 0.05`` runs a twentieth of
+it; ``--data DIR`` keeps the estate in DIR and reuses it on the next run.
 
-Run: ``python benchmarks/licences/bench_position.py [--scale 1.0] [--baseline 200]``.
+Run: ``python benchmarks/licences/bench_position.py [--scale 1.0] [--data DIR] [--runs 3]``.
 """
 
 from __future__ import annotations
