@@ -152,9 +152,10 @@ class InstallScan:
         for entry, ci in SoftwareInstall.objects.filter(ci_id__in=held.values("pk")).values_list(
             "product_id", "ci_id"
         ):
-            product = self.mapping.get(entry)
-            if product in wanted:
-                pairs.add((product, custodian[ci], ci))
+            product, person = self.mapping.get(entry), custodian.get(ci)
+            # (a CI that changed between the two reads is skipped, not an error)
+            if product in wanted and person is not None:
+                pairs.add((product, person, ci))
         return sorted(pairs)
 
     def stale(
@@ -172,6 +173,6 @@ class InstallScan:
             "product_id", "ci_id"
         ):
             product = self.mapping.get(entry)
-            if product in wanted:
+            if product in wanted and ci in seen:
                 found.add((product, ci))
         return [(product, ci, *seen[ci]) for product, ci in sorted(found)]
