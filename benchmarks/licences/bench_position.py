@@ -121,9 +121,8 @@ def _load_installs(
                 cursor.executemany(sql, batch)
         for _name, create in indexes:
             cursor.execute(create)
-        # Fresh statistics, as autovacuum would gather shortly after a bulk load (without them
-        # PostgreSQL plans one product's queries as scans of the 2,000,000 rows).
-        cursor.execute(f"ANALYZE {table}" if connection.vendor == "sqlite" else "ANALYZE")
+        if connection.vendor == "sqlite":
+            cursor.execute(f"ANALYZE {table}")
 
 
 def _build(scale: float, rng: random.Random) -> dict[str, int]:
@@ -226,6 +225,13 @@ def _build(scale: float, rng: random.Random) -> dict[str, int]:
     Allocation.objects.bulk_create(allocations, batch_size=5000)
     for ent, count in counts.items():
         Entitlement.objects.filter(pk=ent).update(allocated=count)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as autovacuum gathers shortly after a bulk load (without them
+        # PostgreSQL plans one product's queries as scans of the 2,000,000 installations).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return {
         "devices": devices,
         "installs": SoftwareInstall.objects.count(),
