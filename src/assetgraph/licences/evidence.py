@@ -39,6 +39,7 @@ from .models import (
     CoreFactor,
     Entitlement,
     Product,
+    ProductMapping,
     SaasUsage,
     Suite,
 )
@@ -56,6 +57,7 @@ from .position import (
     required_keys,
     shares,
 )
+from .scan import LARGE_PRODUCT_SET, InstallScan
 
 MAX_CANDIDATES = 100
 DUPLICATE_METRICS = (MetricChoices.INSTALLATION, MetricChoices.DEVICE)
@@ -73,6 +75,8 @@ def _scope_of(scope: str, department: int | None, location: int | None) -> str:
 
 
 def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, Decimal):  # a row's value (20,000 of them at scale): as it is
+        return value
     return None if value in (None, "") else Decimal(str(value))
 
 
@@ -174,10 +178,17 @@ def entitlement_facts(
     return facts
 
 
-def product_facts() -> dict[int, ProductFact]:
-    """Every licensable product (name with edition and version)."""
+def product_facts(ids: Iterable[int] | None = None) -> dict[int, ProductFact]:
+    """Every licensable product (name with edition and version); with ``ids``, those products
+    and every member of their families (what downgrade rights can reach), not the whole
+    catalogue (one product's position need not read 5,000 products)."""
+    queryset = Product.objects.all()
+    if ids is not None:
+        wanted = list(ids)
+        families = Product.objects.filter(pk__in=wanted, family__isnull=False).values("family")
+        queryset = queryset.filter(Q(pk__in=wanted) | Q(family__in=families))
     result = {}
-    for pk, name, edition, version, family, rank in Product.objects.values_list(
+    for pk, name, edition, version, family, rank in queryset.values_list(
         "pk", "name", "edition", "version", "family_id", "version_rank"
     ):
         label = " ".join(p for p in (name, edition, version) if p)
@@ -253,27 +264,90 @@ class Measure:
 
 
 class Evidence:
-    """The evidence of one position computation (now or as of ``as_of``)."""
+    """The evidence of one position computation (now or as of ``as_of``).
 
-    def __init__(self, as_of: dt.datetime | None = None) -> None:
+    ``reference=True`` measures with the plain query shapes the position was first written
+    with (one grouped query per metric, CIs filtered with ``ci IN (current CIs)``): slower on
+    a large estate, kept as the oracle the tests compare the fast path against.
+    """
+
+    def __init__(self, as_of: dt.datetime | None = None, *, reference: bool = False) -> None:
         self.as_of = as_of
+        self.reference = reference
         self.day = timezone.localdate(as_of) if as_of else timezone.localdate()
         self.paths = location_paths()
+        self._org_counts: dict[int, tuple[int, int]] = {}
+        self.scan = InstallScan() if as_of is None and not reference else None
 
     # --- base querysets
     def installs(self, product_ids: Iterable[int]) -> QuerySet[SoftwareInstall]:
-        """Installations mapped to the products, on CIs existing at the time."""
+        """Installations mapped to the products, on CIs existing at the time.
+
+        Now, for a few products (one product's position), the query is shaped so that the
+        database reads the installations of those products through the installation's product
+        index and drops the few on retired CIs (``NOT IN``): written as ``ci IN (current
+        CIs)``, SQLite's planner walks every current CI and probes the unique (ci, product)
+        index for each, which reads the whole 2,000,000-row table even for one product. For
+        many products that walk is the cheaper plan, and stays.
+        """
+        ids = list(product_ids)
+        if self.scan is not None and len(ids) <= LARGE_PRODUCT_SET:
+            software = ProductMapping.objects.filter(product_id__in=ids)
+            retired = CI.objects.filter(valid_to__isnull=False).values("pk")
+            return (
+                SoftwareInstall.objects.filter(product_id__in=software.values("software_id"))
+                .exclude(ci_id__in=retired)
+                .order_by()
+            )
         cis = CI.objects.as_of(self.as_of) if self.as_of else CI.objects.current()
         queryset = SoftwareInstall.objects.filter(
-            product__licence_mapping__product_id__in=list(product_ids), ci__in=cis
+            product__licence_mapping__product_id__in=ids, ci__in=cis
         )
         if self.as_of:
             queryset = queryset.filter(created__lte=self.as_of)
         return queryset.order_by()
 
-    def allocations(self, entitlement_ids: Iterable[int]) -> QuerySet[Allocation]:
-        """Allocations active at the time."""
-        queryset = Allocation.objects.filter(entitlement_id__in=list(entitlement_ids))
+    def org_counts(self, products: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """``{product: (installations, devices)}`` over the whole organisation, measured once
+        per computation: the device and installation metrics, the duplicate check and the
+        unlicensed rows all read these two numbers, so each product's installations are read
+        once, not once per question."""
+        wanted = set(products)
+        missing = wanted - self._org_counts.keys()
+        if missing:
+            self._org_counts.update(dict.fromkeys(missing, (0, 0)))
+            if self.scan is not None and len(missing) > LARGE_PRODUCT_SET:
+                self._org_counts.update(self.scan.counts(missing))
+                missing &= self.scan.multi_entry_products()
+            for row in (
+                self.installs(missing)
+                .values("product__licence_mapping__product_id")
+                .annotate(n=Count("id"), d=Count("ci_id", distinct=True))
+            ):
+                self._org_counts[row["product__licence_mapping__product_id"]] = (
+                    row["n"],
+                    row["d"],
+                )
+        return {p: self._org_counts[p] for p in wanted}
+
+    def _summarised(self, scope: str) -> bool:
+        return scope == ORG and self.scan is not None
+
+    def _scanned(self, products: set[int] | dict[int, Any], scope: str = ORG) -> bool:
+        """Whether a question over these products is answered by :class:`InstallScan`."""
+        return self._summarised(scope) and len(products) > LARGE_PRODUCT_SET
+
+    def allocations(
+        self, entitlement_ids: Iterable[int], *, selective: bool = False
+    ) -> QuerySet[Allocation]:
+        """Allocations active at the time. ``selective``: the caller adds selective conditions
+        and skips the rows of other entitlements itself, so a long list of ids (20,000 at
+        scale: costlier to compile and probe than the few rows it removes) is left out."""
+        ids = list(entitlement_ids)
+        if selective and self.scan is not None and len(ids) > LARGE_PRODUCT_SET:
+            queryset = Allocation.objects.all()
+        else:
+            queryset = Allocation.objects.filter(entitlement_id__in=ids)
         if self.as_of is None:
             return queryset.filter(reclaimed_at__isnull=True).order_by()
         return queryset.filter(
@@ -289,6 +363,8 @@ class Evidence:
 
     # --- per metric, for all products of one (metric, scope) at once
     def devices(self, products: set[int], scope: str) -> dict[int, int]:
+        if self._summarised(scope):
+            return {p: d for p, (_, d) in self.org_counts(products).items() if d}
         rows = (
             self.installs(products)
             .filter(device_scope(scope, self.paths))
@@ -298,6 +374,8 @@ class Evidence:
         return {r["product__licence_mapping__product_id"]: r["n"] for r in rows}
 
     def installations(self, products: set[int], scope: str) -> dict[int, int]:
+        if self._summarised(scope):
+            return {p: n for p, (n, _) in self.org_counts(products).items() if n}
         rows = (
             self.installs(products)
             .filter(device_scope(scope, self.paths))
@@ -312,11 +390,13 @@ class Evidence:
         """Seats allocated to devices that show no installation of the row's product (they
         hold a right anyway: counted on top of the installations)."""
         wanted = {e: k for k, p in keys.items() for e in p.entitlement_ids}
-        rows = list(
-            self.allocations(wanted)
+        rows = [
+            row
+            for row in self.allocations(wanted, selective=True)
             .filter(person__isnull=True)
             .values_list("entitlement_id", "ci_id", "asset__ci__id", "quantity")
-        )
+            if row[0] in wanted
+        ]
         ci_ids = {ci or aci for _, ci, aci, _ in rows if ci or aci}
         installed = set(
             self.installs({k.product_id for k in keys})
@@ -338,11 +418,19 @@ class Evidence:
         listed in the SaaS console; a device with no custodian counts as one user."""
         installs = self.installs(products).filter(device_scope(scope, self.paths))
         counts: dict[int, int] = defaultdict(int)
-        for row in installs.values("product__licence_mapping__product_id").annotate(
-            people=Count("ci__asset__custodian_id", distinct=True),
-            devices=Count("ci_id", distinct=True, filter=Q(ci__asset__custodian_id__isnull=True)),
-        ):
-            counts[row["product__licence_mapping__product_id"]] = row["people"] + row["devices"]
+        held: list[tuple[int, int, int]] | None = None
+        if self.scan is not None and self._scanned(products, scope):
+            held = self.scan.custodian_pairs(products)
+            counts.update(_custodian_counts(held, self.org_counts(products)))
+        else:
+            for row in installs.values("product__licence_mapping__product_id").annotate(
+                people=Count("ci__asset__custodian_id", distinct=True),
+                devices=Count(
+                    "ci_id", distinct=True, filter=Q(ci__asset__custodian_id__isnull=True)
+                ),
+            ):
+                product = row["product__licence_mapping__product_id"]
+                counts[product] = row["people"] + row["devices"]
         # People who hold a seat or are in a console, counted unless already a custodian.
         others: dict[int, set[str]] = defaultdict(set)
         ent_product = {e: k.product_id for k, p in keys.items() for e in p.entitlement_ids}
@@ -359,11 +447,14 @@ class Evidence:
         ):
             others[product].add(f"p{person}" if person else f"u{name.lower()}")
         named = {int(t[1:]) for found in others.values() for t in found if t[0] == "p"}
-        custodians = set(
-            installs.filter(ci__asset__custodian_id__in=named)
-            .values_list("product__licence_mapping__product_id", "ci__asset__custodian_id")
-            .distinct()
-        )
+        if held is not None:
+            custodians = {(p, person) for p, person, _ in held if person in named}
+        else:
+            custodians = set(
+                installs.filter(ci__asset__custodian_id__in=named)
+                .values_list("product__licence_mapping__product_id", "ci__asset__custodian_id")
+                .distinct()
+            )
         for product, found in others.items():
             counts[product] += sum(
                 1
@@ -623,7 +714,7 @@ def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measu
     ent_key = {e: k for k, p in keys.items() for e in p.entitlement_ids}
     # Seats held by leavers or retired devices.
     for pk, ent, person, status, name, ci, tag in (
-        evidence.allocations(ent_key)
+        evidence.allocations(ent_key, selective=True)
         .filter(
             Q(person__status__in=LEAVER_STATES)
             | Q(ci__valid_to__isnull=False)
@@ -640,6 +731,8 @@ def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measu
         )
         .order_by("pk")
     ):
+        if ent not in ent_key:
+            continue
         reason = (
             f"allocated to a leaver ({name}, {status})"
             if person
@@ -663,20 +756,8 @@ def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measu
         return
     # Duplicate installations of one product on one device (only where a product has more
     # installations than devices: the grouped count over every installation is costly).
-    doubled = [
-        row["product__licence_mapping__product_id"]
-        for row in evidence.installs([k.product_id for k in keys if k.metric in DUPLICATE_METRICS])
-        .values("product__licence_mapping__product_id")
-        .annotate(n=Count("id"), d=Count("ci_id", distinct=True))
-        .filter(n__gt=F("d"))
-    ]
-    for product, ci, count in (
-        evidence.installs(doubled)
-        .values("product__licence_mapping__product_id", "ci_id")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .values_list("product__licence_mapping__product_id", "ci_id", "n")
-    ):
+    doubled = _doubled(evidence, {k.product_id for k in keys if k.metric in DUPLICATE_METRICS})
+    for product, ci, count in _duplicates(evidence, doubled):
         for key in by_product[product]:
             if key.metric in (MetricChoices.INSTALLATION, MetricChoices.DEVICE):
                 _add(
@@ -690,6 +771,62 @@ def _candidates(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measu
                 )
     _unused_installs(evidence, keys, result)
     _idle_seats(evidence, keys, result)
+
+
+def _custodian_counts(
+    held: list[tuple[int, int, int]], counts: dict[int, tuple[int, int]]
+) -> dict[int, int]:
+    """Users per product from installations: the distinct custodians, plus the devices with
+    no custodian (the product's devices less those with one)."""
+    people: dict[int, set[int]] = defaultdict(set)
+    with_custodian: dict[int, set[int]] = defaultdict(set)
+    for product, person, ci in held:
+        people[product].add(person)
+        with_custodian[product].add(ci)
+    result = {}
+    for product, (_, devices) in counts.items():
+        users = len(people[product]) + devices - len(with_custodian[product])
+        if users:
+            result[product] = users
+    return result
+
+
+def _duplicate_query(evidence: Evidence, products: Iterable[int]) -> list[tuple[int, int, int]]:
+    return [
+        (int(product), int(ci), int(count))
+        for product, ci, count in evidence.installs(products)
+        .values("product__licence_mapping__product_id", "ci_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("product__licence_mapping__product_id", "ci_id", "n")
+    ]
+
+
+def _duplicates(evidence: Evidence, doubled: list[int]) -> list[tuple[int, int, int]]:
+    """``(product, CI, installations)`` for the devices holding a doubled product twice, by
+    product and CI."""
+    if evidence.scan is None:
+        return _duplicate_query(evidence, doubled)
+    if not evidence._scanned(set(doubled)):
+        return sorted(_duplicate_query(evidence, doubled))
+    multi = set(doubled) & evidence.scan.multi_entry_products()
+    found = [(d.product_id, d.ci_id, d.installs) for d in evidence.scan.duplicates(doubled)]
+    if multi:
+        found += _duplicate_query(evidence, multi)
+    return sorted(found)
+
+
+def _doubled(evidence: Evidence, products: set[int]) -> list[int]:
+    """Products with more installations than devices (some device has two)."""
+    if evidence.scan is not None:
+        return sorted(p for p, (n, d) in evidence.org_counts(products).items() if n > d)
+    return [
+        row["product__licence_mapping__product_id"]
+        for row in evidence.installs(products)
+        .values("product__licence_mapping__product_id")
+        .annotate(n=Count("id"), d=Count("ci_id", distinct=True))
+        .filter(n__gt=F("d"))
+    ]
 
 
 def _by_idle_days(
@@ -712,18 +849,27 @@ def _unused_installs(evidence: Evidence, keys: dict[RowKey, KeyParams], result: 
         stale = timezone.make_aware(
             dt.datetime.combine(evidence.day - dt.timedelta(days=days), dt.time())
         )
-        for product, ci, name, seen in (
-            evidence.installs(by_product)
-            .filter(ci__last_seen__lt=stale)
-            .values_list(
-                "product__licence_mapping__product_id", "ci_id", "ci__name", "ci__last_seen"
-            )
-            .distinct()
-            .order_by("product__licence_mapping__product_id", "ci_id")
-        ):
+        found: Iterable[tuple[int, int, str, dt.datetime | None]]
+        if evidence.scan is not None and evidence._scanned(by_product):
+            found = evidence.scan.stale(by_product, stale)
+        else:
+            found = _stale_query(evidence, by_product, stale)
+        for product, ci, name, seen in found:
             reason = f"installed but unused for {days}+ days ({name} last seen {seen:%Y-%m-%d})"
             for key in by_product[product]:
                 _add(result, key, {"kind": "unused", "ci": ci, "reason": reason})
+
+
+def _stale_query(
+    evidence: Evidence, by_product: dict[int, list[RowKey]], stale: dt.datetime
+) -> list[tuple[int, int, str, dt.datetime | None]]:
+    return list(
+        evidence.installs(by_product)
+        .filter(ci__last_seen__lt=stale)
+        .values_list("product__licence_mapping__product_id", "ci_id", "ci__name", "ci__last_seen")
+        .distinct()
+        .order_by("product__licence_mapping__product_id", "ci_id")
+    )
 
 
 def _idle_seats(evidence: Evidence, keys: dict[RowKey, KeyParams], result: Measure) -> None:
@@ -775,7 +921,9 @@ def uncovered_devices(
     wanted = set(products) if only is None else only & set(products)
     scopes = defaultdict(set, {p: found for p, found in scopes.items() if p in wanted})
     unlicensed = [p for p in wanted if p not in scopes]
-    if unlicensed:
+    if unlicensed and evidence._summarised(ORG):
+        result.update(evidence.devices(set(unlicensed), ORG))
+    elif unlicensed:
         for row in (
             evidence.installs(unlicensed)
             .values("product__licence_mapping__product_id")
@@ -808,11 +956,13 @@ def compute(
     *,
     as_of: dt.datetime | None = None,
     product_ids: set[int] | None = None,
+    reference: bool = False,
 ) -> Position:
     """The position over ``entitlements`` (already restricted to what the caller may see),
-    now or as of a past time; ``product_ids`` narrows it to some products."""
-    evidence = Evidence(as_of)
-    products = product_facts()
+    now or as of a past time; ``product_ids`` narrows it to some products. ``reference``
+    measures with the plain queries (see :class:`Evidence`), for tests."""
+    evidence = Evidence(as_of, reference=reference)
+    products = product_facts(product_ids)
     suites = suite_members()
     related: set[int] = set()
     if product_ids is not None:
