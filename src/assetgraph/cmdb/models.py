@@ -274,9 +274,11 @@ class CI(TimestampedModel):
         verbose_name_plural = "CIs"
         indexes = [
             models.Index(fields=["name", "id"], name="cmdb_ci_name_idx"),
+            # A class's current CIs in list order (natural name, then id: ADR 0015), so a keyset
+            # page of one class walks the index instead of sorting the class.
             models.Index(
-                fields=["ci_class", "name"],
-                name="cmdb_ci_current_class_idx",
+                fields=["ci_class", "name_key", "id"],
+                name="cmdb_ci_current_class_key_idx",
                 condition=Q(valid_to__isnull=True),
             ),
             models.Index(fields=["valid_from", "valid_to"], name="cmdb_ci_interval_idx"),
