@@ -67,6 +67,10 @@ def test_unknown_hidden_and_oversized_tags_are_refused_by_name(
     assert unknown.status_code == 404 and b"Asset tag: no asset you may see" in unknown.content
     too_long = desk.get(SCAN, {"tag": "X" * 201})
     assert too_long.status_code == 422 and b"Asset tag: at most 200 characters" in too_long.content
+    # Refused before the page by the shared input check (PostgreSQL cannot even compare a NUL).
+    for hostile in ("IN-\x001", "IN-\x071"):
+        refused_text = desk.get(SCAN, {"tag": hostile})
+        assert refused_text.status_code == 422 and b"tag: contains" in refused_text.content
     narrow = Client()
     narrow.force_login(
         make_user(permissions=[(["assets.asset"], ["view"], {"asset_tag__startswith": "IN-"})])

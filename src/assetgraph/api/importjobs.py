@@ -29,6 +29,7 @@ from assetgraph.accounts.permissions import has_perm
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import NotFound, ValidationFailed
 from assetgraph.core.models import ImportJob
+from assetgraph.core.text import forbidden_message
 from assetgraph.framework import jobs
 from assetgraph.framework.importing import ImportBase
 from assetgraph.framework.uploadjobs import Runner, StoredFile, start_upload_job
@@ -48,17 +49,14 @@ def _upload_dir() -> Path:
     return directory
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def check_form(request: HttpRequest) -> None:
-    """Refuse a text part of the form holding control characters (the document's rule for
-    every form value, ``api.openapi.TEXT_PATTERN``) before the upload is queued: 422 naming
-    the part. A synchronous import found such input while it ran; a queued one must not
-    accept it first."""
+    """Refuse a text part of the form holding a NUL, control character or lone surrogate (the
+    rule for all stored text, ``core.text``; the document's ``TEXT_PATTERN`` for form values)
+    before the upload is queued: 422 naming the part. A synchronous import found such input
+    while it ran; a queued one must not accept it first."""
     for name, values in request.POST.lists():
-        if any(_CONTROL.search(value) for value in values):
-            message = "control characters are not allowed"
+        message = next((m for m in map(forbidden_message, values) if m), "")
+        if message:
             raise ValidationFailed(f"{name}: {message}", fields={name: [message]})
 
 
