@@ -263,29 +263,40 @@ def test_receive_page_takes_a_csv_of_serial_numbers(
 ) -> None:
     """ "Receive 50 laptops" as one CSV: one row per unit with its serial number (the order
     has one hardware line, so no line column is needed); each becomes an asset in stock with
-    its serial, the order number and the unit price. A bad row names itself and receives
-    nothing."""
+    its serial, the order number and the unit price. The CSV is an import: a worker job
+    receives it (issue 15), all or nothing, naming every bad row; the cheap checks (type,
+    size, date) answer in the request and queue nothing."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from assetgraph.assets.models import Asset
+    from assetgraph.core.models import ImportJob
+    from assetgraph.finance import uploads
+    from tests.importjobs import finish_page
+
+    def csv(name: str, text: str) -> Any:
+        return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
     procurement.place_order(system, order)
     client = browser("Procurement")
     url = f"/finance/purchase-orders/{order.pk}/receive/"
-    bad = 'serial_number\nSN-A\n""\n'  # row 3 has an empty serial number
-    response = client.post(
-        url,
-        {
-            "location": str(catalogue["room"].pk),
-            "serials": SimpleUploadedFile("bad.csv", bad.encode(), content_type="text/csv"),
-        },
+    # Cheap checks: in the request, naming the field; nothing is queued.
+    wrong = client.post(url, {"serials": csv("serials.xlsx", "serial_number\nSN-A\n")})
+    assert wrong.status_code == 422 and "serials: unsupported file type" in wrong.content.decode()
+    big = "serial_number\n" + "S" * uploads.MAX_RECEIPT_CSV_BYTES
+    too_big = client.post(url, {"serials": csv("big.csv", big)})
+    assert too_big.status_code == 413 and "serials: the CSV is larger" in too_big.content.decode()
+    date = client.post(url, {"received_on": "5 March", "serials": csv("s.csv", "serial_number\n")})
+    assert date.status_code == 422 and "received_on: not a date" in date.content.decode()
+    assert not ImportJob.objects.exists()
+    # Row errors: the job fails, naming every bad row; nothing is received.
+    bad = 'serial_number\nSN-A\n""\nSN-B,oops\n'  # row 3 empty, row 4 one cell too many
+    page = finish_page(
+        client,
+        client.post(url, {"location": str(catalogue["room"].pk), "serials": csv("bad.csv", bad)}),
     )
-    assert response.status_code == 422
-    assert "row 3: no serial number" in response.content.decode()
-    extra = SimpleUploadedFile("x.csv", b"serial_number\nSN-A,oops\n", content_type="text/csv")
-    response = client.post(url, {"serials": extra})
-    assert response.status_code == 422
-    assert "row 2: more cells than columns" in response.content.decode()
+    text = page.content.decode()
+    assert "row 3: no serial number (2 bad row(s); nothing received)" in text
+    assert "row 4" in text and "more cells than columns" in text
+    assert ImportJob.objects.get().state == "failed"
     assert not Asset.objects.filter(order_number=order.number).exists()
     rows = "serial_number\n" + "".join(f"SN-{n:03d}\n" for n in range(50))
     response = client.post(
@@ -293,12 +304,20 @@ def test_receive_page_takes_a_csv_of_serial_numbers(
         {
             "location": str(catalogue["room"].pk),
             "received_on": "2025-03-05",
-            "serials": SimpleUploadedFile("serials.csv", rows.encode(), content_type="text/csv"),
+            "serials": csv("serials.csv", rows),
         },
     )
-    assert response.status_code == 302, response.content.decode()[:500]
+    job_url = response["Location"]
+    page = finish_page(client, response)
+    assert "Received 50 unit(s) against PO-1 on 2025-03-05." in page.content.decode()
     received = Asset.objects.filter(order_number=order.number)
     assert received.count() == 50
     assert received.filter(serial_number="SN-049", cost=D("1390.00")).exists()
+    job = ImportJob.objects.get(state="succeeded")
+    event = AuditEvent.objects.get(action="receive", object_id=str(order.pk))
+    assert (event.actor_id, event.source, event.job_id) == (job.user_id, "ui", job.pk.hex)
+    # The starter and whoever may view jobs see the job; anyone else gets a 404.
+    assert browser("Procurement").get(job_url).status_code == 404
+    assert browser("Admin").get(job_url).status_code == 200
     order.refresh_from_db()
     assert order.status == "partially_received"  # the imaging service is still open

@@ -16,9 +16,11 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
+from assetgraph.audit.models import AuditEvent
+from assetgraph.core.models import ImportJob
 from assetgraph.licences import services
 from assetgraph.licences.models import Allocation, Entitlement, SaasUsage
-from tests.importjobs import post_import
+from tests.importjobs import finish, post_import
 
 from .conftest import Lic
 
@@ -140,9 +142,20 @@ def test_usage_import_through_the_api(shop: dict[str, Any], api: Any) -> None:
         "product_id": shop["viewer"].pk,
         "rows": [{"user": "minh@example.com", "last_active": "2026-01-02"}, {"user": "x@y.z"}],
     }
-    done = post(client, f"{API}/usage/import", body)
+    # The JSON body is queued as a job too (issue 15); its report is the counts.
+    done = finish(client, post(client, f"{API}/usage/import", body))
     assert done.status_code == 200 and done.json()["created"] == 2
     assert done.json()["matched_people"] == 1
+    job = ImportJob.objects.get(pk=done.job["id"])
+    events = AuditEvent.objects.filter(object_type="licences.saasusage")
+    assert {(e.actor_id, e.job_id) for e in events} == {(job.user_id, job.pk.hex)}
+    twice = {**body, "rows": [{"user": "a@b.c"}, {"user": "A@b.c"}, {"user": "d@e.f"}]}
+    refused = finish(client, post(client, f"{API}/usage/import", twice))
+    assert refused.status_code == 422 and "row 2.user" in refused.json()["error"]["fields"]
+    assert SaasUsage.objects.count() == 2  # all or nothing
+    malformed = post(client, f"{API}/usage/import", {**body, "rows": [{"user": ""}]})
+    assert malformed.status_code == 422 and "rows.0.user" in malformed.json()["error"]["fields"]
+    assert api("Read-only").get(f"/api/jobs/{job.pk.hex}").status_code == 404  # not theirs
     upload = io.BytesIO(b"user,last_active\nq@y.z,not-a-date\n")
     upload.name = "console.csv"
     bad = post_import(

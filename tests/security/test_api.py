@@ -19,9 +19,10 @@ from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb import services as cmdb
 from assetgraph.cmdb.models import CI, CIClass
 from assetgraph.core.actor import Actor
+from assetgraph.core.models import ImportJob
 from assetgraph.security import feeds, services
 from assetgraph.security.models import Advisory, EvidencePackage, Finding
-from tests.importjobs import post_import
+from tests.importjobs import finish_page, post_import
 
 from .conftest import FIXTURES
 
@@ -329,14 +330,45 @@ def test_pages_for_security_and_compliance(browser: Any) -> None:
     assert browser("Read-only").get("/security/findings/").status_code == 403
 
 
-def test_upload_page_shows_every_error(browser: Any) -> None:
+def test_upload_pages_queue_jobs_that_show_every_error(browser: Any) -> None:
+    """The feed uploads of the pages run as worker jobs (issue 15): the page checks what is
+    cheap (a file is there) and goes to the job's page, which shows the outcome; every bad
+    record is named and nothing is written. Others than the starter get a 404."""
     client = browser("Security")
-    response = client.post(
-        "/security/advisories/",
-        {"file": SimpleUploadedFile("bad.json", b'{"id": "X", "affected": [{}]}')},
+    missing = client.post("/security/advisories/", {})
+    assert missing.status_code == 422 and b"file: choose a file to import" in missing.content
+    page = finish_page(
+        client,
+        client.post(
+            "/security/advisories/",
+            {"file": SimpleUploadedFile("bad.json", b'{"id": "X", "affected": [{}]}')},
+        ),
     )
-    assert response.status_code == 422
-    assert b"bad.json (X) affected[0]" in response.content
+    assert b"bad.json (X) affected[0]" in page.content and not Advisory.objects.exists()
+    osv = (FIXTURES / "osv" / "GO-2024-2442.json").read_bytes()
+    response = client.post(
+        "/security/advisories/", {"file": SimpleUploadedFile("GO-2024-2442.json", osv)}
+    )
+    job_url = response["Location"]
+    page = finish_page(client, response)
+    assert b"Imported 1 file(s): 1 new" in page.content
+    job = ImportJob.objects.get(state="succeeded")
+    event = AuditEvent.objects.get(object_type="security.advisory", action="create")
+    assert (event.actor_id, event.source, event.job_id) == (job.user_id, "ui", job.pk.hex)
+    assert browser("Security").get(job_url).status_code == 404
+    no_product = client.post(
+        "/security/end-of-life/", {"file": SimpleUploadedFile("c.json", b"[]")}
+    )
+    assert no_product.status_code == 422 and b"product: required" in no_product.content
+    cycles = b'[{"cycle": "22.04", "eol": "2032-04-01"}]'
+    page = finish_page(
+        client,
+        client.post(
+            "/security/end-of-life/",
+            {"product": "ubuntu", "file": SimpleUploadedFile("ubuntu.json", cycles)},
+        ),
+    )
+    assert b"1 cycle(s) added, 0 updated." in page.content
 
 
 def test_exploit_data_upload_raises_priority(api: Any) -> None:

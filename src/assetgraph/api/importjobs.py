@@ -14,12 +14,10 @@ administrators: ``events.job``); to everyone else it does not exist (404).
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from ninja import Router
 from ninja.files import UploadedFile
@@ -32,7 +30,13 @@ from assetgraph.core.models import ImportJob
 from assetgraph.core.text import forbidden_message
 from assetgraph.framework import jobs
 from assetgraph.framework.importing import ImportBase
-from assetgraph.framework.uploadjobs import Runner, StoredFile, start_upload_job
+from assetgraph.framework.uploadjobs import (
+    Runner,
+    queue_upload_job,
+    store_document,
+    store_upload,
+    upload_dir,
+)
 
 from .schemas import ImportJobOut
 
@@ -41,12 +45,6 @@ TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".json")
 # Who else may read someone's import job: the permission behind the Jobs pages.
 JOBS_PERMISSION = ("events.job", "view")
 JOB_ID_PATTERN = "^[0-9a-f]{32}$"
-
-
-def _upload_dir() -> Path:
-    directory = Path(settings.DATA_DIR) / "uploads"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
 
 
 def check_form(request: HttpRequest) -> None:
@@ -72,7 +70,7 @@ def check_type(file: UploadedFile, field: str, suffixes: tuple[str, ...]) -> str
 
 def store(file: UploadedFile, suffix: str) -> Path:
     """Copy the upload under ``DATA_DIR/uploads`` (web nodes and workers share it)."""
-    target = _upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
     with target.open("wb") as out:
         for chunk in file.chunks():
             out.write(chunk)
@@ -116,12 +114,6 @@ def queue_import(
     return accepted(job)
 
 
-def _suffix(file: UploadedFile) -> str:
-    """The upload's own suffix, if it is a plain one (the runner may read the type from it)."""
-    suffix = Path((file.name or "").lower()).suffix
-    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
-
-
 def queue_upload(
     request: HttpRequest,
     *,
@@ -134,26 +126,44 @@ def queue_upload(
     """Queue ``runner`` over the uploads ``files`` (form field → file) with JSON-able
     ``options``; the caller has already checked who may send them. Answer 202."""
     check_form(request)
-    stored = {
-        field: StoredFile(store(f, _suffix(f)), f.name or field) for field, f in files.items()
-    }
-    first = next(iter(stored.values()))
-    job = jobs.create_import_job(
-        user=request.user,
+    stored = {field: store_upload(f, f.name or field) for field, f in files.items()}
+    job = queue_upload_job(
+        actor=Actor.from_request(request, Source.API),
         kind=kind,
         object_type=object_type,
-        filename=" + ".join(s.filename for s in stored.values()),
-        upload=first.path.name,
-        dry_run=False,
-        total_rows=None,
+        files=stored,
+        runner=runner,
+        options=options,
     )
-    start_upload_job(job, Actor.from_request(request, Source.API), stored, runner, options)
+    return accepted(job)
+
+
+def queue_document(
+    request: HttpRequest,
+    *,
+    kind: str,
+    object_type: str,
+    document: Any,
+    runner: Runner,
+    options: dict[str, Any],
+) -> JsonResponse:
+    """Queue ``runner`` over a JSON request body (already parsed and checked by its schema;
+    the worker finds it as the file ``body``); the caller has checked who may send it.
+    Answer 202."""
+    job = queue_upload_job(
+        actor=Actor.from_request(request, Source.API),
+        kind=kind,
+        object_type=object_type,
+        files={"body": store_document(document, "request body.json")},
+        runner=runner,
+        options=options,
+    )
     return accepted(job)
 
 
 def discard_upload(job: ImportJob, report: Any) -> None:
     """After an API import: its upload is not needed again (the API has no apply step)."""
-    (_upload_dir() / job.upload).unlink(missing_ok=True)
+    (upload_dir() / job.upload).unlink(missing_ok=True)
 
 
 def visible_job(request: HttpRequest, job_id: str) -> ImportJob:
@@ -207,4 +217,4 @@ def get_job(
     return job_body(visible_job(request, job_id))
 
 
-__all__ = ["accepted", "queue_import", "queue_upload", "router"]
+__all__ = ["accepted", "queue_document", "queue_import", "queue_upload", "router"]

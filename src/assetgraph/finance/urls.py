@@ -19,4 +19,5 @@ urlpatterns: list[URLPattern] = [
     path("service-costs/<int:pk>/", views.service_cost_page, name="service_cost"),
     path("periods/<int:pk>/", views.period_detail, name="period_detail"),
     path("periods/<int:pk>/journal/", views.journal_export, name="journal_export"),
+    *views.upload_jobs.urls(),
 ]

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -20,8 +21,11 @@ from assetgraph.assets.models import Asset
 from assetgraph.core.actor import ui_actor
 from assetgraph.core.errors import ServiceError
 from assetgraph.core.exporting import export_response
+from assetgraph.framework.uploadjobs import store_upload
 from assetgraph.org.models import Location
+from assetgraph.ui.uploadjobs import UploadJobKind, UploadJobPages
 
+from . import uploads
 from .access import may_view_costs, visible_assets
 from .books import ProfileIndex, asset_book
 from .choices import BookChoices
@@ -29,6 +33,7 @@ from .closing import JOURNAL_COLUMNS, close_period
 from .models import ClosedPeriod, PurchaseOrder
 from .register import DIMENSIONS, EXPORT_COLUMNS, Register, build_register, register_assets
 from .tco import asset_tco
+from .uploads import MAX_RECEIPT_CSV_BYTES
 
 
 def _as_of(request: HttpRequest) -> dt.date:
@@ -247,63 +252,54 @@ def period_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "finance/period_detail.html", {"closed": closed, "lines": lines})
 
 
-MAX_RECEIPT_CSV_BYTES = 2 * 1024 * 1024
+def _receipt_summary(report: dict[str, Any]) -> str:
+    return (
+        f"Received {report['received']} unit(s) against {report['order']} "
+        f"on {report['received_on']}."
+    )
 
 
-def _items_from_csv(upload: Any, lines: list[Any]) -> list[Any]:
-    """A receipt from a CSV: one row per unit with its ``serial_number``, and a ``line``
-    column (the order line's id) unless the order has a single hardware line. Any bad row
-    is a ``ServiceError`` naming the row; nothing is received then."""
-    import csv
-    import io
+def _receipt_order_url(report: dict[str, Any]) -> str:
+    return reverse("ui:finance:purchaseorder_detail", args=[report["order_id"]])
 
-    from assetgraph.core.errors import ValidationFailed
 
-    from .procurement import ReceiptItem
+# A receipt from a CSV of serial numbers is an import: it runs as a worker job (issue 15).
+upload_jobs = UploadJobPages(
+    UploadJobKind(
+        "po-receipt",
+        "Receipt",
+        "purchaseorder_list",
+        _receipt_summary,
+        "Purchase orders",
+        done_url=_receipt_order_url,
+    )
+)
+RECEIPT_SUFFIXES = (".csv", ".txt")
 
-    def refuse(message: str) -> ValidationFailed:
-        return ValidationFailed(f"serials: {message}", fields={"serials": [message]})
 
+class _Refused(Exception):
+    """A cheap check of the receive form failed: ``status`` and the message naming the field."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _check_serials(upload: Any) -> None:
+    """What is cheap to check of a CSV of serial numbers before it is queued."""
+    if not (upload.name or "").lower().endswith(RECEIPT_SUFFIXES):
+        raise _Refused(f"serials: unsupported file type (use {', '.join(RECEIPT_SUFFIXES)})")
     if upload.size > MAX_RECEIPT_CSV_BYTES:
-        raise refuse("the CSV is larger than 2 MB")
-    try:
-        text = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise refuse("the CSV is not UTF-8") from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or []]
-    if "serial_number" not in columns:
-        raise refuse("the CSV needs a serial_number column")
-    hardware = [line for line in lines if line.asset_model_id is not None]
-    by_id = {str(line.pk): line for line in lines}
-    serials: dict[int, list[str]] = {}
-    for number, row in enumerate(reader, start=2):
-        if None in row:  # DictReader files surplus cells under the key None
-            raise refuse(f"row {number}: more cells than columns")
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-        serial = row.get("serial_number", "")
-        if not serial:
-            raise refuse(f"row {number}: no serial number")
-        key = row.get("line", "")
-        if key:
-            line = by_id.get(key)
-            if line is None:
-                raise refuse(f"row {number}: line {key} is not on this order")
-        elif len(hardware) == 1:
-            line = hardware[0]
-        else:
-            raise refuse(f"row {number}: give the line (the order has several hardware lines)")
-        serials.setdefault(line.pk, []).append(serial)
-    if not serials:
-        raise refuse("the CSV has no rows")
-    return [ReceiptItem(pk, len(values), tuple(values)) for pk, values in serials.items()]
+        raise _Refused("serials: the CSV is larger than 2 MB", status=413)
 
 
 @login_required
 def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
     """Receive goods against an order: a quantity per line (all that is left by default), a
     location and a date; one submit receives everything ("50 laptops" is one action). Or a
-    CSV of serial numbers, one row per unit: the receipt is then exactly its rows."""
+    CSV of serial numbers, one row per unit: the receipt is then exactly its rows, received
+    by a worker job (the page goes to the job's page)."""
     from .procurement import ReceiptItem, receive_order
 
     order = get_object_or_404(
@@ -315,34 +311,54 @@ def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
     visible_locations = restrict(Location.objects.all(), request.user, "view")
     locations = visible_locations.order_by("path")[:500]
     error = ""
+    status = 200
     if request.method == "POST":
         try:
+            raw_location = request.POST.get("location") or ""
+            try:
+                location = (
+                    visible_locations.filter(pk=int(raw_location)).first() if raw_location else None
+                )
+            except ValueError:
+                raise _Refused(f"location: not a location ({raw_location!r})") from None
+            raw_date = request.POST.get("received_on") or ""
+            try:
+                received_on = dt.date.fromisoformat(raw_date) if raw_date else timezone.localdate()
+            except ValueError:
+                raise _Refused(f"received_on: not a date (YYYY-MM-DD): {raw_date!r}") from None
             upload = request.FILES.get("serials")
             if upload is not None:
-                items = _items_from_csv(upload, lines)
-            else:
-                items = [
-                    ReceiptItem(line.pk, int(request.POST.get(f"line-{line.pk}") or 0))
-                    for line in lines
-                ]
-            raw_location = request.POST.get("location") or ""
-            location = (
-                visible_locations.filter(pk=int(raw_location)).first() if raw_location else None
-            )
-            raw_date = request.POST.get("received_on") or ""
-            received_on = dt.date.fromisoformat(raw_date) if raw_date else timezone.localdate()
+                _check_serials(upload)
+                return upload_jobs.start(
+                    request,
+                    "po-receipt",
+                    "finance.purchaseorder",
+                    {"serials": store_upload(upload, upload.name or "serials.csv")},
+                    uploads.receipt_csv,
+                    {
+                        "order_id": order.pk,
+                        "location_id": location.pk if location else None,
+                        "received_on": received_on.isoformat(),
+                    },
+                )
+            items = [
+                ReceiptItem(line.pk, int(request.POST.get(f"line-{line.pk}") or 0))
+                for line in lines
+            ]
             receive_order(
                 ui_actor(request), order, items, location=location, received_on=received_on
             )
+        except _Refused as refused:
+            error, status = refused.message, refused.status
         except ValueError as exc:
-            error = f"check the quantities and the date: {exc}"
+            error, status = f"check the quantities: {exc}", 422
         except ServiceError as exc:
-            error = exc.message
+            error, status = exc.message, 422
         else:
             messages.success(request, f"Received against {order.number}.")
             return redirect("ui:finance:purchaseorder_detail", order.pk)
     context = {"order": order, "lines": lines, "locations": locations, "error": error}
-    return render(request, "finance/receive.html", context, status=422 if error else 200)
+    return render(request, "finance/receive.html", context, status=status)
 
 
 @login_required

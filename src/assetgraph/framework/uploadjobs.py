@@ -16,7 +16,9 @@ else.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +36,9 @@ from assetgraph.core.errors import ServiceError
 from assetgraph.core.models import ImportJob, ImportJobState
 
 from . import jobs
+
+# The uploads a queued job reads; web nodes and workers share the data directory.
+UPLOAD_SUBDIR = "uploads"
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +59,65 @@ def upload_runner(function: R) -> R:
     """Mark ``function`` as a runner the worker may call for a queued upload."""
     function.is_upload_runner = True  # type: ignore[attr-defined]
     return function
+
+
+def upload_dir() -> Path:
+    """``DATA_DIR/uploads``, created on first use."""
+    directory = Path(settings.DATA_DIR) / UPLOAD_SUBDIR
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def plain_suffix(name: str) -> str:
+    """The file name's own suffix, if it is a plain one (a runner may read the type from it)."""
+    suffix = Path(name.lower()).suffix
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+
+
+def store_upload(file: Any, filename: str, suffix: str | None = None) -> StoredFile:
+    """Copy an uploaded file (anything with ``chunks()``) under ``DATA_DIR/uploads``."""
+    target = (
+        upload_dir() / f"{uuid.uuid4().hex}{plain_suffix(filename) if suffix is None else suffix}"
+    )
+    with target.open("wb") as out:
+        for chunk in file.chunks():
+            out.write(chunk)
+    return StoredFile(target, filename)
+
+
+def store_document(document: Any, filename: str) -> StoredFile:
+    """Write a JSON request body under ``DATA_DIR/uploads``: a JSON-body import is queued
+    like a file (the job's arguments stay small, whatever the body held)."""
+    target = upload_dir() / f"{uuid.uuid4().hex}.json"
+    with target.open("w", encoding="utf-8") as out:
+        json.dump(document, out, default=str)
+    return StoredFile(target, filename)
+
+
+def queue_upload_job(
+    *,
+    actor: Actor,
+    kind: str,
+    object_type: str,
+    files: dict[str, StoredFile],
+    runner: Runner,
+    options: dict[str, Any],
+) -> ImportJob:
+    """Record an import job for the stored ``files`` (started by ``actor.user``) and queue
+    ``runner`` over them: what every queued upload, UI or API, does once its cheap checks
+    have passed."""
+    first = next(iter(files.values()))
+    job = jobs.create_import_job(
+        user=actor.user,
+        kind=kind,
+        object_type=object_type,
+        filename=" + ".join(f.filename for f in files.values()),
+        upload=first.path.name,
+        dry_run=False,
+        total_rows=None,
+    )
+    start_upload_job(job, actor, files, runner, options)
+    return job
 
 
 def _dotted(thing: Any) -> str:
@@ -175,4 +239,15 @@ def _discard(files: dict[str, StoredFile]) -> None:
         stored.path.unlink(missing_ok=True)
 
 
-__all__ = ["Runner", "StoredFile", "error_report", "start_upload_job", "upload_runner"]
+__all__ = [
+    "Runner",
+    "StoredFile",
+    "error_report",
+    "plain_suffix",
+    "queue_upload_job",
+    "start_upload_job",
+    "store_document",
+    "store_upload",
+    "upload_dir",
+    "upload_runner",
+]

@@ -14,14 +14,14 @@ from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.crud import require_view
-from assetgraph.api.importjobs import queue_upload
+from assetgraph.api.importjobs import queue_document, queue_upload
 from assetgraph.api.schemas import JobAcceptedOut
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import NotFound, PermissionDenied
 from assetgraph.core.exporting import export_response
 from assetgraph.org.models import Person
 
-from . import crosslayer, schemas, services, uploads, usage
+from . import crosslayer, schemas, services, uploads
 from .crosslayer import unlicensed_services
 from .crypto import decrypt_key
 from .exports import parse_as_of, position_columns
@@ -170,15 +170,23 @@ def reclaim_person(request: HttpRequest, person_id: int) -> Any:
 
 @router.post(
     "/usage/import",
-    response=schemas.SaasUsageImportOut,
-    summary="Import a SaaS console's seat list (JSON rows: user, last_active)",
+    response={202: JobAcceptedOut},
+    summary="Import a SaaS console's seat list (JSON rows: user, last_active) in a worker job",
 )
-def import_usage_json(request: HttpRequest, payload: schemas.SaasUsageImportIn) -> dict[str, Any]:
-    """All or nothing: a bad row is a 422 naming the row and field, and nothing is written."""
+def import_usage_json(request: HttpRequest, payload: schemas.SaasUsageImportIn) -> Any:
+    """Answers 202 with the job; its report (``GET /api/jobs/{id}``) holds the counts, or the
+    error naming each bad row and field (all or nothing: then nothing was written). A body
+    its schema refuses is a 422 at once, and nothing is queued."""
     product = get_object_or_404(Product.objects.all(), request.user, "view", pk=payload.product_id)
-    rows = usage.parse_rows([r.model_dump() for r in payload.rows])
-    counts = usage.import_usage(api_actor(request), product, rows, replace=payload.replace)
-    return {"product_id": product.pk, **counts}
+    _may_add(request, "licences.saasusage")
+    return queue_document(
+        request,
+        kind="saas-usage",
+        object_type="licences.saasusage",
+        document={"rows": [r.model_dump(mode="json") for r in payload.rows]},
+        runner=uploads.usage_rows,
+        options={"product_id": product.pk, "replace": payload.replace},
+    )
 
 
 def _may_add(request: HttpRequest, object_type: str) -> None:

@@ -439,11 +439,3 @@ class SaasUsageImportIn(Schema):
     product_id: int
     rows: list[SaasUsageRowIn] = Field(max_length=100_000)
     replace: bool = True
-
-
-class SaasUsageImportOut(Schema):
-    product_id: int
-    created: int
-    updated: int
-    removed: int
-    matched_people: int

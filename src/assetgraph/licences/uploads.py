@@ -1,9 +1,11 @@
-"""The worker's side of the licences file imports (a SaaS console's seat list, a licence
-server's concurrency log): each runs as a job (``assetgraph.framework.uploadjobs``), as the
-user who sent the file, and its report is what the endpoint used to answer."""
+"""The worker's side of the licences imports (a SaaS console's seat list, as a file or a
+JSON body; a licence server's concurrency log): each runs as a job
+(``assetgraph.framework.uploadjobs``), as the user who sent it, and its report is what the
+endpoint used to answer."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from assetgraph.accounts.permissions import get_object_or_404
@@ -27,6 +29,20 @@ def usage_file(
     product = _product(actor, int(options["product_id"]))
     upload = files["file"]
     rows = usage.parse_file(upload.path.read_bytes(), upload.filename)
+    counts = usage.import_usage(actor, product, rows, replace=bool(options["replace"]))
+    return {"product_id": product.pk, **counts}
+
+
+@upload_runner
+def usage_rows(
+    actor: Actor, files: dict[str, StoredFile], options: dict[str, Any]
+) -> dict[str, Any]:
+    """``POST /api/licences/usage/import`` (a JSON body, stored as ``{"rows": [...]}``): all
+    or nothing, a bad row names row and field."""
+    product = _product(actor, int(options["product_id"]))
+    with files["body"].path.open(encoding="utf-8") as handle:
+        records = json.load(handle)["rows"]
+    rows = usage.parse_rows(records)
     counts = usage.import_usage(actor, product, rows, replace=bool(options["replace"]))
     return {"product_id": product.pk, **counts}
 

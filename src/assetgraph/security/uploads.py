@@ -30,8 +30,9 @@ def _read(upload: StoredFile, limit: int) -> bytes:
 def advisories(
     actor: Actor, files: dict[str, StoredFile], options: dict[str, Any]
 ) -> dict[str, Any]:
-    """``POST /api/security/advisories/import``: all or nothing; then, with ``match``,
-    matching for the imported advisories."""
+    """``POST /api/security/advisories/import`` and the advisories page: all or nothing;
+    then, with ``match``, matching for the imported advisories (``match_all``: for every
+    advisory, as the page always did)."""
     upload = files["file"]
     data = _read(upload, feeds.MAX_FILE_BYTES + 1)
     try:
@@ -40,7 +41,9 @@ def advisories(
         raise _refused(exc) from None
     result = services.import_advisories(actor, outcome)
     body: dict[str, Any] = result.as_dict()
-    if options.get("match") and result.identifiers:
+    if options.get("match_all"):
+        body["matching"] = services.run_matching(actor).as_dict()
+    elif options.get("match") and result.identifiers:
         ids = Advisory.objects.filter(identifier__in=result.identifiers).values_list(
             "pk", flat=True
         )
@@ -52,19 +55,24 @@ def advisories(
 def exploit_data(
     actor: Actor, files: dict[str, StoredFile], options: dict[str, Any]
 ) -> dict[str, Any]:
-    """``POST /api/security/advisories/exploit-data``: a KEV catalogue and/or an EPSS CSV."""
+    """``POST /api/security/advisories/exploit-data`` and the advisories page: a KEV catalogue
+    and/or an EPSS CSV; with ``match`` (the page), matching then refreshes priorities."""
     kev, epss = files.get("kev"), files.get("epss")
     try:
         known = feeds.parse_kev(kev.path.read_bytes(), kev.filename) if kev else None
         scores = feeds.parse_epss(epss.path.read_bytes(), epss.filename) if epss else None
     except feeds.FeedError as exc:
         raise _refused(exc) from None
-    return {"changed": services.import_exploit_data(actor, kev=known, epss=scores)}
+    body: dict[str, Any] = {"changed": services.import_exploit_data(actor, kev=known, epss=scores)}
+    if options.get("match"):
+        body["matching"] = services.run_matching(actor).as_dict()
+    return body
 
 
 @upload_runner
 def cycles(actor: Actor, files: dict[str, StoredFile], options: dict[str, Any]) -> dict[str, Any]:
-    """``POST /api/security/eol/import``: a product's release cycles (endoflife.date JSON)."""
+    """``POST /api/security/eol/import`` and the end-of-life page: a product's release cycles
+    (endoflife.date JSON)."""
     rows = eol.parse_cycles(_read(files["file"], EOL_MAX_BYTES))
     created, updated = eol.import_cycles(actor, options["product"], rows, options["names"])
     return {"created": created, "updated": updated}

@@ -21,17 +21,21 @@ from pydantic import ValidationError as PydanticError
 
 from assetgraph.accounts.http import AuthedRequest
 from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.api.importjobs import check_form
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import ui_actor
 from assetgraph.core.errors import ServiceError
 from assetgraph.core.exporting import export_response
+from assetgraph.framework.uploadjobs import StoredFile, store_upload
 from assetgraph.ui.generic import selected_ids
+from assetgraph.ui.uploadjobs import UploadJobKind, UploadJobPages
 
-from . import eol, evidence, feeds, policies, reads, services
+from . import eol, evidence, policies, reads, services, uploads
 from .choices import FindingStatusChoices, SeverityChoices
 from .exports import FINDING_COLUMNS
 from .models import Advisory, EvidencePackage, Finding, Policy, PolicyRun
 from .schemas import SecurityFindingFilter
+from .services import ADVISORY_TYPE
 
 SEVERITY_COLOURS = {
     "critical": "#7f1d1d",
@@ -104,12 +108,57 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     return render(request, "security/dashboard.html", context)
 
 
+# ------------------------------------------------------------------------------ uploads
+def _advisory_summary(report: dict[str, Any]) -> str:
+    matching = report.get("matching") or {}
+    return (
+        f"Imported {report['files']} file(s): {report['created']} new, {report['updated']} "
+        f"updated, {report['unchanged']} unchanged, {report['withdrawn']} withdrawn, "
+        f"{report['git_only']} with GIT ranges only (matched by commit only). Matching: "
+        f"{matching.get('created', 0)} new finding(s), {matching.get('closed', 0)} closed, "
+        f"{matching.get('reopened', 0)} reopened."
+    )
+
+
+def _exploit_summary(report: dict[str, Any]) -> str:
+    return f"Exploit data applied to {report['changed']} advisories; priorities refreshed."
+
+
+def _cycles_summary(report: dict[str, Any]) -> str:
+    return f"{report['created']} cycle(s) added, {report['updated']} updated."
+
+
+# The feed uploads of the pages run as worker jobs (issue 15), like the API's.
+upload_jobs = UploadJobPages(
+    UploadJobKind(
+        "advisories", "Advisory import", "advisory_list", _advisory_summary, "Advisories"
+    ),
+    UploadJobKind("exploit-data", "Exploit data", "advisory_list", _exploit_summary, "Advisories"),
+    UploadJobKind("eol-cycles", "End-of-life cycles", "eol", _cycles_summary, "End of life"),
+)
+
+
+def _refuse(request: AuthedRequest, page: Any, field: str, message: str) -> HttpResponse:
+    """A cheap check failed: the page again, 422, naming the field; nothing is queued."""
+    messages.error(request, f"{field}: {message}")
+    response: HttpResponse = page(request, status=422)
+    return response
+
+
+def _store(request: AuthedRequest, *fields: str) -> dict[str, StoredFile]:
+    return {
+        name: store_upload(upload, upload.name or name)
+        for name in fields
+        if (upload := request.FILES.get(name)) is not None
+    }
+
+
 # ------------------------------------------------------------------------------ advisories
 @login_required
-def advisory_list(request: AuthedRequest) -> HttpResponse:
+def advisory_list(request: AuthedRequest, status: int = 200) -> HttpResponse:
     """Advisories with search, and the upload forms (advisories, KEV/EPSS)."""
     _require(request, "security.advisory")
-    if request.method == "POST":
+    if request.method == "POST" and status == 200:
         return _upload(request)
     advisories = restrict(Advisory.objects.all(), request.user, "view").order_by(
         "-modified", "identifier"
@@ -125,53 +174,31 @@ def advisory_list(request: AuthedRequest) -> HttpResponse:
         "q": query,
         "can_import": has_perm(request.user, "security.advisory", "add"),
     }
-    return render(request, "security/advisories.html", context)
+    return render(request, "security/advisories.html", context, status=status)
 
 
 def _upload(request: AuthedRequest) -> HttpResponse:
+    """Queue an advisory feed or exploit data (KEV and/or EPSS) and go to the job's page;
+    the job imports all or nothing, then runs matching."""
     _require(request, "security.advisory", "add")
-    actor = ui_actor(request)
-    target = reverse("ui:security:advisory_list")
     try:
-        if request.POST.get("kind") == "exploit":
-            kev_file, epss_file = request.FILES.get("kev"), request.FILES.get("epss")
-            known = (
-                feeds.parse_kev(kev_file.read(), kev_file.name or "kev.json") if kev_file else None
-            )
-            scores = (
-                feeds.parse_epss(epss_file.read(), epss_file.name or "epss.csv")
-                if epss_file
-                else None
-            )
-            changed = services.import_exploit_data(actor, kev=known, epss=scores)
-            services.run_matching(actor)
-            messages.success(
-                request, f"Exploit data applied to {changed} advisories; priorities refreshed."
-            )
-            return HttpResponseRedirect(target)
-        upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, "Choose a file to import.")
-            return HttpResponseRedirect(target)
-        outcome = feeds.parse_files(
-            feeds.read_files(upload.name or "upload", upload.read(feeds.MAX_FILE_BYTES + 1))
-        )
-        result = services.import_advisories(actor, outcome)
-        summary = services.run_matching(actor)
-    except feeds.FeedError as exc:
-        messages.error(request, f"{exc.where}: {exc.message}")
-        return HttpResponseRedirect(target)
+        check_form(request)
     except ServiceError as exc:
-        context = {"errors": exc.fields, "message": exc.message}
-        return render(request, "security/import_errors.html", context, status=422)
-    messages.success(
-        request,
-        f"Imported {result.files} file(s): {result.created} new, {result.updated} updated, "
-        f"{result.unchanged} unchanged, {result.withdrawn} withdrawn, {len(result.git_only)} "
-        "with GIT ranges only (matched by commit only). Matching: "
-        f"{summary.created} new finding(s), {summary.closed} closed, {summary.reopened} reopened.",
+        return _refuse(request, advisory_list, next(iter(exc.fields), "form"), exc.message)
+    if request.POST.get("kind") == "exploit":
+        _require(request, "security.advisory", "change")
+        files = _store(request, "kev", "epss")
+        if not files:
+            return _refuse(request, advisory_list, "kev", "choose a KEV or an EPSS file")
+        return upload_jobs.start(
+            request, "exploit-data", ADVISORY_TYPE, files, uploads.exploit_data, {"match": True}
+        )
+    files = _store(request, "file")
+    if not files:
+        return _refuse(request, advisory_list, "file", "choose a file to import")
+    return upload_jobs.start(
+        request, "advisories", ADVISORY_TYPE, files, uploads.advisories, {"match_all": True}
     )
-    return HttpResponseRedirect(target)
 
 
 @login_required
@@ -328,26 +355,31 @@ def run_matching(request: AuthedRequest) -> HttpResponse:
 
 # ------------------------------------------------------------------------------ end of life
 @login_required
-def eol_page(request: AuthedRequest) -> HttpResponse:
-    """Software, operating systems and hardware nearing or past end of life; cycle import."""
+def eol_page(request: AuthedRequest, status: int = 200) -> HttpResponse:
+    """Software, operating systems and hardware nearing or past end of life; cycle import
+    (queued as a job: the page goes to the job's page)."""
     _require(request, "security.endoflifecycle")
-    if request.method == "POST":
+    if request.method == "POST" and status == 200:
         _require(request, "security.endoflifecycle", "add")
-        upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise feeds.FeedError("file", "choose a file")
-            rows = eol.parse_cycles(upload.read(5 * 1024 * 1024))
-            names = [n.strip() for n in request.POST.get("names", "").split(",") if n.strip()]
-            created, updated = eol.import_cycles(
-                ui_actor(request), request.POST.get("product", ""), rows, names
-            )
-            messages.success(request, f"{created} cycle(s) added, {updated} updated.")
-        except feeds.FeedError as exc:
-            messages.error(request, exc.message)
+            check_form(request)
         except ServiceError as exc:
-            messages.error(request, exc.message)
-        return HttpResponseRedirect(reverse("ui:security:eol"))
+            return _refuse(request, eol_page, next(iter(exc.fields), "form"), exc.message)
+        product = request.POST.get("product", "").strip()
+        if not product:
+            return _refuse(request, eol_page, "product", "required")
+        files = _store(request, "file")
+        if not files:
+            return _refuse(request, eol_page, "file", "choose a file")
+        names = [n.strip() for n in request.POST.get("names", "").split(",") if n.strip()]
+        return upload_jobs.start(
+            request,
+            "eol-cycles",
+            "security.endoflifecycle",
+            files,
+            uploads.cycles,
+            {"product": product, "names": names},
+        )
     try:
         days = max(0, min(3650, int(request.GET.get("days", eol.DEFAULT_WARNING_DAYS))))
     except ValueError:
@@ -359,7 +391,7 @@ def eol_page(request: AuthedRequest) -> HttpResponse:
         "days": days,
         "can_import": has_perm(request.user, "security.endoflifecycle", "add"),
     }
-    return render(request, "security/eol.html", context)
+    return render(request, "security/eol.html", context, status=status)
 
 
 # ------------------------------------------------------------------------------ policies
@@ -485,4 +517,5 @@ def security_urls() -> list[URLPattern]:
         path("policy-overview/", policies_overview, name="policies_overview"),
         path("policies/<int:pk>/evaluate/", policy_evaluate, name="policy_evaluate"),
         path("evidence/", evidence_page, name="evidence"),
+        *upload_jobs.urls(),
     ]
