@@ -194,6 +194,33 @@ def org_data(transactional_db: None) -> OrgData:
 
 
 @pytest.fixture
+def worker() -> Iterator[None]:
+    """``assetgraph worker`` beside the live server: every import runs as a job (issue 15)."""
+    import threading
+
+    from django.db import connections
+
+    from assetgraph.events.worker import Worker
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        runner = Worker("e2e-worker")
+        try:
+            while not stop.is_set():
+                if not runner.run_once():
+                    stop.wait(0.1)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=loop, name="e2e-worker", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=60)
+
+
+@pytest.fixture
 def browser_problems() -> BrowserProblems:
     """Console errors, page errors, CSP violations and failed sub-requests of the test's page."""
     return BrowserProblems()

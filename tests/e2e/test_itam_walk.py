@@ -10,7 +10,6 @@ the objects it touched. Every page must load without console errors or CSP viola
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,33 +94,6 @@ def delivery_csv() -> bytes:
 def submit(page: Any, name: str) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name=name).click()
-
-
-@pytest.fixture
-def worker() -> Iterator[None]:
-    """``assetgraph worker`` beside the live server: every import runs as a job (issue 15)."""
-    import threading
-
-    from django.db import connections
-
-    from assetgraph.events.worker import Worker
-
-    stop = threading.Event()
-
-    def loop() -> None:
-        runner = Worker("e2e-worker")
-        try:
-            while not stop.is_set():
-                if not runner.run_once():
-                    stop.wait(0.1)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=loop, name="e2e-worker", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=60)
 
 
 @pytest.mark.usefixtures("worker")

@@ -29,6 +29,7 @@ def demo_security(e2e_roles: None) -> None:
     load_demo_once(seed=42, people=40)
 
 
+@pytest.mark.usefixtures("worker")
 def test_security_walk(
     page: Any, sign_in: Any, make_login: Any, demo_security: None, browser_problems: Any
 ) -> None:
@@ -49,8 +50,9 @@ def test_security_walk(
     page.locator("#advisory-upload input[name=file]").set_input_files(
         {"name": "osv.zip", "mimeType": "application/zip", "buffer": buffer.getvalue()}
     )
-    page.locator("#advisory-upload").get_by_role("button", name="Import").click()
-    expect(page.locator("main")).to_contain_text("Imported 9 file(s)")
+    with page.expect_navigation():  # to the job's page: the worker imports (issue 15)
+        page.locator("#advisory-upload").get_by_role("button", name="Import").click()
+    expect(page.locator("#upload-job-outcome")).to_contain_text("Imported 9 file(s)")
     assert Advisory.objects.filter(identifier="GO-2022-0969").exists()
 
     # The dashboard's most urgent finding is Log4Shell under Finance, with its internet path.
