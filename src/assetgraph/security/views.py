@@ -138,9 +138,10 @@ upload_jobs = UploadJobPages(
 )
 
 
-def _refuse(request: AuthedRequest, page: Any, field: str, message: str) -> HttpResponse:
-    """A cheap check failed: the page again, 422, naming the field; nothing is queued."""
-    messages.error(request, f"{field}: {message}")
+def _refuse(request: AuthedRequest, page: Any, message: str) -> HttpResponse:
+    """A cheap check failed: the page again, 422, with the message naming the field; nothing
+    is queued."""
+    messages.error(request, message)
     response: HttpResponse = page(request, status=422)
     return response
 
@@ -184,18 +185,18 @@ def _upload(request: AuthedRequest) -> HttpResponse:
     try:
         check_form(request)
     except ServiceError as exc:
-        return _refuse(request, advisory_list, next(iter(exc.fields), "form"), exc.message)
+        return _refuse(request, advisory_list, exc.message)
     if request.POST.get("kind") == "exploit":
         _require(request, "security.advisory", "change")
         files = _store(request, "kev", "epss")
         if not files:
-            return _refuse(request, advisory_list, "kev", "choose a KEV or an EPSS file")
+            return _refuse(request, advisory_list, "kev: choose a KEV or an EPSS file")
         return upload_jobs.start(
             request, "exploit-data", ADVISORY_TYPE, files, uploads.exploit_data, {"match": True}
         )
     files = _store(request, "file")
     if not files:
-        return _refuse(request, advisory_list, "file", "choose a file to import")
+        return _refuse(request, advisory_list, "file: choose a file to import")
     return upload_jobs.start(
         request, "advisories", ADVISORY_TYPE, files, uploads.advisories, {"match_all": True}
     )
@@ -364,13 +365,13 @@ def eol_page(request: AuthedRequest, status: int = 200) -> HttpResponse:
         try:
             check_form(request)
         except ServiceError as exc:
-            return _refuse(request, eol_page, next(iter(exc.fields), "form"), exc.message)
+            return _refuse(request, eol_page, exc.message)
         product = request.POST.get("product", "").strip()
         if not product:
-            return _refuse(request, eol_page, "product", "required")
+            return _refuse(request, eol_page, "product: required")
         files = _store(request, "file")
         if not files:
-            return _refuse(request, eol_page, "file", "choose a file")
+            return _refuse(request, eol_page, "file: choose a file")
         names = [n.strip() for n in request.POST.get("names", "").split(",") if n.strip()]
         return upload_jobs.start(
             request,
