@@ -210,6 +210,12 @@ def test_only_the_owner_or_an_admin_sees_a_job(
     assert owner.get(f"{URL}jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
     admin = browser(superuser=True)
     assert admin.get(page).status_code == 200
+    # Whoever may view jobs (the Admin role holds events.job) sees it, as through the API,
+    # but cannot apply it: the previewed file's upload id lives in the starter's session.
+    viewer = browser("Admin")
+    assert viewer.get(page).status_code == 200 and viewer.get(status).status_code == 200
+    assert b'name="upload_id"' in owner.get(page).content
+    assert b'name="upload_id"' not in viewer.get(page).content
     assert Client().get(page).status_code == 302  # anonymous: to the login page
 
 

@@ -34,6 +34,7 @@ from assetgraph.core.models import ImportJob
 from assetgraph.core.tabular import check_xlsx_archive
 from assetgraph.framework import jobs
 from assetgraph.framework.importing import ImportBase, ImportReport
+from assetgraph.ui.uploadjobs import JOBS_PERMISSION
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -231,17 +232,18 @@ class ImportPages:
     def _job(
         self, request: AuthedRequest, kind: str, job_id: uuid.UUID
     ) -> tuple[ImportKind, ImportJob]:
-        """The job if this user may see it: its owner or a superuser (others: 404).
+        """The job if this user may see it: its starter or whoever may view jobs (others: 404).
 
-        Import jobs are not a registered object type, so no role grants them: a report names
-        rows of the owner's file, which is theirs to see.
+        The same rule as ``GET /api/jobs/{id}`` and the other queued uploads' pages
+        (``events.job``: the Jobs pages' permission). Seeing is not acting: applying a
+        previewed file needs its upload id in the starter's own session.
         """
         spec = self.kinds.get(kind)
         job = ImportJob.objects.filter(pk=job_id, kind=kind).first()
         if spec is None or job is None:
             raise Http404
         user = request.user
-        if job.user_id != user.pk and not (user.is_active and user.is_superuser):
+        if job.user_id != user.pk and not has_perm(user, *JOBS_PERMISSION):
             raise Http404
         return spec, jobs.refresh(job)
 
