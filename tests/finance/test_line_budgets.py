@@ -160,3 +160,18 @@ def test_the_line_form_has_cost_centre_and_budget() -> None:
     from assetgraph.finance.resources import ORDER_LINE
 
     assert {"cost_centre", "budget"} <= set(ORDER_LINE.form.base_fields)
+
+
+def test_the_line_form_names_each_budget_by_its_cost_centre(
+    estate: dict[str, Any], browser: Callable[..., Any], django_assert_max_num_queries: Any
+) -> None:
+    """A budget option reads "FY2025 CC-2: 50000.00 EUR", not a cost centre's id, and the
+    labels are read in one joined query, not one per budget."""
+    client = browser(superuser=True)
+    client.get("/finance/purchase-order-lines/add/")  # warm caches (permissions, menus)
+    with django_assert_max_num_queries(10):
+        page = client.get("/finance/purchase-order-lines/add/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "FY2025 CC-2:" in html and "FY2026 CC-2:" in html
+    assert f"FY2025 {estate['budget_cc2'].cost_centre_id}:" not in html

@@ -392,7 +392,7 @@ class Budget(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"FY{self.fiscal_year} {self.cost_centre_id}: {self.amount} {self.currency}"
+        return f"FY{self.fiscal_year} {self.cost_centre.code}: {self.amount} {self.currency}"
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

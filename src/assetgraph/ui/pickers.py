@@ -195,6 +195,11 @@ def use_pickers(form: forms.BaseForm, memo: dict[str, bool] | None = None) -> No
         if not isinstance(form_field, forms.ModelChoiceField) or form_field.queryset is None:
             continue
         key = registry.object_type_key(form_field.queryset.model)
+        declared = resource_for(key)
+        if declared is not None and declared.select_related:
+            # A drop-down's labels are the options' names, which may name a related object
+            # (a budget: its cost centre): joined once, not one query per option.
+            form_field.queryset = form_field.queryset.select_related(*declared.select_related)
         if pickable(key) is None:
             continue
         try:
