@@ -173,3 +173,17 @@ DEMO_USERS = [
     ("employee", "Self-service"),
     ("scanner", "Discovery Agent"),
 ]
+# The department (or team) of the person behind each staff login: where that role works, so
+# the "my team" cards show the team's services and changes (DevOps: the platform team, which
+# owns CI/CD; the administrators: infrastructure, which owns the demo's changes).
+ACCOUNT_DEPARTMENTS = {
+    "admin": "IT",
+    "procurement": "OPS",
+    "finance": "FIN",
+    "helpdesk": "IT-SERV",
+    "compliance": "LEG",
+    "sysadmin": "IT-INFR",
+    "noc": "IT-INFR",
+    "devops": "ENG-PLAT",
+    "security": "SEC",
+}

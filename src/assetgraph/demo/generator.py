@@ -259,7 +259,8 @@ def _password() -> str:
 
 def _accounts(actor: Actor, staff: list[Person]) -> list[tuple[str, str, str]]:
     accounts = []
-    for index, (username, role) in enumerate(data.DEMO_USERS):
+    people = _people_for_accounts(staff)
+    for username, role in data.DEMO_USERS:
         password = _password()
         user = account_services.create_user(
             actor,
@@ -270,11 +271,42 @@ def _accounts(actor: Actor, staff: list[Person]) -> list[tuple[str, str, str]]:
             roles=[role],
             is_superuser=False,
         )
-        if index + 1 < len(staff):
-            person = staff[index + 1]
+        person = people.get(username)
+        if person is not None:
             org.update_person(actor, person, {"user": user})
         accounts.append((username, role, password))
     return accounts
+
+
+def _people_for_accounts(staff: list[Person]) -> dict[str, Person]:
+    """The person behind each demo login. A login with a department in
+    ``data.ACCOUNT_DEPARTMENTS`` gets that department's first active member not already
+    taken (the helpdesk login sits in the service desk, DevOps in the platform team that owns
+    CI/CD, so "my team" cards have something to show); the others, and any whose department
+    has no one left (a small demo), take the next free members of staff in order. Minh Nguyen
+    (``staff[0]``), the demo's story person, is never a login."""
+    chosen: dict[str, Person] = {}
+    taken: set[int] = {0}
+    for username, _role in data.DEMO_USERS:
+        code = data.ACCOUNT_DEPARTMENTS.get(username)
+        if code is None:
+            continue
+        for index, person in enumerate(staff):
+            if (
+                index not in taken
+                and person.department is not None
+                and person.department.code == code
+                and person.status == PersonStatusChoices.ACTIVE
+            ):
+                chosen[username] = person
+                taken.add(index)
+                break
+    spare = iter([index for index in range(len(staff)) if index not in taken])
+    for username, _role in data.DEMO_USERS:
+        free = next(spare, None) if username not in chosen else None
+        if free is not None:
+            chosen[username] = staff[free]
+    return chosen
 
 
 def _reset_accounts(actor: Actor) -> list[tuple[str, str, str]]:

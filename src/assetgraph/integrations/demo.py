@@ -3,7 +3,7 @@ twice. The first run links everyone (and clears managers who have left, as a dir
 would); in the second, one employee who holds a laptop and a licence seat has left the
 directory, so the sync deactivates them and opens their offboarding (return list and reclaim
 list). Deterministic: the leaver is the first current employee, by employee number, with an
-asset, a seat and no reports."""
+asset, a seat, no reports and no demo login."""
 
 from __future__ import annotations
 
@@ -53,7 +53,14 @@ def load_demo(context: Any) -> None:
         )
     )
     leaver = next(
-        (p for p in people if p.pk in seated and p.assets.exists() and not p.reports.exists()),
+        (
+            p
+            for p in people
+            if p.pk in seated
+            and p.user_id is None  # never a demo login: each must still sign in
+            and p.assets.exists()
+            and not p.reports.exists()
+        ),
         None,
     )
     if leaver is None:
