@@ -42,7 +42,7 @@ def test_finance_card_shows_spend_and_book_value_equal_to_the_register(
     spend = Decimal(str(register["total"]["cost"]))
     assert f"spend {spend:,.0f}" in card["note"] and total < spend  # depreciation ran
     by_centre = {g["key"]: g for g in register["by"]["cost_centre"]}
-    rows = {r["label"]: r["values"] for r in card["rows"]}
+    rows = {r["label"]: r["cells"] for r in card["rows"]}
     assert set(rows) == set(by_centre)
     for centre, values in rows.items():
         expected = by_centre[centre]

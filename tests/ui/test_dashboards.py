@@ -198,3 +198,19 @@ def test_dashboard_page_has_no_inline_script(make_user: Callable[..., Any]) -> N
     for tag in re.findall(r"<script[^>]*>", html):
         assert "src=" in tag or 'type="application/json"' in tag, tag
     assert "style=" not in html
+
+
+def test_a_card_row_shows_its_count_and_bar_or_its_cells_never_the_row_itself() -> None:
+    """A row is a dict: the template must not mistake ``dict.values`` for a row's cells
+    (it did, and printed the label, the count and the raw URL in every card with rows)."""
+    from django.template.loader import render_to_string
+
+    row = {"label": "Live", "count": 5, "url": "/cmdb/cis/?operational_status=live"}
+    card = {"id": "c", "label": "Card", "count": 5, "url": "/", "rows": [row], "top": 5}
+    html = render_to_string("ui/partials/dashboard_card.html", {"card": {**card, "chart": False}})
+    assert '<td class="text-end">5</td>' in html and "<meter" in html
+    assert ">/cmdb/cis/?operational_status=live<" not in html and html.count(">Live<") == 1
+    with_cells = {**card, "chart": False, "rows": [{**row, "cells": ["1,200", "800"]}]}
+    html = render_to_string("ui/partials/dashboard_card.html", {"card": with_cells})
+    assert '<td class="text-end">1,200</td><td class="text-end">800</td>' in html
+    assert "<meter" not in html

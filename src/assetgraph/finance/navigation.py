@@ -147,7 +147,7 @@ def spend_and_book_value_card(request: HttpRequest) -> dict[str, Any] | None:
         {
             "label": centre,
             "count": int(total.cost),
-            "values": [f"{total.cost:,.0f}", f"{total.net_book_value:,.0f}"],
+            "cells": [f"{total.cost:,.0f}", f"{total.net_book_value:,.0f}"],
             "url": url + "#by-cost-centre",
         }
         for centre, total in centres[:8]
