@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from assetgraph.graph import (
     Graph,
+    _accel,
     downstream_reach,
     explanation_paths,
     impact,
@@ -39,6 +42,18 @@ from .reference import (
 )
 
 
+@contextmanager
+def result_buffer(data: Any) -> Iterator[None]:
+    """Half the time, every compiled impact writes its result into the caller's buffer (the
+    path of results above ``_accel._BUFFER_FROM`` CIs, too large for these estates)."""
+    previous = _accel._BUFFER_FROM
+    _accel._BUFFER_FROM = 0 if data.draw(st.booleans()) else previous
+    try:
+        yield
+    finally:
+        _accel._BUFFER_FROM = previous
+
+
 def node_lists(case: Case, data: Any, min_size: int = 1, max_size: int = 4) -> list[int]:
     """Draw a few distinct node ids of ``case``."""
     drawn: list[int] = data.draw(
@@ -57,7 +72,8 @@ def test_impact_matches_reference(case: Case, data: Any) -> None:
     g, r = case.graph(), case.ref()
     failed = node_lists(case, data)
     max_depth = data.draw(st.none() | st.integers(0, 4))
-    res = impact(g, np.array(failed), max_depth=max_depth)
+    with result_buffer(data):
+        res = impact(g, np.array(failed), max_depth=max_depth)
     state, depth = ref_impact(r, set(failed))
     expected = {
         v: (s, depth[v])
@@ -104,7 +120,8 @@ def test_down_chains_on_cyclic_estates_with_groups(case: Case, data: Any) -> Non
     g, r = case.graph(), case.ref()
     failed = node_lists(case, data, max_size=3)
     max_depth = data.draw(st.none() | st.integers(0, 3))
-    res = impact(g, np.array(failed), max_depth=max_depth)
+    with result_buffer(data):
+        res = impact(g, np.array(failed), max_depth=max_depth)
     state, depth = ref_impact(r, set(failed))
     assert {int(v): int(s) for v, s in zip(res.nodes, res.states, strict=True)} == {
         v: s

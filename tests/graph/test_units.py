@@ -10,6 +10,7 @@ import pytest
 from assetgraph.graph import (
     Graph,
     NodeState,
+    _accel,
     downstream_reach,
     impact,
     neighbourhood,
@@ -87,6 +88,28 @@ def test_down_path_is_a_chain_of_down_cis() -> None:
         assert [p.tolist() for p in res.paths([t, grp, f])] == [[f, y1, y2, y3, t], [f, grp], [f]]
         cut = impact(g, [f], max_depth=2)
         assert cut.path(t).tolist() == [f, y1, y2, y3, t]  # y3 is beyond max_depth
+
+
+@pytest.mark.parametrize("buffer", [False, True])
+def test_down_chain_below_a_repaired_chain_is_repaired_too(
+    buffer: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # F(0) and M(2) members of G(1) (1 up needed): G is DEGRADED. T(3) needs G and X(4),
+    # X needs Y(5), Y needs F: T is DOWN through X, its BFS parent is G. Z(6) needs T and
+    # X: BFS parent T (first in the queue), but its shortest DOWN chain is through X.
+    # ``buffer``: the compiled kernel writes into the caller's buffer, as for large results.
+    monkeypatch.setattr(_accel, "_BUFFER_FROM", 0 if buffer else _accel._BUFFER_FROM)
+    f, grp, m, t, x, y, z = range(7)
+    src = [f, m, t, t, x, y, z, z]
+    dst = [grp, grp, grp, x, y, f, t, x]
+    typ = [0, 0, 1, 1, 1, 1, 1, 1]
+    kind = [0, 1, 0, 0, 0, 0, 0]
+    value = [0, 1, 0, 0, 0, 0, 0]
+    g = Graph.build(7, src, dst, typ, [1, -1], [True, False], kind, value)
+    res = impact(g, [f])
+    assert as_map(res) == {grp: (G, 1), y: (D, 1), t: (D, 2), x: (D, 2), z: (D, 3)}
+    assert res.path(t).tolist() == [f, y, x, t]
+    assert res.path(z).tolist() == [f, y, x, z]
 
 
 def test_path_of_unaffected_node_raises(farm: dict[str, Any]) -> None:

@@ -257,3 +257,30 @@ def test_root_cause_gives_unsupported_hardware_evidence_points_that_only_break_t
     assert any("no support contract" in reason for reason in first["reasons"])
     assert {"Shop", "Shop app", "srv-x"} <= set(ranked[1:])
     assert all(c["evidence_points"] == 0 for c in body["candidates"][1:])
+
+
+@pytest.mark.django_db
+def test_id_lists_select_what_plain_lists_select(system: Actor) -> None:
+    """``IdList`` (the flag sources' fast ``__in`` value) matches a plain list: alone, negated,
+    empty, inside a subquery and combined with other conditions."""
+    from django.db.models import Q
+
+    from assetgraph.framework.flags import IdList
+
+    a, b, c = (
+        cmdb_services.create_ci(system, {"name": f"idl-{i}", "ci_class": cls("Server")})
+        for i in range(3)
+    )
+    ids = [a.pk, c.pk, a.pk]
+
+    def pks(qs: Any) -> list[int]:
+        return sorted(qs.values_list("pk", flat=True))
+
+    cis = CI.objects.filter(name__startswith="idl-")
+    assert pks(cis.filter(pk__in=IdList(ids))) == pks(cis.filter(pk__in=ids)) == [a.pk, c.pk]
+    assert pks(cis.exclude(pk__in=IdList(ids))) == [b.pk]
+    assert pks(cis.filter(pk__in=IdList([]))) == []
+    assert pks(cis.exclude(pk__in=IdList([]))) == [a.pk, b.pk, c.pk]
+    inner = CI.objects.filter(pk__in=IdList([b.pk, c.pk]))
+    assert pks(cis.filter(Q(pk__in=inner) & ~Q(pk__in=IdList([c.pk])))) == [b.pk]
+    assert IdList(["7", 8]) == [7, 8]

@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset
-from assetgraph.framework.flags import BusinessFlag, FlagSource, chunked
+from assetgraph.framework.flags import BusinessFlag, FlagSource, IdList, chunked
 
 from .models import CI
 
@@ -46,7 +46,7 @@ def _asset_rows(user: Any, pks: Sequence[int], extra: Q) -> list[tuple[int, int,
         )
         if not cis:
             continue
-        assets = restrict(Asset.objects.filter(extra, pk__in=list(cis)), user, "view")
+        assets = restrict(Asset.objects.filter(extra, pk__in=IdList(cis)), user, "view")
         for pk, tag, warranty, eol in assets.values_list(
             "pk", "asset_tag", "warranty_end", "eol_date"
         ):

@@ -38,7 +38,14 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.assets.models import Asset, add_months
 from assetgraph.audit.services import current_revision
 from assetgraph.cmdb.models import CI
-from assetgraph.framework.flags import BusinessFigures, BusinessFlag, FlagSource, Money, chunked
+from assetgraph.framework.flags import (
+    BusinessFigures,
+    BusinessFlag,
+    FlagSource,
+    IdList,
+    Money,
+    chunked,
+)
 
 from . import conf
 from .access import may_view_costs
@@ -75,7 +82,7 @@ def _hardware(user: Any, pks: Sequence[int], extra: Q | None = None) -> list[tup
         )
         if not cis:
             continue
-        assets = restrict(Asset.objects.filter(pk__in=list(cis)), user, "view")
+        assets = restrict(Asset.objects.filter(pk__in=IdList(cis)), user, "view")
         if extra is not None:
             assets = assets.filter(extra)
         for asset in assets.select_related("model__category", "disposal"):

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.utils import timezone
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "BusinessFigures",
     "BusinessFlag",
     "FlagSource",
+    "IdList",
     "Money",
     "OutagePreview",
     "book_values",
@@ -213,11 +215,59 @@ def flag_kinds() -> list[FlagSource]:
     return list(_SOURCES)
 
 
-def chunked(values: Sequence[int], size: int = MAX_IN) -> Iterator[list[int]]:
-    """``values`` in lists of at most ``size`` (for ``pk__in`` lookups)."""
+class IdList(list[int]):
+    """Integer keys for an ``__in`` lookup (``filter(pk__in=IdList(pks))``), still a list.
+
+    Why: Django prepares every value of a plain list through the field, one call chain per
+    value: 1.2 ms of CPU per 900 ids, where the query itself takes 0.5 ms, and the flag
+    sources of one impact answer ask for a few thousand ids many times over. Here the values
+    are checked to be integers once, and the lookup renders them as one parameter list
+    (an expression to Django: ``resolve_expression``/``as_sql``).
+    """
+
+    contains_aggregate = False
+    contains_over_clause = False
+    contains_column_references = False
+
+    def __init__(self, values: Iterable[int] = ()) -> None:
+        super().__init__(int(v) for v in values)
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> IdList:
+        return self
+
+    # the rest of the expression protocol Django walks (subqueries relabel their aliases)
+    def relabeled_clone(self, change_map: Any) -> IdList:
+        return self
+
+    def replace_expressions(self, replacements: Any) -> IdList:
+        return self
+
+    def get_source_expressions(self) -> list[Any]:
+        return []
+
+    def set_source_expressions(self, exprs: Any) -> None:
+        assert not exprs
+
+    def get_refs(self) -> set[Any]:
+        return set()
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def flatten(self) -> Iterator[Any]:
+        yield self
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[int]]:
+        if not self:
+            raise EmptyResultSet
+        return "(" + ", ".join(["%s"] * len(self)) + ")", list(self)
+
+
+def chunked(values: Sequence[int], size: int = MAX_IN) -> Iterator[IdList]:
+    """``values`` in lists of at most ``size`` (for ``pk__in`` lookups: :class:`IdList`)."""
     items = list(values)
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        yield IdList(items[start : start + size])
 
 
 def business_flags(

@@ -81,7 +81,8 @@ def _impact_nb(
     flags: npt.NDArray[np.uint8],
     cnt: I32,
     work: I32,
-) -> tuple[I32, I8, I32, I32, I32, I32]:  # pragma: no cover - compiled
+    alloc_limit: int,
+) -> tuple[I32, I8, I32, I32, I32, np.int64]:  # pragma: no cover - compiled
     """Queue BFS (depth/parent) fused with the DOWN worklist (redundancy thresholds).
 
     Per-node random-access state is one byte (seen/down/popped flags) plus a member
@@ -96,7 +97,12 @@ def _impact_nb(
 
     With ``chains`` (and redundancy groups: without them every BFS chain is all DOWN),
     DOWN nodes below a DEGRADED node in the BFS tree get a shortest DOWN chain
-    (:func:`_down_chains_nb`), returned as ``fix_nodes``/``fix_parents``.
+    (:func:`_down_chains_nb`), returned as ``fix`` (the nodes, then their chain parents).
+
+    Returns (nodes, states, depths, parents, fix, queue tail). When more than
+    ``alloc_limit`` nodes were reached, nothing is allocated or returned but the tail: the
+    caller allocates the result arrays and calls :func:`_finish_nb` (why: see
+    :func:`impact_kernel`).
     """
     # Indices are unsigned in the hot loops: numba wraps negative signed indices around
     # (a compare and an add per access), which made this loop 1.5-2x slower than the same
@@ -176,57 +182,121 @@ def _impact_nb(
     k = failed.size
     tl = np.int64(tail)
     m = tl - k
-    want = chains and has_counted
-    degraded = stack  # queue positions of DEGRADED nodes (the stack is free after the BFS)
-    n_degraded = 0
-    # caller ids straight into ``nodes``; a parent's caller id is then read through its queue
-    # position: ``parq`` never decreases, so that gather is sequential (one random read per
-    # node where mapping node and parent separately would cost three)
+    if m > alloc_limit:  # the caller brings one buffer for the results (see impact_kernel)
+        none = np.empty(0, np.int32)
+        return none, np.empty(0, np.int8), none, none, none, tl
     nodes = np.empty(m, np.int32)
     states = np.empty(m, np.int8)
+    depths = np.empty(m, np.int32)
     parents = np.empty(m, np.int32)
+    fix = _finish_nb(
+        n,
+        indptr,
+        indices,
+        has_counted,
+        k,
+        tl,
+        to_ext,
+        map_ext,
+        rev_indptr,
+        rev_indices,
+        chains,
+        flags,
+        cnt,
+        work,
+        nodes,
+        states,
+        depths,
+        parents,
+    )
+    return nodes, states, depths, parents, fix, tl
+
+
+@_jit
+def _finish_nb(
+    n: int,
+    indptr: I64,
+    indices: I32,
+    has_counted: bool,
+    k: int,
+    tl: int,
+    to_ext: I32,
+    map_ext: bool,
+    rev_indptr: I64,
+    rev_indices: I32,
+    chains: bool,
+    flags: npt.NDArray[np.uint8],
+    cnt: I32,
+    work: I32,
+    nodes: I32,
+    states: I8,
+    depths: I32,
+    parents: I32,
+) -> I32:  # pragma: no cover - compiled
+    """Second half of :func:`_impact_nb`: write the reached nodes (queue positions ``k`` to
+    ``tl`` of the workspace) into the given result arrays, find the DOWN chains, and leave
+    ``flags``/``cnt`` zero again. Returns the DOWN-chain fixes as one array: nodes, then
+    their chain parents."""
+    one = _U(1)
+    queue = work[:n]
+    parq = work[n : 2 * n]
+    depq = work[2 * n : 3 * n]
+    dirty = work[3 * n : 4 * n]  # queue positions of dirty DOWN nodes (the stack is free)
+    m = tl - k
+    want = chains and has_counted
+    n_dirty = 0
+    shallowest = tl
+    # One pass in queue order. Caller ids go straight into ``nodes``; a parent's caller id
+    # is then read through its queue position (parents come first in the queue, and
+    # ``parq`` never decreases, so that gather is sequential: one random read per node where
+    # mapping node and parent separately would cost three). A DOWN node is "dirty" (its BFS
+    # chain passes a DEGRADED CI) when its BFS parent is DEGRADED or dirty: marked 3 in
+    # ``states`` until the chains are repaired.
     uk = _U(k)
     um = _U(m)
     i = _U(0)
     while i < um:
-        v = _U(queue[uk + i])
-        nodes[i] = to_ext[v] if map_ext else np.int32(v)
-        i += one
-    i = _U(0)
-    while i < um:
         q = uk + i
-        is_down = (flags[_U(queue[q])] & _DOWN) != 0
-        states[i] = 2 if is_down else 1
+        v = _U(queue[q])
+        nodes[i] = to_ext[v] if map_ext else np.int32(v)
+        fv = flags[v]
+        st = np.int8(2) if (fv & _DOWN) != 0 else np.int8(1)
         pq = parq[q]
         if pq >= k:
-            parents[i] = nodes[_U(pq) - uk]
+            pi = _U(pq) - uk
+            parents[i] = nodes[pi]
+            if want and st == 2 and states[pi] != 2:
+                st = np.int8(3)
+                flags[v] = fv | _DIRTY
+                dirty[n_dirty] = np.int32(q)
+                n_dirty += 1
+                shallowest = min(shallowest, depq[q])
         else:
             p = _U(queue[_U(pq)])
             parents[i] = to_ext[p] if map_ext else np.int32(p)
-        if want and not is_down:
-            degraded[n_degraded] = np.int32(q)
-            n_degraded += 1
+        states[i] = st
+        depths[i] = depq[q]
         i += one
-    fix_nodes = np.empty(0, np.int32)
-    fix_parents = np.empty(0, np.int32)
-    if n_degraded and n_degraded < m:
-        fix_nodes, fix_parents = _down_chains_nb(
+    fix = np.empty(0, np.int32)
+    if n_dirty:
+        fix = _down_chains_nb(
             indptr,
             indices,
             rev_indptr,
             rev_indices,
             flags,
             queue,
-            parq,
             depq,
             k,
             tl,
-            degraded[:n_degraded],
+            dirty[:n_dirty],
+            shallowest,
             to_ext,
             map_ext,
             work[4 * n : 6 * n],
         )
-    depths = depq[k:tl].copy()
+        for t in range(n_dirty):
+            states[dirty[t] - k] = 2
     # leave the shared arrays as they were given: a few reached nodes one by one, a large
     # part of the estate with one sequential fill (cheaper than scattered writes)
     if tl * 16 > n:
@@ -235,13 +305,14 @@ def _impact_nb(
             cnt[:n] = 0
     else:
         i = _U(0)
-        while i < tail:
+        ut = _U(tl)
+        while i < ut:
             v = _U(queue[i])
             flags[v] = 0
             if has_counted:
                 cnt[v] = 0
             i += one
-    return nodes, states, depths, parents, fix_nodes, fix_parents
+    return fix
 
 
 @_jit
@@ -252,23 +323,22 @@ def _down_chains_nb(
     rev_indices: I32,
     flags: npt.NDArray[np.uint8],
     queue: I32,
-    parq: I32,
     depq: I32,
     k: int,
     tail: int,
-    degraded: I32,
+    dirty: I32,
+    shallowest: int,
     to_ext: I32,
     map_ext: bool,
     scratch: I32,
-) -> tuple[I32, I32]:  # pragma: no cover - compiled
+) -> I32:  # pragma: no cover - compiled
     """Shortest DOWN chains of the "dirty" DOWN nodes — those below a DEGRADED node in
-    the BFS tree — returned as (nodes, their previous CI on such a chain).
+    the BFS tree, given as queue positions (flagged ``_DIRTY``; ``shallowest`` is the
+    smallest depth among them) — returned as one array: the nodes, then their previous CI
+    on such a chain.
 
     Every other DOWN node keeps its BFS parent: its BFS chain is all DOWN and no chain is
-    shorter than its depth. The BFS tree needs no extra storage: a node's children were
-    appended while it was expanded, so they form one block of the queue, and the
-    parents' positions (``parq``) never decrease along it — a binary search finds the
-    block. The walk from the DEGRADED positions therefore costs the size of their subtrees.
+    shorter than its depth.
 
     The depths of the dirty nodes' clean DOWN predecessors are read off the queue (a
     predecessor of v is at least depth(v) - 1 deep and the queue is sorted by depth, so
@@ -277,63 +347,12 @@ def _down_chains_nb(
     depth + 1, in sorted order, merged with a FIFO of relaxations along dirty edges (their
     distances never decrease, so each node enters it once). ``scratch`` (2n entries, any
     content) holds the per-node depth and index tables: only entries this call wrote are
-    read.
+    read; what is allocated is sized by the dirty nodes (hundreds), not by the estate.
     """
     n = scratch.size // 2
     depth_of = scratch[:n]
     slot = scratch[n : 2 * n]
-    below = parq[k:tail]
-    nb = below.size
-    # dirty nodes are DOWN, so there are at most as many as reached nodes that are not
-    # DEGRADED: after a storage failure that is a tenth of the reached set
-    bound = tail - degraded.size
-    stack = np.empty(bound, np.int32)
-    sp = 0
-    dirty = np.empty(bound, np.int32)
-    nt = 0
-    shallowest = tail
-    # the DEGRADED positions ascend, and so do their children's blocks: one forward
-    # pointer, galloping over gaps, finds them all (DOWN children are dirty roots)
-    j = 0
-    for x in degraded:
-        if j < nb and below[j] < x:
-            step = 1
-            while j + step < nb and below[j + step] < x:
-                step *= 2
-            lo = j + step // 2
-            j = lo + np.searchsorted(below[lo : min(j + step, nb)], x)
-        while j < nb and below[j] == x:
-            child = k + j
-            j += 1
-            v = queue[child]
-            if (flags[v] & _DOWN) == 0:
-                continue  # a DEGRADED child: it has its own entry
-            flags[v] |= _DIRTY
-            dirty[nt] = child
-            nt += 1
-            stack[sp] = child
-            sp += 1
-            shallowest = min(shallowest, depq[child])
-    while sp > 0:  # everything below a dirty node is dirty or DEGRADED
-        sp -= 1
-        x = stack[sp]
-        lo = np.searchsorted(below, x, side="left")
-        for jj in range(lo, nb):
-            if below[jj] != x:
-                break
-            child = k + jj
-            v = queue[child]
-            if (flags[v] & _DOWN) == 0:
-                continue
-            flags[v] |= _DIRTY
-            dirty[nt] = child
-            nt += 1
-            stack[sp] = child
-            sp += 1
-            shallowest = min(shallowest, depq[child])
-    if nt == 0:
-        return np.empty(0, np.int32), np.empty(0, np.int32)
-    dirty = dirty[:nt]
+    nt = dirty.size
     need = 0
     for t in range(nt):
         v = queue[dirty[t]]
@@ -411,14 +430,13 @@ def _down_chains_nb(
                 fifo[qt] = tw
                 fifo_d[qt] = d + 1
                 qt += 1
-    fix_nodes = np.empty(nt, np.int32)
-    fix_parents = np.empty(nt, np.int32)
+    fix = np.empty(2 * nt, np.int32)
     for t in range(nt):
         v = queue[dirty[t]]
         u = dpar[t]
-        fix_nodes[t] = to_ext[v] if map_ext else v
-        fix_parents[t] = to_ext[u] if map_ext and u >= 0 else u
-    return fix_nodes, fix_parents
+        fix[t] = to_ext[v] if map_ext else v
+        fix[nt + t] = to_ext[u] if map_ext and u >= 0 else u
+    return fix
 
 
 _LOCAL = threading.local()
@@ -439,6 +457,14 @@ def _workspace(n: int) -> tuple[npt.NDArray[np.uint8], I32, I32]:
     return ws
 
 
+# Above this many reached CIs the result arrays are allocated by numpy, as one buffer:
+# numpy asks the kernel for transparent huge pages on allocations of 4 MB and more, so a
+# 13-byte-per-CI buffer of 322k CIs or more is paged in by a few huge-page faults instead
+# of one fault per 4 kB page (numba's own allocations get small pages: at 491k reached
+# CIs the faults of four separate arrays cost more than the C kernel's whole BFS).
+_BUFFER_FROM = 1 << 16
+
+
 def impact_kernel(
     g: ImpactArrays, failed: I32, max_depth: int | None, to_ext: I32 | None = None
 ) -> ImpactRaw:
@@ -446,9 +472,13 @@ def impact_kernel(
     DOWN-chain lengths; with redundancy groups the caller applies ``max_depth``).
 
     With ``to_ext`` the returned node and parent ids are already mapped to caller ids.
+    Results of more than ``_BUFFER_FROM`` CIs are views of one buffer (nodes, depths,
+    parents, states: 13 bytes per CI), freed when the last of them is.
     """
     cap = -1 if max_depth is None or g.has_counted else max_depth
-    nodes, states, depths, parents, fix_nodes, fix_parents = _impact_nb(
+    ext = _DUMMY_I32 if to_ext is None else to_ext
+    flags, cnt, work = _workspace(g.n)
+    nodes, states, depths, parents, fix, tail = _impact_nb(
         g.n,
         g.indptr,
         g.indices,
@@ -457,14 +487,45 @@ def impact_kernel(
         g.has_counted,
         failed,
         cap,
-        _DUMMY_I32 if to_ext is None else to_ext,
+        ext,
         to_ext is not None,
         g.rev_indptr,
         g.rev_indices,
         True,
-        *_workspace(g.n),
+        flags,
+        cnt,
+        work,
+        _BUFFER_FROM,
     )
-    return ImpactRaw(nodes, states, depths, parents, fix_nodes, fix_parents)
+    m = int(tail) - failed.size
+    if m > _BUFFER_FROM:
+        buf = np.empty(13 * m, np.uint8)
+        nodes = buf[: 4 * m].view(np.int32)
+        depths = buf[4 * m : 8 * m].view(np.int32)
+        parents = buf[8 * m : 12 * m].view(np.int32)
+        states = buf[12 * m :].view(np.int8)
+        fix = _finish_nb(
+            g.n,
+            g.indptr,
+            g.indices,
+            g.has_counted,
+            failed.size,
+            int(tail),
+            ext,
+            to_ext is not None,
+            g.rev_indptr,
+            g.rev_indices,
+            True,
+            flags,
+            cnt,
+            work,
+            nodes,
+            states,
+            depths,
+            parents,
+        )
+    nt = fix.size // 2
+    return ImpactRaw(nodes, states, depths, parents, fix[:nt], fix[nt:])
 
 
 @_jit
@@ -693,6 +754,7 @@ def _symptom_states_nb(
             flags,
             cnt,
             work,
+            n,
         )
         for t in range(nodes.size):
             j = where[nodes[t]]

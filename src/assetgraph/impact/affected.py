@@ -143,11 +143,13 @@ def affect(
     rows, known = node_rows(eg, cat)
     seen = viewer.cis(pks) & known[result.nodes]
     class_table = CIClass.objects.in_bulk()
-    nodes = result.nodes[seen]
+    n_seen = int(np.count_nonzero(seen))
+    nodes, states, depths = result.nodes, result.states, result.depths
+    if n_seen < pks.size:  # else every affected CI is visible: no copies of 500k entries
+        nodes, pks, states, depths = nodes[seen], pks[seen], states[seen], depths[seen]
     v_rows = rows[nodes]
-    classes = cat.ci_class[v_rows]
     code = np.zeros(eg.graph.n_nodes, dtype=np.int8)
-    code[nodes] = result.states[seen]
+    code[nodes] = states
     affected = Affected(
         viewer=viewer,
         eg=eg,
@@ -156,13 +158,13 @@ def affect(
         failed=list(cis),
         as_of=as_of,
         nodes=nodes,
-        pks=pks[seen],
+        pks=pks,
         rows=v_rows,
-        states=result.states[seen],
-        depths=result.depths[seen],
-        classes=classes,
+        states=states,
+        depths=depths,
+        classes=cat.ci_class[v_rows],
         endpoint=np.zeros(nodes.size, dtype=np.bool_),
-        hidden=int(pks.size - np.count_nonzero(seen)),
+        hidden=int(result.nodes.size - n_seen),
         code=code,
         class_table=class_table,
     )

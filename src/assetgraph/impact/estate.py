@@ -148,7 +148,11 @@ class EstateGraph:
 
     def pks_of(self, nodes: npt.ArrayLike) -> I64:
         """CI primary keys of node indices (spare nodes never appear in results)."""
-        return self.ci_pks[np.asarray(nodes, dtype=np.int64)]
+        index = np.asarray(nodes)
+        if index.dtype.kind not in "iu":  # (int32 engine results index as they are)
+            index = index.astype(np.int64)
+        out: I64 = self.ci_pks[index]
+        return out
 
     def type_index(self, type_pk: int) -> int:
         """Engine type index of a relationship type pk (raises ``KeyError`` when unknown)."""
