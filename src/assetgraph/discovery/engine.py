@@ -50,7 +50,7 @@ FIELD_KEYS = ("owning_team_id", "support_group_id", "environment", "criticality"
 DIFF_LIMIT = 1_000
 
 
-@dataclass
+@dataclass(slots=True)
 class ObservationWrite:
     """Provenance to record: (ci id or placeholder, key) → value, source, manual, fact."""
 
