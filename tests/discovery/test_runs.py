@@ -74,6 +74,13 @@ def test_ansible_tree_creates_hosts_with_hardware_and_packages(system: Any, sour
     assert SoftwareInstall.objects.filter(ci=web).count() == 18
     again = _run(system, sources["ansible"], FIXTURES / "ansible-tree")
     assert (again.created, again.updated, again.events) == (0, 0, 0)
+    # a person removes an install the source still reports: the same report records it again
+    from assetgraph.cmdb.services import remove_software_install
+
+    remove_software_install(system, bash)
+    back = _run(system, sources["ansible"], FIXTURES / "ansible-tree")
+    assert back.events == 2  # the install and its evidence
+    assert SoftwareInstall.objects.get(ci=web, raw_name="bash").evidence.purl == bash.evidence.purl
 
 
 def test_single_host_setup_file(system: Any, sources: Any) -> None:

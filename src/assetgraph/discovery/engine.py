@@ -208,7 +208,8 @@ class Planner:
     ) -> list[tuple[DiscoveredItem, int, int | None]]:
         """The matches to reconcile: those whose report differs from the one this source
         last put wholly in place, or whose CI someone changed since (the CI row, or any of
-        its observations, written after this source last saw it). The others are only seen."""
+        its observations, written after this source last saw it, or its number of installs
+        changed). The others are only seen. A stored digest is ``report:installs``."""
         digests: dict[int, str] = {}
         for item, class_id, ci in matches:
             assert ci is not None
@@ -229,11 +230,13 @@ class Planner:
                 .filter(~Exists(newer))
                 .values_list("ci_id", "digest")
             )
+        candidates = [ci for ci, digest in stored.items() if digest.startswith(f"{digests[ci]}:")]
+        installs = install_counts(candidates)
         remaining = []
         for match in matches:
             ci = match[2]
             assert ci is not None
-            if ci in stored and stored[ci] == digests.get(ci):
+            if ci in stored and stored[ci] == f"{digests[ci]}:{installs.get(ci, 0)}":
                 self.plan.same.add(ci)
                 self.plan.unchanged.append(ci)
             else:
@@ -536,6 +539,23 @@ class Planner:
                 .values_list("source_id", "target_id", "type_id")
             )
         self.plan.relations = [r for r in dict.fromkeys(wanted) if r not in existing]
+
+
+def install_counts(ids: list[int]) -> dict[int, int]:
+    """How many software installs (any source) each of these CIs has (an index-only count)."""
+    from django.db.models import Count
+
+    from assetgraph.cmdb.models import SoftwareInstall
+
+    found: dict[int, int] = {}
+    for chunk in in_batches(sorted(ids)):
+        found.update(
+            SoftwareInstall.objects.filter(ci_id__in=chunk)
+            .values("ci_id")
+            .annotate(n=Count("id"))
+            .values_list("ci_id", "n")
+        )
+    return found
 
 
 def _canonical(value: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
+from collections import Counter
 from typing import Any
 
 from django.db import transaction
@@ -24,7 +25,7 @@ from assetgraph.core.registry import object_type_key
 from assetgraph.framework.importing import AuditRows, PlannedTable, large_cache
 from assetgraph.framework.importing.writes import dumps, update_rows
 
-from .engine import Plan
+from .engine import Plan, install_counts
 from .models import AttributeObservation, DataSource, PackageEvidence, Sighting
 from .software import finish
 
@@ -201,7 +202,14 @@ def _sightings(
     """Every CI the run saw is seen now (one set-based UPDATE per batch: staleness and the
     last-seen time of the source's values follow from it, skipped CIs included); the
     reconciled ones keep their report's digest, or none when some value was declined."""
-    digests = {resolve(ci): digest for ci, digest in plan.digests.items()}
+    installs = Counter(resolve(ci) for ci, *_ in plan.software.creates if ci < 0)
+    reconciled = [ci for ci in plan.digests if ci > 0 and ci not in plan.same]
+    installs.update(install_counts(reconciled))
+    digests = {
+        resolve(ci): f"{digest}:{installs.get(resolve(ci), 0)}"
+        for ci, digest in plan.digests.items()
+        if ci not in plan.same
+    }
     seen = sorted({resolve(ci) for ci in plan.item_ci.values()})
     existing: dict[int, int] = {}
     for chunk in in_batches(seen):
