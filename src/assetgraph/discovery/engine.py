@@ -6,7 +6,9 @@ then
 * ambiguous → queued for a person (nothing written to any CI);
 * new → a CI created from the item's attributes (if the source may create);
 * matched → each attribute reconciled by precedence (:func:`decide`), facts compared,
-  software installs compared, relationships added when missing.
+  software installs compared, relationships added when missing;
+* matched, reporting exactly what this source last put in place, on a CI nobody changed
+  since → only seen (its digest matches; see :meth:`Planner._skip_same`, ADR 0016).
 
 Planning reads in bulk and writes nothing; :mod:`.writer` applies a plan in one transaction
 through the bulk path. A run with any item error writes nothing.
