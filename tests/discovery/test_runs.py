@@ -74,6 +74,13 @@ def test_ansible_tree_creates_hosts_with_hardware_and_packages(system: Any, sour
     assert SoftwareInstall.objects.filter(ci=web).count() == 18
     again = _run(system, sources["ansible"], FIXTURES / "ansible-tree")
     assert (again.created, again.updated, again.events) == (0, 0, 0)
+    # a person removes an install the source still reports: the same report records it again
+    from assetgraph.cmdb.services import remove_software_install
+
+    remove_software_install(system, bash)
+    back = _run(system, sources["ansible"], FIXTURES / "ansible-tree")
+    assert back.events == 2  # the install and its evidence
+    assert SoftwareInstall.objects.get(ci=web, raw_name="bash").evidence.purl == bash.evidence.purl
 
 
 def test_single_host_setup_file(system: Any, sources: Any) -> None:
@@ -116,6 +123,44 @@ def test_manual_edit_wins_until_released(system: Any, sources: Any) -> None:
     _run(system, sources["nmap"], fixture_bytes("nmap-subnet.xml"))
     router.refresh_from_db()
     assert router.attributes["os"] == "Cisco IOS 15.2"
+
+
+def test_an_unchanged_report_is_only_seen_and_a_change_writes_just_itself(
+    system: Any, sources: Any
+) -> None:
+    import json
+
+    from assetgraph.cmdb.services import update_ci
+
+    source = sources["ansible"]
+    data = fixture_bytes("ansible-setup-localhost.json")
+    _run(system, source, data)
+    ci = CI.objects.get(source="ansible-prod")
+    first = Sighting.objects.get(ci=ci, source=source)
+    assert first.digest
+    observed = list(AttributeObservation.objects.filter(ci=ci).values_list("key", "since"))
+    # the same report again: no event, no provenance rewritten, but seen now (staleness)
+    again = _run(system, source, data)
+    assert (again.created, again.updated, again.unchanged, again.events) == (0, 0, 1, 0)
+    seen = Sighting.objects.get(ci=ci, source=source)
+    assert seen.last_seen > first.last_seen and seen.digest == first.digest
+    assert list(AttributeObservation.objects.filter(ci=ci).values_list("key", "since")) == observed
+    # one fact changes: exactly that attribute is written, in one event
+    facts = json.loads(data)
+    facts["ansible_facts"]["ansible_memtotal_mb"] = 32_768
+    changed = _run(system, source, json.dumps(facts).encode())
+    assert (changed.updated, changed.events) == (1, 1)
+    event = AuditEvent.objects.get(job_id=changed.job_id.hex)
+    before, after = event.before["attributes"], event.after["attributes"]
+    assert {k for k in after if before.get(k) != after[k]} == {"ram_gb"}
+    assert after["ram_gb"] == 32.0
+    # a person's edit since the last run: the same report is reconciled in full again
+    update_ci(system, CI.objects.get(pk=ci.pk), {"attributes": {"os": "Custom OS"}})
+    kept = _run(system, source, json.dumps(facts).encode())
+    assert kept.events == 0
+    assert CI.objects.get(pk=ci.pk).attributes["os"] == "Custom OS"
+    assert AttributeObservation.objects.get(ci=ci, key="os").manual
+    assert Sighting.objects.get(ci=ci, source=source).digest == ""  # contested: no skipping
 
 
 @pytest.mark.parametrize("version", ["1.4", "1.5", "1.6"])

@@ -6,7 +6,9 @@ then
 * ambiguous → queued for a person (nothing written to any CI);
 * new → a CI created from the item's attributes (if the source may create);
 * matched → each attribute reconciled by precedence (:func:`decide`), facts compared,
-  software installs compared, relationships added when missing.
+  software installs compared, relationships added when missing;
+* matched, reporting exactly what this source last put in place, on a CI nobody changed
+  since → only seen (its digest matches; see :meth:`Planner._skip_same`, ADR 0016).
 
 Planning reads in bulk and writes nothing; :mod:`.writer` applies a plan in one transaction
 through the bulk path. A run with any item error writes nothing.
@@ -15,11 +17,13 @@ through the bulk path. A run with any item error writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from assetgraph.audit.services import json_value
 from assetgraph.cmdb.choices import CriticalityChoices, EnvironmentChoices
@@ -48,7 +52,7 @@ FIELD_KEYS = ("owning_team_id", "support_group_id", "environment", "criticality"
 DIFF_LIMIT = 1_000
 
 
-@dataclass
+@dataclass(slots=True)
 class ObservationWrite:
     """Provenance to record: (ci id or placeholder, key) → value, source, manual, fact."""
 
@@ -81,6 +85,13 @@ class Plan:
     diff: list[dict[str, Any]] = field(default_factory=list)
     # After writing: the ids of the CIs created or changed (for the after-run hooks).
     changed: set[int] = field(default_factory=set)
+    # The digest of each reconciled item's report (ci id or placeholder → digest), stored
+    # with the sighting; CIs where some reported value was declined keep none.
+    digests: dict[int, str] = field(default_factory=dict)
+    contested: set[int] = field(default_factory=set)
+    # Matched CIs whose report equals the last one (same digest, CI unchanged since): not
+    # reconciled again, only seen.
+    same: set[int] = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
         created = {i for i in self.item_ci.values() if i < 0}
@@ -122,6 +133,7 @@ class Planner:
         self.rules = {pk: AttributeRules(defs) for pk, defs in self.classes.definitions.items()}
         self.identifier = Identifier(self.classes)
         self.plan = Plan()
+        self._class_keys: dict[int, list[str]] = {}
         self.stale_days = dict(ClassPolicy.objects.values_list("ci_class_id", "stale_after_days"))
         self.teams: dict[str, int] = {}
         for pk, code, name in Department.objects.values_list("pk", "code", "name"):
@@ -152,9 +164,86 @@ class Planner:
                 matches.append((item, class_id, ci_id))
             if progress is not None and number % 500 == 0:
                 progress(number, len(items))
-        self._reconcile(matches)
+        self._reconcile(self._skip_same(matches))
         self._relations(items)
+        for ci in self.plan.contested:
+            self.plan.digests.pop(ci, None)
         return self.plan
+
+    # -- unchanged reports --------------------------------------------------------------------
+
+    def digest(self, item: DiscoveredItem, class_id: int) -> str | None:
+        """A hash of what the item reports, as reconciliation reads it (with the class's
+        attribute keys and the resolved CI fields, so a new class attribute or team counts
+        as a change). None for items with relations: their targets are identified anew."""
+        if item.relations:
+            return None
+        keys = self._class_keys.get(class_id)
+        if keys is None:
+            keys = self._class_keys[class_id] = sorted(self.rules[class_id].keys)
+        software = (
+            None
+            if item.software is None
+            else [
+                (s.name, s.version, s.publisher, s.purl, s.licences, s.hashes)
+                for s in item.software
+            ]
+        )
+        text = _canonical(
+            [
+                class_id,
+                keys,
+                item.ci_class,
+                item.name,
+                item.attributes,
+                item.identifiers,
+                item.facts,
+                self._fields(item),
+                software,
+                item.hardware,
+            ]
+        )
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    def _skip_same(
+        self, matches: list[tuple[DiscoveredItem, int, int | None]]
+    ) -> list[tuple[DiscoveredItem, int, int | None]]:
+        """The matches to reconcile: those whose report differs from the one this source
+        last put wholly in place, or whose CI someone changed since (the CI row, or any of
+        its observations, written after this source last saw it, or its number of installs
+        changed). The others are only seen. A stored digest is ``report:installs``."""
+        digests: dict[int, str] = {}
+        for item, class_id, ci in matches:
+            assert ci is not None
+            digest = self.digest(item, class_id)
+            if digest is not None:
+                digests[ci] = digest
+        self.plan.digests.update(digests)
+        stored: dict[int, str] = {}
+        newer = AttributeObservation.objects.filter(
+            ci_id=OuterRef("ci_id"), since__gt=OuterRef("last_seen")
+        )
+        for chunk in in_batches(sorted(digests)):
+            stored.update(
+                Sighting.objects.filter(
+                    source=self.source, ci_id__in=chunk, ci__updated__lte=F("last_seen")
+                )
+                .exclude(digest="")
+                .filter(~Exists(newer))
+                .values_list("ci_id", "digest")
+            )
+        candidates = [ci for ci, digest in stored.items() if digest.startswith(f"{digests[ci]}:")]
+        installs = install_counts(candidates)
+        remaining = []
+        for match in matches:
+            ci = match[2]
+            assert ci is not None
+            if ci in stored and stored[ci] == f"{digests[ci]}:{installs.get(ci, 0)}":
+                self.plan.same.add(ci)
+                self.plan.unchanged.append(ci)
+            else:
+                remaining.append(match)
+        return remaining
 
     def _class_id(self, item: DiscoveredItem) -> int | None:
         ci_class = self.classes.by_name.get(item.ci_class.lower())
@@ -246,6 +335,8 @@ class Planner:
         ci = placeholder(slot)
         self.plan.creates.append((item, tuple(values[c] for c in PLANNED)))
         self.plan.item_ci[item.ref] = ci
+        if (digest := self.digest(item, class_id)) is not None:
+            self.plan.digests[ci] = digest
         self.identifier.remember(class_id, identifiers, ci)
         for key, value in attributes.items():
             if not key.startswith("_"):
@@ -325,13 +416,16 @@ class Planner:
                 self.plan.observations.append(ObservationWrite(ci, key, new, me))
                 return True
             self.plan.observations.append(ObservationWrite(ci, key, current, None, manual=True))
+            self.plan.contested.add(ci)
             return False
         if obs.manual:
+            self.plan.contested.add(ci)
             return False
         if obs.value != current:
             self.plan.observations.append(
                 ObservationWrite(ci, key, current, None, manual=True, existing=obs.pk)
             )
+            self.plan.contested.add(ci)
             return False
         holder = self.priorities.get(obs.source_id) if obs.source_id else None
         wins = (
@@ -342,6 +436,8 @@ class Planner:
         )
         if wins:
             self.plan.observations.append(ObservationWrite(ci, key, new, me, existing=obs.pk))
+        else:
+            self.plan.contested.add(ci)
         return wins
 
     def _reconcile_one(
@@ -402,6 +498,7 @@ class Planner:
                 and holder.pk != self.source.pk
                 and self.source.priority_of(key) > holder.priority_of(key)
             ):
+                self.plan.contested.add(ci)
                 continue
             self.plan.observations.append(
                 ObservationWrite(
@@ -444,6 +541,28 @@ class Planner:
                 .values_list("source_id", "target_id", "type_id")
             )
         self.plan.relations = [r for r in dict.fromkeys(wanted) if r not in existing]
+
+
+def install_counts(ids: list[int]) -> dict[int, int]:
+    """How many software installs (any source) each of these CIs has (an index-only count)."""
+    from django.db.models import Count
+
+    from assetgraph.cmdb.models import SoftwareInstall
+
+    found: dict[int, int] = {}
+    for chunk in in_batches(sorted(ids)):
+        found.update(
+            SoftwareInstall.objects.filter(ci_id__in=chunk)
+            .values("ci_id")
+            .annotate(n=Count("id"))
+            .values_list("ci_id", "n")
+        )
+    return found
+
+
+def _canonical(value: Any) -> str:
+    """Stable JSON text of a report (keys sorted; anything else as its text)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _installs_by_ci(ids: list[int], source_name: str) -> dict[int, dict[tuple[int, str], int]]:

@@ -326,7 +326,13 @@ class AttributeObservation(models.Model):
 
 class Sighting(models.Model):
     """When a source last saw a CI, in which scope; ``absent_since`` is set when a full scan
-    of that scope did not see it (and cleared when it is seen again)."""
+    of that scope did not see it (and cleared when it is seen again).
+
+    ``digest`` is a hash of what the source last reported for the CI, kept when that report
+    is wholly in place (no value of it declined, no conflict): a later report with the same
+    digest, of a CI nobody changed since, is skipped (only ``last_seen`` advances). Empty:
+    the next report is reconciled in full.
+    """
 
     ci = models.ForeignKey("cmdb.CI", on_delete=models.CASCADE, related_name="+")
     source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="+")
@@ -334,6 +340,7 @@ class Sighting(models.Model):
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     absent_since = models.DateTimeField(null=True, blank=True)
+    digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["ci", "source"]

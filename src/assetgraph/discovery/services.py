@@ -24,6 +24,7 @@ from assetgraph.cmdb.services import update_ci
 from assetgraph.core.actor import Actor, Source
 from assetgraph.core.errors import Conflict, PermissionDenied, ValidationFailed
 from assetgraph.framework.crud import create_instance, delete_instance, update_instance
+from assetgraph.framework.importing.base import collector_paused
 
 from .connectors.ansible import parse_ansible, read_output, read_tree, read_zip
 from .connectors.base import DiscoveredItem, ParseError
@@ -124,6 +125,23 @@ def run_discovery(
     job_actor = actor.for_job(run.job_id.hex, Source.DISCOVERY)
     if connector == ConnectorChoices.CSV:
         return _run_generic(job_actor, run, data, filename, dry_run)
+    with collector_paused():
+        return _run_connector(
+            job_actor, run, source, data, connector, scope, full_scan, dry_run, progress
+        )
+
+
+def _run_connector(
+    job_actor: Actor,
+    run: DiscoveryRun,
+    source: DataSource,
+    data: bytes | Path,
+    connector: str,
+    scope: str,
+    full_scan: bool,
+    dry_run: bool,
+    progress: Progress | None,
+) -> DiscoveryRun:
     try:
         items = parse_file(connector, data, source, scope)
     except ParseError as exc:

@@ -51,6 +51,27 @@ def _product(publisher: str, name: str) -> NormalisedProduct:
     return normalise_product(publisher, name)
 
 
+_NONE: tuple[list[str], dict[str, str]] = ([], {})
+
+
+@lru_cache(maxsize=262_144)
+def _entry(publisher: str, name: str, version: str, purl: str) -> Wanted:
+    """A package's planned entry (a fleet installs the same packages at the same versions:
+    each distinct one is normalised once). Its empty licences and hashes are shared, never
+    mutated."""
+    product = _product(publisher, name)
+    return (
+        product.key[:400],
+        product.publisher[:200],
+        product.name[:200],
+        version[:100],
+        publisher[:200],
+        name[:200],
+        purl[:500],
+        *_NONE,
+    )
+
+
 def plan_software(
     plan: SoftwarePlan,
     ci: int,
@@ -61,20 +82,10 @@ def plan_software(
     """Record what the source reports for one CI (resolved later by :func:`finish`)."""
     wanted: dict[tuple[str, str], Wanted] = {}
     for item in items:
-        product = _product(item.publisher, item.name)
-        version = item.version[:100]
-        entry = (
-            product.key[:400],
-            product.publisher[:200],
-            product.name[:200],
-            version,
-            item.publisher[:200],
-            item.name[:200],
-            item.purl[:500],
-            item.licences,
-            item.hashes,
-        )
-        wanted.setdefault((entry[0], version), entry)
+        entry = _entry(item.publisher, item.name, item.version, item.purl)
+        if item.licences or item.hashes:
+            entry = (*entry[:7], item.licences, item.hashes)
+        wanted.setdefault((entry[0], entry[3]), entry)
     plan.wanted.append((ci, list(wanted.values()), existing))
     del source
 

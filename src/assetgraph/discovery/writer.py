@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
+from collections import Counter
 from typing import Any
 
 from django.db import transaction
@@ -22,9 +23,9 @@ from assetgraph.core.batching import in_batches
 from assetgraph.core.errors import PermissionDenied
 from assetgraph.core.registry import object_type_key
 from assetgraph.framework.importing import AuditRows, PlannedTable, large_cache
-from assetgraph.framework.importing.writes import dumps
+from assetgraph.framework.importing.writes import dumps, update_rows
 
-from .engine import Plan
+from .engine import Plan, install_counts
 from .models import AttributeObservation, DataSource, PackageEvidence, Sighting
 from .software import finish
 
@@ -34,6 +35,13 @@ INSTALLS = PlannedTable(
     SoftwareInstall, ("ci_id", "product_id", "version", "source", "raw_publisher", "raw_name")
 )
 EVIDENCE = PlannedTable(PackageEvidence, ("install_id", "purl", "licences", "hashes"))
+OBSERVATIONS = PlannedTable(
+    AttributeObservation, ("ci_id", "key", "value", "source_id", "manual", "fact", "since")
+)
+OBSERVED = ("value", "source_id", "manual", "fact", "since")
+SIGHTINGS = PlannedTable(
+    Sighting, ("ci_id", "source_id", "scope", "first_seen", "last_seen", "digest")
+)
 
 
 def _verify(actor: Actor, model: Any, pks: list[int], action: str) -> None:
@@ -160,27 +168,27 @@ def _delete_installs(audit: AuditRows, pks: list[int]) -> int:
 
 
 def _observations(plan: Plan, now: dt.datetime, resolve: Any) -> None:
-    new: list[AttributeObservation] = []
-    changed: list[AttributeObservation] = []
+    """Provenance rows as plain tuples through the bulk path (a first load of a fleet
+    writes a dozen per host)."""
+    new: list[tuple[Any, ...]] = []
+    changed: list[tuple[int, tuple[Any, ...]]] = []
     for write in plan.observations:
-        obs = AttributeObservation(
-            ci_id=resolve(write.ci),
-            key=write.key[:100],
-            value=write.value,
-            source_id=write.source_id,
-            manual=write.manual,
-            fact=write.fact,
-            since=now,
+        row = (
+            resolve(write.ci),
+            write.key[:100],
+            write.value,
+            write.source_id,
+            write.manual,
+            write.fact,
+            now,
         )
         if write.existing:
-            obs.pk = write.existing
-            changed.append(obs)
+            changed.append((write.existing, row))
         else:
-            new.append(obs)
-    AttributeObservation.objects.bulk_create(new, batch_size=2_000)
-    AttributeObservation.objects.bulk_update(
-        changed, ["value", "source", "manual", "fact", "since"], batch_size=2_000
-    )
+            new.append(row)
+    OBSERVATIONS.insert(new, now)
+    if changed:
+        OBSERVATIONS.update(changed, now, only=OBSERVED)
 
 
 def _sightings(
@@ -191,22 +199,38 @@ def _sightings(
     resolve: Any,
     created: list[int],
 ) -> None:
+    """Every CI the run saw is seen now (one set-based UPDATE per batch: staleness and the
+    last-seen time of the source's values follow from it, skipped CIs included); the
+    reconciled ones keep their report's digest, or none when some value was declined."""
+    installs = Counter(resolve(ci) for ci, *_ in plan.software.creates if ci < 0)
+    reconciled = [ci for ci in plan.digests if ci > 0 and ci not in plan.same]
+    installs.update(install_counts(reconciled))
+    digests = {
+        resolve(ci): f"{digest}:{installs.get(resolve(ci), 0)}"
+        for ci, digest in plan.digests.items()
+        if ci not in plan.same
+    }
     seen = sorted({resolve(ci) for ci in plan.item_ci.values()})
     existing: dict[int, int] = {}
     for chunk in in_batches(seen):
         existing.update(
             Sighting.objects.filter(source=source, ci_id__in=chunk).values_list("ci_id", "pk")
         )
-    Sighting.objects.bulk_create(
+    SIGHTINGS.insert(
         [
-            Sighting(ci_id=ci, source=source, scope=scope, first_seen=now, last_seen=now)
+            (ci, source.pk, scope[:200], now, now, digests.get(ci, ""))
             for ci in seen
             if ci not in existing
         ],
-        batch_size=2_000,
+        now,
     )
     for chunk in in_batches(sorted(existing.values())):
         Sighting.objects.filter(pk__in=chunk).update(last_seen=now, scope=scope, absent_since=None)
+    update_rows(
+        Sighting,
+        ["digest"],
+        ((digests.get(ci, ""), pk) for ci, pk in existing.items() if ci not in plan.same),
+    )
     del created
 
 

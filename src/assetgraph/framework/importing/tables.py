@@ -17,6 +17,7 @@ and a generic loop over the columns would double that.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -154,6 +155,9 @@ class PlannedTable:
                 if adapt is None:
                     expressions.append(f"r[{index}]")
                 else:
+                    if internal == "DateTimeField":
+                        # Planned rows mostly carry the write's moment: convert it once.
+                        adapt = functools.lru_cache(maxsize=64)(adapt)
                     namespace[f"_adapt{index}"] = adapt
                     expressions.append(f"_adapt{index}(r[{index}])")
         return expressions
