@@ -8,7 +8,7 @@ then
 * matched → each attribute reconciled by precedence (:func:`decide`), facts compared,
   software installs compared, relationships added when missing;
 * matched, reporting exactly what this source last put in place, on a CI nobody changed
-  since → only seen (its digest matches; see :meth:`Planner._skip_same`, ADR 0016).
+  since → only seen (its digest matches; see :meth:`Planner._skip_same`, ADR 0017).
 
 Planning reads in bulk and writes nothing; :mod:`.writer` applies a plan in one transaction
 through the bulk path. A run with any item error writes nothing.
