@@ -148,6 +148,7 @@ def load(n_cis: int) -> tuple[Any, dict[int, int]]:
     from django.utils import timezone
 
     from assetgraph.cmdb.models import CI, CIClass, Relationship, RelationshipType
+    from assetgraph.core.natural import joined_key
 
     estate = generate_estate(n_cis, seed=42)
     classes = dict(CIClass.objects.values_list("name", "pk"))
@@ -173,6 +174,7 @@ def load(n_cis: int) -> tuple[Any, dict[int, int]]:
     ci_cols = [
         "id",
         "name",
+        "name_key",
         "ci_class_id",
         "operational_status",
         "environment",
@@ -205,6 +207,7 @@ def load(n_cis: int) -> tuple[Any, dict[int, int]]:
                     (
                         i + 1,
                         f"ci-{i + 1:07d}",
+                        joined_key(f"ci-{i + 1:07d}"),
                         int(class_of[i]),
                         "live",
                         "production",

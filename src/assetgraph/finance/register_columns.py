@@ -217,6 +217,53 @@ class _Rows:
 
 def load_columns(queryset: QuerySet[Asset], as_of: dt.date, book: str) -> RegisterColumns:
     """The register's columns for the assets of ``queryset`` (:func:`register_assets`)."""
+    columns, bulk, slow = _columns(queryset, book)
+    _compute_bulk(columns, bulk, as_of, conf.fiscal_year_start_month())
+    _compute_slow(columns, slow, queryset, as_of, book)
+    return columns
+
+
+def monthly_depreciation(
+    queryset: QuerySet[Asset], month: dt.date, book: str
+) -> dict[int, tuple[str, Decimal]]:
+    """The depreciation booked in ``month`` (a calendar month) per asset of ``queryset``,
+    as ``{asset id: (currency, amount)}``, non-zero amounts only: the per-asset schedule's
+    ``amount_in_month``, computed for the bulk case as the accumulated depreciation through
+    the month less that through the month before (one query, no model instances)."""
+    columns, bulk, slow = _columns(queryset, book)
+    out: dict[int, tuple[str, Decimal]] = {}
+    if bulk.rows.size:
+        fiscal = conf.fiscal_year_start_month()
+        through = month_ordinal(month)
+        args = (bulk.cost, bulk.salvage, bulk.start, bulk.life)
+        amounts = straight_line_accumulated(*args, through, fiscal)
+        amounts -= straight_line_accumulated(*args, through - 1, fiscal)
+        booked = np.flatnonzero(amounts)
+        ids, currencies = columns.ids, columns.currencies
+        for i, units, digits in zip(
+            bulk.rows[booked].tolist(),
+            amounts[booked].tolist(),
+            bulk.digits[booked].tolist(),
+            strict=True,
+        ):
+            out[ids[i]] = (currencies[i], Decimal(units).scaleb(-digits))
+    if slow:
+        ids = sorted(slow)
+        index = ProfileIndex(book, ids)
+        for chunk in in_batches(ids):
+            for asset in queryset.filter(pk__in=chunk).order_by():
+                entry = asset_book(asset, book, index)
+                if entry.schedule is None:
+                    continue
+                amount = entry.schedule.amount_in_month(month.year, month.month)
+                if amount:
+                    out[asset.pk] = (asset.currency, amount)
+    return out
+
+
+def _columns(queryset: QuerySet[Asset], book: str) -> tuple[RegisterColumns, _Bulk, dict[int, int]]:
+    """The columns of ``queryset``'s assets, the rows computed in bulk (with their inputs)
+    and the others with a schedule, for the per-asset path."""
     rows = _Rows.of(_fetch(queryset))
     n = len(rows.pk)
     profiles = _Profiles.load(book)
@@ -279,9 +326,7 @@ def load_columns(queryset: QuerySet[Asset], as_of: dt.date, book: str) -> Regist
     columns.accumulated_exp = np.zeros(n, dtype=np.int64)
     codes = np.array(row_code, dtype=np.int64)
     bulk, slow = _split(columns, rows, codes, table, profiles, (overrides, override_rows))
-    _compute_bulk(columns, bulk, as_of, conf.fiscal_year_start_month())
-    _compute_slow(columns, slow, queryset, as_of, book)
-    return columns
+    return columns, bulk, slow
 
 
 def _note(profile: DepreciationProfile | None, start: dt.date | None, book: str) -> str:
