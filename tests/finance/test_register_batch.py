@@ -192,7 +192,7 @@ def test_bulk_monthly_depreciation_equals_each_schedules_month(
         for a in assets.select_related("model__category", "disposal")
     }
     bulk_seen = 0
-    for ordinal in range(2020 * 12 + 11, 2031 * 12 + 2, 2):
+    for ordinal in range(2020 * 12 + 11, 2031 * 12 + 2, 7):
         month = dt.date(ordinal // 12, ordinal % 12 + 1, 1)
         expected = {}
         for pk, (currency, schedule) in schedules.items():
@@ -202,7 +202,7 @@ def test_bulk_monthly_depreciation_equals_each_schedules_month(
         got = monthly_depreciation(assets, month, book)
         assert _text(got) == _text(expected), month
         bulk_seen += len(got)
-    assert bulk_seen > 100
+    assert bulk_seen > 40
 
 
 def test_register_totals_convert_each_row_and_flag_missing_rates(estate: list[Asset]) -> None:
