@@ -211,6 +211,12 @@ def _fetch(queryset: QuerySet[Asset]) -> list[tuple[Any, ...]]:
         )
         .values_list(*_FIELDS)
     )
+    return plain_rows(values)
+
+
+def plain_rows(values: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """A ``values_list`` query's rows as the driver returns them, in one ``fetchall``
+    (no per-cell converters, no 100-row chunks): for integer and text columns."""
     try:
         sql, params = values.query.get_compiler(using=values.db).as_sql()
     except EmptyResultSet:  # ``.none()``, or an empty ``IN`` list: no query to run
