@@ -140,13 +140,21 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=7)
     parser.add_argument("--sample", type=int, default=2_000)
     parser.add_argument("--mixed", type=int, default=0, help="percent with a declining profile")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the estate already in ASSETGRAPH_DATA_DIR's database (same --assets)",
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile one totals run")
     args = parser.parse_args()
     _setup()
-    began = time.perf_counter()
-    _estate(args.assets, args.mixed)
-    print(f"estate of {args.assets:,} assets written in {time.perf_counter() - began:.0f} s")
 
     from assetgraph.assets.models import Asset
+
+    began = time.perf_counter()
+    if not (args.reuse and Asset.objects.exists()):
+        _estate(args.assets, args.mixed)
+        print(f"estate of {args.assets:,} assets written in {time.perf_counter() - began:.0f} s")
     from assetgraph.finance.register import (
         build_register,
         build_register_per_asset,
@@ -155,6 +163,15 @@ def main() -> None:
 
     as_of = dt.date(2026, 11, 30)
     every = register_assets(Asset.objects.all(), as_of)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        build_register(every, as_of, "book")  # warm: profiles, rates, statement cache
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: len(build_register(every, as_of, "book").rows))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        return
     totals = _timed(lambda: build_register(every, as_of, "book").grand_total, args.samples)
     with_rows = _timed(lambda: len(build_register(every, as_of, "book").rows), args.samples)
     on_books = build_register(every, as_of, "book").grand_total.assets

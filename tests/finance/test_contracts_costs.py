@@ -96,6 +96,16 @@ def test_service_cost_flows_up_and_shared_cis_split(
     by_ci = {row["name"]: row for row in detail["by_ci"]}
     assert by_ci["fin-db"]["share"] == 0.5
     assert api("Helpdesk").get("/api/finance/service-costs").status_code == 403
+    # The bulk cost read gives the per-asset path's answer (before, during, after the life).
+    from assetgraph.cmdb.models import CI
+    from assetgraph.finance.service_cost import ci_monthly_costs_per_asset, service_costs
+
+    for month in (dt.date(2025, 12, 1), dt.date(2026, 3, 1), dt.date(2028, 12, 1)):
+        bulk = service_costs(month, CI.objects.current())
+        assert bulk == service_costs(
+            month, CI.objects.current(), costs_of=ci_monthly_costs_per_asset
+        )
+    assert bulk["services"] and bulk["total_cis_cost"] == D("1200.00")
 
 
 def test_weight_attribute_splits_in_proportion(priced: dict[str, Any], system: Actor) -> None:

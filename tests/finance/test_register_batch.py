@@ -17,6 +17,7 @@ import pytest
 from assetgraph.assets.models import Asset, Disposal
 from assetgraph.core.actor import Actor
 from assetgraph.finance import services
+from assetgraph.finance.books import ProfileIndex, asset_book
 from assetgraph.finance.depreciation import DepreciationSpec, Method, build_schedule
 from assetgraph.finance.depreciation.batch import (
     straight_line_accumulated,
@@ -27,7 +28,7 @@ from assetgraph.finance.register import (
     build_register_per_asset,
     register_assets,
 )
-from assetgraph.finance.register_columns import load_columns
+from assetgraph.finance.register_columns import load_columns, monthly_depreciation
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +176,33 @@ def test_bulk_register_equals_the_per_asset_register_to_the_cent(
     columns = load_columns(register_assets(Asset.objects.all(), dates[4]), dates[4], book)
     assert 0 < columns.bulk < len(columns)
     assert columns.exact
+
+
+@pytest.mark.parametrize("book", ["book", "tax"])
+def test_bulk_monthly_depreciation_equals_each_schedules_month(
+    estate: list[Asset], book: str
+) -> None:
+    """The service-cost depreciation source's bulk read (``monthly_depreciation``) gives
+    each asset's ``amount_in_month``, every month from before the first purchase to after
+    the last schedule ends (disposals, overrides, JPY/KWD included)."""
+    assets = Asset.objects.filter(cost__isnull=False).exclude(currency="")
+    index = ProfileIndex(book)
+    schedules = {
+        a.pk: (a.currency, asset_book(a, book, index).schedule)
+        for a in assets.select_related("model__category", "disposal")
+    }
+    bulk_seen = 0
+    for ordinal in range(2020 * 12 + 11, 2031 * 12 + 2, 7):
+        month = dt.date(ordinal // 12, ordinal % 12 + 1, 1)
+        expected = {}
+        for pk, (currency, schedule) in schedules.items():
+            amount = schedule.amount_in_month(month.year, month.month) if schedule else 0
+            if amount:
+                expected[pk] = (currency, amount)
+        got = monthly_depreciation(assets, month, book)
+        assert _text(got) == _text(expected), month
+        bulk_seen += len(got)
+    assert bulk_seen > 40
 
 
 def test_register_totals_convert_each_row_and_flag_missing_rates(estate: list[Asset]) -> None:

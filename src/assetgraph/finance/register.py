@@ -152,27 +152,29 @@ def build_register(
 
 
 def _rows_of(columns: RegisterColumns, count: int | None) -> list[RegisterRow]:
-    count = len(columns) if count is None else min(count, len(columns))
-    accumulated = columns.accumulated_head(count)
-    costs = [Decimal(cents).scaleb(-2) for cents in columns.cents[:count]]
+    ordered = columns.ordered(count)
+    rows = [i for i, _, _ in ordered]
+    costs = columns.cost_of(rows)
+    accumulated = columns.accumulated_of(rows)
+    starts = columns.starts_of(rows)
     return [
         RegisterRow(
             asset_id=columns.ids[i],
-            asset_tag=columns.tags[i],
-            name=columns.names[i],
+            asset_tag=tag,
+            name=name,
             category=columns.category[i],
             cost_centre=columns.cost_centre[i],
             location=columns.location[i],
             company=columns.company[i],
             currency=columns.currencies[i],
-            cost=costs[i],
-            accumulated=accumulated[i],
-            net_book_value=costs[i] - accumulated[i],
+            cost=costs[k],
+            accumulated=accumulated[k],
+            net_book_value=costs[k] - accumulated[k],
             profile=columns.profiles[i],
-            in_service=columns.starts[i],
+            in_service=starts[k],
             note=columns.notes[i],
         )
-        for i in range(count)
+        for k, (i, tag, name) in enumerate(ordered)
     ]
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, Func, QuerySet
 
 from assetgraph.assets.models import Asset, AssetModel
 from assetgraph.core.batching import in_batches
@@ -49,18 +49,41 @@ I64 = npt.NDArray[np.int64]
 
 _FIELDS = (
     "pk",
-    "asset_tag",
-    "name",
     "model_id",
     "location_id",
     "custodian__cost_centre_id",
     "custodian__department__cost_centre_id",
-    "cost",
+    "register_cents",
     "currency",
-    "purchase_date",
-    "deployed_date",
-    "disposal__disposed_on",
+    "register_bought",
+    "register_deployed",
+    "register_disposed",
 )
+EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
+
+
+class _Cents(Func):
+    """A stored cost in hundredths, as an integer (the database rounds, not Python)."""
+
+    template = "CAST(ROUND(%(expressions)s * 100) AS BIGINT)"
+    output_field = BigIntegerField()
+
+
+class _DayNumber(Func):
+    """A date as its proleptic ordinal (``date.toordinal()``), 0 when NULL: an integer the
+    driver returns as is, where a date column costs a parse per cell."""
+
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "COALESCE(CAST(julianday(%(expressions)s) - 1721424.5 AS INTEGER), 0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "COALESCE(%(expressions)s - DATE '0001-01-01' + 1, 0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 _OVERRIDE_FIELDS = (
     "asset_id",
     "book_profile_id",
@@ -81,8 +104,6 @@ class RegisterColumns:
     per-asset path computed (its rows), ``bulk`` counts the rows computed in bulk."""
 
     ids: list[int] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
     category: list[str] = field(default_factory=list)
     cost_centre: list[str] = field(default_factory=list)
     location: list[str] = field(default_factory=list)
@@ -90,9 +111,11 @@ class RegisterColumns:
     currencies: list[str] = field(default_factory=list)
     cents: list[int] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
-    starts: list[dt.date | None] = field(default_factory=list)
+    start_days: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     notes: list[str] = field(default_factory=list)
     exact: dict[int, Decimal] = field(default_factory=dict)
+    exact_starts: dict[int, dt.date | None] = field(default_factory=dict)
+    source: QuerySet[Asset] | None = None
     bulk: int = 0
     cost_u: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     accumulated_u: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -101,27 +124,45 @@ class RegisterColumns:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def cost_at(self, i: int) -> Decimal:
-        """Row ``i``'s cost as the database gives it (two decimals)."""
-        return Decimal(self.cents[i]).scaleb(-COST_DIGITS)
+    def ordered(self, count: int | None) -> list[tuple[int, str, str]]:
+        """The first ``count`` rows (all when None) in the caller's order (the register's
+        queryset orders by asset tag), as (column index, asset tag, name): the columns are
+        read unordered, and tags and names only for the rows built (the totals need
+        neither)."""
+        if self.source is None or not self.ids:
+            return []
+        position = {pk: i for i, pk in enumerate(self.ids)}
+        rows: Any = self.source.values_list("pk", "asset_tag", "name")
+        if count is not None:
+            rows = rows[:count]
+        return [(position[pk], tag, name) for pk, tag, name in rows if pk in position]
 
-    def accumulated_at(self, i: int) -> Decimal:
-        """Row ``i``'s accumulated depreciation as the per-asset path writes it."""
-        return self.accumulated_head(i + 1)[i]
+    def starts_of(self, rows: list[int]) -> list[dt.date | None]:
+        """The depreciation start dates of ``rows`` (column indexes; None: no date)."""
+        days = self.start_days[rows].tolist()
+        starts = [dt.date.fromordinal(d) if d else None for d in days]
+        for k, i in enumerate(rows):
+            if i in self.exact_starts:
+                starts[k] = self.exact_starts[i]
+        return starts
 
-    def accumulated_head(self, count: int) -> list[Decimal]:
-        """The first ``count`` rows' accumulated depreciation as the per-asset path writes
-        it: the per-asset Decimal where there is one, else the bulk figure with its
+    def cost_of(self, rows: list[int]) -> list[Decimal]:
+        """The costs of ``rows`` as the database gives them (two decimals)."""
+        return [Decimal(self.cents[i]).scaleb(-COST_DIGITS) for i in rows]
+
+    def accumulated_of(self, rows: list[int]) -> list[Decimal]:
+        """The accumulated depreciation of ``rows`` (column indexes) as the per-asset path
+        writes it: the per-asset Decimal where there is one, else the bulk figure with its
         exponent (a plain 0 when nothing is booked)."""
-        units = self.accumulated_u[:count].tolist()
-        exponents = self.accumulated_exp[:count].tolist()
+        units = self.accumulated_u[rows].tolist()
+        exponents = self.accumulated_exp[rows].tolist()
         values = [
             Decimal(u // 10 ** (MILLI + e)).scaleb(e) if e or u else Decimal(0)
             for u, e in zip(units, exponents, strict=True)
         ]
-        for i, exact in self.exact.items():
-            if i < count:
-                values[i] = exact
+        for k, i in enumerate(rows):
+            if i in self.exact:
+                values[k] = self.exact[i]
         return values
 
 
@@ -155,10 +196,27 @@ class _Profiles:
 
 
 def _fetch(queryset: QuerySet[Asset]) -> list[tuple[Any, ...]]:
-    """The register's columns as the driver returns them: Django's per-value converters
-    (a Decimal and a date parse per cell, most of a values() query's time at 100,000 rows)
-    are skipped; :func:`_cents` and :func:`_date` read what either backend returns."""
-    values = queryset.values_list(*_FIELDS)
+    """The columns the computation needs as the driver returns them, plain integers and
+    short strings: the cost in cents and the dates as day ordinals are computed by the
+    database (:class:`_Cents`, :class:`_DayNumber`), so no Decimal or date is made per cell
+    (Django's converters, and SQLite's date parse, were most of a values() query's time at
+    100,000 rows); tags and names are read only for the rows asked for."""
+    values = (
+        queryset.order_by()
+        .annotate(
+            register_cents=_Cents("cost"),
+            register_bought=_DayNumber("purchase_date"),
+            register_deployed=_DayNumber("deployed_date"),
+            register_disposed=_DayNumber("disposal__disposed_on"),
+        )
+        .values_list(*_FIELDS)
+    )
+    return plain_rows(values)
+
+
+def plain_rows(values: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """A ``values_list`` query's rows as the driver returns them, in one ``fetchall``
+    (no per-cell converters, no 100-row chunks): for integer and text columns."""
     try:
         sql, params = values.query.get_compiler(using=values.db).as_sql()
     except EmptyResultSet:  # ``.none()``, or an empty ``IN`` list: no query to run
@@ -166,18 +224,6 @@ def _fetch(queryset: QuerySet[Asset]) -> list[tuple[Any, ...]]:
     with connections[values.db].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
-
-
-def _cents(value: Any) -> int:
-    """A stored cost (a Decimal, or on SQLite an int or float) in hundredths."""
-    if isinstance(value, Decimal):
-        return int(value.scaleb(COST_DIGITS))
-    return round(float(value) * 100)
-
-
-def _date(value: Any) -> dt.date | None:
-    """A stored date (a date, or on SQLite an ISO string)."""
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _minor(value: Decimal, digits: int) -> int | None:
@@ -198,17 +244,15 @@ class _Rows:
     """The fetched columns, transposed."""
 
     pk: list[int]
-    tag: list[str]
-    name: list[str]
     model: list[int]
     location: list[int | None]
     person_centre: list[int | None]
     department_centre: list[int | None]
-    cost: list[Any]
+    cents: list[int]
     currency: list[str]
-    purchased: list[Any]
-    deployed: list[Any]
-    disposed: list[Any]
+    purchased: list[int]
+    deployed: list[int]
+    disposed: list[int]
 
     @classmethod
     def of(cls, raw: list[tuple[Any, ...]]) -> _Rows:
@@ -217,6 +261,53 @@ class _Rows:
 
 def load_columns(queryset: QuerySet[Asset], as_of: dt.date, book: str) -> RegisterColumns:
     """The register's columns for the assets of ``queryset`` (:func:`register_assets`)."""
+    columns, bulk, slow = _columns(queryset, book)
+    _compute_bulk(columns, bulk, as_of, conf.fiscal_year_start_month())
+    _compute_slow(columns, slow, queryset, as_of, book)
+    return columns
+
+
+def monthly_depreciation(
+    queryset: QuerySet[Asset], month: dt.date, book: str
+) -> dict[int, tuple[str, Decimal]]:
+    """The depreciation booked in ``month`` (a calendar month) per asset of ``queryset``,
+    as ``{asset id: (currency, amount)}``, non-zero amounts only: the per-asset schedule's
+    ``amount_in_month``, computed for the bulk case as the accumulated depreciation through
+    the month less that through the month before (one query, no model instances)."""
+    columns, bulk, slow = _columns(queryset, book)
+    out: dict[int, tuple[str, Decimal]] = {}
+    if bulk.rows.size:
+        fiscal = conf.fiscal_year_start_month()
+        through = month_ordinal(month)
+        args = (bulk.cost, bulk.salvage, bulk.start, bulk.life)
+        amounts = straight_line_accumulated(*args, through, fiscal)
+        amounts -= straight_line_accumulated(*args, through - 1, fiscal)
+        booked = np.flatnonzero(amounts)
+        ids, currencies = columns.ids, columns.currencies
+        for i, units, digits in zip(
+            bulk.rows[booked].tolist(),
+            amounts[booked].tolist(),
+            bulk.digits[booked].tolist(),
+            strict=True,
+        ):
+            out[ids[i]] = (currencies[i], Decimal(units).scaleb(-digits))
+    if slow:
+        ids = sorted(slow)
+        index = ProfileIndex(book, ids)
+        for chunk in in_batches(ids):
+            for asset in queryset.filter(pk__in=chunk).order_by():
+                entry = asset_book(asset, book, index)
+                if entry.schedule is None:
+                    continue
+                amount = entry.schedule.amount_in_month(month.year, month.month)
+                if amount:
+                    out[asset.pk] = (asset.currency, amount)
+    return out
+
+
+def _columns(queryset: QuerySet[Asset], book: str) -> tuple[RegisterColumns, _Bulk, dict[int, int]]:
+    """The columns of ``queryset``'s assets, the rows computed in bulk (with their inputs)
+    and the others with a schedule, for the per-asset path."""
     rows = _Rows.of(_fetch(queryset))
     n = len(rows.pk)
     profiles = _Profiles.load(book)
@@ -228,7 +319,7 @@ def load_columns(queryset: QuerySet[Asset], as_of: dt.date, book: str) -> Regist
     }
     override_rows = [i for i, pk in enumerate(rows.pk) if pk in overrides] if overrides else []
     models = {m.pk: m for m in AssetModel.objects.select_related("category")}
-    columns = RegisterColumns(ids=rows.pk, tags=rows.tag, names=rows.name)
+    columns = RegisterColumns(ids=rows.pk, source=queryset)
     columns.currencies = rows.currency
     category_of = {pk: m.category.name for pk, m in models.items()}
     columns.category = list(map(category_of.__getitem__, rows.model))
@@ -243,7 +334,7 @@ def load_columns(queryset: QuerySet[Asset], as_of: dt.date, book: str) -> Regist
         centre_ids[i] = override[5] or centre_ids[i]
         columns.company[i] = companies[override[6]]
     columns.cost_centre = list(map(centres.__getitem__, centre_ids))
-    columns.cents = list(map(_cents, rows.cost))
+    columns.cents = rows.cents
     # The profile of each row (its model's, else its category's, or the asset's own), as an
     # index into ``table`` (None: no profile).
     table: list[DepreciationProfile | None] = [None, *profiles.by_id.values()]
@@ -261,27 +352,28 @@ def load_columns(queryset: QuerySet[Asset], as_of: dt.date, book: str) -> Regist
         own = overrides[rows.pk[i]][1 if book == BookChoices.BOOK else 2]
         if own:
             row_code[i] = code[own]
-    purchase = [p is not None and p.start_basis == StartBasisChoices.PURCHASE for p in table]
-    starts: list[dt.date | None] = [
-        _date(bought if purchase[k] else deployed) if k else None
-        for k, bought, deployed in zip(row_code, rows.purchased, rows.deployed, strict=True)
-    ]
+    codes = np.array(row_code, dtype=np.int64)
+    purchase = np.array(
+        [p is not None and p.start_basis == StartBasisChoices.PURCHASE for p in table], np.bool_
+    )
+    starts = np.where(
+        purchase[codes], np.array(rows.purchased, np.int64), np.array(rows.deployed, np.int64)
+    )
+    starts[codes == 0] = 0
     for i in override_rows:
         if overrides[rows.pk[i]][3] and row_code[i]:
-            starts[i] = overrides[rows.pk[i]][3]
-    columns.starts = starts
+            starts[i] = overrides[rows.pk[i]][3].toordinal()
+    columns.start_days = starts
     labels = ["", *(profiles.labels[p.pk] for p in table[1:] if p)]
     columns.profiles = list(map(labels.__getitem__, row_code))
     notes = [[_note(p, start, book) for start in (None, dt.date.min)] for p in table]
-    columns.notes = [notes[k][s is not None] for k, s in zip(row_code, starts, strict=True)]
+    started = (starts > 0).tolist()
+    columns.notes = [notes[k][s] for k, s in zip(row_code, started, strict=True)]
     columns.cost_u = np.array(columns.cents, dtype=np.int64) * 10 ** (MILLI - COST_DIGITS)
     columns.accumulated_u = np.zeros(n, dtype=np.int64)
     columns.accumulated_exp = np.zeros(n, dtype=np.int64)
-    codes = np.array(row_code, dtype=np.int64)
     bulk, slow = _split(columns, rows, codes, table, profiles, (overrides, override_rows))
-    _compute_bulk(columns, bulk, as_of, conf.fiscal_year_start_month())
-    _compute_slow(columns, slow, queryset, as_of, book)
-    return columns
+    return columns, bulk, slow
 
 
 def _note(profile: DepreciationProfile | None, start: dt.date | None, book: str) -> str:
@@ -324,15 +416,13 @@ def _split(
     bulk_profile = np.array([p is not None and profiles.bulk(p) for p in table], dtype=np.bool_)
     basis_points = np.array([int(p.salvage_percent * 100) if p else 0 for p in table], np.int64)
     lives = np.array([p.life_years if p else 1 for p in table], dtype=np.int64)
-    started = np.fromiter((s is not None for s in columns.starts), np.bool_, n)
+    started = columns.start_days > 0
     scheduled = (codes > 0) & started
     ok = scheduled & (digits >= COST_DIGITS) & bulk_profile[codes]
     cost = np.array(columns.cents, dtype=np.int64) * 10 ** np.maximum(digits - COST_DIGITS, 0)
     salvage = (2 * cost * basis_points[codes] + 10_000) // 20_000
-    for i, disposed in enumerate(rows.disposed):
-        start, out = columns.starts[i], _date(disposed)
-        if out is not None and start is not None and out >= start:
-            ok[i] = False  # the disposal cuts the schedule: the per-asset path
+    disposed = np.array(rows.disposed, dtype=np.int64)
+    ok &= ~(started & (disposed > 0) & (disposed >= columns.start_days))  # cut: per asset
     for i in override_rows:
         value = overrides[rows.pk[i]][4]
         if value is not None and ok[i]:
@@ -341,16 +431,18 @@ def _split(
             salvage[i] = minor or 0
     ok &= (salvage >= 0) & (salvage <= cost)
     chosen = np.flatnonzero(ok)
-    months = np.fromiter(
-        (d.year * 12 + d.month - 1 for d in map(columns.starts.__getitem__, chosen.tolist()) if d),
-        np.int64,
-        chosen.size,
-    )
+    months = _month_ordinals(columns.start_days[chosen])
     slow = {rows.pk[i]: i for i in np.flatnonzero(scheduled & ~ok).tolist()}
     bulk = _Bulk(
         chosen, cost[chosen], salvage[chosen], months, lives[codes[chosen]], digits[chosen]
     )
     return bulk, slow
+
+
+def _month_ordinals(days: I64) -> I64:
+    """Day ordinals (``date.toordinal()``) as month ordinals (``year x 12 + month - 1``)."""
+    since_epoch = (days - EPOCH_DAY).astype("datetime64[D]")
+    return since_epoch.astype("datetime64[M]").astype(np.int64) + 1970 * 12
 
 
 def _through_month(as_of: dt.date) -> int:
@@ -396,5 +488,5 @@ def _compute_slow(
             exponent: Any = accumulated.as_tuple().exponent
             columns.accumulated_exp[i] = min(0, int(exponent))
             columns.profiles[i] = str(entry.profile) if entry.profile else ""
-            columns.starts[i] = entry.start
+            columns.exact_starts[i] = entry.start
             columns.notes[i] = entry.reason

@@ -28,7 +28,7 @@ F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 BoolArr = npt.NDArray[np.bool_]
 
-__all__ = ["CostAllocation", "allocate_costs", "cost_contributions", "edge_fractions"]
+__all__ = ["CostAllocation", "CostFlow", "allocate_costs", "cost_contributions", "edge_fractions"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +69,66 @@ def _validate(n_nodes: int, supplier: I32, dependent: I32, absorbing: BoolArr) -
             raise ValueError(f"{name} must be in 0..n_nodes-1")
 
 
+@dataclass(frozen=True, eq=False)
+class CostFlow:
+    """Everything :func:`allocate_costs` derives from the graph alone — the edges that carry
+    cost (absorbing nodes pass nothing on), each edge's fraction, the stranded and the
+    trapped nodes — so a caller with a cached graph prepares it once and runs a month's
+    costs through it with :meth:`run` (the same figures as :func:`allocate_costs`)."""
+
+    n_nodes: int
+    supplier: npt.NDArray[Any]  # int64
+    dependent: npt.NDArray[Any]  # int64
+    frac: F64
+    absorbing: BoolArr
+    sink: BoolArr
+    trapped: BoolArr
+    passes_on: BoolArr  # has dependents and is not trapped
+
+    @classmethod
+    def prepare(
+        cls,
+        n_nodes: int,
+        supplier: I32,
+        dependent: I32,
+        absorbing: BoolArr,
+        weights: F64 | None = None,
+    ) -> CostFlow:
+        supplier = np.asarray(supplier, dtype=np.int64)
+        dependent = np.asarray(dependent, dtype=np.int64)
+        absorbing = np.asarray(absorbing, dtype=np.bool_)
+        _validate(n_nodes, supplier, dependent, absorbing)
+        # Absorbing nodes pass nothing on: drop their outgoing edges.
+        keep = ~absorbing[supplier]
+        supplier, dependent = supplier[keep], dependent[keep]
+        frac = edge_fractions(
+            n_nodes, supplier, dependent, None if weights is None else np.asarray(weights)[keep]
+        )
+        has_out = np.bincount(supplier, minlength=n_nodes) > 0
+        sink = ~has_out & ~absorbing
+        trapped = ~_can_leave(n_nodes, supplier, dependent, absorbing | sink)
+        return cls(n_nodes, supplier, dependent, frac, absorbing, sink, trapped, has_out & ~trapped)
+
+    def run(self, own: F64, *, tolerance: float = 1e-6, max_rounds: int = 10_000) -> CostAllocation:
+        """Flow ``own`` (one cost per node) until it settles."""
+        own = np.asarray(own, dtype=np.float64)
+        absorbing, sink, trapped = self.absorbing, self.sink, self.trapped
+        supplier, dependent, frac, n_nodes = self.supplier, self.dependent, self.frac, self.n_nodes
+        absorbed = np.where(absorbing, own, 0.0)
+        stranded = np.where(sink, own, 0.0)
+        circulating = float(own[trapped].sum())
+        flowing = np.where(self.passes_on, own, 0.0)
+        rounds = 0
+        while rounds < max_rounds and flowing.sum() > tolerance:
+            rounds += 1
+            arrived = np.bincount(dependent, weights=flowing[supplier] * frac, minlength=n_nodes)
+            absorbed += np.where(absorbing, arrived, 0.0)
+            stranded += np.where(sink, arrived, 0.0)
+            circulating += float(arrived[trapped].sum())
+            flowing = np.where(self.passes_on, arrived, 0.0)
+        return CostAllocation(absorbed, stranded, circulating + float(flowing.sum()), rounds)
+
+
 def allocate_costs(
     n_nodes: int,
     supplier: I32,
@@ -83,33 +143,8 @@ def allocate_costs(
     """Flow every node's own cost along ``supplier → dependent`` edges (``dependent``
     depends on ``supplier``) until it reaches absorbing nodes (see the module docstring).
     ``tolerance`` is in the cost unit: iteration stops when less than that is in flight."""
-    supplier = np.asarray(supplier, dtype=np.int64)
-    dependent = np.asarray(dependent, dtype=np.int64)
-    absorbing = np.asarray(absorbing, dtype=np.bool_)
-    _validate(n_nodes, supplier, dependent, absorbing)
-    own = np.asarray(own, dtype=np.float64)
-    # Absorbing nodes pass nothing on: drop their outgoing edges.
-    keep = ~absorbing[supplier]
-    supplier, dependent = supplier[keep], dependent[keep]
-    frac = edge_fractions(
-        n_nodes, supplier, dependent, None if weights is None else np.asarray(weights)[keep]
-    )
-    has_out = np.bincount(supplier, minlength=n_nodes) > 0
-    sink = ~has_out & ~absorbing
-    trapped = ~_can_leave(n_nodes, supplier, dependent, absorbing | sink)
-    absorbed = np.where(absorbing, own, 0.0)
-    stranded = np.where(sink, own, 0.0)
-    circulating = float(own[trapped].sum())
-    flowing = np.where(has_out & ~trapped, own, 0.0)
-    rounds = 0
-    while rounds < max_rounds and flowing.sum() > tolerance:
-        rounds += 1
-        arrived = np.bincount(dependent, weights=flowing[supplier] * frac, minlength=n_nodes)
-        absorbed += np.where(absorbing, arrived, 0.0)
-        stranded += np.where(sink, arrived, 0.0)
-        circulating += float(arrived[trapped].sum())
-        flowing = np.where(has_out & ~trapped, arrived, 0.0)
-    return CostAllocation(absorbed, stranded, circulating + float(flowing.sum()), rounds)
+    flow = CostFlow.prepare(n_nodes, supplier, dependent, absorbing, weights)
+    return flow.run(own, tolerance=tolerance, max_rounds=max_rounds)
 
 
 def _can_leave(

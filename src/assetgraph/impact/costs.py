@@ -9,6 +9,7 @@ rounding.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ import numpy.typing as npt
 from assetgraph import graph as engine
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI
-from assetgraph.graph.costs import allocate_costs, cost_contributions
+from assetgraph.graph.costs import CostFlow, cost_contributions
 
 from .estate import EstateGraph, UnknownCI, estate_graph
 from .objective import of_classes
@@ -113,6 +114,33 @@ def _setup(
     return eg, own, absorbing, unknown
 
 
+_FLOWS: dict[tuple[int, bytes], tuple[EstateGraph, CostFlow]] = {}
+_FLOWS_LOCK = threading.Lock()
+
+
+def _flow(
+    eg: EstateGraph, absorbing: npt.NDArray[np.bool_], weight_attribute: str | None
+) -> CostFlow:
+    """The graph's cost flow (edges, fractions, stranded and trapped nodes): prepared once
+    per estate graph and set of services when costs split equally (the common case; a
+    weight attribute reads the CIs' current attributes, so it is prepared each time)."""
+    if weight_attribute:
+        supplier, dependent = _edges(eg)
+        weights = _weights(eg, dependent, weight_attribute)
+        return CostFlow.prepare(eg.graph.n_nodes, supplier, dependent, absorbing, weights)
+    key = (id(eg), np.packbits(absorbing).tobytes())
+    with _FLOWS_LOCK:
+        cached = _FLOWS.get(key)
+        if cached is not None and cached[0] is eg:
+            return cached[1]
+    supplier, dependent = _edges(eg)
+    flow = CostFlow.prepare(eg.graph.n_nodes, supplier, dependent, absorbing)
+    with _FLOWS_LOCK:
+        _FLOWS.clear()  # one graph at a time: the cached estate graph's
+        _FLOWS[key] = (eg, flow)
+    return flow
+
+
 def allocate_to_services(
     costs: Mapping[int, float], weight_attribute: str | None = None
 ) -> ServiceCosts:
@@ -120,15 +148,7 @@ def allocate_to_services(
     CI splits among its direct dependents equally, or by ``weight_attribute`` of the
     dependents (a dependent without a numeric value makes that CI split equally)."""
     eg, own, absorbing, unknown = _setup(costs)
-    supplier, dependent = _edges(eg)
-    result = allocate_costs(
-        eg.graph.n_nodes,
-        supplier,
-        dependent,
-        own,
-        absorbing,
-        _weights(eg, dependent, weight_attribute),
-    )
+    result = _flow(eg, absorbing, weight_attribute).run(own)
     n = eg.n_cis
     services = np.flatnonzero(absorbing[:n])
     stranded = np.flatnonzero(result.stranded[:n] > 0)
