@@ -425,6 +425,9 @@ def detail_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResp
     sections other apps contribute to this type's page)."""
     obj = _get(request, resource, pk)
     related = [table for make in resource.related_tables if (table := make(request, obj))]
+    for table in related:  # a capped table's export (``?only=<section>&format=csv``)
+        if isinstance(table.get("response"), HttpResponse):
+            return table["response"]  # type: ignore[no-any-return]
     related += render_sections(request, resource.key, obj)
     context = {
         "resource": resource,
