@@ -252,3 +252,31 @@ def test_invalid_utf8_in_the_query_is_not_a_server_error(browser: Callable[..., 
 
 def test_an_unknown_type_is_404(browser: Callable[..., Client]) -> None:
     assert _pick(browser("Helpdesk"), "no.such-type", "a").status_code == 404
+
+
+def test_a_ci_prefix_is_read_from_the_natural_key_index(
+    site: dict[str, Any], browser: Callable[..., Client], system: Actor
+) -> None:
+    """The CI picker's prefix pass walks ``name_key`` ranges (fast at a million CIs): case
+    folded, numbers by value, a typed number continued ("srv-1" → srv-1, srv-10, srv-104),
+    leading zeros kept as typed, and one or two letters never match in the middle."""
+    from assetgraph.cmdb import services as cmdb
+    from assetgraph.cmdb.models import CIClass
+
+    server = CIClass.objects.get(name="Virtual Machine")
+    for name in ["srv-2", "SRV-10", "srv-1", "srv-104", "srv-01", "web-srv", "Srv-1a"]:
+        cmdb.create_ci(system, {"name": name, "ci_class": server})
+    client = browser("Admin")
+
+    def names(q: str) -> list[str]:
+        response = _pick(client, "cmdb.ci", q)
+        assert response.status_code == 200
+        return [r["text"] for r in response.json()["results"]]
+
+    # srv-1 and srv-01 share a key: the older first.
+    assert names("srv") == ["srv-1", "srv-01", "Srv-1a", "srv-2", "SRV-10", "srv-104", "web-srv"]
+    assert names("SRV-1") == ["srv-1", "Srv-1a", "SRV-10", "srv-104"]
+    assert names("srv-0") == ["srv-01"]
+    assert names("srv-10") == ["SRV-10", "srv-104"]
+    assert names("sr") == names("srv")[:-1]  # two letters: prefixes only
+    assert names("zz-9") == []

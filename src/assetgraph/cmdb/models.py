@@ -46,6 +46,7 @@ class CIClass(TimestampedModel):
     """
 
     name = models.CharField(max_length=100, unique=True)
+    name_key = NaturalSortKeyField(source="name")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -67,9 +68,11 @@ class CIClass(TimestampedModel):
     )
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name = "CI class"
         verbose_name_plural = "CI classes"
+        # A class's subclasses in name order (the list filtered by parent).
+        indexes = [models.Index(fields=["parent", "name_key", "id"], name="cmdb_class_parent_key")]
 
     def __str__(self) -> str:
         return self.name
