@@ -161,6 +161,25 @@ def test_list_filters_take_names(
     assert 'value="Finance"' in page
 
 
+def test_asset_list_filters_take_names_through_their_lookup(
+    catalogue: dict[str, Any], make_asset: Callable[..., Any], browser: Callable[..., Client]
+) -> None:
+    """``category_id`` of assets reads ``model__category_id``: a name resolves through that
+    path ("laptop" → Laptops), ``?category=`` is the same filter, and what matches nothing is
+    an error naming the field, never a filter silently dropped."""
+    laptop = make_asset(serial_number="LAP-1", asset_tag="A-LAP-1")
+    screen = make_asset("u27", serial_number="MON-1", asset_tag="A-MON-1")
+    client = browser("Admin")
+    listing = reverse("ui:assets:asset_list")
+    for query in ({"category_id": "laptop"}, {"category": "Laptops"}):
+        page = client.get(listing, query).content.decode()
+        assert laptop.asset_tag in page and screen.asset_tag not in page, query
+    unknown = client.get(listing, {"category": "printers"})
+    assert unknown.status_code == 200
+    assert "no category named &#x27;printers&#x27;" in unknown.content.decode()
+    assert laptop.asset_tag not in unknown.content.decode()  # nothing listed, nothing dropped
+
+
 def test_kit_recipients_are_picked_as_chips_on_a_long_list(
     catalogue: dict[str, Any],
     make_asset: Callable[..., Any],
@@ -255,7 +274,10 @@ def test_an_unknown_type_is_404(browser: Callable[..., Client]) -> None:
 
 
 def test_a_ci_prefix_is_read_from_the_natural_key_index(
-    site: dict[str, Any], browser: Callable[..., Client], system: Actor
+    site: dict[str, Any],
+    browser: Callable[..., Client],
+    system: Actor,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The CI picker's prefix pass walks ``name_key`` ranges (fast at a million CIs): case
     folded, numbers by value, a typed number continued ("srv-1" → srv-1, srv-10, srv-104),
@@ -280,3 +302,6 @@ def test_a_ci_prefix_is_read_from_the_natural_key_index(
     assert names("srv-10") == ["SRV-10", "srv-104"]
     assert names("sr") == names("srv")[:-1]  # two letters: prefixes only
     assert names("zz-9") == []
+    # A table too large to scan per keystroke: the start of the name only.
+    monkeypatch.setattr(pickers, "SCAN_LIMIT", 1)
+    assert names("srv") == names("sr") and names("web-s") == ["web-srv"]

@@ -4,6 +4,7 @@ generic pages are list and detail, and the endpoints are the app's own (api.py).
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from django.http import HttpRequest
@@ -46,7 +47,7 @@ def _diff_table(request: HttpRequest, run: DirectorySyncRun) -> dict[str, Any] |
         headers=["Action", "Employee number", "Name", "Changes"],
         row=lambda r: r,
         columns=[
-            (name, lambda r, i=i: r[i])
+            (name, itemgetter(i))
             for i, name in enumerate(["action", "employee_number", "name", "changes"])
         ],
         basename=f"directory-sync-{run.pk}-changes",

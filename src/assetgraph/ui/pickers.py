@@ -39,6 +39,9 @@ PICK_LIMIT = 20
 SELECT_LIMIT = 100
 # "Anywhere in the name" matching starts at this many characters.
 MIN_CONTAINS = 3
+# Above this many rows (estimated), a type with an indexed name key is searched by the start
+# of its name only: the word and "anywhere" passes would scan the table on every keystroke.
+SCAN_LIMIT = 100_000
 _ID = re.compile(r"^#?(\d+)$")
 _NAME_ID = re.compile(r"^(?P<name>.*?)\s*#(?P<pk>\d+)\s*$")
 
@@ -102,9 +105,18 @@ def search(
     key = _name_key(resource)
     if key is not None and len(found_rows) <= limit:
         found_rows += _key_prefix_rows(queryset, key, text, limit + 1 - len(found_rows), found_rows)
-    # The word passes scan the table: only when the indexed pass left room, and "anywhere in
-    # the text" only from three characters (one or two letters anywhere match nearly all).
-    lookups = ("istartswith", "icontains") if len(text) >= MIN_CONTAINS else ("istartswith",)
+    # The word passes scan the table: only when the indexed pass left room, "anywhere in the
+    # text" only from three characters (one or two letters anywhere match nearly all), and not
+    # at all on a table too large to scan per keystroke when the key answered the prefix.
+    lookups: tuple[str, ...] = ("istartswith", "icontains")
+    if len(text) < MIN_CONTAINS:
+        lookups = ("istartswith",)
+    if (
+        key is not None
+        and len(found_rows) <= limit
+        and _estimated_rows(resource.model) > SCAN_LIMIT
+    ):
+        lookups = ()
     for lookup in lookups:
         if len(found_rows) > limit:
             break
@@ -112,6 +124,12 @@ def search(
         more = queryset.filter(_words_condition(resource.search_fields, words, lookup))
         found_rows += list(more.exclude(pk__in=seen)[: limit + 1 - len(found_rows)])
     return found_rows[:limit], len(found_rows) > limit
+
+
+def _estimated_rows(model: type[models.Model]) -> int:
+    """The table's size, estimated by its highest id (one index read; a count would scan)."""
+    highest = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
+    return int(highest or 0)
 
 
 def _name_key(resource: Resource) -> NaturalSortKeyField | None:
