@@ -162,7 +162,10 @@ def test_list_filters_take_names(
 
 
 def test_asset_list_filters_take_names_through_their_lookup(
-    catalogue: dict[str, Any], make_asset: Callable[..., Any], browser: Callable[..., Client]
+    catalogue: dict[str, Any],
+    make_asset: Callable[..., Any],
+    browser: Callable[..., Client],
+    api: Callable[..., Client],
 ) -> None:
     """``category_id`` of assets reads ``model__category_id``: a name resolves through that
     path ("laptop" → Laptops), ``?category=`` is the same filter, and what matches nothing is
@@ -178,6 +181,19 @@ def test_asset_list_filters_take_names_through_their_lookup(
     assert unknown.status_code == 200
     assert "no category named &#x27;printers&#x27;" in unknown.content.decode()
     assert laptop.asset_tag not in unknown.content.decode()  # nothing listed, nothing dropped
+    # The API takes ids: a word for an id, or a parameter that is no filter, is a 422 naming
+    # it (never a filter silently ignored).
+    client = api("Admin")
+    named = client.get("/api/assets/assets/", {"category_id": "laptop"})
+    assert named.status_code == 422 and "category_id" in named.json()["error"]["fields"]
+    word = client.get("/api/assets/assets/", {"category": "laptop"})
+    assert word.status_code == 422
+    assert word.json()["error"]["fields"] == {
+        "category": ["not a filter of this list; use category_id"]
+    }
+    assert client.get("/api/cmdb/cis/", {"class": "Server"}).status_code == 422
+    by_id = client.get("/api/assets/assets/", {"category_id": catalogue["laptops"].pk})
+    assert [a["asset_tag"] for a in by_id.json()["results"]] == [laptop.asset_tag]
 
 
 def test_kit_recipients_are_picked_as_chips_on_a_long_list(
