@@ -72,16 +72,19 @@ def with_attributes(
 LIST_PARAMS = frozenset({"limit", "cursor", "ordering", "format"})
 
 
-def reject_unknown_filters(request: HttpRequest, schema: type[FilterSchema], *extra: str) -> None:
+def reject_unknown_filters(
+    request: HttpRequest, schema: type[FilterSchema] | None, *extra: str
+) -> None:
     """A query parameter that is no filter of this list is a 422 naming it, never silently
     ignored (``?category=laptop`` would otherwise list everything): the filter by that word
     is named when the list has one (``category_id``)."""
-    known = LIST_PARAMS | set(schema.model_fields) | set(extra)
+    fields = set(schema.model_fields) if schema is not None else set()
+    known = LIST_PARAMS | fields | set(extra)
     for name in request.GET:
         if name in known or name.startswith("attr."):
             continue
-        hint = f"; use {name}_id" if f"{name}_id" in schema.model_fields else ""
-        filters = ", ".join(sorted(schema.model_fields))
+        hint = f"; use {name}_id" if f"{name}_id" in fields else ""
+        filters = ", ".join(sorted(fields))
         raise ValidationFailed(
             f"{name}: not a filter of this list{hint} (filters: {filters})",
             fields={name: [f"not a filter of this list{hint}"]},
