@@ -161,8 +161,16 @@ def test_operations_pages_are_for_administrators(browser: Callable[..., Client])
     for url in ("/events/webhooks/", "/events/rules/", "/events/jobs/", "/events/schedules/"):
         assert helpdesk.get(url).status_code in {403, 404}
         assert admin.get(url).status_code == 200
-    Schedule.objects.create(name="Backup", task="events.backup", next_run=timezone.now())
+    backup = Schedule.objects.create(name="Backup", task="events.backup", next_run=timezone.now())
     assert b"Backup" in admin.get("/events/schedules/").content
+    assert b"no runs yet" in admin.get(f"/events/schedules/{backup.pk}/").content
+    for _ in range(12):
+        Job.objects.create(task="events.backup", schedule=backup, run_after=timezone.now())
+    detail = admin.get(f"/events/schedules/{backup.pk}/").content.decode()
+    assert "latest 10 of 12" in detail and f"/events/jobs/?schedule_id={backup.pk}" in detail
+    assert 'id="history-tab"' not in detail  # no History page for schedules (was a 500)
+    job = Job.objects.filter(schedule=backup).first()
+    assert job is not None and admin.get(f"/events/jobs/{job.pk}/").status_code == 200
 
 
 def test_the_new_webhook_form_proposes_a_standard_webhooks_secret_shown_once(

@@ -469,7 +469,8 @@ def detail_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResp
         # A resource without an edit or delete page (allocations) offers no such button.
         "can_change": "edit" in resource.pages and has_perm(request.user, resource.key, "change"),
         "can_delete": "delete" in resource.pages and has_perm(request.user, resource.key, "delete"),
-        "history_url": resource.url("history", pk),
+        # Types without a History page (schedules, jobs, deliveries) show no History tab.
+        "history_url": resource.url("history", pk) if "history" in resource.pages else "",
         "edit_url": resource.url("edit", pk) if "edit" in resource.pages else "",
         "delete_url": resource.url("delete", pk) if "delete" in resource.pages else "",
         "list_url": resource.url("list"),
