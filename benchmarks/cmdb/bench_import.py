@@ -13,8 +13,9 @@
 
 Run: ``nice python benchmarks/cmdb/bench_import.py [--cis 1000000] [--profile]`` (a throw-away
 SQLite database, or ``ASSETGRAPH_DATABASE_URL``); ``--reads-only`` measures the reads again on
-the estate already in ``ASSETGRAPH_DATA_DIR``. Prints a Markdown table with ratios and the
-machine.
+the estate already in ``ASSETGRAPH_DATA_DIR`` (``--reuse`` likewise, and ``--reads 0`` skips
+them); ``--picker 60`` times the CI picker over 60 random prefixes beside its baseline.
+Prints a Markdown table with ratios and the machine.
 """
 
 from __future__ import annotations
@@ -425,6 +426,112 @@ def bench_reads(samples: int) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def _naive_search(
+    request: Any, resource: Any, text: str, limit: int = 20
+) -> tuple[list[Any], bool]:
+    """The picker's search before the indexed prefix pass (the baseline): an id, then
+    ``istartswith`` over the searched fields, then ``icontains``, each ordered by the list
+    order and cut at ``limit + 1`` (no key ranges, no minimum length for "anywhere")."""
+    from assetgraph.ui import pickers
+
+    queryset = resource.queryset(request).select_related(*resource.picker_related)
+    ordering = resource.orderings.get(resource.default_ordering, "pk")
+    queryset = queryset.order_by(ordering, "pk")
+    text = text.strip()
+    if not text:
+        rows = list(queryset[: limit + 1])
+        return rows[:limit], len(rows) > limit
+    words = text.split()
+    found: list[Any] = []
+    for lookup in ("istartswith", "icontains"):
+        if len(found) > limit:
+            break
+        seen = [obj.pk for obj in found]
+        more = queryset.filter(pickers._words_condition(resource.search_fields, words, lookup))
+        found += list(more.exclude(pk__in=seen)[: limit + 1 - len(found)])
+    return found[:limit], len(found) > limit
+
+
+def bench_picker(samples: int, seed: int) -> list[tuple[str, str, str, str]]:
+    """The CI picker (``GET /pick/cmdb.ci/?q=``, what every CI reference input asks as the user
+    types) over random prefixes of 1-4 characters, through the same endpoint with the baseline
+    search swapped in, in the same run: p50/p95 per request, load average beside each."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from assetgraph.accounts import services as accounts
+    from assetgraph.accounts.models import User
+    from assetgraph.cmdb.models import CI
+    from assetgraph.core.actor import Actor
+    from assetgraph.ui import pickers
+
+    actor = Actor.system("bench")
+    user = User.objects.filter(username="bench-noc").first() or accounts.create_user(
+        actor, username="bench-noc", password="bench-password-123", roles=["IT Operations (NOC)"]
+    )
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(user)
+    url = reverse("ui:pick", args=["cmdb.ci"])
+    rng = random.Random(seed)
+    top = CI.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
+    names: list[str] = []
+    while len(names) < samples:
+        name = CI.objects.filter(pk__gte=rng.randint(1, top)).values_list("name", flat=True)[:1]
+        if name:
+            names.append(name[0])
+    typed = [name[: rng.randint(1, 4)] for name in names]  # the start of a real name
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    random_letters = ["".join(rng.choice(letters) for _ in range(rng.randint(1, 4))) for _ in names]
+    n_cis = CI.objects.count()
+
+    def run(prefixes: list[str]) -> tuple[list[float], int]:
+        times, found = [], 0
+        for q in prefixes:
+            start = time.perf_counter()
+            response = client.get(url, {"q": q})
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200, (q, response.status_code)
+            found += len(response.json()["results"])
+        return times, found
+
+    def p50(values: list[float]) -> float:
+        return statistics.median(values) * 1000
+
+    rows: list[tuple[str, str, str, str]] = []
+    run(typed[:5])  # warm-up
+    for label, prefixes in (
+        ("the start of a real name", typed),
+        ("random letters", random_letters),
+    ):
+        load_new = os.getloadavg()[0]
+        new, new_found = run(prefixes)
+        original = pickers.search
+        pickers.search = _naive_search  # type: ignore[assignment]
+        try:
+            load_base = os.getloadavg()[0]
+            base, base_found = run(prefixes)
+        finally:
+            pickers.search = original
+        ratio = f"{p50(base) / p50(new):.1f}x (p50), {_p95(base) / _p95(new):.1f}x (p95)"
+        rows += [
+            (
+                f"CI picker, {label} (1-4 chars), indexed key prefix; "
+                f"{new_found / len(prefixes):.1f} suggestions/request; load {load_new:.1f}",
+                f"{len(prefixes)} requests, {n_cis:,} CIs",
+                f"p50 {p50(new):.1f} ms, p95 {_p95(new):.1f} ms",
+                ratio,
+            ),
+            (
+                f"CI picker, {label}, baseline (istartswith then icontains); "
+                f"{base_found / len(prefixes):.1f} suggestions/request; load {load_base:.1f}",
+                f"{len(prefixes)} requests",
+                f"p50 {p50(base):.1f} ms, p95 {_p95(base):.1f} ms",
+                "1.0x",
+            ),
+        ]
+    return rows
+
+
 def _measure_impact(samples: int) -> None:
     """The impact issue's DB-level targets on this estate, loaded through the import path."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "impact"))
@@ -461,6 +568,20 @@ def main() -> None:
         help="only the API reads, on the estate already in ASSETGRAPH_DATA_DIR's database",
     )
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="no import: measure on the estate already in ASSETGRAPH_DATA_DIR's database "
+        "(as --reads-only)",
+    )
+    parser.add_argument(
+        "--picker",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then time the CI picker over N random prefixes of 1-4 characters, side by side "
+        "with the baseline search (at least 50 for the figures in docs/performance.md)",
+    )
+    parser.add_argument(
         "--impact",
         action="store_true",
         help="then measure the impact adapter and API on the imported estate "
@@ -472,7 +593,7 @@ def main() -> None:
 
     rows: list[tuple[str, str, str, str]] = []
     generated = 0.0
-    if not args.reads_only:
+    if not (args.reads_only or args.reuse):
         directory = Path(tempfile.mkdtemp(prefix="agbench-cmdb-files-"))
         started = time.perf_counter()
         estate = generate(args.cis, args.seed, directory)
@@ -485,7 +606,10 @@ def main() -> None:
         )
         rows += bench_import(estate, args.sample, args.profile)
         shutil.rmtree(directory)
-    rows += bench_reads(args.reads)
+    if args.reads:
+        rows += bench_reads(args.reads)
+    if args.picker:
+        rows += bench_picker(args.picker, args.seed)
     if args.impact:
         _measure_impact(args.reads)
     machine = (

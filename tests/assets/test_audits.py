@@ -201,9 +201,12 @@ def test_due_lists_and_audits_due_alert(
     )
     client = api("Helpdesk")
     overdue = client.get("/api/assets/audits/due", {"overdue_only": "true"}).json()
-    assert [a["id"] for a in overdue] == [estate["here_a"].pk]
+    assert [a["id"] for a in overdue["results"]] == [estate["here_a"].pk]
     due = client.get("/api/assets/audits/due", {"days": 30}).json()
-    assert [a["id"] for a in due] == [estate["here_a"].pk, estate["here_b"].pk]
+    assert [a["id"] for a in due["results"]] == [estate["here_a"].pk, estate["here_b"].pk]
+    assert due["count"] == 2
+    first = client.get("/api/assets/audits/due", {"days": 30, "limit": 1}).json()
+    assert len(first["results"]) == 1 and first["count"] == 2  # capped, and says so
     alerts = client.get("/api/assets/alerts", {"audit_days": 30}).json()
     assert alerts["audits_due"]["count"] == 2
     assert client.get("/api/assets/audits/due", {"days": -1}).status_code == 422

@@ -133,7 +133,7 @@ def test_compliance_rule_terms_are_validated(system: Any) -> None:
 
 
 def test_unmanaged_hardware_becomes_an_asset_or_is_linked(
-    system: Any, sources: Any, make_user: Any
+    system: Any, sources: Any, make_user: Any, monkeypatch: Any
 ) -> None:
     from assetgraph.assets.models import Asset, AssetModel, Category
     from assetgraph.org.models import Company
@@ -148,6 +148,17 @@ def test_unmanaged_hardware_becomes_an_asset_or_is_linked(
     model = AssetModel.objects.create(
         name="SYS-1029P", category=Category.objects.create(name="Servers"), manufacturer=maker
     )
+    # The page offers the models as a drop-down while short, a type-ahead picker when long.
+    from django.test import Client
+
+    page_client = Client()
+    page_client.force_login(admin)
+    short = page_client.get("/discovery/unmanaged/").content.decode()
+    assert f'<option value="{model.pk}">' in short
+    monkeypatch.setattr("assetgraph.discovery.views.SELECT_LIMIT", 0)
+    long = page_client.get("/discovery/unmanaged/").content.decode()
+    assert 'data-picker="/pick/assets.assetmodel/"' in long
+    assert f'<option value="{model.pk}">' not in long
     asset = discovery_assets.make_asset(system, web, model)
     web.refresh_from_db()
     assert web.asset == asset and asset.serial_number == "SM-7781-2203"

@@ -36,7 +36,13 @@ def test_agent_token_runs_discovery_and_rerun_is_a_no_op(api: Any, sources: Any)
     again = _upload(client, "nmap-dc1", "nmap-subnet.xml").json()
     assert (again["created"], again["updated"], again["events"]) == (0, 0, 0)
     listed = client.get("/api/discovery/runs").json()
-    assert [r["id"] for r in listed] == [again["id"], body["id"]]
+    assert [r["id"] for r in listed["results"]] == [again["id"], body["id"]]
+    assert listed["next"] is None
+    first = client.get("/api/discovery/runs", {"limit": 1}).json()  # paged, never cut silently
+    assert [r["id"] for r in first["results"]] == [again["id"]] and first["next"]
+    rest = client.get("/api/discovery/runs", {"limit": 1, "cursor": first["next"]}).json()
+    assert ([r["id"] for r in rest["results"]], rest["next"]) == ([body["id"]], None)
+    assert client.get("/api/discovery/runs", {"limit": 0}).status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -95,12 +95,21 @@ def test_schedules_and_jobs_for_administrators(
     assert changed.status_code == 200 and changed.json()["next_run"].endswith("05:30:00Z")
     bad = _json(admin, "patch", f"/api/events/schedules/{schedule.pk}", {"weekday": 9})
     assert bad.status_code == 422
-    assert admin.get("/api/events/jobs", {"state": "failed"}).json()[0]["error"] == "boom"
+    assert (
+        admin.get("/api/events/jobs", {"state": "failed"}).json()["results"][0]["error"] == "boom"
+    )
     retried = admin.post(f"/api/events/jobs/{failed.pk}/retry")
     assert retried.status_code == 201 and retried.json()["state"] == "queued"
     again = admin.post(f"/api/events/jobs/{retried.json()['id']}/retry")
     assert again.status_code == 409
     assert admin.get("/api/events/deliveries").status_code == 200
+    # Every job, newest first, one page at a time (the list used to stop at 200, silently).
+    page = admin.get("/api/events/jobs", {"limit": 1}).json()
+    assert [j["id"] for j in page["results"]] == [retried.json()["id"]] and page["next"]
+    rest = admin.get("/api/events/jobs", {"limit": 1, "cursor": page["next"]}).json()
+    assert [j["id"] for j in rest["results"]] == [failed.pk] and rest["next"] is None
+    assert admin.get("/api/events/jobs", {"limit": 5000}).status_code == 422
+    assert admin.get("/api/events/jobs", {"cursor": "nonsense"}).status_code == 422
 
 
 def test_each_user_sees_only_their_own_notifications(
@@ -111,7 +120,7 @@ def test_each_user_sees_only_their_own_notifications(
     notify(theirs, "job_finished", "Theirs")
     client = bearer(mine)
     listed = client.get("/api/events/notifications").json()
-    assert [n["subject"] for n in listed] == ["Mine"]
+    assert [n["subject"] for n in listed["results"]] == ["Mine"] and listed["next"] is None
     marked = _json(client, "post", "/api/events/notifications/read", {})
     assert marked.json() == {"marked": 1}
     assert Notification.objects.get(subject="Theirs").read is None
@@ -152,8 +161,16 @@ def test_operations_pages_are_for_administrators(browser: Callable[..., Client])
     for url in ("/events/webhooks/", "/events/rules/", "/events/jobs/", "/events/schedules/"):
         assert helpdesk.get(url).status_code in {403, 404}
         assert admin.get(url).status_code == 200
-    Schedule.objects.create(name="Backup", task="events.backup", next_run=timezone.now())
+    backup = Schedule.objects.create(name="Backup", task="events.backup", next_run=timezone.now())
     assert b"Backup" in admin.get("/events/schedules/").content
+    assert b"no runs yet" in admin.get(f"/events/schedules/{backup.pk}/").content
+    for _ in range(12):
+        Job.objects.create(task="events.backup", schedule=backup, run_after=timezone.now())
+    detail = admin.get(f"/events/schedules/{backup.pk}/").content.decode()
+    assert "latest 10 of 12" in detail and f"/events/jobs/?schedule_id={backup.pk}" in detail
+    assert 'id="history-tab"' not in detail  # no History page for schedules (was a 500)
+    job = Job.objects.filter(schedule=backup).first()
+    assert job is not None and admin.get(f"/events/jobs/{job.pk}/").status_code == 200
 
 
 def test_the_new_webhook_form_proposes_a_standard_webhooks_secret_shown_once(

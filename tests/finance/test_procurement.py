@@ -168,12 +168,21 @@ def test_api_place_receive_and_permissions(
 
 
 def test_receive_page(
-    order: PurchaseOrder, catalogue: dict[str, Any], browser: Callable[..., Any], system: Actor
+    order: PurchaseOrder,
+    catalogue: dict[str, Any],
+    browser: Callable[..., Any],
+    system: Actor,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     procurement.place_order(system, order)
     client = browser("Procurement")
     page = client.get(f"/finance/purchase-orders/{order.pk}/receive/")
     assert page.status_code == 200 and 'value="50"' in page.content.decode()
+    assert '<select class="form-select form-select-sm" id="location"' in page.content.decode()
+    # More locations than a drop-down holds: a type-ahead picker, never a list cut short.
+    monkeypatch.setattr("assetgraph.finance.views.SELECT_LIMIT", 1)
+    long = client.get(f"/finance/purchase-orders/{order.pk}/receive/").content.decode()
+    assert 'data-picker="/pick/org.location/"' in long and 'id="location"' not in long
     laptops, service = list(order.lines.order_by("pk"))
     response = client.post(
         f"/finance/purchase-orders/{order.pk}/receive/",

@@ -212,7 +212,9 @@ def test_api_runs_a_sync_and_lists_offboardings(
     assert response.json()["deactivated_count"] == 1, response.json()["errors"]
     listing = client.get("/api/integrations/offboardings")
     assert listing.status_code == 200
-    assert [o["employee_number"] for o in listing.json()] == [employee_number(9)]
+    assert [o["employee_number"] for o in listing.json()["results"]] == [employee_number(9)]
+    runs = client.get("/api/integrations/directory/runs", {"limit": 1}).json()
+    assert len(runs["results"]) == 1 and runs["next"]  # two runs: paged, not cut
     nobody = bearer(make_user())
     assert (
         nobody.post(
@@ -221,7 +223,10 @@ def test_api_runs_a_sync_and_lists_offboardings(
         == 403
     )
     assert (
-        nobody.get(f"/api/integrations/offboardings/{listing.json()[0]['id']}").status_code == 404
+        nobody.get(
+            f"/api/integrations/offboardings/{listing.json()['results'][0]['id']}"
+        ).status_code
+        == 404
     )
 
 

@@ -34,6 +34,15 @@ def test_admin_runs_a_dry_run_then_a_sync_from_the_page(
     assert run.state == "dry_run" and Person.objects.count() == 0
     detail = client.get(response["Location"])
     assert detail.status_code == 200 and b"dry run: not applied" in detail.content
+    # 205 rows (200 people, 5 refused): the page shows 100 and says so, pages the rest in
+    # place, exports all.
+    assert b"Showing 100 of 205" in detail.content
+    rest = client.get(response["Location"], {"only": "changes", "offset": 100})
+    assert rest.status_code == 200 and "101\u2013200 of 205" in rest.content.decode()
+    exported = client.get(response["Location"], {"only": "changes", "format": "csv"})
+    assert exported.status_code == 200 and len(exported.content.decode().splitlines()) == 206
+    bad = client.get(response["Location"], {"only": "changes", "format": "pdf"})
+    assert bad.status_code == 422
     client.post("/integrations/directory-sync/run/")
     assert Person.objects.count() == 200
     assert client.get("/integrations/directory-sync/").status_code == 200

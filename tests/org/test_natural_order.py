@@ -133,7 +133,71 @@ def test_departments_models_and_categories_sort_naturally(api: Callable[..., Cli
     assert [c.name for c in Category.objects.filter(name__startswith="Kind ")] == names
 
 
+def test_kits_stock_licences_and_classes_sort_naturally(api: Callable[..., Client]) -> None:
+    """Kits, storerooms, stock items, publishers, licensable products and CI classes: the API
+    list (filtered where it is filtered: products of one publisher, items of one kind,
+    subclasses of one class) and the default order are natural."""
+    from assetgraph.assets.models import Kit
+    from assetgraph.cmdb.models import CIClass
+    from assetgraph.licences.models import Product, Publisher
+    from assetgraph.stock.models import StockItem, Storeroom
+
+    client = api("Admin")
+    category = Category.objects.create(name="Stocked", kind=CategoryKindChoices.PHONE)
+    maker = org.create_company(SYSTEM, {"name": "Stock maker", "is_manufacturer": True})
+    model = AssetModel.objects.create(name="Headset", category=category, manufacturer=maker)
+    publisher = Publisher.objects.create(name="Natural soft")
+    root = CIClass.objects.create(name="Natural root")
+    for index, name in enumerate(NAMES):
+        Kit.objects.create(name=f"Kit {name}")
+        site = org.create_location(SYSTEM, {"name": f"Site {name}", "kind": "site"})
+        Storeroom.objects.create(name=f"Store {name}", location=site)
+        StockItem.objects.create(name=f"Item {name}", kind="consumable", model=model)
+        Publisher.objects.create(name=f"Pub {name}")
+        Product.objects.create(name=f"Prod {name}", publisher=publisher, version=str(index))
+        CIClass.objects.create(name=f"Class {name}", parent=root)
+    lists = [
+        ("/api/assets/kits/", {}, "Kit "),
+        ("/api/stock/storerooms/", {"active": "true"}, "Store "),
+        ("/api/stock/items/", {"kind": "consumable"}, "Item "),
+        ("/api/licences/publishers/", {}, "Pub "),
+        ("/api/licences/products/", {"publisher": publisher.pk}, "Prod "),
+        ("/api/cmdb/classes/", {"parent_id": root.pk}, "Class "),
+    ]
+    for path, filters, prefix in lists:
+        response = client.get(path, {**filters, "ordering": "name", "limit": 3})
+        assert response.status_code == 200, (path, response.content)
+        body = response.json()
+        names = [r["name"] for r in body["results"]]
+        following = client.get(path, {**filters, "ordering": "name", "cursor": body["next"]})
+        names += [r["name"] for r in following.json()["results"]]
+        assert [n for n in names if n.startswith(prefix)] == [f"{prefix}{n}" for n in ORDER]
+    assert [p.name for p in Product.objects.filter(publisher=publisher)] == [
+        f"Prod {n}" for n in ORDER
+    ]
+    assert [c.name for c in CIClass.objects.filter(parent=root)] == [f"Class {n}" for n in ORDER]
+
+
 def test_the_new_sort_key_columns_are_indexed() -> None:
-    for model in (Person, Company, Department, AssetModel, Category):
+    from assetgraph.assets.models import Kit
+    from assetgraph.cmdb.models import CIClass
+    from assetgraph.licences.models import Product, Publisher
+    from assetgraph.stock.models import StockItem, Storeroom
+
+    for model in (Person, Company, Department, AssetModel, Category, Kit, Storeroom, StockItem):
         field: Any = model._meta.get_field("name_key")
         assert field.db_index and not field.editable
+    for model in (Publisher, Product, CIClass):
+        assert model._meta.get_field("name_key").db_index
+    # Filtered and paged by name: a composite index (filter, name_key, id) each.
+    composite = {
+        (m._meta.label, tuple(i.fields))
+        for m in (StockItem, Storeroom, Product, CIClass)
+        for i in m._meta.indexes
+    }
+    assert composite >= {
+        ("stock.StockItem", ("kind", "name_key", "id")),
+        ("stock.Storeroom", ("active", "name_key", "id")),
+        ("licences.Product", ("publisher", "name_key", "id")),
+        ("cmdb.CIClass", ("parent", "name_key", "id")),
+    }

@@ -161,6 +161,41 @@ def test_list_filters_take_names(
     assert 'value="Finance"' in page
 
 
+def test_asset_list_filters_take_names_through_their_lookup(
+    catalogue: dict[str, Any],
+    make_asset: Callable[..., Any],
+    browser: Callable[..., Client],
+    api: Callable[..., Client],
+) -> None:
+    """``category_id`` of assets reads ``model__category_id``: a name resolves through that
+    path ("laptop" → Laptops), ``?category=`` is the same filter, and what matches nothing is
+    an error naming the field, never a filter silently dropped."""
+    laptop = make_asset(serial_number="LAP-1", asset_tag="A-LAP-1")
+    screen = make_asset("u27", serial_number="MON-1", asset_tag="A-MON-1")
+    client = browser("Admin")
+    listing = reverse("ui:assets:asset_list")
+    for query in ({"category_id": "laptop"}, {"category": "Laptops"}):
+        page = client.get(listing, query).content.decode()
+        assert laptop.asset_tag in page and screen.asset_tag not in page, query
+    unknown = client.get(listing, {"category": "printers"})
+    assert unknown.status_code == 200
+    assert "no category named &#x27;printers&#x27;" in unknown.content.decode()
+    assert laptop.asset_tag not in unknown.content.decode()  # nothing listed, nothing dropped
+    # The API takes ids: a word for an id, or a parameter that is no filter, is a 422 naming
+    # it (never a filter silently ignored).
+    client = api("Admin")
+    named = client.get("/api/assets/assets/", {"category_id": "laptop"})
+    assert named.status_code == 422 and "category_id" in named.json()["error"]["fields"]
+    word = client.get("/api/assets/assets/", {"category": "laptop"})
+    assert word.status_code == 422
+    assert word.json()["error"]["fields"] == {
+        "category": ["not a filter of this list; use category_id"]
+    }
+    assert client.get("/api/cmdb/cis/", {"class": "Server"}).status_code == 422
+    by_id = client.get("/api/assets/assets/", {"category_id": catalogue["laptops"].pk})
+    assert [a["asset_tag"] for a in by_id.json()["results"]] == [laptop.asset_tag]
+
+
 def test_kit_recipients_are_picked_as_chips_on_a_long_list(
     catalogue: dict[str, Any],
     make_asset: Callable[..., Any],
@@ -252,3 +287,37 @@ def test_invalid_utf8_in_the_query_is_not_a_server_error(browser: Callable[..., 
 
 def test_an_unknown_type_is_404(browser: Callable[..., Client]) -> None:
     assert _pick(browser("Helpdesk"), "no.such-type", "a").status_code == 404
+
+
+def test_a_ci_prefix_is_read_from_the_natural_key_index(
+    site: dict[str, Any],
+    browser: Callable[..., Client],
+    system: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CI picker's prefix pass walks ``name_key`` ranges (fast at a million CIs): case
+    folded, numbers by value, a typed number continued ("srv-1" → srv-1, srv-10, srv-104),
+    leading zeros kept as typed, and one or two letters never match in the middle."""
+    from assetgraph.cmdb import services as cmdb
+    from assetgraph.cmdb.models import CIClass
+
+    server = CIClass.objects.get(name="Virtual Machine")
+    for name in ["srv-2", "SRV-10", "srv-1", "srv-104", "srv-01", "web-srv", "Srv-1a"]:
+        cmdb.create_ci(system, {"name": name, "ci_class": server})
+    client = browser("Admin")
+
+    def names(q: str) -> list[str]:
+        response = _pick(client, "cmdb.ci", q)
+        assert response.status_code == 200
+        return [r["text"] for r in response.json()["results"]]
+
+    # srv-1 and srv-01 share a key: the older first.
+    assert names("srv") == ["srv-1", "srv-01", "Srv-1a", "srv-2", "SRV-10", "srv-104", "web-srv"]
+    assert names("SRV-1") == ["srv-1", "Srv-1a", "SRV-10", "srv-104"]
+    assert names("srv-0") == ["srv-01"]
+    assert names("srv-10") == ["SRV-10", "srv-104"]
+    assert names("sr") == names("srv")[:-1]  # two letters: prefixes only
+    assert names("zz-9") == []
+    # A table too large to scan per keystroke: the start of the name only.
+    monkeypatch.setattr(pickers, "SCAN_LIMIT", 1)
+    assert names("srv") == names("sr") and names("web-s") == ["web-srv"]

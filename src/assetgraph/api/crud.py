@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import FilterSchema, Query, Router
 
 from assetgraph.accounts.permissions import (
     get_object_or_404,
@@ -21,7 +21,7 @@ from assetgraph.accounts.permissions import (
 from assetgraph.core import registry
 from assetgraph.core.actor import api_actor
 from assetgraph.core.attributes import apply_attribute_params
-from assetgraph.core.errors import MissingReference, PermissionDenied
+from assetgraph.core.errors import MissingReference, PermissionDenied, ValidationFailed
 from assetgraph.core.exporting import export_response
 from assetgraph.framework.etags import etag_for
 from assetgraph.framework.redaction import redact_columns
@@ -65,6 +65,30 @@ def with_attributes(
         queryset, request.GET, resource.attribute_definitions(), resource.attributes_field
     )
     return narrowed, {**resource.orderings, **extra}
+
+
+# Query parameters every list reads besides its filters (paging; ``attr.*`` for typed
+# attributes; ``format`` for exports).
+LIST_PARAMS = frozenset({"limit", "cursor", "ordering", "format"})
+
+
+def reject_unknown_filters(
+    request: HttpRequest, schema: type[FilterSchema] | None, *extra: str
+) -> None:
+    """A query parameter that is no filter of this list is a 422 naming it, never silently
+    ignored (``?category=laptop`` would otherwise list everything): the filter by that word
+    is named when the list has one (``category_id``)."""
+    fields = set(schema.model_fields) if schema is not None else set()
+    known = LIST_PARAMS | fields | set(extra)
+    for name in request.GET:
+        if name in known or name.startswith("attr."):
+            continue
+        hint = f"; use {name}_id" if f"{name}_id" in fields else ""
+        filters = ", ".join(sorted(fields))
+        raise ValidationFailed(
+            f"{name}: not a filter of this list{hint} (filters: {filters})",
+            fields={name: [f"not a filter of this list{hint}"]},
+        )
 
 
 def prime_references(user: Any, model: type[models.Model], rows: list[Any]) -> None:
@@ -113,6 +137,7 @@ def build_router(resource: Resource) -> Router:
     )
     def list_objects(request: HttpRequest, filters: Query[Filters]) -> dict[str, Any]:
         require_view(request, key)
+        reject_unknown_filters(request, Filters)
         queryset, orderings = with_attributes(request, resource, filters.filter(base(request)))
         paging = page_request(request.GET, orderings, resource.default_ordering)
         rows, next_cursor = paginate(queryset, paging, orderings)

@@ -77,7 +77,7 @@ def start(request: HttpRequest, payload: schemas.AuditCampaignIn) -> tuple[int, 
 
 @router.get(
     "/due",
-    response=list[schemas.AssetOut],
+    response=schemas.AssetsDueOut,
     summary="Assets whose audit is due within N days (or overdue, or never audited)",
 )
 def due(
@@ -94,7 +94,10 @@ def due(
         if overdue_only
         else reports.audits_due(visible, days, today)
     )
-    return list(queryset.select_related("assigned_location", "parent")[:limit])
+    rows = list(queryset.select_related("assigned_location", "parent")[:limit])
+    # The first ``limit`` and the full count: a capped list says so.
+    count = len(rows) if len(rows) < limit else queryset.count()
+    return {"count": count, "results": rows}
 
 
 @router.get(

@@ -420,10 +420,11 @@ class Kit(TimestampedModel):
 
     objects = _KitManager()
     name = models.CharField(max_length=100, unique=True)
+    name_key = NaturalSortKeyField(source="name")
     description = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
 
     def __str__(self) -> str:
         return self.name

@@ -186,7 +186,7 @@ KIT = Resource(
     create=services.create_kit,
     update=services.update_kit,
     delete=services.delete_kit,
-    orderings={"name": "name", "id": "pk"},
+    orderings={"name": "name_key", "id": "pk"},
     default_ordering="name",
     columns=[
         Column("Kit", lambda k: k.name, order="name", link=True),

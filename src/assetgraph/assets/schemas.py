@@ -471,6 +471,13 @@ class CloseOut(Schema):
     stamped: int
 
 
+class AssetsDueOut(Schema):
+    """A capped list that says so: the first ``limit`` assets and how many there are."""
+
+    count: int
+    results: list[AssetOut]
+
+
 class ReportRowOut(Schema):
     key: str
     label: str

@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
-from assetgraph.api.crud import check_references, if_match, require_view
+from assetgraph.api.crud import check_references, if_match, reject_unknown_filters, require_view
 from assetgraph.api.importjobs import queue_import
 from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.api.schemas import JobAcceptedOut
@@ -76,6 +76,7 @@ def list_cis(
     ``q`` and ``attr.<key>[__lookup]=``; ``include_retired`` lists retired CIs too.
     """
     require_view(request, "cmdb.ci")
+    reject_unknown_filters(request, schemas.CIFilter, "as_of", "include_retired")
     queryset, orderings = _filtered_cis(request, filters)
     paging = page_request(request.GET, orderings, "name")
     # No joins for the page itself: related names come in one query per kind (see reads).

@@ -35,6 +35,46 @@ def natural_key(text: str | None) -> str:
     return _DIGITS.sub(number, folded)
 
 
+_TRAILING_DIGITS = re.compile(r"\d+$")
+# Longest digit run a prefix search expects in a name (the key writes a run's length in two
+# digits, so up to 99; 20 covers every real name number).
+_MAX_RUN = 20
+
+
+def prefix_ranges(text: str) -> tuple[list[tuple[str, str]], bool]:
+    """Key ranges ``[low, high)`` that hold every name starting with ``text`` (case-folded),
+    in key order, and whether a row in them must still be checked against ``text``.
+
+    Without trailing digits, a name starts with ``text`` exactly when its key starts with
+    ``text``'s key: one range, no check. A trailing number is a run the name may continue
+    ("srv-1" → "srv-1", "srv-17", "srv-104"), whose key writes its length first, so there is a
+    range per possible length, shortest first (which is also key order), and a check (the key
+    drops leading zeros). An index on the key answers each range in order, so the first
+    rows of a prefix search cost the same at any table size.
+    """
+
+    def number(match: re.Match[str]) -> str:
+        digits = match.group().lstrip("0") or "0"
+        return f"{len(digits):02d}{digits}"
+
+    folded = unicodedata.normalize("NFKC", text).casefold().lstrip()
+    trailing = _TRAILING_DIGITS.search(folded)
+    if trailing is None:
+        prefix = _DIGITS.sub(number, folded)
+        return ([(prefix, _successor(prefix))] if prefix else []), False
+    base = _DIGITS.sub(number, folded[: trailing.start()])
+    value = trailing.group().lstrip("0")
+    if not value:  # only zeros typed: any number may follow
+        return ([(base, _successor(base))] if base else []), True
+    starts = [f"{base}{length:02d}{value}" for length in range(len(value), _MAX_RUN + 1)]
+    return [(start, _successor(start)) for start in starts], True
+
+
+def _successor(prefix: str) -> str:
+    """The smallest string after every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def joined_key(*parts: object) -> str:
     """The sort key of several text values read in order ("Tran", "Lan" → as "tran lan"): a
     person sorts by last name, then first name, in one indexed column."""
@@ -96,7 +136,13 @@ def sort_key_updates(
     return [f.name for f in keys]
 
 
-__all__ = ["NaturalSortKeyField", "joined_key", "natural_key", "sort_key_updates"]
+__all__ = [
+    "NaturalSortKeyField",
+    "joined_key",
+    "natural_key",
+    "prefix_ranges",
+    "sort_key_updates",
+]
 
 
 def fill_name_keys(app_label: str, model_name: str) -> Any:

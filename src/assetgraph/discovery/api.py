@@ -17,6 +17,7 @@ from ninja.params import functions as params
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
 from assetgraph.api.importjobs import check_form
+from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.assets.models import AssetModel
 from assetgraph.cmdb.models import CI
 from assetgraph.core.actor import api_actor
@@ -73,15 +74,23 @@ def run_file(
     return response
 
 
-@router.get("/runs", response=list[schemas.RunOut], summary="Recent discovery runs")
-def runs(request: HttpRequest, source: str = "", limit: int = 50) -> Any:
-    """The latest runs (newest first), optionally of one source."""
+# Keyset-paged like every other list (``?limit=&cursor=&ordering=``; ``next`` is null on the
+# last page): nothing is cut silently.
+RUN_ORDERINGS = {"started": "started", "id": "pk"}
+QUEUE_ORDERINGS = {"created": "created", "id": "pk"}
+
+
+@router.get("/runs", response=Page[schemas.RunOut], summary="Discovery runs, newest first")
+def runs(request: HttpRequest, source: str = "") -> Any:
+    """Runs, newest first, one page at a time, optionally of one source."""
     if not has_perm(request.user, "discovery.discoveryrun", "view"):
         raise PermissionDenied("you may not view discovery runs")
     queryset = restrict(DiscoveryRun.objects.all(), request.user)
     if source:
         queryset = queryset.filter(source=_source(request, source))
-    return list(queryset.order_by("-started", "-pk")[: max(1, min(limit, 500))])
+    paging = page_request(request.GET, RUN_ORDERINGS, "-started")
+    rows, next_cursor = paginate(queryset, paging, RUN_ORDERINGS)
+    return {"results": rows, "next": next_cursor}
 
 
 @router.get("/runs/{int:pk}", response=schemas.RunOut, summary="One discovery run")
@@ -90,13 +99,15 @@ def run_detail(request: HttpRequest, pk: int) -> Any:
     return get_object_or_404(DiscoveryRun.objects.all(), request.user, "view", pk=pk)
 
 
-@router.get("/queue", response=list[schemas.QueueItemOut], summary="The reconciliation queue")
+@router.get("/queue", response=Page[schemas.QueueItemOut], summary="The reconciliation queue")
 def queue(request: HttpRequest, state: str = "open") -> Any:
-    """Queued items (open ones by default)."""
+    """Queued items (open ones by default), newest first, one page at a time."""
     if not has_perm(request.user, "discovery.reconciliationitem", "view"):
         raise PermissionDenied("you may not view the reconciliation queue")
     queryset = restrict(ReconciliationItem.objects.all(), request.user).filter(state=state)
-    return list(queryset.prefetch_related("candidates")[:500])
+    paging = page_request(request.GET, QUEUE_ORDERINGS, "-created")
+    rows, next_cursor = paginate(queryset.prefetch_related("candidates"), paging, QUEUE_ORDERINGS)
+    return {"results": rows, "next": next_cursor}
 
 
 def _queued(request: HttpRequest, pk: int) -> ReconciliationItem:

@@ -24,6 +24,7 @@ from assetgraph.core.errors import NotFound, ServiceError
 from assetgraph.core.errors import PermissionDenied as DomainPermissionDenied
 from assetgraph.ui.capping import cap_rows, export_section
 from assetgraph.ui.generic import link
+from assetgraph.ui.pickers import SELECT_LIMIT, PickerWidget
 
 from . import assets, health, jobs, services
 from .models import (
@@ -394,7 +395,11 @@ def unmanaged_list(request: AuthedRequest) -> HttpResponse:
     can = has_perm(request.user, "assets.asset", "add") and has_perm(
         request.user, "cmdb.ci", "change"
     )
-    models = [(m.pk, str(m)) for m in restrict(AssetModel.objects.all(), request.user)[:200]]
+    # The model to make an asset of: a drop-down while short, else a type-ahead picker (never
+    # a list cut at some length without saying so).
+    visible_models = restrict(AssetModel.objects.all(), request.user)
+    models = [(m.pk, str(m)) for m in visible_models[: SELECT_LIMIT + 1]]
+    many_models = len(models) > SELECT_LIMIT
     every = assets.unmanaged(request.user)
     exported = export_section(request, "unmanaged", every, UNMANAGED_COLUMNS, "unmanaged")
     if exported is not None:
@@ -407,7 +412,12 @@ def unmanaged_list(request: AuthedRequest) -> HttpResponse:
             {
                 "post": reverse("ui:discovery:make_asset", args=[ci.pk]),
                 "label": "Make asset",
-                "selects": [("model", models)],
+                "selects": [] if many_models else [("model", models)],
+                "picker": PickerWidget("assets.assetmodel", visible_models).render(
+                    "model", None, attrs={"id": f"model-{ci.pk}", "class": "form-control"}
+                )
+                if many_models
+                else "",
             }
             if can and models
             else ""

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import Conflict, PermissionDenied
 
@@ -22,7 +23,9 @@ from .notifications import mark_read, preferences
 from .queue import enqueue
 
 router = Router(tags=["operations"])
-LIST_LIMIT = 200
+# Newest first, keyset-paged like every other list (``?limit=&cursor=``; ``next`` is null on
+# the last page): nothing is cut silently.
+NEWEST = {"id": "pk"}
 
 
 def _require(request: HttpRequest, object_type: str, action: str = "view") -> None:
@@ -46,11 +49,13 @@ def update_schedule(request: HttpRequest, schedule_id: int, payload: schemas.Sch
     )
 
 
-@router.get("/jobs", response=list[schemas.JobOut])
+@router.get("/jobs", response=Page[schemas.JobOut])
 def list_jobs(request: HttpRequest, filters: Query[schemas.JobFilter]) -> Any:
-    """The newest jobs (200 at most), filtered by state, task or schedule."""
+    """Jobs, newest first, one page at a time, filtered by state, task or schedule."""
     _require(request, "events.job")
-    return list(filters.filter(restrict(Job.objects.all(), request.user))[:LIST_LIMIT])
+    jobs = filters.filter(restrict(Job.objects.all(), request.user))
+    rows, next_cursor = paginate(jobs, page_request(request.GET, NEWEST, "-id"), NEWEST)
+    return {"results": rows, "next": next_cursor}
 
 
 @router.get("/jobs/{int:job_id}", response=schemas.JobOut)
@@ -68,21 +73,25 @@ def retry_job(request: HttpRequest, job_id: int) -> tuple[int, Any]:
     return 201, enqueue(job.task, job.arguments, max_attempts=job.max_attempts, user=request.user)
 
 
-@router.get("/deliveries", response=list[schemas.DeliveryOut])
+@router.get("/deliveries", response=Page[schemas.DeliveryOut])
 def list_deliveries(request: HttpRequest, filters: Query[schemas.DeliveryFilter]) -> Any:
-    """The delivery log (200 newest): state, attempts, status and response time."""
+    """The delivery log, newest first, one page at a time: state, attempts, status and
+    response time."""
     _require(request, "events.delivery")
-    return list(filters.filter(restrict(Delivery.objects.all(), request.user))[:LIST_LIMIT])
+    deliveries = filters.filter(restrict(Delivery.objects.all(), request.user))
+    rows, next_cursor = paginate(deliveries, page_request(request.GET, NEWEST, "-id"), NEWEST)
+    return {"results": rows, "next": next_cursor}
 
 
-@router.get("/notifications", response=list[schemas.NotificationOut])
+@router.get("/notifications", response=Page[schemas.NotificationOut])
 def list_notifications(request: HttpRequest, unread: bool = False) -> Any:
-    """The caller's own notifications, newest first (200 at most)."""
+    """The caller's own notifications, newest first, one page at a time."""
     owner: Any = request.user
     mine = Notification.objects.filter(user=owner)
     if unread:
         mine = mine.filter(read__isnull=True)
-    return list(mine[:LIST_LIMIT])
+    rows, next_cursor = paginate(mine, page_request(request.GET, NEWEST, "-id"), NEWEST)
+    return {"results": rows, "next": next_cursor}
 
 
 @router.post("/notifications/read")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+
 from assetgraph.core.actor import Actor
 from assetgraph.framework.spec import Column, Resource
 
@@ -114,6 +116,22 @@ ALLOWED_NETWORK = Resource(
     detail_fields=[("Network", lambda n: n.cidr), ("Note", lambda n: n.note)],
 )
 
+HISTORY_CAP = 10
+
+
+def _history(schedule: Schedule) -> Any:
+    """The schedule's latest runs; when there are more, says so and links to all of them."""
+    jobs = list(schedule.jobs.all()[:HISTORY_CAP])
+    if not jobs:
+        return "no runs yet"
+    text = "; ".join(f"#{j.pk} {j.state} {j.created:%Y-%m-%d %H:%M}" for j in jobs)
+    total = schedule.jobs.count() if len(jobs) == HISTORY_CAP else len(jobs)
+    if total <= len(jobs):
+        return text
+    url = reverse(JOB.url_name("list")) + f"?schedule_id={schedule.pk}"
+    return {"url": url, "text": f"latest {len(jobs)} of {total} (all runs): {text}"}
+
+
 SCHEDULE = Resource(
     model=Schedule,
     filter_schema=schemas.ScheduleFilter,
@@ -139,15 +157,7 @@ SCHEDULE = Resource(
         ("At (UTC)", lambda s: s.at_time or ""),
         ("Last run", lambda s: s.last_run or "never"),
         ("Next run", lambda s: s.next_run if s.enabled else "disabled"),
-        (
-            "History",
-            lambda s: (
-                "; ".join(
-                    f"#{j.pk} {j.state} {j.created:%Y-%m-%d %H:%M}" for j in s.jobs.all()[:10]
-                )
-                or "no runs yet"
-            ),
-        ),
+        ("History", lambda s: _history(s)),
     ],
 )
 

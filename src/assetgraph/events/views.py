@@ -13,6 +13,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_POST
 
 from assetgraph.core.actor import ui_actor
+from assetgraph.ui.capping import cap_rows, export_section
 
 from . import services
 from .forms import PreferencesForm
@@ -20,18 +21,31 @@ from .models import Notification
 from .notifications import mark_read, preferences, unread_count
 
 PAGE = 100
+NOTIFICATION_COLUMNS = [
+    ("created", lambda n: n.created),
+    ("subject", lambda n: n.subject),
+    ("body", lambda n: n.body),
+    ("read", lambda n: n.read),
+]
 
 
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
-    """The user's newest notifications, unread first marked."""
+    """The user's notifications, newest first, unread marked: a page at a time, saying how
+    many there are (``?offset=``), with the export of all of them (``?format=csv``)."""
     owner: Any = request.user
-    items = Notification.objects.filter(user=owner)[:PAGE]
+    every = Notification.objects.filter(user=owner)
+    exported = export_section(
+        request, "notifications", every, NOTIFICATION_COLUMNS, "notifications"
+    )
+    if exported is not None:
+        return exported
+    items = cap_rows(request, "notifications", every, PAGE, alone=True)
     return render(
         request,
         "events/notifications.html",
-        {"items": items, "unread": unread_count(request.user)},
+        {"items": items.rows, "capped": items, "unread": unread_count(request.user)},
     )
 
 

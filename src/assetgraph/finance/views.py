@@ -23,6 +23,7 @@ from assetgraph.core.errors import ServiceError
 from assetgraph.core.exporting import export_response
 from assetgraph.framework.uploadjobs import store_upload
 from assetgraph.org.models import Location
+from assetgraph.ui.pickers import SELECT_LIMIT, PickerWidget
 from assetgraph.ui.uploadjobs import UploadJobKind, UploadJobPages
 
 from . import uploads
@@ -309,7 +310,15 @@ def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
     for line in lines:
         setattr(line, "left", line.quantity - line.received_quantity)  # noqa: B010 - template value
     visible_locations = restrict(Location.objects.all(), request.user, "view")
-    locations = visible_locations.order_by("path")[:500]
+    # A short list stays a drop-down; a long one is a type-ahead picker (never a list cut at
+    # some length without saying so).
+    locations = list(visible_locations.order_by("path")[: SELECT_LIMIT + 1])
+    location_picker = ""
+    if len(locations) > SELECT_LIMIT:
+        locations = []
+        location_picker = PickerWidget("org.location", visible_locations).render(
+            "location", None, attrs={"id": "location", "class": "form-control form-control-sm"}
+        )
     error = ""
     status = 200
     if request.method == "POST":
@@ -357,7 +366,13 @@ def receive_page(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Received against {order.number}.")
             return redirect("ui:finance:purchaseorder_detail", order.pk)
-    context = {"order": order, "lines": lines, "locations": locations, "error": error}
+    context = {
+        "order": order,
+        "lines": lines,
+        "locations": locations,
+        "location_picker": location_picker,
+        "error": error,
+    }
     return render(request, "finance/receive.html", context, status=status)
 
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from assetgraph.accounts.permissions import get_object_or_404, has_perm, restrict
+from assetgraph.api.pagination import Page, page_request, paginate
 from assetgraph.core.actor import api_actor
 from assetgraph.core.errors import PermissionDenied
 
@@ -21,7 +22,8 @@ from .inventory import InventoryQuery, build_inventory, host_inventory
 from .models import DirectorySyncRun, Offboarding
 
 router = Router(tags=["integrations"])
-LIST_LIMIT = 200
+# Newest first, keyset-paged like every other list (``?limit=&cursor=&ordering=``).
+NEWEST = {"started": "started", "id": "pk"}
 SYNC_RUN = "integrations.directorysyncrun"
 OFFBOARDING = "integrations.offboarding"
 
@@ -68,12 +70,14 @@ def offboarding_out(request: HttpRequest | None, offboarding: Offboarding) -> di
 
 @router.get(
     "/directory/runs",
-    response=list[schemas.DirectorySyncRunOut],
-    summary="Directory sync runs, newest first (200 at most)",
+    response=Page[schemas.DirectorySyncRunOut],
+    summary="Directory sync runs, newest first, one page at a time",
 )
 def list_runs(request: HttpRequest, filters: Query[schemas.DirectorySyncRunFilter]) -> Any:
     _require(request, SYNC_RUN)
-    return list(filters.filter(restrict(DirectorySyncRun.objects.all(), request.user))[:LIST_LIMIT])
+    runs = filters.filter(restrict(DirectorySyncRun.objects.all(), request.user))
+    rows, next_cursor = paginate(runs, page_request(request.GET, NEWEST, "-started"), NEWEST)
+    return {"results": rows, "next": next_cursor}
 
 
 @router.get(
@@ -98,15 +102,14 @@ def run_sync(request: HttpRequest, payload: schemas.DirectorySyncIn) -> tuple[in
 
 @router.get(
     "/offboardings",
-    response=list[schemas.OffboardingOut],
-    summary="Offboardings of leavers, newest first (200 at most)",
+    response=Page[schemas.OffboardingOut],
+    summary="Offboardings of leavers, newest first, one page at a time",
 )
 def list_offboardings(request: HttpRequest, filters: Query[schemas.OffboardingFilter]) -> Any:
     _require(request, OFFBOARDING)
-    rows = filters.filter(restrict(Offboarding.objects.select_related("person"), request.user))[
-        :LIST_LIMIT
-    ]
-    return [offboarding_out(request, o) for o in rows]
+    found = filters.filter(restrict(Offboarding.objects.select_related("person"), request.user))
+    rows, next_cursor = paginate(found, page_request(request.GET, NEWEST, "-started"), NEWEST)
+    return {"results": [offboarding_out(request, o) for o in rows], "next": next_cursor}
 
 
 @router.get(

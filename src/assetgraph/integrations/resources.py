@@ -4,6 +4,7 @@ generic pages are list and detail, and the endpoints are the app's own (api.py).
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from django.http import HttpRequest
@@ -11,53 +12,76 @@ from django.urls import reverse
 
 from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.framework.spec import Column, DetailSection, Resource
+from assetgraph.ui.capping import capped_table
 from assetgraph.ui.generic import link
 
 from . import schemas, services
 from .models import DirectorySyncRun, Offboarding
 
+# Rows each related table shows before saying "Showing N of M" (the rest: paged on the same
+# page, ``?only=<section>``, and exported).
+TABLE_CAP = 100
+
+
+def _diff_row(row: dict[str, Any]) -> list[Any]:
+    changes = row.get("changes") or {}
+    return [
+        row["action"],
+        row.get("employee_number", ""),
+        row.get("name", ""),
+        "; ".join(f"{k}: {v[0]!s} → {v[1]!s}" for k, v in changes.items()),
+    ]
+
 
 def _diff_table(request: HttpRequest, run: DirectorySyncRun) -> dict[str, Any] | None:
     if not run.diff and not run.errors:
         return None
-    rows: list[list[Any]] = [
-        [
-            row["action"],
-            row.get("employee_number", ""),
-            row.get("name", ""),
-            "; ".join(f"{k}: {v[0]!s} → {v[1]!s}" for k, v in (row.get("changes") or {}).items()),
-        ]
-        for row in run.diff[:500]
-    ]
-    rows += [["error", e["employee_number"], e["dn"], e["error"]] for e in run.errors[:500]]
-    return {
-        "title": "Changes" if run.state != "dry_run" else "Changes (dry run: not applied)",
-        "headers": ["Action", "Employee number", "Name", "Changes"],
-        "rows": rows,
-        "more_url": None,
-    }
+    rows = [_diff_row(row) for row in run.diff]
+    rows += [["error", e["employee_number"], e["dn"], e["error"]] for e in run.errors]
+    return capped_table(
+        request,
+        "changes",
+        rows,
+        TABLE_CAP,
+        title="Changes" if run.state != "dry_run" else "Changes (dry run: not applied)",
+        headers=["Action", "Employee number", "Name", "Changes"],
+        row=lambda r: r,
+        columns=[
+            (name, itemgetter(i))
+            for i, name in enumerate(["action", "employee_number", "name", "changes"])
+        ],
+        basename=f"directory-sync-{run.pk}-changes",
+    )
 
 
 def _return_table(request: HttpRequest, offboarding: Offboarding) -> dict[str, Any] | None:
     assets = restrict(services.return_list(offboarding.person), request.user)
-    return {
-        "title": "Return list: assets still held",
-        "headers": ["Asset", "Model"],
-        "rows": [[link(a, "ui:assets:asset_detail"), str(a.model)] for a in assets[:500]],
-        "more_url": None,
-    }
+    return capped_table(
+        request,
+        "returns",
+        assets,
+        TABLE_CAP,
+        title="Return list: assets still held",
+        headers=["Asset", "Model"],
+        row=lambda a: [link(a, "ui:assets:asset_detail"), str(a.model)],
+        columns=[("asset_tag", lambda a: a.asset_tag), ("model", lambda a: str(a.model))],
+        basename=f"offboarding-{offboarding.pk}-returns",
+    )
 
 
 def _reclaim_table(request: HttpRequest, offboarding: Offboarding) -> dict[str, Any] | None:
     seats = restrict(services.reclaim_list(offboarding.person), request.user)
-    return {
-        "title": "Reclaim list: licence seats still allocated",
-        "headers": ["Licence", "Seats"],
-        "rows": [
-            [link(s.entitlement, "ui:licences:entitlement_detail"), s.quantity] for s in seats[:500]
-        ],
-        "more_url": None,
-    }
+    return capped_table(
+        request,
+        "reclaims",
+        seats,
+        TABLE_CAP,
+        title="Reclaim list: licence seats still allocated",
+        headers=["Licence", "Seats"],
+        row=lambda s: [link(s.entitlement, "ui:licences:entitlement_detail"), s.quantity],
+        columns=[("licence", lambda s: str(s.entitlement)), ("seats", lambda s: s.quantity)],
+        basename=f"offboarding-{offboarding.pk}-reclaims",
+    )
 
 
 def _start_by_hand(actor: Any, values: dict[str, Any]) -> Offboarding:

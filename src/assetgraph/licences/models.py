@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from assetgraph.core.models import TimestampedModel
+from assetgraph.core.natural import NaturalSortKeyField
 
 from .choices import (
     HARDWARE_METRICS,
@@ -37,10 +38,11 @@ class Publisher(TimestampedModel):
     """A software publisher (Microsoft, Adobe, Oracle)."""
 
     name = models.CharField(max_length=200, unique=True)
+    name_key = NaturalSortKeyField(source="name")
     website = models.URLField(blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name = "publisher"
         verbose_name_plural = "publishers"
 
@@ -78,12 +80,17 @@ class Product(TimestampedModel):
         ProductFamily, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
     )
     name = models.CharField(max_length=200)
+    name_key = NaturalSortKeyField(source="name")
     edition = models.CharField(max_length=100, blank=True)
     version = models.CharField(max_length=50, blank=True)
     version_rank = models.IntegerField(default=0)
 
     class Meta:
-        ordering = ["publisher__name", "name", "-version_rank"]
+        ordering = ["publisher__name_key", "name_key", "-version_rank", "id"]
+        # A publisher's products in name order (the list filtered by publisher, keyset pages).
+        indexes = [
+            models.Index(fields=["publisher", "name_key", "id"], name="licences_product_pub_key")
+        ]
         verbose_name = "licensable product"
         verbose_name_plural = "licensable products"
         constraints = [

@@ -326,16 +326,19 @@ def evaluate(request: HttpRequest, policy_id: int) -> PolicyRun:
     return policies.evaluate_policy(api_actor(request), policy)
 
 
+RUN_ORDERINGS = {"evaluated_at": "evaluated_at", "id": "pk"}
+
+
 @router.get(
     "/policies/{policy_id}/runs",
-    response=list[schemas.SecurityPolicyRunOut],
-    summary="A policy's runs, newest first (its trend)",
+    response=Page[schemas.SecurityPolicyRunOut],
+    summary="A policy's runs, newest first (its trend), one page at a time",
 )
-def policy_runs(
-    request: HttpRequest, policy_id: int, limit: int = params.Query(50, ge=1, le=500)
-) -> list[PolicyRun]:
+def policy_runs(request: HttpRequest, policy_id: int) -> dict[str, Any]:
     policy = get_object_or_404(Policy.objects.all(), request.user, "view", pk=policy_id)
-    return list(policy.runs.all()[:limit])
+    paging = page_request(request.GET, RUN_ORDERINGS, "-evaluated_at")
+    rows, next_cursor = paginate(policy.runs.all(), paging, RUN_ORDERINGS)
+    return {"results": rows, "next": next_cursor}
 
 
 @router.get(

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from assetgraph.core.models import TimestampedModel
+from assetgraph.core.natural import NaturalSortKeyField
 
 from .choices import (
     ApprovalChoices,
@@ -51,6 +52,7 @@ class StockItem(TimestampedModel):
     """
 
     name = models.CharField(max_length=200)
+    name_key = NaturalSortKeyField(source="name")
     kind = models.CharField(max_length=20, choices=StockKindChoices.choices)
     model = models.ForeignKey(
         "assets.AssetModel", on_delete=models.PROTECT, related_name="stock_items"
@@ -63,12 +65,14 @@ class StockItem(TimestampedModel):
     notes = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name = "stock item"
         verbose_name_plural = "stock items"
         constraints = [
             models.UniqueConstraint(Lower("name"), name="stock_item_unique_name"),
         ]
+        # The list filtered by kind, in name order, walks this index (keyset pages).
+        indexes = [models.Index(fields=["kind", "name_key", "id"], name="stock_item_kind_key")]
 
     def __str__(self) -> str:
         return self.name
@@ -91,13 +95,17 @@ class Storeroom(TimestampedModel):
         "org.Location", on_delete=models.PROTECT, related_name="storeroom"
     )
     name = models.CharField(max_length=100, unique=True)
+    name_key = NaturalSortKeyField(source="name")
     active = models.BooleanField(default=True)
     notes = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key", "id"]
         verbose_name = "storeroom"
         verbose_name_plural = "storerooms"
+        indexes = [
+            models.Index(fields=["active", "name_key", "id"], name="stock_storeroom_active_key")
+        ]
 
     def __str__(self) -> str:
         return self.name

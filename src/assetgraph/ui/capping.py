@@ -10,7 +10,7 @@ paging, the counter and the links are computed here the same way for each, and r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -104,4 +104,31 @@ def export_section(
         return HttpResponse(exc.message, status=422, content_type="text/plain")
 
 
-__all__ = ["Capped", "cap_rows", "export_section"]
+def capped_table(
+    request: HttpRequest,
+    section: str,
+    items: Any,
+    cap: int,
+    *,
+    title: str,
+    headers: Sequence[str],
+    row: Callable[[Any], list[Any]],
+    columns: Sequence[Column],
+    basename: str,
+) -> dict[str, Any]:
+    """A detail page's related table capped the same way: its first ``cap`` rows, "Showing N
+    of M", the whole list paged on the same page (``?only=<section>&offset=…``) and its
+    export (``?only=<section>&format=csv``, returned by the generic detail view as
+    ``response``)."""
+    shown = cap_rows(request, section, items, cap)
+    return {
+        "id": section,
+        "title": title,
+        "headers": list(headers),
+        "rows": [row(item) for item in shown.rows],
+        "capped": shown,
+        "response": export_section(request, section, items, columns, basename),
+    }
+
+
+__all__ = ["Capped", "cap_rows", "capped_table", "export_section"]

@@ -147,8 +147,8 @@ def filter_fields(
                 )
             )
         elif annotation is int and name.endswith("_id"):
-            options = _related_options(request, model, name)
-            related = _related_model(model, name)
+            options = _related_options(request, model, name, schema)
+            related = _related_model(model, name, schema)
             picker = pickable(registry.object_type_key(related)) if related else None
             if options is None and picker is not None:
                 # A long list: type-ahead by name (the id travels in the hidden input).
@@ -193,21 +193,41 @@ def attribute_filter_fields(request: HttpRequest, definitions: Sequence[Any]) ->
     return fields
 
 
-def _related_model(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
-    """The model a ``<field>_id`` filter refers to (None when it is not a relation)."""
+def _related_model(
+    model: type[models.Model] | None, name: str, schema: type[FilterSchema] | None = None
+) -> type[models.Model] | None:
+    """The model a ``<field>_id`` filter refers to, following the filter's declared lookup
+    (``category_id`` of assets reads ``model__category_id``); None when it is not a relation."""
     if model is None:
         return None
+    path = _lookup_path(schema, name) if schema is not None else name
+    related: Any = model
     try:
-        related = model._meta.get_field(name.removesuffix("_id")).related_model
+        for part in path.removesuffix("_id").split("__"):
+            related = related._meta.get_field(part).related_model
     except Exception:
         return None
     return related if isinstance(related, type) else None
 
 
+def _lookup_path(schema: type[FilterSchema], name: str) -> str:
+    """The ORM lookup a filter field declares (``FilterLookup("model__category_id")``), else
+    its own name."""
+    field = schema.model_fields.get(name)
+    for meta in field.metadata if field is not None else ():
+        lookup = getattr(meta, "q", None)
+        if isinstance(lookup, str):
+            return lookup
+    return name
+
+
 def _related_options(
-    request: HttpRequest, model: type[models.Model] | None, name: str
+    request: HttpRequest,
+    model: type[models.Model] | None,
+    name: str,
+    schema: type[FilterSchema] | None = None,
 ) -> list[tuple[str, str]] | None:
-    related = _related_model(model, name)
+    related = _related_model(model, name, schema)
     if related is None:
         return None
     # A drop-down only while it stays short; beyond that the filter takes an id.
@@ -220,7 +240,10 @@ def _related_options(
 
 
 def _names_to_ids(
-    request: HttpRequest, model: type[models.Model] | None, raw: dict[str, Any]
+    request: HttpRequest,
+    model: type[models.Model] | None,
+    raw: dict[str, Any],
+    schema: type[FilterSchema] | None = None,
 ) -> dict[str, list[str]]:
     """Reference filters given by name (``?category_id=laptop``, ``?custodian_id=Minh``)
     become the one visible object's id; none or several is a field error naming the closest
@@ -229,7 +252,7 @@ def _names_to_ids(
     for name, value in list(raw.items()):
         if not name.endswith("_id") or str(value).strip().lstrip("#").isdigit():
             continue
-        related = _related_model(model, name)
+        related = _related_model(model, name, schema)
         resource = pickable(registry.object_type_key(related)) if related else None
         if resource is None:
             continue
@@ -257,7 +280,13 @@ def parse_filters(
     raw: dict[str, Any] = {
         k: v for k, v in request.GET.items() if k in schema.model_fields and v != ""
     }
-    name_errors = _names_to_ids(request, model, raw)
+    # ``?category=laptop`` is the name filter ``?category_id=laptop`` (people write the word
+    # they read, not the field's name).
+    for key, value in request.GET.items():
+        alias = f"{key}_id"
+        if key not in schema.model_fields and alias in schema.model_fields and value != "":
+            raw.setdefault(alias, value)
+    name_errors = _names_to_ids(request, model, raw, schema)
     if name_errors:
         schema_obj, errors = parse_filters_raw(schema, raw)
         return schema_obj, {**name_errors, **errors}
@@ -295,6 +324,8 @@ def list_view(request: AuthedRequest, resource: Resource) -> HttpResponse:
             orderings.update(extra)
         except ServiceError as exc:
             filter_errors.update(exc.fields)
+    if filter_errors:  # a filter that cannot apply lists nothing (and says why), never all
+        queryset = queryset.none()
     try:
         paging = page_request(request.GET, orderings, resource.default_ordering)
         rows, next_cursor = paginate(queryset, paging, orderings)
@@ -425,6 +456,9 @@ def detail_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResp
     sections other apps contribute to this type's page)."""
     obj = _get(request, resource, pk)
     related = [table for make in resource.related_tables if (table := make(request, obj))]
+    for table in related:  # a capped table's export (``?only=<section>&format=csv``)
+        if isinstance(table.get("response"), HttpResponse):
+            return table["response"]  # type: ignore[no-any-return]
     related += render_sections(request, resource.key, obj)
     context = {
         "resource": resource,
@@ -435,7 +469,8 @@ def detail_view(request: AuthedRequest, resource: Resource, pk: int) -> HttpResp
         # A resource without an edit or delete page (allocations) offers no such button.
         "can_change": "edit" in resource.pages and has_perm(request.user, resource.key, "change"),
         "can_delete": "delete" in resource.pages and has_perm(request.user, resource.key, "delete"),
-        "history_url": resource.url("history", pk),
+        # Types without a History page (schedules, jobs, deliveries) show no History tab.
+        "history_url": resource.url("history", pk) if "history" in resource.pages else "",
         "edit_url": resource.url("edit", pk) if "edit" in resource.pages else "",
         "delete_url": resource.url("delete", pk) if "delete" in resource.pages else "",
         "list_url": resource.url("list"),
