@@ -191,7 +191,11 @@ THUMB_PX = 44  # WCAG 2.5.5's target size
 
 def assert_thumb_friendly(page: Any, *selectors: str) -> None:
     """No sideways scroll, and each control is a large target in the lower half of the
-    screen (under the thumb), inside the viewport."""
+    screen (under the thumb), inside the viewport. Waits for the controls (and the page's
+    load) first: right after a click that navigates, the old document may be going away."""
+    for selector in selectors:
+        expect(page.locator(selector)).to_be_visible()
+    page.wait_for_load_state("load")
     wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert wide <= 0, f"{page.url} scrolls sideways by {wide}px"
     height = page.viewport_size["height"]
