@@ -166,6 +166,36 @@ def test_usage_import_through_the_api(shop: dict[str, Any], api: Any) -> None:
     assert post(api("Helpdesk"), f"{API}/usage/import", body).status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("rows", "field"),
+    [
+        ([{"user": "a\x00b@example.com"}], "rows.0.user"),  # NUL
+        ([{"user": "a\x1b[31m@example.com"}], "rows.0.user"),  # a control character
+        ([{"user": "x" * 255}], "rows.0.user"),  # over the column's 254
+        ([{"user": "a@b.c", "last_active": "2026-02-30"}], "rows.0.last_active"),
+        ([{"user": "a@b.c"}] * 100_001, "rows"),  # over the 100,000-row cap
+        ("not a list", "rows"),
+    ],
+    ids=["nul", "control", "long", "impossible-date", "too-many-rows", "not-a-list"],
+)
+def test_a_hostile_usage_body_is_refused_in_the_request_and_queues_nothing(
+    shop: dict[str, Any], api: Any, rows: Any, field: str
+) -> None:
+    client = api("Compliance")
+    answer = post(client, f"{API}/usage/import", {"product_id": shop["viewer"].pk, "rows": rows})
+    assert answer.status_code == 422, answer.content[:200]
+    assert field in answer.json()["error"]["fields"]
+    assert not ImportJob.objects.exists() and not SaasUsage.objects.exists()
+
+
+def test_a_usage_import_for_a_hidden_product_is_404_and_queues_nothing(
+    shop: dict[str, Any], api: Any
+) -> None:
+    body = {"product_id": 999_999, "rows": [{"user": "a@b.c"}]}
+    assert post(api("Compliance"), f"{API}/usage/import", body).status_code == 404
+    assert not ImportJob.objects.exists()
+
+
 def test_alerts_list_renewals_shortfalls_and_busy_licences(
     shop: dict[str, Any], api: Any, lic: Lic
 ) -> None:

@@ -27,12 +27,14 @@ def natural_key(text: str | None) -> str:
     written as its length (two digits) and then the number without leading zeros, so that
     numbers compare by value at any length."""
     folded = unicodedata.normalize("NFKC", text or "").casefold().strip()
+    return _DIGITS.sub(_number_key, folded)
 
-    def number(match: re.Match[str]) -> str:
-        digits = match.group().lstrip("0") or "0"
-        return f"{len(digits):02d}{digits}"
 
-    return _DIGITS.sub(number, folded)
+def _number_key(match: re.Match[str]) -> str:
+    """A run of digits as the key writes it: its length (two digits), then the number
+    without leading zeros."""
+    digits = match.group().lstrip("0") or "0"
+    return f"{len(digits):02d}{digits}"
 
 
 _TRAILING_DIGITS = re.compile(r"\d+$")
@@ -52,17 +54,12 @@ def prefix_ranges(text: str) -> tuple[list[tuple[str, str]], bool]:
     drops leading zeros). An index on the key answers each range in order, so the first
     rows of a prefix search cost the same at any table size.
     """
-
-    def number(match: re.Match[str]) -> str:
-        digits = match.group().lstrip("0") or "0"
-        return f"{len(digits):02d}{digits}"
-
     folded = unicodedata.normalize("NFKC", text).casefold().lstrip()
     trailing = _TRAILING_DIGITS.search(folded)
     if trailing is None:
-        prefix = _DIGITS.sub(number, folded)
+        prefix = _DIGITS.sub(_number_key, folded)
         return ([(prefix, _successor(prefix))] if prefix else []), False
-    base = _DIGITS.sub(number, folded[: trailing.start()])
+    base = _DIGITS.sub(_number_key, folded[: trailing.start()])
     value = trailing.group().lstrip("0")
     if not value:  # only zeros typed: any number may follow
         return ([(base, _successor(base))] if base else []), True

@@ -61,6 +61,23 @@ def _clamped(rounded: I64, group: I64, starts: I64, totals: I64) -> I64:
     return np.where(first, capped, capped - previous)
 
 
+def _checked(
+    cost: npt.ArrayLike,
+    salvage: npt.ArrayLike,
+    start_month: npt.ArrayLike,
+    life_years: npt.ArrayLike,
+) -> tuple[I64, I64, I64, I64]:
+    """The inputs as int64 arrays (cost, depreciable base, start month, life), refused when a
+    salvage exceeds its cost or a life is under a year."""
+    cost_a = np.asarray(cost, dtype=np.int64)
+    base = cost_a - np.asarray(salvage, dtype=np.int64)
+    m0 = np.asarray(start_month, dtype=np.int64)
+    life = np.asarray(life_years, dtype=np.int64)
+    if (base < 0).any() or (life < 1).any():
+        raise ValueError("salvage must not exceed cost and life must be at least 1 year")
+    return cost_a, base, m0, life
+
+
 def straight_line_full_month(
     cost: npt.ArrayLike,
     salvage: npt.ArrayLike,
@@ -70,12 +87,7 @@ def straight_line_full_month(
 ) -> BatchSchedules:
     """Schedules of assets costing ``cost`` (minor units) with ``salvage``, in service from
     the month ordinal ``start_month``, over ``life_years`` (all int arrays of one length)."""
-    cost_a = np.asarray(cost, dtype=np.int64)
-    base = cost_a - np.asarray(salvage, dtype=np.int64)
-    m0 = np.asarray(start_month, dtype=np.int64)
-    life = np.asarray(life_years, dtype=np.int64)
-    if (base < 0).any() or (life < 1).any():
-        raise ValueError("salvage must not exceed cost and life must be at least 1 year")
+    cost_a, base, m0, life = _checked(cost, salvage, start_month, life_years)
     n = cost_a.size
     lengths = 12 * life
     offsets = np.concatenate(([0], np.cumsum(lengths)))
@@ -119,12 +131,7 @@ def straight_line_accumulated(
     ``min(j x monthly, year)`` (the year's last month the year). Memory is one row of at
     most ``life + 1`` years per asset, grouped by life.
     """
-    cost_a = np.asarray(cost, dtype=np.int64)
-    base = cost_a - np.asarray(salvage, dtype=np.int64)
-    m0 = np.asarray(start_month, dtype=np.int64)
-    life = np.asarray(life_years, dtype=np.int64)
-    if (base < 0).any() or (life < 1).any():
-        raise ValueError("salvage must not exceed cost and life must be at least 1 year")
+    cost_a, base, m0, life = _checked(cost, salvage, start_month, life_years)
     result = np.zeros(cost_a.size, dtype=np.int64)
     fy0 = m0 - ((m0 % 12 + 1 - fiscal_year_start_month) % 12)
     first = fy0 + 12 - m0  # months of the first fiscal year, 1..12
