@@ -274,7 +274,7 @@ def main() -> None:  # noqa: C901 - one linear script of measurements
                 break
         cold, warm = [], []
         for sym in sym_sets:
-            g.reach_memo()[:] = -1
+            g.reach_memo()[:] = 0  # forget (the memo stores size + 1)
             cold.append(timed(partial(root_cause, g, sym)))
             warm.append(timed(partial(root_cause, g, sym)))
         rc_rows[name] = (len(sym_sets), pct(cold), pct(warm), load())

@@ -82,6 +82,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "assetgraph.urls"
 WSGI_APPLICATION = "assetgraph.wsgi.application"
+# Called by each gunicorn worker before it accepts requests (``assetgraph serve``), by name:
+# the core may not import the apps. Each prepares what a first request would otherwise pay.
+WORKER_WARMUPS = ["assetgraph.impact.operations.prepare_worker"]
 ASGI_APPLICATION = "assetgraph.asgi.application"
 
 TEMPLATES = [

@@ -160,3 +160,25 @@ def test_clearing_the_cache_after_a_bulk_load_drops_the_shared_file(
     assert not fresh.exists()
     estate_graph()
     assert estate_mod.cache_stats()["rebuilds"] == before + 1
+
+
+def test_a_new_gunicorn_worker_maps_the_graph_before_its_first_request(
+    estate: dict[str, Any], fresh: Path, settings: Any, caplog: Any
+) -> None:
+    from assetgraph.core.management.commands.serve import prepare_worker as post_worker_init
+
+    estate_graph()  # the host's snapshot exists (written by the first process)
+    clear_cache(shared=False)  # a fresh worker process
+    before = estate_mod.cache_stats()
+    settings.WORKER_WARMUPS = [
+        "assetgraph.impact.operations.prepare_worker",
+        "assetgraph.no_such_module.warm",  # a broken warm-up is logged, never fatal
+    ]
+    with caplog.at_level("INFO"):
+        post_worker_init(object())
+    after = estate_mod.cache_stats()
+    assert after["mapped"] == before["mapped"] + 1 and after["rebuilds"] == before["rebuilds"]
+    assert "worker warm-up assetgraph.no_such_module.warm failed" in caplog.text
+    cached = estate_graph()
+    assert estate_mod.cache_stats()["mapped"] == after["mapped"]  # the request maps nothing
+    assert len(cached.ci_pks) == len(estate_graph().ci_pks)

@@ -232,7 +232,7 @@ class Graph:
     _rev_member: BoolArr
     _member_count: I32
     _threshold: I32
-    # memo of reach-set sizes (-1 = unknown); a pure function of the graph, reset on update
+    # memo of reach-set sizes, stored plus one (0 = unknown: see reach_memo()); reset on update
     _reach_memo: I32
 
     # ------------------------------------------------------------------ building
@@ -333,7 +333,7 @@ class Graph:
             _rev_member=rev_mem,
             _member_count=count,
             _threshold=thr,
-            _reach_memo=np.full(n, -1, dtype=np.int32),
+            _reach_memo=np.zeros(n, dtype=np.int32),
         )
 
     @staticmethod
@@ -675,11 +675,17 @@ class Graph:
                 from ._backend import bfs  # local: graph.py must not depend on dispatch
 
                 anc = bfs(self.n_nodes, (self.adj_depends(),), unique(_stale_from)).order
-                memo[anc] = -1
+                memo[anc] = 0
         return replace(self, **changes, _reach_memo=memo)
 
     def reach_memo(self) -> I32:
-        """Writable memo of reach-set sizes by internal id (-1 = not computed yet)."""
+        """Writable memo of reach-set sizes by internal id, stored **plus one**: 0 = not
+        computed yet, ``s >= 1`` = exactly ``s - 1``, ``s <= -1`` = more than ``-s - 1``.
+
+        Why the offset: "not computed" is then zero, so the memo is allocated with
+        ``np.zeros`` (fresh zero pages from the kernel) and a worker holds in memory only
+        the pages root cause has written — not 4 bytes per CI from the first mapping.
+        """
         return self._reach_memo
 
     def _with_impact(

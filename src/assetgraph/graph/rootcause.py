@@ -270,8 +270,8 @@ def _reach_sizes(graph: Graph, nodes: I32, cap: int | None) -> tuple[I64, BoolAr
     kept in the graph's memo: ``m >= 0`` exact, ``m <= -2`` "more than ``-m - 2``".
     Returns ``(sizes, truncated)``; a truncated size is ``cap + 1``.
     """
-    memo = graph.reach_memo()
-    m = memo[nodes].astype(np.int64)
+    memo = graph.reach_memo()  # stored plus one (Graph.reach_memo)
+    m = memo[nodes].astype(np.int64) - 1
     sizes = np.where(m >= 0, m, -1)
     truncated = np.zeros(nodes.size, dtype=np.bool_)
     if cap is not None:
@@ -282,7 +282,7 @@ def _reach_sizes(graph: Graph, nodes: I32, cap: int | None) -> tuple[I64, BoolAr
     if todo.size:
         counts = reach_counts(graph.n_nodes, graph.adj_impact(), todo, cap)
         over = np.zeros(todo.size, dtype=np.bool_) if cap is None else counts > cap
-        memo[todo] = np.where(over, -(counts - 1) - 2, counts).astype(np.int32)
+        memo[todo] = (np.where(over, -(counts - 1) - 2, counts) + 1).astype(np.int32)
         pos = np.searchsorted(todo, nodes)
         miss = sizes < 0
         sizes[miss] = counts[pos[miss]]

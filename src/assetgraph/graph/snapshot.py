@@ -326,4 +326,4 @@ def _graph_from(arrays: dict[str, npt.NDArray[Any]], scalars: dict[str, Any]) ->
     ):
         if values[name].size != int(values[ptr][-1]):
             raise ValueError(f"{name} does not match {ptr}")
-    return Graph(**values, _reach_memo=np.full(n, -1, dtype=np.int32))
+    return Graph(**values, _reach_memo=np.zeros(n, dtype=np.int32))

@@ -320,6 +320,11 @@ def _warm_once() -> None:
         _WARM.set()
 
 
+def warm_kernels() -> None:
+    """Compile (or load) the engine's kernels and freeze the heap, once per process."""
+    _warm_once()
+
+
 # ------------------------------------------------------------------------------ incremental
 def _refresh(eg: EstateGraph, revision: int, window: int) -> EstateGraph | None:
     """Bring a cached graph up to ``revision`` from the audit events, or ``None`` to rebuild."""

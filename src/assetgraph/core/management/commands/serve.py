@@ -8,6 +8,7 @@ started again if it exits; it stops when the server stops.
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import os
 import shutil
@@ -20,6 +21,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -71,6 +75,7 @@ class Command(BaseCommand):
                 # The longest request line gunicorn allows short of "unlimited": room for
                 # the API's query values (up to 2,048 characters each).
                 self.cfg.set("limit_request_line", 8190)
+                self.cfg.set("post_worker_init", prepare_worker)
 
             def load(self) -> Any:
                 return application
@@ -81,6 +86,20 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             start_worker_beside()
         Server().run()
+
+
+def prepare_worker(worker: Any) -> None:
+    """gunicorn ``post_worker_init``: run ``settings.WORKER_WARMUPS`` before the worker
+    accepts requests, so its first user does not pay for them (the impact app maps the
+    shared graph and warms its kernels there). A failing warm-up is logged, never fatal:
+    the request path still does the same work lazily."""
+    for path in getattr(settings, "WORKER_WARMUPS", ()):
+        try:
+            outcome = import_string(path)()
+        except Exception:  # a warm-up must never stop a worker from serving
+            logger.exception("worker warm-up %s failed", path)
+        else:
+            logger.info("worker warm-up %s: %s", path, outcome)
 
 
 def start_worker_beside() -> None:
