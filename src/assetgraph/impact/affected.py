@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from assetgraph import graph as engine
 from assetgraph.cmdb.choices import ClassSlug
-from assetgraph.cmdb.models import CI, CIClass, semantic_class_ids, subclass_ids
+from assetgraph.cmdb.models import CI, CIClass, subclass_ids
 from assetgraph.core.errors import NotFound
 
 from .catalogue import Catalogue, catalogue, node_rows
@@ -70,9 +70,16 @@ class Affected:
         """The class tree as ``(pk, parent_id)`` pairs (read once with the class table)."""
         return [(c.pk, c.parent_id) for c in self.class_table.values()]
 
+    @cached_property
+    def _marked(self) -> dict[str, int]:
+        """The built-in classes by their slug (from the class table: no query per slug)."""
+        return {c.slug: c.pk for c in self.class_table.values() if c.slug}
+
     def classes_below(self, slug: str) -> list[int]:
-        """The built-in class marked ``slug`` and its subclasses."""
-        return semantic_class_ids(slug, tree=self.tree)
+        """The built-in class marked ``slug`` and its subclasses (as
+        :func:`~assetgraph.cmdb.models.semantic_class_ids`: empty if it was deleted)."""
+        root = self._marked.get(slug)
+        return [] if root is None else subclass_ids(root, tree=self.tree)
 
     def of_class(self, ids: Sequence[int]) -> Mask:
         """Which visible affected CIs belong to one of the class ``ids``."""
