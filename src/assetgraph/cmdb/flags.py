@@ -23,7 +23,7 @@ from typing import Any
 from django.db.models import Q
 from django.urls import reverse
 
-from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.accounts.permissions import has_perm, restrict, sees_all
 from assetgraph.assets.models import Asset
 from assetgraph.framework.flags import BusinessFlag, FlagSource, chunked, shared_read
 
@@ -36,6 +36,22 @@ def _visible_cis(user: Any, pks: Sequence[int]) -> Any:
     return restrict(CI.objects.filter(pk__in=pks), user, "view")
 
 
+def visible_ci_ids(user: Any, pks: Sequence[int]) -> list[int]:
+    """The CIs among ``pks`` the caller may view: the one visibility read of a
+    :func:`~assetgraph.framework.flags.business_flags` call, shared by the sources that ask
+    about CIs (no query when the caller sees every CI)."""
+
+    def read() -> list[int]:
+        if sees_all(user, CI, "view"):
+            return list(pks)
+        seen: list[int] = []
+        for chunk in chunked(pks):
+            seen.extend(_visible_cis(user, chunk).order_by().values_list("pk", flat=True))
+        return sorted(seen)
+
+    return shared_read(pks, "cmdb.flags.visible", read)
+
+
 def _ci_rows(user: Any, pks: Sequence[int]) -> dict[int, tuple[int | None, dt.date | None]]:
     """``{ci pk: (asset id, planned retirement)}`` of the visible CIs among ``pks`` that have
     either: one read for the three flags of a :func:`business_flags` call."""
@@ -43,8 +59,8 @@ def _ci_rows(user: Any, pks: Sequence[int]) -> dict[int, tuple[int | None, dt.da
     def read() -> dict[int, tuple[int | None, dt.date | None]]:
         out: dict[int, tuple[int | None, dt.date | None]] = {}
         either = Q(asset__isnull=False) | Q(planned_retirement__isnull=False)
-        for chunk in chunked(pks):
-            rows = _visible_cis(user, chunk).filter(either).order_by()
+        for chunk in chunked(visible_ci_ids(user, pks)):
+            rows = CI.objects.filter(either, pk__in=chunk).order_by()
             for pk, asset, day in rows.values_list("pk", "asset_id", "planned_retirement"):
                 out[pk] = (asset, day)
         return out
