@@ -25,7 +25,7 @@ from django.urls import reverse
 
 from assetgraph.accounts.permissions import has_perm, restrict, sees_all
 from assetgraph.assets.models import Asset
-from assetgraph.framework.flags import BusinessFlag, FlagSource, chunked, shared_read
+from assetgraph.framework.flags import BusinessFlag, FlagSource, IdList, chunked, shared_read
 
 from .models import CI
 
@@ -36,18 +36,18 @@ def _visible_cis(user: Any, pks: Sequence[int]) -> Any:
     return restrict(CI.objects.filter(pk__in=pks), user, "view")
 
 
-def visible_ci_ids(user: Any, pks: Sequence[int]) -> list[int]:
+def visible_ci_ids(user: Any, pks: Sequence[int]) -> Sequence[int]:
     """The CIs among ``pks`` the caller may view: the one visibility read of a
     :func:`~assetgraph.framework.flags.business_flags` call, shared by the sources that ask
     about CIs (no query when the caller sees every CI)."""
 
-    def read() -> list[int]:
+    def read() -> Sequence[int]:
         if sees_all(user, CI, "view"):
-            return list(pks)
+            return pks if isinstance(pks, IdList) else IdList(pks)
         seen: list[int] = []
         for chunk in chunked(pks):
             seen.extend(_visible_cis(user, chunk).order_by().values_list("pk", flat=True))
-        return sorted(seen)
+        return IdList(sorted(seen))
 
     return shared_read(pks, "cmdb.flags.visible", read)
 

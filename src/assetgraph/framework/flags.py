@@ -234,6 +234,13 @@ class IdList(list[int]):
     def __init__(self, values: Iterable[int] = ()) -> None:
         super().__init__(int(v) for v in values)
 
+    @classmethod
+    def _checked(cls, values: list[int]) -> IdList:
+        """An id list of values already checked (a slice of another): no second pass."""
+        out = list.__new__(cls)
+        list.extend(out, values)
+        return out
+
     def resolve_expression(self, *args: Any, **kwargs: Any) -> IdList:
         return self
 
@@ -298,9 +305,9 @@ def shared_read(pks: Sequence[int], key: Any, read: Callable[[], T]) -> T:
 
 def chunked(values: Sequence[int], size: int = MAX_IN) -> Iterator[IdList]:
     """``values`` in lists of at most ``size`` (for ``pk__in`` lookups: :class:`IdList`)."""
-    items = list(values)
+    items = values if isinstance(values, IdList) else IdList(values)
     for start in range(0, len(items), size):
-        yield IdList(items[start : start + size])
+        yield IdList._checked(items[start : start + size])
 
 
 def business_flags(
