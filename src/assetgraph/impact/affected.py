@@ -81,9 +81,21 @@ class Affected:
         root = self._marked.get(slug)
         return [] if root is None else subclass_ids(root, tree=self.tree)
 
+    @cached_property
+    def _top_class(self) -> int:
+        """The largest class id among the visible affected CIs (the size of a class table)."""
+        return int(self.classes.max(initial=0))
+
     def of_class(self, ids: Sequence[int]) -> Mask:
         """Which visible affected CIs belong to one of the class ``ids``."""
-        return np.isin(self.classes, np.asarray(list(ids), dtype=np.int64))
+        wanted = [i for i in ids if i >= 0]
+        if not wanted or self.classes.size == 0:
+            return np.zeros(self.classes.size, dtype=np.bool_)
+        # one gather from a table over the (few) class ids: one pass, not one per class
+        table = np.zeros(max(self._top_class, max(wanted)) + 1, dtype=np.bool_)
+        table[wanted] = True
+        mask: Mask = table[self.classes]
+        return mask
 
     def subclasses(self, class_id: int) -> list[int]:
         """A class and its subclasses (detail filter)."""

@@ -268,19 +268,7 @@ def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
         report,
         "applications",
     )
-    detail = np.ones(affected.pks.size, dtype=np.bool_)
-    if options.state == "infrastructure":  # everything but end-user devices
-        detail &= ~affected.endpoint
-    elif options.state == "devices":  # end-user devices only, lost or degraded
-        detail &= affected.endpoint
-    elif options.state:
-        detail &= affected.endpoint == options.state.startswith("service_")
-        detail &= affected.down == (options.state in ("down", "service_lost"))
-    if options.class_filter is not None:
-        detail &= affected.of_class(affected.subclasses(options.class_filter.pk))
-    detail_idx = np.flatnonzero(detail)  # BFS order: by depth, then discovery
-    report.details_count = int(detail_idx.size)
-    page = detail_idx[options.offset : options.offset + options.limit]
+    page = _page(affected, report, options)
     every = np.concatenate([services, applications, page])
     chains = affected.chains(every.tolist())
     wanted = {pk for chain in chains for pk, shown in chain if shown}
@@ -292,6 +280,30 @@ def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
     report.services = _impacted(affected, services, chain_of, names, listed)
     report.applications = _impacted(affected, applications, chain_of, names, listed)
     report.details = _impacted(affected, page, chain_of, names, listed)
+
+
+def _page(affected: Affected, report: ImpactReport, options: _Options) -> npt.NDArray[np.intp]:
+    """The detail page's positions among the visible affected CIs (BFS order: by depth,
+    then discovery), and their count in ``report.details_count``. Unfiltered, the page is a
+    range: no pass over a result of 500k CIs."""
+    size = int(affected.pks.size)
+    if options.state is None and options.class_filter is None:
+        report.details_count = size
+        end = min(options.offset + options.limit, size)
+        return np.arange(min(options.offset, size), end, dtype=np.intp)
+    detail = np.ones(size, dtype=np.bool_)
+    if options.state == "infrastructure":  # everything but end-user devices
+        detail &= ~affected.endpoint
+    elif options.state == "devices":  # end-user devices only, lost or degraded
+        detail &= affected.endpoint
+    elif options.state:
+        detail &= affected.endpoint == options.state.startswith("service_")
+        detail &= affected.down == (options.state in ("down", "service_lost"))
+    if options.class_filter is not None:
+        detail &= affected.of_class(affected.subclasses(options.class_filter.pk))
+    detail_idx = np.flatnonzero(detail)
+    report.details_count = int(detail_idx.size)
+    return detail_idx[options.offset : options.offset + options.limit]
 
 
 # what a listed CI shows (:class:`ListedCI`), read as rows: no model instances
