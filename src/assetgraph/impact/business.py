@@ -86,8 +86,10 @@ def add_business_facts(affected: Affected, report: ImpactReport) -> None:
     """Fill ``report.business_flags`` and ``report.money`` (a few queries per source)."""
     user = affected.viewer.user
     day = _day(affected)
-    infra = np.flatnonzero(~affected.endpoint)
-    nearest = infra[np.argsort(affected.depths[infra], kind="stable")]
+    nearest = np.flatnonzero(~affected.endpoint)
+    depths = affected.depths[nearest]
+    if np.any(depths[1:] < depths[:-1]):  # the engine's BFS order is by depth: rarely taken
+        nearest = nearest[np.argsort(depths, kind="stable")]
     if nearest.size > FLAG_SCAN_CAP:
         report.truncated.append("business_flags")
         nearest = nearest[:FLAG_SCAN_CAP]
