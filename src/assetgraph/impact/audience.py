@@ -63,30 +63,28 @@ def _teams(affected: Affected, services: list[ImpactedCI]) -> list[TeamToNotify]
     (department ids are small: ``bincount`` instead of one pass per team)."""
     cat = affected.cat
     infra = ~affected.endpoint
+    rows = affected.rows[infra]
     down = affected.down[infra]
     f_rows, f_known = cat.rows(affected.failed_pks)
-    # each CI's owning team and support group, gathered once per group of CIs
-    infra_teams, failed_teams, endpoint_teams = (
-        (cat.owning_team[rows], cat.support_group[rows])
-        for rows in (affected.rows[infra], f_rows[f_known], affected.rows[affected.endpoint])
-    )
-    groups = (infra_teams, failed_teams, endpoint_teams)
-    size = max(int(c.max(initial=0)) for pair in groups for c in pair) + 1
+    columns = (cat.owning_team, cat.support_group)
+    size = int(max(cat.owning_team.max(initial=0), cat.support_group.max(initial=0))) + 1
 
-    def per_team(owning: I64, support: I64) -> I64:
+    def per_team(rows: I64, mask: Mask | None = None) -> I64:
         """CIs each team owns or supports (once when it does both)."""
+        if mask is not None:
+            rows = rows[mask]
+        owning, support = (c[rows] for c in columns)
         both = np.bincount(owning[owning == support], minlength=size)
         out = np.bincount(owning, minlength=size) + np.bincount(support, minlength=size) - both
         out[0] = 0
         return out
 
-    owning, support = infra_teams
-    owns = np.bincount(owning, minlength=size)
-    supports = np.bincount(support, minlength=size)
+    owns = np.bincount(cat.owning_team[rows], minlength=size)
+    supports = np.bincount(cat.support_group[rows], minlength=size)
     owns[0] = supports[0] = 0
-    down_count = per_team(owning[down], support[down])
-    failed = per_team(*failed_teams)
-    endpoints = per_team(*endpoint_teams)
+    down_count = per_team(rows, down)
+    failed = per_team(f_rows[f_known])
+    endpoints = per_team(affected.rows[affected.endpoint])
     ids = np.flatnonzero(owns + supports + failed + endpoints)
     if ids.size == 0:
         return []
