@@ -284,3 +284,40 @@ def test_id_lists_select_what_plain_lists_select(system: Actor) -> None:
     inner = CI.objects.filter(pk__in=IdList([b.pk, c.pk]))
     assert pks(cis.filter(Q(pk__in=inner) & ~Q(pk__in=IdList([c.pk])))) == [b.pk]
     assert IdList(["7", 8]) == [7, 8]
+
+
+@pytest.mark.django_db
+def test_sources_share_one_visibility_read_that_hides_what_the_caller_may_not_see(
+    system: Actor, make_user: Any
+) -> None:
+    """The flag sources of one ``business_flags`` call read the CIs' visibility once (the
+    CMDB's three flags and unlicensed software); a hidden CI is never flagged, and the shared
+    answer is what each source gives on its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assetgraph.cmdb import flags as cmdb_flags
+
+    day = timezone.localdate() + dt.timedelta(days=30)
+    shown, hidden = (
+        cmdb_services.create_ci(
+            system, {"name": name, "ci_class": cls("Server"), "planned_retirement": day}
+        )
+        for name in ("shr-shown", "shr-hidden")
+    )
+    user = make_user(
+        permissions=[
+            (["cmdb.ci"], ["view"], {"name": "shr-shown"}),
+            (["assets.asset", "licences.entitlement"], ["view"], None),
+        ]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        flags = business_flags(user, [shown.pk, hidden.pk])
+    assert {pk: [f.kind for f in found] for pk, found in flags.items()} == {
+        shown.pk: ["decommission_planned"]
+    }
+    constrained = [q for q in queries.captured_queries if "shr-shown" in q["sql"]]
+    assert len(constrained) == 1  # one visibility read for every source
+    alone = cmdb_flags.decommission_planned(user, [shown.pk, hidden.pk], timezone.localdate())
+    assert set(alone) == {shown.pk}
+    assert alone[shown.pk] == flags[shown.pk]

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from assetgraph import graph as engine
 from assetgraph.cmdb.choices import ClassSlug
-from assetgraph.cmdb.models import CI, CIClass, semantic_class_ids, subclass_ids
+from assetgraph.cmdb.models import CI, CIClass, subclass_ids
 from assetgraph.core.errors import NotFound
 
 from .catalogue import Catalogue, catalogue, node_rows
@@ -70,13 +70,32 @@ class Affected:
         """The class tree as ``(pk, parent_id)`` pairs (read once with the class table)."""
         return [(c.pk, c.parent_id) for c in self.class_table.values()]
 
+    @cached_property
+    def _marked(self) -> dict[str, int]:
+        """The built-in classes by their slug (from the class table: no query per slug)."""
+        return {c.slug: c.pk for c in self.class_table.values() if c.slug}
+
     def classes_below(self, slug: str) -> list[int]:
-        """The built-in class marked ``slug`` and its subclasses."""
-        return semantic_class_ids(slug, tree=self.tree)
+        """The built-in class marked ``slug`` and its subclasses (as
+        :func:`~assetgraph.cmdb.models.semantic_class_ids`: empty if it was deleted)."""
+        root = self._marked.get(slug)
+        return [] if root is None else subclass_ids(root, tree=self.tree)
+
+    @cached_property
+    def _top_class(self) -> int:
+        """The largest class id among the visible affected CIs (the size of a class table)."""
+        return int(self.classes.max(initial=0))
 
     def of_class(self, ids: Sequence[int]) -> Mask:
         """Which visible affected CIs belong to one of the class ``ids``."""
-        return np.isin(self.classes, np.asarray(list(ids), dtype=np.int64))
+        wanted = [i for i in ids if i >= 0]
+        if not wanted or self.classes.size == 0:
+            return np.zeros(self.classes.size, dtype=np.bool_)
+        # one gather from a table over the (few) class ids: one pass, not one per class
+        table = np.zeros(max(self._top_class, max(wanted)) + 1, dtype=np.bool_)
+        table[wanted] = True
+        mask: Mask = table[self.classes]
+        return mask
 
     def subclasses(self, class_id: int) -> list[int]:
         """A class and its subclasses (detail filter)."""

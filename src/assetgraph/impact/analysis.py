@@ -45,6 +45,7 @@ from assetgraph.cmdb.history import cis_as_of, parse_when
 from assetgraph.cmdb.models import CI, CIClass
 from assetgraph.core.closest import closest_names, did_you_mean
 from assetgraph.core.errors import NotFound, ValidationFailed
+from assetgraph.framework.flags import IdList
 
 from .affected import INFRA_STATES, Affected, affect
 from .audience import LIST_CAP, linked_assets, notify
@@ -56,6 +57,7 @@ from .report import (
     ClassCount,
     ImpactedCI,
     ImpactReport,
+    ListedCI,
     PathStep,
     PersonToNotify,
     TeamToNotify,
@@ -266,7 +268,30 @@ def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
         report,
         "applications",
     )
-    detail = np.ones(affected.pks.size, dtype=np.bool_)
+    page = _page(affected, report, options)
+    every = np.concatenate([services, applications, page])
+    chains = affected.chains(every.tolist())
+    wanted = {pk for chain in chains for pk, shown in chain if shown}
+    listed, names = _rows(
+        affected, affected.pks[every].tolist(), wanted, set(affected.pks[services].tolist())
+    )
+    names.update({c.pk: c.name for c in affected.failed})
+    chain_of = dict(zip(every.tolist(), chains, strict=True))
+    report.services = _impacted(affected, services, chain_of, names, listed)
+    report.applications = _impacted(affected, applications, chain_of, names, listed)
+    report.details = _impacted(affected, page, chain_of, names, listed)
+
+
+def _page(affected: Affected, report: ImpactReport, options: _Options) -> npt.NDArray[np.intp]:
+    """The detail page's positions among the visible affected CIs (BFS order: by depth,
+    then discovery), and their count in ``report.details_count``. Unfiltered, the page is a
+    range: no pass over a result of 500k CIs."""
+    size = int(affected.pks.size)
+    if options.state is None and options.class_filter is None:
+        report.details_count = size
+        end = min(options.offset + options.limit, size)
+        return np.arange(min(options.offset, size), end, dtype=np.intp)
+    detail = np.ones(size, dtype=np.bool_)
     if options.state == "infrastructure":  # everything but end-user devices
         detail &= ~affected.endpoint
     elif options.state == "devices":  # end-user devices only, lost or degraded
@@ -276,19 +301,65 @@ def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
         detail &= affected.down == (options.state in ("down", "service_lost"))
     if options.class_filter is not None:
         detail &= affected.of_class(affected.subclasses(options.class_filter.pk))
-    detail_idx = np.flatnonzero(detail)  # BFS order: by depth, then discovery
+    detail_idx = np.flatnonzero(detail)
     report.details_count = int(detail_idx.size)
-    page = detail_idx[options.offset : options.offset + options.limit]
-    selections = [services, applications, page]
-    every = np.concatenate(selections)
-    chains = affected.chains(every.tolist())
-    wanted = {pk for chain in chains for pk, shown in chain if shown}
-    names = dict(CI.objects.filter(pk__in=wanted).values_list("pk", "name"))
-    names.update({c.pk: c.name for c in affected.failed})
-    chain_of = dict(zip(every.tolist(), chains, strict=True))
-    report.services = _impacted(affected, services, chain_of, names, attributes=True)
-    report.applications = _impacted(affected, applications, chain_of, names)
-    report.details = _impacted(affected, page, chain_of, names)
+    return detail_idx[options.offset : options.offset + options.limit]
+
+
+# what a listed CI shows (:class:`ListedCI`), read as rows: no model instances
+LISTED = ("pk", "name", "ci_class_id", "criticality", "owning_team_id", "support_group_id")
+
+
+def _rows(
+    affected: Affected, chosen: list[int], wanted: set[int], services: set[int]
+) -> tuple[dict[int, ListedCI], dict[int, str]]:
+    """The listed CIs ``chosen`` by pk, and the current names of the chains' visible steps
+    ``wanted``: one read of a few columns for both, and the attributes of the ``services``
+    (their owners); at ``as_of``, the listed CIs as they were then."""
+    found = {
+        row[0]: row
+        for row in CI.objects.filter(pk__in=IdList({*chosen, *wanted}))
+        .order_by()
+        .values_list(*LISTED)
+    }
+    names = {pk: found[pk][1] for pk in wanted if pk in found}
+    if affected.as_of is not None:
+        return _rows_as_of(affected, chosen, services), names
+    attributes: dict[int, dict[str, Any]] = dict(
+        CI.objects.filter(pk__in=IdList(services)).order_by().values_list("pk", "attributes")
+    )
+    table = affected.class_table
+    listed = {}
+    for pk in chosen:
+        row = found.get(pk)
+        if row is not None:
+            _, name, class_id, criticality, team, group = row
+            listed[pk] = ListedCI(
+                pk, name, table[class_id], criticality, team, group, attributes.get(pk)
+            )
+    return listed, names
+
+
+def _rows_as_of(affected: Affected, chosen: list[int], services: set[int]) -> dict[int, ListedCI]:
+    """The listed CIs as they were at ``as_of`` (their state from the audit spine)."""
+    fetched = CI.objects.in_bulk(chosen)
+    page = [fetched[p] for p in chosen if p in fetched]
+    class_field = CI._meta.get_field("ci_class")
+    for row in page:  # classes from the table read once, not a join per row
+        class_field.set_cached_value(row, affected.class_table[row.ci_class_id])
+    assert affected.as_of is not None
+    return {
+        ci.pk: ListedCI(
+            ci.pk,
+            ci.name,
+            ci.ci_class,
+            ci.criticality,
+            ci.owning_team_id,
+            ci.support_group_id,
+            ci.attributes if ci.pk in services else None,
+        )
+        for ci in cis_as_of(page, affected.as_of)
+    }
 
 
 def _impacted(
@@ -296,27 +367,12 @@ def _impacted(
     selection: npt.NDArray[np.intp],
     chain_of: dict[int, list[tuple[int, bool]]],
     names: dict[int, str],
-    *,
-    attributes: bool = False,
+    listed: dict[int, ListedCI],
 ) -> list[ImpactedCI]:
-    """Rows of the selected affected CIs (one ``in_bulk``; the page as it was at ``as_of``)."""
-    chosen = [int(affected.pks[i]) for i in selection]
-    rows = CI.objects.all()
-    if not attributes and affected.as_of is None:
-        # decoding every row's attribute JSON is most of a page's cost; only the services'
-        # (owner) attributes are read
-        rows = rows.defer("attributes", "description")
-    fetched = rows.in_bulk(chosen)
-    page = [fetched[p] for p in chosen if p in fetched]
-    class_field = CI._meta.get_field("ci_class")
-    for row in page:  # classes from the table read once, not a join per row
-        class_field.set_cached_value(row, affected.class_table[row.ci_class_id])
-    if affected.as_of is not None:
-        page = cis_as_of(page, affected.as_of)
-    by_pk = {c.pk: c for c in page}
+    """Rows of the selected affected CIs, each with its chain."""
     out = []
-    for i in selection.tolist():
-        ci = by_pk.get(int(affected.pks[i]))
+    for i, pk in zip(selection.tolist(), affected.pks[selection].tolist(), strict=True):
+        ci = listed.get(pk)
         if ci is None:
             continue
         out.append(

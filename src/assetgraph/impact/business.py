@@ -33,7 +33,7 @@ from assetgraph.framework.flags import (
 )
 
 from .affected import Affected
-from .report import FlaggedCI, ImpactMoney, ImpactReport, ServiceCost, ValuedCI
+from .report import FlaggedCI, ImpactMoney, ImpactReport, ListedCI, ServiceCost, ValuedCI
 
 FLAG_SCAN_CAP = 2000
 
@@ -62,7 +62,7 @@ def flag_rows(
 
 def money_at_stake(
     user: Any,
-    services: Sequence[tuple[CI, str]],
+    services: Sequence[tuple[CI | ListedCI, str]],
     failed: Sequence[CI],
     day: dt.date,
     values: dict[int, Money] | None = None,
@@ -86,14 +86,17 @@ def add_business_facts(affected: Affected, report: ImpactReport) -> None:
     """Fill ``report.business_flags`` and ``report.money`` (a few queries per source)."""
     user = affected.viewer.user
     day = _day(affected)
-    infra = np.flatnonzero(~affected.endpoint)
-    nearest = infra[np.argsort(affected.depths[infra], kind="stable")]
+    nearest = np.flatnonzero(~affected.endpoint)
+    depths = affected.depths[nearest]
+    if np.any(depths[1:] < depths[:-1]):  # the engine's BFS order is by depth: rarely taken
+        nearest = nearest[np.argsort(depths, kind="stable")]
     if nearest.size > FLAG_SCAN_CAP:
         report.truncated.append("business_flags")
         nearest = nearest[:FLAG_SCAN_CAP]
     states = {ci.pk: "failed" for ci in report.failed}
-    for i in nearest.tolist():
-        states.setdefault(int(affected.pks[i]), affected.state_name(i))
+    down = affected.down[nearest].tolist()  # infrastructure: down or degraded
+    for pk, is_down in zip(affected.pks[nearest].tolist(), down, strict=True):
+        states.setdefault(pk, "down" if is_down else "degraded")
     values = book_values(user, [ci.pk for ci in report.failed], day)
     report.business_flags = flag_rows(user, states, day, values)
     report.money = money_at_stake(

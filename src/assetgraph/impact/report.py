@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.models import CI, CIClass
@@ -30,6 +31,7 @@ __all__ = [
     "ImpactMoney",
     "ImpactReport",
     "ImpactedCI",
+    "ListedCI",
     "PathStep",
     "PersonToNotify",
     "ServiceCost",
@@ -51,12 +53,39 @@ class PathStep:
     visible: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ListedCI:
+    """An affected CI as the lists and the detail page show it: the columns they read, not a
+    model instance.
+
+    Why: a storage array's answer lists ~220 CIs; building model instances (every column,
+    six datetime conversions and the attribute JSON each) was the largest part of the lists'
+    cost. ``attributes`` is read for business services only (their ``service_owner``); it is
+    None for every other row.
+    """
+
+    pk: int
+    name: str
+    ci_class: CIClass
+    criticality: int
+    owning_team_id: int | None
+    support_group_id: int | None
+    attributes: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def __str__(self) -> str:
+        return self.name
+
+
 @dataclass(frozen=True)
 class ImpactedCI:
     """An affected CI, its state, hop depth and the chain from a failed CI (``path[0]``) to
     it (``path[-1]``) that explains the state: all DOWN for ``down``/``service_lost``."""
 
-    ci: CI
+    ci: ListedCI
     state: str
     depth: int
     path: list[PathStep]
@@ -166,7 +195,7 @@ class FlaggedCI:
 class ServiceCost:
     """The monthly cost of an affected business service."""
 
-    ci: CI
+    ci: CI | ListedCI
     state: str
     monthly_cost: Money
 

@@ -29,7 +29,8 @@ from typing import Any
 from django.db.models import Q
 from django.urls import reverse
 
-from assetgraph.accounts.permissions import has_perm, restrict
+from assetgraph.accounts.permissions import has_perm
+from assetgraph.cmdb.flags import visible_ci_ids
 from assetgraph.cmdb.models import CI, SoftwareInstall
 from assetgraph.framework.flags import BusinessFlag, FlagSource, chunked
 
@@ -44,10 +45,9 @@ Flags = dict[int, list[BusinessFlag]]
 def _installed(user: Any, pks: Sequence[int]) -> dict[int, dict[int, str]]:
     """``{product id: {ci pk: product name}}`` of licensable installations on visible CIs."""
     out: dict[int, dict[int, str]] = defaultdict(dict)
-    for chunk in chunked(pks):
-        cis = restrict(CI.objects.filter(pk__in=chunk), user, "view")
+    for chunk in chunked(visible_ci_ids(user, pks)):  # read once per business_flags call
         rows = SoftwareInstall.objects.filter(
-            ci__in=cis, product__licence_mapping__isnull=False
+            ci_id__in=chunk, product__licence_mapping__isnull=False
         ).values_list(
             "ci_id",
             "product__licence_mapping__product_id",
