@@ -3,8 +3,14 @@
 1. ``GET /api/impact/map/{ci}`` (Django test client, bearer token of an IT Operations user)
    for random CIs of every layer, depth 2 / limit 150 (the page's default) and depth 4 /
    limit 500 (the largest allowed), p50/p95 — the map must stay interactive on hubs.
-2. ``GET /api/impact/changes/{id}/assess`` for changes on random hypervisors, with a few
-   overlapping changes in the same window (each conflict costs two more engine runs).
+2. ``GET /api/impact/changes/{id}/assess`` for ``--samples`` changes on 2 random hypervisors
+   each, all in one window (every change conflicts with all the others), three ways:
+   *sequence* — each change once, in order, right after they were created (the first pays for
+   the single-change impacts the others reuse); *cold* — one audited write (a title edit of a
+   change outside the window, which moves the audit revision and so empties the assessment
+   caches) before each assessment, the write not timed; *warm* — the same assessment again,
+   nothing written in between. Load average is printed with each row (shared machine).
+   ``--profile`` prints the top of a cProfile of one cold assessment.
 
 The estate is the seeded generator of the engine benchmark, loaded by
 ``bench_adapter.load``. Run: ``python benchmarks/impact/bench_changes_maps.py [--cis N]
@@ -14,7 +20,10 @@ The estate is the seeded generator of the engine benchmark, loaded by
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
+import os
+import pstats
 import statistics
 import sys
 import time
@@ -29,13 +38,21 @@ from bench_adapter import _setup, load
 
 def _ms(samples: list[float]) -> str:
     values = np.array(samples) * 1000
-    return f"p50 {statistics.median(values):.1f} ms, p95 {np.percentile(values, 95):.1f} ms"
+    return (
+        f"n {len(samples)}, p50 {statistics.median(values):.1f} ms, "
+        f"p95 {np.percentile(values, 95):.1f} ms, max {values.max():.1f} ms"
+    )
+
+
+def _load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cis", type=int, default=200_000)
     parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--profile", action="store_true", help="cProfile one cold assessment")
     args, _ = parser.parse_known_args()
     _setup()
     from django.test import Client
@@ -96,18 +113,58 @@ def main() -> int:
                 },
             )
         )
-    times, conflicts = [], []
-    for change in changes:
+    # outside the window: editing it moves the audit revision without touching the others
+    spare = services.create_change(
+        actor,
+        {
+            "title": "bench spare",
+            "planned_start": when + dt.timedelta(days=30),
+            "planned_end": when + dt.timedelta(days=30, hours=1),
+        },
+    )
+
+    def assess(change_pk: int) -> tuple[float, dict[str, object]]:
         start = time.perf_counter()
-        response = client.get(f"/api/impact/changes/{change.pk}/assess")
-        times.append(time.perf_counter() - start)
+        response = client.get(f"/api/impact/changes/{change_pk}/assess")
+        took = time.perf_counter() - start
         assert response.status_code == 200, response.content[:300]
-        conflicts.append(len(response.json()["conflicts"]))
+        return took, response.json()
+
+    def write(i: int) -> None:
+        services.update_change(actor, spare, {"title": f"bench spare {i}"})
+
+    label = f"assess ({args.samples} overlapping changes on 2 hypervisors each)"
+    times, conflicts, answers = [], [], {}
+    for change in changes:
+        took, data = assess(change.pk)
+        times.append(took)
+        conflicts.append(len(data["conflicts"]))  # type: ignore[arg-type]
+        answers[change.pk] = data
     print(
-        f"assess ({args.samples} overlapping changes on 2 hypervisors each): {_ms(times)}; "
-        f"conflicts per change p50 {statistics.median(conflicts):.0f}",
+        f"{label}, sequence: {_ms(times)}; conflicts per change p50 "
+        f"{statistics.median(conflicts):.0f}; {_load()}",
         flush=True,
     )
+    cold, warm = [], []
+    for i, change in enumerate(changes):
+        write(i)
+        took, data = assess(change.pk)
+        cold.append(took)
+        assert data == answers[change.pk], "cold answer differs from the first"
+        took, again = assess(change.pk)
+        warm.append(took)
+        assert again == data, "warm answer differs from the cold one"
+    print(f"{label}, cold (after a write): {_ms(cold)}; {_load()}", flush=True)
+    print(f"{label}, warm (repeat): {_ms(warm)}; {_load()}", flush=True)
+    if args.profile:
+        write(len(changes))
+        profile = cProfile.Profile()
+        profile.enable()
+        assess(changes[0].pk)
+        profile.disable()
+        stats = pstats.Stats(profile)
+        stats.sort_stats("cumulative").print_stats("assetgraph|ninja", 40)
+        stats.sort_stats("tottime").print_stats(20)
     return 0
 
 
