@@ -8,7 +8,8 @@ For one change record this answers, from the estate graph as it is now:
   the change consumes the spare capacity that would have absorbed an unplanned failure;
 * **conflicts** — other non-cancelled changes whose window overlaps *and* whose impact overlaps
   (a shared CI or a shared impacted service), with what the two together take down that
-  neither does alone;
+  neither does alone (pairwise engine runs are skipped when provably empty and capped:
+  :data:`TOGETHER_RULE`);
 * **blackouts** — blackout windows the change falls into (global ones, or ones whose scope it
   touches or impacts);
 * **recent failures** — failed changes on the same CIs shortly before this one;
@@ -96,7 +97,8 @@ RISK_FORMULA = (
     "redundancy lost: 5 per group left without spare capacity, at most 15; recent failures: "
     "10 per failed change on the "
     f"same CIs in the {RECENT_FAILURE_DAYS} days before the window, at most 20; type: standard "
-    "0, normal 5, emergency 15; conflicts: 5 per conflicting change, at most 10; blackout: 10. "
+    "0, normal 5, emergency 15; conflicts: 5 per conflicting change (each counts, whether or "
+    "not its 'together' run was made), at most 10; blackout: 10. "
     "Total capped at 100. Bands: low < 25 <= medium < 50 <= high < 75 <= critical."
 )
 
