@@ -315,7 +315,8 @@ class _Facts:
     mine: EstateImpact
     states: dict[int, int]
     groups: list[tuple[int, int, int, int]]
-    conflicts: list[tuple[ChangeRecord, set[int], set[int], set[int], bool]]
+    # (other change, shared CIs, shared services, down only together, together checked)
+    conflicts: list[tuple[ChangeRecord, tuple[int, ...], tuple[int, ...], tuple[int, ...], bool]]
     blackouts: list[BlackoutWindow]
     failures: list[ChangeRecord]
     risk: Risk
@@ -361,7 +362,7 @@ def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
     if facts is None:
         facts = _facts(change, eg, items, others, other_items)
         if change.planned_start:
-            _FACTS.put(key, facts)
+            _FACTS.put(key, facts, key[0])
     return _present(change, user, facts)
 
 
@@ -378,19 +379,24 @@ def _facts(
     mine = cached_impact_of(taken_down, eg)
     service_ids = set(service_class_ids())
     kinds = node_kinds(eg, service_ids)
-    my_services = set(touched_of_kind(mine, kinds).tolist())
-    tiers = dict(CI.objects.filter(pk__in=list(my_services)).values_list("pk", "criticality"))
+    my_services_arr = touched_of_kind(mine, kinds)
+    my_services = my_services_arr.tolist()
+    tiers = dict(CI.objects.filter(pk__in=my_services).values_list("pk", "criticality"))
     states = mine.state_of(my_services)
     groups = groups_left_degraded(mine, eg)
 
-    found: list[tuple[ChangeRecord, set[int], set[int], EstateImpact]] = []
+    # (tuples of sorted pks, not sets: cached facts should cost the garbage collector little)
+    found: list[tuple[ChangeRecord, tuple[int, ...], tuple[int, ...], EstateImpact]] = []
+    mine_named = set(ci_ids)
     for other in others:
         theirs = other_items.get(other.pk, [])
-        shared_cis = set(ci_ids) & {ci for ci, _ in theirs}
+        shared_cis = tuple(sorted(mine_named.intersection(ci for ci, _ in theirs)))
         their_impact = cached_impact_of([ci for ci, down in theirs if down], eg)
-        shared_services = my_services & set(touched_of_kind(their_impact, kinds).tolist())
-        if shared_cis or shared_services:
-            found.append((other, shared_cis, shared_services, their_impact))
+        shared_services = np.intersect1d(
+            my_services_arr, touched_of_kind(their_impact, kinds), assume_unique=True
+        )
+        if shared_cis or shared_services.size:
+            found.append((other, shared_cis, tuple(shared_services.tolist()), their_impact))
     # the cap (TOGETHER_RULE): runs only for the conflicts that share the most
     need_run = [i for i, c in enumerate(found) if may_take_down_together(mine, c[3], kinds)]
     need_run.sort(key=lambda i: -(len(found[i][1]) + len(found[i][2])))  # stable: window order
@@ -400,7 +406,7 @@ def _facts(
             other,
             shared_cis,
             shared_services,
-            set(down_only_together(mine, theirs, eg, kinds).tolist()) if i in run else set(),
+            tuple(down_only_together(mine, theirs, eg, kinds).tolist()) if i in run else (),
             i in run or i not in need_run,
         )
         for i, (other, shared_cis, shared_services, theirs) in enumerate(found)
@@ -432,7 +438,7 @@ def _present(change: ChangeRecord, user: Any, facts: _Facts) -> Assessment:
     cis = _visible(user, CI.objects.current().select_related("ci_class", "owning_team"))
     wanted = set(states) | set(mine.failed.tolist()) | {g[0] for g in groups}
     for _, shared, shared_services, together, _ in conflicts_raw:
-        wanted |= shared | shared_services | together
+        wanted.update(shared, shared_services, together)
     by_pk = {ci.pk: ci for ci in cis.filter(pk__in=list(wanted))}
     services = sorted(
         (ServiceHit(by_pk[pk], _state_name(s)) for pk, s in states.items() if pk in by_pk),

@@ -46,6 +46,7 @@ class LRU(Generic[K, V]):
         self.size = size
         self.lock = threading.Lock()
         self.items: OrderedDict[K, V] = OrderedDict()
+        self.generation: Hashable = None
         self.hits = self.misses = 0
 
     def get(self, key: K) -> V | None:
@@ -58,8 +59,14 @@ class LRU(Generic[K, V]):
             self.items.move_to_end(key)
             return found
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, generation: Hashable = None) -> None:
+        """Remember ``value``; a new ``generation`` (e.g. the audit revision) first forgets
+        every entry of the previous one: they can no longer be asked for, and dead entries
+        would only lengthen the garbage collector's full passes."""
         with self.lock:
+            if generation is not None and generation != self.generation:
+                self.items.clear()
+                self.generation = generation
             self.items[key] = value
             self.items.move_to_end(key)
             while len(self.items) > self.size:
@@ -105,7 +112,7 @@ class EstateImpact:
     failed_nodes: I32 = field(default_factory=lambda: EMPTY_NODES)
     affected_nodes: I32 = field(default_factory=lambda: EMPTY_NODES)
     # memoised derived arrays (an impact is immutable and may sit in a cache)
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def touched(self) -> I64:
         """Failed and affected CIs (sorted, unique)."""
@@ -190,7 +197,7 @@ def cached_impact_of(down_pks: Iterable[int], eg: EstateGraph) -> EstateImpact:
     found = _IMPACTS.get(key)
     if found is None:
         found = impact_of(pks, eg)
-        _IMPACTS.put(key, found)
+        _IMPACTS.put(key, found, key[1])
     out: EstateImpact = found
     return out
 
@@ -235,14 +242,18 @@ def touched_of_kind(impact: EstateImpact, kinds: NodeKinds) -> I64:
     the whole impact). The impact must come from the graph ``kinds`` was built for."""
     if impact.failed_nodes.size != impact.failed.size:  # built without nodes (NO_IMPACT)
         return EMPTY
-    return np.sort(
-        np.concatenate(
-            [
-                impact.failed[kinds.of_class[impact.failed_nodes]],
-                impact.affected[kinds.of_class[impact.affected_nodes]],
-            ]
+    memo = ("of_kind", kinds.key)
+    if memo not in impact._memo:
+        impact._memo[memo] = np.sort(
+            np.concatenate(
+                [
+                    impact.failed[kinds.of_class[impact.failed_nodes]],
+                    impact.affected[kinds.of_class[impact.affected_nodes]],
+                ]
+            )
         )
-    )
+    out: I64 = impact._memo[memo]
+    return out
 
 
 def _degraded_group_nodes(impact: EstateImpact, kinds: NodeKinds) -> I32:
@@ -296,7 +307,7 @@ def down_only_together(a: EstateImpact, b: EstateImpact, eg: EstateGraph, kinds:
     notable = down[kinds.of_class[down] | kinds.group[down]]
     pks = np.sort(eg.pks_of(notable))
     pks = pks[~(np.isin(pks, a.down()) | np.isin(pks, b.down()))]
-    _IMPACTS.put(key, pks)
+    _IMPACTS.put(key, pks, key[1])
     return pks
 
 
