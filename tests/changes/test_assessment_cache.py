@@ -12,6 +12,7 @@ from assetgraph.changes import assessment, services
 from assetgraph.changes.assessment import assess_change
 from assetgraph.cmdb import services as cmdb
 from assetgraph.core.actor import Actor
+from assetgraph.impact import objective
 
 from .test_changes import T0, farm, hours, new_change
 
@@ -80,3 +81,15 @@ def test_the_cap_runs_the_conflicts_that_share_the_most_and_says_so(
     assert all(c.together_checked for c in a.conflicts)
     assert not any("not computed" in note for note in a.notes)
     assert {ci.name for ci in a.conflicts[0].together_down} == {"Farm R", "Payroll"}
+
+
+@pytest.mark.parametrize("lookup", [0, 20_000])
+def test_redundancy_lost_is_the_same_whichever_side_the_members_are_read_from(
+    farm: dict[str, Any], system: Actor, monkeypatch: pytest.MonkeyPatch, lookup: int
+) -> None:
+    # 0: every membership of the degraded groups; else the memberships of the DOWN CIs
+    monkeypatch.setattr(objective, "MAX_DOWN_LOOKUP", lookup)
+    a = assess_change(new_change(system, "Patch hv-r01", [farm["hvr1"]]))
+    assert [(r.ci.name, r.members, r.members_down, r.tolerates) for r in a.redundancy_lost] == [
+        ("Farm R", 3, 1, 1)
+    ]

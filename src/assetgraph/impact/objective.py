@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+from django.db.models import Count
 
 from assetgraph import graph as engine
 from assetgraph.cmdb.choices import RedundancyModeChoices
@@ -34,7 +35,10 @@ EMPTY_NODES = np.zeros(0, dtype=np.int32)
 # Bounds of the per-process caches below (LRU): single impacts (one per change and per pair
 # that needed an engine run) and node masks (one per graph revision and set of classes).
 IMPACT_CACHE_SIZE = 512
-GROUP_CHUNK = 2_000  # group ids per SQL IN list (SQLite limits query parameters)
+GROUP_CHUNK = 2_000  # ids per SQL IN list (SQLite limits query parameters)
+# Up to this many DOWN CIs, groups_left_degraded reads the memberships of the DOWN CIs; beyond,
+# every membership of the degraded groups (whichever is fewer rows, roughly).
+MAX_DOWN_LOOKUP = 20_000
 COUNT = KIND[RedundancyModeChoices.COUNT.value]  # "at least N members up" (else percent)
 KINDS_CACHE_SIZE = 2
 
@@ -349,24 +353,43 @@ def groups_left_degraded(
     A group counts when redundancy is enabled, it is DEGRADED (not DOWN) and one of its own
     members is out: the change eats the group's spare capacity. The settings come from the
     estate graph (it holds every current group's), the members from one query per
-    :data:`GROUP_CHUNK` groups, counted with numpy: a change under a hypervisor can leave
-    thousands of groups degraded (a loop per group cost ~300 ms at 200k CIs).
+    :data:`GROUP_CHUNK` groups (counts per group in SQL; which members are down from the
+    memberships of the DOWN CIs), counted with numpy: a change under a hypervisor can leave
+    thousands of groups degraded, some with thousands of members (a loop per group over all
+    their members cost ~300 ms at 200k CIs).
     """
     eg = eg or estate_graph()
     degraded = redundant_groups(impact.affected[impact.states == DEGRADED], eg)
     if degraded.size == 0:
         return []
-    rows: list[tuple[int, int]] = []
+    memberships = Relationship.objects.current().filter(type__is_membership=True)
+    total = np.zeros(degraded.size, dtype=np.int64)
     for i in range(0, degraded.size, GROUP_CHUNK):
-        rows.extend(
-            Relationship.objects.current()
-            .filter(target_id__in=degraded[i : i + GROUP_CHUNK].tolist(), type__is_membership=True)
-            .values_list("source_id", "target_id")
+        counts = np.array(
+            memberships.filter(target_id__in=degraded[i : i + GROUP_CHUNK].tolist())
+            .values("target_id")
+            .annotate(n=Count("id"))
+            .values_list("target_id", "n")
+            .order_by(),
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        total[np.searchsorted(degraded, counts[:, 0])] = counts[:, 1]
+    # the memberships of DOWN CIs (usually far fewer rows than all members of the groups)
+    down = impact.down()
+    by_source = down.size <= MAX_DOWN_LOOKUP
+    rows: list[tuple[int, int]] = []
+    keys = down if by_source else degraded
+    for i in range(0, keys.size, GROUP_CHUNK):
+        chunk = keys[i : i + GROUP_CHUNK].tolist()
+        found_rows = (
+            memberships.filter(source_id__in=chunk)
+            if by_source
+            else memberships.filter(target_id__in=chunk)
         )
+        rows.extend(found_rows.values_list("source_id", "target_id"))
     pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
-    at = np.searchsorted(degraded, pairs[:, 1])  # every target is one of ``degraded``
-    total = np.bincount(at, minlength=degraded.size)
-    n_down = np.bincount(at, weights=np.isin(pairs[:, 0], impact.down()), minlength=degraded.size)
+    pairs = pairs[np.isin(pairs[:, 1], degraded) & np.isin(pairs[:, 0], down)]
+    n_down = np.bincount(np.searchsorted(degraded, pairs[:, 1]), minlength=degraded.size)
     found = []
     for i in np.flatnonzero(n_down > 0).tolist():
         pk, members = int(degraded[i]), int(total[i])
