@@ -67,7 +67,15 @@ RECENT_FAILURE_DAYS = 90
 MAX_LISTED = 200
 # Pairwise "together" engine runs per assessment, at most (see TOGETHER_RULE).
 MAX_TOGETHER_RUNS = 8
-FACTS_CACHE_SIZE = 256  # assessments' objective facts kept per process (LRU)
+FACTS_CACHE_SIZE = 256
+# The CI fields an assessment's lists read (name, tier, class, owning team for the teams list).
+PRESENTED_CI_FIELDS = (
+    "name",
+    "criticality",
+    "owning_team",
+    "ci_class",
+    "ci_class__name",
+)  # assessments' objective facts kept per process (LRU)
 TOGETHER_RULE = (
     "For each conflicting change the assessment names what the two changes take down only "
     "together (business services and redundancy groups that neither takes down alone). That "
@@ -435,7 +443,12 @@ def _present(change: ChangeRecord, user: Any, facts: _Facts) -> Assessment:
     """Turn the objective facts into the lists ``user`` may see."""
     mine, states, groups = facts.mine, facts.states, facts.groups
     conflicts_raw, blackouts, failures = facts.conflicts, facts.blackouts, facts.failures
-    cis = _visible(user, CI.objects.current().select_related("ci_class", "owning_team"))
+    # only what the lists show (a change can leave thousands of groups degraded: full rows,
+    # their JSON attributes and timestamps cost more than the rest of the assessment)
+    cis = _visible(
+        user,
+        CI.objects.current().select_related("ci_class").only(*PRESENTED_CI_FIELDS),
+    )
     wanted = set(states) | set(mine.failed.tolist()) | {g[0] for g in groups}
     for _, shared, shared_services, together, _ in conflicts_raw:
         wanted.update(shared, shared_services, together)
