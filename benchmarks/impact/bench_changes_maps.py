@@ -167,14 +167,20 @@ def _assessments(
 
     label = f"assess ({args.samples} overlapping changes on 2 hypervisors each)"
     times, conflicts, answers = [], [], {}
+    unchecked: list[int] = []  # conflicts whose "together" run the cap left out
+    groups: list[int] = []  # redundancy groups listed as left degraded
     for change in changes:
         took, data = assess(change.pk, "sequence")
         times.append(took)
         conflicts.append(len(data["conflicts"]))  # type: ignore[arg-type]
+        unchecked.append(sum(not c.get("together_checked", True) for c in data["conflicts"]))  # type: ignore[attr-defined]
+        groups.append(len(data["redundancy_lost"]))  # type: ignore[arg-type]
         answers[change.pk] = data
     print(
         f"{label}, sequence: {_ms(times)}; conflicts per change p50 "
-        f"{statistics.median(conflicts):.0f}; {_load()}",
+        f"{statistics.median(conflicts):.0f}; {_load()}\n  not checked (cap) per change p50 "
+        f"{statistics.median(unchecked):.0f}, max {max(unchecked)}; redundancy groups left "
+        f"degraded p50 {statistics.median(groups):.0f}, max {max(groups)}",
         flush=True,
     )
     cold, warm, refresh = [], [], []
