@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from assetgraph.changes import assessment, services
@@ -93,3 +94,24 @@ def test_redundancy_lost_is_the_same_whichever_side_the_members_are_read_from(
     assert [(r.ci.name, r.members, r.members_down, r.tolerates) for r in a.redundancy_lost] == [
         ("Farm R", 3, 1, 1)
     ]
+
+
+@pytest.mark.parametrize("min_up", [1, 2, 3])
+def test_skipping_the_together_run_never_changes_the_answer(
+    farm: dict[str, Any], system: Actor, min_up: int
+) -> None:
+    """Farm R (3 hosts) needing 1, 2 or 3 up: the screen's answer agrees with a full run."""
+    from assetgraph.cmdb.context import service_class_ids
+    from assetgraph.impact.estate import estate_graph
+
+    cmdb.update_ci(system, farm["farm_r"], {"redundancy_value": min_up})
+    eg = estate_graph()
+    kinds = objective.node_kinds(eg, service_class_ids())
+    a = objective.impact_of([farm["hvr1"].pk], eg)
+    b = objective.impact_of([farm["hvr2"].pk], eg)
+    both = objective.impact_of([farm["hvr1"].pk, farm["hvr2"].pk], eg)
+    extra = set(np.setdiff1d(both.down(), np.union1d(a.down(), b.down())).tolist())
+    names = {farm[k].pk for k in ("farm_r", "payroll")}
+    assert set(objective.down_only_together(a, b, eg, kinds).tolist()) == extra & names
+    assert objective.may_take_down_together(a, b, kinds, eg) == bool(extra)
+    assert bool(extra) == (min_up == 2)  # 1: survives both; 3: each alone takes it down

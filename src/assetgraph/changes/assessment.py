@@ -79,8 +79,10 @@ PRESENTED_CI_FIELDS = (
 TOGETHER_RULE = (
     "For each conflicting change the assessment names what the two changes take down only "
     "together (business services and redundancy groups that neither takes down alone). That "
-    "needs no engine run when no redundancy group is left degraded by both changes: nothing "
-    "else can go down only together, so the answer (none) is exact. Of the conflicts that do "
+    "needs no engine run unless some redundancy group is left degraded by both changes and "
+    "the members each takes down, added, reach the number that takes the group down: "
+    "nothing else can go down only together, so the answer (none) is exact. Of the "
+    "conflicts that do "
     f"need a run, at most {MAX_TOGETHER_RUNS} get one: those sharing the most CIs and "
     "impacted services (shared CIs + shared services, most first; ties in window order: "
     "planned start, then id). The others are marked not checked and the assessment says how "
@@ -406,7 +408,7 @@ def _facts(
         if shared_cis or shared_services.size:
             found.append((other, shared_cis, tuple(shared_services.tolist()), their_impact))
     # the cap (TOGETHER_RULE): runs only for the conflicts that share the most
-    need_run = [i for i, c in enumerate(found) if may_take_down_together(mine, c[3], kinds)]
+    need_run = [i for i, c in enumerate(found) if may_take_down_together(mine, c[3], kinds, eg)]
     need_run.sort(key=lambda i: -(len(found[i][1]) + len(found[i][2])))  # stable: window order
     run = set(need_run[:MAX_TOGETHER_RUNS])
     conflicts = [

@@ -273,22 +273,59 @@ def _degraded_group_nodes(impact: EstateImpact, kinds: NodeKinds) -> I32:
     return out
 
 
-def may_take_down_together(a: EstateImpact, b: EstateImpact, kinds: NodeKinds) -> bool:
+def _down_members(impact: EstateImpact, eg: EstateGraph) -> tuple[I32, I64, I64]:
+    """Redundancy groups with DOWN members under ``impact``, counted the engine's way (one per
+    member edge into the group): ``(group nodes sorted, DOWN members, DOWN members that take
+    the group down)``. Read from the graph's impact arrays (internal node order)."""
+    if "down_members" not in impact._memo:
+        graph = eg.graph
+        arrays = graph.impact_arrays()
+        down = np.concatenate([impact.failed_nodes, impact.affected_nodes[impact.states == DOWN]])
+        if down.size == 0 or not arrays.has_counted:
+            impact._memo["down_members"] = (EMPTY_NODES, EMPTY, EMPTY)
+        else:
+            inner = graph.to_internal(down).astype(np.int64)
+            starts = arrays.indptr[inner]
+            lengths = arrays.indptr[inner + 1] - starts
+            offsets = np.cumsum(lengths) - lengths
+            pos = np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
+            targets = arrays.indices[pos[arrays.counted[pos]]]
+            groups, counts = np.unique(targets, return_counts=True)
+            outer = graph.to_external(groups.astype(np.int32))
+            order = np.argsort(outer)
+            impact._memo["down_members"] = (
+                outer[order].astype(np.int32),
+                counts[order].astype(np.int64),
+                arrays.threshold[groups][order].astype(np.int64),
+            )
+    found: tuple[I32, I64, I64] = impact._memo["down_members"]
+    return found
+
+
+def may_take_down_together(
+    a: EstateImpact, b: EstateImpact, kinds: NodeKinds, eg: EstateGraph
+) -> bool:
     """False when failing both sets of CIs provably takes down nothing beyond what either
     takes down alone, so no engine run is needed for the pair.
 
     Why it is exact: DOWN is the least fixpoint of "a DOWN non-member predecessor, or at
     least *threshold* DOWN members of a redundancy group". Start from the union of both DOWN
     sets: a plain node with a DOWN predecessor from either side is already DOWN on that side,
-    so the first CI that only the pair takes down must be a redundancy group with DOWN
-    members from *both* sides, under its threshold on each: a group both impacts reach and
-    leave DEGRADED. No such group: the union is the fixpoint.
+    so the first CI that only the pair takes down must be a redundancy group that neither
+    takes down (both leave it DEGRADED), with DOWN members from both sides that together
+    reach its threshold — and the members down under both number at most the two counts
+    added. No such group: the union is the fixpoint.
     """
     if a.failed.size == 0 or b.failed.size == 0:
         return False
-    return bool(
-        np.intersect1d(_degraded_group_nodes(a, kinds), _degraded_group_nodes(b, kinds)).size
-    )
+    both = np.intersect1d(_degraded_group_nodes(a, kinds), _degraded_group_nodes(b, kinds))
+    if both.size == 0:
+        return False
+    groups_a, counts_a, thresholds = _down_members(a, eg)
+    groups_b, counts_b, _ = _down_members(b, eg)
+    common, ia, ib = np.intersect1d(groups_a, groups_b, assume_unique=True, return_indices=True)
+    enough = counts_a[ia] + counts_b[ib] >= thresholds[ia]
+    return bool((enough & np.isin(common, both)).any())
 
 
 def down_only_together(a: EstateImpact, b: EstateImpact, eg: EstateGraph, kinds: NodeKinds) -> I64:
@@ -300,7 +337,7 @@ def down_only_together(a: EstateImpact, b: EstateImpact, eg: EstateGraph, kinds:
     Remembered per (:func:`revision_key`, both failed sets) like :func:`cached_impact_of`,
     in either order.
     """
-    if not may_take_down_together(a, b, kinds):
+    if not may_take_down_together(a, b, kinds, eg):
         return EMPTY
     sides = sorted((tuple(a.failed.tolist()), tuple(b.failed.tolist())))
     key = ("together", revision_key(eg), kinds.key, *sides)
