@@ -3,8 +3,16 @@
 1. ``GET /api/impact/map/{ci}`` (Django test client, bearer token of an IT Operations user)
    for random CIs of every layer, depth 2 / limit 150 (the page's default) and depth 4 /
    limit 500 (the largest allowed), p50/p95 — the map must stay interactive on hubs.
-2. ``GET /api/impact/changes/{id}/assess`` for changes on random hypervisors, with a few
-   overlapping changes in the same window (each conflict costs two more engine runs).
+2. ``GET /api/impact/changes/{id}/assess`` for ``--samples`` changes on 2 random hypervisors
+   each, all in one window (every change conflicts with all the others), three ways:
+   *sequence* — each change once, in order, right after they were created (the first pays for
+   the single-change impacts the others reuse); *cold* — one audited write (a title edit of a
+   change outside the window, which moves the audit revision and so empties the assessment
+   caches) before each assessment, the write not timed; *warm* — the same assessment again,
+   nothing written in between (the estate graph's own refresh after the write is timed on a
+   line of its own, before the cold request). Load average, this process's CPU time per
+   request and the garbage collector's pauses are printed too (shared machine).
+   ``--profile`` profiles every cold assessment and prints the slowest one's profile.
 
 The estate is the seeded generator of the engine benchmark, loaded by
 ``bench_adapter.load``. Run: ``python benchmarks/impact/bench_changes_maps.py [--cis N]
@@ -14,11 +22,16 @@ The estate is the seeded generator of the engine benchmark, loaded by
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
+import gc
+import os
+import pstats
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,20 +42,28 @@ from bench_adapter import _setup, load
 
 def _ms(samples: list[float]) -> str:
     values = np.array(samples) * 1000
-    return f"p50 {statistics.median(values):.1f} ms, p95 {np.percentile(values, 95):.1f} ms"
+    return (
+        f"n {len(samples)}, p50 {statistics.median(values):.1f} ms, "
+        f"p95 {np.percentile(values, 95):.1f} ms, max {values.max():.1f} ms"
+    )
+
+
+def _load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cis", type=int, default=200_000)
     parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the cold assessments, print the slowest"
+    )
     args, _ = parser.parse_known_args()
     _setup()
     from django.test import Client
-    from django.utils import timezone
 
     from assetgraph.accounts.services import create_api_token, create_user
-    from assetgraph.changes import services
     from assetgraph.core.actor import Actor
     from assetgraph.impact.estate import estate_graph
 
@@ -80,7 +101,21 @@ def main() -> int:
             flush=True,
         )
 
-    hypervisors = estate.layers.get("hypervisor", estate.layers[layers[0]]) + 1
+    _assessments(
+        args, client, actor, estate.layers.get("hypervisor", estate.layers[layers[0]]) + 1, rng
+    )
+    return 0
+
+
+def _assessments(
+    args: argparse.Namespace, client: Any, actor: Any, hypervisors: Any, rng: Any
+) -> None:
+    """Part 2 of the module docstring: sequence, cold and warm assessments."""
+    from django.utils import timezone
+
+    from assetgraph.changes import services
+    from assetgraph.impact.estate import estate_graph
+
     when = timezone.now() + dt.timedelta(days=7)
     changes = []
     for i in range(args.samples):
@@ -96,19 +131,96 @@ def main() -> int:
                 },
             )
         )
-    times, conflicts = [], []
-    for change in changes:
-        start = time.perf_counter()
-        response = client.get(f"/api/impact/changes/{change.pk}/assess")
-        times.append(time.perf_counter() - start)
+    # outside the window: editing it moves the audit revision without touching the others
+    spare = services.create_change(
+        actor,
+        {
+            "title": "bench spare",
+            "planned_start": when + dt.timedelta(days=30),
+            "planned_end": when + dt.timedelta(days=30, hours=1),
+        },
+    )
+
+    cpu: dict[str, list[float]] = {"sequence": [], "cold": [], "warm": []}
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
+
+    def assess(change_pk: int, kind: str = "") -> tuple[float, dict[str, object]]:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        response = client.get(f"/api/impact/changes/{change_pk}/assess")
+        took = time.perf_counter() - start
+        if kind:
+            cpu[kind].append(time.process_time() - start_cpu)
         assert response.status_code == 200, response.content[:300]
-        conflicts.append(len(response.json()["conflicts"]))
+        return took, response.json()
+
+    def write(i: int) -> None:
+        services.update_change(actor, spare, {"title": f"bench spare {i}"})
+
+    label = f"assess ({args.samples} overlapping changes on 2 hypervisors each)"
+    times, conflicts, answers = [], [], {}
+    unchecked: list[int] = []  # conflicts whose "together" run the cap left out
+    groups: list[int] = []  # redundancy groups listed as left degraded
+    for change in changes:
+        took, data = assess(change.pk, "sequence")
+        times.append(took)
+        conflicts.append(len(data["conflicts"]))  # type: ignore[arg-type]
+        unchecked.append(sum(not c.get("together_checked", True) for c in data["conflicts"]))  # type: ignore[attr-defined]
+        groups.append(len(data["redundancy_lost"]))  # type: ignore[arg-type]
+        answers[change.pk] = data
     print(
-        f"assess ({args.samples} overlapping changes on 2 hypervisors each): {_ms(times)}; "
-        f"conflicts per change p50 {statistics.median(conflicts):.0f}",
+        f"{label}, sequence: {_ms(times)}; conflicts per change p50 "
+        f"{statistics.median(conflicts):.0f}; {_load()}\n  not checked (cap) per change p50 "
+        f"{statistics.median(unchecked):.0f}, max {max(unchecked)}; redundancy groups left "
+        f"degraded p50 {statistics.median(groups):.0f}, max {max(groups)}",
         flush=True,
     )
-    return 0
+    cold, warm, refresh = [], [], []
+    profiles: list[tuple[float, int, cProfile.Profile]] = []
+    for i, change in enumerate(changes):
+        write(i)
+        # the graph catches up with the write first (an incremental refresh, and every 30 s a
+        # snapshot file for the other workers): the estate's cost, timed on its own line
+        start = time.perf_counter()
+        estate_graph()
+        refresh.append(time.perf_counter() - start)
+        profile = cProfile.Profile() if args.profile else None
+        if profile is not None:
+            profile.enable()
+        took, data = assess(change.pk, "cold")
+        if profile is not None:
+            profile.disable()
+            profiles.append((took, i, profile))
+        cold.append(took)
+        assert data == answers[change.pk], "cold answer differs from the first"
+        took, again = assess(change.pk, "warm")
+        warm.append(took)
+        assert again == data, "warm answer differs from the cold one"
+    print(f"{label}, cold (after a write): {_ms(cold)}; {_load()}", flush=True)
+    print(f"  estate graph refresh after each write (not in cold): {_ms(refresh)}", flush=True)
+    print(f"{label}, warm (repeat): {_ms(warm)}; {_load()}", flush=True)
+    # CPU time of this process per request: the work itself, without waiting for a core
+    for kind, values in cpu.items():
+        print(f"  CPU time, {kind}: {_ms(values)}", flush=True)
+    gc.callbacks.remove(on_gc)
+    for generation, values in pauses.items():
+        if values:
+            print(f"  GC generation {generation}: {_ms(values)}", flush=True)
+    if profiles:  # the slowest cold assessment (profiled, so slower than above)
+        took, i, profile = max(profiles, key=lambda p: p[0])
+        print(f"profile of the slowest cold assessment (#{i}, {took * 1000:.0f} ms):")
+        print("  cold ms in order:", [round(t * 1000) for t, _, _ in profiles])
+        stats = pstats.Stats(profile)
+        stats.sort_stats("cumulative").print_stats("assetgraph", 50)
+        stats.sort_stats("tottime").print_stats(20)
 
 
 if __name__ == "__main__":

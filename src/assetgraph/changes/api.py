@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from assetgraph.accounts.permissions import get_object_or_404, restrict
+from assetgraph.api.fast import render
 from assetgraph.core.actor import api_actor
 
 from . import schemas, services
@@ -69,6 +70,10 @@ def transition(request: HttpRequest, change_id: int, payload: schemas.ChangeTran
     summary="Impact, redundancy lost, conflicts, blackouts and risk of a change",
 )
 def assess(request: HttpRequest, change_id: int) -> Any:
-    """Computed now from the estate graph; lists name only what the caller may view."""
+    """Computed now from the estate graph; lists name only what the caller may view.
+
+    The body is built from ``AssessmentOut`` by :func:`assessment_dict` and sent without a
+    second validation pass (29 conflicts can name ~6,000 CIs: validating them again cost
+    ~100 ms at 200k CIs)."""
     change = _change(request, change_id)
-    return assessment_dict(assess_change(change, request.user))
+    return render(request, assessment_dict(assess_change(change, request.user)))

@@ -8,7 +8,8 @@ For one change record this answers, from the estate graph as it is now:
   the change consumes the spare capacity that would have absorbed an unplanned failure;
 * **conflicts** — other non-cancelled changes whose window overlaps *and* whose impact overlaps
   (a shared CI or a shared impacted service), with what the two together take down that
-  neither does alone;
+  neither does alone (pairwise engine runs are skipped when provably empty and capped:
+  :data:`TOGETHER_RULE`);
 * **blackouts** — blackout windows the change falls into (global ones, or ones whose scope it
   touches or impacts);
 * **recent failures** — failed changes on the same CIs shortly before this one;
@@ -24,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,23 +33,28 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from assetgraph.accounts.permissions import has_perm, restrict
-from assetgraph.api.fast import Sources, dump
+from assetgraph.api.fast import Sources, dump, dumper
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI
 from assetgraph.impact import schemas as impact_schemas
 from assetgraph.impact.business import flag_rows, money_at_stake
+from assetgraph.impact.estate import EstateGraph, estate_graph
 from assetgraph.impact.objective import (
     DOWN,
     I64,
+    LRU,
     EstateImpact,
     asset_ids_of,
+    cached_impact_of,
+    down_only_together,
     groups_left_degraded,
-    impact_of,
-    of_classes,
-    redundant_groups,
-    service_pks,
+    may_take_down_together,
+    node_kinds,
+    revision_key,
+    touched_of_kind,
 )
+from assetgraph.impact.objective import clear_caches as clear_impact_cache
 from assetgraph.impact.report import FlaggedCI, ImpactMoney
 from assetgraph.impact.schemas import SOURCES as IMPACT_SOURCES
 from assetgraph.org.models import Department, Person
@@ -59,6 +65,29 @@ from .models import BlackoutWindow, ChangeCI, ChangeRecord
 
 RECENT_FAILURE_DAYS = 90
 MAX_LISTED = 200
+# Pairwise "together" engine runs per assessment, at most (see TOGETHER_RULE).
+MAX_TOGETHER_RUNS = 8
+FACTS_CACHE_SIZE = 256
+# The CI fields an assessment's lists read (name, tier, class, owning team for the teams list).
+PRESENTED_CI_FIELDS = (
+    "name",
+    "criticality",
+    "owning_team",
+    "ci_class",
+    "ci_class__name",
+)  # assessments' objective facts kept per process (LRU)
+TOGETHER_RULE = (
+    "For each conflicting change the assessment names what the two changes take down only "
+    "together (business services and redundancy groups that neither takes down alone). That "
+    "needs no engine run unless some redundancy group is left degraded by both changes and "
+    "the members each takes down, added, reach the number that takes the group down: "
+    "nothing else can go down only together, so the answer (none) is exact. Of the "
+    "conflicts that do "
+    f"need a run, at most {MAX_TOGETHER_RUNS} get one: those sharing the most CIs and "
+    "impacted services (shared CIs + shared services, most first; ties in window order: "
+    "planned start, then id). The others are marked not checked and the assessment says how "
+    "many; every conflict still counts towards the risk score."
+)
 CHUNK = 2_000  # ids per SQL IN list (SQLite limits query parameters)
 
 # ----------------------------------------------------------------------------- risk formula
@@ -78,7 +107,8 @@ RISK_FORMULA = (
     "redundancy lost: 5 per group left without spare capacity, at most 15; recent failures: "
     "10 per failed change on the "
     f"same CIs in the {RECENT_FAILURE_DAYS} days before the window, at most 20; type: standard "
-    "0, normal 5, emergency 15; conflicts: 5 per conflicting change, at most 10; blackout: 10. "
+    "0, normal 5, emergency 15; conflicts: 5 per conflicting change (each counts, whether or "
+    "not its 'together' run was made), at most 10; blackout: 10. "
     "Total capped at 100. Bands: low < 25 <= medium < 50 <= high < 75 <= critical."
 )
 
@@ -182,6 +212,8 @@ class ChangeConflict:
     shared_cis: list[CI]
     shared_services: list[CI]
     together_down: list[CI]
+    # False when the cap (TOGETHER_RULE) left the pair's "together" run out
+    together_checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -286,41 +318,109 @@ def _recent_failures(change: ChangeRecord, ci_ids: list[int]) -> QuerySet[Change
     )
 
 
+@dataclass(frozen=True, eq=False)
+class _Facts:
+    """The objective part of an assessment (same for every reader), cached per process."""
+
+    mine: EstateImpact
+    states: dict[int, int]
+    groups: list[tuple[int, int, int, int]]
+    # (other change, shared CIs, shared services, down only together, together checked)
+    conflicts: list[tuple[ChangeRecord, tuple[int, ...], tuple[int, ...], tuple[int, ...], bool]]
+    blackouts: list[BlackoutWindow]
+    failures: list[ChangeRecord]
+    risk: Risk
+    not_checked: int  # conflicts whose "together" run the cap left out
+
+
+_FACTS: LRU[tuple[Any, ...], _Facts] = LRU(FACTS_CACHE_SIZE)
+
+
+def clear_caches() -> None:
+    """Forget cached assessment facts and impacts (tests; after a bulk load outside the
+    services, which writes no audit event to move the revision)."""
+    _FACTS.clear()
+    clear_impact_cache()
+
+
 def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
     """Assess a change now: impact, redundancy lost, conflicts, blackouts, risk.
 
     ``user`` narrows the *lists* to what they may view (``None``: everything, for the CLI's
     system actor); the score is computed over the whole estate.
-    """
-    items = _items([change.pk]).get(change.pk, [])
-    ci_ids = [ci for ci, _ in items]
-    taken_down = [ci for ci, down in items if down]
-    mine = impact_of(taken_down)
-    service_ids = set(service_class_ids())
-    my_services = service_pks(mine, service_ids)
-    tiers = dict(CI.objects.filter(pk__in=list(my_services)).values_list("pk", "criticality"))
-    states = mine.state_of(my_services)
-    groups = groups_left_degraded(mine)
 
-    conflicts_raw: list[tuple[ChangeRecord, set[int], set[int], set[int]]] = []
+    The objective facts are cached per process (LRU of :data:`FACTS_CACHE_SIZE`) by the
+    estate's audit revision (:func:`~assetgraph.impact.objective.revision_key`: every write
+    through a service appends an audit event, so no cached answer outlives a write), the
+    change's window, type and items, and the overlapping changes with their items. A change
+    without a planned start is not cached: its failure look-back is anchored on "now".
+    """
+    eg = estate_graph()
+    items = _items([change.pk]).get(change.pk, [])
     others = list(_overlapping(change))
     other_items = _items(o.pk for o in others)
-    my_down = mine.down()
+    key = (
+        revision_key(eg),
+        change.pk,
+        change.planned_start,
+        change.planned_end,
+        change.change_type,
+        tuple(sorted(items)),
+        tuple((o.pk, tuple(sorted(other_items.get(o.pk, [])))) for o in others),
+    )
+    facts = _FACTS.get(key) if change.planned_start else None
+    if facts is None:
+        facts = _facts(change, eg, items, others, other_items)
+        if change.planned_start:
+            _FACTS.put(key, facts, key[0])
+    return _present(change, user, facts)
+
+
+def _facts(
+    change: ChangeRecord,
+    eg: EstateGraph,
+    items: list[tuple[int, bool]],
+    others: list[ChangeRecord],
+    other_items: dict[int, list[tuple[int, bool]]],
+) -> _Facts:
+    """Compute the objective facts (see :func:`assess_change` and :data:`TOGETHER_RULE`)."""
+    ci_ids = [ci for ci, _ in items]
+    taken_down = [ci for ci, down in items if down]
+    mine = cached_impact_of(taken_down, eg)
+    service_ids = set(service_class_ids())
+    kinds = node_kinds(eg, service_ids)
+    my_services_arr = touched_of_kind(mine, kinds)
+    my_services = my_services_arr.tolist()
+    tiers = dict(CI.objects.filter(pk__in=my_services).values_list("pk", "criticality"))
+    states = mine.state_of(my_services)
+    groups = groups_left_degraded(mine, eg)
+
+    # (tuples of sorted pks, not sets: cached facts should cost the garbage collector little)
+    found: list[tuple[ChangeRecord, tuple[int, ...], tuple[int, ...], EstateImpact]] = []
+    mine_named = set(ci_ids)
     for other in others:
         theirs = other_items.get(other.pk, [])
-        shared_cis = set(ci_ids) & {ci for ci, _ in theirs}
-        their_down = [ci for ci, down in theirs if down]
-        their_impact = impact_of(their_down)
-        shared_services = my_services & service_pks(their_impact, service_ids)
-        if not (shared_cis or shared_services):
-            continue
-        together = impact_of(taken_down + their_down).down()
-        only_together = np.setdiff1d(together, np.union1d(my_down, their_impact.down()))
-        # what matters of those: services, and redundancy groups the pair exhausts
-        notable = np.union1d(
-            of_classes(only_together, service_ids), redundant_groups(only_together)
+        shared_cis = tuple(sorted(mine_named.intersection(ci for ci, _ in theirs)))
+        their_impact = cached_impact_of([ci for ci, down in theirs if down], eg)
+        shared_services = np.intersect1d(
+            my_services_arr, touched_of_kind(their_impact, kinds), assume_unique=True
         )
-        conflicts_raw.append((other, shared_cis, shared_services, set(notable.tolist())))
+        if shared_cis or shared_services.size:
+            found.append((other, shared_cis, tuple(shared_services.tolist()), their_impact))
+    # the cap (TOGETHER_RULE): runs only for the conflicts that share the most
+    need_run = [i for i, c in enumerate(found) if may_take_down_together(mine, c[3], kinds, eg)]
+    need_run.sort(key=lambda i: -(len(found[i][1]) + len(found[i][2])))  # stable: window order
+    run = set(need_run[:MAX_TOGETHER_RUNS])
+    conflicts = [
+        (
+            other,
+            shared_cis,
+            shared_services,
+            tuple(down_only_together(mine, theirs, eg, kinds).tolist()) if i in run else (),
+            i in run or i not in need_run,
+        )
+        for i, (other, shared_cis, shared_services, theirs) in enumerate(found)
+    ]
 
     touched = np.union1d(mine.touched(), np.array(ci_ids, dtype=np.int64))
     blackouts = _blackouts(change, touched)
@@ -333,28 +433,27 @@ def assess_change(change: ChangeRecord, user: Any = None) -> Assessment:
         redundancy_lost=sum(1 for _, _, down, tolerated in groups if down >= tolerated),
         recent_failures=len(failures),
         change_type=change.change_type,
-        conflicts=len(conflicts_raw),
+        # every conflict counts, whether or not its "together" run was made
+        conflicts=len(conflicts),
         in_blackout=bool(blackouts),
     )
-    return _present(change, user, mine, states, groups, conflicts_raw, blackouts, failures, risk)
+    not_checked = len(need_run) - len(run)
+    return _Facts(mine, states, groups, conflicts, blackouts, failures, risk, not_checked)
 
 
-def _present(
-    change: ChangeRecord,
-    user: Any,
-    mine: EstateImpact,
-    states: dict[int, int],
-    groups: list[tuple[int, int, int, int]],
-    conflicts_raw: list[tuple[ChangeRecord, set[int], set[int], set[int]]],
-    blackouts: list[BlackoutWindow],
-    failures: list[ChangeRecord],
-    risk: Risk,
-) -> Assessment:
+def _present(change: ChangeRecord, user: Any, facts: _Facts) -> Assessment:
     """Turn the objective facts into the lists ``user`` may see."""
-    cis = _visible(user, CI.objects.current().select_related("ci_class", "owning_team"))
+    mine, states, groups = facts.mine, facts.states, facts.groups
+    conflicts_raw, blackouts, failures = facts.conflicts, facts.blackouts, facts.failures
+    # only what the lists show (a change can leave thousands of groups degraded: full rows,
+    # their JSON attributes and timestamps cost more than the rest of the assessment)
+    cis = _visible(
+        user,
+        CI.objects.current().select_related("ci_class").only(*PRESENTED_CI_FIELDS),
+    )
     wanted = set(states) | set(mine.failed.tolist()) | {g[0] for g in groups}
-    for _, shared, shared_services, together in conflicts_raw:
-        wanted |= shared | shared_services | together
+    for _, shared, shared_services, together, _ in conflicts_raw:
+        wanted.update(shared, shared_services, together)
     by_pk = {ci.pk: ci for ci in cis.filter(pk__in=list(wanted))}
     services = sorted(
         (ServiceHit(by_pk[pk], _state_name(s)) for pk, s in states.items() if pk in by_pk),
@@ -373,8 +472,9 @@ def _present(
             shared_cis=_named(by_pk, shared),
             shared_services=_named(by_pk, services_),
             together_down=_named(by_pk, together),
+            together_checked=checked,
         )
-        for other, shared, services_, together in conflicts_raw
+        for other, shared, services_, together, checked in conflicts_raw
         if other.pk in visible_changes
     ]
     visible_blackouts = set(
@@ -402,6 +502,12 @@ def _present(
         notes.append("No planned window: conflicts and blackouts cannot be checked.")
     if not mine.failed.size:
         notes.append("The change takes no CI down: no outage impact.")
+    if facts.not_checked:
+        notes.append(
+            f"What the change takes down only together with another was not computed for "
+            f"{facts.not_checked} conflicting change(s): at most {MAX_TOGETHER_RUNS} are "
+            "checked, those sharing the most CIs and services (their conflict still counts)."
+        )
     return Assessment(
         business_flags=flag_rows(user, states_by_pk, day),
         money=money_at_stake(user, [(h.ci, h.state) for h in services], down_cis, day),
@@ -421,7 +527,7 @@ def _present(
         conflicts=conflicts,
         blackouts=[b for b in blackouts if b.pk in visible_blackouts],
         recent_failures=[f for f in failures if f.pk in visible_failures],
-        risk=risk,
+        risk=facts.risk,
         notes=notes,
     )
 
@@ -526,7 +632,35 @@ ASSESSMENT_SOURCES: Sources = {
 }
 
 
+CONFLICT_LISTS = ("shared_cis", "shared_services", "together_down")
+
+
 def assessment_dict(assessment: Assessment) -> dict[str, Any]:
     """A JSON-ready form of an assessment (API output and ``assetgraph change assess``),
-    built from ``AssessmentOut``."""
-    return dump(change_schemas.AssessmentOut, assessment, sources=ASSESSMENT_SOURCES)
+    built from ``AssessmentOut``.
+
+    The conflicts' CI lists name the same few hundred services over and over (29 conflicts
+    sharing ~200 each): each CI's body is built once and the lists refer to it, instead of
+    ~6,000 equal dicts per response."""
+    body = dump(
+        change_schemas.AssessmentOut,
+        replace(assessment, conflicts=[]),
+        sources=ASSESSMENT_SOURCES,
+    )
+    ci_body = dumper(change_schemas.AssessedCI, ASSESSMENT_SOURCES)
+    bodies: dict[int, dict[str, Any]] = {}
+    conflicts = []
+    for conflict in assessment.conflicts:
+        out = dump(
+            change_schemas.ConflictOut,
+            replace(conflict, shared_cis=[], shared_services=[], together_down=[]),
+            sources=ASSESSMENT_SOURCES,
+        )
+        for name in CONFLICT_LISTS:
+            out[name] = [
+                bodies.get(ci.pk) or bodies.setdefault(ci.pk, ci_body(ci, None))
+                for ci in getattr(conflict, name)
+            ]
+        conflicts.append(out)
+    body["conflicts"] = conflicts
+    return body

@@ -189,6 +189,8 @@ class ConflictOut(Schema):
     shared_cis: list[AssessedCI]
     shared_services: list[AssessedCI]
     together_down: list[AssessedCI]
+    # False: the cap on pairwise runs left this pair out (``together_down`` is then empty)
+    together_checked: bool
 
 
 class BlackoutHitOut(Schema):

@@ -36,7 +36,7 @@ from assetgraph.ui.pickers import TextPickerWidget
 
 from . import services
 from .api import CHANGE_PREFETCH, CHANGE_RELATED
-from .assessment import RISK_FORMULA, assess_change
+from .assessment import RISK_FORMULA, TOGETHER_RULE, assess_change
 from .lifecycle import available_transitions, transitions_markdown
 from .models import BlackoutWindow, ChangeRecord
 
@@ -288,13 +288,18 @@ def change_transition(request: AuthedRequest, pk: int, name: str) -> HttpRespons
 
 @login_required
 def lifecycle_help(request: AuthedRequest) -> HttpResponse:
-    """The transition table and the risk formula, as the docs state them."""
+    """The transition table, the risk formula and the rule for "only together" conflicts,
+    as the docs state them."""
     if not has_perm(request.user, "changes.changerecord", "view"):
         raise PermissionDenied("you may not view changes")
     return render(
         request,
         "changes/lifecycle.html",
-        {"table": transitions_markdown(), "risk_formula": RISK_FORMULA},
+        {
+            "table": transitions_markdown(),
+            "risk_formula": RISK_FORMULA,
+            "together_rule": TOGETHER_RULE,
+        },
     )
 
 

@@ -8,22 +8,98 @@ to run several times per request, and callers filter what they name with ``restr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+from django.db.models import Count
 
 from assetgraph import graph as engine
-from assetgraph.cmdb.models import CI, Relationship
+from assetgraph.cmdb.choices import RedundancyModeChoices
+from assetgraph.cmdb.models import Relationship
 
-from .catalogue import catalogue
-from .estate import UnknownCI, estate_graph
+from .catalogue import catalogue, node_rows
+from .estate import KIND, EstateGraph, UnknownCI, cache_stats, estate_graph
 
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+Mask = npt.NDArray[np.bool_]
 DOWN, DEGRADED = int(engine.NodeState.DOWN), int(engine.NodeState.DEGRADED)
 
 EMPTY = np.zeros(0, dtype=np.int64)
+EMPTY_NODES = np.zeros(0, dtype=np.int32)
+# Bounds of the per-process caches below (LRU): single impacts (one per change and per pair
+# that needed an engine run) and node masks (one per graph revision and set of classes).
+IMPACT_CACHE_SIZE = 512
+GROUP_CHUNK = 2_000  # ids per SQL IN list (SQLite limits query parameters)
+# Up to this many DOWN CIs, groups_left_degraded reads the memberships of the DOWN CIs; beyond,
+# every membership of the degraded groups (whichever is fewer rows, roughly).
+MAX_DOWN_LOOKUP = 20_000
+COUNT = KIND[RedundancyModeChoices.COUNT.value]  # "at least N members up" (else percent)
+KINDS_CACHE_SIZE = 2
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """A small thread-safe least-recently-used map (per process; bounded by ``size``)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict[K, V] = OrderedDict()
+        self.generation: Hashable = None
+        self.hits = self.misses = 0
+
+    def get(self, key: K) -> V | None:
+        with self.lock:
+            found = self.items.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self.items.move_to_end(key)
+            return found
+
+    def put(self, key: K, value: V, generation: Hashable = None) -> None:
+        """Remember ``value``; a new ``generation`` (e.g. the audit revision) first forgets
+        every entry of the previous one: they can no longer be asked for, and dead entries
+        would only lengthen the garbage collector's full passes."""
+        with self.lock:
+            if generation is not None and generation != self.generation:
+                self.items.clear()
+                self.generation = generation
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.hits = self.misses = 0
+
+
+def revision_key(eg: EstateGraph) -> tuple[int, int, str, int, int]:
+    """What identifies the estate a graph was built from: the newest audit event id, the
+    number of events in the look-back window below it (a late commit) and that event's
+    timestamp (ids repeat after a restore), plus this process's graph rebuild and snapshot
+    map counts (a bulk load writes no audit event; ``estate.clear_cache`` then forces a
+    rebuild, which moves the key). Every write through a service appends an audit event, so
+    a cached answer keyed by this cannot outlive a write."""
+    stats = cache_stats()
+    return eg.revision, eg.window_count, eg.revision_at, stats["rebuilds"], stats["mapped"]
+
+
+def clear_caches() -> None:
+    """Forget the cached impacts and node masks (tests, diagnostics)."""
+    _IMPACTS.clear()
+    _KINDS.clear()
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,14 +114,26 @@ class EstateImpact:
     failed: I64
     affected: I64
     states: npt.NDArray[np.int8]
+    # engine nodes of ``failed`` and ``affected`` (same order) in the graph the impact was
+    # computed on: class and group lookups index node masks instead of sorting pks
+    failed_nodes: I32 = field(default_factory=lambda: EMPTY_NODES)
+    affected_nodes: I32 = field(default_factory=lambda: EMPTY_NODES)
+    # memoised derived arrays (an impact is immutable and may sit in a cache)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def touched(self) -> I64:
         """Failed and affected CIs (sorted, unique)."""
-        return np.union1d(self.failed, self.affected)
+        if "touched" not in self._memo:
+            self._memo["touched"] = np.union1d(self.failed, self.affected)
+        out: I64 = self._memo["touched"]
+        return out
 
     def down(self) -> I64:
         """Failed CIs plus the affected ones that are DOWN (sorted, unique)."""
-        return np.union1d(self.failed, self.affected[self.states == DOWN])
+        if "down" not in self._memo:
+            self._memo["down"] = np.union1d(self.failed, self.affected[self.states == DOWN])
+        out: I64 = self._memo["down"]
+        return out
 
     def state_of(self, pks: Iterable[int]) -> dict[int, int]:
         """Engine state of a few CIs (DOWN for failed ones; unaffected ones are left out)."""
@@ -69,17 +157,18 @@ class EstateImpact:
 NO_IMPACT = EstateImpact(EMPTY, EMPTY, np.zeros(0, dtype=np.int8))
 
 
-def impact_of(down_pks: Iterable[int]) -> EstateImpact:
+def impact_of(down_pks: Iterable[int], eg: EstateGraph | None = None) -> EstateImpact:
     """Run the engine's impact for CIs taken down (retired/unknown CIs are ignored).
 
     Not :func:`assetgraph.impact.analysis.analyse_impact`: that is a user-facing report (it
     needs a user who can see every failed CI, and pages its lists); an assessment needs the
     objective impact, also of CIs the reader may not see, and several runs per change.
+    ``eg``: the estate graph when the caller already holds it (saves the revision check).
     """
-    pks = sorted(set(down_pks))
+    pks = sorted({int(p) for p in down_pks})
     if not pks:
         return NO_IMPACT
-    eg = estate_graph()
+    eg = eg or estate_graph()
     try:
         nodes = eg.nodes_of(pks)
     except UnknownCI as exc:
@@ -90,8 +179,180 @@ def impact_of(down_pks: Iterable[int]) -> EstateImpact:
         nodes = eg.nodes_of(pks)
     result = engine.impact(eg.graph, nodes)
     return EstateImpact(
-        np.array(pks, dtype=np.int64), eg.pks_of(result.nodes), result.states.astype(np.int8)
+        np.array(pks, dtype=np.int64),
+        eg.pks_of(result.nodes),
+        result.states.astype(np.int8),
+        nodes.astype(np.int32),
+        result.nodes.astype(np.int32),
     )
+
+
+_IMPACTS: LRU[tuple[Any, ...], Any] = LRU(IMPACT_CACHE_SIZE)
+
+
+def cached_impact_of(down_pks: Iterable[int], eg: EstateGraph) -> EstateImpact:
+    """:func:`impact_of`, remembered per process by (:func:`revision_key`, the CIs taken down).
+
+    Why: assessing 30 changes in one window runs the same 30 single-change impacts 30 times;
+    the impact depends on nothing but the graph and the failed CIs, and the graph is fixed by
+    its revision. Past (``as_of``) graphs are not cached here.
+    """
+    pks = tuple(sorted({int(p) for p in down_pks}))
+    if eg.as_of is not None or not pks:
+        return impact_of(pks, eg)
+    key = ("impact", revision_key(eg), pks)
+    found = _IMPACTS.get(key)
+    if found is None:
+        found = impact_of(pks, eg)
+        _IMPACTS.put(key, found, key[1])
+    out: EstateImpact = found
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class NodeKinds:
+    """Per engine node: is it one of some classes (e.g. business services), and is it a
+    redundancy group (redundancy enabled: the engine counts its DOWN members)."""
+
+    of_class: Mask
+    group: Mask
+    key: tuple[Any, ...]  # graph revision, catalogue revision, class ids
+
+
+_KINDS: LRU[tuple[Any, ...], NodeKinds] = LRU(KINDS_CACHE_SIZE)
+
+
+def node_kinds(eg: EstateGraph, class_ids: Iterable[int]) -> NodeKinds:
+    """The :class:`NodeKinds` masks of ``eg`` (cached by graph and catalogue revision)."""
+    ids = tuple(sorted({int(c) for c in class_ids}))
+    cat = catalogue()
+    key = (revision_key(eg), cat.revision, ids)
+    found = _KINDS.get(key)
+    if found is not None:
+        return found
+    rows, known = node_rows(eg, cat)
+    of_class = known.copy()
+    if cat.pks.size:
+        of_class &= np.isin(cat.ci_class[rows], np.array(ids, dtype=np.int64))
+    group = np.zeros(eg.graph.n_nodes, dtype=np.bool_)
+    if eg.redundancy and eg.ci_pks.size:
+        red = np.fromiter(eg.redundancy, dtype=np.int64, count=len(eg.redundancy))
+        pos = np.minimum(np.searchsorted(eg.ci_pks, red), eg.ci_pks.size - 1)
+        group[pos[eg.ci_pks[pos] == red]] = True
+    kinds = NodeKinds(of_class, group, key)
+    _KINDS.put(key, kinds)
+    return kinds
+
+
+def touched_of_kind(impact: EstateImpact, kinds: NodeKinds) -> I64:
+    """The failed and affected CIs of ``kinds``' classes (sorted pks; node masks, no sort of
+    the whole impact). The impact must come from the graph ``kinds`` was built for."""
+    if impact.failed_nodes.size != impact.failed.size:  # built without nodes (NO_IMPACT)
+        return EMPTY
+    memo = ("of_kind", kinds.key)
+    if memo not in impact._memo:
+        impact._memo[memo] = np.sort(
+            np.concatenate(
+                [
+                    impact.failed[kinds.of_class[impact.failed_nodes]],
+                    impact.affected[kinds.of_class[impact.affected_nodes]],
+                ]
+            )
+        )
+    out: I64 = impact._memo[memo]
+    return out
+
+
+def _degraded_group_nodes(impact: EstateImpact, kinds: NodeKinds) -> I32:
+    """Engine nodes of redundancy groups the impact leaves DEGRADED (sorted)."""
+    if "degraded_groups" not in impact._memo:
+        nodes = impact.affected_nodes
+        keep = (impact.states == DEGRADED) & kinds.group[nodes]
+        impact._memo["degraded_groups"] = np.sort(nodes[keep])
+    out: I32 = impact._memo["degraded_groups"]
+    return out
+
+
+def _down_members(impact: EstateImpact, eg: EstateGraph) -> tuple[I32, I64, I64]:
+    """Redundancy groups with DOWN members under ``impact``, counted the engine's way (one per
+    member edge into the group): ``(group nodes sorted, DOWN members, DOWN members that take
+    the group down)``. Read from the graph's impact arrays (internal node order)."""
+    if "down_members" not in impact._memo:
+        graph = eg.graph
+        arrays = graph.impact_arrays()
+        down = np.concatenate([impact.failed_nodes, impact.affected_nodes[impact.states == DOWN]])
+        if down.size == 0 or not arrays.has_counted:
+            impact._memo["down_members"] = (EMPTY_NODES, EMPTY, EMPTY)
+        else:
+            inner = graph.to_internal(down).astype(np.int64)
+            starts = arrays.indptr[inner]
+            lengths = arrays.indptr[inner + 1] - starts
+            offsets = np.cumsum(lengths) - lengths
+            pos = np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
+            targets = arrays.indices[pos[arrays.counted[pos]]]
+            groups, counts = np.unique(targets, return_counts=True)
+            outer = graph.to_external(groups.astype(np.int32))
+            order = np.argsort(outer)
+            impact._memo["down_members"] = (
+                outer[order].astype(np.int32),
+                counts[order].astype(np.int64),
+                arrays.threshold[groups][order].astype(np.int64),
+            )
+    found: tuple[I32, I64, I64] = impact._memo["down_members"]
+    return found
+
+
+def may_take_down_together(
+    a: EstateImpact, b: EstateImpact, kinds: NodeKinds, eg: EstateGraph
+) -> bool:
+    """False when failing both sets of CIs provably takes down nothing beyond what either
+    takes down alone, so no engine run is needed for the pair.
+
+    Why it is exact: DOWN is the least fixpoint of "a DOWN non-member predecessor, or at
+    least *threshold* DOWN members of a redundancy group". Start from the union of both DOWN
+    sets: a plain node with a DOWN predecessor from either side is already DOWN on that side,
+    so the first CI that only the pair takes down must be a redundancy group that neither
+    takes down (both leave it DEGRADED), with DOWN members from both sides that together
+    reach its threshold — and the members down under both number at most the two counts
+    added. No such group: the union is the fixpoint.
+    """
+    if a.failed.size == 0 or b.failed.size == 0:
+        return False
+    both = np.intersect1d(_degraded_group_nodes(a, kinds), _degraded_group_nodes(b, kinds))
+    if both.size == 0:
+        return False
+    groups_a, counts_a, thresholds = _down_members(a, eg)
+    groups_b, counts_b, _ = _down_members(b, eg)
+    common, ia, ib = np.intersect1d(groups_a, groups_b, assume_unique=True, return_indices=True)
+    enough = counts_a[ia] + counts_b[ib] >= thresholds[ia]
+    return bool((enough & np.isin(common, both)).any())
+
+
+def down_only_together(a: EstateImpact, b: EstateImpact, eg: EstateGraph, kinds: NodeKinds) -> I64:
+    """CIs of ``kinds``' classes or redundancy groups that failing both sets takes DOWN and
+    neither does alone (sorted pks), e.g. a farm that survives each change but not both.
+
+    One engine run on the union of the failed CIs unless :func:`may_take_down_together`
+    rules it out; only the DOWN nodes that are services or groups are mapped back to pks.
+    Remembered per (:func:`revision_key`, both failed sets) like :func:`cached_impact_of`,
+    in either order.
+    """
+    if not may_take_down_together(a, b, kinds, eg):
+        return EMPTY
+    sides = sorted((tuple(a.failed.tolist()), tuple(b.failed.tolist())))
+    key = ("together", revision_key(eg), kinds.key, *sides)
+    found = _IMPACTS.get(key)
+    if found is not None:
+        out: I64 = found
+        return out
+    failed = np.union1d(a.failed_nodes, b.failed_nodes)
+    result = engine.impact(eg.graph, failed)
+    down = result.nodes[result.states == DOWN]
+    notable = down[kinds.of_class[down] | kinds.group[down]]
+    pks = np.sort(eg.pks_of(notable))
+    pks = pks[~(np.isin(pks, a.down()) | np.isin(pks, b.down()))]
+    _IMPACTS.put(key, pks, key[1])
+    return pks
 
 
 def of_classes(pks: I64, class_ids: set[int]) -> I64:
@@ -114,47 +375,67 @@ def service_pks(impact: EstateImpact, service_ids: set[int]) -> set[int]:
     return set(of_classes(impact.touched(), service_ids).tolist())
 
 
-def redundant_groups(pks: I64) -> I64:
+def redundant_groups(pks: I64, eg: EstateGraph | None = None) -> I64:
     """The CIs among ``pks`` with redundancy enabled (the estate graph knows them)."""
-    groups = np.fromiter(estate_graph().redundancy.keys(), dtype=np.int64)
+    groups = np.fromiter((eg or estate_graph()).redundancy.keys(), dtype=np.int64)
     return np.intersect1d(pks, groups)
 
 
-def groups_left_degraded(impact: EstateImpact) -> list[tuple[int, int, int, int]]:
-    """``(group pk, members, members down, tolerated)`` of redundancy groups left degraded.
+def groups_left_degraded(
+    impact: EstateImpact, eg: EstateGraph | None = None
+) -> list[tuple[int, int, int, int]]:
+    """``(group pk, members, members down, tolerated)`` of redundancy groups left degraded
+    (by group pk).
 
     A group counts when redundancy is enabled, it is DEGRADED (not DOWN) and one of its own
-    members is out: the change eats the group's spare capacity.
+    members is out: the change eats the group's spare capacity. The settings come from the
+    estate graph (it holds every current group's), the members from one query per
+    :data:`GROUP_CHUNK` groups (counts per group in SQL; which members are down from the
+    memberships of the DOWN CIs), counted with numpy: a change under a hypervisor can leave
+    thousands of groups degraded, some with thousands of members (a loop per group over all
+    their members cost ~300 ms at 200k CIs).
     """
-    degraded = redundant_groups(impact.affected[impact.states == DEGRADED]).tolist()
-    if not degraded:
+    eg = eg or estate_graph()
+    degraded = redundant_groups(impact.affected[impact.states == DEGRADED], eg)
+    if degraded.size == 0:
         return []
-    groups = list(
-        CI.objects.current()
-        .filter(pk__in=degraded)
-        .exclude(redundancy_mode="disabled")
-        .values_list("pk", "redundancy_mode", "redundancy_value")
-    )
-    members: dict[int, list[int]] = {}
-    for source, target in (
-        Relationship.objects.current()
-        .filter(target_id__in=[g[0] for g in groups], type__is_membership=True)
-        .values_list("source_id", "target_id")
-    ):
-        members.setdefault(target, []).append(source)
+    memberships = Relationship.objects.current().filter(type__is_membership=True)
+    total = np.zeros(degraded.size, dtype=np.int64)
+    for i in range(0, degraded.size, GROUP_CHUNK):
+        counts = np.array(
+            memberships.filter(target_id__in=degraded[i : i + GROUP_CHUNK].tolist())
+            .values("target_id")
+            .annotate(n=Count("id"))
+            .values_list("target_id", "n")
+            .order_by(),
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        total[np.searchsorted(degraded, counts[:, 0])] = counts[:, 1]
+    # the memberships of DOWN CIs (usually far fewer rows than all members of the groups)
     down = impact.down()
+    by_source = down.size <= MAX_DOWN_LOOKUP
+    rows: list[tuple[int, int]] = []
+    keys = down if by_source else degraded
+    for i in range(0, keys.size, GROUP_CHUNK):
+        chunk = keys[i : i + GROUP_CHUNK].tolist()
+        found_rows = (
+            memberships.filter(source_id__in=chunk)
+            if by_source
+            else memberships.filter(target_id__in=chunk)
+        )
+        rows.extend(found_rows.values_list("source_id", "target_id"))
+    pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    pairs = pairs[np.isin(pairs[:, 1], degraded) & np.isin(pairs[:, 0], down)]
+    n_down = np.bincount(np.searchsorted(degraded, pairs[:, 1]), minlength=degraded.size)
     found = []
-    for pk, mode, value in groups:
-        group_members = np.array(members.get(pk, []), dtype=np.int64)
-        n_down = int(np.isin(group_members, down).sum())
-        if n_down == 0:
-            continue
-        total = int(group_members.size)
-        if mode == "count":
-            min_up = min(value or total, total)
+    for i in np.flatnonzero(n_down > 0).tolist():
+        pk, members = int(degraded[i]), int(total[i])
+        kind, value = eg.redundancy[pk]
+        if kind == COUNT:
+            min_up = min(value or members, members)
         else:
-            min_up = -(-total * (value or 100) // 100)
-        found.append((pk, total, n_down, max(total - min_up, 0)))
+            min_up = -(-members * (value or 100) // 100)
+        found.append((pk, members, int(n_down[i]), max(members - min_up, 0)))
     return found
 
 
