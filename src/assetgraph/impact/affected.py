@@ -22,7 +22,7 @@ from assetgraph.cmdb.choices import ClassSlug
 from assetgraph.cmdb.models import CI, CIClass, subclass_ids
 from assetgraph.core.errors import NotFound
 
-from .catalogue import Catalogue, catalogue, node_rows
+from .catalogue import Catalogue, catalogue, node_rows, rows_are_nodes
 from .estate import EstateGraph, UnknownCI, estate_graph
 from .report import PathStep
 from .viewer import Viewer
@@ -159,14 +159,15 @@ def affect(
     result = engine.impact(eg.graph, _nodes(eg, [c.pk for c in cis]), max_depth=max_depth)
     pks = eg.pks_of(result.nodes)
     cat = catalogue()
+    direct = rows_are_nodes(eg, cat)  # then every affected node is its own lookup row
     rows, known = node_rows(eg, cat)
-    seen = viewer.cis(pks) & known[result.nodes]
+    seen = viewer.cis(pks) if direct else viewer.cis(pks) & known[result.nodes]
     class_table = CIClass.objects.in_bulk()
     n_seen = int(np.count_nonzero(seen))
     nodes, states, depths = result.nodes, result.states, result.depths
     if n_seen < pks.size:  # else every affected CI is visible: no copies of 500k entries
         nodes, pks, states, depths = nodes[seen], pks[seen], states[seen], depths[seen]
-    v_rows = rows[nodes]
+    v_rows = nodes.astype(np.int64) if direct else rows[nodes]  # a copy, not a gather
     code = np.zeros(eg.graph.n_nodes, dtype=np.int8)
     code[nodes] = states
     affected = Affected(

@@ -106,6 +106,8 @@ class _State:
         self.current: Catalogue | None = None
         # (node → row map, which ci_pks array and catalogue it was built for)
         self.node_rows: tuple[Any, Any, Any] | None = None
+        # (whether node i is row i for every CI node, for which ci_pks and catalogue)
+        self.identity: tuple[bool, Any, Any] | None = None
 
 
 _STATE = _State()
@@ -149,6 +151,27 @@ def node_rows(eg: Any, cat: Catalogue) -> tuple[I64, npt.NDArray[np.bool_]]:
     with _STATE.lock:
         _STATE.node_rows = ((rows, known), eg.ci_pks, cat.pks)
     return rows, known
+
+
+def rows_are_nodes(eg: Any, cat: Catalogue) -> bool:
+    """True when every CI node of the graph is the lookup row of the same number — the usual
+    case, both being the current CIs in primary-key order — so a query indexes the columns
+    with its engine nodes directly (memoised like :func:`node_rows`).
+
+    Why: at 500k affected CIs the gather through the node → row map is a random read of an
+    8 MB table per CI (~5 ms of an impact request), and the answer is the nodes themselves.
+    Spare nodes (room for CIs created since the build) never appear in results.
+    """
+    with _STATE.lock:
+        memo = _STATE.identity
+        if memo is not None and memo[1] is eg.ci_pks and memo[2] is cat.pks:
+            return bool(memo[0])
+    rows, known = node_rows(eg, cat)
+    k = int(eg.ci_pks.size)
+    same = bool(known[:k].all()) and bool(np.array_equal(rows[:k], np.arange(k)))
+    with _STATE.lock:
+        _STATE.identity = (same, eg.ci_pks, cat.pks)
+    return same
 
 
 def seed(cat: Catalogue, ci_pks: Any, rows: I64, known: npt.NDArray[np.bool_]) -> bool:
