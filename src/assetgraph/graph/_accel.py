@@ -62,8 +62,6 @@ _SPREAD = 4  # DOWN, and its out-edges have been followed as DOWN
 _DIRTY = 8  # DOWN, but its BFS chain passes a DEGRADED CI
 _NEED = 16  # a clean DOWN predecessor of a dirty CI: its depth seeds the repair
 _DONE = 32  # DOWN-chain distance final (chain repair)
-_PASSED = 64  # DOWN, and the result pass has gone past it (its depth parity is known)
-_ODD = 128  # with _PASSED: its BFS depth is odd
 _WORK_SLOTS = 7  # n-sized int32 regions of the workspace (see _impact_nb)
 
 
@@ -294,14 +292,10 @@ def _finish_nb(
     # First pass in queue order. Caller ids go straight into ``nodes``; a parent's caller id
     # is then read through its queue position (parents come first in the queue, and
     # ``parq`` never decreases, so that gather is sequential: one random read per node where
-    # mapping node and parent separately would cost three). Second pass, over the DOWN CIs
-    # in queue order: a DOWN node is "dirty" (its BFS chain passes a DEGRADED CI) when its
-    # BFS parent is DEGRADED or dirty: marked 3 in ``states`` until the chains are
-    # repaired. The repair is seeded from the dirty nodes' clean DOWN predecessors and
-    # their depths, collected in that pass: one already passed is at depth d - 1 or d (d:
-    # the dirty node's depth; the queue is in depth order and a predecessor is at most one
-    # level above), told apart by the parity bit the pass leaves on every DOWN node; one
-    # not yet passed is marked and recorded when reached.
+    # mapping node and parent separately would cost three). Then, only when some CI is
+    # DOWN, a sequential pass over the states: a DOWN node is "dirty" (its BFS chain passes
+    # a DEGRADED CI) when its BFS parent is DEGRADED or dirty, marked 3 in ``states`` until
+    # the chains are repaired.
     uk = _U(k)
     um = _U(m)
     n_down = 0
@@ -324,46 +318,49 @@ def _finish_nb(
     # The DOWN chains, in a second pass over the DOWN CIs only (the first pass stays as
     # tight as a copy: most reached CIs are DEGRADED, and a large answer without any DOWN
     # CI skips this pass).
+    shallowest = np.int32(1 << 30)
     if want and n_down:
-        for j in range(k):  # the failed CIs: DOWN, depth 0, already behind the pass
-            flags[queue[j]] |= _PASSED
+        # dirty CIs: one sequential pass (parents come first, so a dirty parent's 3 is set)
         i = _U(0)
         while i < um:
-            if states[i] != 2:
-                i += one
-                continue
-            q = uk + i
-            v = _U(queue[q])
-            fv = flags[v]
-            dq = depq[q]
-            pq = parq[q]
-            if pq >= k and states[_U(pq) - uk] != 2:
-                states[i] = np.int8(3)
-                fv |= _DIRTY
-                dirty[n_dirty] = np.int32(q)
-                n_dirty += 1
-                odd = (dq & 1) != 0
-                e = _U(rev_indptr[v])
-                end = _U(rev_indptr[v + one])
-                while e < end:
-                    u = _U(rev_indices[e])
-                    e += one
-                    fu = flags[u]
-                    if (fu & _DOWN) == 0 or (fu & (_DIRTY | _NEED)) != 0:
-                        continue
+            if states[i] == 2:
+                q = uk + i
+                pq = parq[q]
+                if pq >= k and states[_U(pq) - uk] != 2:
+                    states[i] = np.int8(3)
+                    dirty[n_dirty] = np.int32(q)
+                    n_dirty += 1
+                    shallowest = min(shallowest, depq[q])
+            i += one
+    if n_dirty:
+        # their clean DOWN predecessors seed the repair ...
+        for t in range(n_dirty):
+            w = _U(queue[dirty[t]])
+            flags[w] |= _DIRTY
+        need = 0
+        for t in range(n_dirty):
+            w = _U(queue[dirty[t]])
+            e = _U(rev_indptr[w])
+            end = _U(rev_indptr[w + one])
+            while e < end:
+                u = _U(rev_indices[e])
+                e += one
+                fu = flags[u]
+                if (fu & _DOWN) != 0 and (fu & (_DIRTY | _NEED)) == 0:
                     flags[u] = fu | _NEED
-                    if (fu & _PASSED) != 0:
-                        seed_n[n_seed] = np.int32(u)
-                        seed_d[n_seed] = dq if ((fu & _ODD) != 0) == odd else dq - 1
-                        n_seed += 1
-            elif (fv & _NEED) != 0:
-                seed_n[n_seed] = np.int32(v)
-                seed_d[n_seed] = dq
-                n_seed += 1
-            fv |= _PASSED
-            if (dq & 1) != 0:
-                fv |= _ODD
-            flags[v] = fv
+                    need += 1
+        # ... at their depths: read off the queue, over its DOWN CIs only, from the level
+        # above the shallowest dirty CI (a predecessor is at most one level above), until
+        # all are found
+        i = _U(np.searchsorted(depq[k:tl], shallowest - 1))
+        while i < um and n_seed < need:
+            if states[i] == 2:
+                q = uk + i
+                v = _U(queue[q])
+                if (flags[v] & _NEED) != 0:
+                    seed_n[n_seed] = np.int32(v)
+                    seed_d[n_seed] = depq[q]
+                    n_seed += 1
             i += one
     fix = np.empty(0, np.int32)
     if n_dirty:
@@ -452,7 +449,7 @@ def _down_chains_nb(
     shorter than its depth.
 
     ``seed_n``/``seed_d`` are the dirty nodes' clean DOWN predecessors (flagged ``_NEED``)
-    and their depths, found by the result pass. Exact DOWN distances then come from a
+    and their depths, read off the queue by the result pass. Exact DOWN distances then come from a
     unit-weight Dijkstra over the dirty nodes: seeds from those predecessors at depth + 1,
     in sorted order, merged with a FIFO of relaxations along dirty edges (their distances
     never decrease, so each node enters it once). Node-to-index lookups go through small
