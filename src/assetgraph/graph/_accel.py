@@ -419,10 +419,12 @@ def _index_table(keys: I32, values: I32) -> tuple[I32, I32]:  # pragma: no cover
 
 @_jit
 def _lookup(tk: I32, tv: I32, key: int) -> int:  # pragma: no cover - compiled
-    """The value of ``key``, which must be in the table."""
+    """The value of ``key``, or -1 when it is not in the table (values are non-negative)."""
     mask = tk.size - 1
     h = (np.int64(key) * _HASH_MUL) & mask
     while tk[h] != key:
+        if tk[h] < 0:  # an empty slot: absent (the table is at most half full)
+            return -1
         h = (h + 1) & mask
     return int(tv[h])
 
@@ -474,7 +476,10 @@ def _down_chains_nb(
             u = rev_indices[e]
             if (flags[u] & (_NEED | _DIRTY)) != _NEED:
                 continue
-            d = np.int64(_lookup(s_keys, s_depth, u)) + 1
+            du = _lookup(s_keys, s_depth, u)
+            if du < 0:  # not a seed (cannot happen: every such predecessor was found)
+                continue
+            d = np.int64(du) + 1
             if d < best:
                 best = d
                 bp = u
@@ -509,7 +514,7 @@ def _down_chains_nb(
             if (fw & _DIRTY) == 0 or (fw & _DONE) != 0:
                 continue
             tw = _lookup(d_keys, d_index, w)
-            if d + 1 < dist[tw]:
+            if tw >= 0 and d + 1 < dist[tw]:
                 dist[tw] = d + 1
                 dpar[tw] = v
                 fifo[qt] = tw
