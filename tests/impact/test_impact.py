@@ -327,3 +327,19 @@ def test_users_affected_need_person_view_and_hidden_means_absent(
     # the site and department rows of things the caller may not see have no name
     assert [g["site"] for g in users["by_site"]] == [None]
     assert [g["department"] for g in users["by_department"]] == [None]
+
+
+def test_node_rows_and_direct_indexing_give_the_same_answer(
+    estate: dict[str, Any], api: Any, monkeypatch: Any
+) -> None:
+    """affect() indexes the lookup columns by engine node when every CI node is its own row;
+    the general path through the node → row map must answer the same document."""
+    from assetgraph.impact import affected, catalogue
+    from assetgraph.impact.estate import estate_graph
+
+    client = api("Read-only")
+    assert catalogue.rows_are_nodes(estate_graph(), catalogue.catalogue())  # the usual case
+    direct = client.get("/api/impact/", {"ci": estate["vm"].pk}).json()
+    monkeypatch.setattr(affected, "rows_are_nodes", lambda eg, cat: False)
+    mapped = client.get("/api/impact/", {"ci": estate["vm"].pk}).json()
+    assert direct == mapped and direct["summary"]["affected"] == 2
