@@ -20,6 +20,7 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 
+from assetgraph import graph as engine
 from assetgraph.events.observability import register_metric_source
 from assetgraph.events.queue import task
 from assetgraph.events.schedules import Every, ScheduleSpec, register_schedule
@@ -109,9 +110,7 @@ def prepare_worker() -> dict[str, Any]:
     graph = estate_graph()
     catalogue()
     if graph.graph.n_nodes:
-        from assetgraph.graph import impact
-
-        impact(graph.graph, [0])  # sizes this thread's kernel workspace once
+        engine.impact(graph.graph, [0])  # sizes this thread's kernel workspace once
     return {
         "revision": graph.revision,
         "cis": len(graph.ci_pks),
