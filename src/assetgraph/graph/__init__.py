@@ -16,6 +16,7 @@ from .rootcause import (
     root_cause,
     score_candidates,
 )
+from .tallies import nonzero_at, tally_pairs
 from .traversal import (
     Neighbourhood,
     Reach,
@@ -42,11 +43,13 @@ __all__ = [
     "get_backend",
     "impact",
     "neighbourhood",
+    "nonzero_at",
     "paths",
     "root_cause",
     "score_candidates",
     "set_backend",
     "strongly_connected_components",
+    "tally_pairs",
     "upstream",
     "warmup",
 ]

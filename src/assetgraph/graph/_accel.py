@@ -25,9 +25,11 @@ __all__ = [
     "available",
     "bfs",
     "impact_kernel",
+    "nonzero_at",
     "reach_count",
     "reach_counts",
     "symptom_states",
+    "tally_pairs",
 ]
 
 _nb: Any = None
@@ -1119,3 +1121,85 @@ def best_collateral(
         -1 if cap is None else cap,
     )
     return coll, trunc, chosen
+
+
+@_jit
+def _tally_pairs_nb(
+    index: I64,
+    identity: bool,
+    first: I64,
+    second: I64,
+    major: BoolArr,
+    minor: BoolArr,
+    slots: int,
+) -> tuple[I64, bool]:  # pragma: no cover - compiled
+    """See :func:`assetgraph.graph.tallies.tally_pairs`: one pass, no temporary array
+    (``identity``: row ``i`` is position ``i``, ``index`` is unused). False (and partial
+    counts) when an index or a value is out of range."""
+    out = np.zeros((3, slots, 4), np.int64)
+    n = min(first.size, second.size)
+    count = major.size
+    for i in range(count):
+        r = i if identity else index[i]
+        if r < 0 or r >= n:
+            return out, False
+        a = first[r]
+        b = second[r]
+        if a < 0 or a >= slots or b < 0 or b >= slots:
+            return out, False
+        k = 2 * np.int64(major[i]) + np.int64(minor[i])
+        if a != 0:  # 0 is "none": not counted
+            out[0, a, k] += 1
+            if a == b:
+                out[2, a, k] += 1
+        if b != 0:
+            out[1, b, k] += 1
+    return out, True
+
+
+def tally_pairs(
+    index: I64 | None,
+    first: npt.NDArray[np.integer],
+    second: npt.NDArray[np.integer],
+    major: BoolArr,
+    minor: BoolArr,
+    slots: int,
+) -> I64:
+    """Compiled :func:`assetgraph.graph.tallies.tally_pairs` (the range checks are in the
+    pass: no separate scan of the columns)."""
+    rows = _DUMMY_I64 if index is None else index
+    out, ok = _tally_pairs_nb(rows, index is None, first, second, major, minor, slots)
+    if not ok:
+        raise ValueError("an index or a column value is out of range (values: 0..slots-1)")
+    counts: I64 = out
+    return counts
+
+
+@_jit
+def _nonzero_at_nb(
+    column: I64, index: I64, skip: BoolArr, use_skip: bool
+) -> tuple[I64, bool]:  # pragma: no cover - compiled
+    """See :func:`assetgraph.graph.tallies.nonzero_at`. False when an index is out of range."""
+    out = np.empty(index.size, np.int64)
+    found = 0
+    n = column.size
+    for i in range(index.size):
+        if use_skip and skip[i]:
+            continue
+        r = index[i]
+        if r < 0 or r >= n:
+            return out[:0], False
+        value = column[r]
+        if value != 0:
+            out[found] = value
+            found += 1
+    return out[:found].copy(), True
+
+
+def nonzero_at(column: npt.NDArray[np.integer], index: I64, skip: BoolArr | None) -> I64:
+    """Compiled :func:`assetgraph.graph.tallies.nonzero_at`."""
+    out, ok = _nonzero_at_nb(column, index, _DUMMY_B if skip is None else skip, skip is not None)
+    if not ok:
+        raise ValueError("an index is out of range of the column")
+    values: I64 = out
+    return values

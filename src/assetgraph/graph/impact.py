@@ -78,11 +78,17 @@ class ImpactResult:
         """Per reported CI: the previous CI on its DOWN chain (-1 for DEGRADED CIs)."""
         out = np.where(self.states == DOWN, self.parents, -1).astype(np.int32)
         if self.fix_nodes.size:
-            _, where, _, _ = self._dense
-            pos = where(self.fix_nodes)
+            pos = self._dense.where(self.fix_nodes)
             shown = pos < self.nodes.size
             out[pos[shown]] = self.fix_parents[shown]
         return out
+
+    def positions(self, nodes: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Position of each of ``nodes`` in :attr:`nodes`, ``len(self)`` for a CI that is not
+        reported (failed, unaffected or beyond ``max_depth``): a gather once the locator is
+        built (the same one :meth:`paths` uses)."""
+        pos = self._dense.where(nodes)
+        return np.minimum(pos, self.nodes.size)
 
     @cached_property
     def _sorted(self) -> tuple[I32, npt.NDArray[np.intp]]:
@@ -91,10 +97,10 @@ class ImpactResult:
         return self.nodes[order], order
 
     @cached_property
-    def _dense(self) -> tuple[int, _Locator, I8, I32]:
+    def _dense(self) -> _Chains:
         """Every affected CI (reported ones first, then those beyond ``max_depth``) with a
-        locator of their positions, their states and BFS parents, and the DOWN-chain
-        fixes applied to a copy of the parents for DOWN-chain walks."""
+        locator of their positions, their states and BFS parents, and the DOWN-chain fixes
+        (few: looked up by binary search, so the parents are never copied)."""
         if self._all is None:
             nodes, states, parents = self.nodes, self.states, self.parents
         else:
@@ -105,11 +111,16 @@ class ImpactResult:
             nodes = np.concatenate([self.nodes, nodes[extra]])
             states = np.concatenate([self.states, states[extra]])
             parents = np.concatenate([self.parents, parents[extra]])
-        where = _Locator(nodes, size)
-        down_par = parents.copy()
-        if self.fix_nodes.size:
-            down_par[where(self.fix_nodes)] = self.fix_parents
-        return int(nodes.size), where, states, np.stack([parents, down_par])
+        order = np.argsort(self.fix_nodes, kind="stable")
+        return _Chains(
+            int(nodes.size),
+            _Locator(nodes, size),
+            nodes,
+            states,
+            parents,
+            self.fix_nodes[order].astype(np.int64),
+            self.fix_parents[order].astype(np.int64),
+        )
 
     def is_failed(self, node: int) -> bool:
         """True if ``node`` was one of the failed CIs."""
@@ -149,23 +160,24 @@ class ImpactResult:
         want = np.asarray(nodes, dtype=np.int64).reshape(-1)
         if want.size == 0:
             return []
-        missing, where, states, parents = self._dense
+        chains = self._dense
+        missing, where, states = chains.size, chains.where, chains.states
         fpos = np.minimum(np.searchsorted(self.failed, want), max(self.failed.size - 1, 0))
         failed = self.failed[fpos] == want if self.failed.size else np.zeros(want.size, bool)
         pos = where(want)
         found = pos < missing
         if not np.all(found | failed):
             raise KeyError(f"node {int(want[~(found | failed)][0])} is not affected")
-        # row 1 of `parents` holds the DOWN-chain parents: followed by chains of DOWN CIs
-        row = np.zeros(want.size, dtype=np.intp)
+        # a DOWN CI is followed along its DOWN chain: its BFS parent unless it is a fix node
+        on_down = np.zeros(want.size, dtype=np.bool_)
         shown = np.flatnonzero(found & ~failed)
-        row[shown] = states[pos[shown]] == DOWN
+        on_down[shown] = states[pos[shown]] == DOWN
         steps = [want]
         active = found & ~failed
         cur_pos = pos
         while active.any():
             idx = np.flatnonzero(active)
-            nxt = parents[row[idx], cur_pos[idx]].astype(np.int64)
+            nxt = chains.parent(cur_pos[idx], on_down[idx])
             step = np.full(want.size, -1, dtype=np.int64)
             step[idx] = nxt
             steps.append(step)
@@ -174,6 +186,32 @@ class ImpactResult:
             active[idx] = cur_pos[idx] < missing  # reached a failed CI otherwise
         table = np.stack(steps, axis=1)
         return [row_[row_ >= 0][::-1].astype(np.int32) for row_ in table]
+
+
+@dataclass(frozen=True)
+class _Chains:
+    """What walking explanation chains needs: the affected CIs (``size`` of them), where
+    each one is, their states and BFS parents, and the DOWN-chain fixes sorted by node."""
+
+    size: int
+    where: _Locator
+    nodes: I32
+    states: I8
+    parents: I32
+    fix_nodes: npt.NDArray[np.int64]
+    fix_parents: npt.NDArray[np.int64]
+
+    def parent(
+        self, pos: npt.NDArray[np.int64], on_down: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.int64]:
+        """The previous CI of the CIs at ``pos``: on the DOWN chain where ``on_down``."""
+        out = self.parents[pos].astype(np.int64)
+        if self.fix_nodes.size and on_down.any():
+            node = self.nodes[pos]
+            at = np.minimum(np.searchsorted(self.fix_nodes, node), self.fix_nodes.size - 1)
+            fixed = on_down & (self.fix_nodes[at] == node)
+            out[fixed] = self.fix_parents[at[fixed]]
+        return out
 
 
 class _Locator:

@@ -6,10 +6,13 @@ dispatch, so the dispatch (``_backend``) must not import them back.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._backend import Backend, get_backend
 from .graph import Graph
 from .impact import impact
 from .rootcause import root_cause
+from .tallies import nonzero_at, tally_pairs
 from .traversal import neighbourhood, upstream
 
 
@@ -58,4 +61,13 @@ def warmup() -> Backend:
         neighbourhood(g, 1, 2, "both")
         root_cause(g, [1, 2], limit=1)
         root_cause(g, [2], limit=1, collateral_cap=None)
+        # the report's counts: over writable columns and over a mapped snapshot's read-only ones
+        column = np.zeros(3, dtype=np.int64)
+        flags = np.zeros(2, dtype=np.bool_)
+        for _ in range(2):  # writable, then read-only
+            tally_pairs(np.arange(2), column, column, flags, flags, 1)
+            tally_pairs(None, column, column, flags, flags, 1)
+            nonzero_at(column, np.arange(2), flags)
+            nonzero_at(column, np.arange(2))
+            column.setflags(write=False)
     return get_backend()

@@ -44,8 +44,11 @@ DEVICE_STATES = {DOWN: "service_lost", DEGRADED: "service_degraded"}
 class Affected:
     """The visible affected CIs of one failure, aligned arrays in the engine's BFS order.
 
-    ``endpoint`` marks end-user devices; ``code`` is per graph node: 0 not affected (or
-    hidden), 1 degraded, 2 down — visible affected CIs only.
+    ``rows`` are their lookup-column rows (the engine nodes themselves when rows and nodes
+    coincide); ``endpoint`` marks end-user devices. Primary keys (:attr:`pks`,
+    :meth:`pks_at`) and the per-node state code (:meth:`code_of`) are derived on demand:
+    a report needs them for a few hundred CIs, and each full array of 500k entries costs a
+    random gather.
     """
 
     viewer: Viewer
@@ -55,15 +58,55 @@ class Affected:
     failed: list[CI]
     as_of: dt.datetime | None
     nodes: I32
-    pks: I64
     rows: I64
     states: I8
     depths: I32
     classes: I64
     endpoint: Mask
     hidden: int
-    code: I8
     class_table: dict[int, CIClass]
+    # the visible affected CIs' pks when the visibility check needed them anyway
+    known_pks: I64 | None = None
+
+    @cached_property
+    def pks(self) -> I64:
+        """The primary keys of the visible affected CIs (every one: prefer :meth:`pks_at`)."""
+        if self.known_pks is not None:
+            return self.known_pks
+        return self.eg.pks_of(self.nodes)
+
+    def pks_at(self, positions: npt.ArrayLike) -> I64:
+        """The primary keys of the visible affected CIs at ``positions``."""
+        index = np.asarray(positions, dtype=np.intp)
+        if self.known_pks is not None:
+            out: I64 = self.known_pks[index]
+            return out
+        return self.eg.pks_of(self.nodes[index])
+
+    @cached_property
+    def depth_ordered(self) -> bool:
+        """Whether positions are by non-decreasing depth (the engine's BFS order; checked
+        once, so that callers may rely on it rather than sort 500k depths)."""
+        return bool(np.all(self.depths[1:] >= self.depths[:-1]))
+
+    @cached_property
+    def code(self) -> I8:
+        """Per graph node: 0 not affected (or hidden), 1 degraded, 2 down (visible affected
+        CIs only). A scatter of the whole answer: :meth:`code_of` avoids it when it can."""
+        code = np.zeros(self.eg.graph.n_nodes, dtype=np.int8)
+        code[self.nodes] = self.states
+        return code
+
+    def code_of(self, nodes: npt.ArrayLike) -> I8:
+        """The :attr:`code` of some graph ``nodes``. When every affected CI is visible it is
+        read through the result's position locator (which the chains build anyway)."""
+        index = np.asarray(nodes, dtype=np.int64)
+        if self.hidden or "code" in self.__dict__:
+            out: I8 = self.code[index]
+            return out
+        pos = self.result.positions(index)
+        inside = pos < self.states.size
+        return np.where(inside, self.states[np.where(inside, pos, 0)], 0).astype(np.int8)
 
     @cached_property
     def tree(self) -> list[tuple[int, int | None]]:
@@ -126,7 +169,7 @@ class Affected:
         paths = self.result.paths(self.nodes[np.asarray(selection, dtype=np.intp)])
         every = np.concatenate(paths)
         pks = self.eg.pks_of(every).tolist()
-        shown = (self.code[every] > 0).tolist()
+        shown = (self.code_of(every) > 0).tolist()
         out = []
         start = 0
         for path in paths:  # a chain starts at its failed CI; the rest are affected CIs
@@ -157,19 +200,22 @@ def affect(
     """Run the engine for the failure of ``cis`` and keep what ``viewer`` may see."""
     eg = estate_graph(as_of)
     result = engine.impact(eg.graph, _nodes(eg, [c.pk for c in cis]), max_depth=max_depth)
-    pks = eg.pks_of(result.nodes)
     cat = catalogue()
     direct = rows_are_nodes(eg, cat)  # then every affected node is its own lookup row
-    rows, known = node_rows(eg, cat)
-    seen = viewer.cis(pks) if direct else viewer.cis(pks) & known[result.nodes]
-    class_table = CIClass.objects.in_bulk()
-    n_seen = int(np.count_nonzero(seen))
     nodes, states, depths = result.nodes, result.states, result.depths
-    if n_seen < pks.size:  # else every affected CI is visible: no copies of 500k entries
-        nodes, pks, states, depths = nodes[seen], pks[seen], states[seen], depths[seen]
-    v_rows = nodes.astype(np.int64) if direct else rows[nodes]  # a copy, not a gather
-    code = np.zeros(eg.graph.n_nodes, dtype=np.int8)
-    code[nodes] = states
+    pks: I64 | None = None
+    seen: Mask | None = None
+    if not viewer.sees_every_ci:  # else no pk of 500k affected CIs is needed to check
+        pks = eg.pks_of(nodes)
+        seen = viewer.cis(pks)
+    if not direct:
+        rows, known = node_rows(eg, cat)
+        seen = known[nodes] if seen is None else seen & known[nodes]
+    n_seen = int(nodes.size if seen is None else np.count_nonzero(seen))
+    if seen is not None and n_seen < nodes.size:  # else no copies of 500k entries
+        nodes, states, depths = nodes[seen], states[seen], depths[seen]
+        pks = None if pks is None else pks[seen]
+    v_rows = nodes.astype(np.int64) if direct else rows[nodes]  # int64: numpy gathers take it as is
     affected = Affected(
         viewer=viewer,
         eg=eg,
@@ -178,15 +224,14 @@ def affect(
         failed=list(cis),
         as_of=as_of,
         nodes=nodes,
-        pks=pks,
         rows=v_rows,
         states=states,
         depths=depths,
         classes=cat.ci_class[v_rows],
         endpoint=np.zeros(nodes.size, dtype=np.bool_),
         hidden=int(result.nodes.size - n_seen),
-        code=code,
-        class_table=class_table,
+        class_table=CIClass.objects.in_bulk(),
+        known_pks=pks,
     )
     devices = affected.classes_below(ClassSlug.END_USER_DEVICE)
     if devices:

@@ -39,6 +39,7 @@ import numpy.typing as npt
 from django.db.models import Q
 from django.utils import timezone
 
+from assetgraph import graph as engine
 from assetgraph.accounts.permissions import restrict
 from assetgraph.cmdb.choices import ClassSlug
 from assetgraph.cmdb.history import cis_as_of, parse_when
@@ -220,38 +221,46 @@ def analyse_impact(
 
 
 def _summarise(affected: Affected, report: ImpactReport) -> None:
-    """Infrastructure counts, per state and per class (end-user devices are in ``users``)."""
-    infra = ~affected.endpoint
-    report.down = int(np.count_nonzero(affected.down & infra))
-    report.degraded = int(np.count_nonzero(infra)) - report.down
-    report.by_class = _by_class(affected, affected.classes[infra], affected.down[infra])
-
-
-def _by_class(affected: Affected, classes: I64, down: Mask) -> list[ClassCount]:
-    """Counts per class id with ``bincount`` (class ids are small: no sort of 500k rows)."""
-    if classes.size == 0:
-        return []
-    totals = np.bincount(classes)
-    downs = np.bincount(classes[down], minlength=totals.size)
+    """Infrastructure counts, per state and per class (end-user devices are in ``users``):
+    one pass over the affected CIs (:func:`~assetgraph.graph.tally_pairs`)."""
+    report.by_class = []
+    report.down = report.degraded = 0
+    if affected.rows.size == 0:
+        return
+    classes = affected.classes  # gathered already: read in order
+    slots = affected.cat.class_slots
+    tally = engine.tally_pairs(None, classes, classes, affected.down, affected.endpoint, slots)[0]
+    # kinds: 2 * down + endpoint; infrastructure is kinds 0 (degraded) and 2 (down)
+    report.down = int(tally[:, 2].sum())
+    report.degraded = int(tally[:, 0].sum())
     table = affected.class_table
     counts = [
-        ClassCount(table[i], int(downs[i]), int(totals[i] - downs[i]))
-        for i in np.flatnonzero(totals).tolist()
+        ClassCount(table[i], int(tally[i, 2]), int(tally[i, 0]))
+        for i in np.flatnonzero(tally[:, 0] + tally[:, 2]).tolist()
         if i in table
     ]
-    return sorted(counts, key=lambda c: (-c.total, c.ci_class.name))
+    report.by_class = sorted(counts, key=lambda c: (-c.total, c.ci_class.name))
 
 
 def _ordered(
     affected: Affected, selection: npt.NDArray[np.intp], report: ImpactReport, name: str
 ) -> npt.NDArray[np.intp]:
-    """DOWN first, then by depth; at most ``SUMMARY_CAP`` (noted in ``report.truncated``)."""
-    states, depths = affected.states[selection], affected.depths[selection]
-    order = np.lexsort((depths, -states.astype(np.int16)))
-    if order.size > SUMMARY_CAP:
+    """DOWN first, then by depth, then in discovery order; at most ``SUMMARY_CAP`` (noted in
+    ``report.truncated``).
+
+    Positions are in BFS order, by depth already: the order is then a stable partition of the
+    (ascending) selection into DOWN and the rest, and only the first ``SUMMARY_CAP`` of each
+    are kept — no sort of 100k selected CIs.
+    """
+    if not affected.depth_ordered:
+        selection = selection[np.argsort(affected.depths[selection], kind="stable")]
+    if selection.size > SUMMARY_CAP:
         report.truncated.append(name)
-        report.totals[name] = int(order.size)
-    return selection[order[:SUMMARY_CAP]]
+        report.totals[name] = int(selection.size)
+    down = affected.down[selection]
+    first = selection[down][:SUMMARY_CAP]
+    rest = selection[~down][: SUMMARY_CAP - first.size]
+    return np.concatenate([first, rest])
 
 
 def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
@@ -273,7 +282,7 @@ def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
     chains = affected.chains(every.tolist())
     wanted = {pk for chain in chains for pk, shown in chain if shown}
     listed, names = _rows(
-        affected, affected.pks[every].tolist(), wanted, set(affected.pks[services].tolist())
+        affected, affected.pks_at(every).tolist(), wanted, set(affected.pks_at(services).tolist())
     )
     names.update({c.pk: c.name for c in affected.failed})
     chain_of = dict(zip(every.tolist(), chains, strict=True))
@@ -286,7 +295,7 @@ def _page(affected: Affected, report: ImpactReport, options: _Options) -> npt.ND
     """The detail page's positions among the visible affected CIs (BFS order: by depth,
     then discovery), and their count in ``report.details_count``. Unfiltered, the page is a
     range: no pass over a result of 500k CIs."""
-    size = int(affected.pks.size)
+    size = int(affected.nodes.size)
     if options.state is None and options.class_filter is None:
         report.details_count = size
         end = min(options.offset + options.limit, size)
@@ -371,7 +380,7 @@ def _impacted(
 ) -> list[ImpactedCI]:
     """Rows of the selected affected CIs, each with its chain."""
     out = []
-    for i, pk in zip(selection.tolist(), affected.pks[selection].tolist(), strict=True):
+    for i, pk in zip(selection.tolist(), affected.pks_at(selection).tolist(), strict=True):
         ci = listed.get(pk)
         if ci is None:
             continue
@@ -390,8 +399,14 @@ def _flags(affected: Affected, report: ImpactReport) -> list[AssetFlag]:
     """Out-of-warranty and past-end-of-life assets of the failed and the affected visible
     infrastructure (an end-user device that lost a service is not on the path)."""
     today = timezone.localdate()
-    f_rows, f_known = affected.cat.rows(affected.failed_pks)
-    on_path = np.concatenate([f_rows[f_known], affected.rows[~affected.endpoint]])
+    cat = affected.cat
+    f_rows, f_known = cat.rows(affected.failed_pks)
+    on_path = np.concatenate(  # the failed CIs' assets, then the affected infrastructure's
+        [
+            engine.nonzero_at(cat.asset, f_rows[f_known]),
+            engine.nonzero_at(cat.asset, affected.rows, skip=affected.endpoint),
+        ]
+    )
     failed = set(affected.failed_pks.tolist())
     devices = set(affected.classes_below(ClassSlug.END_USER_DEVICE))
     expired = Q(warranty_end__lt=today) | Q(eol_date__lt=today)
@@ -427,7 +442,7 @@ def _infra_state(affected: Affected, ci: CI, devices: set[int]) -> str | None:
     if ci.ci_class_id in devices:
         return None
     try:
-        code = int(affected.code[affected.eg.node_of(ci.pk)])
+        code = int(affected.code_of([affected.eg.node_of(ci.pk)])[0])
     except UnknownCI:  # not in the estate (retired, or not yet at as_of)
         return None
     return INFRA_STATES.get(code)

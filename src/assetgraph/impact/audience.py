@@ -59,32 +59,32 @@ def notify(affected: Affected, report: ImpactReport) -> None:
 
 # ------------------------------------------------------------------------------ teams
 def _teams(affected: Affected, services: list[ImpactedCI]) -> list[TeamToNotify]:
-    """Owning teams and support groups of affected and failed CIs, most concerned first
-    (department ids are small: ``bincount`` instead of one pass per team)."""
+    """Owning teams and support groups of affected and failed CIs, most concerned first.
+
+    One pass over the affected CIs (:func:`~assetgraph.graph.tally_pairs`) counts them per
+    owning team and per support group, split by DOWN and end-user device: a CI counts for
+    each team that owns or supports it, once when the same team does both.
+    """
     cat = affected.cat
-    infra = ~affected.endpoint
-    rows = affected.rows[infra]
-    down = affected.down[infra]
+    size = cat.team_slots
+    tally = engine.tally_pairs(
+        affected.rows, cat.owning_team, cat.support_group, affected.down, affected.endpoint, size
+    )
+    by_owner, by_support = tally[0], tally[1]
+    once = by_owner + by_support - tally[2]  # kinds: 2 * down + endpoint
+    owns = by_owner[:, 0] + by_owner[:, 2]  # infrastructure CIs, down or degraded
+    supports = by_support[:, 0] + by_support[:, 2]
+    down_count = once[:, 2]
+    endpoints = once[:, 1] + once[:, 3]
     f_rows, f_known = cat.rows(affected.failed_pks)
-    columns = (cat.owning_team, cat.support_group)
-    size = int(max(cat.owning_team.max(initial=0), cat.support_group.max(initial=0))) + 1
-
-    def per_team(rows: I64, mask: Mask | None = None) -> I64:
-        """CIs each team owns or supports (once when it does both)."""
-        if mask is not None:
-            rows = rows[mask]
-        owning, support = (c[rows] for c in columns)
-        both = np.bincount(owning[owning == support], minlength=size)
-        out = np.bincount(owning, minlength=size) + np.bincount(support, minlength=size) - both
-        out[0] = 0
-        return out
-
-    owns = np.bincount(cat.owning_team[rows], minlength=size)
-    supports = np.bincount(cat.support_group[rows], minlength=size)
-    owns[0] = supports[0] = 0
-    down_count = per_team(rows, down)
-    failed = per_team(f_rows[f_known])
-    endpoints = per_team(affected.rows[affected.endpoint])
+    f_rows = f_rows[f_known]
+    f_owning, f_support = cat.owning_team[f_rows], cat.support_group[f_rows]
+    failed = (
+        np.bincount(f_owning, minlength=size)
+        + np.bincount(f_support, minlength=size)
+        - np.bincount(f_owning[f_owning == f_support], minlength=size)
+    )
+    failed[0] = 0
     ids = np.flatnonzero(owns + supports + failed + endpoints)
     if ids.size == 0:
         return []
@@ -120,17 +120,17 @@ def _teams(affected: Affected, services: list[ImpactedCI]) -> list[TeamToNotify]
 
 
 # ------------------------------------------------------------------------------ users
-def linked_assets(affected: Affected, rows: I64, extra: Q) -> QuerySet[Asset]:
-    """Visible assets linked to the CIs at lookup ``rows`` matching ``extra``.
+def linked_assets(affected: Affected, asset_ids: I64, extra: Q) -> QuerySet[Asset]:
+    """Visible assets among ``asset_ids`` (those linked to some CIs, from the lookup
+    columns: :func:`~assetgraph.graph.nonzero_at`) matching ``extra``.
 
-    The asset ids come from the lookup columns, so CIs without an asset (most servers of a
-    big estate) cost nothing and the query is a primary-key lookup; only when very many
-    assets are involved does it read every linked asset matching ``extra`` instead.
+    CIs without an asset (most servers of a big estate) cost nothing and the query is a
+    primary-key lookup; only when very many assets are involved does it read every linked
+    asset matching ``extra`` instead.
     """
     if not affected.viewer.assets:
         return Asset.objects.none()
-    asset_ids = affected.cat.asset[rows]
-    asset_ids = np.unique(asset_ids[asset_ids > 0])
+    asset_ids = np.unique(asset_ids)
     if asset_ids.size == 0:
         return Asset.objects.none()
     base = restrict(Asset.objects.filter(extra, ci__isnull=False), affected.viewer.user, "view")
@@ -159,7 +159,7 @@ def _devices(affected: Affected) -> _Devices:
     department = np.zeros(index.size, dtype=np.int64)
     location = affected.cat.location[rows].copy()
     facts = list(
-        linked_assets(affected, rows, Q()).values_list(
+        linked_assets(affected, asset_of[asset_of > 0], Q()).values_list(
             "pk",
             "custodian_id",
             "custodian__department_id",
@@ -288,11 +288,15 @@ def _users(affected: Affected, report: ImpactReport) -> tuple[UsersAffected, _De
 def _services_used(affected: Affected, devices: _Devices) -> _Uses:
     """The visible affected infrastructure each device needs directly (engine adjacency,
     one gather), with the grouping rank of each service."""
+    if devices.index.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Uses(empty, empty, empty, {})
     owner, needed = engine.direct_needs(affected.eg.graph, affected.nodes[devices.index])
     is_device = np.zeros(affected.eg.graph.n_nodes, dtype=np.bool_)
     is_device[affected.nodes[affected.endpoint]] = True
-    keep = (affected.code[needed] > 0) & ~is_device[needed]
-    down = affected.code[needed[keep]] == DOWN
+    code = affected.code_of(needed)
+    keep = (code > 0) & ~is_device[needed]
+    down = code[keep] == DOWN
     pairs = np.unique(
         np.stack([owner[keep].astype(np.int64), affected.eg.pks_of(needed[keep]), down], axis=1),
         axis=0,
@@ -394,7 +398,7 @@ class _Reasons:
 
     def __init__(self, affected: Affected, devices: _Devices, uses: _Uses, listed: list[int]):
         wanted = np.isin(devices.person, np.array(listed, dtype=np.int64))
-        device_pks = affected.pks[devices.index]
+        device_pks = affected.pks_at(devices.index)
         self.devices: dict[int, list[int]] = {}
         for i in np.flatnonzero(wanted).tolist():
             self.devices.setdefault(int(devices.person[i]), []).append(int(device_pks[i]))

@@ -87,15 +87,14 @@ def add_business_facts(affected: Affected, report: ImpactReport) -> None:
     user = affected.viewer.user
     day = _day(affected)
     nearest = np.flatnonzero(~affected.endpoint)
-    depths = affected.depths[nearest]
-    if np.any(depths[1:] < depths[:-1]):  # the engine's BFS order is by depth: rarely taken
-        nearest = nearest[np.argsort(depths, kind="stable")]
+    if not affected.depth_ordered:  # the engine's BFS order is by depth: rarely taken
+        nearest = nearest[np.argsort(affected.depths[nearest], kind="stable")]
     if nearest.size > FLAG_SCAN_CAP:
         report.truncated.append("business_flags")
         nearest = nearest[:FLAG_SCAN_CAP]
     states = {ci.pk: "failed" for ci in report.failed}
     down = affected.down[nearest].tolist()  # infrastructure: down or degraded
-    for pk, is_down in zip(affected.pks[nearest].tolist(), down, strict=True):
+    for pk, is_down in zip(affected.pks_at(nearest).tolist(), down, strict=True):
         states.setdefault(pk, "down" if is_down else "degraded")
     values = book_values(user, [ci.pk for ci in report.failed], day)
     report.business_flags = flag_rows(user, states, day, values)

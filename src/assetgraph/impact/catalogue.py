@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,17 @@ class Catalogue:
     asset: I64
     revision: int
     location: I64
+
+    @cached_property
+    def team_slots(self) -> int:
+        """One more than the largest team id in either team column (a ``bincount`` size;
+        computed once per version of the columns, not per impact request)."""
+        return int(max(self.owning_team.max(initial=0), self.support_group.max(initial=0))) + 1
+
+    @cached_property
+    def class_slots(self) -> int:
+        """One more than the largest class id (a count table's size, computed once)."""
+        return int(self.ci_class.max(initial=0)) + 1
 
     def rows(self, pks: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
         """Positions of ``pks`` in the columns and which of them are known."""
