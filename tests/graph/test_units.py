@@ -112,6 +112,36 @@ def test_down_chain_below_a_repaired_chain_is_repaired_too(
     assert res.path(z).tolist() == [f, y, x, z]
 
 
+def test_chains_by_position_are_the_chains_by_id() -> None:
+    # the minimal case above (a DOWN chain longer than the depth, repaired), with a second
+    # failed CI: positions name affected CIs (>= 0) and failed ones (< 0) alike
+    f, m2, grp, t, c, y1, y2, y3 = range(8)
+    src = [f, m2, t, c, t, c, y1, y2, y3, t]
+    dst = [grp, grp, grp, grp, c, t, f, y1, y2, y3]
+    typ = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
+    kind = [0, 0, 1, 0, 0, 0, 0, 0]
+    value = [0, 0, 1, 0, 0, 0, 0, 0]
+    for reorder in (False, True):
+        g = Graph.build(8, src, dst, typ, [1, -1], [True, False], kind, value, reorder=reorder)
+        for res in (impact(g, [f, y2]), impact(g, [f]), impact(g, [f], max_depth=2)):
+            walks = res.paths_at(np.arange(len(res)))
+            by_id = res.paths(res.nodes)
+            assert [res.chains.node_at(w).tolist() for w in walks] == [p.tolist() for p in by_id]
+            assert all(w[0] < 0 and (w[1:] >= 0).all() for w in walks)
+            # parents and DOWN-chain parents as ids agree with the chains
+            for state, parent, down_parent, path in zip(
+                res.states.tolist(),
+                res.parents.tolist(),
+                res.down_parents.tolist(),
+                by_id,
+                strict=True,
+            ):
+                assert down_parent == (int(path[-2]) if state == D else -1)
+                assert parent in res.failed.tolist() or res.index_of(parent) >= 0
+        with pytest.raises(IndexError):
+            impact(g, [f], max_depth=2).paths_at([len(impact(g, [f], max_depth=2))])
+
+
 def test_path_of_unaffected_node_raises(farm: dict[str, Any]) -> None:
     res = impact(farm["graph"], [0])
     with pytest.raises(KeyError):

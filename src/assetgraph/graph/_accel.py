@@ -104,7 +104,9 @@ def _impact_nb(
 
     With ``chains`` (and redundancy groups: without them every BFS chain is all DOWN),
     DOWN nodes below a DEGRADED node in the BFS tree get a shortest DOWN chain
-    (:func:`_down_chains_nb`), returned as ``fix`` (the nodes, then their chain parents).
+    (:func:`_down_chains_nb`), returned as ``fix`` (the result positions of those nodes,
+    then of their chain parents). Parents are result positions too (see
+    :class:`~._kernels.ImpactRaw`).
 
     Returns (nodes, states, depths, parents, fix, queue tail, touched counters). When more than
     ``alloc_limit`` nodes were reached, nothing is allocated or returned but the tail: the
@@ -278,28 +280,28 @@ def _finish_nb(
     """Second half of :func:`_impact_nb`: write the reached nodes (queue positions ``k`` to
     ``tl`` of the workspace) into the given result arrays, find the DOWN chains, and leave
     ``flags``/``cnt`` zero again (``nct`` counters were touched). Returns the DOWN-chain
-    fixes as one array: nodes, then their chain parents."""
+    fixes as one array of result positions: the fixed nodes', then their chain parents'."""
     one = _U(1)
     queue = work[:n]
     parq = work[n : 2 * n]
     depq = work[2 * n : 3 * n]
     dirty = work[3 * n : 4 * n]  # queue positions of dirty DOWN nodes (the stack is free)
     seed_n = work[4 * n : 5 * n]  # clean DOWN predecessors of dirty nodes...
-    seed_d = work[5 * n : 6 * n]  # ...and their depths
+    seed_p = work[5 * n : 6 * n]  # ...and their positions in the result
     touched = work[6 * n : 7 * n]
     m = tl - k
     want = chains and has_counted
     n_dirty = 0
     n_seed = 0
-    # First pass in queue order. Caller ids go straight into ``nodes``; a parent's caller id
-    # is then read through its queue position (parents come first in the queue, and
-    # ``parq`` never decreases, so that gather is sequential: one random read per node where
-    # mapping node and parent separately would cost three). Then, only when some CI is
-    # DOWN, a sequential pass over the states: a DOWN node is "dirty" (its BFS chain passes
-    # a DEGRADED CI) when its BFS parent is DEGRADED or dirty, marked 3 in ``states`` until
-    # the chains are repaired.
+    # First pass in queue order. Caller ids go straight into ``nodes``; a parent is given by
+    # its position in the result (negative: a failed CI, ``failed[p + k]``), which is its
+    # queue position less ``k``: no read at all, where a parent's id would cost one. Then,
+    # only when some CI is DOWN, a sequential pass over the states: a DOWN node is "dirty"
+    # (its BFS chain passes a DEGRADED CI) when its BFS parent is DEGRADED or dirty, marked
+    # 3 in ``states`` until the chains are repaired.
     uk = _U(k)
     um = _U(m)
+    k32 = np.int32(k)
     n_down = 0
     i = _U(0)
     while i < um:
@@ -309,12 +311,7 @@ def _finish_nb(
         down = (flags[v] & _DOWN) != 0
         n_down += down
         states[i] = np.int8(2) if down else np.int8(1)
-        pq = parq[q]
-        if pq >= k:
-            parents[i] = nodes[_U(pq) - uk]
-        else:
-            p = _U(queue[_U(pq)])
-            parents[i] = to_ext[p] if map_ext else np.int32(p)
+        parents[i] = parq[q] - k32
         depths[i] = depq[q]
         i += one
     # The DOWN chains, in a second pass over the DOWN CIs only (the first pass stays as
@@ -361,7 +358,7 @@ def _finish_nb(
                 v = _U(queue[q])
                 if (flags[v] & _NEED) != 0:
                     seed_n[n_seed] = np.int32(v)
-                    seed_d[n_seed] = depq[q]
+                    seed_p[n_seed] = np.int32(i)
                     n_seed += 1
             i += one
     fix = np.empty(0, np.int32)
@@ -375,9 +372,10 @@ def _finish_nb(
             queue,
             dirty[:n_dirty],
             seed_n[:n_seed],
-            seed_d[:n_seed],
-            to_ext,
-            map_ext,
+            seed_p[:n_seed],
+            parq,
+            depq,
+            k,
         )
         for t in range(n_dirty):
             states[dirty[t] - k] = 2
@@ -441,31 +439,33 @@ def _down_chains_nb(
     queue: I32,
     dirty: I32,
     seed_n: I32,
-    seed_d: I32,
-    to_ext: I32,
-    map_ext: bool,
+    seed_p: I32,
+    parq: I32,
+    depq: I32,
+    k: int,
 ) -> I32:  # pragma: no cover - compiled
     """Shortest DOWN chains of the "dirty" DOWN nodes — those below a DEGRADED node in
-    the BFS tree, given as queue positions (flagged ``_DIRTY``) — returned as one array:
-    the nodes, then their previous CI on such a chain.
+    the BFS tree, given as queue positions (flagged ``_DIRTY``) — returned as one array of
+    result positions (queue position less ``k``): the dirty nodes', then those of their
+    previous CI on such a chain.
 
     Every other DOWN node keeps its BFS parent: its BFS chain is all DOWN and no chain is
     shorter than its depth.
 
-    ``seed_n``/``seed_d`` are the dirty nodes' clean DOWN predecessors (flagged ``_NEED``)
-    and their depths, read off the queue by the result pass. Exact DOWN distances then come from a
-    unit-weight Dijkstra over the dirty nodes: seeds from those predecessors at depth + 1,
-    in sorted order, merged with a FIFO of relaxations along dirty edges (their distances
-    never decrease, so each node enters it once). Node-to-index lookups go through small
-    hash tables: everything allocated here is sized by the dirty nodes and their
-    predecessors (hundreds to thousands), never by the estate.
+    ``seed_n``/``seed_p`` are the dirty nodes' clean DOWN predecessors (flagged ``_NEED``)
+    and their result positions, read off the queue by the result pass. Exact DOWN distances
+    then come from a unit-weight Dijkstra over the dirty nodes: seeds from those
+    predecessors at depth + 1, in sorted order, merged with a FIFO of relaxations along
+    dirty edges (their distances never decrease, so each node enters it once). Node-to-index
+    lookups go through small hash tables: everything allocated here is sized by the dirty
+    nodes and their predecessors (hundreds to thousands), never by the estate.
     """
     nt = dirty.size
     dn = np.empty(nt, np.int32)
     for t in range(nt):
         dn[t] = queue[dirty[t]]
     d_keys, d_index = _index_table(dn, np.arange(nt).astype(np.int32))
-    s_keys, s_depth = _index_table(seed_n, seed_d)
+    s_keys, s_index = _index_table(seed_n, np.arange(seed_n.size).astype(np.int32))
     big = np.int64(1) << 40
     dist = np.full(nt, big, np.int64)
     dpar = np.full(nt, -1, np.int32)
@@ -478,10 +478,10 @@ def _down_chains_nb(
             u = rev_indices[e]
             if (flags[u] & (_NEED | _DIRTY)) != _NEED:
                 continue
-            du = _lookup(s_keys, s_depth, u)
-            if du < 0:  # not a seed (cannot happen: every such predecessor was found)
+            j = _lookup(s_keys, s_index, u)
+            if j < 0:  # not a seed (cannot happen: every such predecessor was found)
                 continue
-            d = np.int64(du) + 1
+            d = np.int64(depq[k + seed_p[j]]) + 1
             if d < best:
                 best = d
                 bp = u
@@ -523,11 +523,15 @@ def _down_chains_nb(
                 fifo_d[qt] = d + 1
                 qt += 1
     fix = np.empty(2 * nt, np.int32)
+    k32 = np.int32(k)
     for t in range(nt):
-        v = dn[t]
+        fix[t] = dirty[t] - k32
         u = dpar[t]
-        fix[t] = to_ext[v] if map_ext else v
-        fix[nt + t] = to_ext[u] if map_ext and u >= 0 else u
+        at = parq[dirty[t]] - k32  # no DOWN predecessor (cannot happen): the BFS parent
+        if u >= 0:
+            tu = _lookup(d_keys, d_index, u)
+            at = dirty[tu] - k32 if tu >= 0 else seed_p[_lookup(s_keys, s_index, u)]
+        fix[nt + t] = at
     return fix
 
 
@@ -590,7 +594,8 @@ def impact_kernel(
     """Compiled equivalent of :func:`._kernels.impact_kernel` (same sets, states, depths,
     DOWN-chain lengths; with redundancy groups the caller applies ``max_depth``).
 
-    With ``to_ext`` the returned node and parent ids are already mapped to caller ids.
+    With ``to_ext`` the returned nodes are already mapped to caller ids (parents and fixes
+    are result positions: no ids to map).
     Results of more than ``_BUFFER_FROM`` CIs are views of one buffer (nodes, depths,
     parents, states: 13 bytes per CI), freed when the last of them is.
     """

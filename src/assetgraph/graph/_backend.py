@@ -56,19 +56,15 @@ def impact_kernel(
 ) -> ImpactRaw:
     """Failure propagation (see :func:`._kernels.impact_kernel`) on the active backend.
 
-    With ``to_ext`` (internal -> caller id map) nodes and parents come back in caller ids.
+    With ``to_ext`` (internal -> caller id map) nodes come back in caller ids (parents and
+    fixes are positions in the result: see :class:`._kernels.ImpactRaw`).
     """
     if _ACTIVE[0] == "numba":
         return _accel.impact_kernel(g, failed, max_depth, to_ext)
     raw = _kernels.impact_kernel(g, failed, max_depth)
     if to_ext is None:
         return raw
-    return raw._replace(
-        nodes=to_ext[raw.nodes],
-        parents=to_ext[raw.parents],
-        fix_nodes=to_ext[raw.fix_nodes],
-        fix_parents=to_ext[raw.fix_parents],
-    )
+    return raw._replace(nodes=to_ext[raw.nodes])
 
 
 def bfs(

@@ -228,10 +228,15 @@ class ImpactArrays(NamedTuple):
 class ImpactRaw(NamedTuple):
     """Kernel output: affected nodes in BFS order (failed nodes excluded).
 
-    ``parents`` are BFS parents (one shortest chain). A DOWN node's DOWN chain (the
-    previous CI on a shortest chain made only of DOWN CIs) is its BFS parent, except for
-    the ``fix_nodes``, whose DOWN-chain parents are ``fix_parents`` (usually few: the DOWN
-    nodes whose BFS chain passes a DEGRADED one).
+    Other CIs are given by their *position*: ``p >= 0`` is ``nodes[p]``, ``p < 0`` is
+    the failed CI ``failed[p + len(failed)]`` (in the order the kernel was given them).
+    Why positions: they need no id mapping and no lookup table to walk a chain, and the
+    compiled kernel writes them without reading anything.
+
+    ``parents`` are the positions of the BFS parents (one shortest chain). A DOWN node's
+    DOWN chain (the previous CI on a shortest chain made only of DOWN CIs) is its BFS
+    parent, except for the nodes at positions ``fix_nodes``, whose DOWN-chain parents are
+    at ``fix_parents`` (usually few: the DOWN nodes whose BFS chain passes a DEGRADED one).
     """
 
     nodes: I32
@@ -240,6 +245,26 @@ class ImpactRaw(NamedTuple):
     parents: I32
     fix_nodes: I32
     fix_parents: I32
+
+
+def _positional(
+    n: int,
+    failed: I32,
+    nodes: I32,
+    states: I8,
+    depths: I32,
+    parents: I32,
+    fix: I32 = EMPTY_I32,
+    fix_parents: I32 = EMPTY_I32,
+) -> ImpactRaw:
+    """The numpy kernel's node ids of parents and fixes as positions (:class:`ImpactRaw`);
+    a fix without a DOWN predecessor (cannot happen) keeps its BFS parent."""
+    where = np.zeros(n, dtype=np.int32)
+    where[failed] = np.arange(failed.size, dtype=np.int32) - np.int32(failed.size)
+    where[nodes] = np.arange(nodes.size, dtype=np.int32)
+    fix_pos = where[fix]
+    fix_par = np.where(fix_parents >= 0, where[np.maximum(fix_parents, 0)], where[parents[fix_pos]])
+    return ImpactRaw(nodes, states, depths, where[parents], fix_pos, fix_par.astype(np.int32))
 
 
 def impact_kernel(
@@ -255,7 +280,8 @@ def impact_kernel(
     ``max_depth`` cuts the sweep only when no redundancy group exists; with groups the
     whole sweep runs (a group's state may depend on members further away) and the caller
     filters. DOWN nodes also get a DOWN-chain parent (see :class:`ImpactRaw`) unless
-    ``chains`` is False (root cause only needs states and depths: ``down_parents`` is empty).
+    ``chains`` is False (root cause only needs states and depths: parents and fixes are
+    then left empty).
     """
     n = g.n
     dep1 = np.zeros(n, dtype=np.int32)  # depth + 1; 0 = not reached
@@ -349,12 +375,16 @@ def impact_kernel(
     parents = parent[nodes]
     if cnt is None:  # no redundancy: every reached node is DOWN through its BFS parent
         states = np.full(nodes.size, DOWN, np.int8)
-        return ImpactRaw(nodes, states, depths, parents, EMPTY_I32, EMPTY_I32)
+        if not chains:
+            return ImpactRaw(nodes, states, depths, EMPTY_I32, EMPTY_I32, EMPTY_I32)
+        return _positional(n, failed, nodes, states, depths, parents)
     states = np.maximum(state[nodes], np.int8(DEGRADED))
     down = states == DOWN
     n_down = int(np.count_nonzero(down))
-    if not chains or n_down == nodes.size or n_down == 0:  # all DOWN, or none: no repair
-        return ImpactRaw(nodes, states, depths, parents, EMPTY_I32, EMPTY_I32)
+    if not chains:
+        return ImpactRaw(nodes, states, depths, EMPTY_I32, EMPTY_I32, EMPTY_I32)
+    if n_down == nodes.size or n_down == 0:  # all DOWN, or none: no repair
+        return _positional(n, failed, nodes, states, depths, parents)
     # "dirty": DOWN, but the BFS chain passes a DEGRADED node. Found from the DOWN nodes
     # level by level when they are the fewer, else along BFS-tree edges out of the
     # DEGRADED nodes (the tree is known: ``parent`` is per node).
@@ -383,10 +413,9 @@ def impact_kernel(
             found.append(frontier)
     fix = np.concatenate(found) if found else EMPTY_I32
     if fix.size == 0:
-        return ImpactRaw(nodes, states, depths, parents, EMPTY_I32, EMPTY_I32)
-    return ImpactRaw(
-        nodes, states, depths, parents, fix, down_chain_repair(g, fix, dirty, state, dep1)
-    )
+        return _positional(n, failed, nodes, states, depths, parents)
+    repaired = down_chain_repair(g, fix, dirty, state, dep1)
+    return _positional(n, failed, nodes, states, depths, parents, fix, repaired)
 
 
 def down_chain_repair(g: ImpactArrays, dirty: I32, is_dirty: BoolArr, state: I8, dep1: I32) -> I32:

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._backend import impact_kernel
-from ._kernels import DEGRADED, DOWN, I8, I32, unique
+from ._kernels import DEGRADED, DOWN, I8, I32, ImpactRaw, unique
 from .graph import Graph
 
 __all__ = ["ImpactResult", "NodeState", "impact"]
@@ -24,31 +24,121 @@ class NodeState(IntEnum):
     DOWN = 2
 
 
+_END = np.iinfo(np.int64).min  # past the end of a chain (positions of failed CIs are > -2**31)
+
+
+@dataclass(frozen=True, eq=False)
+class Chains:
+    """Every affected CI of one answer — the reported ones first, then any beyond
+    ``max_depth`` — and how each is explained, by *position* (``p >= 0``: ``nodes[p]``;
+    ``p < 0``: the failed CI ``seeds[p + len(seeds)]``).
+
+    ``parents`` holds each CI's BFS parent; a DOWN CI at one of the ``fix_pos`` positions
+    (sorted) has its DOWN-chain parent at the matching ``fix_parents``. Why positions: a
+    chain is walked by reading positions, with no node -> position table (4 MB and a
+    scatter of the whole answer at 500k CIs), and the kernel writes them without a read.
+    """
+
+    nodes: I32
+    states: I8
+    parents: I32
+    fix_pos: I32
+    fix_parents: I32
+    seeds: I32
+
+    def node_at(self, pos: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """The CI at each position (affected or failed)."""
+        p = np.asarray(pos, dtype=np.int64)
+        k = self.seeds.size
+        affected = p >= 0
+        out = np.empty(p.size, dtype=np.int64)
+        out[affected] = self.nodes[p[affected]]
+        out[~affected] = self.seeds[p[~affected] + k]
+        return out
+
+    def parent(
+        self, pos: npt.NDArray[np.int64], on_down: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.int64]:
+        """The position of the previous CI of the CIs at ``pos``: on the DOWN chain where
+        ``on_down`` (the BFS parent unless the CI is a fix)."""
+        out = self.parents[pos].astype(np.int64)
+        if self.fix_pos.size and on_down.any():
+            at = np.minimum(np.searchsorted(self.fix_pos, pos), self.fix_pos.size - 1)
+            fixed = on_down & (self.fix_pos[at] == pos)
+            out[fixed] = self.fix_parents[at[fixed]]
+        return out
+
+    def walk(self, start: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
+        """The chain of positions from each ``start`` position back to a failed CI, failed
+        CI first (a DOWN CI's along DOWN CIs, a DEGRADED CI's along its BFS parents), all
+        chains one step at a time: a few numpy operations per step."""
+        size = int(start.size)
+        if size == 0:
+            return []
+        on_down = np.zeros(size, dtype=np.bool_)
+        affected = np.flatnonzero(start >= 0)
+        on_down[affected] = self.states[start[affected]] == DOWN
+        steps = [start]
+        current = start.copy()
+        active = start >= 0
+        while active.any():
+            idx = np.flatnonzero(active)
+            nxt = self.parent(current[idx], on_down[idx])
+            step = np.full(size, _END, dtype=np.int64)
+            step[idx] = nxt
+            steps.append(step)
+            current[idx] = nxt
+            active[idx] = nxt >= 0  # reached a failed CI otherwise
+        table = np.stack(steps, axis=1)
+        return [row[row != _END][::-1] for row in table]
+
+
 @dataclass(frozen=True, eq=False)
 class ImpactResult:
     """Outcome of :func:`impact` (caller node indices).
 
     ``nodes`` are the affected CIs (failed ones excluded) in non-decreasing ``depths``
     order; ``states[i]`` is a :class:`NodeState` value, ``depths[i]`` the shortest hop
-    distance from a failed CI and ``parents[i]`` the previous CI on one such shortest
-    path (a failed CI or another affected CI). A DOWN CI is explained by a chain of DOWN
-    CIs (:meth:`path`): its previous CI on that chain is its BFS parent, except for the
-    ``fix_nodes``, whose previous CI is ``fix_parents`` (see :attr:`down_parents`).
+    distance from a failed CI and :attr:`parents` ``[i]`` the previous CI on one such
+    shortest path (a failed CI or another affected CI). A DOWN CI is explained by a chain of
+    DOWN CIs (:meth:`path`): its previous CI on that chain is its BFS parent, except for the
+    :attr:`fix_nodes`, whose previous CI is :attr:`fix_parents` (see :attr:`down_parents`).
     ``failed`` holds the unique failed CIs. ``max_depth`` records the depth filter that was
-    applied, if any; chains of reported CIs may pass CIs beyond it (kept privately so that
-    :meth:`path` still works).
+    applied, if any; the reported CIs are then the first ``len(nodes)`` of ``chains``, whose
+    chains may pass CIs beyond it (kept there so that :meth:`path` still works).
     """
 
     failed: I32
     nodes: I32
     states: I8
     depths: I32
-    parents: I32
-    fix_nodes: I32 = field(default_factory=lambda: np.empty(0, np.int32))
-    fix_parents: I32 = field(default_factory=lambda: np.empty(0, np.int32))
+    chains: Chains
     max_depth: int | None = field(default=None)
-    # every affected CI when max_depth filtered some out: (nodes, states, parents)
-    _all: tuple[I32, I8, I32] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_raw(
+        cls, raw: ImpactRaw, seeds: I32, reported: int | None = None, max_depth: int | None = None
+    ) -> ImpactResult:
+        """The result of a kernel run from the failed CIs ``seeds`` (in the order the kernel
+        got them), reporting the first ``reported`` affected CIs (default: all)."""
+        cut = raw.nodes.size if reported is None else reported
+        order = np.argsort(raw.fix_nodes, kind="stable")
+        chains = Chains(
+            raw.nodes,
+            raw.states,
+            raw.parents,
+            raw.fix_nodes[order],
+            raw.fix_parents[order],
+            np.asarray(seeds, dtype=np.int32),
+        )
+        return cls(
+            failed=np.sort(chains.seeds),
+            nodes=raw.nodes[:cut],
+            states=raw.states[:cut],
+            depths=raw.depths[:cut],
+            chains=chains,
+            max_depth=max_depth,
+        )
 
     def __len__(self) -> int:
         """Number of affected CIs (failed CIs excluded)."""
@@ -74,53 +164,43 @@ class ImpactResult:
         return out
 
     @cached_property
+    def parents(self) -> I32:
+        """Per reported CI: its BFS parent (a failed CI or another affected CI)."""
+        pos = self.chains.parents[: self.nodes.size]
+        return self.chains.node_at(pos).astype(np.int32)
+
+    @cached_property
+    def fix_nodes(self) -> I32:
+        """The DOWN CIs whose DOWN chain does not follow their BFS parent."""
+        return self.chains.node_at(self.chains.fix_pos).astype(np.int32)
+
+    @cached_property
+    def fix_parents(self) -> I32:
+        """The previous CI on the DOWN chain of each of :attr:`fix_nodes`."""
+        return self.chains.node_at(self.chains.fix_parents).astype(np.int32)
+
+    @cached_property
     def down_parents(self) -> I32:
         """Per reported CI: the previous CI on its DOWN chain (-1 for DEGRADED CIs)."""
         out = np.where(self.states == DOWN, self.parents, -1).astype(np.int32)
-        if self.fix_nodes.size:
-            pos = self._dense.where(self.fix_nodes)
-            shown = pos < self.nodes.size
-            out[pos[shown]] = self.fix_parents[shown]
+        fix = self.chains.fix_pos
+        shown = fix < self.nodes.size
+        out[fix[shown]] = self.fix_parents[shown]
         return out
 
-    def positions(self, nodes: npt.ArrayLike) -> npt.NDArray[np.int64]:
-        """Position of each of ``nodes`` in :attr:`nodes`, ``len(self)`` for a CI that is not
-        reported (failed, unaffected or beyond ``max_depth``): a gather once the locator is
-        built (the same one :meth:`paths` uses)."""
-        pos = self._dense.where(nodes)
-        return np.minimum(pos, self.nodes.size)
+    @cached_property
+    def _where(self) -> _Locator:
+        """Positions of every affected CI's id, for :meth:`paths` of CIs given by id (built
+        on first use: 4 MB and a scatter of the whole answer at 500k CIs, which
+        :meth:`paths_at` avoids)."""
+        size = int(max(self.chains.nodes.max(initial=-1), self.failed.max(initial=-1))) + 1
+        return _Locator(self.chains.nodes, size)
 
     @cached_property
     def _sorted(self) -> tuple[I32, npt.NDArray[np.intp]]:
         """Lazily built lookup index (sorted node ids and their positions)."""
         order = np.argsort(self.nodes, kind="stable")
         return self.nodes[order], order
-
-    @cached_property
-    def _dense(self) -> _Chains:
-        """Every affected CI (reported ones first, then those beyond ``max_depth``) with a
-        locator of their positions, their states and BFS parents, and the DOWN-chain fixes
-        (few: looked up by binary search, so the parents are never copied)."""
-        if self._all is None:
-            nodes, states, parents = self.nodes, self.states, self.parents
-        else:
-            nodes, states, parents = self._all
-        size = int(max(nodes.max(initial=-1), self.failed.max(initial=-1))) + 1
-        if self._all is not None:  # reported first: positions match self.nodes
-            extra = ~np.isin(nodes, self.nodes)
-            nodes = np.concatenate([self.nodes, nodes[extra]])
-            states = np.concatenate([self.states, states[extra]])
-            parents = np.concatenate([self.parents, parents[extra]])
-        order = np.argsort(self.fix_nodes, kind="stable")
-        return _Chains(
-            int(nodes.size),
-            _Locator(nodes, size),
-            nodes,
-            states,
-            parents,
-            self.fix_nodes[order].astype(np.int64),
-            self.fix_parents[order].astype(np.int64),
-        )
 
     def is_failed(self, node: int) -> bool:
         """True if ``node`` was one of the failed CIs."""
@@ -154,64 +234,32 @@ class ImpactResult:
         return self.paths([node])[0]
 
     def paths(self, nodes: npt.ArrayLike) -> list[I32]:
-        """:meth:`path` of many CIs at once, walking all chains one step at a time (a few
-        numpy operations per step, however many chains). Raises ``KeyError`` for a CI that
-        is neither failed nor affected."""
+        """:meth:`path` of many CIs at once. Raises ``KeyError`` for a CI that is neither
+        failed nor affected."""
         want = np.asarray(nodes, dtype=np.int64).reshape(-1)
         if want.size == 0:
             return []
-        chains = self._dense
-        missing, where, states = chains.size, chains.where, chains.states
-        fpos = np.minimum(np.searchsorted(self.failed, want), max(self.failed.size - 1, 0))
-        failed = self.failed[fpos] == want if self.failed.size else np.zeros(want.size, bool)
-        pos = where(want)
-        found = pos < missing
-        if not np.all(found | failed):
-            raise KeyError(f"node {int(want[~(found | failed)][0])} is not affected")
-        # a DOWN CI is followed along its DOWN chain: its BFS parent unless it is a fix node
-        on_down = np.zeros(want.size, dtype=np.bool_)
-        shown = np.flatnonzero(found & ~failed)
-        on_down[shown] = states[pos[shown]] == DOWN
-        steps = [want]
-        active = found & ~failed
-        cur_pos = pos
-        while active.any():
-            idx = np.flatnonzero(active)
-            nxt = chains.parent(cur_pos[idx], on_down[idx])
-            step = np.full(want.size, -1, dtype=np.int64)
-            step[idx] = nxt
-            steps.append(step)
-            cur_pos = np.full(want.size, missing, dtype=np.int64)
-            cur_pos[idx] = where(nxt)
-            active[idx] = cur_pos[idx] < missing  # reached a failed CI otherwise
-        table = np.stack(steps, axis=1)
-        return [row_[row_ >= 0][::-1].astype(np.int32) for row_ in table]
+        seeds = self.chains.seeds
+        k = seeds.size
+        pos = self._where(want)
+        found = pos < self.chains.nodes.size
+        if not found.all():
+            order = np.argsort(seeds, kind="stable")
+            at = np.minimum(np.searchsorted(seeds[order], want), max(k - 1, 0))
+            failed = seeds[order][at] == want if k else np.zeros(want.size, bool)
+            missing = ~(found | failed)
+            if missing.any():
+                raise KeyError(f"node {int(want[missing][0])} is not affected")
+            pos = np.where(found, pos, order[at] - k)
+        return [self.chains.node_at(c).astype(np.int32) for c in self.chains.walk(pos)]
 
-
-@dataclass(frozen=True)
-class _Chains:
-    """What walking explanation chains needs: the affected CIs (``size`` of them), where
-    each one is, their states and BFS parents, and the DOWN-chain fixes sorted by node."""
-
-    size: int
-    where: _Locator
-    nodes: I32
-    states: I8
-    parents: I32
-    fix_nodes: npt.NDArray[np.int64]
-    fix_parents: npt.NDArray[np.int64]
-
-    def parent(
-        self, pos: npt.NDArray[np.int64], on_down: npt.NDArray[np.bool_]
-    ) -> npt.NDArray[np.int64]:
-        """The previous CI of the CIs at ``pos``: on the DOWN chain where ``on_down``."""
-        out = self.parents[pos].astype(np.int64)
-        if self.fix_nodes.size and on_down.any():
-            node = self.nodes[pos]
-            at = np.minimum(np.searchsorted(self.fix_nodes, node), self.fix_nodes.size - 1)
-            fixed = on_down & (self.fix_nodes[at] == node)
-            out[fixed] = self.fix_parents[at[fixed]]
-        return out
+    def paths_at(self, positions: npt.ArrayLike) -> list[npt.NDArray[np.int64]]:
+        """The chains of the reported CIs at ``positions``, as positions (see
+        :class:`Chains`; :meth:`Chains.node_at` names them): no id lookup at all."""
+        pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+        if pos.size and (int(pos.min()) < 0 or int(pos.max()) >= self.nodes.size):
+            raise IndexError("positions must be those of reported CIs")
+        return self.chains.walk(pos)
 
 
 class _Locator:
@@ -263,24 +311,8 @@ def impact(graph: Graph, failed: npt.ArrayLike, max_depth: int | None = None) ->
         raise ValueError("max_depth must be >= 0")
     f = unique(graph.to_internal(failed, "failed"))
     raw = impact_kernel(graph.impact_arrays(), f, max_depth, graph.external_ids)
-    everything: tuple[I32, I8, I32] | None = None
+    reported = None
     if max_depth is not None and raw.depths.size and int(raw.depths[-1]) > max_depth:
-        everything = (raw.nodes, raw.states, raw.parents)
-        keep = raw.depths <= max_depth
-        raw = raw._replace(
-            nodes=raw.nodes[keep],
-            states=raw.states[keep],
-            depths=raw.depths[keep],
-            parents=raw.parents[keep],
-        )
-    return ImpactResult(
-        failed=np.sort(graph.to_external(f)),
-        nodes=raw.nodes,
-        states=raw.states,
-        depths=raw.depths,
-        parents=raw.parents,
-        fix_nodes=raw.fix_nodes,
-        fix_parents=raw.fix_parents,
-        max_depth=max_depth,
-        _all=everything,
-    )
+        # BFS order is by depth: the reported CIs are a prefix, and positions stay valid
+        reported = int(np.searchsorted(raw.depths, max_depth, side="right"))
+    return ImpactResult.from_raw(raw, graph.to_external(f), reported, max_depth)

@@ -542,15 +542,7 @@ def explanation_paths(
             out.append([empty] * sym.size)
             continue
         raw = impact_kernel(loc.arrays, np.array([c], dtype=np.int32), None)
-        result = ImpactResult(
-            failed=np.array([c], dtype=np.int32),
-            nodes=raw.nodes,
-            states=raw.states,
-            depths=raw.depths,
-            parents=raw.parents,
-            fix_nodes=raw.fix_nodes,
-            fix_parents=raw.fix_parents,
-        )
+        result = ImpactResult.from_raw(raw, np.array([c], dtype=np.int32))
         hit = [int(s) == c or result.index_of(int(s)) >= 0 for s in sym_local.tolist()]
         reached = [int(s) for s, h in zip(sym_local.tolist(), hit, strict=True) if h]
         chains = iter(result.paths(reached))

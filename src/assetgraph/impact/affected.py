@@ -38,6 +38,9 @@ DEGRADED = int(engine.NodeState.DEGRADED)
 # state names: infrastructure, and end-user devices (whose user is what is affected)
 INFRA_STATES = {DOWN: "down", DEGRADED: "degraded"}
 DEVICE_STATES = {DOWN: "service_lost", DEGRADED: "service_degraded"}
+# up to this many CIs are looked up by scanning the answer (~0.3 ms each at 500k affected);
+# more, and the per-node state table is built (one scatter of the answer)
+FEW_LOOKUPS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +70,13 @@ class Affected:
     class_table: dict[int, CIClass]
     # the visible affected CIs' pks when the visibility check needed them anyway
     known_pks: I64 | None = None
+    # which reported CIs of the result are visible, when some are not (None: all are)
+    visible: Mask | None = None
+
+    @cached_property
+    def _result_positions(self) -> I64 | None:
+        """The result position of each visible affected CI (None: the same positions)."""
+        return None if self.visible is None else np.flatnonzero(self.visible)
 
     @cached_property
     def pks(self) -> I64:
@@ -92,21 +102,24 @@ class Affected:
     @cached_property
     def code(self) -> I8:
         """Per graph node: 0 not affected (or hidden), 1 degraded, 2 down (visible affected
-        CIs only). A scatter of the whole answer: :meth:`code_of` avoids it when it can."""
+        CIs only): a scatter of the whole answer, built when many CIs are looked up."""
         code = np.zeros(self.eg.graph.n_nodes, dtype=np.int8)
         code[self.nodes] = self.states
         return code
 
     def code_of(self, nodes: npt.ArrayLike) -> I8:
-        """The :attr:`code` of some graph ``nodes``. When every affected CI is visible it is
-        read through the result's position locator (which the chains build anyway)."""
-        index = np.asarray(nodes, dtype=np.int64)
-        if self.hidden or "code" in self.__dict__:
+        """The :attr:`code` of some graph ``nodes``; a handful are found by scanning the
+        answer rather than by building the per-node table."""
+        index = np.asarray(nodes, dtype=np.int64).reshape(-1)
+        if index.size > FEW_LOOKUPS or "code" in self.__dict__:
             out: I8 = self.code[index]
             return out
-        pos = self.result.positions(index)
-        inside = pos < self.states.size
-        return np.where(inside, self.states[np.where(inside, pos, 0)], 0).astype(np.int8)
+        found = np.zeros(index.size, dtype=np.int8)
+        for i, node in enumerate(index.tolist()):
+            hit = np.flatnonzero(self.nodes == node)
+            if hit.size:
+                found[i] = self.states[hit[0]]
+        return found
 
     @cached_property
     def tree(self) -> list[tuple[int, int | None]]:
@@ -163,17 +176,25 @@ class Affected:
     def chains(self, selection: Sequence[int]) -> list[list[tuple[int, bool]]]:
         """The explanation chain of each selected affected CI, failed CI first, as
         ``(pk, shown)`` steps: shown when failed (they were resolved visible) or a visible
-        affected CI, else the step is a hidden CI."""
+        affected CI, else the step is a hidden CI. Walked by result position: no lookup
+        table of the whole answer."""
         if not len(selection):
             return []
-        paths = self.result.paths(self.nodes[np.asarray(selection, dtype=np.intp)])
-        every = np.concatenate(paths)
-        pks = self.eg.pks_of(every).tolist()
-        shown = (self.code_of(every) > 0).tolist()
+        chosen = np.asarray(selection, dtype=np.int64)
+        if self._result_positions is not None:
+            chosen = self._result_positions[chosen]
+        walks = self.result.paths_at(chosen)
+        every = np.concatenate(walks)
+        pks = self.eg.pks_of(self.result.chains.node_at(every)).tolist()
+        reported = (every >= 0) & (every < self.result.nodes.size)
+        if self.visible is not None:
+            reported[reported] = self.visible[every[reported]]
+        beyond = every >= self.result.nodes.size  # past max_depth: visibility not checked
+        shown = (reported | (beyond & self.viewer.sees_every_ci)).tolist()
         out = []
         start = 0
-        for path in paths:  # a chain starts at its failed CI; the rest are affected CIs
-            end = start + int(path.size)
+        for walk in walks:  # a chain starts at its failed CI; the rest are affected CIs
+            end = start + int(walk.size)
             rest = zip(pks[start + 1 : end], shown[start + 1 : end], strict=True)
             out.append([(pks[start], True), *rest])
             start = end
@@ -215,7 +236,9 @@ def affect(
     if seen is not None and n_seen < nodes.size:  # else no copies of 500k entries
         nodes, states, depths = nodes[seen], states[seen], depths[seen]
         pks = None if pks is None else pks[seen]
-    v_rows = nodes.astype(np.int64) if direct else rows[nodes]  # int64: numpy gathers take it as is
+    else:
+        seen = None
+    v_rows = nodes.astype(np.int64) if direct else rows[nodes]  # int64: gathers take it as is
     affected = Affected(
         viewer=viewer,
         eg=eg,
@@ -232,6 +255,7 @@ def affect(
         hidden=int(result.nodes.size - n_seen),
         class_table=CIClass.objects.in_bulk(),
         known_pks=pks,
+        visible=seen,
     )
     devices = affected.classes_below(ClassSlug.END_USER_DEVICE)
     if devices:

@@ -411,10 +411,11 @@ def _flags(affected: Affected, report: ImpactReport) -> list[AssetFlag]:
     devices = set(affected.classes_below(ClassSlug.END_USER_DEVICE))
     expired = Q(warranty_end__lt=today) | Q(eol_date__lt=today)
     assets = list(linked_assets(affected, on_path, expired).select_related("ci").order_by("pk"))
+    states = _infra_states(affected, [a.ci for a in assets if a.ci.pk not in failed], devices)
     out = []
     for asset in assets:
         ci = asset.ci
-        state = "failed" if ci.pk in failed else _infra_state(affected, ci, devices)
+        state = "failed" if ci.pk in failed else states.get(ci.pk)
         if state is None:
             continue
         out.append(
@@ -436,16 +437,21 @@ def _flags(affected: Affected, report: ImpactReport) -> list[AssetFlag]:
     return out[:LIST_CAP]
 
 
-def _infra_state(affected: Affected, ci: CI, devices: set[int]) -> str | None:
-    """``down``/``degraded`` for a visible affected infrastructure CI, else None (one
-    lookup in the dense per-node state code, no pass over the result)."""
-    if ci.ci_class_id in devices:
-        return None
-    try:
-        code = int(affected.code_of([affected.eg.node_of(ci.pk)])[0])
-    except UnknownCI:  # not in the estate (retired, or not yet at as_of)
-        return None
-    return INFRA_STATES.get(code)
+def _infra_states(affected: Affected, cis: list[CI], devices: set[int]) -> dict[int, str]:
+    """``down``/``degraded`` of those of ``cis`` that are visible affected infrastructure
+    (others are absent): one lookup for all of them in the per-node state code."""
+    nodes: list[int] = []
+    pks: list[int] = []
+    for ci in cis:
+        if ci.ci_class_id in devices:
+            continue
+        try:
+            nodes.append(affected.eg.node_of(ci.pk))
+        except UnknownCI:  # not in the estate (retired, or not yet at as_of)
+            continue
+        pks.append(ci.pk)
+    codes = affected.code_of(nodes).tolist() if nodes else []
+    return {pk: INFRA_STATES[c] for pk, c in zip(pks, codes, strict=True) if c in INFRA_STATES}
 
 
 def run_impact(
