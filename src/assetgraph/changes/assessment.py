@@ -37,6 +37,7 @@ from assetgraph.api.fast import Sources, dump, dumper
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
 from assetgraph.cmdb.models import CI, CIClass
+from assetgraph.framework.flags import IdList
 from assetgraph.impact import schemas as impact_schemas
 from assetgraph.impact.business import flag_rows, money_at_stake
 from assetgraph.impact.estate import EstateGraph, estate_graph
@@ -394,7 +395,7 @@ def _facts(
     def service_facts() -> tuple[dict[int, int], dict[int, int]]:
         # tiers and states of the impacted services: CI columns and the impact, so they are
         # kept with the (graph-epoch cached) impact, not recomputed after every write
-        tiers = dict(CI.objects.filter(pk__in=my_services).values_list("pk", "criticality"))
+        tiers = dict(CI.objects.filter(pk__in=IdList(my_services)).values_list("pk", "criticality"))
         return tiers, mine.state_of(my_services)
 
     tiers, states = mine.remembered(("service facts", kinds.key), service_facts)
@@ -455,7 +456,7 @@ def _present(change: ChangeRecord, user: Any, facts: _Facts) -> Assessment:
     wanted = set(states) | set(mine.failed.tolist()) | {g[0] for g in groups}
     for _, shared, shared_services, together, _ in conflicts_raw:
         wanted.update(shared, shared_services, together)
-    by_pk = _listed(cis.filter(pk__in=list(wanted)))
+    by_pk = _listed(cis.filter(pk__in=IdList(wanted)))
     services = sorted(
         (ServiceHit(by_pk[pk], _state_name(s)) for pk, s in states.items() if pk in by_pk),
         key=lambda h: (h.state != "down", h.ci.criticality, h.ci.name),

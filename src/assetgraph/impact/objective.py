@@ -22,6 +22,7 @@ from assetgraph import graph as engine
 from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.choices import RedundancyModeChoices
 from assetgraph.cmdb.models import Relationship
+from assetgraph.framework.flags import IdList
 
 from .catalogue import catalogue, node_rows
 from .estate import (
@@ -561,7 +562,7 @@ def _groups_left_degraded(impact: EstateImpact, eg: EstateGraph) -> list[tuple[i
     rows: list[tuple[int, int]] = []
     keys = down if by_source else degraded
     for i in range(0, keys.size, GROUP_CHUNK):
-        chunk = keys[i : i + GROUP_CHUNK].tolist()
+        chunk = IdList(keys[i : i + GROUP_CHUNK].tolist())
         found_rows = (
             memberships.filter(source_id__in=chunk)
             if by_source
@@ -580,7 +581,7 @@ def _groups_left_degraded(impact: EstateImpact, eg: EstateGraph) -> list[tuple[i
         wanted = degraded[hit]
         for i in range(0, wanted.size, GROUP_CHUNK):
             counts = np.array(
-                memberships.filter(target_id__in=wanted[i : i + GROUP_CHUNK].tolist())
+                memberships.filter(target_id__in=IdList(wanted[i : i + GROUP_CHUNK].tolist()))
                 .values("target_id")
                 .annotate(n=Count("id"))
                 .values_list("target_id", "n")
