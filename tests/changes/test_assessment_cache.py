@@ -14,7 +14,9 @@ from assetgraph.changes.assessment import assess_change
 from assetgraph.cmdb import services as cmdb
 from assetgraph.core.actor import Actor
 from assetgraph.impact import objective
+from assetgraph.impact.estate import estate_graph
 
+from .conftest import cls, rtype
 from .test_changes import T0, farm, hours, new_change
 
 __all__ = ["farm"]
@@ -115,3 +117,39 @@ def test_skipping_the_together_run_never_changes_the_answer(
     assert set(objective.down_only_together(a, b, eg, kinds).tolist()) == extra & names
     assert objective.may_take_down_together(a, b, kinds, eg) == bool(extra)
     assert bool(extra) == (min_up == 2)  # 1: survives both; 3: each alone takes it down
+
+
+def test_engine_answers_outlive_a_write_that_leaves_the_graph_but_not_one_that_changes_it(
+    farm: dict[str, Any], system: Actor
+) -> None:
+    """Single-change impacts are cached by the graph (``objective.graph_key``), not by the
+    audit revision: a change record's edit keeps them, a new relationship does not."""
+    mine = new_change(system, "Patch hv-r01", [farm["hvr1"]])
+    other = new_change(system, "Patch hv-r02", [farm["hvr2"]], start=T0 + hours(1))
+    eg = estate_graph()
+    first = objective.cached_impact_of([farm["hvr1"].pk], eg)
+    before = assess_change(mine)
+
+    # a write that touches no CI or relationship: a new audit revision, the same graph
+    services.update_change(system, other, {"title": "Patch hv-r02 (firmware)"})
+    eg_after_edit = estate_graph()
+    assert objective.revision_key(eg_after_edit) != objective.revision_key(eg)
+    assert objective.graph_key(eg_after_edit) == objective.graph_key(eg)
+    assert objective.cached_impact_of([farm["hvr1"].pk], eg_after_edit) is first
+    again = assess_change(mine)
+    assert again.risk is not before.risk  # the assessment itself is recomputed ...
+    assert [(h.ci.pk, h.state) for h in again.services] == [
+        (h.ci.pk, h.state) for h in before.services
+    ]  # ... to the same answer
+    assert {ci.name for ci in again.conflicts[0].together_down} == {"Farm R", "Payroll"}
+
+    # a new relationship: the graph changes and the impact is computed on it
+    app = cmdb.create_ci(system, {"name": "Billing app", "ci_class": cls("Application")})
+    cmdb.add_relationship(system, {"source": app, "target": farm["hvr1"], "type": rtype("runs on")})
+    eg_after_link = estate_graph()
+    assert objective.graph_key(eg_after_link) != objective.graph_key(eg)
+    after = objective.cached_impact_of([farm["hvr1"].pk], eg_after_link)
+    assert after is not first
+    assert app.pk in after.affected.tolist() and app.pk not in first.affected.tolist()
+    fresh = objective.impact_of([farm["hvr1"].pk], eg_after_link)
+    assert np.array_equal(np.sort(after.affected), np.sort(fresh.affected))

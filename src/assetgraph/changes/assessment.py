@@ -36,7 +36,8 @@ from assetgraph.accounts.permissions import has_perm, restrict
 from assetgraph.api.fast import Sources, dump, dumper
 from assetgraph.assets.models import Asset
 from assetgraph.cmdb.context import service_class_ids
-from assetgraph.cmdb.models import CI
+from assetgraph.cmdb.models import CI, CIClass
+from assetgraph.framework.flags import IdList
 from assetgraph.impact import schemas as impact_schemas
 from assetgraph.impact.business import flag_rows, money_at_stake
 from assetgraph.impact.estate import EstateGraph, estate_graph
@@ -55,7 +56,7 @@ from assetgraph.impact.objective import (
     touched_of_kind,
 )
 from assetgraph.impact.objective import clear_caches as clear_impact_cache
-from assetgraph.impact.report import FlaggedCI, ImpactMoney
+from assetgraph.impact.report import FlaggedCI, ImpactMoney, ListedCI
 from assetgraph.impact.schemas import SOURCES as IMPACT_SOURCES
 from assetgraph.org.models import Department, Person
 
@@ -68,14 +69,12 @@ MAX_LISTED = 200
 # Pairwise "together" engine runs per assessment, at most (see TOGETHER_RULE).
 MAX_TOGETHER_RUNS = 8
 FACTS_CACHE_SIZE = 256
-# The CI fields an assessment's lists read (name, tier, class, owning team for the teams list).
-PRESENTED_CI_FIELDS = (
-    "name",
-    "criticality",
-    "owning_team",
-    "ci_class",
-    "ci_class__name",
-)  # assessments' objective facts kept per process (LRU)
+# The CI fields an assessment's lists read (name, tier, class, owning team for the teams list),
+# as rows for :class:`~assetgraph.impact.report.ListedCI`: no model instances (a change under
+# a hypervisor lists ~2,000 services; ~4,000 instances cost ~100 ms and, alive while the
+# request runs, are promoted to the collector's oldest generation and bring its full passes)
+LISTED_FIELDS = ("pk", "name", "ci_class_id", "criticality", "owning_team_id", "support_group_id")
+PRESENTED_CI_FIELDS = ("name", "criticality", "owning_team", "ci_class", "ci_class__name")
 TOGETHER_RULE = (
     "For each conflicting change the assessment names what the two changes take down only "
     "together (business services and redundancy groups that neither takes down alone). That "
@@ -190,7 +189,7 @@ def risk_score(
 class ServiceHit:
     """An impacted business service and how badly."""
 
-    ci: CI
+    ci: ListedCI
     state: str  # "down" | "degraded"
 
 
@@ -198,7 +197,7 @@ class ServiceHit:
 class RedundancyLoss:
     """A redundancy group left degraded: members down of members, and what it tolerates."""
 
-    ci: CI
+    ci: ListedCI
     members: int
     members_down: int
     tolerates: int
@@ -209,9 +208,9 @@ class ChangeConflict:
     """Another change in an overlapping window whose impact overlaps this one's."""
 
     change: ChangeRecord
-    shared_cis: list[CI]
-    shared_services: list[CI]
-    together_down: list[CI]
+    shared_cis: list[ListedCI]
+    shared_services: list[ListedCI]
+    together_down: list[ListedCI]
     # False when the cap (TOGETHER_RULE) left the pair's "together" run out
     together_checked: bool = True
 
@@ -284,8 +283,9 @@ def _items(change_ids: Iterable[int]) -> dict[int, list[tuple[int, bool]]]:
     return found
 
 
-def _blackouts(change: ChangeRecord, touched: I64) -> list[BlackoutWindow]:
-    """Blackout windows overlapping the change that are global or scoped to what it touches."""
+def _blackouts(change: ChangeRecord, touched: tuple[I64, ...]) -> list[BlackoutWindow]:
+    """Blackout windows overlapping the change that are global or scoped to what it touches
+    (``touched``: arrays of CIs, not merged: most changes overlap no window)."""
     if not (change.planned_start and change.planned_end):
         return []
     overlapping = list(
@@ -296,7 +296,7 @@ def _blackouts(change: ChangeRecord, touched: I64) -> list[BlackoutWindow]:
     applies = []
     for window in overlapping:
         scope = np.array([ci.pk for ci in window.scope.all()], dtype=np.int64)
-        if scope.size == 0 or np.isin(scope, touched).any():
+        if scope.size == 0 or any(np.isin(scope, part).any() for part in touched):
             applies.append(window)
     return applies
 
@@ -391,8 +391,14 @@ def _facts(
     kinds = node_kinds(eg, service_ids)
     my_services_arr = touched_of_kind(mine, kinds)
     my_services = my_services_arr.tolist()
-    tiers = dict(CI.objects.filter(pk__in=my_services).values_list("pk", "criticality"))
-    states = mine.state_of(my_services)
+
+    def service_facts() -> tuple[dict[int, int], dict[int, int]]:
+        # tiers and states of the impacted services: CI columns and the impact, so they are
+        # kept with the (graph-epoch cached) impact, not recomputed after every write
+        tiers = dict(CI.objects.filter(pk__in=IdList(my_services)).values_list("pk", "criticality"))
+        return tiers, mine.state_of(my_services)
+
+    tiers, states = mine.remembered(("service facts", kinds.key), service_facts)
     groups = groups_left_degraded(mine, eg)
 
     # (tuples of sorted pks, not sets: cached facts should cost the garbage collector little)
@@ -422,8 +428,7 @@ def _facts(
         for i, (other, shared_cis, shared_services, theirs) in enumerate(found)
     ]
 
-    touched = np.union1d(mine.touched(), np.array(ci_ids, dtype=np.int64))
-    blackouts = _blackouts(change, touched)
+    blackouts = _blackouts(change, (mine.touched(), np.array(ci_ids, dtype=np.int64)))
     failures = list(_recent_failures(change, ci_ids)) if ci_ids else []
     risk = risk_score(
         service_tiers=[(tiers[pk], states.get(pk) == DOWN) for pk in my_services if pk in tiers],
@@ -445,16 +450,13 @@ def _present(change: ChangeRecord, user: Any, facts: _Facts) -> Assessment:
     """Turn the objective facts into the lists ``user`` may see."""
     mine, states, groups = facts.mine, facts.states, facts.groups
     conflicts_raw, blackouts, failures = facts.conflicts, facts.blackouts, facts.failures
-    # only what the lists show (a change can leave thousands of groups degraded: full rows,
-    # their JSON attributes and timestamps cost more than the rest of the assessment)
-    cis = _visible(
-        user,
-        CI.objects.current().select_related("ci_class").only(*PRESENTED_CI_FIELDS),
-    )
+    # only what the lists show, as rows (LISTED_FIELDS): a change can list ~2,000 services
+    # and leave thousands of groups degraded
+    cis = _visible(user, CI.objects.current())
     wanted = set(states) | set(mine.failed.tolist()) | {g[0] for g in groups}
     for _, shared, shared_services, together, _ in conflicts_raw:
         wanted.update(shared, shared_services, together)
-    by_pk = {ci.pk: ci for ci in cis.filter(pk__in=list(wanted))}
+    by_pk = _listed(cis.filter(pk__in=IdList(wanted)))
     services = sorted(
         (ServiceHit(by_pk[pk], _state_name(s)) for pk, s in states.items() if pk in by_pk),
         key=lambda h: (h.state != "down", h.ci.criticality, h.ci.name),
@@ -495,7 +497,13 @@ def _present(change: ChangeRecord, user: Any, facts: _Facts) -> Assessment:
             f"{item.planned_retirement.isoformat()}: check the change still makes sense."
         )
     day = timezone.localdate()
-    down_cis = _named(by_pk, mine.failed.tolist())
+    # the few CIs taken down as model instances (their book values, flags and money read them)
+    failed = mine.failed.tolist()
+    down_by_pk = {
+        ci.pk: ci
+        for ci in cis.filter(pk__in=failed).select_related("ci_class").only(*PRESENTED_CI_FIELDS)
+    }
+    down_cis = [down_by_pk[ci.pk] for ci in _named(by_pk, failed) if ci.pk in down_by_pk]
     states_by_pk = {ci.pk: "failed" for ci in down_cis}
     states_by_pk.update({hit.ci.pk: hit.state for hit in services})
     if not (change.planned_start and change.planned_end):
@@ -533,7 +541,7 @@ def _present(change: ChangeRecord, user: Any, facts: _Facts) -> Assessment:
 
 
 def _decommissions(
-    change: ChangeRecord, by_pk: dict[int, CI], mine: EstateImpact, user: Any
+    change: ChangeRecord, by_pk: dict[int, ListedCI], mine: EstateImpact, user: Any
 ) -> list[Decommission]:
     """CIs the change names or takes down that are planned for decommissioning on or before
     the change's planned end (any planned date when the change has no window): working on
@@ -551,11 +559,35 @@ def _decommissions(
     ]
 
 
-def _named(by_pk: dict[int, CI], pks: Iterable[int]) -> list[CI]:
-    return sorted((by_pk[pk] for pk in pks if pk in by_pk), key=lambda c: (c.name, c.pk))
+def _listed(queryset: QuerySet[CI]) -> _Listed:
+    """The CIs of ``queryset`` as :class:`ListedCI` rows by pk, ordered by (name, pk): the
+    order every list of the assessment shows them in (``_named`` keeps it)."""
+    rows = sorted(queryset.order_by().values_list(*LISTED_FIELDS), key=lambda row: (row[1], row[0]))
+    classes = CIClass.objects.in_bulk({row[2] for row in rows})
+    return _Listed(
+        (pk, ListedCI(pk, name, classes[class_id], criticality, team, group))
+        for pk, name, class_id, criticality, team, group in rows
+    )
 
 
-def _teams(user: Any, services: list[CI]) -> list[Department]:
+def _named(by_pk: dict[int, ListedCI], pks: Iterable[int]) -> list[ListedCI]:
+    """The CIs ``pks`` found in ``by_pk``, in its order (by name, then pk: :func:`_listed`).
+
+    ``by_pk`` is the :class:`_Listed` of the request: the ranks are computed once for the
+    ~90 lists of an assessment instead of comparing (name, pk) tuples in each."""
+    rank = by_pk.rank if isinstance(by_pk, _Listed) else {pk: i for i, pk in enumerate(by_pk)}
+    return [by_pk[pk] for pk in sorted((pk for pk in pks if pk in rank), key=rank.__getitem__)]
+
+
+class _Listed(dict[int, ListedCI]):
+    """CI rows by pk, in display order, with each pk's rank in that order."""
+
+    def __init__(self, rows: Iterable[tuple[int, ListedCI]]) -> None:
+        super().__init__(rows)
+        self.rank = {pk: i for i, pk in enumerate(self)}
+
+
+def _teams(user: Any, services: list[ListedCI]) -> list[Department]:
     """Owning teams of the impacted services (visible ones)."""
     ids = {s.owning_team_id for s in services if s.owning_team_id}
     if not ids or (user is not None and not has_perm(user, "org.department", "view")):
@@ -593,9 +625,9 @@ def _people(user: Any, impact: EstateImpact) -> tuple[list[Person], int]:
     return [by_pk[pk] for pk in first if pk in by_pk], len(rows)
 
 
-def _assessed_ci(item: Any) -> CI:
+def _assessed_ci(item: Any) -> CI | ListedCI:
     """The CI an assessment list entry names (a CI, or a hit/loss holding one)."""
-    return item if isinstance(item, CI) else item.ci
+    return item if isinstance(item, (CI, ListedCI)) else item.ci
 
 
 # Where ``AssessmentOut``'s fields read from an :class:`Assessment` when not an attribute of

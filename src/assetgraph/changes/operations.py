@@ -54,8 +54,14 @@ def notify_service_owners(event: AuditEvent) -> None:
         if change.planned_start and change.planned_end
         else "an unplanned window"
     )
+    # the services as model instances: their owner is an attribute or the owning team's head
+    # (the assessment lists them as rows)
+    services = CI.objects.select_related("owning_team").in_bulk(
+        [hit.ci.pk for hit in assessment.services]
+    )
     for hit in assessment.services:
-        owner: Any = service_owner(hit.ci)
+        service = services.get(hit.ci.pk)
+        owner: Any = service_owner(service) if service is not None else None
         user = getattr(owner, "user", None) if owner is not None else None
         if user is None or not restrict(ChangeRecord.objects.filter(pk=change.pk), user).exists():
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -19,11 +19,21 @@ import numpy.typing as npt
 from django.db.models import Count
 
 from assetgraph import graph as engine
+from assetgraph.audit.models import AuditEvent
 from assetgraph.cmdb.choices import RedundancyModeChoices
 from assetgraph.cmdb.models import Relationship
+from assetgraph.framework.flags import IdList
 
 from .catalogue import catalogue, node_rows
-from .estate import KIND, EstateGraph, UnknownCI, cache_stats, estate_graph
+from .estate import (
+    GRAPH_OBJECT_TYPES,
+    KIND,
+    LOOKBACK,
+    EstateGraph,
+    UnknownCI,
+    cache_stats,
+    estate_graph,
+)
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -44,6 +54,7 @@ KINDS_CACHE_SIZE = 2
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class LRU(Generic[K, V]):
@@ -96,10 +107,119 @@ def revision_key(eg: EstateGraph) -> tuple[int, int, str, int, int]:
     return eg.revision, eg.window_count, eg.revision_at, stats["rebuilds"], stats["mapped"]
 
 
+class _Same:
+    """An object in a cache key, compared by identity (held, so its id is not reused)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and self.value is other.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+
+# Graph-object events read per new revision at most (more: a new graph epoch, conservatively)
+MAX_EPOCH_EVENTS = 5_000
+
+
+class _GraphEpochs:
+    """The graph epoch of recent revisions (see :func:`graph_key`)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latest: tuple[int, int, str, int, int] | None = None  # newest revision_key seen
+        self.epoch = 0
+        # ids of the graph-object events in the look-back window below ``latest``'s revision
+        self.known: frozenset[int] = frozenset()
+        self.by_key: OrderedDict[tuple[int, int, str, int, int], int] = OrderedDict()
+
+
+_EPOCHS = _GraphEpochs()
+
+
+def graph_key(eg: EstateGraph) -> Hashable:
+    """What identifies the estate *graph* (not the whole estate) ``eg`` was built from: the
+    key of the engine-answer caches below.
+
+    Why not :func:`revision_key`: every audited write moves the audit revision, also one that
+    cannot change the graph (a change record's title). The estate graph is a function of the
+    audit events on CIs, relationships and relationship types (``estate.GRAPH_OBJECT_TYPES``;
+    it applies exactly those on refresh) and of this process's rebuilds and snapshot maps.
+    So the epoch moves — and cached engine answers are recomputed — when between the last
+    revision seen and this one there is any such event (including a late-committed one in
+    the estate's look-back window: ids not seen before), a rebuild, a newly mapped snapshot,
+    or the last revision's event changed (a restore). Otherwise the graph has the content it
+    had, and an answer computed on it is exactly the engine's answer now. Conservative: an
+    event that leaves the graph as it was (a CI's description) still moves it.
+
+    The events are read once per new revision (one query on the audit table's id range, the
+    look-back window and what was written since). As exact as the estate's own freshness
+    check: the window must hold as many events as the graph counted when it was built
+    (``window_count``), else an event committed late since and the graph is keyed by its
+    objects. Past (``as_of``) graphs, and a graph older than the newest seen (another thread
+    still holding it), are keyed by the graph objects themselves (identity, held by the key
+    so no id is reused), which never mixes two graphs.
+    """
+    key = revision_key(eg)
+    if eg.as_of is not None:
+        return ("objects", _Same(eg.graph), _Same(eg.ci_pks), _Same(eg.redundancy))
+    with _EPOCHS.lock:
+        found = _EPOCHS.by_key.get(key)
+        if found is not None:
+            return ("epoch", found)
+        latest = _EPOCHS.latest
+        if latest is not None and key[0] < latest[0]:
+            if _event_time(latest[0]) == latest[2]:  # an older graph, still in use
+                return ("objects", _Same(eg.graph), _Same(eg.ci_pks), _Same(eg.redundancy))
+            latest = None  # the newest revision seen is gone (a restore): a new history
+        low = max(min(latest[0] if latest else key[0], key[0]) - LOOKBACK, 0)
+        rows = list(
+            AuditEvent.objects.filter(id__gt=low, id__lte=key[0])
+            .order_by()
+            .values_list("id", "object_type")[: MAX_EPOCH_EVENTS + 1]
+        )
+        window = key[0] - LOOKBACK
+        if len(rows) <= MAX_EPOCH_EVENTS and sum(i > window for i, _ in rows) != key[1]:
+            # the look-back window is not what the graph was built from (an event committed
+            # late since): this graph is keyed by its objects, the epochs are left as they are
+            return ("objects", _Same(eg.graph), _Same(eg.ci_pks), _Same(eg.redundancy))
+        graph_types = set(GRAPH_OBJECT_TYPES)
+        ids = [i for i, kind in rows if kind in graph_types]
+        same = (
+            latest is not None
+            and len(rows) <= MAX_EPOCH_EVENTS
+            and key[3:] == latest[3:]
+            and not set(ids) - _EPOCHS.known
+            and (key[:3:2] == latest[:3:2] or _event_time(latest[0]) == latest[2])
+        )
+        if not same:
+            _EPOCHS.epoch += 1
+        _EPOCHS.latest = key
+        _EPOCHS.known = frozenset(i for i in ids if i > window)
+        _EPOCHS.by_key[key] = _EPOCHS.epoch
+        while len(_EPOCHS.by_key) > 8:
+            _EPOCHS.by_key.popitem(last=False)
+        return ("epoch", _EPOCHS.epoch)
+
+
+def _event_time(event_id: int) -> str:
+    """ISO timestamp of one audit event ("" when there is none), as ``revision_key`` has it."""
+    at = AuditEvent.objects.filter(id=event_id).values_list("timestamp", flat=True).first()
+    return at.isoformat() if at is not None else ""
+
+
 def clear_caches() -> None:
-    """Forget the cached impacts and node masks (tests, diagnostics)."""
+    """Forget the cached impacts and node masks (tests, diagnostics; after a bulk load outside
+    the services, which writes no audit event): the graph epoch moves too."""
     _IMPACTS.clear()
     _KINDS.clear()
+    with _EPOCHS.lock:
+        _EPOCHS.latest = None
+        _EPOCHS.by_key.clear()
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +253,14 @@ class EstateImpact:
         if "down" not in self._memo:
             self._memo["down"] = np.union1d(self.failed, self.affected[self.states == DOWN])
         out: I64 = self._memo["down"]
+        return out
+
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept with the impact under ``key``: for facts derived from it that
+        depend on nothing the graph epoch does not cover (see :func:`graph_key`)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        out: T = self._memo[key]
         return out
 
     def state_of(self, pks: Iterable[int]) -> dict[int, int]:
@@ -191,16 +319,17 @@ _IMPACTS: LRU[tuple[Any, ...], Any] = LRU(IMPACT_CACHE_SIZE)
 
 
 def cached_impact_of(down_pks: Iterable[int], eg: EstateGraph) -> EstateImpact:
-    """:func:`impact_of`, remembered per process by (:func:`revision_key`, the CIs taken down).
+    """:func:`impact_of`, remembered per process by (:func:`graph_key`, the CIs taken down).
 
     Why: assessing 30 changes in one window runs the same 30 single-change impacts 30 times;
-    the impact depends on nothing but the graph and the failed CIs, and the graph is fixed by
-    its revision. Past (``as_of``) graphs are not cached here.
+    the impact depends on nothing but the graph and the failed CIs. Keyed by the graph itself
+    epoch, not the audit revision, so a write that leaves the graph as it was (a change record
+    edited) does not recompute them. Past (``as_of``) graphs are not cached.
     """
     pks = tuple(sorted({int(p) for p in down_pks}))
     if eg.as_of is not None or not pks:
         return impact_of(pks, eg)
-    key = ("impact", revision_key(eg), pks)
+    key = ("impact", graph_key(eg), pks)
     found = _IMPACTS.get(key)
     if found is None:
         found = impact_of(pks, eg)
@@ -216,17 +345,18 @@ class NodeKinds:
 
     of_class: Mask
     group: Mask
-    key: tuple[Any, ...]  # graph revision, catalogue revision, class ids
+    key: tuple[Any, ...]  # graph_key, class ids
 
 
 _KINDS: LRU[tuple[Any, ...], NodeKinds] = LRU(KINDS_CACHE_SIZE)
 
 
 def node_kinds(eg: EstateGraph, class_ids: Iterable[int]) -> NodeKinds:
-    """The :class:`NodeKinds` masks of ``eg`` (cached by graph and catalogue revision)."""
+    """The :class:`NodeKinds` masks of ``eg``, cached by :func:`graph_key` (the catalogue's
+    class column changes only with a CI's audit event, which moves the graph's epoch too)."""
     ids = tuple(sorted({int(c) for c in class_ids}))
     cat = catalogue()
-    key = (revision_key(eg), cat.revision, ids)
+    key = (graph_key(eg), ids)
     found = _KINDS.get(key)
     if found is not None:
         return found
@@ -334,13 +464,13 @@ def down_only_together(a: EstateImpact, b: EstateImpact, eg: EstateGraph, kinds:
 
     One engine run on the union of the failed CIs unless :func:`may_take_down_together`
     rules it out; only the DOWN nodes that are services or groups are mapped back to pks.
-    Remembered per (:func:`revision_key`, both failed sets) like :func:`cached_impact_of`,
-    in either order.
+    Remembered per (:func:`graph_key`, both failed sets) like :func:`cached_impact_of`, in
+    either order.
     """
     if not may_take_down_together(a, b, kinds, eg):
         return EMPTY
     sides = sorted((tuple(a.failed.tolist()), tuple(b.failed.tolist())))
-    key = ("together", revision_key(eg), kinds.key, *sides)
+    key = ("together", kinds.key, *sides)
     found = _IMPACTS.get(key)
     if found is not None:
         out: I64 = found
@@ -351,7 +481,7 @@ def down_only_together(a: EstateImpact, b: EstateImpact, eg: EstateGraph, kinds:
     notable = down[kinds.of_class[down] | kinds.group[down]]
     pks = np.sort(eg.pks_of(notable))
     pks = pks[~(np.isin(pks, a.down()) | np.isin(pks, b.down()))]
-    _IMPACTS.put(key, pks, key[1])
+    _IMPACTS.put(key, pks, kinds.key[0])
     return pks
 
 
@@ -375,10 +505,24 @@ def service_pks(impact: EstateImpact, service_ids: set[int]) -> set[int]:
     return set(of_classes(impact.touched(), service_ids).tolist())
 
 
+_GROUP_PKS: LRU[_Same, I64] = LRU(2)
+
+
 def redundant_groups(pks: I64, eg: EstateGraph | None = None) -> I64:
-    """The CIs among ``pks`` with redundancy enabled (the estate graph knows them)."""
-    groups = np.fromiter((eg or estate_graph()).redundancy.keys(), dtype=np.int64)
-    return np.intersect1d(pks, groups)
+    """The CIs among ``pks`` with redundancy enabled (the estate graph knows them; sorted).
+
+    The sorted pks of the groups are kept per settings dict (by identity: the estate makes a
+    new one when a setting changes), not rebuilt from the dict on every call."""
+    redundancy = (eg or estate_graph()).redundancy
+    key = _Same(redundancy)
+    groups = _GROUP_PKS.get(key)
+    if groups is None:
+        groups = np.sort(np.fromiter(redundancy.keys(), dtype=np.int64, count=len(redundancy)))
+        _GROUP_PKS.put(key, groups)
+    if groups.size == 0 or pks.size == 0:
+        return EMPTY
+    pos = np.minimum(np.searchsorted(groups, pks), groups.size - 1)
+    return np.unique(pks[groups[pos] == pks])
 
 
 def groups_left_degraded(
@@ -390,45 +534,63 @@ def groups_left_degraded(
     A group counts when redundancy is enabled, it is DEGRADED (not DOWN) and one of its own
     members is out: the change eats the group's spare capacity. The settings come from the
     estate graph (it holds every current group's), the members from one query per
-    :data:`GROUP_CHUNK` groups (counts per group in SQL; which members are down from the
-    memberships of the DOWN CIs), counted with numpy: a change under a hypervisor can leave
+    :data:`GROUP_CHUNK` groups, counted with numpy: a change under a hypervisor can leave
     thousands of groups degraded, some with thousands of members (a loop per group over all
-    their members cost ~300 ms at 200k CIs).
+    their members cost ~300 ms at 200k CIs). Which members are down comes first (the
+    memberships of the DOWN CIs); members are then counted (SQL ``COUNT`` per group) only for
+    the groups with a member down — the only ones listed — not for every degraded group
+    (thousands of counts of which two were used). When the memberships of the degraded groups
+    are read instead (more DOWN CIs than :data:`MAX_DOWN_LOOKUP`), they are the counts.
     """
-    eg = eg or estate_graph()
+    if "groups_left_degraded" not in impact._memo:
+        impact._memo["groups_left_degraded"] = _groups_left_degraded(impact, eg or estate_graph())
+    found: list[tuple[int, int, int, int]] = impact._memo["groups_left_degraded"]
+    return list(found)
+
+
+def _groups_left_degraded(impact: EstateImpact, eg: EstateGraph) -> list[tuple[int, int, int, int]]:
+    """:func:`groups_left_degraded`, computed (its answer is kept on the impact: the
+    memberships and settings it reads change only with audit events on relationships,
+    relationship types and CIs, which give a new graph epoch and so new impacts)."""
     degraded = redundant_groups(impact.affected[impact.states == DEGRADED], eg)
     if degraded.size == 0:
         return []
     memberships = Relationship.objects.current().filter(type__is_membership=True)
-    total = np.zeros(degraded.size, dtype=np.int64)
-    for i in range(0, degraded.size, GROUP_CHUNK):
-        counts = np.array(
-            memberships.filter(target_id__in=degraded[i : i + GROUP_CHUNK].tolist())
-            .values("target_id")
-            .annotate(n=Count("id"))
-            .values_list("target_id", "n")
-            .order_by(),
-            dtype=np.int64,
-        ).reshape(-1, 2)
-        total[np.searchsorted(degraded, counts[:, 0])] = counts[:, 1]
     # the memberships of DOWN CIs (usually far fewer rows than all members of the groups)
     down = impact.down()
     by_source = down.size <= MAX_DOWN_LOOKUP
     rows: list[tuple[int, int]] = []
     keys = down if by_source else degraded
     for i in range(0, keys.size, GROUP_CHUNK):
-        chunk = keys[i : i + GROUP_CHUNK].tolist()
+        chunk = IdList(keys[i : i + GROUP_CHUNK].tolist())
         found_rows = (
             memberships.filter(source_id__in=chunk)
             if by_source
             else memberships.filter(target_id__in=chunk)
         )
-        rows.extend(found_rows.values_list("source_id", "target_id"))
+        rows.extend(found_rows.values_list("source_id", "target_id").order_by())
     pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
-    pairs = pairs[np.isin(pairs[:, 1], degraded) & np.isin(pairs[:, 0], down)]
+    in_degraded = np.isin(pairs[:, 1], degraded)
+    if not by_source:  # every membership of the degraded groups: their member counts
+        total = np.bincount(np.searchsorted(degraded, pairs[:, 1]), minlength=degraded.size)
+    pairs = pairs[in_degraded & np.isin(pairs[:, 0], down)]
     n_down = np.bincount(np.searchsorted(degraded, pairs[:, 1]), minlength=degraded.size)
+    hit = np.flatnonzero(n_down > 0)
+    if by_source:
+        total = np.zeros(degraded.size, dtype=np.int64)
+        wanted = degraded[hit]
+        for i in range(0, wanted.size, GROUP_CHUNK):
+            counts = np.array(
+                memberships.filter(target_id__in=IdList(wanted[i : i + GROUP_CHUNK].tolist()))
+                .values("target_id")
+                .annotate(n=Count("id"))
+                .values_list("target_id", "n")
+                .order_by(),
+                dtype=np.int64,
+            ).reshape(-1, 2)
+            total[np.searchsorted(degraded, counts[:, 0])] = counts[:, 1]
     found = []
-    for i in np.flatnonzero(n_down > 0).tolist():
+    for i in hit.tolist():
         pk, members = int(degraded[i]), int(total[i])
         kind, value = eg.redundancy[pk]
         if kind == COUNT:
