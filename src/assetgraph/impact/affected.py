@@ -189,8 +189,11 @@ class Affected:
         reported = (every >= 0) & (every < self.result.nodes.size)
         if self.visible is not None:
             reported[reported] = self.visible[every[reported]]
-        beyond = every >= self.result.nodes.size  # past max_depth: visibility not checked
-        shown = (reported | (beyond & self.viewer.sees_every_ci)).tolist()
+        beyond = every >= self.result.nodes.size  # past max_depth: not checked by affect()
+        if beyond.any() and not self.viewer.sees_every_ci:
+            at = np.flatnonzero(beyond)
+            beyond[at] = self.viewer.cis(np.asarray(pks, dtype=np.int64)[at])
+        shown = (reported | beyond).tolist()
         out = []
         start = 0
         for walk in walks:  # a chain starts at its failed CI; the rest are affected CIs
