@@ -287,6 +287,29 @@ def test_id_lists_select_what_plain_lists_select(system: Actor) -> None:
 
 
 @pytest.mark.django_db
+def test_id_lists_are_as_long_as_the_database_allows(system: Actor) -> None:
+    """Chunks of ``IN`` ids: 2,000 where the database allows it (PostgreSQL, SQLite >= 3.32),
+    a query per chunk, and every id selected."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assetgraph.framework.flags import MAX_IN, chunked, in_list_size
+
+    size = in_list_size()
+    assert size == MAX_IN == 2_000  # both CI databases allow 32,766+ parameters
+    a = cmdb_services.create_ci(system, {"name": "chunk-a", "ci_class": cls("Server")})
+    ids = [a.pk, *range(10**9, 10**9 + 4_500)]
+    chunks = list(chunked(ids))
+    assert [len(c) for c in chunks] == [2_000, 2_000, 501]
+    with CaptureQueriesContext(connection) as queries:
+        found = [
+            pk for c in chunks for pk in CI.objects.filter(pk__in=c).values_list("pk", flat=True)
+        ]
+    assert found == [a.pk] and len(queries.captured_queries) == 3
+    assert [len(c) for c in chunked(ids, 3_000)] == [3_000, 1_501]
+
+
+@pytest.mark.django_db
 def test_sources_share_one_visibility_read_that_hides_what_the_caller_may_not_see(
     system: Actor, make_user: Any
 ) -> None:
