@@ -16,7 +16,7 @@ from .rootcause import (
     root_cause,
     score_candidates,
 )
-from .tallies import nonzero_at, tally_pairs
+from .tallies import RowFacts, nonzero_at, row_facts
 from .traversal import (
     Neighbourhood,
     Reach,
@@ -37,6 +37,7 @@ __all__ = [
     "Reach",
     "RootCauseCandidate",
     "RootCauseResult",
+    "RowFacts",
     "direct_needs",
     "downstream_reach",
     "explanation_paths",
@@ -46,10 +47,10 @@ __all__ = [
     "nonzero_at",
     "paths",
     "root_cause",
+    "row_facts",
     "score_candidates",
     "set_backend",
     "strongly_connected_components",
-    "tally_pairs",
     "upstream",
     "warmup",
 ]

@@ -28,8 +28,8 @@ __all__ = [
     "nonzero_at",
     "reach_count",
     "reach_counts",
+    "row_facts",
     "symptom_states",
-    "tally_pairs",
 ]
 
 _nb: Any = None
@@ -1129,58 +1129,6 @@ def best_collateral(
 
 
 @_jit
-def _tally_pairs_nb(
-    index: I64,
-    identity: bool,
-    first: I64,
-    second: I64,
-    major: BoolArr,
-    minor: BoolArr,
-    slots: int,
-) -> tuple[I64, bool]:  # pragma: no cover - compiled
-    """See :func:`assetgraph.graph.tallies.tally_pairs`: one pass, no temporary array
-    (``identity``: row ``i`` is position ``i``, ``index`` is unused). False (and partial
-    counts) when an index or a value is out of range."""
-    out = np.zeros((3, slots, 4), np.int64)
-    n = min(first.size, second.size)
-    count = major.size
-    for i in range(count):
-        r = i if identity else index[i]
-        if r < 0 or r >= n:
-            return out, False
-        a = first[r]
-        b = second[r]
-        if a < 0 or a >= slots or b < 0 or b >= slots:
-            return out, False
-        k = 2 * np.int64(major[i]) + np.int64(minor[i])
-        if a != 0:  # 0 is "none": not counted
-            out[0, a, k] += 1
-            if a == b:
-                out[2, a, k] += 1
-        if b != 0:
-            out[1, b, k] += 1
-    return out, True
-
-
-def tally_pairs(
-    index: I64 | None,
-    first: npt.NDArray[np.integer],
-    second: npt.NDArray[np.integer],
-    major: BoolArr,
-    minor: BoolArr,
-    slots: int,
-) -> I64:
-    """Compiled :func:`assetgraph.graph.tallies.tally_pairs` (the range checks are in the
-    pass: no separate scan of the columns)."""
-    rows = _DUMMY_I64 if index is None else index
-    out, ok = _tally_pairs_nb(rows, index is None, first, second, major, minor, slots)
-    if not ok:
-        raise ValueError("an index or a column value is out of range (values: 0..slots-1)")
-    counts: I64 = out
-    return counts
-
-
-@_jit
 def _nonzero_at_nb(
     column: I64, index: I64, skip: BoolArr, use_skip: bool
 ) -> tuple[I64, bool]:  # pragma: no cover - compiled
@@ -1208,3 +1156,73 @@ def nonzero_at(column: npt.NDArray[np.integer], index: I64, skip: BoolArr | None
         raise ValueError("an index is out of range of the column")
     values: I64 = out
     return values
+
+
+@_jit
+def _row_facts_nb(
+    index: npt.NDArray[np.integer],
+    key: I64,
+    labels: npt.NDArray[np.uint8],
+    first: I64,
+    second: I64,
+    slots: int,
+    major: BoolArr,
+    linked: I64,
+) -> tuple[I64, npt.NDArray[np.uint8], I64, I64, I64, bool]:  # pragma: no cover - compiled
+    """See :func:`assetgraph.graph.tallies.row_facts`: every column read at each row in the
+    same iteration (their cache misses overlap), nothing but the outputs allocated. False
+    (and partial outputs) when an index or a value is out of range."""
+    count = index.size
+    values = np.empty(count, np.int64)
+    lab = np.empty(count, np.uint8)
+    by_key = np.zeros((labels.size, 4), np.int64)
+    teams = np.zeros((3, slots, 4), np.int64)
+    found = np.empty(count, np.int64)  # pages are touched only where a value is found
+    nf = 0
+    n = min(key.size, first.size, second.size, linked.size)
+    key_slots = labels.size
+    for i in range(count):
+        r = np.int64(index[i])
+        if r < 0 or r >= n:
+            return values, lab, by_key, teams, found[:0], False
+        c = key[r]
+        a = first[r]
+        b = second[r]
+        if c < 0 or c >= key_slots or a < 0 or a >= slots or b < 0 or b >= slots:
+            return values, lab, by_key, teams, found[:0], False
+        values[i] = c
+        lb = labels[c]
+        lab[i] = lb
+        minor = np.int64(lb & 1)
+        kind = 2 * np.int64(major[i]) + minor
+        by_key[c, kind] += 1
+        if a != 0:  # 0 is "none": not counted
+            teams[0, a, kind] += 1
+            if a == b:
+                teams[2, a, kind] += 1
+        if b != 0:
+            teams[1, b, kind] += 1
+        if minor == 0:
+            v = linked[r]
+            if v != 0:
+                found[nf] = v
+                nf += 1
+    return values, lab, by_key, teams, found[:nf].copy(), True
+
+
+def row_facts(
+    index: npt.NDArray[np.integer],
+    key: npt.NDArray[np.integer],
+    labels: npt.NDArray[np.uint8],
+    first: npt.NDArray[np.integer],
+    second: npt.NDArray[np.integer],
+    slots: int,
+    major: BoolArr,
+    linked: npt.NDArray[np.integer],
+) -> tuple[I64, npt.NDArray[np.uint8], I64, I64, I64]:
+    """Compiled :func:`assetgraph.graph.tallies.row_facts`."""
+    *out, ok = _row_facts_nb(index, key, labels, first, second, slots, major, linked)
+    if not ok:
+        raise ValueError("an index or a column value is out of range")
+    values, lab, by_key, teams, found = out
+    return values, lab, by_key, teams, found

@@ -12,7 +12,7 @@ from ._backend import Backend, get_backend
 from .graph import Graph
 from .impact import impact
 from .rootcause import root_cause
-from .tallies import nonzero_at, tally_pairs
+from .tallies import nonzero_at, row_facts
 from .traversal import neighbourhood, upstream
 
 
@@ -65,9 +65,9 @@ def warmup() -> Backend:
         column = np.zeros(3, dtype=np.int64)
         flags = np.zeros(2, dtype=np.bool_)
         for _ in range(2):  # writable, then read-only
-            tally_pairs(np.arange(2), column, column, flags, flags, 1)
-            tally_pairs(None, column, column, flags, flags, 1)
             nonzero_at(column, np.arange(2), flags)
             nonzero_at(column, np.arange(2))
+            for rows in (np.arange(2, dtype=np.int32), np.arange(2)):  # engine nodes, rows
+                row_facts(rows, column, np.zeros(1, np.uint8), column, column, 1, flags, column)
             column.setflags(write=False)
     return get_backend()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -38,6 +38,8 @@ DEGRADED = int(engine.NodeState.DEGRADED)
 # state names: infrastructure, and end-user devices (whose user is what is affected)
 INFRA_STATES = {DOWN: "down", DEGRADED: "degraded"}
 DEVICE_STATES = {DOWN: "service_lost", DEGRADED: "service_degraded"}
+# label bits of a class (Affected.labels): an end-user device, a business service, an application
+DEVICE, SERVICE, APPLICATION = 1, 2, 4
 # up to this many CIs are looked up by scanning the answer (~0.3 ms each at 500k affected);
 # more, and the per-node state table is built (one scatter of the answer)
 FEW_LOOKUPS = 4
@@ -61,13 +63,21 @@ class Affected:
     failed: list[CI]
     as_of: dt.datetime | None
     nodes: I32
-    rows: I64
+    rows: npt.NDArray[np.integer]  # int32 engine nodes when rows are nodes
     states: I8
     depths: I32
     classes: I64
     endpoint: Mask
     hidden: int
     class_table: dict[int, CIClass]
+    # from the one pass over the lookup columns (:func:`~assetgraph.graph.row_facts`):
+    # per CI its class's label bits (DEVICE, SERVICE, APPLICATION); per class id and kind
+    # (2 * down + device) the CIs; per team the same split (owning, supporting, both); the
+    # assets linked to the affected infrastructure
+    labels: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, np.uint8))
+    class_tally: I64 = field(default_factory=lambda: np.zeros((1, 4), np.int64))
+    team_tally: I64 = field(default_factory=lambda: np.zeros((3, 1, 4), np.int64))
+    infra_assets: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
     # the visible affected CIs' pks when the visibility check needed them anyway
     known_pks: I64 | None = None
     # which reported CIs of the result are visible, when some are not (None: all are)
@@ -152,6 +162,12 @@ class Affected:
         table[wanted] = True
         mask: Mask = table[self.classes]
         return mask
+
+    def with_label(self, bit: int) -> npt.NDArray[np.intp]:
+        """Positions of the visible affected CIs whose class carries label ``bit``
+        (:data:`DEVICE`, :data:`SERVICE`, :data:`APPLICATION`): the built-in class family
+        and its subclasses, as :meth:`classes_below`."""
+        return np.flatnonzero(self.labels & bit)
 
     def subclasses(self, class_id: int) -> list[int]:
         """A class and its subclasses (detail filter)."""
@@ -241,8 +257,19 @@ def affect(
         pks = None if pks is None else pks[seen]
     else:
         seen = None
-    v_rows = nodes.astype(np.int64) if direct else rows[nodes]  # int64: gathers take it as is
-    affected = Affected(
+    class_table = CIClass.objects.in_bulk()
+    v_rows = nodes if direct else rows[nodes]
+    facts = engine.row_facts(
+        v_rows,
+        cat.ci_class,
+        _labels(class_table, cat.class_slots),
+        cat.owning_team,
+        cat.support_group,
+        cat.team_slots,
+        states == DOWN,
+        cat.asset,
+    )
+    return Affected(
         viewer=viewer,
         eg=eg,
         result=result,
@@ -253,14 +280,31 @@ def affect(
         rows=v_rows,
         states=states,
         depths=depths,
-        classes=cat.ci_class[v_rows],
-        endpoint=np.zeros(nodes.size, dtype=np.bool_),
+        classes=facts.values,
+        endpoint=(facts.labels & DEVICE).astype(np.bool_),
         hidden=int(result.nodes.size - n_seen),
-        class_table=CIClass.objects.in_bulk(),
+        class_table=class_table,
+        labels=facts.labels,
+        class_tally=facts.by_key,
+        team_tally=facts.tally,
+        infra_assets=facts.linked,
         known_pks=pks,
         visible=seen,
     )
-    devices = affected.classes_below(ClassSlug.END_USER_DEVICE)
-    if devices:
-        affected.endpoint[:] = affected.of_class(devices)
-    return affected
+
+
+def _labels(class_table: dict[int, CIClass], slots: int) -> npt.NDArray[np.uint8]:
+    """The label bits of every class id below ``slots``: the built-in end-user device,
+    business service and application classes (by their slug) and their subclasses."""
+    tree = [(c.pk, c.parent_id) for c in class_table.values()]
+    labels = np.zeros(slots, dtype=np.uint8)
+    for slug, bit in (
+        (ClassSlug.END_USER_DEVICE, DEVICE),
+        (ClassSlug.BUSINESS_SERVICE, SERVICE),
+        (ClassSlug.APPLICATION, APPLICATION),
+    ):
+        root = next((c.pk for c in class_table.values() if c.slug == slug), None)
+        if root is not None:
+            ids = [i for i in subclass_ids(root, tree=tree) if 0 <= i < slots]
+            labels[ids] |= bit
+    return labels

@@ -48,7 +48,7 @@ from assetgraph.core.closest import closest_names, did_you_mean
 from assetgraph.core.errors import NotFound, ValidationFailed
 from assetgraph.framework.flags import IdList
 
-from .affected import INFRA_STATES, Affected, affect
+from .affected import APPLICATION, INFRA_STATES, SERVICE, Affected, affect
 from .audience import LIST_CAP, linked_assets, notify
 from .business import add_business_facts
 from .estate import UnknownCI
@@ -221,16 +221,9 @@ def analyse_impact(
 
 
 def _summarise(affected: Affected, report: ImpactReport) -> None:
-    """Infrastructure counts, per state and per class (end-user devices are in ``users``):
-    one pass over the affected CIs (:func:`~assetgraph.graph.tally_pairs`)."""
-    report.by_class = []
-    report.down = report.degraded = 0
-    if affected.rows.size == 0:
-        return
-    classes = affected.classes  # gathered already: read in order
-    slots = affected.cat.class_slots
-    tally = engine.tally_pairs(None, classes, classes, affected.down, affected.endpoint, slots)[0]
-    # kinds: 2 * down + endpoint; infrastructure is kinds 0 (degraded) and 2 (down)
+    """Infrastructure counts, per state and per class (end-user devices are in ``users``),
+    from the per-class counts of the one pass over the lookup columns (:func:`affect`)."""
+    tally = affected.class_tally  # kinds: 2 * down + device; infrastructure is 0 and 2
     report.down = int(tally[:, 2].sum())
     report.degraded = int(tally[:, 0].sum())
     table = affected.class_table
@@ -265,18 +258,8 @@ def _ordered(
 
 def _list(affected: Affected, report: ImpactReport, options: _Options) -> None:
     """The services and applications lists and the detail page, with their chains."""
-    services = _ordered(
-        affected,
-        np.flatnonzero(affected.of_class(affected.classes_below(ClassSlug.BUSINESS_SERVICE))),
-        report,
-        "services",
-    )
-    applications = _ordered(
-        affected,
-        np.flatnonzero(affected.of_class(affected.classes_below(ClassSlug.APPLICATION))),
-        report,
-        "applications",
-    )
+    services = _ordered(affected, affected.with_label(SERVICE), report, "services")
+    applications = _ordered(affected, affected.with_label(APPLICATION), report, "applications")
     page = _page(affected, report, options)
     every = np.concatenate([services, applications, page])
     chains = affected.chains(every.tolist())
@@ -401,12 +384,8 @@ def _flags(affected: Affected, report: ImpactReport) -> list[AssetFlag]:
     today = timezone.localdate()
     cat = affected.cat
     f_rows, f_known = cat.rows(affected.failed_pks)
-    on_path = np.concatenate(  # the failed CIs' assets, then the affected infrastructure's
-        [
-            engine.nonzero_at(cat.asset, f_rows[f_known]),
-            engine.nonzero_at(cat.asset, affected.rows, skip=affected.endpoint),
-        ]
-    )
+    # the failed CIs' assets, then the affected infrastructure's (read in affect()'s pass)
+    on_path = np.concatenate([engine.nonzero_at(cat.asset, f_rows[f_known]), affected.infra_assets])
     failed = set(affected.failed_pks.tolist())
     devices = set(affected.classes_below(ClassSlug.END_USER_DEVICE))
     expired = Q(warranty_end__lt=today) | Q(eol_date__lt=today)

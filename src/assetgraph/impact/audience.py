@@ -61,15 +61,14 @@ def notify(affected: Affected, report: ImpactReport) -> None:
 def _teams(affected: Affected, services: list[ImpactedCI]) -> list[TeamToNotify]:
     """Owning teams and support groups of affected and failed CIs, most concerned first.
 
-    One pass over the affected CIs (:func:`~assetgraph.graph.tally_pairs`) counts them per
-    owning team and per support group, split by DOWN and end-user device: a CI counts for
-    each team that owns or supports it, once when the same team does both.
+    The affected CIs were counted per owning team and per support group, split by DOWN and
+    end-user device, in :func:`~assetgraph.impact.affected.affect`'s one pass over the
+    lookup columns: a CI counts for each team that owns or supports it, once when the same
+    team does both.
     """
     cat = affected.cat
     size = cat.team_slots
-    tally = engine.tally_pairs(
-        affected.rows, cat.owning_team, cat.support_group, affected.down, affected.endpoint, size
-    )
+    tally = affected.team_tally
     by_owner, by_support = tally[0], tally[1]
     once = by_owner + by_support - tally[2]  # kinds: 2 * down + endpoint
     owns = by_owner[:, 0] + by_owner[:, 2]  # infrastructure CIs, down or degraded
