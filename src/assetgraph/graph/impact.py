@@ -121,21 +121,20 @@ class ImpactResult:
     ) -> ImpactResult:
         """The result of a kernel run from the failed CIs ``seeds`` (in the order the kernel
         got them), reporting the first ``reported`` affected CIs (default: all)."""
-        cut = raw.nodes.size if reported is None else reported
-        order = np.argsort(raw.fix_nodes, kind="stable")
-        chains = Chains(
-            raw.nodes,
-            raw.states,
-            raw.parents,
-            raw.fix_nodes[order],
-            raw.fix_parents[order],
-            np.asarray(seeds, dtype=np.int32),
-        )
+        fix_nodes, fix_parents = raw.fix_nodes, raw.fix_parents
+        if fix_nodes.size > 1:
+            order = np.argsort(fix_nodes, kind="stable")
+            fix_nodes, fix_parents = fix_nodes[order], fix_parents[order]
+        seeds = np.asarray(seeds, dtype=np.int32)
+        chains = Chains(raw.nodes, raw.states, raw.parents, fix_nodes, fix_parents, seeds)
+        nodes, states, depths = raw.nodes, raw.states, raw.depths
+        if reported is not None and reported < nodes.size:
+            nodes, states, depths = nodes[:reported], states[:reported], depths[:reported]
         return cls(
-            failed=np.sort(chains.seeds),
-            nodes=raw.nodes[:cut],
-            states=raw.states[:cut],
-            depths=raw.depths[:cut],
+            failed=seeds if seeds.size < 2 else np.sort(seeds),
+            nodes=nodes,
+            states=states,
+            depths=depths,
             chains=chains,
             max_depth=max_depth,
         )
