@@ -68,17 +68,22 @@ def test_informational_relations_do_not_propagate(farm: dict[str, Any]) -> None:
     assert len(impact(farm["graph"], [5])) == 0
 
 
-def test_down_path_is_a_chain_of_down_cis() -> None:
-    # issue 10's minimal case: F(0), M2(1) members of G(2) (1 up needed); T(3) and C(4)
-    # need G and each other; Y1(5) needs F, Y2(6) Y1, Y3(7) Y2, T needs Y3.
+def _longer_down_chain(reorder: bool) -> Graph:
+    """Issue 10's minimal case: F(0), M2(1) members of G(2) (1 up needed); T(3) and C(4)
+    need G and each other; Y1(5) needs F, Y2(6) Y1, Y3(7) Y2, T needs Y3."""
     f, m2, grp, t, c, y1, y2, y3 = range(8)
     src = [f, m2, t, c, t, c, y1, y2, y3, t]
     dst = [grp, grp, grp, grp, c, t, f, y1, y2, y3]
     typ = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
     kind = [0, 0, 1, 0, 0, 0, 0, 0]
     value = [0, 0, 1, 0, 0, 0, 0, 0]
+    return Graph.build(8, src, dst, typ, [1, -1], [True, False], kind, value, reorder=reorder)
+
+
+def test_down_path_is_a_chain_of_down_cis() -> None:
+    f, _m2, grp, t, c, y1, y2, y3 = range(8)
     for reorder in (False, True):
-        g = Graph.build(8, src, dst, typ, [1, -1], [True, False], kind, value, reorder=reorder)
+        g = _longer_down_chain(reorder)
         res = impact(g, [f])
         assert as_map(res)[grp] == (G, 1)
         assert as_map(res)[t] == (D, 2)  # shortest hop distance, through the group
@@ -115,14 +120,9 @@ def test_down_chain_below_a_repaired_chain_is_repaired_too(
 def test_chains_by_position_are_the_chains_by_id() -> None:
     # the minimal case above (a DOWN chain longer than the depth, repaired), with a second
     # failed CI: positions name affected CIs (>= 0) and failed ones (< 0) alike
-    f, m2, grp, t, c, y1, y2, y3 = range(8)
-    src = [f, m2, t, c, t, c, y1, y2, y3, t]
-    dst = [grp, grp, grp, grp, c, t, f, y1, y2, y3]
-    typ = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
-    kind = [0, 0, 1, 0, 0, 0, 0, 0]
-    value = [0, 0, 1, 0, 0, 0, 0, 0]
+    f, y2 = 0, 6
     for reorder in (False, True):
-        g = Graph.build(8, src, dst, typ, [1, -1], [True, False], kind, value, reorder=reorder)
+        g = _longer_down_chain(reorder)
         for res in (impact(g, [f, y2]), impact(g, [f]), impact(g, [f], max_depth=2)):
             walks = res.paths_at(np.arange(len(res)))
             by_id = res.paths(res.nodes)
